@@ -1,0 +1,178 @@
+/**
+ * Configuration: read from the environment once, at start, into a typed and frozen object. A bad value stops
+ * the start with one line that names the variable (and never echoes a secret's value).
+ * Every variable is documented in the README ("Configuration"); a test keeps the two in step.
+ */
+import path from 'node:path';
+import { StartupError } from './errors.js';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export const SECRET_KEY_PATTERN = /^sk_(live|test)_[A-Za-z0-9]{32,64}$/;
+
+/** Raw values of the env-bootstrap variables; validated by `src/instance/bootstrap.ts` with the PATCH rules. */
+export interface BootstrapEnv {
+  AUTHN_SMS_DRIVER?: string;
+  AUTHN_SMS_FROM_NUMBER?: string;
+  AUTHN_SMS_TWILIO_ACCOUNT_SID?: string;
+  AUTHN_SMS_TWILIO_AUTH_TOKEN?: string;
+  AUTHN_SMS_TWILIO_MESSAGING_SERVICE_SID?: string;
+  AUTHN_SMS_VONAGE_API_KEY?: string;
+  AUTHN_SMS_VONAGE_API_SECRET?: string;
+  AUTHN_TEST_MODE?: string;
+}
+export const BOOTSTRAP_VARIABLES = [
+  'AUTHN_SMS_DRIVER',
+  'AUTHN_SMS_FROM_NUMBER',
+  'AUTHN_SMS_TWILIO_ACCOUNT_SID',
+  'AUTHN_SMS_TWILIO_AUTH_TOKEN',
+  'AUTHN_SMS_TWILIO_MESSAGING_SERVICE_SID',
+  'AUTHN_SMS_VONAGE_API_KEY',
+  'AUTHN_SMS_VONAGE_API_SECRET',
+  'AUTHN_TEST_MODE',
+] as const satisfies readonly (keyof BootstrapEnv)[];
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  /** `postgres://…` switches the store to PostgreSQL; null means SQLite in `dataDir`. */
+  databaseUrl: string | null;
+  /** 32-byte key; null means development mode (a key file in `dataDir`). */
+  encryptionKey: Buffer | null;
+  /** Older keys, accepted for decryption only; stored credentials are re-encrypted with the current key at start. */
+  previousEncryptionKeys: Buffer[];
+  secretKey: string | null;
+  publicUrl: string;
+  logLevel: LogLevel;
+  bodyLimitBytes: number;
+  redisUrl: string | null;
+  carriers: { twilioApiUrl: string; vonageApiUrl: string; timeoutMs: number };
+  bootstrap: BootstrapEnv;
+}
+
+type Env = Record<string, string | undefined>;
+
+class EnvReader {
+  constructor(private readonly env: Env) {}
+
+  raw(name: string): string | undefined {
+    const value = this.env[name];
+    return value === undefined || value.trim() === '' ? undefined : value.trim();
+  }
+
+  string(name: string, fallback: string): string {
+    return this.raw(name) ?? fallback;
+  }
+
+  int(name: string, fallback: number, min: number, max: number): number {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    const n = Number(value);
+    if (!/^-?\d+$/.test(value) || !Number.isSafeInteger(n) || n < min || n > max) {
+      throw new StartupError(`${name} must be an integer from ${min} to ${max} (got "${value}")`);
+    }
+    return n;
+  }
+
+  oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    if (!(allowed as readonly string[]).includes(value)) {
+      throw new StartupError(`${name} must be one of ${allowed.join(', ')} (got "${value}")`);
+    }
+    return value as T;
+  }
+
+  httpUrl(name: string, fallback: string): string {
+    const value = this.raw(name) ?? fallback;
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      throw new StartupError(`${name} must be an absolute http(s) URL (got "${value}")`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      throw new StartupError(`${name} must be an http or https URL (got "${value}")`);
+    }
+    if (url.search || url.hash || url.username || url.password) {
+      throw new StartupError(`${name} must not carry credentials, a query or a fragment`);
+    }
+    return url.toString().replace(/\/+$/, '');
+  }
+
+  /** A 32-byte key in base64. The value is secret: errors name the variable, never the value. */
+  key(name: string, value: string | undefined): Buffer | null {
+    if (value === undefined) return null;
+    if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(value)) {
+      throw new StartupError(`${name} must be 32 bytes encoded in base64 (it is not valid base64)`);
+    }
+    const bytes = Buffer.from(value, 'base64');
+    if (bytes.length !== 32) {
+      throw new StartupError(`${name} must be 32 bytes encoded in base64 (it decodes to ${bytes.length} bytes)`);
+    }
+    return bytes;
+  }
+}
+
+export function loadConfig(env: Env = process.env, cwd: string = process.cwd()): Config {
+  const read = new EnvReader(env);
+  const port = read.int('AUTHN_PORT', 3000, 0, 65535);
+  const host = read.string('AUTHN_HOST', '127.0.0.1');
+
+  const databaseUrl = read.raw('AUTHN_DATABASE_URL') ?? null;
+  if (databaseUrl !== null && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new StartupError('AUTHN_DATABASE_URL must be a postgres:// or postgresql:// URL (unset it to use the embedded SQLite store)');
+  }
+
+  const secretKey = read.raw('AUTHN_SECRET_KEY') ?? null;
+  if (secretKey !== null && !SECRET_KEY_PATTERN.test(secretKey)) {
+    throw new StartupError('AUTHN_SECRET_KEY must look like sk_live_… or sk_test_… followed by 32 to 64 letters and digits');
+  }
+
+  const previous = (read.raw('AUTHN_PREVIOUS_ENCRYPTION_KEYS') ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')
+    .map((s, i) => read.key(`AUTHN_PREVIOUS_ENCRYPTION_KEYS (entry ${i + 1})`, s)!);
+
+  const publicHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  const bootstrap: BootstrapEnv = {};
+  for (const name of BOOTSTRAP_VARIABLES) {
+    const value = env[name];
+    if (value !== undefined) bootstrap[name] = value;
+  }
+
+  const config: Config = {
+    port,
+    host,
+    dataDir: path.resolve(cwd, read.string('AUTHN_DATA_DIR', './data')),
+    databaseUrl,
+    encryptionKey: read.key('AUTHN_ENCRYPTION_KEY', read.raw('AUTHN_ENCRYPTION_KEY')),
+    previousEncryptionKeys: previous,
+    secretKey,
+    publicUrl: read.httpUrl('AUTHN_PUBLIC_URL', `http://${publicHost.includes(':') ? `[${publicHost}]` : publicHost}:${port}`),
+    logLevel: read.oneOf('AUTHN_LOG_LEVEL', LOG_LEVELS, 'info'),
+    bodyLimitBytes: read.int('AUTHN_BODY_LIMIT_BYTES', 102_400, 1_024, 10_485_760),
+    redisUrl: read.raw('AUTHN_REDIS_URL') ?? null,
+    carriers: {
+      twilioApiUrl: read.httpUrl('AUTHN_TWILIO_API_URL', 'https://api.twilio.com'),
+      vonageApiUrl: read.httpUrl('AUTHN_VONAGE_API_URL', 'https://rest.nexmo.com'),
+      timeoutMs: read.int('AUTHN_CARRIER_TIMEOUT_MS', 10_000, 100, 120_000),
+    },
+    bootstrap,
+  };
+  if (config.redisUrl !== null && !/^rediss?:\/\//.test(config.redisUrl)) {
+    throw new StartupError('AUTHN_REDIS_URL must be a redis:// or rediss:// URL');
+  }
+  return deepFreeze(config);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Buffer.isBuffer(value)) {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}

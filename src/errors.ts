@@ -1,0 +1,92 @@
+/**
+ * Typed errors with stable codes. Every error a client can see is an `AppError` whose `code` comes from
+ * `ERROR_CODES`; the HTTP layer turns it into the envelope
+ * `{ "errors": [ { "code", "message", "long_message", "meta": { "param_name" } } ] }`.
+ * A `cause` is kept for logs and never sent. Codes are part of the API: do not rename them.
+ */
+
+interface ErrorCodeSpec {
+  status: number;
+  /** Short, stable, human sentence shown as `message`. */
+  message: string;
+}
+
+export const ERROR_CODES = {
+  // Request shape (src/http)
+  malformed_request_body: { status: 400, message: 'The request body is not valid JSON' },
+  unsupported_media_type: { status: 415, message: 'Unsupported content type' },
+  request_body_too_large: { status: 413, message: 'The request body is too large' },
+  route_not_found: { status: 404, message: 'No such route' },
+  resource_not_found: { status: 404, message: 'Resource not found' },
+  internal_error: { status: 500, message: 'Internal error' },
+
+  // BAPI authentication (src/auth/secret-keys.ts)
+  authorization_header_missing: { status: 401, message: 'Authorization header missing' },
+  authorization_header_malformed: { status: 401, message: 'Authorization header malformed' },
+  secret_key_invalid: { status: 401, message: 'Secret key invalid' },
+
+  // Field validation (any BAPI / FAPI body or query)
+  form_param_unknown: { status: 422, message: 'Unknown parameter' },
+  form_param_type_invalid: { status: 422, message: 'Parameter has the wrong type' },
+  form_param_format_invalid: { status: 422, message: 'Parameter has an invalid format' },
+  form_param_missing: { status: 422, message: 'Parameter missing' },
+  form_param_value_invalid: { status: 422, message: 'Parameter value invalid' },
+} as const satisfies Record<string, ErrorCodeSpec>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export interface ErrorDetail {
+  code: ErrorCode;
+  message: string;
+  long_message: string;
+  meta?: { param_name?: string } & Record<string, unknown>;
+}
+
+export interface AppErrorInit {
+  longMessage?: string;
+  paramName?: string;
+  meta?: Record<string, unknown>;
+  /** Extra response headers, e.g. `Retry-After`. */
+  headers?: Record<string, string>;
+  cause?: unknown;
+}
+
+export class AppError extends Error {
+  readonly status: number;
+  readonly details: ErrorDetail[];
+  readonly headers: Record<string, string>;
+
+  constructor(details: ErrorDetail[], init: { headers?: Record<string, string>; cause?: unknown } = {}) {
+    const first = details[0];
+    if (!first) throw new TypeError('AppError needs at least one detail');
+    super(first.long_message, { cause: init.cause });
+    this.name = 'AppError';
+    this.details = details;
+    // Several details share one status: the first one's (all validation details are 422).
+    this.status = ERROR_CODES[first.code].status;
+    this.headers = init.headers ?? {};
+  }
+
+  get code(): ErrorCode {
+    return this.details[0]!.code;
+  }
+}
+
+export function errorDetail(code: ErrorCode, init: Omit<AppErrorInit, 'headers' | 'cause'> = {}): ErrorDetail {
+  const spec = ERROR_CODES[code];
+  const meta = init.paramName !== undefined || init.meta ? { ...init.meta, ...(init.paramName !== undefined ? { param_name: init.paramName } : {}) } : undefined;
+  return { code, message: spec.message, long_message: init.longMessage ?? spec.message, ...(meta ? { meta } : {}) };
+}
+
+/** The one way to make a client-facing error: `throw appError('form_param_missing', { paramName: 'to' })`. */
+export function appError(code: ErrorCode, init: AppErrorInit = {}): AppError {
+  return new AppError([errorDetail(code, init)], { headers: init.headers, cause: init.cause });
+}
+
+/** Start-up problems (configuration, key mismatch): one clear line, then exit. Never carries a secret value. */
+export class StartupError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StartupError';
+  }
+}

@@ -1,0 +1,133 @@
+/**
+ * The HTTP server: Fastify with TypeBox schemas, one error envelope, and three faces registered side by side:
+ * BAPI (secret-key auth), FAPI (public) and carrier callbacks (verified by signature). Routes hold no
+ * business rules: they validate input, call one service, and shape the answer.
+ */
+import { randomUUID } from 'node:crypto';
+import Fastify, { LogController } from 'fastify';
+import swagger from '@fastify/swagger';
+import { Ajv, type Options as AjvOptions } from 'ajv';
+import ajvFormats from 'ajv-formats';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Logger } from '../logger.js';
+import { appError } from '../errors.js';
+import { errorHandler, sendError } from './errors.js';
+import { ErrorEnvelope } from './schemas.js';
+import { bapiRoutes } from './bapi/index.js';
+import { fapiRoutes } from './fapi/index.js';
+import type { Services } from '../services.js';
+
+// ajv-formats is CommonJS: under ESM its function is the module's `default` property.
+const addFormats = ajvFormats.default;
+
+function createFastify(logger: Logger, bodyLimitBytes: number) {
+  return Fastify({
+    loggerInstance: logger,
+    bodyLimit: bodyLimitBytes,
+    // One line per request comes from the onResponse hook below; Fastify's own two lines are off.
+    logController: new LogController({ disableRequestLogging: true }),
+    genReqId: () => randomUUID(),
+    requestIdHeader: false,
+    routerOptions: { ignoreTrailingSlash: true },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+}
+
+export type App = ReturnType<typeof createFastify>;
+
+export interface RouteEntry {
+  method: string;
+  url: string;
+  tags: string[];
+  documented: boolean;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    routeTable: readonly RouteEntry[];
+  }
+}
+
+export interface AppOptions {
+  services: Services;
+  logger: Logger;
+  bodyLimitBytes: number;
+}
+
+function makeAjv(options: AjvOptions): Ajv {
+  const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true, ...options });
+  addFormats(ajv);
+  // Keywords @fastify/swagger and TypeBox put in schemas for documentation only.
+  ajv.addKeyword('example');
+  return ajv;
+}
+
+export async function buildApp(options: AppOptions): Promise<App> {
+  const app = createFastify(options.logger, options.bodyLimitBytes);
+
+  // Bodies are checked strictly (a string is never silently turned into a number, unknown fields are
+  // refused, not dropped); query strings and path parameters arrive as text, so they are coerced.
+  const bodyAjv = makeAjv({ coerceTypes: false, removeAdditional: false, useDefaults: true });
+  const textAjv = makeAjv({ coerceTypes: true, removeAdditional: false, useDefaults: true });
+  for (const ajv of [bodyAjv, textAjv]) ajv.addSchema(ErrorEnvelope);
+  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : textAjv).compile(schema));
+  app.addSchema(ErrorEnvelope);
+
+  // Only JSON bodies (and, on carrier callback routes, forms): text/plain gets 415 like any other type.
+  app.removeContentTypeParser('text/plain');
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((request, reply) =>
+    sendError(reply, appError('route_not_found', { longMessage: `No route ${request.method} ${request.url.split('?')[0]}` })),
+  );
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info({ method: request.method, path: request.routeOptions.url ?? request.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, 'request');
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'authn.sh', version: '0.4.0', description: 'Phone & SMS authentication server. BAPI routes need a secret key; FAPI routes are public.' },
+      components: { securitySchemes: { secretKey: { type: 'http', scheme: 'bearer', description: 'sk_live_… or sk_test_…' } } },
+      tags: [
+        { name: 'BAPI', description: 'Backend API (secret key)' },
+        { name: 'FAPI', description: 'Frontend API (public)' },
+        { name: 'Carrier callbacks', description: 'Called by Twilio and Vonage' },
+      ],
+    },
+    refResolver: { buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+  });
+
+  // Every route with its OpenAPI tags, as registered: lets tests check auth and documentation route by route.
+  const routeTable: RouteEntry[] = [];
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    // Read the schema lazily: the BAPI / FAPI plugins add their tags in onRoute hooks that run after this one.
+    const schema = () => route.schema as { tags?: string[]; hide?: boolean } | undefined;
+    for (const method of methods) {
+      if (method === 'HEAD') continue;
+      routeTable.push({
+        method,
+        url: route.url,
+        get tags() {
+          return schema()?.tags ?? [];
+        },
+        get documented() {
+          return schema()?.hide !== true;
+        },
+      });
+    }
+  });
+  app.decorate('routeTable', routeTable);
+
+  app.get('/healthz', { schema: { hide: true } }, async () => {
+    await options.services.store.db.selectFrom('store_meta').select('key').limit(1).execute();
+    return { status: 'ok' };
+  });
+  app.get('/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  await app.register(bapiRoutes, { services: options.services });
+  await app.register(fapiRoutes, { services: options.services });
+  return app;
+}

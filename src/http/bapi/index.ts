@@ -1,0 +1,32 @@
+/**
+ * Backend API: every route registered in this plugin requires a secret key (the onRequest hook below runs
+ * before body parsing, so an unauthenticated request learns nothing about the route's input rules).
+ */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { Actor } from '../../audit/audit-log.js';
+import type { Services } from '../../services.js';
+import { instanceRoutes } from './instance.js';
+import { auditLogRoutes } from './audit-logs.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Who is calling: the secret key on BAPI routes. */
+    actor: Actor | null;
+  }
+}
+
+export interface RouteOptions {
+  services: Services;
+}
+
+export const bapiRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { services }) => {
+  app.decorateRequest('actor', null);
+  app.addHook('onRoute', (route) => {
+    route.schema = { ...route.schema, tags: ['BAPI'], security: [{ secretKey: [] }] };
+  });
+  app.addHook('onRequest', async (request) => {
+    request.actor = await services.secretKeys.authenticate(request.headers.authorization);
+  });
+  await app.register(instanceRoutes, { services });
+  await app.register(auditLogRoutes, { services });
+};

@@ -1,0 +1,181 @@
+/**
+ * Reads and changes the instance settings. A PATCH is one transaction: load, merge, validate the result,
+ * compare-and-swap the document's version, write the credentials (sealed with the secret box, their path as
+ * associated data) and the audit entry. A rejected PATCH writes nothing.
+ */
+import type { Clock } from '../clock.js';
+import { AppError } from '../errors.js';
+import type { SecretBox } from '../secret-box.js';
+import { fromJson, toJson, type Db, type Executor, type Tx } from '../store/database.js';
+import { recordAudit, SYSTEM_ACTOR, type Actor } from '../audit/audit-log.js';
+import {
+  defaultSettings,
+  diffSettings,
+  dropRedactionMarkers,
+  mergePatch,
+  redact,
+  REDACTED,
+  SECRET_PATHS,
+  splitSecrets,
+  validateSettings,
+  getPath,
+  setPath,
+  type InstanceSettings,
+  type SettingsChange,
+} from './settings.js';
+
+/** How long a process may serve settings it read before re-reading; writes in this process apply at once. */
+const CACHE_TTL_MS = 1_000;
+/** Compare-and-swap retries when two processes PATCH at the same moment (PostgreSQL). */
+const MAX_WRITE_ATTEMPTS = 5;
+
+export interface PublicEnvironment {
+  object: 'environment';
+  sms: { driver: InstanceSettings['sms']['driver']; from_number: string | null };
+  multi_factor: { phone_code: { enabled: boolean } };
+}
+
+export class InstanceService {
+  private cached: { settings: InstanceSettings; at: number } | null = null;
+
+  constructor(
+    private readonly db: Db,
+    private readonly box: SecretBox,
+    private readonly clock: Clock,
+  ) {}
+
+  /** The settings as BAPI shows them: credentials redacted. */
+  async view(): Promise<InstanceSettings> {
+    return redact(await this.current());
+  }
+
+  /**
+   * The settings with credentials decrypted, for the code that sends (drivers, callbacks). Cached briefly:
+   * this sits on the request path of every send and challenge.
+   */
+  async current(): Promise<InstanceSettings> {
+    const now = this.clock.now();
+    if (this.cached && now - this.cached.at < CACHE_TTL_MS) return this.cached.settings;
+    const settings = await this.load(this.db, 'decrypt');
+    this.cached = { settings, at: now };
+    return settings;
+  }
+
+  async publicEnvironment(): Promise<PublicEnvironment> {
+    const s = await this.current();
+    // Built field by field from an allow-list: nothing reaches a browser unless named here.
+    return {
+      object: 'environment',
+      sms: { driver: s.sms.driver, from_number: s.sms.from_number },
+      multi_factor: { phone_code: { enabled: s.multi_factor.phone_code.enabled } },
+    };
+  }
+
+  async patch(patch: unknown, actor: Actor): Promise<InstanceSettings> {
+    for (let attempt = 1; ; attempt++) {
+      const outcome = await this.db.transaction().execute((tx) => this.applyPatch(tx, patch, actor));
+      if (outcome !== 'conflict') {
+        this.cached = null;
+        return this.view();
+      }
+      if (attempt >= MAX_WRITE_ATTEMPTS) throw new Error('instance settings kept changing under a PATCH');
+    }
+  }
+
+  /**
+   * First start: creates the settings from `bootstrap` (the env-var patch) when the store has none yet.
+   * Returns false when settings already existed (bootstrap is then not applied).
+   */
+  async initialise(bootstrap: unknown): Promise<boolean> {
+    return this.db.transaction().execute(async (tx) => {
+      const existing = await tx.selectFrom('instance_settings').select('id').where('id', '=', 1).executeTakeFirst();
+      if (existing) return false;
+      const settings = mergePatch(defaultSettings(), bootstrap, defaultSettings());
+      const errors = validateSettings(settings);
+      if (errors.length) throw new AppError(errors);
+      const { document } = splitSecrets(settings);
+      await tx.insertInto('instance_settings').values({ id: 1, document: toJson(document), version: 1, updated_at: this.clock.now() }).execute();
+      await this.writeSecrets(tx, settings);
+      const changes = diffSettings(defaultSettings(), settings);
+      await recordAudit(tx, this.clock, { actor: SYSTEM_ACTOR, action: 'instance.bootstrapped', target: { type: 'instance', id: 'instance' }, data: { changes } });
+      return true;
+    });
+  }
+
+  async exists(): Promise<boolean> {
+    return (await this.db.selectFrom('instance_settings').select('id').where('id', '=', 1).executeTakeFirst()) !== undefined;
+  }
+
+  /** Re-seals credentials sealed with an older key (key rotation); returns how many were re-sealed. */
+  async reseal(tx: Tx): Promise<number> {
+    const rows = await tx.selectFrom('instance_secrets').selectAll().execute();
+    let count = 0;
+    for (const row of rows) {
+      if (!this.box.isStale(row.envelope)) continue;
+      const envelope = this.box.seal(this.box.open(row.envelope, row.path), row.path);
+      await tx.updateTable('instance_secrets').set({ envelope }).where('path', '=', row.path).execute();
+      count++;
+    }
+    return count;
+  }
+
+  /** Opens every stored credential: at start, so a wrong key fails the start rather than a send. */
+  async checkSecretsDecrypt(): Promise<void> {
+    await this.load(this.db, 'decrypt');
+  }
+
+  private async applyPatch(tx: Tx, patch: unknown, actor: Actor): Promise<'conflict' | 'done'> {
+    const row = await tx.selectFrom('instance_settings').select(['version']).where('id', '=', 1).executeTakeFirstOrThrow();
+    const before = await this.load(tx, 'mark');
+    const after = mergePatch(before, dropRedactionMarkers(patch), defaultSettings());
+    const errors = validateSettings(after);
+    if (errors.length) throw new AppError(errors);
+    const changes = diffSettings(before, after);
+    if (changes.length === 0) return 'done';
+
+    const { document } = splitSecrets(after);
+    const updated = await tx
+      .updateTable('instance_settings')
+      .set({ document: toJson(document), version: row.version + 1, updated_at: this.clock.now() })
+      .where('id', '=', 1)
+      .where('version', '=', row.version)
+      .executeTakeFirst();
+    if (Number(updated.numUpdatedRows) !== 1) return 'conflict';
+    await this.writeSecrets(tx, after);
+    await recordAudit(tx, this.clock, { actor, action: 'instance.updated', target: { type: 'instance', id: 'instance' }, data: { changes: changes satisfies SettingsChange[] } });
+    return 'done';
+  }
+
+  /** Writes each secret slot: plaintext is sealed, null deletes, `REDACTED` (unchanged) is left alone. */
+  private async writeSecrets(tx: Tx, settings: InstanceSettings): Promise<void> {
+    const { secrets } = splitSecrets(settings);
+    for (const path of SECRET_PATHS) {
+      const value = secrets[path];
+      if (value === REDACTED) continue;
+      if (value === null) {
+        await tx.deleteFrom('instance_secrets').where('path', '=', path).execute();
+        continue;
+      }
+      const envelope = this.box.seal(value, path);
+      const now = this.clock.now();
+      await tx
+        .insertInto('instance_secrets')
+        .values({ path, envelope, updated_at: now })
+        .onConflict((oc) => oc.column('path').doUpdateSet({ envelope, updated_at: now }))
+        .execute();
+    }
+  }
+
+  /** Loads the document and its secrets: decrypted, or as `REDACTED` markers when only presence matters. */
+  private async load(executor: Executor, secrets: 'decrypt' | 'mark'): Promise<InstanceSettings> {
+    const row = await executor.selectFrom('instance_settings').select('document').where('id', '=', 1).executeTakeFirst();
+    // Fill fields added by later versions with their defaults.
+    const settings = mergePatch(defaultSettings(), row ? fromJson<unknown>(row.document) : {}, defaultSettings());
+    const stored = await executor.selectFrom('instance_secrets').select(['path', 'envelope']).execute();
+    for (const { path, envelope } of stored) {
+      if (getPath(settings, path) === undefined) continue;
+      setPath(settings as never, path, secrets === 'decrypt' ? this.box.open(envelope, path) : REDACTED);
+    }
+    return settings;
+  }
+}

@@ -1,0 +1,231 @@
+/**
+ * Instance settings: the document, its defaults, JSON merge patch (RFC 7396) and the rules the *merged*
+ * result must satisfy. Pure functions, no I/O: `service.ts` loads, applies, validates and saves atomically.
+ *
+ * Write-only credentials (`SECRET_PATHS`) never sit in the document. In a settings view they appear as
+ * `REDACTED` when set and `null` when not; a PATCH that sends `REDACTED` back leaves the secret as it is, so a
+ * read-modify-write round trip can never overwrite a credential with the marker.
+ */
+import { errorDetail, type ErrorDetail } from '../errors.js';
+import { checkSender } from '../sms/numbers.js';
+
+export const REDACTED = '[REDACTED]';
+
+export const SMS_DRIVERS = ['twilio', 'vonage'] as const;
+export type SmsDriverName = (typeof SMS_DRIVERS)[number];
+export const TEST_MODES = ['enabled', 'disabled', 'rejected'] as const;
+export type TestMode = (typeof TEST_MODES)[number];
+export const VONAGE_SIGNATURE_METHODS = ['md5hash', 'md5', 'sha1', 'sha256', 'sha512'] as const;
+export type VonageSignatureMethod = (typeof VONAGE_SIGNATURE_METHODS)[number];
+
+export const SECRET_PATHS = ['sms.twilio.auth_token', 'sms.vonage.api_secret', 'sms.vonage.signature_secret'] as const;
+export type SecretPath = (typeof SECRET_PATHS)[number];
+
+/** A secret field as the settings logic sees it: its plaintext (new or loaded), `REDACTED` (set, not loaded), or null. */
+type SecretSlot = string | null;
+
+/** The settings with secrets in place; what merge patch and validation work on. */
+export interface InstanceSettings {
+  sms: {
+    /** null is the null driver. */
+    driver: SmsDriverName | null;
+    from_number: string | null;
+    twilio: { account_sid: string | null; auth_token: SecretSlot; messaging_service_sid: string | null };
+    vonage: {
+      api_key: string | null;
+      api_secret: SecretSlot;
+      /** Verifies signed delivery receipts when set (the account's signature secret, not the API secret). */
+      signature_secret: SecretSlot;
+      signature_method: VonageSignatureMethod;
+    };
+  };
+  test_mode: TestMode;
+  multi_factor: { phone_code: { enabled: boolean } };
+}
+
+export function defaultSettings(): InstanceSettings {
+  return {
+    sms: {
+      driver: null,
+      from_number: null,
+      twilio: { account_sid: null, auth_token: null, messaging_service_sid: null },
+      vonage: { api_key: null, api_secret: null, signature_secret: null, signature_method: 'md5hash' },
+    },
+    test_mode: 'disabled',
+    multi_factor: { phone_code: { enabled: true } },
+  };
+}
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+type JsonObject = { [key: string]: Json };
+
+function isObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export function getPath(target: unknown, path: string): unknown {
+  let node: unknown = target;
+  for (const part of path.split('.')) {
+    if (!isObject(node)) return undefined;
+    node = node[part];
+  }
+  return node;
+}
+
+export function setPath(target: JsonObject, path: string, value: Json): void {
+  const parts = path.split('.');
+  let node = target;
+  for (const part of parts.slice(0, -1)) {
+    if (!isObject(node[part])) node[part] = {};
+    node = node[part] as JsonObject;
+  }
+  node[parts[parts.length - 1]!] = value;
+}
+
+/**
+ * RFC 7396 merge patch of `patch` onto `target` (which it does not modify). `null` clears a field back to its
+ * default (null for most; `test_mode` goes back to `disabled`), and since the document keeps its shape, an
+ * object set to null has each of its fields cleared (`{"sms": {"twilio": null}}` clears every Twilio field).
+ */
+export function mergePatch<T>(target: T, patch: unknown, defaults: unknown): T {
+  if (!isObject(patch)) return patch as T;
+  const out: JsonObject = isObject(target) ? { ...(target as JsonObject) } : {};
+  for (const [key, value] of Object.entries(patch)) {
+    const current = out[key];
+    const fallback = isObject(defaults) ? defaults[key] : undefined;
+    if (value === null) {
+      out[key] = isObject(fallback) ? clearObject(fallback) : ((fallback as Json | undefined) ?? null);
+    } else if (isObject(value)) {
+      out[key] = mergePatch(current, value, fallback) as Json;
+    } else {
+      out[key] = value;
+    }
+  }
+  return out as T;
+}
+
+function clearObject(defaults: JsonObject): JsonObject {
+  const out: JsonObject = {};
+  for (const [key, value] of Object.entries(defaults)) out[key] = isObject(value) ? clearObject(value) : value;
+  return out;
+}
+
+/** The patch with every `REDACTED` secret value removed: sending the marker back means "unchanged". */
+export function dropRedactionMarkers(patch: unknown): unknown {
+  if (!isObject(patch)) return patch;
+  const copy = structuredClone(patch);
+  for (const path of SECRET_PATHS) {
+    const parts = path.split('.');
+    const parent = getPath(copy, parts.slice(0, -1).join('.'));
+    if (isObject(parent) && parent[parts[parts.length - 1]!] === REDACTED) delete parent[parts[parts.length - 1]!];
+  }
+  return copy;
+}
+
+export function redact(settings: InstanceSettings): InstanceSettings {
+  const view = structuredClone(settings);
+  for (const path of SECRET_PATHS) {
+    if (getPath(view, path) !== null) setPath(view as unknown as JsonObject, path, REDACTED);
+  }
+  return view;
+}
+
+const ACCOUNT_SID = /^AC[A-Za-z0-9]{32}$/;
+const MESSAGING_SERVICE_SID = /^MG[A-Za-z0-9]{32}$/;
+const TWILIO_AUTH_TOKEN = /^[A-Za-z0-9]{32}$/;
+const VONAGE_API_KEY = /^[A-Za-z0-9]{8}$/;
+const VONAGE_API_SECRET = /^[\x21-\x7e]{6,32}$/;
+const VONAGE_SIGNATURE_SECRET = /^[\x21-\x7e]{8,128}$/;
+
+/**
+ * Every rule of the merged result, reported all at once with the field path. Messages describe the expected
+ * form and never quote a value: some of these fields are secrets.
+ */
+export function validateSettings(s: InstanceSettings): ErrorDetail[] {
+  const errors: ErrorDetail[] = [];
+  const invalid = (paramName: string, longMessage: string) => errors.push(errorDetail('form_param_format_invalid', { paramName, longMessage }));
+  const value = (paramName: string, longMessage: string) => errors.push(errorDetail('form_param_value_invalid', { paramName, longMessage }));
+  const missing = (paramName: string, why: string) => errors.push(errorDetail('form_param_missing', { paramName, longMessage: `${paramName} is required ${why}` }));
+
+  const { sms } = s;
+  if (sms.driver !== null && !SMS_DRIVERS.includes(sms.driver)) value('sms.driver', 'sms.driver must be "twilio", "vonage" or null (the null driver)');
+  if (!TEST_MODES.includes(s.test_mode)) value('test_mode', 'test_mode must be "enabled", "disabled" or "rejected"');
+  if (!VONAGE_SIGNATURE_METHODS.includes(sms.vonage.signature_method)) {
+    value('sms.vonage.signature_method', `sms.vonage.signature_method must be one of ${VONAGE_SIGNATURE_METHODS.join(', ')}`);
+  }
+
+  if (sms.from_number !== null) {
+    const sender = checkSender(sms.from_number);
+    if (!sender.ok) invalid('sms.from_number', `sms.from_number ${sender.reason}`);
+    else if (sender.kind === 'alphanumeric' && sms.driver === 'twilio') {
+      invalid('sms.from_number', 'sms.from_number: alphanumeric sender ids are supported with the vonage driver only; use an E.164 number or a short code');
+    }
+  }
+  const t = sms.twilio;
+  if (t.account_sid !== null && !ACCOUNT_SID.test(t.account_sid)) invalid('sms.twilio.account_sid', 'sms.twilio.account_sid must be "AC" followed by 32 letters or digits');
+  if (t.auth_token !== null && t.auth_token !== REDACTED && !TWILIO_AUTH_TOKEN.test(t.auth_token)) {
+    invalid('sms.twilio.auth_token', 'sms.twilio.auth_token must be 32 letters or digits');
+  }
+  if (t.messaging_service_sid !== null && !MESSAGING_SERVICE_SID.test(t.messaging_service_sid)) {
+    invalid('sms.twilio.messaging_service_sid', 'sms.twilio.messaging_service_sid must be "MG" followed by 32 letters or digits');
+  }
+  const v = sms.vonage;
+  if (v.api_key !== null && !VONAGE_API_KEY.test(v.api_key)) invalid('sms.vonage.api_key', 'sms.vonage.api_key must be 8 letters or digits');
+  if (v.api_secret !== null && v.api_secret !== REDACTED && !VONAGE_API_SECRET.test(v.api_secret)) {
+    invalid('sms.vonage.api_secret', 'sms.vonage.api_secret must be 6 to 32 printable ASCII characters without spaces');
+  }
+  if (v.signature_secret !== null && v.signature_secret !== REDACTED && !VONAGE_SIGNATURE_SECRET.test(v.signature_secret)) {
+    invalid('sms.vonage.signature_secret', 'sms.vonage.signature_secret must be 8 to 128 printable ASCII characters without spaces');
+  }
+
+  if (sms.driver === 'twilio') {
+    if (t.account_sid === null) missing('sms.twilio.account_sid', 'when sms.driver is twilio');
+    if (t.auth_token === null) missing('sms.twilio.auth_token', 'when sms.driver is twilio');
+    if (sms.from_number === null && t.messaging_service_sid === null) missing('sms.from_number', 'when sms.driver is twilio and no sms.twilio.messaging_service_sid is set');
+  } else if (sms.driver === 'vonage') {
+    if (v.api_key === null) missing('sms.vonage.api_key', 'when sms.driver is vonage');
+    if (v.api_secret === null) missing('sms.vonage.api_secret', 'when sms.driver is vonage');
+    if (sms.from_number === null) missing('sms.from_number', 'when sms.driver is vonage');
+  }
+  return errors;
+}
+
+export interface SettingsChange {
+  path: string;
+  /** Non-secret fields: the values. Secrets: only `set` / `cleared`. */
+  old?: unknown;
+  new?: unknown;
+  change?: 'set' | 'cleared';
+}
+
+const SECRET_PATH_SET: ReadonlySet<string> = new Set(SECRET_PATHS);
+
+/** Leaf-by-leaf difference. A secret counts as changed when a new plaintext was given (even the same one). */
+export function diffSettings(before: InstanceSettings, after: InstanceSettings): SettingsChange[] {
+  const changes: SettingsChange[] = [];
+  const walk = (a: unknown, b: unknown, prefix: string) => {
+    if (isObject(a) && isObject(b)) {
+      for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) walk(a[key], b[key], prefix ? `${prefix}.${key}` : key);
+      return;
+    }
+    if (SECRET_PATH_SET.has(prefix)) {
+      if (b === null && a !== null) changes.push({ path: prefix, change: 'cleared' });
+      else if (b !== null && b !== REDACTED) changes.push({ path: prefix, change: 'set' });
+      return;
+    }
+    if (JSON.stringify(a) !== JSON.stringify(b)) changes.push({ path: prefix, old: a ?? null, new: b ?? null });
+  };
+  walk(before, after, '');
+  return changes;
+}
+
+/** Splits settings into the stored document (no secrets) and the secret slots. */
+export function splitSecrets(settings: InstanceSettings): { document: InstanceSettings; secrets: Record<SecretPath, SecretSlot> } {
+  const document = structuredClone(settings);
+  const secrets = {} as Record<SecretPath, SecretSlot>;
+  for (const path of SECRET_PATHS) {
+    secrets[path] = getPath(settings, path) as SecretSlot;
+    setPath(document as unknown as JsonObject, path, null);
+  }
+  return { document, secrets };
+}

@@ -1,0 +1,33 @@
+/**
+ * The domain services, built once at start and handed to the HTTP layer and the workers. Routes reach the
+ * store only through these.
+ */
+import type { Clock } from './clock.js';
+import type { Config } from './config.js';
+import type { Logger } from './logger.js';
+import type { Store } from './store/database.js';
+import type { SecretBox } from './secret-box.js';
+import { AuditLog } from './audit/audit-log.js';
+import { SecretKeys } from './auth/secret-keys.js';
+import { InstanceService } from './instance/service.js';
+
+export interface Services {
+  config: Config;
+  clock: Clock;
+  logger: Logger;
+  store: Store;
+  box: SecretBox;
+  audit: AuditLog;
+  secretKeys: SecretKeys;
+  instance: InstanceService;
+}
+
+export function buildServices(deps: { config: Config; clock: Clock; logger: Logger; store: Store; box: SecretBox }): Services {
+  const { store, clock, box } = deps;
+  return {
+    ...deps,
+    audit: new AuditLog(store.db),
+    secretKeys: new SecretKeys(store.db, clock),
+    instance: new InstanceService(store.db, box, clock),
+  };
+}

@@ -1,0 +1,139 @@
+/**
+ * The one query layer: Kysely over better-sqlite3 (embedded default) or pg (scale-out). Everything above this
+ * file speaks Kysely and does not care which database is underneath, except where a dialect difference is
+ * the point (row claiming with `FOR UPDATE SKIP LOCKED`, see `Store.dialect`).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import pg from 'pg';
+import {
+  Kysely,
+  Migrator,
+  PostgresDialect,
+  SqliteDialect,
+  SqliteDriver,
+  CompiledQuery,
+  type DatabaseConnection,
+  type Driver,
+  type SqliteDatabase,
+  type SqliteStatement,
+  type Transaction,
+} from 'kysely';
+import type { Database } from './schema.js';
+import { migrationProvider } from './migrations/index.js';
+
+export type Dialect = 'sqlite' | 'postgres';
+export type Db = Kysely<Database>;
+export type Tx = Transaction<Database>;
+/** Either the database or an open transaction: what a domain store function takes. */
+export type Executor = Db | Tx;
+
+export interface Store {
+  db: Db;
+  dialect: Dialect;
+  /** Where the SQLite file lives (null on PostgreSQL). */
+  sqlitePath: string | null;
+  close(): Promise<void>;
+}
+
+export interface StoreOptions {
+  databaseUrl: string | null;
+  dataDir: string;
+  /** Pool size on PostgreSQL. */
+  poolSize?: number;
+}
+
+// int8 (bigint) columns hold millisecond timestamps, well inside Number's exact range.
+pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
+
+/**
+ * better-sqlite3 statements are reusable objects; preparing one costs more than running it. Kysely prepares
+ * on every query, so the database handle it gets caches statements by SQL text. Safe because no query
+ * streams (a statement being iterated could not be reused meanwhile).
+ */
+class CachingSqliteDatabase implements SqliteDatabase {
+  private readonly statements = new Map<string, SqliteStatement>();
+  constructor(readonly raw: BetterSqlite3.Database) {}
+
+  prepare(sql: string): SqliteStatement {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      statement = this.raw.prepare(sql) as unknown as SqliteStatement;
+      if (this.statements.size > 2_000) this.statements.clear();
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  close(): void {
+    this.raw.close();
+  }
+}
+
+/**
+ * `BEGIN IMMEDIATE` takes the write lock at the start of a transaction, so a second process on the same file
+ * (the `authn` CLI beside a running server) waits on `busy_timeout` instead of failing on lock upgrade.
+ */
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+}
+
+class ImmediateSqliteDialect extends SqliteDialect {
+  constructor(private readonly database: SqliteDatabase) {
+    super({ database });
+  }
+  override createDriver(): Driver {
+    return new ImmediateSqliteDriver({ database: this.database });
+  }
+}
+
+export function sqliteFile(dataDir: string): string {
+  return path.join(dataDir, 'authn.sqlite');
+}
+
+export async function openStore(options: StoreOptions): Promise<Store> {
+  if (options.databaseUrl) {
+    const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 10 });
+    // Surface connection problems at start, not on the first request.
+    const client = await pool.connect();
+    client.release();
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    return { db, dialect: 'postgres', sqlitePath: null, close: () => db.destroy() };
+  }
+
+  fs.mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+  const file = sqliteFile(options.dataDir);
+  const raw = new BetterSqlite3(file);
+  raw.pragma('journal_mode = WAL');
+  raw.pragma('synchronous = NORMAL');
+  raw.pragma('busy_timeout = 5000');
+  raw.pragma('foreign_keys = ON');
+  fs.chmodSync(file, 0o600);
+  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect(new CachingSqliteDatabase(raw)) });
+  return { db, dialect: 'sqlite', sqlitePath: file, close: () => db.destroy() };
+}
+
+/** Applies every pending migration; returns the names applied. */
+export async function migrate(store: Store): Promise<string[]> {
+  const migrator = new Migrator({ db: store.db, provider: migrationProvider(store.dialect) });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) throw error;
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+/** Runs `fn` in a transaction, or in the caller's when `executor` already is one. */
+export function inTransaction<T>(executor: Executor, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  if (executor.isTransaction) return fn(executor as Tx);
+  return executor.transaction().execute(fn);
+}
+
+export function toJson(value: unknown): string {
+  return JSON.stringify(value);
+}
+
+export function fromJson<T>(text: string): T {
+  return JSON.parse(text) as T;
+}

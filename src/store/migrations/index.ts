@@ -1,0 +1,28 @@
+/**
+ * One ordered list of migrations for both stores. Each migration uses Kysely's schema builder, so the same
+ * code creates the SQLite and the PostgreSQL schema; the rare dialect-specific statement branches on
+ * `dialect`. Add new migrations at the end, never edit a released one.
+ */
+import type { Kysely, Migration as KyselyMigration, MigrationProvider } from 'kysely';
+import type { Dialect } from '../database.js';
+import { foundation } from './001_foundation.js';
+
+export interface Migration {
+  up(db: Kysely<unknown>, dialect: Dialect): Promise<void>;
+}
+
+const MIGRATIONS: Record<string, Migration> = {
+  '001_foundation': foundation,
+};
+
+export function migrationProvider(dialect: Dialect): MigrationProvider {
+  return {
+    async getMigrations() {
+      const out: Record<string, KyselyMigration> = {};
+      for (const [name, migration] of Object.entries(MIGRATIONS)) {
+        out[name] = { up: (db) => migration.up(db, dialect) };
+      }
+      return out;
+    },
+  };
+}

@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import fs from 'node:fs';
+import { loadConfig } from '../src/config.js';
+import { StartupError } from '../src/errors.js';
+
+describe('configuration', () => {
+  it('has working defaults', () => {
+    const c = loadConfig({}, '/srv/app');
+    expect(c).toMatchObject({ port: 3000, host: '127.0.0.1', dataDir: '/srv/app/data', databaseUrl: null, encryptionKey: null, logLevel: 'info', publicUrl: 'http://127.0.0.1:3000' });
+    expect(c.carriers).toMatchObject({ twilioApiUrl: 'https://api.twilio.com', vonageApiUrl: 'https://rest.nexmo.com' });
+    expect(Object.isFrozen(c) && Object.isFrozen(c.carriers)).toBe(true);
+  });
+
+  it.each([
+    ['AUTHN_PORT', 'abc'],
+    ['AUTHN_PORT', '70000'],
+    ['AUTHN_DATABASE_URL', 'mysql://x'],
+    ['AUTHN_ENCRYPTION_KEY', 'dG9vIHNob3J0'],
+    ['AUTHN_ENCRYPTION_KEY', 'not base64 at all!'],
+    ['AUTHN_SECRET_KEY', 'sk_prod_abc'],
+    ['AUTHN_PUBLIC_URL', 'ftp://example.com'],
+    ['AUTHN_PUBLIC_URL', 'not a url'],
+    ['AUTHN_LOG_LEVEL', 'loud'],
+    ['AUTHN_TWILIO_API_URL', 'nope'],
+    ['AUTHN_REDIS_URL', 'http://x'],
+    ['AUTHN_CARRIER_TIMEOUT_MS', '5'],
+  ])('%s=%s stops the start with a line naming it', (name, value) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(StartupError);
+    try {
+      loadConfig({ [name]: value });
+    } catch (error) {
+      expect((error as Error).message).toContain(name);
+      expect((error as Error).message).not.toContain('\n');
+    }
+  });
+
+  it('never echoes a key value in its error', () => {
+    const secretish = 'c2VjcmV0c2VjcmV0';
+    expect(() => loadConfig({ AUTHN_ENCRYPTION_KEY: secretish })).toThrow(/AUTHN_ENCRYPTION_KEY/);
+    try {
+      loadConfig({ AUTHN_ENCRYPTION_KEY: secretish });
+    } catch (error) {
+      expect((error as Error).message).not.toContain(secretish);
+    }
+    try {
+      loadConfig({ AUTHN_SECRET_KEY: 'sk_live_short' });
+    } catch (error) {
+      expect((error as Error).message).not.toContain('sk_live_short');
+    }
+  });
+
+  it('derives the public URL from host and port', () => {
+    expect(loadConfig({ AUTHN_HOST: '0.0.0.0', AUTHN_PORT: '8080' }).publicUrl).toBe('http://127.0.0.1:8080');
+    expect(loadConfig({ AUTHN_PUBLIC_URL: 'https://auth.example.com/' }).publicUrl).toBe('https://auth.example.com');
+  });
+
+  it('the README documents every AUTHN_ variable the code reads', () => {
+    const readme = fs.readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const srcDir = new URL('../src/', import.meta.url);
+    const files = (fs.readdirSync(srcDir, { recursive: true }) as string[]).filter((f) => f.endsWith('.ts'));
+    const sources = files.map((f) => fs.readFileSync(new URL(f, srcDir), 'utf8')).join('\n');
+    const names = new Set(sources.match(/AUTHN_[A-Z0-9_]*[A-Z0-9]\b/g));
+    expect(names.size).toBeGreaterThan(10);
+    for (const name of names) expect(readme, `${name} is missing from the README`).toContain(`\`${name}\``);
+  });
+});
