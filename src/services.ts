@@ -10,6 +10,8 @@ import type { SecretBox } from './secret-box.js';
 import { AuditLog } from './audit/audit-log.js';
 import { SecretKeys } from './auth/secret-keys.js';
 import { InstanceService } from './instance/service.js';
+import { TemplateService } from './sms/templates/service.js';
+import { SmsEngine } from './sms/engine.js';
 
 export interface Services {
   config: Config;
@@ -20,14 +22,20 @@ export interface Services {
   audit: AuditLog;
   secretKeys: SecretKeys;
   instance: InstanceService;
+  templates: TemplateService;
+  sms: SmsEngine;
 }
 
 export function buildServices(deps: { config: Config; clock: Clock; logger: Logger; store: Store; box: SecretBox }): Services {
   const { store, clock, box } = deps;
+  const instance = new InstanceService(store.db, box, clock);
+  const templates = new TemplateService(store.db);
   return {
     ...deps,
     audit: new AuditLog(store.db),
     secretKeys: new SecretKeys(store.db, clock),
-    instance: new InstanceService(store.db, box, clock),
+    instance,
+    templates,
+    sms: new SmsEngine(store.db, clock, instance, templates),
   };
 }

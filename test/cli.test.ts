@@ -65,7 +65,7 @@ describe('authn CLI', () => {
     expect(revoked.code).toBe(0);
     const res = await get();
     expect(res.status).toBe(401);
-    expect((await res.json()).errors[0].code).toBe('secret_key_invalid');
+    expect(((await res.json()) as { errors: { code: string }[] }).errors[0]!.code).toBe('secret_key_invalid');
     expect((await runCli(['keys', 'list'], env)).stdout).toMatch(new RegExp(`${id}\\t.*\\trevoked`));
 
     const unknown = await runCli(['keys', 'revoke', 'sk_00000000000000000000000000'], env);

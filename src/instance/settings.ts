@@ -39,6 +39,8 @@ export interface InstanceSettings {
       signature_method: VonageSignatureMethod;
     };
   };
+  /** The product name messages speak of (`{{app_name}}` in SMS templates). */
+  app_name: string;
   test_mode: TestMode;
   multi_factor: { phone_code: { enabled: boolean } };
 }
@@ -51,6 +53,7 @@ export function defaultSettings(): InstanceSettings {
       twilio: { account_sid: null, auth_token: null, messaging_service_sid: null },
       vonage: { api_key: null, api_secret: null, signature_secret: null, signature_method: 'md5hash' },
     },
+    app_name: 'authn.sh',
     test_mode: 'disabled',
     multi_factor: { phone_code: { enabled: true } },
   };
@@ -149,6 +152,10 @@ export function validateSettings(s: InstanceSettings): ErrorDetail[] {
 
   const { sms } = s;
   if (sms.driver !== null && !SMS_DRIVERS.includes(sms.driver)) value('sms.driver', 'sms.driver must be "twilio", "vonage" or null (the null driver)');
+  // Printed into SMS bodies as plain text: one line, no template braces.
+  if (!/^[^\r\n{}]{1,40}$/.test(s.app_name) || s.app_name.trim() === '') {
+    invalid('app_name', 'app_name must be 1 to 40 characters on one line, without { or }');
+  }
   if (!TEST_MODES.includes(s.test_mode)) value('test_mode', 'test_mode must be "enabled", "disabled" or "rejected"');
   if (!VONAGE_SIGNATURE_METHODS.includes(sms.vonage.signature_method)) {
     value('sms.vonage.signature_method', `sms.vonage.signature_method must be one of ${VONAGE_SIGNATURE_METHODS.join(', ')}`);

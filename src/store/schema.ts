@@ -56,10 +56,60 @@ export interface AuditLogsTable {
   data: string;
 }
 
+export interface EventsTable {
+  id: string;
+  type: string;
+  created_at: number;
+  /** JSON: the event's `data`. */
+  data: string;
+}
+
+export interface SmsTemplatesTable {
+  slug: string;
+  body: string;
+  from_number_override: string | null;
+  delivered_by_us: number;
+  updated_at: number;
+}
+
+/** The SMS outbox and message log: one row per message, from queued to its terminal status. */
+export interface SmsMessagesTable {
+  id: string;
+  created_at: number;
+  updated_at: number;
+  template: string;
+  to_number: string;
+  /** The sender the message goes out from (null when a messaging service picks it). */
+  from_number: string | null;
+  messaging_service_sid: string | null;
+  body: string;
+  encoding: string;
+  segments: number;
+  /** See `SmsStatus` in src/sms/engine.ts. */
+  status: string;
+  driver: string | null;
+  test_number: number;
+  delivered_by_us: number;
+  /** A verification code's challenge, and when the code stops being useful (not sent after that). */
+  challenge_id: string | null;
+  expires_at: number | null;
+  attempts: number;
+  /** When the dispatcher may (next) try; null once no attempt is due. */
+  next_attempt_at: number | null;
+  lease_owner: string | null;
+  lease_expires_at: number | null;
+  carrier_message_id: string | null;
+  error_code: string | null;
+  error_message: string | null;
+}
+
 export interface Database {
   store_meta: StoreMetaTable;
   secret_keys: SecretKeysTable;
   instance_settings: InstanceSettingsTable;
   instance_secrets: InstanceSecretsTable;
   audit_logs: AuditLogsTable;
+  events: EventsTable;
+  sms_templates: SmsTemplatesTable;
+  sms_messages: SmsMessagesTable;
 }

@@ -38,6 +38,7 @@ describe.each(STORES)('instance settings on %s', (kind) => {
         twilio: { account_sid: null, auth_token: null, messaging_service_sid: null },
         vonage: { api_key: null, api_secret: null, signature_secret: null, signature_method: 'md5hash' },
       },
+      app_name: 'authn.sh',
       test_mode: 'disabled',
       multi_factor: { phone_code: { enabled: true } },
     });
@@ -98,6 +99,8 @@ describe.each(STORES)('instance settings on %s', (kind) => {
     ['a string where an object belongs', { sms: 'twilio' }, 'form_param_type_invalid', 'sms'],
     ['an unknown driver', { sms: { driver: 'messagebird' } }, 'form_param_value_invalid', 'sms.driver'],
     ['an unknown test mode', { test_mode: 'on' }, 'form_param_value_invalid', 'test_mode'],
+    ['an app name with template braces', { app_name: '{{code}}' }, 'form_param_format_invalid', 'app_name'],
+    ['a multi-line app name', { app_name: 'Acme\nClick evil.example' }, 'form_param_format_invalid', 'app_name'],
     ['an alphanumeric sender under twilio', { sms: { from_number: 'AcmeAuth' } }, 'form_param_format_invalid', 'sms.from_number'],
   ])('rejects %s with 422 and changes nothing', async (_name, patch, code, param) => {
     const before = await snapshot();

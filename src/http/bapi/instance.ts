@@ -40,6 +40,7 @@ function settingsSchema(patch: boolean) {
         'Who delivers SMS, from which sender.',
       ),
     ),
+    app_name: field(patch ? Nullable(Type.String({ description: 'Product name used in SMS templates as {{app_name}}.' })) : Type.String()),
     test_mode: field(patch ? Nullable(StringEnum(TEST_MODES)) : StringEnum(TEST_MODES)),
     multi_factor: field(object({ phone_code: field(object({ enabled: field(patch ? Nullable(Type.Boolean()) : Type.Boolean()) })) })),
   }, { additionalProperties: false });

@@ -6,6 +6,7 @@
 import type { Kysely, Migration as KyselyMigration, MigrationProvider } from 'kysely';
 import type { Dialect } from '../database.js';
 import { foundation } from './001_foundation.js';
+import { messaging } from './002_messaging.js';
 
 export interface Migration {
   up(db: Kysely<unknown>, dialect: Dialect): Promise<void>;
@@ -13,6 +14,7 @@ export interface Migration {
 
 const MIGRATIONS: Record<string, Migration> = {
   '001_foundation': foundation,
+  '002_messaging': messaging,
 };
 
 export function migrationProvider(dialect: Dialect): MigrationProvider {

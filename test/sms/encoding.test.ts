@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { isGsm7, measureSms } from '../../src/sms/encoding.js';
+
+describe('SMS encoding and segments', () => {
+  it.each([
+    ['a'.repeat(160), 'GSM-7', 160, 1],
+    ['a'.repeat(161), 'GSM-7', 161, 2],
+    ['a'.repeat(306), 'GSM-7', 306, 2],
+    ['a'.repeat(307), 'GSM-7', 307, 3],
+    ['€'.repeat(80), 'GSM-7', 160, 1], // extension characters count two
+    ['€'.repeat(81), 'GSM-7', 162, 2],
+    ['a' + '{'.repeat(76), 'GSM-7', 153, 1], // 153 septets still fit one segment
+    ['a'.repeat(152) + '€' + 'a'.repeat(10), 'GSM-7', 164, 2], // an escape pair is not split: 152 | 2+10
+    ['a'.repeat(152) + '€' + 'a'.repeat(152), 'GSM-7', 306, 3], // the pair moves to segment 2, which overflows
+    ['é'.repeat(70), 'GSM-7', 70, 1], // é is in the basic table
+    ['ж'.repeat(70), 'UCS-2', 70, 1],
+    ['ж'.repeat(71), 'UCS-2', 71, 2],
+    ['ж'.repeat(134), 'UCS-2', 134, 2],
+    ['ж'.repeat(135), 'UCS-2', 135, 3],
+    ['😀'.repeat(35), 'UCS-2', 70, 1], // surrogate pairs count two
+    ['a'.repeat(68) + '😀', 'UCS-2', 70, 1],
+    ['a'.repeat(66) + '😀' + 'a'.repeat(66), 'UCS-2', 134, 3], // the pair is not split: 66 | 2+65 | 1
+    ['', 'GSM-7', 0, 0],
+  ])('%#: %s.length=%s', (text, encoding, characters, segments) => {
+    expect(measureSms(text)).toEqual({ encoding, characters, segments });
+  });
+
+  it('knows the GSM-7 tables', () => {
+    expect(isGsm7('@£$¥èéùìòÇØøÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ!"#¤%&\'()*+,-./:;<=>?¡ÄÖÑÜ§¿äöñüà^{}\\[~]|€')).toBe(true);
+    expect(isGsm7('ç')).toBe(false); // lower-case ç is not in the table
+    expect(isGsm7('`')).toBe(false);
+  });
+});
