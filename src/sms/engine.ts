@@ -14,9 +14,7 @@ import { recordAudit, SYSTEM_ACTOR, type Actor } from '../audit/audit-log.js';
 import { recordEvent } from '../webhooks/events.js';
 import type { InstanceService } from '../instance/service.js';
 import type { InstanceSettings } from '../instance/settings.js';
-import { measureSms } from './encoding.js';
 import { isTestNumber, parseRecipient } from './numbers.js';
-import { renderBody } from './templates/render.js';
 import type { TemplateService } from './templates/service.js';
 import type { TemplateSlug } from './templates/catalogue.js';
 
@@ -74,8 +72,7 @@ export class SmsEngine {
     const settings = await this.instance.current();
     return inTransaction(executor, async (tx) => {
       const template = await this.templates.resolve(input.template, tx);
-      const body = renderBody(template.body, { app_name: settings.app_name, ...input.variables });
-      const measure = measureSms(body);
+      const message = this.templates.render(template, input.variables, settings);
       const sender = chooseSender(settings, template.from_number_override);
       const testNumber = isTestNumber(recipient.e164);
       const status: SmsStatus = testNumber ? 'test_noop' : !template.delivered_by_us ? 'operator' : 'queued';
@@ -88,9 +85,9 @@ export class SmsEngine {
         to_number: recipient.e164,
         from_number: sender.from,
         messaging_service_sid: sender.messagingServiceSid,
-        body,
-        encoding: measure.encoding,
-        segments: measure.segments,
+        body: message.body,
+        encoding: message.encoding,
+        segments: message.segments,
         status,
         driver: settings.sms.driver ?? 'null',
         test_number: testNumber ? 1 : 0,
@@ -117,7 +114,7 @@ export class SmsEngine {
           status,
           delivered_by_us: template.delivered_by_us,
           // Only a message the operator must deliver carries its body: elsewhere it holds a live code.
-          ...(status === 'operator' ? { message: body } : {}),
+          ...(status === 'operator' ? { message: message.body } : {}),
         },
       });
       await recordAudit(tx, this.clock, {

@@ -1,5 +1,7 @@
 /** The error envelope for every kind of client mistake; never a 500 for one. */
+import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ERROR_CODES } from '../../src/errors.js';
 import { createTestStore, startTestServer, type TestServer, type TestStore } from '../helpers/server.js';
 
 describe('HTTP errors', () => {
@@ -40,6 +42,13 @@ describe('HTTP errors', () => {
     const before = (await server.bapi('GET', '/v1/instance')).body;
     expectEnvelope(await send(), status, code);
     expect((await server.bapi('GET', '/v1/instance')).body).toBe(before);
+  });
+
+  it('the README documents every error code with its status', () => {
+    const readme = fs.readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    for (const [code, spec] of Object.entries(ERROR_CODES)) {
+      expect(readme, code).toMatch(new RegExp(`\\| \`${code}\` \\| ${spec.status} \\|`));
+    }
   });
 
   it('answers /healthz', async () => {

@@ -2,7 +2,10 @@
  * The template store the send engine reads: a stored override of a slug, or its shipped default.
  */
 import { type Executor } from '../../store/database.js';
+import type { InstanceSettings } from '../../instance/settings.js';
+import { measureSms, type SmsMeasure } from '../encoding.js';
 import { TEMPLATES, type TemplateSlug } from './catalogue.js';
+import { renderBody } from './render.js';
 
 export interface ResolvedTemplate {
   slug: TemplateSlug;
@@ -19,6 +22,10 @@ export function defaultTemplate(slug: TemplateSlug): ResolvedTemplate {
   return { slug, body: TEMPLATES[slug].body, from_number_override: null, delivered_by_us: true, customised: false };
 }
 
+export interface RenderedMessage extends SmsMeasure {
+  body: string;
+}
+
 export class TemplateService {
   constructor(private readonly db: Executor) {}
 
@@ -26,5 +33,11 @@ export class TemplateService {
     const row = await executor.selectFrom('sms_templates').selectAll().where('slug', '=', slug).executeTakeFirst();
     if (!row) return defaultTemplate(slug);
     return { slug, body: row.body, from_number_override: row.from_number_override, delivered_by_us: row.delivered_by_us === 1, customised: true };
+  }
+
+  /** The message a template makes for these variables (instance-wide values such as `app_name` filled in). */
+  render(template: ResolvedTemplate, variables: Readonly<Record<string, string>>, settings: InstanceSettings): RenderedMessage {
+    const body = renderBody(template.body, { app_name: settings.app_name, ...variables });
+    return { body, ...measureSms(body) };
   }
 }
