@@ -31,6 +31,10 @@ export const ERROR_CODES = {
   form_param_format_invalid: { status: 422, message: 'Parameter has an invalid format' },
   form_param_missing: { status: 422, message: 'Parameter missing' },
   form_param_value_invalid: { status: 422, message: 'Parameter value invalid' },
+
+  // SMS carrier callbacks and metrics (src/sms/callbacks.ts, src/http/metrics.ts)
+  callback_signature_invalid: { status: 403, message: 'Callback not authenticated' },
+  metrics_token_invalid: { status: 401, message: 'Metrics token invalid' },
 } as const satisfies Record<string, ErrorCodeSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -14,6 +14,8 @@ import { buildServices, type Services } from './services.js';
 import { applyBootstrap } from './instance/bootstrap.js';
 import { SYSTEM_ACTOR } from './audit/audit-log.js';
 import { buildApp, type App } from './http/app.js';
+import { resealCallbackSecret } from './sms/callback-urls.js';
+import { resealPayloads } from './sms/dispatcher.js';
 
 export interface StartOptions {
   clock?: Clock;
@@ -52,9 +54,10 @@ export async function openConfiguredStore(config: Config, logger: Logger, clock:
     const applied = await migrate(store);
     if (applied.length) logger.info({ migrations: applied }, 'migrations applied');
     const services = buildServices({ config, clock, logger, store, box });
-    const rotation = await checkEncryptionKey(store.db, box, [(tx) => services.instance.reseal(tx)]);
+    const rotation = await checkEncryptionKey(store.db, box, [(tx) => services.instance.reseal(tx), (tx) => resealCallbackSecret(tx, box), (tx) => resealPayloads(tx, box)]);
     if (rotation.rotatedFrom) logger.warn({ from: rotation.rotatedFrom, to: box.keyId, resealed: rotation.resealed }, 'encryption key rotated');
     await services.instance.checkSecretsDecrypt();
+    await services.callbackUrls.init(store.db, box);
     return { store, services };
   } catch (error) {
     await store.close();
@@ -81,18 +84,23 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
       logger.info({ url, store: store.dialect }, 'authn.sh listening');
     }
+    if (config.sms.dispatcher) services.dispatcher.start();
     const running = app;
     return {
       app: running,
       services,
       url,
       async close() {
+        // The dispatcher first: its in-flight sends may still get carrier callbacks, which the app answers.
+        await services.dispatcher.stop();
         await running.close();
+        await services.carrierHttp.close();
         await store.close();
       },
     };
   } catch (error) {
     await app?.close();
+    await services.carrierHttp.close();
     await store.close();
     throw error;
   }

@@ -12,6 +12,12 @@ import { SecretKeys } from './auth/secret-keys.js';
 import { InstanceService } from './instance/service.js';
 import { TemplateService } from './sms/templates/service.js';
 import { SmsEngine } from './sms/engine.js';
+import { SmsMetrics } from './sms/metrics.js';
+import { CallbackUrls } from './sms/callback-urls.js';
+import { CarrierCallbacks } from './sms/callbacks.js';
+import { Dispatcher } from './sms/dispatcher.js';
+import { SmsMessageLog } from './sms/messages.js';
+import { CarrierHttp } from './sms/drivers/carrier-http.js';
 
 export interface Services {
   config: Config;
@@ -24,18 +30,58 @@ export interface Services {
   instance: InstanceService;
   templates: TemplateService;
   sms: SmsEngine;
+  smsMetrics: SmsMetrics;
+  /** Carrier callback URLs; `init()` (at start, after the key check) loads the instance's callback secret. */
+  callbackUrls: CallbackUrls;
+  smsCallbacks: CarrierCallbacks;
+  smsMessages: SmsMessageLog;
+  /** Started by `startServer` (unless AUTHN_SMS_DISPATCHER=off), stopped by `RunningServer.close()`. */
+  dispatcher: Dispatcher;
+  carrierHttp: CarrierHttp;
 }
 
 export function buildServices(deps: { config: Config; clock: Clock; logger: Logger; store: Store; box: SecretBox }): Services {
   const { store, clock, box } = deps;
+  const { config, logger } = deps;
   const instance = new InstanceService(store.db, box, clock);
   const templates = new TemplateService(store.db);
+  const smsMetrics = new SmsMetrics(async () => {
+    const rows = await store.db
+      .selectFrom('sms_messages')
+      .select(['status', (eb) => eb.fn.countAll<number>().as('count')])
+      .where('next_attempt_at', 'is not', null)
+      .groupBy('status')
+      .execute();
+    const of = (status: string) => Number(rows.find((r) => r.status === status)?.count ?? 0);
+    return { queued: of('queued'), sending: of('sending') };
+  });
+  const sms = new SmsEngine(store.db, clock, instance, templates, box, smsMetrics);
+  const callbackUrls = new CallbackUrls(config.publicUrl);
+  const carrierHttp = new CarrierHttp(config.carriers.timeoutMs, Math.max(16, config.sms.concurrency));
+  const dispatcher = new Dispatcher({
+    store,
+    clock,
+    logger,
+    box,
+    instance,
+    metrics: smsMetrics,
+    urls: callbackUrls,
+    drivers: { http: carrierHttp, twilioApiUrl: config.carriers.twilioApiUrl, vonageApiUrl: config.carriers.vonageApiUrl },
+    options: config.sms,
+  });
+  sms.onQueued = () => dispatcher.wake();
   return {
     ...deps,
     audit: new AuditLog(store.db),
     secretKeys: new SecretKeys(store.db, clock),
     instance,
     templates,
-    sms: new SmsEngine(store.db, clock, instance, templates),
+    sms,
+    smsMetrics,
+    callbackUrls,
+    smsCallbacks: new CarrierCallbacks({ store, clock, logger, instance, urls: callbackUrls, metrics: smsMetrics, vonageDlrMaxAgeSeconds: config.sms.vonageDlrMaxAgeSeconds }),
+    smsMessages: new SmsMessageLog(store.db, sms),
+    dispatcher,
+    carrierHttp,
   };
 }

@@ -15,6 +15,8 @@ import { errorHandler, sendError } from './errors.js';
 import { ErrorEnvelope } from './schemas.js';
 import { bapiRoutes } from './bapi/index.js';
 import { fapiRoutes } from './fapi/index.js';
+import { callbackRoutes } from './callbacks/index.js';
+import { metricsRoutes } from './metrics.js';
 import type { Services } from '../services.js';
 
 // ajv-formats is CommonJS: under ESM its function is the module's `default` property.
@@ -129,5 +131,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
 
   await app.register(bapiRoutes, { services: options.services });
   await app.register(fapiRoutes, { services: options.services });
+  await app.register(callbackRoutes, { services: options.services });
+  await app.register(metricsRoutes, { services: options.services });
   return app;
 }
