@@ -14,9 +14,11 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ValidateFunction } from 'ajv';
-import { FailureQueue, FakeServer, carrierSegments, contractAjv, describeErrors, parseForm, readContract, sendJson, type TransportFailure } from './common.js';
+import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
+import { FailureQueue, FakeServer, carrierSegments, contractAjv, describeErrors, parseForm, readContract, sendJson, sleep, type TransportFailure } from './common.js';
 
-export type TwilioFailure = TransportFailure | { kind: 'auth' } | { kind: 'error'; status: number; code: number; message: string; retryAfter?: string };
+/** `late`: the message is accepted at once but the answer comes `ms` later (its callbacks may overtake it). */
+export type TwilioFailure = TransportFailure | { kind: 'auth' } | { kind: 'late'; ms: number } | { kind: 'error'; status: number; code: number; message: string; retryAfter?: string };
 
 /** The failures the issue lists, as Twilio answers them (contracts §2.2). */
 export const TWILIO_FAILURES = {
@@ -207,7 +209,7 @@ export class FakeTwilio {
     if (injected) {
       if (injected.kind === 'auth') return error(401, 20003, 'Authenticate', { detail: 'Your AccountSid or AuthToken was incorrect.' });
       if (injected.kind === 'error') return error(injected.status, injected.code, injected.message, {}, injected.retryAfter ? { 'retry-after': injected.retryAfter } : {});
-      if (await this.server.transport(injected, res)) return this.server.record(req, raw, fields, 0);
+      if (injected.kind !== 'late' && (await this.server.transport(injected, res))) return this.server.record(req, raw, fields, 0);
     }
 
     if (!req.headers['content-type']?.startsWith('application/x-www-form-urlencoded')) {
@@ -230,7 +232,7 @@ export class FakeTwilio {
     const statusCallback = one('StatusCallback') ?? null;
     const validityPeriod = one('ValidityPeriod');
     if (!to) return error(400, 21604, "A 'To' phone number is required.");
-    if (!E164.test(to)) return error(400, 21211, `The 'To' number ${to} is not a valid phone number.`);
+    if (!E164.test(to) || !parsePhoneNumberFromString(to)?.isPossible()) return error(400, 21211, `The 'To' number ${to} is not a valid phone number.`);
     if (!from && !messagingServiceSid) return error(400, 21603, "A 'From' or 'MessagingServiceSid' parameter is required to send a message");
     if (body === undefined && fields.MediaUrl === undefined && fields.ContentSid === undefined) return error(400, 21602, 'Message body is required.');
     if (body !== undefined && body.length > 1600) return error(400, 21617, 'The concatenated message body exceeds the 1600 character limit.');
@@ -257,6 +259,7 @@ export class FakeTwilio {
     this.messages.set(message.sid, message);
     const resource = this.resource(message);
     if (this.options.selfCheck !== false && !this.validators.message(resource)) throw new Error(`fake Twilio built a bad Message: ${describeErrors(this.validators.message)}`);
+    if (injected?.kind === 'late') await sleep(injected.ms);
     answer(201, resource);
     if (this.options.callbacks === 'auto' && statusCallback) void this.runSequence(message);
   }
