@@ -14,10 +14,19 @@ export const TWILIO = { accountSid: `AC${'0123456789abcdef'.repeat(2)}`, authTok
 export const VONAGE = { apiKey: 'abcd1234', apiSecret: 'secretValue42' };
 export const FROM = '+14155550100';
 
+/** Both fakes run, whichever driver the server starts with, so a test can switch drivers with a PATCH. */
+/** Bootstrap credentials for both carriers: a PATCH of sms.driver alone switches between them. */
+const CREDENTIALS = {
+  AUTHN_SMS_TWILIO_ACCOUNT_SID: TWILIO.accountSid,
+  AUTHN_SMS_TWILIO_AUTH_TOKEN: TWILIO.authToken,
+  AUTHN_SMS_VONAGE_API_KEY: VONAGE.apiKey,
+  AUTHN_SMS_VONAGE_API_SECRET: VONAGE.apiSecret,
+};
+
 export interface SmsHarness {
   server: TestServer;
-  twilio: FakeTwilio | null;
-  vonage: FakeVonage | null;
+  twilio: FakeTwilio;
+  vonage: FakeVonage;
   publicUrl: string;
   close(): Promise<void>;
 }
@@ -31,16 +40,19 @@ export async function startSmsServer(
 ): Promise<SmsHarness> {
   const port = await freePort();
   const publicUrl = `http://127.0.0.1:${port}`;
-  const twilio = options.driver === 'twilio' ? await FakeTwilio.start({ ...TWILIO, callbacks: 'auto', ...options.twilio }) : null;
-  const vonage = options.driver === 'vonage' ? await FakeVonage.start({ ...VONAGE, receipts: 'auto', ...options.vonage }) : null;
-  const driverEnv: Record<string, string> =
-    options.driver === 'twilio'
-      ? { AUTHN_SMS_DRIVER: 'twilio', AUTHN_SMS_FROM_NUMBER: FROM, AUTHN_SMS_TWILIO_ACCOUNT_SID: TWILIO.accountSid, AUTHN_SMS_TWILIO_AUTH_TOKEN: TWILIO.authToken, AUTHN_TWILIO_API_URL: twilio!.url }
-      : options.driver === 'vonage'
-        ? { AUTHN_SMS_DRIVER: 'vonage', AUTHN_SMS_FROM_NUMBER: FROM, AUTHN_SMS_VONAGE_API_KEY: VONAGE.apiKey, AUTHN_SMS_VONAGE_API_SECRET: VONAGE.apiSecret, AUTHN_VONAGE_API_URL: vonage!.url }
-        : {};
+  const twilio = await FakeTwilio.start({ ...TWILIO, callbacks: 'auto', ...options.twilio });
+  const vonage = await FakeVonage.start({ ...VONAGE, receipts: 'auto', ...options.vonage });
   const server = await startTestServer(store, {
-    env: { AUTHN_PORT: String(port), AUTHN_PUBLIC_URL: publicUrl, ...FAST_DISPATCH, ...driverEnv, ...options.env },
+    env: {
+      AUTHN_PORT: String(port),
+      AUTHN_PUBLIC_URL: publicUrl,
+      AUTHN_TWILIO_API_URL: twilio.url,
+      AUTHN_VONAGE_API_URL: vonage.url,
+      ...FAST_DISPATCH,
+      ...(options.driver ? { AUTHN_SMS_DRIVER: options.driver, AUTHN_SMS_FROM_NUMBER: FROM } : {}),
+      ...CREDENTIALS,
+      ...options.env,
+    },
     clock: options.clock,
     listen: true,
   });
@@ -51,8 +63,8 @@ export async function startSmsServer(
     publicUrl,
     async close() {
       await server.close();
-      await twilio?.close();
-      await vonage?.close();
+      await twilio.close();
+      await vonage.close();
     },
   };
 }
@@ -81,10 +93,16 @@ export function storeReader(server: TestServer) {
     audit: async (id: string) => db().selectFrom('audit_logs').selectAll().where('target_id', '=', id).orderBy('id').execute(),
     async waitForStatus(id: string, status: string | ((s: string) => boolean)): Promise<SmsMessagesTable> {
       const ok = typeof status === 'string' ? (s: string) => s === status : status;
-      return waitFor(`message ${id} to be ${String(status)}`, async () => {
-        const row = await this.message(id);
-        return ok(row.status) ? row : undefined;
-      });
+      let last: SmsMessagesTable | null = null;
+      try {
+        return await waitFor(`message ${id}`, async () => {
+          last = await this.message(id);
+          return ok(last.status) ? last : undefined;
+        });
+      } catch {
+        const row = last as SmsMessagesTable | null;
+        throw new Error(`message ${id} never became ${String(status)}: it is ${row?.status} (${row?.error_code}: ${row?.error_message})`);
+      }
     },
   };
 }

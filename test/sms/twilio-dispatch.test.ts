@@ -23,8 +23,8 @@ describe.each(STORES)('Twilio dispatch on %s', (kind) => {
     read = storeReader(h.server);
   });
   afterEach(() => {
-    expect(h.twilio!.violations).toEqual([]);
-    h.twilio!.failures.clear();
+    expect(h.twilio.violations).toEqual([]);
+    h.twilio.failures.clear();
   });
   afterAll(async () => {
     await h?.close();
@@ -36,7 +36,7 @@ describe.each(STORES)('Twilio dispatch on %s', (kind) => {
     const expiresAt = Date.now() + 9 * 60_000;
     const { id } = await send(to, undefined, { id: 'chl_test', expiresAt });
     const sent = await read.waitForStatus(id, 'sent');
-    const [request] = h.twilio!.requests.filter((r) => r.fields.To === to);
+    const [request] = h.twilio.requests.filter((r) => r.fields.To === to);
     expect(request!.path).toBe(`/2010-04-01/Accounts/${TWILIO.accountSid}/Messages.json`);
     expect(request!.fields).toMatchObject({ To: to, From: FROM, Body: '482913 is your authn.sh verification code. It expires in 10 minutes.', StatusCallback: `${h.publicUrl}/callbacks/twilio/status/${id}` });
     // The carrier drops the code once it is useless: ValidityPeriod is the code's remaining validity.
@@ -46,9 +46,9 @@ describe.each(STORES)('Twilio dispatch on %s', (kind) => {
     // The log never shows the code of a real driver's message.
     expect(sent.body).toBe('****** is your authn.sh verification code. It expires in 10 minutes.');
 
-    await h.twilio!.sendStatus(sent.carrier_message_id!, { status: 'sent' });
-    await h.twilio!.sendStatus(sent.carrier_message_id!, { status: 'delivered' });
-    expect(h.twilio!.server.callbacks.slice(-2).map((c) => c.status)).toEqual([200, 200]);
+    await h.twilio.sendStatus(sent.carrier_message_id!, { status: 'sent' });
+    await h.twilio.sendStatus(sent.carrier_message_id!, { status: 'delivered' });
+    expect(h.twilio.server.callbacks.slice(-2).map((c) => c.status)).toEqual([200, 200]);
     const delivered = await read.message(id);
     expect(delivered).toMatchObject({ status: 'delivered', carrier_status: 'delivered' });
     expect(delivered.completed_at).not.toBeNull();
@@ -70,14 +70,14 @@ describe.each(STORES)('Twilio dispatch on %s', (kind) => {
   it('keeps delivered when a late sent arrives, and a duplicate changes nothing', async () => {
     const { id } = await send(recipient());
     const { carrier_message_id: sid } = await read.waitForStatus(id, 'sent');
-    await h.twilio!.sendStatus(sid!, { status: 'delivered' });
-    await h.twilio!.sendStatus(sid!, { status: 'sent' });
+    await h.twilio.sendStatus(sid!, { status: 'delivered' });
+    await h.twilio.sendStatus(sid!, { status: 'sent' });
     const after = await read.message(id);
     expect(after.status).toBe('delivered');
     const historyBefore = await read.history(id);
     const eventsBefore = await read.events(id);
-    await h.twilio!.sendStatus(sid!, { status: 'delivered' });
-    await h.twilio!.sendStatus(sid!, { status: 'sent' });
+    await h.twilio.sendStatus(sid!, { status: 'delivered' });
+    await h.twilio.sendStatus(sid!, { status: 'sent' });
     expect(await read.message(id)).toEqual(after);
     expect(await read.history(id)).toEqual(historyBefore);
     expect(await read.events(id)).toEqual(eventsBefore);
@@ -87,12 +87,12 @@ describe.each(STORES)('Twilio dispatch on %s', (kind) => {
   it('records undelivered with the carrier’s error code, and fires sms.failed carrying it', async () => {
     const { id } = await send(recipient());
     const { carrier_message_id: sid } = await read.waitForStatus(id, 'sent');
-    await h.twilio!.sendStatus(sid!, { status: 'undelivered', errorCode: '30003' });
+    await h.twilio.sendStatus(sid!, { status: 'undelivered', errorCode: '30003' });
     expect(await read.message(id)).toMatchObject({ status: 'undelivered', error_code: '30003', error_message: 'Unreachable destination handset' });
     const failed = (await read.events(id)).find((e) => e.type === 'sms.failed');
     expect(failed!.data).toMatchObject({ status: 'undelivered', error_code: '30003', error_message: 'Unreachable destination handset' });
     // A delivered after a final failure cannot revive it.
-    await h.twilio!.sendStatus(sid!, { status: 'delivered' });
+    await h.twilio.sendStatus(sid!, { status: 'delivered' });
     expect((await read.message(id)).status).toBe('undelivered');
   });
 
@@ -100,7 +100,7 @@ describe.each(STORES)('Twilio dispatch on %s', (kind) => {
     const { id } = await send(recipient());
     const { carrier_message_id: sid } = await read.waitForStatus(id, 'sent');
     const before = { message: await read.message(id), history: await read.history(id), events: await read.events(id), audit: await read.audit(id) };
-    const forged = await h.twilio!.sendStatus(sid!, { status: 'delivered' }, { authToken: 'e'.repeat(32), retry: false });
+    const forged = await h.twilio.sendStatus(sid!, { status: 'delivered' }, { authToken: 'e'.repeat(32), retry: false });
     expect(forged.status).toBe(403);
     const res = await fetch(`${h.publicUrl}/callbacks/twilio/status/${id}`, {
       method: 'POST',
@@ -120,13 +120,13 @@ describe.each(STORES)('Twilio dispatch on %s', (kind) => {
 
   it('retries transient failures with backoff, then succeeds', async () => {
     const to = recipient();
-    h.twilio!.fail(TWILIO_FAILURES.serverError, { to });
-    h.twilio!.fail(TWILIO_FAILURES.rateLimited, { to });
-    h.twilio!.fail({ kind: 'reset' }, { to });
+    h.twilio.fail(TWILIO_FAILURES.serverError, { to });
+    h.twilio.fail(TWILIO_FAILURES.rateLimited, { to });
+    h.twilio.fail({ kind: 'reset' }, { to });
     const { id } = await send(to);
     const sent = await read.waitForStatus(id, 'sent');
     expect(sent.attempts).toBe(4);
-    expect(h.twilio!.requests.filter((r) => r.fields.To === to).map((r) => r.status)).toEqual([500, 429, 0, 201]);
+    expect(h.twilio.requests.filter((r) => r.fields.To === to).map((r) => r.status)).toEqual([500, 429, 0, 201]);
     expect((await read.attempts(id)).map((a) => [a.outcome, a.error_code])).toEqual([
       ['transient_error', '20500'],
       ['transient_error', '20429'],
@@ -146,28 +146,28 @@ describe.each(STORES)('Twilio dispatch on %s', (kind) => {
     ['bad credentials', { kind: 'auth' as const, code: 20003, message: 'Authenticate' }],
   ])('fails at once, without retrying, on %s', async (_name, failure) => {
     const to = recipient();
-    h.twilio!.fail(failure.kind === 'auth' ? { kind: 'auth' } : failure, { to });
+    h.twilio.fail(failure.kind === 'auth' ? { kind: 'auth' } : failure, { to });
     const { id } = await send(to);
     const failed = await read.waitForStatus(id, 'failed');
     expect(failed).toMatchObject({ attempts: 1, error_code: String(failure.code), error_message: failure.message, payload: null });
-    expect(h.twilio!.requests.filter((r) => r.fields.To === to)).toHaveLength(1);
+    expect(h.twilio.requests.filter((r) => r.fields.To === to)).toHaveLength(1);
     const event = (await read.events(id)).find((e) => e.type === 'sms.failed');
     expect(event!.data).toMatchObject({ status: 'failed', error_code: String(failure.code), error_message: failure.message });
   });
 
   it('fails after the last attempt when the carrier keeps failing', async () => {
     const to = recipient();
-    h.twilio!.fail(TWILIO_FAILURES.serverError, { to, times: 100 });
+    h.twilio.fail(TWILIO_FAILURES.serverError, { to, times: 100 });
     const { id } = await send(to);
     const failed = await read.waitForStatus(id, 'failed');
     expect(failed.attempts).toBe(8);
-    expect(h.twilio!.requests.filter((r) => r.fields.To === to)).toHaveLength(8);
+    expect(h.twilio.requests.filter((r) => r.fields.To === to)).toHaveLength(8);
     expect((await read.audit(id)).at(-1)).toMatchObject({ action: 'sms.failed' });
   });
 
   it('times out a hanging carrier call and tries again', async () => {
     const to = recipient();
-    h.twilio!.fail({ kind: 'hang' }, { to });
+    h.twilio.fail({ kind: 'hang' }, { to });
     const { id } = await send(to);
     const sent = await read.waitForStatus(id, 'sent');
     expect((await read.attempts(id)).map((a) => [a.outcome, a.error_code])).toEqual([
@@ -182,7 +182,7 @@ describe.each(STORES)('Twilio dispatch on %s', (kind) => {
     const { id } = await send(to, undefined, { id: 'chl_expired', expiresAt: Date.now() - 1 });
     const expired = await read.waitForStatus(id, 'expired');
     expect(expired).toMatchObject({ error_code: 'expired', payload: null });
-    expect(h.twilio!.requests.filter((r) => r.fields.To === to)).toHaveLength(0);
+    expect(h.twilio.requests.filter((r) => r.fields.To === to)).toHaveLength(0);
     expect((await read.events(id)).map((e) => [e.type, e.data.status])).toEqual([
       ['sms.queued', 'queued'],
       ['sms.failed', 'expired'],
@@ -191,7 +191,7 @@ describe.each(STORES)('Twilio dispatch on %s', (kind) => {
 
   it('expires a code rather than retry it after its challenge ends', async () => {
     const to = recipient();
-    h.twilio!.fail({ ...TWILIO_FAILURES.rateLimited, retryAfter: '120' }, { to });
+    h.twilio.fail({ ...TWILIO_FAILURES.rateLimited, retryAfter: '120' }, { to });
     const { id } = await send(to, undefined, { id: 'chl_short', expiresAt: Date.now() + 60_000 });
     const expired = await read.waitForStatus(id, 'expired');
     expect(expired).toMatchObject({ error_code: '20429', attempts: 1 });
@@ -199,11 +199,11 @@ describe.each(STORES)('Twilio dispatch on %s', (kind) => {
 
   it('a callback that arrives before the send outcome is recorded wins; the outcome only adds the carrier id', async () => {
     const to = recipient();
-    h.twilio!.fail({ kind: 'late', ms: 300 }, { to });
+    h.twilio.fail({ kind: 'late', ms: 300 }, { to });
     const { id } = await send(to);
     // Twilio has the message but answers the create call late; its delivery report comes first.
-    const sid = await waitFor('the fake to hold the message', () => h.twilio!.messagesTo(to)[0]?.sid);
-    await h.twilio!.sendStatus(sid, { status: 'delivered' });
+    const sid = await waitFor('the fake to hold the message', () => h.twilio.messagesTo(to)[0]?.sid);
+    await h.twilio.sendStatus(sid, { status: 'delivered' });
     const row = await read.waitForStatus(id, 'delivered');
     await waitFor('the send outcome', async () => (await read.attempts(id)).length === 1);
     expect(await read.message(id)).toMatchObject({ status: 'delivered', carrier_message_id: sid, payload: null, lease_owner: null, next_attempt_at: null });
