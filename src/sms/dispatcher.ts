@@ -4,7 +4,8 @@
  * - Claims are batches taken in one transaction with a lease (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so
  *   several processes never take the same row; SQLite's `BEGIN IMMEDIATE` serialises claimers). A claimed row
  *   is `sending` with `next_attempt_at` = the lease's end, so a crashed worker's rows simply fall due again.
- * - At most `concurrency` carrier calls are in flight per process.
+ * - At most `concurrency` messages are in flight per process, counting from the claim until the outcome is
+ *   committed: so a crash can leave at most that many messages sent but not recorded (sent again later).
  * - Outcomes are written in batches: whatever finished while the previous batch was being written goes in
  *   the next transaction (group commit).
  * - Transient failures retry with exponential backoff and jitter, permanent ones fail at once, a code whose
@@ -58,6 +59,8 @@ interface Outcome {
   result: Result;
   /** The body sent, kept only when the null driver echoes a verification code. */
   echoedBody: string | null;
+  /** Called once the outcome is committed (or given up on): only then is the slot free again. */
+  recorded: () => void;
 }
 
 const DISPATCHER_ACTOR: Actor = { type: 'dispatcher', id: null };
@@ -239,8 +242,10 @@ export class Dispatcher {
       const outcome = result.kind === 'error' ? `${result.error.kind}_error` : result.kind;
       metrics.carrierLatency.observe({ driver: driver.name, outcome }, (clock.now() - startedAt) / 1000);
     }
-    this.pending.push({ claimed: row, driver: driver.name, startedAt, finishedAt: clock.now(), result, echoedBody });
-    this.flushSoon();
+    await new Promise<void>((recorded) => {
+      this.pending.push({ claimed: row, driver: driver.name, startedAt, finishedAt: clock.now(), result, echoedBody, recorded });
+      this.flushSoon();
+    });
   }
 
   private outbound(row: SmsMessagesTable, driver: SmsDriver, body: string, validitySeconds: number | null): OutboundSms {
@@ -285,11 +290,13 @@ export class Dispatcher {
     for (let tries = 1; ; tries++) {
       try {
         await this.record(batch);
+        for (const outcome of batch) outcome.recorded();
         return;
       } catch (error) {
         if (tries >= FLUSH_TRIES) {
           // The rows stay leased: when the lease ends they are claimed and sent again.
           this.log.error({ err: error, messages: batch.length }, 'could not record send outcomes; the messages will be retried after their lease');
+          for (const outcome of batch) outcome.recorded();
           return;
         }
         this.log.warn({ err: error, tries }, 'recording send outcomes failed; trying again');
