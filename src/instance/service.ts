@@ -51,12 +51,13 @@ export class InstanceService {
 
   /**
    * The settings with credentials decrypted, for the code that sends (drivers, callbacks). Cached briefly:
-   * this sits on the request path of every send and challenge.
+   * this sits on the request path of every send and challenge. A caller inside a transaction passes it: on
+   * SQLite the one connection is the transaction's until it ends, so a read outside it would wait forever.
    */
-  async current(): Promise<InstanceSettings> {
+  async current(executor: Executor = this.db): Promise<InstanceSettings> {
     const now = this.clock.now();
     if (this.cached && now - this.cached.at < CACHE_TTL_MS) return this.cached.settings;
-    const settings = await this.load(this.db, 'decrypt');
+    const settings = await this.load(executor, 'decrypt');
     this.cached = { settings, at: now };
     return settings;
   }

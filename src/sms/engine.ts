@@ -93,8 +93,8 @@ export class SmsEngine {
 
   async send(input: SendInput, executor: Executor = this.db): Promise<QueuedMessage> {
     const to = checkedRecipient(input.to, input.paramName);
-    const settings = await this.instance.current();
     return inTransaction(executor, async (tx) => {
+      const settings = await this.instance.current(tx);
       const template = await this.templates.resolve(input.template, tx);
       const message = this.templates.render(template, input.variables, settings);
       // Only a real driver hides the code: the null driver exists to show it to the developer.
