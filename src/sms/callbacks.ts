@@ -9,11 +9,11 @@ import { appError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Actor } from '../audit/audit-log.js';
 import type { InstanceService } from '../instance/service.js';
-import type { Store, Tx } from '../store/database.js';
+import type { Store } from '../store/database.js';
 import type { SmsMessagesTable } from '../store/schema.js';
 import type { CallbackUrls } from './callback-urls.js';
 import type { SmsMetrics } from './metrics.js';
-import { Trail, canAdvance, isTerminal, type SmsStatus } from './transitions.js';
+import { Trail, canAdvance, isTerminal, saveMessages, type SmsStatus } from './transitions.js';
 import { mapTwilioStatus, twilioErrorMessage, verifyTwilioSignature, type FormParams } from './drivers/twilio.js';
 import { mapVonageStatus, verifyVonageSignature, vonageDlrErrorMessage } from './drivers/vonage.js';
 
@@ -42,7 +42,19 @@ export interface CallbackDeps {
 
 const first = (value: string | string[] | undefined): string | undefined => (Array.isArray(value) ? value[0] : value);
 
+interface Pending {
+  report: CarrierReport;
+  resolve: (result: CallbackResult) => void;
+  reject: (error: unknown) => void;
+}
+
+/** Most reports applied in one transaction. */
+const MAX_BATCH = 200;
+
 export class CarrierCallbacks {
+  private queue: Pending[] = [];
+  private flushing: Promise<void> | null = null;
+
   constructor(private readonly deps: CallbackDeps) {}
 
   /** A Twilio status callback. `query` is the request's query string (with its `?`), usually empty. */
@@ -100,67 +112,116 @@ export class CarrierCallbacks {
     return appError('callback_signature_invalid', { longMessage: why });
   }
 
-  private async apply(report: CarrierReport): Promise<CallbackResult> {
+  /** Queues a report for the next batch and waits for its result. */
+  private apply(report: CarrierReport): Promise<CallbackResult> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ report, resolve, reject });
+      this.flushSoon();
+    });
+  }
+
+  /**
+   * Reports are applied in batches: whatever arrived while the previous batch was being written goes into the
+   * next transaction. Under load that is one commit for many callbacks; when idle, a batch of one.
+   */
+  private flushSoon(): void {
+    if (this.flushing) return;
+    this.flushing = (async () => {
+      while (this.queue.length > 0) {
+        const batch = this.queue.splice(0, MAX_BATCH);
+        try {
+          await this.applyBatch(batch);
+        } catch (error) {
+          if (batch.length === 1) {
+            batch[0]!.reject(error);
+            continue;
+          }
+          // One bad report must not fail the others: apply each on its own.
+          for (const pending of batch) await this.applyBatch([pending]).catch((e: unknown) => pending.reject(e));
+        }
+      }
+    })().finally(() => {
+      this.flushing = null;
+      if (this.queue.length > 0) this.flushSoon();
+    });
+  }
+
+  private async applyBatch(batch: Pending[]): Promise<void> {
     const { store, clock, metrics } = this.deps;
     const trail = new Trail(clock);
-    const actor: Actor = { type: 'carrier', id: report.source };
-    const result = await store.db.transaction().execute(async (tx): Promise<CallbackResult> => {
-      // The row lock (PostgreSQL; SQLite's write lock is whole-database) serialises reports about one message.
-      let query = tx.selectFrom('sms_messages').selectAll().where('id', '=', report.messageId);
+    const results: CallbackResult[] = [];
+    await store.db.transaction().execute(async (tx) => {
+      const ids = [...new Set(batch.map((p) => p.report.messageId))];
+      // The row locks (PostgreSQL; SQLite's write lock is whole-database) serialise reports about one message.
+      let query = tx.selectFrom('sms_messages').selectAll().where('id', 'in', ids);
       if (store.dialect === 'postgres') query = query.forUpdate();
-      const row = await query.executeTakeFirst();
-      if (!row) return 'unknown_message';
-      const dedupeKey = `${report.source}:${report.carrierMessageId}:${report.carrierStatus}`;
-      const seen = await tx.selectFrom('sms_message_statuses').select('id').where('message_id', '=', row.id).where('dedupe_key', '=', dedupeKey).executeTakeFirst();
-      if (seen) return 'duplicate';
-
-      const carrier = { status: report.carrierStatus, messageId: report.carrierMessageId, dedupeKey };
-      const target = report.target === 'delivered' && !(await this.allPartsDelivered(tx, row, report)) ? 'sent' : report.target;
-      if (target === null || !canAdvance(row.status, target)) {
-        trail.add({ message: row, applied: false, source: report.source, actor, carrier });
-        await trail.write(tx);
-        return 'ignored';
-      }
+      const messages = new Map((await query.execute()).map((row) => [row.id, row]));
+      const reported = await tx
+        .selectFrom('sms_message_statuses')
+        .select(['message_id', 'dedupe_key', 'carrier_status', 'carrier_message_id'])
+        .where('message_id', 'in', ids)
+        .where('dedupe_key', 'is not', null)
+        .execute();
+      const seen = new Set(reported.map((r) => `${r.message_id} ${r.dedupe_key}`));
+      const changed = new Map<string, SmsMessagesTable>();
       const now = clock.now();
-      const patch: Partial<SmsMessagesTable> = {
-        status: target,
-        carrier_status: report.carrierStatus,
-        carrier_message_id: row.carrier_message_id ?? report.carrierMessageId,
-        sent_at: row.sent_at ?? now,
-        // The carrier has the message: no attempt is due any more, whatever the dispatcher was doing.
-        lease_owner: null,
-        lease_expires_at: null,
-        next_attempt_at: null,
-        payload: null,
-        updated_at: now,
-        ...(isTerminal(target) ? { completed_at: now } : {}),
-        ...(report.errorCode ? { error_code: report.errorCode, error_message: report.errorMessage } : {}),
-      };
-      await tx.updateTable('sms_messages').set(patch).where('id', '=', row.id).execute();
-      trail.add({ message: { ...row, ...patch }, applied: true, source: report.source, actor, carrier, auditData: { carrier_status: report.carrierStatus, carrier_message_id: report.carrierMessageId } });
+      for (const { report } of batch) {
+        const row = changed.get(report.messageId) ?? messages.get(report.messageId);
+        if (!row) {
+          results.push('unknown_message');
+          continue;
+        }
+        const dedupeKey = `${report.source}:${report.carrierMessageId}:${report.carrierStatus}`;
+        if (seen.has(`${row.id} ${dedupeKey}`)) {
+          results.push('duplicate');
+          continue;
+        }
+        seen.add(`${row.id} ${dedupeKey}`);
+        reported.push({ message_id: row.id, dedupe_key: dedupeKey, carrier_status: report.carrierStatus, carrier_message_id: report.carrierMessageId });
+        const actor: Actor = { type: 'carrier', id: report.source };
+        const carrier = { status: report.carrierStatus, messageId: report.carrierMessageId, dedupeKey };
+        const target = report.target === 'delivered' && !allPartsDelivered(row, reported) ? 'sent' : report.target;
+        if (target === null || !canAdvance(row.status, target)) {
+          trail.add({ message: row, applied: false, source: report.source, actor, carrier });
+          results.push('ignored');
+          continue;
+        }
+        const next: SmsMessagesTable = {
+          ...row,
+          status: target,
+          carrier_status: report.carrierStatus,
+          carrier_message_id: row.carrier_message_id ?? report.carrierMessageId,
+          sent_at: row.sent_at ?? now,
+          // The carrier has the message: no attempt is due any more, whatever the dispatcher was doing.
+          lease_owner: null,
+          lease_expires_at: null,
+          next_attempt_at: null,
+          payload: null,
+          updated_at: now,
+          completed_at: isTerminal(target) ? now : row.completed_at,
+          ...(report.errorCode ? { error_code: report.errorCode, error_message: report.errorMessage } : {}),
+        };
+        changed.set(row.id, next);
+        trail.add({ message: next, applied: true, source: report.source, actor, carrier, auditData: { carrier_status: report.carrierStatus, carrier_message_id: report.carrierMessageId } });
+        results.push('applied');
+      }
+      await saveMessages(tx, store.dialect, [...changed.values()]);
       await trail.write(tx);
-      return 'applied';
     });
     trail.count(metrics);
-    metrics.callbacks.inc({ carrier: report.source, result });
-    if (result === 'unknown_message') this.deps.logger.warn({ carrier: report.source, message_id: report.messageId }, 'carrier callback for a message this store does not have');
-    return result;
+    batch.forEach((pending, i) => {
+      const result = results[i]!;
+      metrics.callbacks.inc({ carrier: pending.report.source, result });
+      if (result === 'unknown_message') this.deps.logger.warn({ carrier: pending.report.source, message_id: pending.report.messageId }, 'carrier callback for a message this store does not have');
+      pending.resolve(result);
+    });
   }
+}
 
-  /** A long message is split into parts, each with its own receipt: delivered means every part delivered. */
-  private async allPartsDelivered(tx: Tx, row: SmsMessagesTable, report: CarrierReport): Promise<boolean> {
-    const parts = row.carrier_parts ?? row.segments;
-    if (parts <= 1) return true;
-    const delivered = await tx
-      .selectFrom('sms_message_statuses')
-      .select('carrier_message_id')
-      .distinct()
-      .where('message_id', '=', row.id)
-      .where('source', '=', report.source)
-      .where('carrier_status', '=', report.carrierStatus)
-      .execute();
-    const ids = new Set(delivered.map((d) => d.carrier_message_id));
-    ids.add(report.carrierMessageId);
-    return ids.size >= parts;
-  }
+/** A long message is split into parts, each with its own receipt: delivered means every part delivered. */
+function allPartsDelivered(row: SmsMessagesTable, reported: readonly { message_id: string; carrier_status: string | null; carrier_message_id: string | null }[]): boolean {
+  const parts = row.carrier_parts ?? row.segments;
+  if (parts <= 1) return true;
+  const delivered = new Set(reported.filter((r) => r.message_id === row.id && r.carrier_status === 'delivered').map((r) => r.carrier_message_id));
+  return delivered.size >= parts;
 }

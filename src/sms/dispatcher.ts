@@ -30,7 +30,7 @@ import type { SmsMessageAttemptsTable, SmsMessagesTable } from '../store/schema.
 import { payloadAd } from './engine.js';
 import type { CallbackUrls } from './callback-urls.js';
 import type { SmsMetrics } from './metrics.js';
-import { Trail, type TrailEntry } from './transitions.js';
+import { Trail, saveMessages, type TrailEntry } from './transitions.js';
 import { CarrierError, transient, type OutboundSms, type SendOutcome, type SmsDriver } from './drivers/driver.js';
 import { createDriver, type DriverDeps } from './drivers/index.js';
 
@@ -322,16 +322,19 @@ export class Dispatcher {
       const current = new Map((await query.execute()).map((row) => [row.id, row]));
       const now = clock.now();
       const attempts: SmsMessageAttemptsTable[] = [];
+      const changed: SmsMessagesTable[] = [];
       for (const outcome of batch) {
         const row = current.get(outcome.claimed.id);
         if (!row) continue;
         attempts.push(outcomeAttemptRow(outcome, this.worker));
         const change = this.decide(outcome, row, now);
         if (!change) continue;
-        await tx.updateTable('sms_messages').set(change.patch).where('id', '=', row.id).execute();
-        if (change.trail) trail.add({ ...change.trail, message: { ...row, ...change.patch } });
+        const next = { ...row, ...change.patch };
+        changed.push(next);
+        if (change.trail) trail.add({ ...change.trail, message: next });
         if (change.retry) retries.set(outcome.driver, (retries.get(outcome.driver) ?? 0) + 1);
       }
+      await saveMessages(tx, store.dialect, changed);
       if (attempts.length > 0) await tx.insertInto('sms_message_attempts').values(attempts).execute();
       await trail.write(tx);
     });

@@ -10,6 +10,7 @@ import type { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { Ajv, type ValidateFunction } from 'ajv';
 import ajvFormats from 'ajv-formats';
+import { Agent, request } from 'undici';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -124,6 +125,8 @@ export class FakeServer {
   private readonly sockets = new Set<Socket>();
   private readonly pendingCallbacks = new Set<Promise<void>>();
   private server: http.Server | null = null;
+  /** Keep-alive connections for callbacks, as a carrier's webhook sender would use. */
+  private readonly agent = new Agent({ keepAliveTimeout: 30_000 });
   url = '';
   closed = false;
 
@@ -175,10 +178,10 @@ export class FakeServer {
       for (let pause = 100; !this.closed; pause = Math.min(pause * 2, 2_000)) {
         record.tries++;
         try {
-          const res = await fetch(delivery.url, { method: delivery.method, headers: delivery.headers, body: body ?? undefined, signal: AbortSignal.timeout(10_000) });
-          await res.arrayBuffer();
-          record.status = res.status;
-          if (res.ok || res.status === 403 || !retry) return;
+          const res = await request(delivery.url, { method: delivery.method as 'GET' | 'POST', headers: delivery.headers, body, dispatcher: this.agent, headersTimeout: 10_000, bodyTimeout: 10_000 });
+          await res.body.dump();
+          record.status = res.statusCode;
+          if ((res.statusCode >= 200 && res.statusCode < 300) || res.statusCode === 403 || !retry) return;
         } catch {
           record.status = 0;
           if (!retry) return;
@@ -201,6 +204,7 @@ export class FakeServer {
     for (const socket of this.sockets) socket.destroy();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     await this.settled();
+    await this.agent.close();
   }
 }
 

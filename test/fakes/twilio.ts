@@ -216,7 +216,7 @@ export class FakeTwilio {
       this.server.violations.push(`Content-Type ${req.headers['content-type'] ?? '(none)'} is not a form`);
       return error(400, 21604, "A 'To' phone number is required.");
     }
-    if (!this.validators.request(structuredClone(fields))) {
+    if (!this.validators.request({ ...fields })) {
       const detail = describeErrors(this.validators.request);
       this.server.violations.push(`request does not match CreateMessageRequest: ${detail}`);
       return error(400, 20001, `Invalid parameter: ${detail}`);

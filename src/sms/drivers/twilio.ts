@@ -146,15 +146,16 @@ export function twilioUrlForms(url: string): string[] {
   return [...new Set(forms)];
 }
 
-/** Whether `signature` signs these parameters for any form of `url`; constant-time per comparison. */
+/**
+ * Whether `signature` signs these parameters for `url` or another form of it. Each comparison is constant-time;
+ * the URL exactly as given (the usual case) is tried first, so most callbacks cost one HMAC.
+ */
 export function verifyTwilioSignature(authToken: string, signature: string | undefined, url: string, params: FormParams): boolean {
   if (!signature) return false;
   const given = Buffer.from(signature, 'utf8');
-  let valid = false;
-  for (const form of twilioUrlForms(url)) {
+  const matches = (form: string) => {
     const expected = Buffer.from(twilioSignature(authToken, form, params), 'utf8');
-    // Every form is checked (no early exit), so timing says nothing about which one matched.
-    if (expected.length === given.length && timingSafeEqual(expected, given)) valid = true;
-  }
-  return valid;
+    return expected.length === given.length && timingSafeEqual(expected, given);
+  };
+  return matches(url) || twilioUrlForms(url).some((form) => form !== url && matches(form));
 }
