@@ -23,6 +23,8 @@ export const title = 'SMS dispatch, end to end (queued → fake Twilio → deliv
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const MESSAGES = Number(process.env.BENCH_SMS_MESSAGES ?? 10_000);
 const WARMUP = 1_000;
+/** `BENCH_SMS_STORES=sqlite` measures one store only. */
+const STORES = (process.env.BENCH_SMS_STORES ?? 'sqlite,postgres').split(',') as ('sqlite' | 'postgres')[];
 const ACCOUNT = { accountSid: `AC${'0123456789abcdef'.repeat(2)}`, authToken: 'f'.repeat(32) };
 
 /** CPU seconds a process has used so far (user + system), from /proc. */
@@ -97,6 +99,7 @@ async function measure(kind: 'sqlite' | 'postgres'): Promise<BenchRow> {
         AUTHN_SMS_TWILIO_ACCOUNT_SID: ACCOUNT.accountSid,
         AUTHN_SMS_TWILIO_AUTH_TOKEN: ACCOUNT.authToken,
         AUTHN_SMS_DISPATCH_POLL_MS: '20',
+        AUTHN_SMS_DISPATCH_CONCURRENCY: process.env.BENCH_SMS_CONCURRENCY ?? '64',
         ...(database ? { AUTHN_DATABASE_URL: database.url } : {}),
       }),
       { print: () => undefined },
@@ -131,5 +134,7 @@ async function measure(kind: 'sqlite' | 'postgres'): Promise<BenchRow> {
 }
 
 export async function run(): Promise<BenchRow[]> {
-  return [await measure('sqlite'), await measure('postgres')];
+  const rows: BenchRow[] = [];
+  for (const kind of STORES) rows.push(await measure(kind));
+  return rows;
 }

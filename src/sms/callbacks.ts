@@ -127,6 +127,8 @@ export class CarrierCallbacks {
   private flushSoon(): void {
     if (this.flushing) return;
     this.flushing = (async () => {
+      // Let the rest of this event-loop turn (other requests already read) join the batch.
+      await new Promise((resolve) => setImmediate(resolve));
       while (this.queue.length > 0) {
         const batch = this.queue.splice(0, MAX_BATCH);
         try {

@@ -272,6 +272,8 @@ export class Dispatcher {
   private flushSoon(): void {
     if (this.flushing) return;
     this.flushing = (async () => {
+      // Let the other answers already received in this event-loop turn join the batch.
+      await new Promise((resolve) => setImmediate(resolve));
       while (this.pending.length > 0) await this.recordWithRetry(this.pending.splice(0, OUTCOME_BATCH));
     })().finally(() => {
       this.flushing = null;

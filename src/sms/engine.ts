@@ -15,7 +15,7 @@ import { newId } from '../ids.js';
 import type { SecretBox } from '../secret-box.js';
 import { inTransaction, type Db, type Executor, type Tx } from '../store/database.js';
 import type { SmsMessagesTable } from '../store/schema.js';
-import { SYSTEM_ACTOR, type Actor } from '../audit/audit-log.js';
+import { recordAudit, SYSTEM_ACTOR, type Actor } from '../audit/audit-log.js';
 import { recordEvent } from '../webhooks/events.js';
 import type { InstanceService } from '../instance/service.js';
 import type { InstanceSettings } from '../instance/settings.js';
@@ -24,7 +24,7 @@ import { isTestNumber, parseRecipient } from './numbers.js';
 import type { TemplateService } from './templates/service.js';
 import type { TemplateSlug } from './templates/catalogue.js';
 import type { SmsMetrics } from './metrics.js';
-import { Trail, type SmsStatus } from './transitions.js';
+import type { SmsStatus } from './transitions.js';
 
 export { SMS_STATUSES, TERMINAL_STATUSES, type SmsStatus } from './transitions.js';
 
@@ -174,18 +174,14 @@ export class SmsEngine {
         ...(status === 'operator' ? { message: out.body } : {}),
       },
     });
-    const trail = new Trail(this.clock);
-    trail.add({
-      message: row,
-      applied: true,
-      source: 'engine',
+    // The message row is its own first history entry (see messages.ts): no status row is written here.
+    await recordAudit(tx, this.clock, {
       actor: out.actor ?? SYSTEM_ACTOR,
       action: 'sms.queued',
-      auditData: { template: row.template, test_number: testNumber, delivered_by_us: out.deliveredByUs },
-      event: false,
+      target: { type: 'sms_message', id },
+      data: { template: row.template, status, test_number: testNumber, delivered_by_us: out.deliveredByUs },
     });
-    await trail.write(tx);
-    trail.count(this.metrics);
+    this.metrics.messages.inc({ driver: row.driver!, status });
     if (status === 'queued') this.onQueued();
     return { id, status, to: out.to, template: out.template, testNumber };
   }

@@ -105,7 +105,9 @@ export class SmsMessageLog {
       this.db.selectFrom('sms_message_attempts').selectAll().where('message_id', '=', id).orderBy('attempt').orderBy('id').execute(),
       this.db.selectFrom('sms_message_statuses').selectAll().where('message_id', '=', id).orderBy('id').execute(),
     ]);
-    return { ...toView(row), attempts: attempts.map(toAttempt), status_history: history.map(toHistory) };
+    // The engine's entry is the message row itself (its first status, when it was created).
+    const first = { created_at: row.created_at, status: FIRST_STATUS[row.test_number ? 'test' : row.delivered_by_us ? 'ours' : 'operator'], source: 'engine', carrier_status: null, carrier_message_id: null, error_code: null, error_message: null, applied: true };
+    return { ...toView(row), attempts: attempts.map(toAttempt), status_history: [first, ...history.map(toHistory)] };
   }
 
   /** `POST /v1/sms_messages/test`: queues the fixed test message and returns it as the log shows it. */
@@ -114,6 +116,8 @@ export class SmsMessageLog {
     return this.get(queued.id);
   }
 }
+
+const FIRST_STATUS = { test: 'test_noop', ours: 'queued', operator: 'operator' } as const;
 
 function toView(row: SmsMessagesTable): SmsMessageView {
   return {

@@ -88,7 +88,7 @@ describe.each(STORES)('dispatcher on %s', (kind) => {
     const workers = new Set(attempts.map((x) => x.worker));
     expect(workers.size).toBe(2);
     expect(workers).toContain(a.running.services.dispatcher.worker);
-    expect((await read.history(ids[0]!)).map((r) => r.status)).toEqual(['queued', 'sent']);
+    expect((await read.history(ids[0]!)).map((r) => r.status)).toEqual(['sent']);
   });
 
   it('takes over a dead worker’s message when its lease ends, and not before', async () => {

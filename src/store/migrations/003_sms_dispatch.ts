@@ -16,6 +16,8 @@ export const smsDispatch: Migration = {
     // Due work only: next_attempt_at is set exactly while a message waits for (or is in) an attempt, so this
     // partial index stays as small as the queue however long the log grows.
     await db.schema.dropIndex('sms_messages_due').execute();
+    // Callbacks find their message by our id (it is in the callback URL), never by the carrier's.
+    await db.schema.dropIndex('sms_messages_carrier_id').execute();
     await db.schema
       .createIndex('sms_messages_due_at')
       .on('sms_messages')
