@@ -12,6 +12,15 @@ import { SecretKeys } from './auth/secret-keys.js';
 import { InstanceService } from './instance/service.js';
 import { TemplateService } from './sms/templates/service.js';
 import { SmsEngine } from './sms/engine.js';
+import { AuthKeys } from './auth/keys.js';
+import { Clients } from './auth/clients.js';
+import { Users } from './auth/users.js';
+import { Sessions } from './auth/sessions.js';
+import { SignUps } from './auth/sign-ups.js';
+import { SignIns } from './auth/sign-ins.js';
+import { Mfa } from './auth/mfa.js';
+import { Limits } from './challenges/limits.js';
+import { ChallengeService } from './challenges/service.js';
 
 export interface Services {
   config: Config;
@@ -24,18 +33,42 @@ export interface Services {
   instance: InstanceService;
   templates: TemplateService;
   sms: SmsEngine;
+  authKeys: AuthKeys;
+  limits: Limits;
+  challenges: ChallengeService;
+  clients: Clients;
+  users: Users;
+  sessions: Sessions;
+  signUps: SignUps;
+  signIns: SignIns;
+  mfa: Mfa;
 }
 
 export function buildServices(deps: { config: Config; clock: Clock; logger: Logger; store: Store; box: SecretBox }): Services {
   const { store, clock, box } = deps;
   const instance = new InstanceService(store.db, box, clock);
   const templates = new TemplateService(store.db);
+  const sms = new SmsEngine(store.db, clock, instance, templates);
+  const authKeys = new AuthKeys(store.db, box, clock);
+  const limits = new Limits(store, { databaseUrl: deps.config.databaseUrl, redisUrl: deps.config.redisUrl });
+  const challenges = new ChallengeService(clock, authKeys, limits, sms);
+  const users = new Users(store.db, clock);
+  const sessions = new Sessions(store.db, clock, authKeys, deps.config.publicUrl);
   return {
     ...deps,
     audit: new AuditLog(store.db),
     secretKeys: new SecretKeys(store.db, clock),
     instance,
     templates,
-    sms: new SmsEngine(store.db, clock, instance, templates),
+    sms,
+    authKeys,
+    limits,
+    challenges,
+    clients: new Clients(store.db, clock),
+    users,
+    sessions,
+    signUps: new SignUps(store.db, clock, instance, challenges, users, sessions),
+    signIns: new SignIns(store.db, clock, instance, challenges, limits, users, sessions),
+    mfa: new Mfa(store.db, clock, instance, challenges, users),
   };
 }

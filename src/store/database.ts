@@ -34,6 +34,12 @@ export interface Store {
   dialect: Dialect;
   /** Where the SQLite file lives (null on PostgreSQL). */
   sqlitePath: string | null;
+  /**
+   * The better-sqlite3 handle under `db` (null on PostgreSQL), for libraries that speak to it directly (the
+   * rate limiter). Only use it inside a `db` transaction: the connection is shared, and outside one a
+   * statement would land in whichever transaction another request has open.
+   */
+  sqlite: BetterSqlite3.Database | null;
   close(): Promise<void>;
 }
 
@@ -101,7 +107,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     const client = await pool.connect();
     client.release();
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    return { db, dialect: 'postgres', sqlitePath: null, close: () => db.destroy() };
+    return { db, dialect: 'postgres', sqlitePath: null, sqlite: null, close: () => db.destroy() };
   }
 
   fs.mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
@@ -113,7 +119,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   raw.pragma('foreign_keys = ON');
   fs.chmodSync(file, 0o600);
   const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect(new CachingSqliteDatabase(raw)) });
-  return { db, dialect: 'sqlite', sqlitePath: file, close: () => db.destroy() };
+  return { db, dialect: 'sqlite', sqlitePath: file, sqlite: raw, close: () => db.destroy() };
 }
 
 /** Applies every pending migration; returns the names applied. */
@@ -128,6 +134,16 @@ export async function migrate(store: Store): Promise<string[]> {
 export function inTransaction<T>(executor: Executor, fn: (tx: Tx) => Promise<T>): Promise<T> {
   if (executor.isTransaction) return fn(executor as Tx);
   return executor.transaction().execute(fn);
+}
+
+/**
+ * Runs `fn` in one transaction and throws the error it *returns* only after the commit: for refusals that must
+ * leave a trace (a wrong code's attempt count, the audit entry of a limit being reached).
+ */
+export async function commitThenThrow<T>(db: Db, fn: (tx: Tx) => Promise<T>): Promise<Exclude<T, Error>> {
+  const result = await db.transaction().execute(fn);
+  if (result instanceof Error) throw result;
+  return result as Exclude<T, Error>;
 }
 
 export function toJson(value: unknown): string {

@@ -7,6 +7,8 @@ import type { Actor } from '../../audit/audit-log.js';
 import type { Services } from '../../services.js';
 import { instanceRoutes } from './instance.js';
 import { auditLogRoutes } from './audit-logs.js';
+import { userRoutes } from './users.js';
+import { sessionRoutes } from './sessions.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -29,4 +31,6 @@ export const bapiRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, {
   });
   await app.register(instanceRoutes, { services });
   await app.register(auditLogRoutes, { services });
+  await app.register(userRoutes, { services });
+  await app.register(sessionRoutes, { services });
 };

@@ -1,0 +1,84 @@
+/** Driving the FAPI flows in tests: a client, its calls, and the code an SMS carried (read from the message log). */
+import type { LightMyRequestResponse } from 'fastify';
+import { expect } from 'vitest';
+import type { TestServer } from '../helpers/server.js';
+
+/** A fake clock tests move by hand. */
+export class ManualClock {
+  constructor(public at = Date.UTC(2026, 0, 1)) {}
+  now = () => this.at;
+  advance(ms: number): void {
+    this.at += ms;
+  }
+}
+
+export interface CallOptions {
+  /** Authorization bearer; defaults to the client token. */
+  auth?: string | null;
+  ip?: string;
+}
+
+export class Fapi {
+  token = '';
+
+  constructor(readonly server: TestServer) {}
+
+  /** Makes the client whose token later calls carry. */
+  async start(): Promise<this> {
+    const res = await this.call('POST', '/v1/client', undefined, { auth: null });
+    expect(res.statusCode).toBe(201);
+    this.token = res.json().token;
+    return this;
+  }
+
+  call(method: 'GET' | 'POST' | 'DELETE' | 'PATCH', url: string, body?: unknown, options: CallOptions = {}): Promise<LightMyRequestResponse> {
+    const auth = options.auth === undefined ? this.token : options.auth;
+    return this.server.inject({
+      method,
+      url,
+      remoteAddress: options.ip ?? '203.0.113.7',
+      headers: { ...(auth ? { authorization: `Bearer ${auth}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      ...(body !== undefined ? { payload: JSON.stringify(body) } : {}),
+    });
+  }
+
+  /** The code of the latest verification SMS to `phone`. */
+  async lastCode(phone: string): Promise<string> {
+    const row = await this.server.running.services.store.db
+      .selectFrom('sms_messages')
+      .select('body')
+      .where('to_number', '=', phone)
+      .where('template', '=', 'verification_code')
+      .orderBy('id', 'desc')
+      .executeTakeFirstOrThrow();
+    return /(\d{6})/.exec(row.body)![1]!;
+  }
+
+  /** A wrong code: any other six digits (never the magic one). */
+  static wrong(code: string): string {
+    for (const candidate of ['111111', '222222', '333333']) if (candidate !== code) return candidate;
+    throw new Error('unreachable');
+  }
+
+  async signUp(phone: string, body: Record<string, unknown> = {}): Promise<{ id: string; res: LightMyRequestResponse }> {
+    const res = await this.call('POST', '/v1/client/sign_ups', { phone_number: phone, ...body });
+    return { id: res.statusCode === 201 ? res.json().id : '', res };
+  }
+
+  /** A complete sign-up; returns the user id, the session id and its first token. */
+  async signedUpUser(phone: string, body: Record<string, unknown> = {}): Promise<{ userId: string; sessionId: string; jwt: string }> {
+    const { id, res } = await this.signUp(phone, body);
+    expect(res.statusCode, res.body).toBe(201);
+    const prepared = await this.call('POST', `/v1/client/sign_ups/${id}/prepare_verification`, { strategy: 'phone_code' });
+    expect(prepared.statusCode, prepared.body).toBe(200);
+    const done = await this.call('POST', `/v1/client/sign_ups/${id}/attempt_verification`, { strategy: 'phone_code', code: await this.lastCode(phone) });
+    expect(done.statusCode, done.body).toBe(200);
+    const signUp = done.json();
+    return { userId: signUp.created_user_id, sessionId: signUp.created_session_id, jwt: signUp.session.last_active_token.jwt };
+  }
+}
+
+export function expectError(res: LightMyRequestResponse, status: number, code: string): void {
+  expect(res.statusCode, res.body).toBe(status);
+  expect(res.json().errors[0].code, res.body).toBe(code);
+}
