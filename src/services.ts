@@ -21,6 +21,7 @@ import { SignIns } from './auth/sign-ins.js';
 import { Mfa } from './auth/mfa.js';
 import { Limits } from './challenges/limits.js';
 import { ChallengeService } from './challenges/service.js';
+import { Transactions } from './store/group-commit.js';
 
 export interface Services {
   config: Config;
@@ -54,6 +55,7 @@ export function buildServices(deps: { config: Config; clock: Clock; logger: Logg
   const challenges = new ChallengeService(clock, authKeys, limits, sms);
   const users = new Users(store.db, clock);
   const sessions = new Sessions(store.db, clock, authKeys, deps.config.publicUrl);
+  const transactions = new Transactions(store);
   return {
     ...deps,
     audit: new AuditLog(store.db),
@@ -67,8 +69,8 @@ export function buildServices(deps: { config: Config; clock: Clock; logger: Logg
     clients: new Clients(store.db, clock),
     users,
     sessions,
-    signUps: new SignUps(store.db, clock, instance, challenges, users, sessions),
-    signIns: new SignIns(store.db, clock, instance, challenges, limits, users, sessions),
-    mfa: new Mfa(store.db, clock, instance, challenges, users),
+    signUps: new SignUps(store.db, transactions, clock, instance, challenges, users, sessions),
+    signIns: new SignIns(store.db, transactions, clock, instance, challenges, limits, users, sessions),
+    mfa: new Mfa(store.db, transactions, clock, instance, challenges, users),
   };
 }

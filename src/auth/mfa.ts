@@ -6,7 +6,8 @@
 import type { Clock } from '../clock.js';
 import { appError } from '../errors.js';
 import { newId } from '../ids.js';
-import { commitThenThrow, type Db, type Tx } from '../store/database.js';
+import type { Db, Tx } from '../store/database.js';
+import type { Transactions } from '../store/group-commit.js';
 import type { PhoneNumbersTable } from '../store/schema.js';
 import { recordAudit, type Actor } from '../audit/audit-log.js';
 import { recordEvent } from '../webhooks/events.js';
@@ -19,6 +20,7 @@ import { assertNumberAccepted, mapLostRaces, parsePhoneParam, type RequestContex
 export class Mfa {
   constructor(
     private readonly db: Db,
+    private readonly transactions: Transactions,
     private readonly clock: Clock,
     private readonly instance: InstanceService,
     private readonly challenges: ChallengeService,
@@ -27,7 +29,7 @@ export class Mfa {
 
   /** Enrolled numbers and enrolments in progress. */
   async list(userId: string): Promise<PhoneNumberView[]> {
-    return this.db.transaction().execute(async (tx) => {
+    return this.transactions.run(async (tx) => {
       const rows = (await this.users.phoneNumbers(tx, userId)).filter((p) => p.reserved_for_second_factor === 1 || p.challenge_id !== null || p.verified_at === null);
       return Promise.all(rows.map((p) => this.view(tx, p)));
     });
@@ -40,7 +42,7 @@ export class Mfa {
     const phone = parsePhoneParam(input.phone_number, 'phone_number');
     assertNumberAccepted(settings, phone, 'phone_number');
     return mapLostRaces(() =>
-      this.db.transaction().execute(async (tx) => {
+      this.transactions.run(async (tx) => {
         const own = (await this.users.phoneNumbers(tx, userId)).find((p) => p.phone_number === phone.e164);
         if (own?.reserved_for_second_factor === 1) throw appError('mfa_already_enrolled', { paramName: 'phone_number', longMessage: 'This number is already enrolled as your second factor.' });
         if (own) return phoneNumberView(own);
@@ -67,7 +69,7 @@ export class Mfa {
     const settings = await this.instance.current();
     this.assertEnabled(settings);
     return mapLostRaces(() =>
-      commitThenThrow(this.db, async (tx) => {
+      this.transactions.run(async (tx) => {
         const row = await this.enrolling(tx, userId, phoneNumberId);
         const phone = parsePhoneParam(row.phone_number, 'phone_number');
         assertNumberAccepted(settings, phone, 'phone_number');
@@ -85,7 +87,7 @@ export class Mfa {
     const settings = await this.instance.current();
     this.assertEnabled(settings);
     return mapLostRaces(() =>
-      commitThenThrow(this.db, async (tx) => {
+      this.transactions.run(async (tx) => {
         const row = await this.enrolling(tx, userId, phoneNumberId);
         if (!row.challenge_id) return appError('verification_not_prepared', { longMessage: 'Request a code first (prepare_verification).' });
         const actor: Actor = { type: 'user', id: userId };
@@ -109,7 +111,7 @@ export class Mfa {
    * no longer reserved; a number added only for the second factor is deleted.
    */
   async remove(userId: string, phoneNumberId: string): Promise<PhoneNumberView> {
-    return this.db.transaction().execute(async (tx) => {
+    return this.transactions.run(async (tx) => {
       const row = await this.owned(tx, userId, phoneNumberId);
       const now = this.clock.now();
       const removed: PhoneNumbersTable = { ...row, reserved_for_second_factor: 0, challenge_id: null, updated_at: now };

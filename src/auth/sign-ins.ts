@@ -10,7 +10,8 @@
 import type { Clock } from '../clock.js';
 import { appError, type AppError } from '../errors.js';
 import { newId } from '../ids.js';
-import { commitThenThrow, type Db, type Tx } from '../store/database.js';
+import type { Db, Tx } from '../store/database.js';
+import type { Transactions } from '../store/group-commit.js';
 import type { PhoneNumbersTable, SessionsTable, SignInsTable, UsersTable } from '../store/schema.js';
 import type { InstanceService } from '../instance/service.js';
 import type { InstanceSettings } from '../instance/settings.js';
@@ -61,6 +62,7 @@ const lockoutWindow = (s: InstanceSettings): Window => ({ max: s.abuse.password_
 export class SignIns {
   constructor(
     private readonly db: Db,
+    private readonly transactions: Transactions,
     private readonly clock: Clock,
     private readonly instance: InstanceService,
     private readonly challenges: ChallengeService,
@@ -94,13 +96,13 @@ export class SignIns {
   }
 
   async get(clientId: string, id: string): Promise<SignInView> {
-    return this.db.transaction().execute(async (tx) => this.view(tx, await this.load(tx, clientId, id)));
+    return this.transactions.run(async (tx) => this.view(tx, await this.load(tx, clientId, id)));
   }
 
   async prepareFirstFactor(clientId: string, id: string, ctx: RequestContext): Promise<SignInView> {
     const settings = await this.instance.current();
     return mapLostRaces(() =>
-      commitThenThrow(this.db, async (tx) => {
+      this.transactions.run(async (tx) => {
         const loaded = await this.load(tx, clientId, id, 'needs_first_factor');
         const challenge = await this.issue(tx, loaded, 'sign_in', loaded.row.identifier, settings, ctx);
         if (challenge instanceof Error) return challenge;
@@ -113,7 +115,7 @@ export class SignIns {
     const settings = await this.instance.current();
     if (attempt.strategy === 'password') return this.attemptPassword(clientId, id, attempt.password, settings);
     return this.completeOrStep(
-      commitThenThrow(this.db, async (tx) => {
+      this.transactions.run(async (tx) => {
         const loaded = await this.load(tx, clientId, id, 'needs_first_factor');
         const challengeId = loaded.row.first_factor_challenge_id;
         if (!challengeId) return appError('verification_not_prepared', { longMessage: 'Request a code first (prepare_first_factor).' });
@@ -127,7 +129,7 @@ export class SignIns {
   async prepareSecondFactor(clientId: string, id: string, input: { phone_number_id?: string }, ctx: RequestContext): Promise<SignInView> {
     const settings = await this.instance.current();
     return mapLostRaces(() =>
-      commitThenThrow(this.db, async (tx) => {
+      this.transactions.run(async (tx) => {
         const loaded = await this.load(tx, clientId, id, 'needs_second_factor');
         const factors = secondFactors(loaded.phones);
         const phone = input.phone_number_id ? factors.find((p) => p.id === input.phone_number_id) : factors[0];
@@ -142,7 +144,7 @@ export class SignIns {
   async attemptSecondFactor(clientId: string, id: string, code: string): Promise<SignInView> {
     const settings = await this.instance.current();
     return this.completeOrStep(
-      commitThenThrow(this.db, async (tx) => {
+      this.transactions.run(async (tx) => {
         const loaded = await this.load(tx, clientId, id, 'needs_second_factor');
         const challengeId = loaded.row.second_factor_challenge_id;
         if (!challengeId) return appError('verification_not_prepared', { longMessage: 'Request a code first (prepare_second_factor).' });
@@ -155,7 +157,7 @@ export class SignIns {
 
   private async attemptPassword(clientId: string, id: string, password: string, settings: InstanceSettings): Promise<SignInView> {
     const window = lockoutWindow(settings);
-    const loaded = await this.db.transaction().execute(async (tx) => {
+    const loaded = await this.transactions.run(async (tx) => {
       const l = await this.load(tx, clientId, id, 'needs_first_factor');
       const lock = await this.limits.check(tx, 'password_lockout', l.user.id, window);
       return { ...l, lock };
@@ -164,7 +166,7 @@ export class SignIns {
     if (!loaded.lock.allowed) throw this.lockedOut(loaded.lock.retryAfterMs);
     const right = await verifyPassword(loaded.user.password_hash, password);
     return this.completeOrStep(
-      commitThenThrow(this.db, async (tx) => {
+      this.transactions.run(async (tx) => {
         const current = await this.load(tx, clientId, id, 'needs_first_factor');
         if (!right) {
           const counted = await this.limits.count(tx, 'password_lockout', current.user.id, window);

@@ -5,7 +5,8 @@
 import type { Clock } from '../clock.js';
 import { appError } from '../errors.js';
 import { newId } from '../ids.js';
-import { commitThenThrow, type Db, type Tx } from '../store/database.js';
+import type { Db, Tx } from '../store/database.js';
+import type { Transactions } from '../store/group-commit.js';
 import type { SignUpsTable } from '../store/schema.js';
 import type { InstanceService } from '../instance/service.js';
 import type { ChallengeService, Verification } from '../challenges/service.js';
@@ -33,6 +34,7 @@ export interface SignUpView {
 export class SignUps {
   constructor(
     private readonly db: Db,
+    private readonly transactions: Transactions,
     private readonly clock: Clock,
     private readonly instance: InstanceService,
     private readonly challenges: ChallengeService,
@@ -65,7 +67,7 @@ export class SignUps {
   }
 
   async get(clientId: string, id: string): Promise<SignUpView> {
-    return this.db.transaction().execute(async (tx) => {
+    return this.transactions.run(async (tx) => {
       const row = await this.load(tx, clientId, id);
       return this.view(row, row.challenge_id ? await this.challenges.verification(tx, row.challenge_id) : null);
     });
@@ -75,7 +77,7 @@ export class SignUps {
   async prepare(clientId: string, id: string, ctx: RequestContext): Promise<SignUpView> {
     const settings = await this.instance.current();
     return mapLostRaces(() =>
-      commitThenThrow(this.db, async (tx) => {
+      this.transactions.run(async (tx) => {
         const row = await this.loadOpen(tx, clientId, id);
         // The settings may have changed since the sign-up was made.
         const phone = parsePhoneParam(row.phone_number, 'phone_number');
@@ -93,7 +95,7 @@ export class SignUps {
   async attempt(clientId: string, id: string, code: string): Promise<SignUpView> {
     const settings = await this.instance.current();
     const completed = await mapLostRaces(() =>
-      commitThenThrow(this.db, async (tx) => {
+      this.transactions.run(async (tx) => {
         const row = await this.loadOpen(tx, clientId, id);
         if (!row.challenge_id) return appError('verification_not_prepared', { longMessage: 'Request a code first (prepare_verification).' });
         if (await this.users.numberTaken(tx, row.phone_number)) return this.taken();

@@ -50,7 +50,11 @@ export class Limits {
     }
     if (store.sqlite) {
       const sqlite = store.sqlite;
-      this.make = (o) => new RateLimiterSQLite({ ...o, storeClient: sqlite, storeType: 'better-sqlite3', tableName: TABLE, tableCreated: true, clearExpiredByTimeout: false });
+      // The library's better-sqlite3 calls, served from the store's statement cache (it would prepare its
+      // upsert anew on every call) and without its savepoint: it only ever runs inside the request's
+      // transaction, and its upsert is a single statement.
+      const client = { prepare: (text: string) => sqlite.prepare(text), transaction: <F>(fn: F) => fn };
+      this.make = (o) => new RateLimiterSQLite({ ...o, storeClient: client, storeType: 'better-sqlite3', tableName: TABLE, tableCreated: true, clearExpiredByTimeout: false });
       this.closeStore = async () => undefined;
     } else {
       // A small pool of its own: the library runs its statements itself, each one atomic.

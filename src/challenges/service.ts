@@ -7,6 +7,7 @@
  * refusal itself records (an attempt, a failed challenge, the audit entry of a limit being reached) must
  * commit; the flow services throw it after the commit (`commitThenThrow`).
  */
+import { sql } from 'kysely';
 import type { Clock } from '../clock.js';
 import { appError, type AppError } from '../errors.js';
 import { newId } from '../ids.js';
@@ -88,7 +89,9 @@ export class ChallengeService {
       .select(['id', 'resend_at'])
       .where('purpose', '=', input.purpose)
       .where('phone_number', '=', phoneNumber)
-      .where('status', '=', 'pending')
+      // A literal, not a parameter: SQLite only uses the partial index `challenges_pending` when it can see
+      // that the query asks for what the index holds.
+      .where('status', '=', sql.lit('pending'))
       .executeTakeFirst();
     if (pending && pending.resend_at > now) {
       return appError('phone_code_resend_cooldown', {

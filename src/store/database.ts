@@ -35,11 +35,11 @@ export interface Store {
   /** Where the SQLite file lives (null on PostgreSQL). */
   sqlitePath: string | null;
   /**
-   * The better-sqlite3 handle under `db` (null on PostgreSQL), for libraries that speak to it directly (the
-   * rate limiter). Only use it inside a `db` transaction: the connection is shared, and outside one a
-   * statement would land in whichever transaction another request has open.
+   * The better-sqlite3 connection under `db` (null on PostgreSQL), with its statement cache, for libraries
+   * that speak to it directly (the rate limiter). Only use it inside a `db` transaction: the connection is
+   * shared, and outside one a statement would land in whichever transaction another request has open.
    */
-  sqlite: BetterSqlite3.Database | null;
+  sqlite: SqliteDatabase | null;
   close(): Promise<void>;
 }
 
@@ -118,8 +118,9 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   raw.pragma('busy_timeout = 5000');
   raw.pragma('foreign_keys = ON');
   fs.chmodSync(file, 0o600);
-  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect(new CachingSqliteDatabase(raw)) });
-  return { db, dialect: 'sqlite', sqlitePath: file, sqlite: raw, close: () => db.destroy() };
+  const sqlite = new CachingSqliteDatabase(raw);
+  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect(sqlite) });
+  return { db, dialect: 'sqlite', sqlitePath: file, sqlite, close: () => db.destroy() };
 }
 
 /** Applies every pending migration; returns the names applied. */
@@ -134,16 +135,6 @@ export async function migrate(store: Store): Promise<string[]> {
 export function inTransaction<T>(executor: Executor, fn: (tx: Tx) => Promise<T>): Promise<T> {
   if (executor.isTransaction) return fn(executor as Tx);
   return executor.transaction().execute(fn);
-}
-
-/**
- * Runs `fn` in one transaction and throws the error it *returns* only after the commit: for refusals that must
- * leave a trace (a wrong code's attempt count, the audit entry of a limit being reached).
- */
-export async function commitThenThrow<T>(db: Db, fn: (tx: Tx) => Promise<T>): Promise<Exclude<T, Error>> {
-  const result = await db.transaction().execute(fn);
-  if (result instanceof Error) throw result;
-  return result as Exclude<T, Error>;
 }
 
 export function toJson(value: unknown): string {
