@@ -16,7 +16,7 @@ import type { PhoneNumbersTable, SessionsTable, SignInsTable, UsersTable } from 
 import type { InstanceService } from '../instance/service.js';
 import type { InstanceSettings } from '../instance/settings.js';
 import type { ChallengeService, Verification } from '../challenges/service.js';
-import type { Limits, Window } from '../challenges/limits.js';
+import { recordLimitReached, type Limits, type Window } from '../challenges/limits.js';
 import { parseRecipient } from '../sms/numbers.js';
 import { verifyPassword } from './passwords.js';
 import type { Users } from './users.js';
@@ -170,7 +170,11 @@ export class SignIns {
         const current = await this.load(tx, clientId, id, 'needs_first_factor');
         if (!right) {
           const counted = await this.limits.count(tx, 'password_lockout', current.user.id, window);
-          return counted.allowed ? appError('form_password_incorrect', { paramName: 'password', longMessage: 'The password is incorrect.' }) : this.lockedOut(counted.retryAfterMs);
+          if (counted.justReached) {
+            await recordLimitReached(tx, this.clock, { limit: 'password_lockout', key: current.user.id, window, retryAfterMs: counted.retryAfterMs, actor: { type: 'user', id: null }, details: { sign_in_id: id } });
+          }
+          const lock = counted.allowed ? '' : ` Password sign-in is now locked for ${Math.ceil(counted.retryAfterMs / 1000)} s; a phone code still works.`;
+          return appError('form_password_incorrect', { paramName: 'password', longMessage: `The password is incorrect.${lock}` });
         }
         await this.limits.reset(tx, 'password_lockout', current.user.id, window);
         const needsSecond = settings.multi_factor.phone_code.enabled && secondFactors(current.phones).length > 0;

@@ -10,7 +10,10 @@
 import pg from 'pg';
 import { Redis } from 'ioredis';
 import { RateLimiterPostgres, RateLimiterRedis, RateLimiterRes, RateLimiterSQLite, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { Clock } from '../clock.js';
 import type { Store, Tx } from '../store/database.js';
+import { recordAudit, type Actor } from '../audit/audit-log.js';
+import { recordEvent } from '../webhooks/events.js';
 
 export type LimitName = 'sends_per_ip' | 'sends_per_phone_number' | 'hourly_send_budget' | 'password_lockout';
 
@@ -41,7 +44,8 @@ export class Limits {
     if (options.redisUrl) {
       // Connects on the first command, so commands that never limit anything (the CLI) never connect.
       const redis = new Redis(options.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2 });
-      this.make = (o) => new RateLimiterRedis({ ...o, storeClient: redis });
+      // Namespaced: the Redis may serve other applications too.
+      this.make = (o) => new RateLimiterRedis({ ...o, keyPrefix: `authn:${o.keyPrefix}`, storeClient: redis });
       this.closeStore = async () => {
         if (redis.status !== 'wait' && redis.status !== 'end') await redis.quit();
       };
@@ -59,6 +63,9 @@ export class Limits {
     } else {
       // A small pool of its own: the library runs its statements itself, each one atomic.
       const pool = new pg.Pool({ connectionString: options.databaseUrl!, max: 4 });
+      // An idle connection that drops (a database restart) is replaced on the next query; unheard, the
+      // pool's error event would end the process.
+      pool.on('error', () => undefined);
       this.make = (o) => new RateLimiterPostgres({ ...o, storeClient: pool, storeType: 'pool', tableName: TABLE, tableCreated: true, clearExpiredByTimeout: false });
       this.closeStore = () => pool.end();
     }
@@ -110,4 +117,18 @@ export class Limits {
     this.limiters.set(name, { signature, limiter });
     return limiter;
   }
+}
+
+/**
+ * Audit entry and event `abuse.limit_reached`: once per window and key (when the limit is first exceeded),
+ * not once per refusal, so a flood of refusals does not flood the log.
+ */
+export async function recordLimitReached(
+  tx: Tx,
+  clock: Clock,
+  input: { limit: LimitName; key: string; window: Window; retryAfterMs: number; actor: Actor; details: Record<string, unknown> },
+): Promise<void> {
+  const data = { limit: input.limit, key: input.key, max: input.window.max, window_seconds: input.window.windowSeconds, retry_after_seconds: Math.ceil(input.retryAfterMs / 1000) };
+  await recordAudit(tx, clock, { actor: input.actor, action: 'abuse.limit_reached', target: null, data: { ...data, ...input.details } });
+  await recordEvent(tx, clock, { type: 'abuse.limit_reached', data: { object: 'abuse_limit', ...data } });
 }

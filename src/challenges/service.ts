@@ -20,7 +20,7 @@ import { isTestNumber } from '../sms/numbers.js';
 import type { SmsEngine } from '../sms/engine.js';
 import type { AuthKeys } from '../auth/keys.js';
 import { CODE_LIFETIME_MS, MAGIC_CODE, RESEND_COOLDOWN_MS, codeMatches, generateCode, hashCode } from './codes.js';
-import type { LimitName, Limits, Window } from './limits.js';
+import { recordLimitReached, type LimitName, type Limits, type Window } from './limits.js';
 
 export const CHALLENGE_PURPOSES = ['sign_up', 'sign_in', 'mfa_enrollment', 'mfa_verification'] as const;
 export type ChallengePurpose = (typeof CHALLENGE_PURPOSES)[number];
@@ -236,10 +236,14 @@ export class ChallengeService {
       const verdict = await this.limits.consume(tx, check.name, check.key, check.window);
       if (verdict.allowed) continue;
       if (verdict.justReached) {
-        // Once per window and key, not once per refusal: a flood of refusals must not flood the log.
-        const data = { limit: check.name, key: check.key, max: check.window.max, window_seconds: check.window.windowSeconds, retry_after_seconds: Math.ceil(verdict.retryAfterMs / 1000) };
-        await recordAudit(tx, this.clock, { actor: input.actor, action: 'abuse.limit_reached', target: null, data: { ...data, purpose: input.purpose, phone_number: input.phoneNumber, ip: input.ip } });
-        await recordEvent(tx, this.clock, { type: 'abuse.limit_reached', data: { object: 'abuse_limit', ...data } });
+        await recordLimitReached(tx, this.clock, {
+          limit: check.name,
+          key: check.key,
+          window: check.window,
+          retryAfterMs: verdict.retryAfterMs,
+          actor: input.actor,
+          details: { purpose: input.purpose, phone_number: input.phoneNumber, ip: input.ip },
+        });
       }
       return appError(check.code, { longMessage: `${check.message} Try again in ${Math.ceil(verdict.retryAfterMs / 1000)} s.`, headers: retryAfter(verdict.retryAfterMs) });
     }

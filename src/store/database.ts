@@ -103,6 +103,9 @@ export function sqliteFile(dataDir: string): string {
 export async function openStore(options: StoreOptions): Promise<Store> {
   if (options.databaseUrl) {
     const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 10 });
+    // An idle connection that drops (a database restart) is replaced on the next query; unheard, the pool's
+    // error event would end the process.
+    pool.on('error', () => undefined);
     // Surface connection problems at start, not on the first request.
     const client = await pool.connect();
     client.release();

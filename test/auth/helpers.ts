@@ -76,9 +76,58 @@ export class Fapi {
     const signUp = done.json();
     return { userId: signUp.created_user_id, sessionId: signUp.created_session_id, jwt: signUp.session.last_active_token.jwt };
   }
+
+  /** A complete sign-in by phone code; returns the new session and its first token. */
+  async signIn(phone: string): Promise<{ sessionId: string; jwt: string }> {
+    const created = await this.call('POST', '/v1/client/sign_ins', { identifier: phone });
+    expect(created.statusCode, created.body).toBe(201);
+    const id = created.json().id;
+    await this.call('POST', `/v1/client/sign_ins/${id}/prepare_first_factor`, { strategy: 'phone_code' });
+    const done = await this.call('POST', `/v1/client/sign_ins/${id}/attempt_first_factor`, { strategy: 'phone_code', code: await this.lastCode(phone) });
+    expect(done.statusCode, done.body).toBe(200);
+    return { sessionId: done.json().session.id, jwt: done.json().session.last_active_token.jwt };
+  }
 }
 
 export function expectError(res: LightMyRequestResponse, status: number, code: string): void {
   expect(res.statusCode, res.body).toBe(status);
   expect(res.json().errors[0].code, res.body).toBe(code);
+}
+
+/** Changes instance settings through BAPI (the way an operator would). */
+export async function patchSettings(server: TestServer, patch: unknown): Promise<void> {
+  const res = await server.bapi('PATCH', '/v1/instance', patch);
+  expect(res.statusCode, res.body).toBe(200);
+}
+
+/** Row counts of the tables a refusal must leave alone. */
+export async function snapshot(server: TestServer): Promise<Record<string, number>> {
+  const { db } = server.running.services.store;
+  const out: Record<string, number> = {};
+  for (const table of ['sms_messages', 'challenges', 'users', 'phone_numbers', 'sessions'] as const) {
+    const row = await db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    out[table] = Number(row.n);
+  }
+  return out;
+}
+
+/** A stream of distinct valid US numbers outside the test range (+1 201 2xx xxxx). */
+export function numbers(start = 0): () => string {
+  let n = start;
+  return () => `+1201${2_000_000 + n++}`;
+}
+
+/** The test range, +15555550100 … 0199. */
+export function testNumber(i: number): string {
+  return `+155555501${String(i).padStart(2, '0')}`;
+}
+
+export async function auditActions(server: TestServer, prefix: string): Promise<{ action: string; data: Record<string, unknown> }[]> {
+  const rows = await server.running.services.store.db.selectFrom('audit_logs').select(['action', 'data']).orderBy('id').execute();
+  return rows.filter((r) => r.action.startsWith(prefix)).map((r) => ({ action: r.action, data: JSON.parse(r.data) as Record<string, unknown> }));
+}
+
+export async function eventTypes(server: TestServer): Promise<string[]> {
+  const rows = await server.running.services.store.db.selectFrom('events').select('type').orderBy('id').execute();
+  return rows.map((r) => r.type);
 }
