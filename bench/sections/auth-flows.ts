@@ -1,7 +1,7 @@
 /**
  * Sign-up code requests and code verifications per second, against the reference server in the same run.
  * Both servers are real child processes on loopback (the authn server built and started as `npm start`
- * would, SQLite store, null driver); autocannon drives 32 connections from this process.
+ * starts it, SQLite store, null driver); autocannon drives 32 connections from this process.
  *
  * - code request: `POST /v1/client/sign_ups/{id}/prepare_verification` on a sign-up of its own (each with its
  *   own number, so no cooldown or per-number limit applies; the per-IP limit and budget are raised, as all
@@ -159,9 +159,11 @@ async function authnRun(dir: string): Promise<{ prepare: Load; verify: Load; rss
     AUTHN_LOG_LEVEL: 'warn',
   };
   const url = `http://127.0.0.1:${port}`;
-  // BENCH_NODE_OPTIONS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") goes to the authn server only.
-  const nodeOptions = (process.env.BENCH_NODE_OPTIONS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeOptions, 'dist/src/cli.js', 'serve'], { cwd: ROOT, env, stdio: 'ignore' });
+  // Started as `npm start` starts it (its node flags included); BENCH_NODE_OPTIONS (e.g. "--cpu-prof
+  // --cpu-prof-dir=/tmp/prof") adds flags.
+  const start = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start.split(' ').slice(1);
+  const extra = (process.env.BENCH_NODE_OPTIONS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...extra, ...start], { cwd: ROOT, env, stdio: 'ignore' });
   try {
     await waitForHealth(url);
     // All load comes from 127.0.0.1: the per-IP limit and the budget are raised for the run.

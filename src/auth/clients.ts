@@ -16,6 +16,8 @@ export interface ClientView {
 }
 
 const TOKEN = /^ct_[A-Za-z0-9_-]{43}$/;
+/** Clients remembered per process (token hash → id). Clients are never deleted, so an entry never goes stale. */
+const CACHE_SIZE = 10_000;
 
 const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
 
@@ -27,6 +29,8 @@ export function bearer(header: string | undefined): string | null {
 }
 
 export class Clients {
+  private readonly known = new Map<string, string>();
+
   constructor(
     private readonly db: Db,
     private readonly clock: Clock,
@@ -44,8 +48,15 @@ export class Clients {
   async authenticate(header: string | undefined): Promise<string> {
     const token = bearer(header);
     if (token === null) throw appError('client_token_missing', { longMessage: 'Send the client token from POST /v1/client as "Authorization: Bearer ct_…".' });
-    const row = TOKEN.test(token) ? await this.db.selectFrom('clients').select('id').where('token_hash', '=', hashToken(token)).executeTakeFirst() : undefined;
-    if (!row) throw appError('client_token_invalid', { longMessage: 'The client token is malformed or unknown; create a client with POST /v1/client.' });
+    const invalid = () => appError('client_token_invalid', { longMessage: 'The client token is malformed or unknown; create a client with POST /v1/client.' });
+    if (!TOKEN.test(token)) throw invalid();
+    const hash = hashToken(token);
+    const cached = this.known.get(hash);
+    if (cached) return cached;
+    const row = await this.db.selectFrom('clients').select('id').where('token_hash', '=', hash).executeTakeFirst();
+    if (!row) throw invalid();
+    if (this.known.size >= CACHE_SIZE) this.known.delete(this.known.keys().next().value!);
+    this.known.set(hash, row.id);
     return row.id;
   }
 }
