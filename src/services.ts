@@ -55,7 +55,7 @@ export function buildServices(deps: { config: Config; clock: Clock; logger: Logg
   const challenges = new ChallengeService(clock, authKeys, limits, sms);
   const users = new Users(store.db, clock);
   const sessions = new Sessions(store.db, clock, authKeys, deps.config.publicUrl);
-  const transactions = new Transactions(store);
+  const flows = { db: store.db, transactions: new Transactions(store), clock, instance, challenges, limits, users, sessions };
   return {
     ...deps,
     audit: new AuditLog(store.db),
@@ -69,8 +69,8 @@ export function buildServices(deps: { config: Config; clock: Clock; logger: Logg
     clients: new Clients(store.db, clock),
     users,
     sessions,
-    signUps: new SignUps(store.db, transactions, clock, instance, challenges, users, sessions),
-    signIns: new SignIns(store.db, transactions, clock, instance, challenges, limits, users, sessions),
-    mfa: new Mfa(store.db, transactions, clock, instance, challenges, users),
+    signUps: new SignUps(flows),
+    signIns: new SignIns(flows),
+    mfa: new Mfa(flows),
   };
 }

@@ -1,10 +1,51 @@
-/** What the sign-up, sign-in and MFA flows share: request context, number checks, lost-race mapping. */
+/** What the sign-up, sign-in and MFA flows share: their dependencies, request context, number checks, lost races. */
 import { appError, AppError } from '../errors.js';
+import type { Clock } from '../clock.js';
 import type { Actor } from '../audit/audit-log.js';
+import type { Db } from '../store/database.js';
+import type { Transactions } from '../store/group-commit.js';
+import type { InstanceService } from '../instance/service.js';
 import type { InstanceSettings } from '../instance/settings.js';
 import { isTestNumber, parseRecipient } from '../sms/numbers.js';
-import { countryAllowed, countryRefusal } from '../challenges/service.js';
+import { countryAllowed, countryRefusal, type ChallengeService } from '../challenges/service.js';
 import { RESEND_COOLDOWN_MS } from '../challenges/codes.js';
+import type { Limits } from '../challenges/limits.js';
+import type { Users } from './users.js';
+import type { Sessions } from './sessions.js';
+
+export interface FlowDeps {
+  db: Db;
+  transactions: Transactions;
+  clock: Clock;
+  instance: InstanceService;
+  challenges: ChallengeService;
+  limits: Limits;
+  users: Users;
+  sessions: Sessions;
+}
+
+/** The flow services (sign-up, sign-in, MFA) and what they work with, built once in `src/services.ts`. */
+export abstract class FlowService {
+  protected readonly db: Db;
+  protected readonly transactions: Transactions;
+  protected readonly clock: Clock;
+  protected readonly instance: InstanceService;
+  protected readonly challenges: ChallengeService;
+  protected readonly limits: Limits;
+  protected readonly users: Users;
+  protected readonly sessions: Sessions;
+
+  constructor(deps: FlowDeps) {
+    this.db = deps.db;
+    this.transactions = deps.transactions;
+    this.clock = deps.clock;
+    this.instance = deps.instance;
+    this.challenges = deps.challenges;
+    this.limits = deps.limits;
+    this.users = deps.users;
+    this.sessions = deps.sessions;
+  }
+}
 
 export interface RequestContext {
   /** The caller's address (the per-IP send limit). */

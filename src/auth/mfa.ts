@@ -3,29 +3,17 @@
  * `multi_factor.phone_code.enabled: false` refuses *new* enrolments at every step; enrolled numbers are left
  * exactly as they are (sign-in stops asking for them while it is off, and asks again once it is back on).
  */
-import type { Clock } from '../clock.js';
 import { appError } from '../errors.js';
 import { newId } from '../ids.js';
-import type { Db, Tx } from '../store/database.js';
-import type { Transactions } from '../store/group-commit.js';
+import type { Tx } from '../store/database.js';
 import type { PhoneNumbersTable } from '../store/schema.js';
 import { recordAudit, type Actor } from '../audit/audit-log.js';
 import { recordEvent } from '../webhooks/events.js';
-import type { InstanceService } from '../instance/service.js';
 import type { InstanceSettings } from '../instance/settings.js';
-import type { ChallengeService } from '../challenges/service.js';
-import { phoneNumberView, type PhoneNumberView, type Users } from './users.js';
-import { assertNumberAccepted, mapLostRaces, parsePhoneParam, type RequestContext } from './flow.js';
+import { phoneNumberView, type PhoneNumberView } from './users.js';
+import { FlowService, assertNumberAccepted, mapLostRaces, parsePhoneParam, type RequestContext } from './flow.js';
 
-export class Mfa {
-  constructor(
-    private readonly db: Db,
-    private readonly transactions: Transactions,
-    private readonly clock: Clock,
-    private readonly instance: InstanceService,
-    private readonly challenges: ChallengeService,
-    private readonly users: Users,
-  ) {}
+export class Mfa extends FlowService {
 
   /** Enrolled numbers and enrolments in progress. */
   async list(userId: string): Promise<PhoneNumberView[]> {

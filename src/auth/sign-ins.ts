@@ -7,21 +7,17 @@
  * Wrong passwords count towards `abuse.password_lockout`; the password is checked outside any transaction
  * (argon2 is slow), between a transaction that reads and one that records.
  */
-import type { Clock } from '../clock.js';
 import { appError, type AppError } from '../errors.js';
 import { newId } from '../ids.js';
-import type { Db, Tx } from '../store/database.js';
-import type { Transactions } from '../store/group-commit.js';
+import type { Tx } from '../store/database.js';
 import type { PhoneNumbersTable, SessionsTable, SignInsTable, UsersTable } from '../store/schema.js';
-import type { InstanceService } from '../instance/service.js';
 import type { InstanceSettings } from '../instance/settings.js';
-import type { ChallengeService, Verification } from '../challenges/service.js';
-import { recordLimitReached, type Limits, type Window } from '../challenges/limits.js';
+import type { Verification } from '../challenges/service.js';
+import { recordLimitReached, type Window } from '../challenges/limits.js';
 import { parseRecipient } from '../sms/numbers.js';
 import { verifyPassword } from './passwords.js';
-import type { Users } from './users.js';
-import type { SessionView, Sessions, TokenView } from './sessions.js';
-import { mapLostRaces, maskPhoneNumber, parsePhoneParam, type RequestContext } from './flow.js';
+import type { SessionView, TokenView } from './sessions.js';
+import { FlowService, mapLostRaces, maskPhoneNumber, parsePhoneParam, type RequestContext } from './flow.js';
 
 export type SignInStatus = 'needs_first_factor' | 'needs_second_factor' | 'complete';
 
@@ -59,17 +55,7 @@ interface Loaded {
 
 const lockoutWindow = (s: InstanceSettings): Window => ({ max: s.abuse.password_lockout.max_failures, windowSeconds: s.abuse.password_lockout.window_seconds });
 
-export class SignIns {
-  constructor(
-    private readonly db: Db,
-    private readonly transactions: Transactions,
-    private readonly clock: Clock,
-    private readonly instance: InstanceService,
-    private readonly challenges: ChallengeService,
-    private readonly limits: Limits,
-    private readonly users: Users,
-    private readonly sessions: Sessions,
-  ) {}
+export class SignIns extends FlowService {
 
   /** Starts a sign-in; with a password, also attempts it at once. */
   async create(clientId: string, input: { identifier: string; password?: string }): Promise<SignInView> {

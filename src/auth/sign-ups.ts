@@ -2,18 +2,14 @@
  * Sign-up with a phone number (and an optional password): create → prepare the phone code → attempt it →
  * the user exists with a verified number, and a session. Each step is one transaction.
  */
-import type { Clock } from '../clock.js';
 import { appError } from '../errors.js';
 import { newId } from '../ids.js';
-import type { Db, Tx } from '../store/database.js';
-import type { Transactions } from '../store/group-commit.js';
+import type { Tx } from '../store/database.js';
 import type { SignUpsTable } from '../store/schema.js';
-import type { InstanceService } from '../instance/service.js';
-import type { ChallengeService, Verification } from '../challenges/service.js';
+import type { Verification } from '../challenges/service.js';
 import { hashPassword } from './passwords.js';
-import type { Users } from './users.js';
-import type { SessionView, Sessions, TokenView } from './sessions.js';
-import { ANONYMOUS, assertNumberAccepted, mapLostRaces, parsePhoneParam, type RequestContext } from './flow.js';
+import type { SessionView, TokenView } from './sessions.js';
+import { FlowService, ANONYMOUS, assertNumberAccepted, mapLostRaces, parsePhoneParam, type RequestContext } from './flow.js';
 
 export interface SignUpView {
   object: 'sign_up';
@@ -31,16 +27,7 @@ export interface SignUpView {
   session?: SessionView & { last_active_token: TokenView };
 }
 
-export class SignUps {
-  constructor(
-    private readonly db: Db,
-    private readonly transactions: Transactions,
-    private readonly clock: Clock,
-    private readonly instance: InstanceService,
-    private readonly challenges: ChallengeService,
-    private readonly users: Users,
-    private readonly sessions: Sessions,
-  ) {}
+export class SignUps extends FlowService {
 
   async create(clientId: string, input: { phone_number: string; password?: string }): Promise<SignUpView> {
     const settings = await this.instance.current();

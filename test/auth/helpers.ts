@@ -1,7 +1,8 @@
 /** Driving the FAPI flows in tests: a client, its calls, and the code an SMS carried (read from the message log). */
 import type { LightMyRequestResponse } from 'fastify';
-import { expect } from 'vitest';
-import type { TestServer } from '../helpers/server.js';
+import { afterAll, beforeAll, expect } from 'vitest';
+import type { Clock } from '../../src/clock.js';
+import { createTestStore, startTestServer, type StoreKind, type TestServer, type TestStore } from '../helpers/server.js';
 
 /** A fake clock tests move by hand. */
 export class ManualClock {
@@ -130,4 +131,27 @@ export async function auditActions(server: TestServer, prefix: string): Promise<
 export async function eventTypes(server: TestServer): Promise<string[]> {
   const rows = await server.running.services.store.db.selectFrom('events').select('type').orderBy('id').execute();
   return rows.map((r) => r.type);
+}
+
+export interface SuiteOptions {
+  clock?: Clock;
+  listen?: boolean;
+  /** Every request of a suite comes from one address; unless false, the per-IP limit is lifted out of the way. */
+  liftIpLimit?: boolean;
+}
+
+/** Per suite: a server on a fresh store (closed and removed afterwards) and a FAPI client, handed to `ready`. */
+export function useAuthServer(kind: StoreKind, ready: (server: TestServer, fapi: Fapi) => void | Promise<void>, options: SuiteOptions = {}): void {
+  let store: TestStore | undefined;
+  let server: TestServer | undefined;
+  beforeAll(async () => {
+    store = await createTestStore(kind);
+    server = await startTestServer(store, { clock: options.clock, listen: options.listen });
+    if (options.liftIpLimit !== false) await patchSettings(server, { abuse: { sends_per_ip: { max: 1_000 } } });
+    await ready(server, await new Fapi(server).start());
+  });
+  afterAll(async () => {
+    await server?.close();
+    await store?.cleanup();
+  });
 }

@@ -4,29 +4,23 @@
  * revocation.
  */
 import { createPublicKey, verify as verifySignature } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createRemoteJWKSet, decodeProtectedHeader, errors as joseErrors, jwtVerify } from 'jose';
-import { STORES, createTestStore, startTestServer, storeBytes, type TestServer, type TestStore } from '../helpers/server.js';
-import { Fapi, ManualClock, eventTypes, expectError, numbers } from './helpers.js';
+import { STORES, storeBytes, type TestServer } from '../helpers/server.js';
+import { Fapi, useAuthServer, ManualClock, eventTypes, expectError, numbers } from './helpers.js';
 
 describe.each(STORES)('sessions on %s', (kind) => {
-  let store: TestStore;
-  let server: TestServer;
-  let fapi: Fapi;
+  let server!: TestServer;
+  let fapi!: Fapi;
   let jwksUrl: URL;
   const clock = new ManualClock();
   const nextNumber = numbers();
 
-  beforeAll(async () => {
-    store = await createTestStore(kind);
-    server = await startTestServer(store, { clock, listen: true });
+  useAuthServer(kind, async (s, f) => {
+    server = s;
+    fapi = f;
     jwksUrl = new URL('/.well-known/jwks.json', server.running.url!);
-    fapi = await new Fapi(server).start();
-  });
-  afterAll(async () => {
-    await server?.close();
-    await store?.cleanup();
-  });
+  }, { clock, listen: true, liftIpLimit: false });
 
   const verifyAt = (jwt: string, at: number) => jwtVerify(jwt, createRemoteJWKSet(jwksUrl), { currentDate: new Date(at), algorithms: ['ES256'] });
   const newToken = (sessionId: string, as = fapi) => as.call('POST', `/v1/client/sessions/${sessionId}/tokens`);

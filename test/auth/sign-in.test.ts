@@ -1,23 +1,17 @@
 /** Sign-in by phone code, by password, and by password then the phone second factor; the password lockout. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { STORES, createTestStore, startTestServer, type TestServer, type TestStore } from '../helpers/server.js';
-import { Fapi, auditActions, expectError, numbers, patchSettings, snapshot } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { STORES, type TestServer } from '../helpers/server.js';
+import { Fapi, useAuthServer, auditActions, expectError, numbers, patchSettings, snapshot } from './helpers.js';
 
 describe.each(STORES)('sign-in on %s', (kind) => {
-  let store: TestStore;
-  let server: TestServer;
-  let fapi: Fapi;
+  let server!: TestServer;
+  let fapi!: Fapi;
   const nextNumber = numbers();
 
-  beforeAll(async () => {
-    store = await createTestStore(kind);
-    server = await startTestServer(store);
-    fapi = await new Fapi(server).start();
-    await patchSettings(server, { abuse: { sends_per_ip: { max: 1_000 }, password_lockout: { max_failures: 3 } } });
-  });
-  afterAll(async () => {
-    await server?.close();
-    await store?.cleanup();
+  useAuthServer(kind, async (s, f) => {
+    server = s;
+    fapi = f;
+    await patchSettings(server, { abuse: { password_lockout: { max_failures: 3 } } });
   });
 
   const signIn = (body: Record<string, unknown>) => fapi.call('POST', '/v1/client/sign_ins', body);

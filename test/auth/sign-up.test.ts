@@ -1,23 +1,16 @@
 /** Sign-up by phone (and optional password): the flow, its client binding, and what it records. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { STORES, createTestStore, startTestServer, type TestServer, type TestStore } from '../helpers/server.js';
-import { Fapi, auditActions, eventTypes, expectError, numbers, patchSettings, snapshot } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { STORES, type TestServer } from '../helpers/server.js';
+import { Fapi, useAuthServer, auditActions, eventTypes, expectError, numbers, snapshot } from './helpers.js';
 
 describe.each(STORES)('sign-up on %s', (kind) => {
-  let store: TestStore;
-  let server: TestServer;
-  let fapi: Fapi;
+  let server!: TestServer;
+  let fapi!: Fapi;
   const nextNumber = numbers();
 
-  beforeAll(async () => {
-    store = await createTestStore(kind);
-    server = await startTestServer(store);
-    fapi = await new Fapi(server).start();
-    await patchSettings(server, { abuse: { sends_per_ip: { max: 1_000 } } });
-  });
-  afterAll(async () => {
-    await server?.close();
-    await store?.cleanup();
+  useAuthServer(kind, (s, f) => {
+    server = s;
+    fapi = f;
   });
 
   it('creates the user with a verified number and a session, and says so in events and the audit log', async () => {

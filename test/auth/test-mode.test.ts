@@ -3,10 +3,10 @@
  * sign-in, MFA enrolment} × {test number, real number} × {424242, the real code, a wrong code}.
  * The real code is read from the message log (a test-range send is recorded, never sent).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MAGIC_CODE } from '../../src/challenges/codes.js';
-import { STORES, createTestStore, startTestServer, type TestServer, type TestStore } from '../helpers/server.js';
-import { Fapi, numbers, patchSettings, snapshot, testNumber } from './helpers.js';
+import { STORES, type TestServer } from '../helpers/server.js';
+import { Fapi, useAuthServer, numbers, patchSettings, snapshot, testNumber } from './helpers.js';
 
 type Mode = 'enabled' | 'disabled' | 'rejected';
 type Flow = 'sign_up' | 'sign_in' | 'mfa_enrollment';
@@ -44,22 +44,14 @@ const cases = (Object.keys(OUTCOMES) as Mode[]).flatMap((mode) =>
 );
 
 describe.each(STORES)('test_mode matrix on %s', (storeKind) => {
-  let store: TestStore;
-  let server: TestServer;
-  let fapi: Fapi;
+  let server!: TestServer;
+  let fapi!: Fapi;
   const realNumber = numbers();
   let nextTest = 0;
 
-  beforeAll(async () => {
-    store = await createTestStore(storeKind);
-    server = await startTestServer(store);
-    fapi = await new Fapi(server).start();
-    // Every case comes from one address.
-    await patchSettings(server, { abuse: { sends_per_ip: { max: 1_000 } } });
-  });
-  afterAll(async () => {
-    await server?.close();
-    await store?.cleanup();
+  useAuthServer(storeKind, (s, f) => {
+    server = s;
+    fapi = f;
   });
 
   /** The code to type: the magic one, the one in the SMS, or any other. */

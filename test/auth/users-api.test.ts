@@ -1,23 +1,16 @@
 /** BAPI users: list (by number, paginated), get, delete — with phone numbers and second factors. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { STORES, createTestStore, startTestServer, type TestServer, type TestStore } from '../helpers/server.js';
-import { Fapi, auditActions, eventTypes, expectError, numbers, patchSettings } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { STORES, type TestServer } from '../helpers/server.js';
+import { Fapi, useAuthServer, auditActions, eventTypes, expectError, numbers } from './helpers.js';
 
 describe.each(STORES)('BAPI users on %s', (kind) => {
-  let store: TestStore;
-  let server: TestServer;
-  let fapi: Fapi;
+  let server!: TestServer;
+  let fapi!: Fapi;
   const nextNumber = numbers();
 
-  beforeAll(async () => {
-    store = await createTestStore(kind);
-    server = await startTestServer(store);
-    fapi = await new Fapi(server).start();
-    await patchSettings(server, { abuse: { sends_per_ip: { max: 1_000 } } });
-  });
-  afterAll(async () => {
-    await server?.close();
-    await store?.cleanup();
+  useAuthServer(kind, (s, f) => {
+    server = s;
+    fapi = f;
   });
 
   it('lists users newest first with their numbers and second factors, page by page', async () => {

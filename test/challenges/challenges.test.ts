@@ -3,27 +3,20 @@
  * challenge per purpose and number. Every refusal is checked for its status, code and that it changed nothing
  * (and sent nothing).
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { STORES, createTestStore, startTestServer, type TestServer, type TestStore } from '../helpers/server.js';
-import { Fapi, ManualClock, eventTypes, expectError, numbers, patchSettings, snapshot } from '../auth/helpers.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { STORES, type TestServer } from '../helpers/server.js';
+import { Fapi, useAuthServer, ManualClock, eventTypes, expectError, numbers, patchSettings, snapshot } from '../auth/helpers.js';
 
 describe.each(STORES)('challenges on %s', (kind) => {
-  let store: TestStore;
-  let server: TestServer;
-  let fapi: Fapi;
+  let server!: TestServer;
+  let fapi!: Fapi;
   const clock = new ManualClock();
   const nextNumber = numbers();
 
-  beforeAll(async () => {
-    store = await createTestStore(kind);
-    server = await startTestServer(store, { clock });
-    fapi = await new Fapi(server).start();
-    await patchSettings(server, { abuse: { sends_per_ip: { max: 1_000 } } });
-  });
-  afterAll(async () => {
-    await server?.close();
-    await store?.cleanup();
-  });
+  useAuthServer(kind, (s, f) => {
+    server = s;
+    fapi = f;
+  }, { clock });
   beforeEach(async () => {
     await patchSettings(server, { abuse: { attempts_per_challenge: null } });
   });

@@ -7,29 +7,23 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { STORES, createTestStore, startTestServer, type TestServer, type TestStore } from '../helpers/server.js';
-import { Fapi, ManualClock, auditActions, eventTypes, expectError, numbers, patchSettings, snapshot, testNumber } from '../auth/helpers.js';
+import { Fapi, useAuthServer, ManualClock, auditActions, eventTypes, expectError, numbers, patchSettings, snapshot, testNumber } from '../auth/helpers.js';
 
 const DEFAULT_ABUSE = { sends_per_phone_number: null, sends_per_ip: null, hourly_send_budget: null, sms_countries: null };
 
 describe.each(STORES)('abuse limits on %s', (kind) => {
-  let store: TestStore;
-  let server: TestServer;
-  let fapi: Fapi;
+  let server!: TestServer;
+  let fapi!: Fapi;
   const clock = new ManualClock();
   const nextNumber = numbers();
   let ipCounter = 0;
   /** A fresh address per test, so the per-IP counters of one test do not reach the next. */
   let ip = '';
 
-  beforeAll(async () => {
-    store = await createTestStore(kind);
-    server = await startTestServer(store, { clock });
-    fapi = await new Fapi(server).start();
-  });
-  afterAll(async () => {
-    await server?.close();
-    await store?.cleanup();
-  });
+  useAuthServer(kind, (s, f) => {
+    server = s;
+    fapi = f;
+  }, { clock, liftIpLimit: false });
   afterEach(async () => {
     await patchSettings(server, { abuse: DEFAULT_ABUSE });
   });
