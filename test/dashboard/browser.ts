@@ -1,0 +1,123 @@
+/**
+ * Browser tests drive Debian's chromium with playwright-core against a real listening server. Every page records
+ * each response body it receives (for "this secret never comes back" checks) and every script error or CSP
+ * violation (a test ends by asserting there were none).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { expect } from 'vitest';
+import type { TestServer } from '../helpers/server.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+// The machine's network is closed: without these, chromium keeps trying to reach Google's services.
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+export const SCREENSHOT_DIR = path.resolve('test-results/screenshots');
+
+export const VIEWPORTS = {
+  laptop: { width: 1280, height: 800 },
+  phone: { width: 390, height: 844 },
+} as const;
+export type ViewportName = keyof typeof VIEWPORTS;
+
+/** Each launch gets a fresh, empty profile (playwright makes a new user-data-dir and removes it on close). */
+export async function launchBrowser(): Promise<Browser> {
+  if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install it with "apt-get install -y chromium" (.ci/run does)`);
+  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 60_000 });
+}
+
+export interface DashboardTab {
+  context: BrowserContext;
+  page: Page;
+  /** Every response body the page received so far (waits for the ones still arriving). */
+  responseBodies(): Promise<string[]>;
+  /** Uncaught errors, CSP violations and other console errors (HTTP error statuses excluded: the tests cause those). */
+  problems: string[];
+  close(): Promise<void>;
+}
+
+export async function openTab(browser: Browser, options: { viewport?: ViewportName } = {}): Promise<DashboardTab> {
+  // UTC and a fixed locale make dates on screen and datetime-local values predictable.
+  const context = await browser.newContext({ viewport: VIEWPORTS[options.viewport ?? 'laptop'], timezoneId: 'UTC', locale: 'en-GB' });
+  context.setDefaultTimeout(10_000);
+  const page = await context.newPage();
+  const bodies: Promise<string>[] = [];
+  const problems: string[] = [];
+  page.on('response', (response) => bodies.push(response.text().catch(() => '')));
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) problems.push(`console: ${message.text()}`);
+  });
+  return {
+    context,
+    page,
+    responseBodies: () => Promise.all(bodies),
+    problems,
+    close: () => context.close(),
+  };
+}
+
+export function dashboardUrl(server: TestServer, path = '/dashboard'): string {
+  return `${server.running.url}${path}`;
+}
+
+export async function signIn(page: Page, key: string): Promise<void> {
+  await page.getByLabel('Secret key').fill(key);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect.poll(() => page.getByRole('button', { name: 'Sign out' }).isVisible()).toBe(true);
+}
+
+/** Opens a dashboard page signed in: the sign-in form appears on any page, and the page stays where it is. */
+export async function openSignedIn(tab: DashboardTab, server: TestServer, path: string): Promise<void> {
+  await tab.page.goto(dashboardUrl(server, path));
+  await signIn(tab.page, server.key);
+}
+
+export async function heading(page: Page): Promise<string> {
+  return (await page.getByRole('heading', { level: 1 }).textContent()) ?? '';
+}
+
+/** What the focused element is and how its focus is drawn (evaluated in the page, so no DOM types here). */
+export async function focused(page: Page): Promise<{ tag: string; id: string; text: string; outlineStyle: string; outlineWidth: number }> {
+  return page.evaluate(`(() => {
+    const el = document.activeElement;
+    const style = getComputedStyle(el);
+    return { tag: el.tagName.toLowerCase(), id: el.id, text: (el.textContent || '').trim(), outlineStyle: style.outlineStyle, outlineWidth: parseFloat(style.outlineWidth) || 0 };
+  })()`);
+}
+
+/** Every input's current value (values typed into inputs are not in `page.content()`). */
+export async function inputValues(page: Page): Promise<string[]> {
+  return page.evaluate(`[...document.querySelectorAll('input, textarea, select')].map((el) => el.value)`);
+}
+
+/** Both web storages of the page, as text. */
+export async function storageText(page: Page): Promise<{ session: string; local: string }> {
+  return page.evaluate(`({ session: JSON.stringify({ ...sessionStorage }), local: JSON.stringify({ ...localStorage }) })`);
+}
+
+/** Asserts that `secret` is nowhere the page can show or has received: the DOM, inputs, storage, responses. */
+export async function expectSecretGone(tab: DashboardTab, secret: string): Promise<void> {
+  expect(await tab.page.content()).not.toContain(secret);
+  for (const value of await inputValues(tab.page)) expect(value).not.toContain(secret);
+  const storage = await storageText(tab.page);
+  expect(storage.session + storage.local).not.toContain(secret);
+  const bodies = await tab.responseBodies();
+  expect(bodies.length).toBeGreaterThan(0);
+  for (const body of bodies) expect(body).not.toContain(secret);
+}
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+  fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
+}
