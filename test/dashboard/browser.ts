@@ -87,12 +87,23 @@ export async function heading(page: Page): Promise<string> {
   return (await page.getByRole('heading', { level: 1 }).textContent()) ?? '';
 }
 
+export interface FocusedElement {
+  tag: string;
+  id: string;
+  text: string;
+  outlineStyle: string;
+  outlineWidth: number;
+  /** False when the focus is on a browser-drawn part inside a native control (a date input's picker button). */
+  ownFocus: boolean;
+}
+
 /** What the focused element is and how its focus is drawn (evaluated in the page, so no DOM types here). */
-export async function focused(page: Page): Promise<{ tag: string; id: string; text: string; outlineStyle: string; outlineWidth: number }> {
+export async function focused(page: Page): Promise<FocusedElement> {
   return page.evaluate(`(() => {
     const el = document.activeElement;
     const style = getComputedStyle(el);
-    return { tag: el.tagName.toLowerCase(), id: el.id, text: (el.textContent || '').trim(), outlineStyle: style.outlineStyle, outlineWidth: parseFloat(style.outlineWidth) || 0 };
+    return { tag: el.tagName.toLowerCase(), id: el.id, text: (el.textContent || '').trim(), outlineStyle: style.outlineStyle,
+             outlineWidth: parseFloat(style.outlineWidth) || 0, ownFocus: el.matches(':focus') };
   })()`);
 }
 

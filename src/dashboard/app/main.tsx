@@ -11,6 +11,7 @@ import './styles.css';
 function App() {
   const [key, setKey] = useState(storedKey);
   const [notice, setNotice] = useState<string | null>(null);
+  const [signedInHere, setSignedInHere] = useState(false);
 
   const session = useMemo<Session | null>(() => {
     if (!key) return null;
@@ -34,6 +35,7 @@ function App() {
         onSignedIn={(accepted) => {
           storeKey(accepted);
           setNotice(null);
+          setSignedInHere(true);
           setKey(accepted);
         }}
       />
@@ -42,7 +44,7 @@ function App() {
   return (
     <SessionContext.Provider value={session}>
       <LocationProvider scope="/dashboard">
-        <Shell />
+        <Shell focusOnArrival={signedInHere} />
       </LocationProvider>
     </SessionContext.Provider>
   );

@@ -1,6 +1,6 @@
 /**
- * The signed-in frame: skip link, top bar (key hint, sign out), navigation, and the page. On every page change the
- * page heading takes the focus, so keyboard and screen-reader users start at the new content.
+ * The signed-in frame: skip link, top bar (key hint, sign out), navigation, and the page. After a page change (and
+ * after signing in) the page heading takes the focus, so keyboard and screen-reader users start at the new content.
  */
 import { Fragment } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
@@ -57,19 +57,22 @@ function NotFound() {
   );
 }
 
-export function Shell() {
+/** `focusOnArrival`: take the focus at once (just signed in); on a fresh page load the browser's focus is left alone. */
+export function Shell({ focusOnArrival }: { focusOnArrival: boolean }) {
   const { keyHint, signOut } = useSession();
   const { path } = useLocation();
   const page = currentPage(path);
   const heading = useRef<HTMLHeadingElement>(null);
   const [menuOpen, setMenuOpen] = useState(false);
+  const arrived = useRef(focusOnArrival);
   const isHome = /^\/dashboard\/?$/.test(path);
 
   useEffect(() => {
     if (isHome) return;
     document.title = `${page?.title ?? 'Page not found'} · authn.sh dashboard`;
     setMenuOpen(false);
-    heading.current?.focus();
+    if (arrived.current) heading.current?.focus();
+    arrived.current = true;
   }, [path]);
 
   return (
