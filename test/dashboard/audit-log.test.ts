@@ -3,11 +3,10 @@
  * quick and typed action filters (exact and `sms.*`), a target picked from an entry, a time range, and a range that
  * cannot hold anything refused beside its field.
  */
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { recordAudit, SYSTEM_ACTOR } from '../../src/audit/audit-log.js';
-import { createTestStore, startTestServer, type TestServer, type TestStore } from '../helpers/server.js';
-import { launchBrowser, openSignedIn, openTab, type DashboardTab } from './browser.js';
+import { dashboardSuite, openSignedIn } from './browser.js';
 
 const AUDIT_PAGE = '/dashboard/activity/audit-log';
 const START = Date.UTC(2026, 0, 15, 9, 0, 0);
@@ -18,46 +17,32 @@ const actions = (page: Page) => page.locator('.audit-table tbody td[data-label="
 const times = (page: Page) => page.locator('.audit-table tbody time').evaluateAll((els) => els.map((el) => el.getAttribute('datetime')));
 
 describe('the audit log page', () => {
-  let store: TestStore;
-  let server: TestServer;
-  let browser: Browser;
-  let tab: DashboardTab;
   let now = START;
+  const clock = { now: () => now };
   let keyId: string;
-
-  beforeAll(async () => {
-    store = await createTestStore('sqlite');
-    const clock = { now: () => now };
-    server = await startTestServer(store, { listen: true, clock });
-    // 09:01 … 09:30: thirty settings changes by the test's key.
-    for (let i = 0; i < 30; i++) {
+  const suite = dashboardSuite({
+    clock,
+    async seed(server) {
+      // 09:01 … 09:30: thirty settings changes by the test's key.
+      for (let i = 0; i < 30; i++) {
+        now += MINUTE;
+        expect((await server.bapi('PATCH', '/v1/instance', { app_name: `App ${i}` })).statusCode).toBe(200);
+      }
+      // 09:31 … 09:35: five SMS entries, as the send engine writes them.
+      for (let i = 0; i < 5; i++) {
+        now += MINUTE;
+        await recordAudit(server.running.services.store.db, clock, { actor: SYSTEM_ACTOR, action: 'sms.queued', target: { type: 'sms_message', id: `sms_${i}` }, data: { template: 'verification_code' } });
+      }
+      // 09:36: a second key.
       now += MINUTE;
-      expect((await server.bapi('PATCH', '/v1/instance', { app_name: `App ${i}` })).statusCode).toBe(200);
-    }
-    // 09:31 … 09:35: five SMS entries, as the send engine writes them.
-    for (let i = 0; i < 5; i++) {
-      now += MINUTE;
-      await recordAudit(server.running.services.store.db, clock, { actor: SYSTEM_ACTOR, action: 'sms.queued', target: { type: 'sms_message', id: `sms_${i}` }, data: { template: 'verification_code' } });
-    }
-    // 09:36: a second key.
-    now += MINUTE;
-    await server.running.services.secretKeys.create({ kind: 'live', name: 'ci', actor: SYSTEM_ACTOR });
-    keyId = (await server.bapi('GET', '/v1/audit_logs?action=instance.updated&limit=1')).json().data[0].actor.id;
-    browser = await launchBrowser();
-  });
-  afterEach(async () => {
-    expect(tab.problems).toEqual([]);
-    await tab.close();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    await store?.cleanup();
+      await server.running.services.secretKeys.create({ kind: 'live', name: 'ci', actor: SYSTEM_ACTOR });
+      keyId = (await server.bapi('GET', '/v1/audit_logs?action=instance.updated&limit=1')).json().data[0].actor.id;
+    },
   });
 
   const open = async (path = AUDIT_PAGE) => {
-    tab = await openTab(browser);
-    await openSignedIn(tab, server, path);
+    const tab = await suite.openTab();
+    await openSignedIn(tab, suite.server, path);
     await expect.poll(() => tab.page.locator('.state-loading').count()).toBe(0);
     return tab.page;
   };

@@ -6,8 +6,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { expect } from 'vitest';
-import type { TestServer } from '../helpers/server.js';
+import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
+import type { Clock } from '../../src/clock.js';
+import { createTestStore, startTestServer, type TestServer, type TestStore } from '../helpers/server.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 // The machine's network is closed: without these, chromium keeps trying to reach Google's services.
@@ -31,7 +32,7 @@ export const VIEWPORTS = {
 export type ViewportName = keyof typeof VIEWPORTS;
 
 /** Each launch gets a fresh, empty profile (playwright makes a new user-data-dir and removes it on close). */
-export async function launchBrowser(): Promise<Browser> {
+async function launchBrowser(): Promise<Browser> {
   if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install it with "apt-get install -y chromium" (.ci/run does)`);
   return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 60_000 });
 }
@@ -46,7 +47,7 @@ export interface DashboardTab {
   close(): Promise<void>;
 }
 
-export async function openTab(browser: Browser, options: { viewport?: ViewportName } = {}): Promise<DashboardTab> {
+async function openTab(browser: Browser, options: { viewport?: ViewportName } = {}): Promise<DashboardTab> {
   // UTC and a fixed locale make dates on screen and datetime-local values predictable.
   const context = await browser.newContext({ viewport: VIEWPORTS[options.viewport ?? 'laptop'], timezoneId: 'UTC', locale: 'en-GB' });
   context.setDefaultTimeout(10_000);
@@ -64,6 +65,60 @@ export async function openTab(browser: Browser, options: { viewport?: ViewportNa
     responseBodies: () => Promise.all(bodies),
     problems,
     close: () => context.close(),
+  };
+}
+
+export interface DashboardSuite {
+  readonly server: TestServer;
+  /** A new tab in its own browser context; closed after the test, which then fails if the page logged a problem. */
+  openTab(options?: { viewport?: ViewportName }): Promise<DashboardTab>;
+}
+
+/**
+ * Registers a suite's hooks: one browser, and a real listening server (one for the suite, or a fresh one per test).
+ * SQLite only: the dashboard is an HTTP client of the BAPI, whose behaviour on both stores the API suites cover.
+ */
+export function dashboardSuite(options: { clock?: Clock; seed?(server: TestServer): Promise<void>; serverPerTest?: boolean } = {}): DashboardSuite {
+  let browser: Browser | undefined;
+  let store: TestStore | undefined;
+  let server: TestServer | undefined;
+  const tabs: DashboardTab[] = [];
+  const start = async () => {
+    store = await createTestStore('sqlite');
+    server = await startTestServer(store, { listen: true, clock: options.clock });
+    await options.seed?.(server);
+  };
+  const stop = async () => {
+    await server?.close();
+    await store?.cleanup();
+    server = store = undefined;
+  };
+  beforeAll(async () => {
+    browser = await launchBrowser();
+    if (!options.serverPerTest) await start();
+  });
+  if (options.serverPerTest) beforeEach(start);
+  afterEach(async () => {
+    const used = tabs.splice(0);
+    for (const tab of used) await tab.close();
+    if (options.serverPerTest) await stop();
+    for (const tab of used) expect(tab.problems).toEqual([]);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await stop();
+  });
+  return {
+    get server() {
+      if (!server) throw new Error('the test server is not running');
+      return server;
+    },
+    async openTab(tabOptions) {
+      if (!browser) throw new Error('the browser is not running');
+      const tab = await openTab(browser, tabOptions);
+      tabs.push(tab);
+      return tab;
+    },
   };
 }
 

@@ -4,10 +4,9 @@
  * the phone-width menu. Every control that takes focus on the way must show a visible focus ring.
  */
 import { randomBytes } from 'node:crypto';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createTestStore, startTestServer, type TestServer, type TestStore } from '../helpers/server.js';
-import { dashboardUrl, focused, heading, launchBrowser, openTab, type DashboardTab, type FocusedElement as Focused, type ViewportName } from './browser.js';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { dashboardSuite, dashboardUrl, focused, heading, type FocusedElement as Focused, type ViewportName } from './browser.js';
 
 /** Presses Tab (or Shift+Tab) until `found` matches the focused element; each control passed must show its focus. */
 async function tabTo(page: Page, found: (el: Focused) => boolean, options: { back?: boolean } = {}): Promise<Focused> {
@@ -28,34 +27,18 @@ const byText = (text: string) => (el: Focused) => el.text === text;
 const byId = (id: string) => (el: Focused) => el.id === id;
 
 describe('keyboard only', () => {
-  let store: TestStore;
-  let server: TestServer;
-  let browser: Browser;
-  let tab: DashboardTab;
-
-  beforeAll(async () => {
-    store = await createTestStore('sqlite');
-    server = await startTestServer(store, { listen: true });
-    for (let i = 0; i < 30; i++) expect((await server.bapi('PATCH', '/v1/instance', { app_name: `App ${i}` })).statusCode).toBe(200);
-    browser = await launchBrowser();
-  });
-  afterEach(async () => {
-    expect(tab.problems).toEqual([]);
-    await tab.close();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    await store?.cleanup();
+  const suite = dashboardSuite({
+    async seed(server) {
+      for (let i = 0; i < 30; i++) expect((await server.bapi('PATCH', '/v1/instance', { app_name: `App ${i}` })).statusCode).toBe(200);
+    },
   });
 
   const signInByKeyboard = async (viewport: ViewportName = 'laptop') => {
-    tab = await openTab(browser, { viewport });
-    const { page } = tab;
-    await page.goto(dashboardUrl(server));
+    const { page } = await suite.openTab({ viewport });
+    await page.goto(dashboardUrl(suite.server));
     // The key field has the focus from the start; Enter submits.
     expect((await focused(page)).id).toBe('secret-key');
-    await page.keyboard.type(server.key);
+    await page.keyboard.type(suite.server.key);
     await page.keyboard.press('Enter');
     await expect.poll(() => heading(page)).toBe('SMS');
     // The new page's heading takes the focus.
@@ -99,7 +82,7 @@ describe('keyboard only', () => {
     await page.keyboard.type('+15555550100');
     await page.keyboard.press('Enter');
     await expect.poll(() => page.locator('.save-state').textContent()).toBe('Saved: driver, from number, Twilio account SID, Twilio auth token.');
-    expect((await server.bapi('GET', '/v1/instance')).json().sms).toMatchObject({ driver: 'twilio', twilio: { auth_token: '[REDACTED]' } });
+    expect((await suite.server.bapi('GET', '/v1/instance')).json().sms).toMatchObject({ driver: 'twilio', twilio: { auth_token: '[REDACTED]' } });
 
     // Replace moves the focus into the new input; Cancel brings it back to Replace.
     await tabTo(page, byText('Replace auth token'), { back: true });
@@ -131,7 +114,7 @@ describe('keyboard only', () => {
     await expect.poll(() => new URL(page.url()).searchParams.get('action')).toBe('instance.updated');
     await expect.poll(() => page.locator('.audit-table tbody tr').count()).toBe(25);
     // 30 changes from the set-up, and whatever the wizard test saved.
-    const total = (await server.bapi('GET', '/v1/audit_logs?action=instance.updated&limit=500')).json().data.length;
+    const total = (await suite.server.bapi('GET', '/v1/audit_logs?action=instance.updated&limit=500')).json().data.length;
     expect(total).toBeGreaterThan(25);
     await tabTo(page, byText('Load older entries'));
     await page.keyboard.press('Enter');

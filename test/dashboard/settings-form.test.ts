@@ -1,24 +1,16 @@
 /** The wizard's patch: only what changed, only the chosen driver's fields, credentials only when replaced or cleared. */
 import { describe, expect, it } from 'vitest';
 import type { InstanceSettings } from '../../src/dashboard/app/api-types.js';
+import { defaultSettings } from '../../src/instance/settings.js';
 import { buildPatch, draftFrom, fieldId, patchPaths, type WizardDraft } from '../../src/dashboard/app/settings-form.js';
 
 const SID = `AC${'0'.repeat(32)}`;
 const MSID = `MG${'1'.repeat(32)}`;
 
+/** The GET view of the server's defaults with some `sms` fields changed (no secret is set by default). */
 function settings(sms: Partial<InstanceSettings['sms']> = {}): InstanceSettings {
-  return {
-    sms: {
-      driver: null,
-      from_number: null,
-      twilio: { account_sid: null, auth_token: null, messaging_service_sid: null },
-      vonage: { api_key: null, api_secret: null, signature_secret: null, signature_method: 'md5hash' },
-      ...sms,
-    },
-    app_name: 'authn.sh',
-    test_mode: 'disabled',
-    multi_factor: { phone_code: { enabled: true } },
-  };
+  const defaults = defaultSettings();
+  return { ...defaults, sms: { ...defaults.sms, ...sms } };
 }
 
 const twilioView = settings({

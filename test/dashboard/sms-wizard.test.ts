@@ -4,10 +4,9 @@
  * secret typed is then looked for in the page, its inputs, its storage and every response it received.
  */
 import { randomBytes } from 'node:crypto';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createTestStore, startTestServer, type TestServer, type TestStore } from '../helpers/server.js';
-import { expectSecretGone, inputValues, launchBrowser, openSignedIn, openTab, type DashboardTab } from './browser.js';
+import type { Page } from 'playwright-core';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { dashboardSuite, expectSecretGone, inputValues, openSignedIn, type DashboardTab } from './browser.js';
 
 const SMS_PAGE = '/dashboard/configure/messaging/sms';
 const ACCOUNT_SID = `AC${randomBytes(16).toString('hex')}`;
@@ -40,30 +39,14 @@ async function expectFieldError(page: Page, param: string, text: string): Promis
 }
 
 describe('the SMS wizard', () => {
-  let store: TestStore;
-  let server: TestServer;
-  let browser: Browser;
+  const suite = dashboardSuite({ serverPerTest: true });
   let tab: DashboardTab;
-  const settings = async () => (await server.bapi('GET', '/v1/instance')).json();
+  const settings = async () => (await suite.server.bapi('GET', '/v1/instance')).json();
 
-  beforeAll(async () => {
-    browser = await launchBrowser();
-  });
   beforeEach(async () => {
-    store = await createTestStore('sqlite');
-    server = await startTestServer(store, { listen: true });
-    tab = await openTab(browser);
-    await openSignedIn(tab, server, SMS_PAGE);
+    tab = await suite.openTab();
+    await openSignedIn(tab, suite.server, SMS_PAGE);
     await expect.poll(() => tab.page.getByLabel('Null driver').isChecked()).toBe(true);
-  });
-  afterEach(async () => {
-    expect(tab.problems).toEqual([]);
-    await tab.close();
-    await server.close();
-    await store.cleanup();
-  });
-  afterAll(async () => {
-    await browser?.close();
   });
 
   it('configures Twilio: a field error beside the field, fixed, saved, secrets never shown again; then back to null', async () => {
@@ -164,7 +147,7 @@ describe('the SMS wizard', () => {
     await input(page, 'sms.vonage.api_secret').fill(newApiSecret);
     await save(page);
     await expectSaved(page, 'Vonage API secret');
-    const audit = (await server.bapi('GET', '/v1/audit_logs?action=instance.updated&limit=1')).json().data[0];
+    const audit = (await suite.server.bapi('GET', '/v1/audit_logs?action=instance.updated&limit=1')).json().data[0];
     expect(audit.data.changes).toEqual([{ path: 'sms.vonage.api_secret', change: 'set' }]);
 
     // Clear the optional signature secret.

@@ -84,6 +84,9 @@ const STEPS = [
   { id: 'step-test-sms', title: 'Send a test SMS' },
 ];
 
+/** The draft's free-text fields. */
+type DraftText = 'accountSid' | 'messagingServiceSid' | 'fromNumber' | 'apiKey' | 'appName';
+
 function Step({ index, children, pending }: { index: number; children: ComponentChildren; pending?: boolean }) {
   const step = STEPS[index]!;
   return (
@@ -193,6 +196,9 @@ export function SmsSettingsPage() {
     setNotice(null);
   };
 
+  const textField = (param: string, key: DraftText, label: string, hint: ComponentChildren, options: { code?: boolean; type?: 'tel' } = {}) => (
+    <TextField param={param} label={label} hint={hint} value={draft[key]} onInput={(value) => update({ [key]: value })} errors={errors} {...options} />
+  );
   const secretField = (field: SecretFieldName, label: string, hint: ComponentChildren) => (
     <SecretField
       param={field}
@@ -264,29 +270,13 @@ export function SmsSettingsPage() {
         {draft.driver === 'null' && <p>The null driver needs no credentials.</p>}
         {draft.driver === 'twilio' && (
           <>
-            <TextField
-              param="sms.twilio.account_sid"
-              label="Account SID"
-              hint="AC followed by 32 letters or digits, from the Twilio Console (Account info)."
-              value={draft.accountSid}
-              onInput={(accountSid) => update({ accountSid })}
-              errors={errors}
-              code
-            />
+            {textField('sms.twilio.account_sid', 'accountSid', 'Account SID', 'AC followed by 32 letters or digits, from the Twilio Console (Account info).', { code: true })}
             {secretField('sms.twilio.auth_token', 'Auth token', '32 letters or digits, from the Twilio Console. Write-only: stored encrypted, never shown again.')}
           </>
         )}
         {draft.driver === 'vonage' && (
           <>
-            <TextField
-              param="sms.vonage.api_key"
-              label="API key"
-              hint="8 letters or digits, from the Vonage API dashboard."
-              value={draft.apiKey}
-              onInput={(apiKey) => update({ apiKey })}
-              errors={errors}
-              code
-            />
+            {textField('sms.vonage.api_key', 'apiKey', 'API key', '8 letters or digits, from the Vonage API dashboard.', { code: true })}
             {secretField('sms.vonage.api_secret', 'API secret', '6 to 32 characters, from the Vonage API dashboard. Write-only: stored encrypted, never shown again.')}
             <fieldset class="subsection">
               <legend>Signed delivery receipts (optional)</legend>
@@ -348,45 +338,27 @@ export function SmsSettingsPage() {
             </div>
           </fieldset>
         )}
-        {draft.driver === 'twilio' && draft.twilioSender === 'messaging_service' && (
-          <TextField
-            param="sms.twilio.messaging_service_sid"
-            label="Messaging service SID"
-            hint="MG followed by 32 letters or digits."
-            value={draft.messagingServiceSid}
-            onInput={(messagingServiceSid) => update({ messagingServiceSid })}
-            errors={errors}
-            code
-          />
+        {draft.driver === 'twilio' &&
+          draft.twilioSender === 'messaging_service' &&
+          textField('sms.twilio.messaging_service_sid', 'messagingServiceSid', 'Messaging service SID', 'MG followed by 32 letters or digits.', { code: true })}
+        {(draft.driver === 'vonage' || (draft.driver === 'twilio' && draft.twilioSender === 'number')) &&
+          textField(
+            'sms.from_number',
+            'fromNumber',
+            'From number',
+            draft.driver === 'vonage'
+              ? 'An E.164 number such as +447700900100, a short code, or a sender id of 1 to 11 letters and digits (no spaces).'
+              : 'An E.164 number such as +14155550123, or a short code.',
+            { code: true, type: 'tel' },
+          )}
+        {textField(
+          'app_name',
+          'appName',
+          'App name',
+          <>
+            Your product's name, as messages speak of it (<code>{'{{app_name}}'}</code> in SMS templates). Up to 40 characters.
+          </>,
         )}
-        {(draft.driver === 'vonage' || (draft.driver === 'twilio' && draft.twilioSender === 'number')) && (
-          <TextField
-            param="sms.from_number"
-            label="From number"
-            type="tel"
-            hint={
-              draft.driver === 'vonage'
-                ? 'An E.164 number such as +447700900100, a short code, or a sender id of 1 to 11 letters and digits (no spaces).'
-                : 'An E.164 number such as +14155550123, or a short code.'
-            }
-            value={draft.fromNumber}
-            onInput={(fromNumber) => update({ fromNumber })}
-            errors={errors}
-            code
-          />
-        )}
-        <TextField
-          param="app_name"
-          label="App name"
-          hint={
-            <>
-              Your product's name, as messages speak of it (<code>{'{{app_name}}'}</code> in SMS templates). Up to 40 characters.
-            </>
-          }
-          value={draft.appName}
-          onInput={(appName) => update({ appName })}
-          errors={errors}
-        />
       </Step>
 
       <Step index={3}>
