@@ -45,6 +45,13 @@ describe('screenshots', () => {
       await screenshot(page, `${entry.name}-${viewport}`);
       expect(await pageFitsWidth(page), entry.name).toBe(true);
     }
+    // The wizard after a refused save: the summary, and the error beside its field.
+    await page.goto(dashboardUrl(suite.server, PAGES[0]!.path));
+    await page.locator('#field-sms-twilio-account_sid').fill('AC123');
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await expect.poll(() => page.locator('#field-sms-twilio-account_sid-error').count()).toBe(1);
+    await screenshot(page, `sms-field-error-${viewport}`);
+    expect(await pageFitsWidth(page)).toBe(true);
     if (viewport === 'phone') {
       // The navigation sits behind the menu button.
       await page.getByRole('button', { name: 'Menu' }).click();
