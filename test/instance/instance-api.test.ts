@@ -37,6 +37,7 @@ describe.each(STORES)('instance settings on %s', (kind) => {
         from_number: null,
         twilio: { account_sid: null, auth_token: null, messaging_service_sid: null },
         vonage: { api_key: null, api_secret: null, signature_secret: null, signature_method: 'md5hash' },
+        origin_bound_codes: { enabled: false, domain: null },
       },
       app_name: 'authn.sh',
       test_mode: 'disabled',
