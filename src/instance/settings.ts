@@ -39,8 +39,8 @@ export interface InstanceSettings {
       signature_method: VonageSignatureMethod;
     };
     /**
-     * WebOTP / SMS Retriever: when enabled, verification_code messages end with the line `@<domain> #<code>`,
-     * which lets browsers and phones offer the code for autofill on that site only.
+     * Origin-bound one-time codes (WebOTP): when enabled, verification_code messages end with the line
+     * `@<domain> #<code>`, which lets browsers and phones offer the code for autofill on that site only.
      */
     origin_bound_codes: { enabled: boolean; domain: string | null };
   };

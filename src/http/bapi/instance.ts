@@ -42,7 +42,7 @@ function settingsSchema(patch: boolean) {
                 enabled: field(patch ? Nullable(Type.Boolean()) : Type.Boolean()),
                 domain: field(Nullable(Type.String({ description: 'Host name of the site that asks for the code, e.g. app.example.com. Required when enabled.' }))),
               },
-              'WebOTP / SMS Retriever: when enabled, verification_code messages end with the line "@<domain> #<code>" so browsers and phones can autofill the code on that site only.',
+              'Origin-bound one-time codes (WebOTP): when enabled, verification_code messages end with the line "@<domain> #<code>" so browsers and phones can autofill the code on that site only.',
             ),
           ),
         },

@@ -39,7 +39,7 @@ export function sampleValues(slug: TemplateSlug, settings: InstanceSettings): Re
   return Object.fromEntries(TEMPLATES[slug].variables.map((name) => [name, name === 'app_name' ? settings.app_name : VARIABLES[name].sample]));
 }
 
-/** The WebOTP / SMS Retriever line (`@app.example.com #123456`) that ends a verification code, when enabled. */
+/** The origin-bound one-time code line (WebOTP: `@app.example.com #123456`) that ends a verification code, when enabled. */
 export function originBoundLine(slug: TemplateSlug, settings: InstanceSettings, code: string | undefined): string | null {
   const { enabled, domain } = settings.sms.origin_bound_codes;
   if (slug !== 'verification_code' || !enabled || domain === null || !code) return null;
