@@ -3,8 +3,8 @@
  * that change nothing, revert, preview, encodings and segment counts at the boundaries, origin-bound codes,
  * the Twilio messaging service, the audit log, and sends that pick up a change.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { STORES, createTestStore, startTestServer, type TestServer, type TestStore } from '../helpers/server.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { STORES, useTestServer } from '../helpers/server.js';
 
 const SID = 'AC0123456789abcdef0123456789abcdef';
 const MSID = 'MG0123456789abcdef0123456789abcdef';
@@ -31,31 +31,21 @@ const DEFAULT_VERIFICATION_VIEW = {
 };
 
 describe.each(STORES)('SMS templates API on %s', (kind) => {
-  let store: TestStore;
-  let server: TestServer;
+  const ctx = useTestServer(kind);
 
-  beforeAll(async () => {
-    store = await createTestStore(kind);
-    server = await startTestServer(store);
-  });
-  afterAll(async () => {
-    await server?.close();
-    await store?.cleanup();
-  });
-
-  const db = () => server.running.services.store.db;
-  const get = async (slug: string) => (await server.bapi('GET', `/v1/templates/sms/${slug}`)).json();
-  const patch = (slug: string, body: unknown) => server.bapi('PATCH', `/v1/templates/sms/${slug}`, body);
-  const preview = (slug: string, body: unknown) => server.bapi('POST', `/v1/templates/sms/${slug}/preview`, body);
-  const revert = (slug: string) => server.bapi('POST', `/v1/templates/sms/${slug}/revert`);
+  const db = () => ctx.server.running.services.store.db;
+  const get = async (slug: string) => (await ctx.server.bapi('GET', `/v1/templates/sms/${slug}`)).json();
+  const patch = (slug: string, body: unknown) => ctx.server.bapi('PATCH', `/v1/templates/sms/${slug}`, body);
+  const preview = (slug: string, body: unknown) => ctx.server.bapi('POST', `/v1/templates/sms/${slug}/preview`, body);
+  const revert = (slug: string) => ctx.server.bapi('POST', `/v1/templates/sms/${slug}/revert`);
   const auditFor = async (action: string, slug?: string) =>
-    (await server.bapi('GET', `/v1/audit_logs?action=${action}&limit=500${slug ? `&target_id=${slug}` : ''}`)).json().data;
+    (await ctx.server.bapi('GET', `/v1/audit_logs?action=${action}&limit=500${slug ? `&target_id=${slug}` : ''}`)).json().data;
 
   async function snapshot() {
     return {
-      templates: (await server.bapi('GET', '/v1/templates/sms')).json(),
+      templates: (await ctx.server.bapi('GET', '/v1/templates/sms')).json(),
       rows: await db().selectFrom('sms_templates').selectAll().orderBy('slug').execute(),
-      instance: (await server.bapi('GET', '/v1/instance')).json(),
+      instance: (await ctx.server.bapi('GET', '/v1/instance')).json(),
       audit: (await db().selectFrom('audit_logs').select('id').execute()).length,
       messages: (await db().selectFrom('sms_messages').select('id').execute()).length,
     };
@@ -63,13 +53,13 @@ describe.each(STORES)('SMS templates API on %s', (kind) => {
 
   beforeEach(async () => {
     for (const slug of ['verification_code', 'reset_password_code', 'password_changed', 'invitation']) expect((await revert(slug)).statusCode).toBe(200);
-    const res = await server.bapi('PATCH', '/v1/instance', { sms: null, app_name: null });
+    const res = await ctx.server.bapi('PATCH', '/v1/instance', { sms: null, app_name: null });
     expect(res.statusCode).toBe(200);
   });
 
   describe('reading', () => {
     it('lists every template with its default, variables and measure', async () => {
-      const res = await server.bapi('GET', '/v1/templates/sms');
+      const res = await ctx.server.bapi('GET', '/v1/templates/sms');
       expect(res.statusCode).toBe(200);
       const { data, next_cursor } = res.json();
       expect(next_cursor).toBeNull();
@@ -86,13 +76,13 @@ describe.each(STORES)('SMS templates API on %s', (kind) => {
     });
 
     it('reads one template', async () => {
-      const res = await server.bapi('GET', '/v1/templates/sms/verification_code');
+      const res = await ctx.server.bapi('GET', '/v1/templates/sms/verification_code');
       expect(res.statusCode).toBe(200);
       expect(res.json()).toEqual(DEFAULT_VERIFICATION_VIEW);
     });
 
     it('previews with the instance app_name', async () => {
-      await server.bapi('PATCH', '/v1/instance', { app_name: 'Acme' });
+      await ctx.server.bapi('PATCH', '/v1/instance', { app_name: 'Acme' });
       expect((await get('password_changed')).sample_message).toBe('Your Acme password was changed. If this was not you, contact support.');
     });
 
@@ -104,7 +94,7 @@ describe.each(STORES)('SMS templates API on %s', (kind) => {
         ['POST', '/v1/templates/sms/verification_code/revert'],
         ['POST', '/v1/templates/sms/verification_code/preview'],
       ] as const) {
-        const res = await server.inject({ method, url });
+        const res = await ctx.server.inject({ method, url });
         expect(res.statusCode, `${method} ${url}`).toBe(401);
       }
     });
@@ -211,7 +201,7 @@ describe.each(STORES)('SMS templates API on %s', (kind) => {
 
     it('unknown slugs are 404 on every route', async () => {
       const before = await snapshot();
-      for (const res of [await server.bapi('GET', '/v1/templates/sms/nope'), await revert('nope'), await preview('nope', {})]) {
+      for (const res of [await ctx.server.bapi('GET', '/v1/templates/sms/nope'), await revert('nope'), await preview('nope', {})]) {
         expect(res.statusCode).toBe(404);
         expect(res.json().errors[0]).toMatchObject({ code: 'sms_template_not_found', meta: { param_name: 'slug' } });
       }
@@ -221,7 +211,7 @@ describe.each(STORES)('SMS templates API on %s', (kind) => {
 
   describe('revert', () => {
     it('restores the shipped default exactly after any sequence of patches', async () => {
-      const defaults = (await server.bapi('GET', '/v1/templates/sms')).json();
+      const defaults = (await ctx.server.bapi('GET', '/v1/templates/sms')).json();
       // A fixed pseudo-random walk through patches of every field, on every slug.
       let seed = 7;
       const next = (n: number) => {
@@ -249,7 +239,7 @@ describe.each(STORES)('SMS templates API on %s', (kind) => {
         expect(res.statusCode).toBe(200);
         expect(res.json()).toEqual(defaults.data.find((t: { slug: string }) => t.slug === slug));
       }
-      expect((await server.bapi('GET', '/v1/templates/sms')).json()).toEqual(defaults);
+      expect((await ctx.server.bapi('GET', '/v1/templates/sms')).json()).toEqual(defaults);
       expect(await db().selectFrom('sms_templates').selectAll().execute()).toEqual([]);
     });
 
@@ -293,7 +283,7 @@ describe.each(STORES)('SMS templates API on %s', (kind) => {
     });
 
     it('accepts a request without a body', async () => {
-      const res = await server.bapi('POST', '/v1/templates/sms/password_changed/preview');
+      const res = await ctx.server.bapi('POST', '/v1/templates/sms/password_changed/preview');
       expect(res.statusCode).toBe(200);
       expect(res.json().message).toBe('Your authn.sh password was changed. If this was not you, contact support.');
     });
@@ -364,21 +354,21 @@ describe.each(STORES)('SMS templates API on %s', (kind) => {
     });
 
     it('variables count as rendered: {{app_name}} with a non-GSM name makes the message UCS-2', async () => {
-      await server.bapi('PATCH', '/v1/instance', { app_name: 'Ωmega Çafé' }); // Ω is GSM-7, lower-case ç is not
+      await ctx.server.bapi('PATCH', '/v1/instance', { app_name: 'Ωmega Çafé' }); // Ω is GSM-7, lower-case ç is not
       expect(await get('password_changed')).toMatchObject({ sample_message: 'Your Ωmega Çafé password was changed. If this was not you, contact support.', encoding: 'GSM-7', characters: 75 });
-      await server.bapi('PATCH', '/v1/instance', { app_name: 'Ωmega çafé' });
+      await ctx.server.bapi('PATCH', '/v1/instance', { app_name: 'Ωmega çafé' });
       expect(await get('password_changed')).toMatchObject({ encoding: 'UCS-2', characters: 75, segments: 2 });
     });
   });
 
   describe('origin-bound codes', () => {
-    const enable = () => server.bapi('PATCH', '/v1/instance', { sms: { origin_bound_codes: { enabled: true, domain: 'app.example.com' } } });
+    const enable = () => ctx.server.bapi('PATCH', '/v1/instance', { sms: { origin_bound_codes: { enabled: true, domain: 'app.example.com' } } });
 
     it('the setting is part of /v1/instance, validated and audited', async () => {
-      let res = await server.bapi('PATCH', '/v1/instance', { sms: { origin_bound_codes: { enabled: true } } });
+      let res = await ctx.server.bapi('PATCH', '/v1/instance', { sms: { origin_bound_codes: { enabled: true } } });
       expect(res.statusCode).toBe(422);
       expect(res.json().errors).toEqual([expect.objectContaining({ code: 'form_param_missing', meta: { param_name: 'sms.origin_bound_codes.domain' } })]);
-      res = await server.bapi('PATCH', '/v1/instance', { sms: { origin_bound_codes: { domain: 'https://app.example.com' } } });
+      res = await ctx.server.bapi('PATCH', '/v1/instance', { sms: { origin_bound_codes: { domain: 'https://app.example.com' } } });
       expect(res.statusCode).toBe(422);
       expect(res.json().errors).toEqual([expect.objectContaining({ code: 'form_param_format_invalid', meta: { param_name: 'sms.origin_bound_codes.domain' } })]);
       res = await enable();
@@ -432,17 +422,17 @@ describe.each(STORES)('SMS templates API on %s', (kind) => {
     it('says the override is ignored while a Twilio messaging service SID is configured', async () => {
       await patch('verification_code', { from_number_override: '+14155550123' });
       expect(await get('verification_code')).toMatchObject({ from_number_override: '+14155550123', from_number_override_ignored: false });
-      await server.bapi('PATCH', '/v1/instance', { sms: { driver: 'twilio', from_number: '+14155550100', twilio: { account_sid: SID, auth_token: TOKEN } } });
+      await ctx.server.bapi('PATCH', '/v1/instance', { sms: { driver: 'twilio', from_number: '+14155550100', twilio: { account_sid: SID, auth_token: TOKEN } } });
       expect(await get('verification_code')).toMatchObject({ from_number_override_ignored: false });
-      await server.bapi('PATCH', '/v1/instance', { sms: { twilio: { messaging_service_sid: MSID } } });
+      await ctx.server.bapi('PATCH', '/v1/instance', { sms: { twilio: { messaging_service_sid: MSID } } });
       expect(await get('verification_code')).toMatchObject({ from_number_override: '+14155550123', from_number_override_ignored: true });
       expect((await preview('verification_code', {})).json()).toMatchObject({ from_number_override_ignored: true });
-      const list = (await server.bapi('GET', '/v1/templates/sms')).json().data;
+      const list = (await ctx.server.bapi('GET', '/v1/templates/sms')).json().data;
       for (const template of list) expect(template.from_number_override_ignored).toBe(true);
     });
 
     it('refuses an alphanumeric override under twilio, like sms.from_number', async () => {
-      await server.bapi('PATCH', '/v1/instance', { sms: { driver: 'twilio', from_number: '+14155550100', twilio: { account_sid: SID, auth_token: TOKEN } } });
+      await ctx.server.bapi('PATCH', '/v1/instance', { sms: { driver: 'twilio', from_number: '+14155550100', twilio: { account_sid: SID, auth_token: TOKEN } } });
       const before = await snapshot();
       const res = await patch('verification_code', { from_number_override: 'AcmeAuth' });
       expect(res.statusCode).toBe(422);
@@ -453,7 +443,7 @@ describe.each(STORES)('SMS templates API on %s', (kind) => {
     it('refuses switching to twilio while a template has an alphanumeric override, and changes nothing', async () => {
       expect((await patch('invitation', { from_number_override: 'AcmeAuth' })).statusCode).toBe(200);
       const before = await snapshot();
-      const res = await server.bapi('PATCH', '/v1/instance', { sms: { driver: 'twilio', from_number: '+14155550100', twilio: { account_sid: SID, auth_token: TOKEN } } });
+      const res = await ctx.server.bapi('PATCH', '/v1/instance', { sms: { driver: 'twilio', from_number: '+14155550100', twilio: { account_sid: SID, auth_token: TOKEN } } });
       expect(res.statusCode).toBe(422);
       expect(res.json().errors).toEqual([expect.objectContaining({ code: 'form_param_format_invalid', meta: { param_name: 'sms.driver', template: 'invitation' } })]);
       expect(await snapshot()).toEqual(before);
@@ -461,7 +451,7 @@ describe.each(STORES)('SMS templates API on %s', (kind) => {
   });
 
   describe('sends use the stored template', () => {
-    const send = (to: string, code = '123456') => server.running.services.sms.send({ template: 'verification_code', to, variables: { code, expires_in_minutes: '10' } });
+    const send = (to: string, code = '123456') => ctx.server.running.services.sms.send({ template: 'verification_code', to, variables: { code, expires_in_minutes: '10' } });
     const row = (id: string) => db().selectFrom('sms_messages').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
 
     it('a verification_code send after a PATCH uses the new body, after revert the default', async () => {
@@ -475,7 +465,7 @@ describe.each(STORES)('SMS templates API on %s', (kind) => {
     });
 
     it('sends carry the origin-bound line and its segment count', async () => {
-      await server.bapi('PATCH', '/v1/instance', { sms: { origin_bound_codes: { enabled: true, domain: 'login.acme.example' } } });
+      await ctx.server.bapi('PATCH', '/v1/instance', { sms: { origin_bound_codes: { enabled: true, domain: 'login.acme.example' } } });
       await patch('verification_code', { body: `${'a'.repeat(140)} {{code}}` }); // 147 septets alone
       const sent = await send('+14155550123', '111222');
       expect(await row(sent.id)).toMatchObject({ body: `${'a'.repeat(140)} 111222\n@login.acme.example #111222`, encoding: 'GSM-7', segments: 2 });
