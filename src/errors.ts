@@ -31,6 +31,15 @@ export const ERROR_CODES = {
   form_param_format_invalid: { status: 422, message: 'Parameter has an invalid format' },
   form_param_missing: { status: 422, message: 'Parameter missing' },
   form_param_value_invalid: { status: 422, message: 'Parameter value invalid' },
+
+  // SMS templates (src/sms/templates): a refused template change or preview names the problem
+  sms_template_not_found: { status: 404, message: 'SMS template not found' },
+  sms_template_body_empty: { status: 422, message: 'The template body is empty' },
+  sms_template_syntax_invalid: { status: 422, message: 'The template body has invalid syntax' },
+  sms_template_variable_unknown: { status: 422, message: 'Unknown template variable' },
+  sms_template_variable_missing: { status: 422, message: 'Required template variable missing' },
+  sms_template_variable_invalid: { status: 422, message: 'Template variable value invalid' },
+  sms_template_too_long: { status: 422, message: 'The message is too long' },
 } as const satisfies Record<string, ErrorCodeSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -29,7 +29,8 @@ export interface Services {
 export function buildServices(deps: { config: Config; clock: Clock; logger: Logger; store: Store; box: SecretBox }): Services {
   const { store, clock, box } = deps;
   const instance = new InstanceService(store.db, box, clock);
-  const templates = new TemplateService(store.db);
+  const templates = new TemplateService(store.db, store.dialect, clock, instance);
+  instance.addCheck(templates.settingsCheck);
   return {
     ...deps,
     audit: new AuditLog(store.db),
