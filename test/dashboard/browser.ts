@@ -8,7 +8,7 @@ import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
 import type { Clock } from '../../src/clock.js';
-import { createTestStore, startTestServer, type TestServer, type TestStore } from '../helpers/server.js';
+import { createTestStore, startTestServer, useTestServer, type TestServer, type TestStore } from '../helpers/server.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 // The machine's network is closed: without these, chromium keeps trying to reach Google's services.
@@ -79,37 +79,37 @@ export interface DashboardSuite {
  * SQLite only: the dashboard is an HTTP client of the BAPI, whose behaviour on both stores the API suites cover.
  */
 export function dashboardSuite(options: { clock?: Clock; seed?(server: TestServer): Promise<void>; serverPerTest?: boolean } = {}): DashboardSuite {
+  const serverOptions = { listen: true, clock: options.clock };
   let browser: Browser | undefined;
-  let store: TestStore | undefined;
-  let server: TestServer | undefined;
+  let perTest: { store: TestStore; server: TestServer } | undefined;
   const tabs: DashboardTab[] = [];
-  const start = async () => {
-    store = await createTestStore('sqlite');
-    server = await startTestServer(store, { listen: true, clock: options.clock });
-    await options.seed?.(server);
-  };
-  const stop = async () => {
-    await server?.close();
-    await store?.cleanup();
-    server = store = undefined;
-  };
   beforeAll(async () => {
     browser = await launchBrowser();
-    if (!options.serverPerTest) await start();
   });
-  if (options.serverPerTest) beforeEach(start);
+  const shared = options.serverPerTest ? undefined : useTestServer('sqlite', serverOptions);
+  if (shared) {
+    beforeAll(() => options.seed?.(shared.server));
+  } else {
+    beforeEach(async () => {
+      const store = await createTestStore('sqlite');
+      perTest = { store, server: await startTestServer(store, serverOptions) };
+      await options.seed?.(perTest.server);
+    });
+  }
   afterEach(async () => {
     const used = tabs.splice(0);
     for (const tab of used) await tab.close();
-    if (options.serverPerTest) await stop();
+    await perTest?.server.close();
+    await perTest?.store.cleanup();
+    perTest = undefined;
     for (const tab of used) expect(tab.problems).toEqual([]);
   });
   afterAll(async () => {
     await browser?.close();
-    await stop();
   });
   return {
     get server() {
+      const server = shared?.server ?? perTest?.server;
       if (!server) throw new Error('the test server is not running');
       return server;
     },

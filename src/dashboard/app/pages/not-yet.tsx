@@ -1,6 +1,6 @@
 /**
- * Pages whose server API is still being built. They say so plainly and show nothing else: the dashboard only
- * ever shows what the server reports.
+ * Pages the dashboard does not have yet. They say so plainly and show nothing else: the dashboard only ever shows
+ * what the server reports.
  */
 import type { ComponentChildren } from 'preact';
 import { EmptyState } from '../components/states.js';
@@ -10,8 +10,8 @@ function NotYet({ api, children }: { api: string; children: ComponentChildren })
     <EmptyState title="Not available yet">
       <p>{children}</p>
       <p>
-        This page needs the server's <code>{api}</code> API, which this version does not have yet. Until then there is nothing to show
-        here.
+        This page is not part of the dashboard yet. It will work through the BAPI's <code>{api}</code> routes; until then there is
+        nothing to show here.
       </p>
     </EmptyState>
   );

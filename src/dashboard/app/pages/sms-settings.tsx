@@ -407,7 +407,7 @@ export function SmsSettingsPage() {
       <Step index={5} pending>
         <p class="not-yet">
           <strong>Not available yet.</strong> Sending a test SMS through the saved driver, and watching it go from queued to delivered,
-          arrives with the message API.
+          comes in a later version of the dashboard.
         </p>
       </Step>
 
