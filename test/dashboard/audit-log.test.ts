@@ -133,9 +133,14 @@ describe('the audit log page', () => {
     expect(await rows(page).count()).toBe(0);
   });
 
-  it('says so when nothing matches', async () => {
+  it('says so when nothing matches, and reloads when the same filters are applied again', async () => {
     const page = await open(`${AUDIT_PAGE}?action=webhook.*`);
     await expect.poll(() => page.getByRole('heading', { name: 'No entries' }).isVisible()).toBe(true);
     expect(await page.getByText('No audit entries match these filters.').isVisible()).toBe(true);
+
+    // Applying the same filters again loads afresh. (Last in this file: it adds an entry.)
+    await recordAudit(suite.server.running.services.store.db, clock, { actor: SYSTEM_ACTOR, action: 'webhook.endpoint_created', target: { type: 'webhook_endpoint', id: 'whe_1' } });
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await expect.poll(() => actions(page)).toEqual(['webhook.endpoint_created']);
   });
 });

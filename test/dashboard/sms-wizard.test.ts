@@ -157,6 +157,13 @@ describe('the SMS wizard', () => {
     expect((await settings()).sms.vonage.signature_secret).toBeNull();
     expect(await secretState(page, 'sms.vonage.signature_secret')).toBe('not set');
 
+    // Typing into an empty credential is an unsaved change, until discarded.
+    await input(page, 'sms.vonage.signature_secret').fill(signatureSecret);
+    await expect.poll(() => page.locator('.save-state').textContent()).toBe('You have unsaved changes.');
+    await page.getByRole('button', { name: 'Discard changes' }).click();
+    await expect.poll(() => page.locator('.save-state').textContent()).toBe('All changes saved.');
+    expect(await input(page, 'sms.vonage.signature_secret').inputValue()).toBe('');
+
     await page.getByLabel('Null driver').check();
     await save(page);
     await expectSaved(page, 'driver');

@@ -18,6 +18,8 @@ interface SecretFieldProps {
   errors: FieldErrors;
   /** Receives the input while it is on the page (null when it goes). */
   inputRef(input: HTMLInputElement | null): void;
+  /** Something was typed or deleted in the input (read it from the input, not from here). */
+  onTyping(): void;
 }
 
 /** "Auth token" → "auth token" inside a sentence; "API secret" keeps its acronym. */
@@ -25,7 +27,7 @@ function inSentence(label: string): string {
   return /^[A-Z][a-z]/.test(label) ? label[0]!.toLowerCase() + label.slice(1) : label;
 }
 
-export function SecretField({ param, label, hint, isSet, intent, onIntent, errors, inputRef }: SecretFieldProps) {
+export function SecretField({ param, label, hint, isSet, intent, onIntent, errors, inputRef, onTyping }: SecretFieldProps) {
   const error = errors.get(param);
   const attributes = describedBy(param, true, error);
   const editing = !isSet || intent === 'replace';
@@ -84,6 +86,7 @@ export function SecretField({ param, label, hint, isSet, intent, onIntent, error
               autocomplete="new-password"
               spellcheck={false}
               autocapitalize="off"
+              onInput={onTyping}
             />
             {isSet && (
               <button type="button" class="button button-secondary" onClick={() => change('keep', 'replace')}>

@@ -171,7 +171,9 @@ export function AuditLogPage() {
         aria-label="Filter the audit log"
         onSubmit={(event) => {
           event.preventDefault();
-          location.route(auditLogUrl(form));
+          // The same filters again: load afresh (new entries may have arrived).
+          if (auditLogUrl(form) === auditLogUrl(applied)) setAttempt(attempt + 1);
+          else location.route(auditLogUrl(form));
         }}
       >
         <div class="filter-grid">

@@ -126,6 +126,9 @@ export function SmsSettingsPage() {
   const [saving, setSaving] = useState(false);
   const [notice, setNotice] = useState<string | null>(null);
   const secretInputs = useRef(new Map<SecretFieldName, HTMLInputElement>());
+  // Whether a credential input holds something (for "unsaved changes"); the value itself stays in the input.
+  const [secretTyped, setSecretTyped] = useState(false);
+  const noteSecretTyping = () => setSecretTyped([...secretInputs.current.values()].some((input) => input.value !== ''));
   const summaryRef = useRef<HTMLDivElement | null>(null);
 
   const load = () => {
@@ -139,6 +142,9 @@ export function SmsSettingsPage() {
     );
   };
   useEffect(load, [api]);
+
+  // Inputs come and go with the driver and Replace / Cancel.
+  useEffect(noteSecretTyping, [draft]);
 
   // A rejected save: bring the keyboard and screen-reader user to the list of what went wrong.
   useEffect(() => {
@@ -159,8 +165,9 @@ export function SmsSettingsPage() {
   };
   const clearSecretInputs = () => {
     for (const input of secretInputs.current.values()) input.value = '';
+    setSecretTyped(false);
   };
-  const dirty = patchPaths(buildPatch(view, draft, {})).length > 0 || Object.values(draft.secrets).some((intent) => intent !== 'keep');
+  const dirty = secretTyped || patchPaths(buildPatch(view, draft, {})).length > 0 || Object.values(draft.secrets).some((intent) => intent !== 'keep');
 
   const save = async (event: Event) => {
     event.preventDefault();
@@ -209,6 +216,10 @@ export function SmsSettingsPage() {
       onIntent={(intent) => update({ secrets: { ...draft.secrets, [field]: intent } })}
       errors={errors}
       inputRef={secretRef(field)}
+      onTyping={() => {
+        setNotice(null);
+        noteSecretTyping();
+      }}
     />
   );
   const visibleParams = new Set([
