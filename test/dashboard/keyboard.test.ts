@@ -37,7 +37,7 @@ describe('keyboard only', () => {
     const { page } = await suite.openTab({ viewport });
     await page.goto(dashboardUrl(suite.server));
     // The key field has the focus from the start; Enter submits.
-    expect((await focused(page)).id).toBe('secret-key');
+    await expect.poll(async () => (await focused(page)).id).toBe('secret-key');
     await page.keyboard.type(suite.server.key);
     await page.keyboard.press('Enter');
     await expect.poll(() => heading(page)).toBe('SMS');
@@ -54,14 +54,13 @@ describe('keyboard only', () => {
     expect(skip.text).toBe('Skip to content');
     expect(await page.getByRole('link', { name: 'Skip to content' }).isVisible()).toBe(true);
     await page.keyboard.press('Enter');
-    expect((await focused(page)).id).toBe('main');
+    await expect.poll(async () => (await focused(page)).id).toBe('main');
 
     // Back up into the navigation (it sits before the page content), then open the audit log.
     await tabTo(page, byText('Audit log'), { back: true });
     await page.keyboard.press('Enter');
     await expect.poll(() => heading(page)).toBe('Audit log');
-    expect((await focused(page)).text).toBe('Audit log');
-    expect((await focused(page)).tag).toBe('h1');
+    await expect.poll(async () => `${(await focused(page)).tag}: ${(await focused(page)).text}`).toBe('h1: Audit log');
   });
 
   it('configures Twilio in the wizard', async () => {

@@ -16,7 +16,7 @@ describe('sign-in', () => {
   it('refuses a wrong key with the reason and the API code, and keeps nothing', async () => {
     tab = await suite.openTab();
     await tab.page.goto(dashboardUrl(suite.server));
-    expect(await tab.page.title()).toBe('Sign in · authn.sh dashboard');
+    await expect.poll(() => tab.page.title()).toBe('Sign in · authn.sh dashboard');
 
     await attempt(generateSecretKey('live'));
     const error = tab.page.locator('#secret-key-error');
@@ -75,6 +75,8 @@ describe('sign-in', () => {
     tab = await suite.openTab();
     await tab.page.goto(dashboardUrl(suite.server));
     await signIn(tab.page, key);
+    // The first page has loaded with the key (else its own request could be the one refused).
+    await expect.poll(() => tab.page.getByLabel('Null driver').isChecked()).toBe(true);
     await suite.server.running.services.secretKeys.revoke(secretKey.id, SYSTEM_ACTOR);
     await tab.page.getByRole('link', { name: 'Audit log' }).click();
     await expect.poll(() => tab.page.getByRole('status').first().textContent()).toContain('Your secret key no longer works (secret_key_invalid)');
