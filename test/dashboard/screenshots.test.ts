@@ -1,6 +1,7 @@
 /**
  * Every page at laptop (1280×800) and phone (390×844) width: saved under test-results/screenshots/ for people to
- * look at, and checked for what a screenshot cannot promise — nothing wider than the screen, no script errors.
+ * look at, and checked for what a screenshot cannot promise: nothing wider than the screen, every form control
+ * labelled, no script errors.
  */
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
@@ -16,6 +17,13 @@ const PAGES = [
 
 async function pageFitsWidth(page: Page): Promise<boolean> {
   return page.evaluate(`document.documentElement.scrollWidth <= document.documentElement.clientWidth`);
+}
+
+/** Form controls without a label (by name or id), which a screen reader could not name. */
+async function unlabelledControls(page: Page): Promise<string[]> {
+  return page.evaluate(`[...document.querySelectorAll('input, select, textarea')]
+    .filter((el) => el.labels.length === 0 && !el.getAttribute('aria-label') && !el.getAttribute('aria-labelledby'))
+    .map((el) => el.name || el.id)`);
 }
 
 describe('screenshots', () => {
@@ -36,6 +44,7 @@ describe('screenshots', () => {
     await page.goto(dashboardUrl(suite.server));
     await screenshot(page, `sign-in-${viewport}`);
     expect(await pageFitsWidth(page)).toBe(true);
+    expect(await unlabelledControls(page)).toEqual([]);
     await signIn(page, suite.server.key);
     for (const entry of PAGES) {
       await page.goto(dashboardUrl(suite.server, entry.path));
@@ -44,6 +53,7 @@ describe('screenshots', () => {
       await expect.poll(() => page.locator('.state-loading').count()).toBe(0);
       await screenshot(page, `${entry.name}-${viewport}`);
       expect(await pageFitsWidth(page), entry.name).toBe(true);
+      expect(await unlabelledControls(page), entry.name).toEqual([]);
     }
     // The wizard after a refused save: the summary, and the error beside its field.
     await page.goto(dashboardUrl(suite.server, PAGES[0]!.path));
