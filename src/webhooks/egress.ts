@@ -158,7 +158,7 @@ export function postJson(url: URL, body: string, headers: Record<string, string>
       method: 'POST',
       headers: { ...headers, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) },
       agent: secure ? options.agents.https : options.agents.http,
-      ...(options.allowPrivate ? {} : { lookup: guardedLookup(options.resolve) }),
+      lookup: options.allowPrivate ? (options.resolve as LookupFunction | undefined) : guardedLookup(options.resolve),
     });
     const timer = setTimeout(() => finish(`no complete answer within ${options.timeoutMs} ms`), options.timeoutMs);
     request.on('error', (error) => finish(error.message));

@@ -126,7 +126,8 @@ export function webhookEnv(overrides: Record<string, string> = {}): Record<strin
     AUTHN_WEBHOOKS_ALLOW_PRIVATE: 'true',
     AUTHN_WEBHOOKS_POLL_INTERVAL_MS: '20',
     AUTHN_WEBHOOKS_RETRY_SCHEDULE: '50ms,50ms,50ms',
-    AUTHN_WEBHOOKS_TIMEOUT_MS: '2000',
+    // Generous: under a fake clock a timed-out attempt's retry never comes due, and the machine may be busy.
+    AUTHN_WEBHOOKS_TIMEOUT_MS: '10000',
     AUTHN_LOG_LEVEL: 'warn',
     ...overrides,
   };

@@ -68,7 +68,7 @@ describe.each(STORES)('webhook deliveries across restarts on %s', (kind) => {
         method,
         headers: { authorization: `Bearer ${store.env.AUTHN_SECRET_KEY}`, ...(body ? { 'content-type': 'application/json' } : {}) },
         ...(body ? { body: JSON.stringify(body) } : {}),
-      }).then((r) => r.json());
+      }).then((r) => r.json() as Promise<Record<string, any>>);
     let survivor: Awaited<ReturnType<typeof spawnServer>> | null = null;
     const side = await openStore({ databaseUrl: env.AUTHN_DATABASE_URL ?? null, dataDir: store.dataDir });
     try {

@@ -26,6 +26,7 @@ describe.each(STORES)('webhook secret rotation on %s', (kind) => {
     const before = receiver.received.length;
     const event = await recordEvent(server.running.services.store.db, clock, { type: 'user.created', data: {} });
     await eventually('delivered', () => receiver.received.length === before + 1);
+
     const request = receiver.received.at(-1)!;
     expect(request.headers['webhook-id']).toBe(event.id);
     expect(request.headers['webhook-timestamp']).toBe(String(Math.floor(clock.now() / 1000)));
