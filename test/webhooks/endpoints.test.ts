@@ -1,5 +1,6 @@
 /** The endpoints API: CRUD, validation, the URL safety rules, and secrets (shown once, sealed at rest). */
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordEvent } from '../../src/webhooks/events.js';
 import { STORES, createTestStore, startTestServer, storeBytes, type TestServer, type TestStore } from '../helpers/server.js';
@@ -100,9 +101,13 @@ describe.each(STORES)('webhook endpoints API on %s', (kind) => {
     expect((await server.bapi('GET', '/v1/webhooks/endpoints?limit=500')).json().data.length).toBe(before);
   });
 
-  it('lists the event catalogue', async () => {
+  it('lists the event catalogue, which the README documents type by type', async () => {
     const res = (await server.bapi('GET', '/v1/webhooks/event_types')).json();
-    expect(res.data.map((t: { type: string }) => t.type)).toEqual(expect.arrayContaining(['sms.queued', 'sms.sent', 'sms.delivered', 'sms.failed', 'webhook.test']));
+    const types: string[] = res.data.map((t: { type: string }) => t.type);
+    expect(types).toEqual(expect.arrayContaining(['sms.queued', 'sms.sent', 'sms.delivered', 'sms.failed', 'webhook.test']));
+    const readme = fs.readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const catalogue = readme.slice(readme.indexOf('#### Event catalogue'));
+    for (const type of types) expect(catalogue, type).toContain(`\`${type}\``);
   });
 });
 
