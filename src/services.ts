@@ -33,7 +33,8 @@ export interface Services {
 export function buildServices(deps: { config: Config; clock: Clock; logger: Logger; store: Store; box: SecretBox }): Services {
   const { store, clock, box, config, logger } = deps;
   const instance = new InstanceService(store.db, box, clock);
-  const templates = new TemplateService(store.db);
+  const templates = new TemplateService(store.db, store.dialect, clock, instance);
+  instance.addCheck(templates.settingsCheck);
   const endpoints = new WebhookEndpoints(store.db, box, clock, config.webhooks);
   return {
     ...deps,

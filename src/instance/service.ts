@@ -4,7 +4,7 @@
  * associated data) and the audit entry. A rejected PATCH writes nothing.
  */
 import type { Clock } from '../clock.js';
-import { AppError } from '../errors.js';
+import { AppError, type ErrorDetail } from '../errors.js';
 import type { SecretBox } from '../secret-box.js';
 import { fromJson, toJson, type Db, type Executor, type Tx } from '../store/database.js';
 import { recordAudit, SYSTEM_ACTOR, type Actor } from '../audit/audit-log.js';
@@ -35,8 +35,15 @@ export interface PublicEnvironment {
   multi_factor: { phone_code: { enabled: boolean } };
 }
 
+/**
+ * A rule of another domain about the merged settings, run in the PATCH's transaction once the settings' own
+ * rules pass (stored SMS templates must stay valid under the new driver, for instance).
+ */
+export type SettingsCheck = (tx: Tx, before: InstanceSettings, after: InstanceSettings) => Promise<ErrorDetail[]>;
+
 export class InstanceService {
   private cached: { settings: InstanceSettings; at: number } | null = null;
+  private readonly checks: SettingsCheck[] = [];
 
   constructor(
     private readonly db: Db,
@@ -59,6 +66,10 @@ export class InstanceService {
     const settings = await this.load(this.db, 'decrypt');
     this.cached = { settings, at: now };
     return settings;
+  }
+
+  addCheck(check: SettingsCheck): void {
+    this.checks.push(check);
   }
 
   async publicEnvironment(): Promise<PublicEnvironment> {
@@ -129,6 +140,7 @@ export class InstanceService {
     const before = await this.load(tx, 'mark');
     const after = mergePatch(before, dropRedactionMarkers(patch), defaultSettings());
     const errors = validateSettings(after);
+    if (errors.length === 0) for (const check of this.checks) errors.push(...(await check(tx, before, after)));
     if (errors.length) throw new AppError(errors);
     const changes = diffSettings(before, after);
     if (changes.length === 0) return 'done';
