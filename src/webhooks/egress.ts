@@ -147,7 +147,8 @@ export function postJson(url: URL, body: string, headers: Record<string, string>
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      const responseBody = statusCode === null ? null : Buffer.concat(chunks).toString('utf8');
+      // Kept as text in the log; PostgreSQL text cannot hold NUL, so binary answers lose those bytes.
+      const responseBody = statusCode === null ? null : Buffer.concat(chunks).toString('utf8').replaceAll('\0', '\uFFFD');
       const ok = statusCode !== null && statusCode >= 200 && statusCode < 300;
       const why = ok ? null : (error ?? (statusCode !== null && statusCode >= 300 && statusCode < 400 ? `answered ${statusCode}: redirects are not followed` : `answered ${statusCode}`));
       resolve({ statusCode, responseBody, truncated, latencyMs: elapsed(), error: why, retryAfterMs });

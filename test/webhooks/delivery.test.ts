@@ -184,6 +184,15 @@ describe.each(STORES)('webhook delivery on %s', (kind) => {
     expect(r.received).toHaveLength(failed!.attempt_count);
   });
 
+  it('keeps a binary answer in the log as text', async () => {
+    const r = await receiver();
+    r.answer = 'binary';
+    const endpoint = await createEndpoint({ url: r.url });
+    await record('user.created');
+    const [delivered] = await eventually('delivered', () => allFinished(endpoint.id, 1));
+    expect(delivered!.attempts[0]).toMatchObject({ succeeded: true, status_code: 200, response_body: 'A\uFFFDB' });
+  });
+
   it('sends a test event to one endpoint only', async () => {
     const [a, b] = [await receiver(), await receiver()];
     const target = await createEndpoint({ url: a.url });

@@ -22,7 +22,7 @@ export interface Envelope {
   data: Record<string, unknown>;
 }
 
-export type Answer = 'ok' | 'fail' | 'hang' | 'redirect' | 'big';
+export type Answer = 'ok' | 'fail' | 'hang' | 'redirect' | 'big' | 'binary';
 
 export class Receiver {
   readonly received: Received[] = [];
@@ -50,6 +50,8 @@ export class Receiver {
             return res.writeHead(500).end('receiver broke');
           case 'big':
             return res.writeHead(500).end('x'.repeat(20_000));
+          case 'binary':
+            return res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(Buffer.from([0x41, 0x00, 0x42]));
           case 'redirect':
             return res.writeHead(302, { location: `http://127.0.0.1:${this.port}/elsewhere` }).end();
           case 'hang':

@@ -25,8 +25,12 @@ describe.each(STORES)('webhook secret rotation on %s', (kind) => {
   const deliverOne = async () => {
     const before = receiver.received.length;
     const event = await recordEvent(server.running.services.store.db, clock, { type: 'user.created', data: {} });
-    await eventually('delivered', () => receiver.received.length === before + 1);
-
+    // Wait for the outcome to be recorded, not just received: the test then moves the clock past the lease.
+    await eventually('delivered and recorded', async () => {
+      const row = await server.running.services.store.db.selectFrom('webhook_deliveries').select('status').where('event_id', '=', event.id).executeTakeFirstOrThrow();
+      return row.status === 'succeeded';
+    });
+    expect(receiver.received).toHaveLength(before + 1);
     const request = receiver.received.at(-1)!;
     expect(request.headers['webhook-id']).toBe(event.id);
     expect(request.headers['webhook-timestamp']).toBe(String(Math.floor(clock.now() / 1000)));
@@ -72,6 +76,7 @@ describe.each(STORES)('webhook secret rotation on %s', (kind) => {
     const before = receiver.received.length;
     await recordEvent(server.running.services.store.db, clock, { type: 'challenge.created', data: {} });
     await eventually('delivered', () => receiver.received.slice(before).some((r) => r.body.includes('challenge.created')));
+    await server.bapi('DELETE', `/v1/webhooks/endpoints/${created.id}`);
     const request = receiver.received.slice(before).find((r) => r.body.includes('challenge.created'))!;
     expect(request.headers['webhook-signature']!.split(' ')).toHaveLength(3);
     for (const secret of [first, second, third]) expect(verifyAt(secret, request, clock)).toBeTruthy();
