@@ -32,6 +32,14 @@ export const ERROR_CODES = {
   form_param_missing: { status: 422, message: 'Parameter missing' },
   form_param_value_invalid: { status: 422, message: 'Parameter value invalid' },
 
+  // Webhooks (src/webhooks)
+  webhook_url_invalid: { status: 422, message: 'Webhook URL invalid' },
+  webhook_url_scheme_unsupported: { status: 422, message: 'Webhook URL must use http or https' },
+  webhook_url_private: { status: 422, message: 'Webhook URL targets a private address' },
+  webhook_url_unresolvable: { status: 422, message: 'Webhook URL host does not resolve' },
+  webhook_endpoint_disabled: { status: 409, message: 'Webhook endpoint disabled' },
+  webhook_delivery_in_progress: { status: 409, message: 'Webhook delivery in progress' },
+
   // SMS templates (src/sms/templates): a refused template change or preview names the problem
   sms_template_not_found: { status: 404, message: 'SMS template not found' },
   sms_template_body_empty: { status: 422, message: 'The template body is empty' },

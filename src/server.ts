@@ -52,7 +52,7 @@ export async function openConfiguredStore(config: Config, logger: Logger, clock:
     const applied = await migrate(store);
     if (applied.length) logger.info({ migrations: applied }, 'migrations applied');
     const services = buildServices({ config, clock, logger, store, box });
-    const rotation = await checkEncryptionKey(store.db, box, [(tx) => services.instance.reseal(tx)]);
+    const rotation = await checkEncryptionKey(store.db, box, [(tx) => services.instance.reseal(tx), (tx) => services.webhooks.endpoints.reseal(tx)]);
     if (rotation.rotatedFrom) logger.warn({ from: rotation.rotatedFrom, to: box.keyId, resealed: rotation.resealed }, 'encryption key rotated');
     await services.instance.checkSecretsDecrypt();
     return { store, services };
@@ -81,6 +81,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
       logger.info({ url, store: store.dialect }, 'authn.sh listening');
     }
+    services.webhooks.worker.start();
     const running = app;
     return {
       app: running,
@@ -88,10 +89,12 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       url,
       async close() {
         await running.close();
+        await services.webhooks.worker.stop();
         await store.close();
       },
     };
   } catch (error) {
+    await services.webhooks.worker.stop();
     await app?.close();
     await store.close();
     throw error;

@@ -12,6 +12,9 @@ import { SecretKeys } from './auth/secret-keys.js';
 import { InstanceService } from './instance/service.js';
 import { TemplateService } from './sms/templates/service.js';
 import { SmsEngine } from './sms/engine.js';
+import { WebhookEndpoints } from './webhooks/endpoints.js';
+import { WebhookDeliveries } from './webhooks/deliveries.js';
+import { WebhookWorker } from './webhooks/worker.js';
 
 export interface Services {
   config: Config;
@@ -24,13 +27,15 @@ export interface Services {
   instance: InstanceService;
   templates: TemplateService;
   sms: SmsEngine;
+  webhooks: { endpoints: WebhookEndpoints; deliveries: WebhookDeliveries; worker: WebhookWorker };
 }
 
 export function buildServices(deps: { config: Config; clock: Clock; logger: Logger; store: Store; box: SecretBox }): Services {
-  const { store, clock, box } = deps;
+  const { store, clock, box, config, logger } = deps;
   const instance = new InstanceService(store.db, box, clock);
   const templates = new TemplateService(store.db, store.dialect, clock, instance);
   instance.addCheck(templates.settingsCheck);
+  const endpoints = new WebhookEndpoints(store.db, box, clock, config.webhooks);
   return {
     ...deps,
     audit: new AuditLog(store.db),
@@ -38,5 +43,10 @@ export function buildServices(deps: { config: Config; clock: Clock; logger: Logg
     instance,
     templates,
     sms: new SmsEngine(store.db, clock, instance, templates),
+    webhooks: {
+      endpoints,
+      deliveries: new WebhookDeliveries(store.db, store.dialect, clock),
+      worker: new WebhookWorker(store, clock, logger, config.webhooks, endpoints),
+    },
   };
 }

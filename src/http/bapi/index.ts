@@ -7,6 +7,7 @@ import type { Actor } from '../../audit/audit-log.js';
 import type { Services } from '../../services.js';
 import { instanceRoutes } from './instance.js';
 import { auditLogRoutes } from './audit-logs.js';
+import { webhookRoutes } from './webhooks.js';
 import { smsTemplateRoutes } from './sms-templates.js';
 
 declare module 'fastify' {
@@ -30,5 +31,6 @@ export const bapiRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, {
   });
   await app.register(instanceRoutes, { services });
   await app.register(auditLogRoutes, { services });
+  await app.register(webhookRoutes, { services });
   await app.register(smsTemplateRoutes, { services });
 };
