@@ -60,6 +60,23 @@ export const ERROR_CODES = {
   phone_number_send_limit_reached: { status: 429, message: 'Too many codes sent to this number' },
   ip_send_limit_reached: { status: 429, message: 'Too many codes requested from this address' },
   sms_send_budget_exhausted: { status: 429, message: 'The hourly SMS budget is used up' },
+
+  // Webhooks (src/webhooks)
+  webhook_url_invalid: { status: 422, message: 'Webhook URL invalid' },
+  webhook_url_scheme_unsupported: { status: 422, message: 'Webhook URL must use http or https' },
+  webhook_url_private: { status: 422, message: 'Webhook URL targets a private address' },
+  webhook_url_unresolvable: { status: 422, message: 'Webhook URL host does not resolve' },
+  webhook_endpoint_disabled: { status: 409, message: 'Webhook endpoint disabled' },
+  webhook_delivery_in_progress: { status: 409, message: 'Webhook delivery in progress' },
+
+  // SMS templates (src/sms/templates): a refused template change or preview names the problem
+  sms_template_not_found: { status: 404, message: 'SMS template not found' },
+  sms_template_body_empty: { status: 422, message: 'The template body is empty' },
+  sms_template_syntax_invalid: { status: 422, message: 'The template body has invalid syntax' },
+  sms_template_variable_unknown: { status: 422, message: 'Unknown template variable' },
+  sms_template_variable_missing: { status: 422, message: 'Required template variable missing' },
+  sms_template_variable_invalid: { status: 422, message: 'Template variable value invalid' },
+  sms_template_too_long: { status: 422, message: 'The message is too long' },
 } as const satisfies Record<string, ErrorCodeSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

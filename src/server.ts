@@ -54,7 +54,7 @@ export async function openConfiguredStore(config: Config, logger: Logger, clock:
     if (applied.length) logger.info({ migrations: applied }, 'migrations applied');
     const built = buildServices({ config, clock, logger, store, box });
     services = built;
-    const rotation = await checkEncryptionKey(store.db, box, [(tx) => built.instance.reseal(tx), (tx) => built.authKeys.reseal(tx)]);
+    const rotation = await checkEncryptionKey(store.db, box, [(tx) => built.instance.reseal(tx), (tx) => built.webhooks.endpoints.reseal(tx), (tx) => built.authKeys.reseal(tx)]);
     if (rotation.rotatedFrom) logger.warn({ from: rotation.rotatedFrom, to: box.keyId, resealed: rotation.resealed }, 'encryption key rotated');
     await built.instance.checkSecretsDecrypt();
     return { store, services: built };
@@ -85,6 +85,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
       logger.info({ url, store: store.dialect }, 'authn.sh listening');
     }
+    services.webhooks.worker.start();
     const running = app;
     return {
       app: running,
@@ -92,11 +93,13 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       url,
       async close() {
         await running.close();
+        await services.webhooks.worker.stop();
         await services.limits.close();
         await store.close();
       },
     };
   } catch (error) {
+    await services.webhooks.worker.stop();
     await app?.close();
     await services.limits.close();
     await store.close();

@@ -22,6 +22,9 @@ import { Mfa } from './auth/mfa.js';
 import { Limits } from './challenges/limits.js';
 import { ChallengeService } from './challenges/service.js';
 import { Transactions } from './store/group-commit.js';
+import { WebhookEndpoints } from './webhooks/endpoints.js';
+import { WebhookDeliveries } from './webhooks/deliveries.js';
+import { WebhookWorker } from './webhooks/worker.js';
 
 export interface Services {
   config: Config;
@@ -43,18 +46,21 @@ export interface Services {
   signUps: SignUps;
   signIns: SignIns;
   mfa: Mfa;
+  webhooks: { endpoints: WebhookEndpoints; deliveries: WebhookDeliveries; worker: WebhookWorker };
 }
 
 export function buildServices(deps: { config: Config; clock: Clock; logger: Logger; store: Store; box: SecretBox }): Services {
-  const { store, clock, box } = deps;
+  const { store, clock, box, config, logger } = deps;
   const instance = new InstanceService(store.db, box, clock);
-  const templates = new TemplateService(store.db);
+  const templates = new TemplateService(store.db, store.dialect, clock, instance);
+  instance.addCheck(templates.settingsCheck);
+  const endpoints = new WebhookEndpoints(store.db, box, clock, config.webhooks);
   const sms = new SmsEngine(store.db, clock, instance, templates);
   const authKeys = new AuthKeys(store.db, box, clock);
-  const limits = new Limits(store, { databaseUrl: deps.config.databaseUrl, redisUrl: deps.config.redisUrl });
+  const limits = new Limits(store, { databaseUrl: config.databaseUrl, redisUrl: config.redisUrl });
   const challenges = new ChallengeService(clock, authKeys, limits, sms);
   const users = new Users(store.db, clock);
-  const sessions = new Sessions(store.db, clock, authKeys, deps.config.publicUrl);
+  const sessions = new Sessions(store.db, clock, authKeys, config.publicUrl);
   const flows = { db: store.db, transactions: new Transactions(store), clock, instance, challenges, limits, users, sessions };
   return {
     ...deps,
@@ -72,5 +78,10 @@ export function buildServices(deps: { config: Config; clock: Clock; logger: Logg
     signUps: new SignUps(flows),
     signIns: new SignIns(flows),
     mfa: new Mfa(flows),
+    webhooks: {
+      endpoints,
+      deliveries: new WebhookDeliveries(store.db, store.dialect, clock),
+      worker: new WebhookWorker(store, clock, logger, config.webhooks, endpoints),
+    },
   };
 }

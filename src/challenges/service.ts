@@ -252,7 +252,7 @@ export class ChallengeService {
 
   private async record(tx: Tx, type: 'challenge.created' | 'challenge.verified' | 'challenge.failed', c: ChallengesTable, actor: Actor, extra: Record<string, unknown>): Promise<void> {
     const data = { id: c.id, object: 'challenge', purpose: c.purpose, phone_number: c.phone_number, test_number: c.test_number === 1, status: c.status, attempts: c.attempts, expire_at: c.expires_at };
-    await recordEvent(tx, this.clock, { type, data });
+    await recordEvent(tx, this.clock, { type, data: type === 'challenge.failed' ? { ...data, reason: 'attempts_exhausted' } : data });
     await recordAudit(tx, this.clock, { actor, action: type, target: { type: 'challenge', id: c.id }, data: { purpose: c.purpose, phone_number: c.phone_number, ...extra } });
   }
 }

@@ -15,6 +15,7 @@ import { errorHandler, sendError } from './errors.js';
 import { ErrorEnvelope } from './schemas.js';
 import { bapiRoutes } from './bapi/index.js';
 import { fapiRoutes } from './fapi/index.js';
+import { dashboardRoutes, defaultDashboardDir } from '../dashboard/serve.js';
 import type { Services } from '../services.js';
 
 // ajv-formats is CommonJS: under ESM its function is the module's `default` property.
@@ -135,5 +136,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
 
   await app.register(bapiRoutes, { services: options.services });
   await app.register(fapiRoutes, { services: options.services });
+  // Static files only: the dashboard is a BAPI client like any other.
+  await app.register(dashboardRoutes, { root: defaultDashboardDir() });
   return app;
 }

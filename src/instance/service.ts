@@ -4,7 +4,7 @@
  * associated data) and the audit entry. A rejected PATCH writes nothing.
  */
 import type { Clock } from '../clock.js';
-import { AppError } from '../errors.js';
+import { AppError, type ErrorDetail } from '../errors.js';
 import type { SecretBox } from '../secret-box.js';
 import { fromJson, toJson, type Db, type Executor, type Tx } from '../store/database.js';
 import { recordAudit, SYSTEM_ACTOR, type Actor } from '../audit/audit-log.js';
@@ -42,11 +42,18 @@ export interface PublicEnvironment {
   multi_factor: { phone_code: { enabled: boolean } };
 }
 
+/**
+ * A rule of another domain about the merged settings, run in the PATCH's transaction once the settings' own
+ * rules pass (stored SMS templates must stay valid under the new driver, for instance).
+ */
+export type SettingsCheck = (tx: Tx, before: InstanceSettings, after: InstanceSettings) => Promise<ErrorDetail[]>;
+
 export class InstanceService {
   private cached: { settings: InstanceSettings; at: number } | null = null;
   private refreshing: Promise<InstanceSettings> | null = null;
   /** Bumped by every write here, so a re-read that started before it does not bring the old settings back. */
   private generation = 0;
+  private readonly checks: SettingsCheck[] = [];
 
   constructor(
     private readonly db: Db,
@@ -85,6 +92,10 @@ export class InstanceService {
       this.refreshing = null;
     });
     return this.refreshing;
+  }
+
+  addCheck(check: SettingsCheck): void {
+    this.checks.push(check);
   }
 
   async publicEnvironment(): Promise<PublicEnvironment> {
@@ -157,6 +168,7 @@ export class InstanceService {
     const before = await this.load(tx, 'mark');
     const after = mergePatch(before, dropRedactionMarkers(patch), defaultSettings());
     const errors = validateSettings(after);
+    if (errors.length === 0) for (const check of this.checks) errors.push(...(await check(tx, before, after)));
     if (errors.length) throw new AppError(errors);
     const changes = diffSettings(before, after);
     if (changes.length === 0) return 'done';

@@ -56,6 +56,11 @@ export interface InstanceSettings {
       signature_secret: SecretSlot;
       signature_method: VonageSignatureMethod;
     };
+    /**
+     * Origin-bound one-time codes (WebOTP): when enabled, verification_code messages end with the line
+     * `@<domain> #<code>`, which lets browsers and phones offer the code for autofill on that site only.
+     */
+    origin_bound_codes: { enabled: boolean; domain: string | null };
   };
   /** The product name messages speak of (`{{app_name}}` in SMS templates). */
   app_name: string;
@@ -83,6 +88,7 @@ export function defaultSettings(): InstanceSettings {
       from_number: null,
       twilio: { account_sid: null, auth_token: null, messaging_service_sid: null },
       vonage: { api_key: null, api_secret: null, signature_secret: null, signature_method: 'md5hash' },
+      origin_bound_codes: { enabled: false, domain: null },
     },
     app_name: 'authn.sh',
     test_mode: 'disabled',
@@ -174,6 +180,22 @@ export function redact(settings: InstanceSettings): InstanceSettings {
   return view;
 }
 
+/**
+ * Why `value` cannot be a sender under `driver` (null when it can): the rule for `sms.from_number` and for a
+ * template's `from_number_override`.
+ */
+export function senderProblem(value: string, driver: SmsDriverName | null): string | null {
+  const sender = checkSender(value);
+  if (!sender.ok) return sender.reason;
+  if (sender.kind === 'alphanumeric' && driver === 'twilio') {
+    return 'is an alphanumeric sender id, which only the vonage driver supports; use an E.164 number or a short code';
+  }
+  return null;
+}
+
+/** A host name (RFC 1123 labels, at least two, the last not numeric): no scheme, port, path or IP address. */
+const HOST_NAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
 const ACCOUNT_SID = /^AC[A-Za-z0-9]{32}$/;
 const MESSAGING_SERVICE_SID = /^MG[A-Za-z0-9]{32}$/;
 const TWILIO_AUTH_TOKEN = /^[A-Za-z0-9]{32}$/;
@@ -203,12 +225,14 @@ export function validateSettings(s: InstanceSettings): ErrorDetail[] {
   }
 
   if (sms.from_number !== null) {
-    const sender = checkSender(sms.from_number);
-    if (!sender.ok) invalid('sms.from_number', `sms.from_number ${sender.reason}`);
-    else if (sender.kind === 'alphanumeric' && sms.driver === 'twilio') {
-      invalid('sms.from_number', 'sms.from_number: alphanumeric sender ids are supported with the vonage driver only; use an E.164 number or a short code');
-    }
+    const problem = senderProblem(sms.from_number, sms.driver);
+    if (problem) invalid('sms.from_number', `sms.from_number ${problem}`);
   }
+  const origin = sms.origin_bound_codes;
+  if (origin.domain !== null && !HOST_NAME.test(origin.domain)) {
+    invalid('sms.origin_bound_codes.domain', 'sms.origin_bound_codes.domain must be a lower-case host name such as app.example.com (no scheme, port or path)');
+  }
+  if (origin.enabled && origin.domain === null) missing('sms.origin_bound_codes.domain', 'when sms.origin_bound_codes.enabled is true');
   const t = sms.twilio;
   if (t.account_sid !== null && !ACCOUNT_SID.test(t.account_sid)) invalid('sms.twilio.account_sid', 'sms.twilio.account_sid must be "AC" followed by 32 letters or digits');
   if (t.auth_token !== null && t.auth_token !== REDACTED && !TWILIO_AUTH_TOKEN.test(t.auth_token)) {

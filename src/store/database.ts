@@ -96,6 +96,22 @@ class ImmediateSqliteDialect extends SqliteDialect {
   }
 }
 
+/**
+ * `pool.end()` resolves once the pool has let go of its clients, not once their connections are closed; a
+ * database dropped right after (tests) or a process exiting could still cut them. Wait for every 'remove'.
+ */
+async function closePool(db: Db, pool: pg.Pool): Promise<void> {
+  let open = pool.totalCount;
+  const closed = new Promise<void>((resolve) => {
+    if (open === 0) return resolve();
+    pool.on('remove', () => {
+      if (--open === 0) resolve();
+    });
+  });
+  await db.destroy();
+  await closed;
+}
+
 export function sqliteFile(dataDir: string): string {
   return path.join(dataDir, 'authn.sqlite');
 }
@@ -110,7 +126,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     const client = await pool.connect();
     client.release();
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    return { db, dialect: 'postgres', sqlitePath: null, sqlite: null, close: () => db.destroy() };
+    return { db, dialect: 'postgres', sqlitePath: null, sqlite: null, close: () => closePool(db, pool) };
   }
 
   fs.mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });

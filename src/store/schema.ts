@@ -103,6 +103,68 @@ export interface SmsMessagesTable {
   error_message: string | null;
 }
 
+/** An operator's webhook endpoint. */
+export interface WebhookEndpointsTable {
+  id: string;
+  url: string;
+  description: string | null;
+  /** JSON array of event types; null: every event. */
+  event_types: string | null;
+  enabled: number;
+  created_at: number;
+  updated_at: number;
+}
+
+/** An endpoint's signing secrets: the current one (`expires_at` null) and, after a rotation, the old one for 24 h. */
+export interface WebhookSecretsTable {
+  id: string;
+  endpoint_id: string;
+  /** Secret-box envelope of the `whsec_…` secret; associated data `webhooks.endpoints.<endpoint id>.secret`. */
+  envelope: string;
+  created_at: number;
+  expires_at: number | null;
+}
+
+/** One event for one endpoint: the webhook outbox (leased by the delivery worker) and the head of the log. */
+export interface WebhookDeliveriesTable {
+  id: string;
+  endpoint_id: string;
+  event_id: string;
+  event_type: string;
+  /** `pending`, `succeeded` or `failed`. */
+  status: string;
+  attempt_count: number;
+  /** 1 while failures follow the retry schedule; 0 after a manual retry of a finished delivery (one attempt). */
+  auto_retry: number;
+  /** 1 when the due attempt was asked for by `POST …/retry`. */
+  manual: number;
+  /** When the next attempt is due (while pending); a claimed delivery's lease end. Null once finished. */
+  next_attempt_at: number | null;
+  /** The claim token of the worker attempting it now; stale once `next_attempt_at` has passed. */
+  lease_owner: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** One HTTP attempt of a delivery: the delivery log. */
+export interface WebhookAttemptsTable {
+  id: string;
+  delivery_id: string;
+  endpoint_id: string;
+  attempted_at: number;
+  /** `scheduled` or `manual`. */
+  trigger: string;
+  url: string;
+  succeeded: number;
+  /** Null when no HTTP answer came (refused address, connection error, timeout). */
+  status_code: number | null;
+  latency_ms: number;
+  /** The start of the answer's body, up to AUTHN_WEBHOOKS_RESPONSE_BODY_LIMIT_BYTES. */
+  response_body: string | null;
+  response_truncated: number;
+  error: string | null;
+}
+
 /** Signing keys (`code_hmac` for challenge codes, `session_jwt` for session tokens), sealed with the secret box. */
 export interface AuthKeysTable {
   kind: string;
@@ -228,6 +290,10 @@ export interface Database {
   events: EventsTable;
   sms_templates: SmsTemplatesTable;
   sms_messages: SmsMessagesTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  webhook_secrets: WebhookSecretsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_attempts: WebhookAttemptsTable;
   auth_keys: AuthKeysTable;
   clients: ClientsTable;
   users: UsersTable;

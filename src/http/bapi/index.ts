@@ -9,6 +9,8 @@ import { instanceRoutes } from './instance.js';
 import { auditLogRoutes } from './audit-logs.js';
 import { userRoutes } from './users.js';
 import { sessionRoutes } from './sessions.js';
+import { webhookRoutes } from './webhooks.js';
+import { smsTemplateRoutes } from './sms-templates.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -33,4 +35,6 @@ export const bapiRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, {
   await app.register(auditLogRoutes, { services });
   await app.register(userRoutes, { services });
   await app.register(sessionRoutes, { services });
+  await app.register(webhookRoutes, { services });
+  await app.register(smsTemplateRoutes, { services });
 };

@@ -45,6 +45,15 @@ function settingsSchema(patch: boolean) {
               signature_method: field(patch ? Nullable(StringEnum(VONAGE_SIGNATURE_METHODS)) : StringEnum(VONAGE_SIGNATURE_METHODS)),
             }),
           ),
+          origin_bound_codes: field(
+            object(
+              {
+                enabled: field(patch ? Nullable(Type.Boolean()) : Type.Boolean()),
+                domain: field(Nullable(Type.String({ description: 'Host name of the site that asks for the code, e.g. app.example.com. Required when enabled.' }))),
+              },
+              'Origin-bound one-time codes (WebOTP): when enabled, verification_code messages end with the line "@<domain> #<code>" so browsers and phones can autofill the code on that site only.',
+            ),
+          ),
         },
         'Who delivers SMS, from which sender.',
       ),

@@ -8,6 +8,7 @@ import type { Dialect } from '../database.js';
 import { foundation } from './001_foundation.js';
 import { messaging } from './002_messaging.js';
 import { auth } from './005_auth.js';
+import { webhooks } from './006_webhooks.js';
 
 export interface Migration {
   up(db: Kysely<unknown>, dialect: Dialect): Promise<void>;
@@ -17,6 +18,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '001_foundation': foundation,
   '002_messaging': messaging,
   '005_auth': auth,
+  '006_webhooks': webhooks,
 };
 
 export function migrationProvider(dialect: Dialect): MigrationProvider {
