@@ -182,10 +182,12 @@ export class SignIns extends FlowService {
     return view;
   }
 
-  private issue(tx: Tx, loaded: Loaded, purpose: 'sign_in' | 'mfa_verification', phoneNumber: string, settings: InstanceSettings, ctx: RequestContext) {
+  /** Sends a code to one of the user's numbers; the new challenge's id, or the refusal. */
+  private async issue(tx: Tx, loaded: Loaded, purpose: 'sign_in' | 'mfa_verification', phoneNumber: string, settings: InstanceSettings, ctx: RequestContext): Promise<string | AppError> {
     const parsed = parseRecipient(phoneNumber);
     const country = parsed.ok ? parsed.country : null;
-    return this.challenges.issue(tx, { purpose, phoneNumber, country, ip: ctx.ip, actor: { type: 'user', id: loaded.user.id }, settings }).then((c) => (c instanceof Error ? c : c.id));
+    const challenge = await this.challenges.issue(tx, { purpose, phoneNumber, country, ip: ctx.ip, actor: { type: 'user', id: loaded.user.id }, settings });
+    return challenge instanceof Error ? challenge : challenge.id;
   }
 
   private async update(tx: Tx, loaded: Loaded, change: Partial<Pick<SignInsTable, 'status' | 'first_factor' | 'first_factor_challenge_id' | 'second_factor_challenge_id' | 'created_session_id'>>): Promise<SignInView> {
