@@ -2,12 +2,16 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
     // Suites start real servers, PostgreSQL databases and child processes; two at a time suits 2 cores.
     maxWorkers: 2,
     fileParallelism: true,
+    projects: [
+      { extends: true, test: { name: 'server', include: ['test/**/*.test.ts'], exclude: ['test/dashboard/**'] } },
+      // Browser tests against the built dashboard: the global setup builds it once per run (only when one of them runs).
+      { extends: true, test: { name: 'dashboard', include: ['test/dashboard/**/*.test.ts'], globalSetup: ['test/dashboard/build.global.ts'] } },
+    ],
   },
 });

@@ -52,6 +52,7 @@ export interface Config {
   sms: SmsDispatchConfig;
   /** When set, `GET /metrics` wants `Authorization: Bearer <token>`; null leaves it open. */
   metricsToken: string | null;
+  webhooks: WebhooksConfig;
   bootstrap: BootstrapEnv;
 }
 
@@ -78,6 +79,27 @@ export interface SmsDispatchConfig {
   vonageDlrMaxAgeSeconds: number;
 }
 
+/** Outbound webhook delivery (src/webhooks). */
+export interface WebhooksConfig {
+  /** Let endpoints target private, loopback and link-local addresses (local development and tests). */
+  allowPrivate: boolean;
+  /** Delays before each retry, in ms, after the first attempt (made at once). Its length is the number of retries. */
+  retrySchedule: number[];
+  /** A delivery attempt that has no answer in this time fails (and is retried). */
+  timeoutMs: number;
+  /** How much of a receiver's answer is read and kept in the delivery log. */
+  responseBodyLimitBytes: number;
+  /** Deliveries in flight at once in one server process, and to any one endpoint. */
+  concurrency: number;
+  endpointConcurrency: number;
+  /** How often each process looks for due deliveries. */
+  pollIntervalMs: number;
+}
+
+/** Svix's schedule: the first attempt at once, then 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h. */
+export const DEFAULT_RETRY_SCHEDULE = '5s,5m,30m,2h,5h,10h,10h';
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
+
 type Env = Record<string, string | undefined>;
 
 class EnvReader {
@@ -100,6 +122,28 @@ class EnvReader {
       throw new StartupError(`${name} must be an integer from ${min} to ${max} (got "${value}")`);
     }
     return n;
+  }
+
+  bool(name: string, fallback: boolean): boolean {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    if (value === 'true' || value === '1') return true;
+    if (value === 'false' || value === '0') return false;
+    throw new StartupError(`${name} must be true or false (got "${value}")`);
+  }
+
+  /** Comma-separated durations such as `5s,5m,2h` (units ms, s, m, h), in ms. */
+  durations(name: string, fallback: string, maxCount: number): number[] {
+    const value = this.raw(name) ?? fallback;
+    const parts = value.split(',').map((part) => part.trim());
+    const out = parts.map((part) => {
+      const match = /^(\d+)(ms|s|m|h)$/.exec(part);
+      if (!match) throw new StartupError(`${name} must be a comma-separated list of durations such as 5s,5m,2h (units ms, s, m, h; got "${value}")`);
+      return Number(match[1]) * DURATION_UNITS[match[2]!]!;
+    });
+    if (out.length > maxCount) throw new StartupError(`${name} may list at most ${maxCount} retries (got ${out.length})`);
+    if (out.some((ms) => ms > 7 * 86_400_000)) throw new StartupError(`${name} delays must be at most 7 days`);
+    return out;
   }
 
   oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
@@ -200,6 +244,15 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       vonageDlrMaxAgeSeconds: read.int('AUTHN_VONAGE_DLR_MAX_AGE_SECONDS', 300, 10, 86_400),
     },
     metricsToken: read.raw('AUTHN_METRICS_TOKEN') ?? null,
+    webhooks: {
+      allowPrivate: read.bool('AUTHN_WEBHOOKS_ALLOW_PRIVATE', false),
+      retrySchedule: read.durations('AUTHN_WEBHOOKS_RETRY_SCHEDULE', DEFAULT_RETRY_SCHEDULE, 20),
+      timeoutMs: read.int('AUTHN_WEBHOOKS_TIMEOUT_MS', 15_000, 100, 120_000),
+      responseBodyLimitBytes: read.int('AUTHN_WEBHOOKS_RESPONSE_BODY_LIMIT_BYTES', 4_096, 0, 65_536),
+      concurrency: read.int('AUTHN_WEBHOOKS_CONCURRENCY', 32, 1, 1_000),
+      endpointConcurrency: read.int('AUTHN_WEBHOOKS_ENDPOINT_CONCURRENCY', 4, 1, 100),
+      pollIntervalMs: read.int('AUTHN_WEBHOOKS_POLL_INTERVAL_MS', 500, 10, 60_000),
+    },
     bootstrap,
   };
   // A lease shorter than a carrier call would let a second worker send a message still in flight.

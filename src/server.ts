@@ -50,16 +50,25 @@ export async function openConfiguredStore(config: Config, logger: Logger, clock:
   }
   const box = new SecretBox(key, config.previousEncryptionKeys);
   const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  let services: Services | null = null;
   try {
     const applied = await migrate(store);
     if (applied.length) logger.info({ migrations: applied }, 'migrations applied');
-    const services = buildServices({ config, clock, logger, store, box });
-    const rotation = await checkEncryptionKey(store.db, box, [(tx) => services.instance.reseal(tx), (tx) => resealCallbackSecret(tx, box), (tx) => resealPayloads(tx, box)]);
+    const built = buildServices({ config, clock, logger, store, box });
+    services = built;
+    const rotation = await checkEncryptionKey(store.db, box, [
+      (tx) => built.instance.reseal(tx),
+      (tx) => built.webhooks.endpoints.reseal(tx),
+      (tx) => built.authKeys.reseal(tx),
+      (tx) => resealCallbackSecret(tx, box),
+      (tx) => resealPayloads(tx, box),
+    ]);
     if (rotation.rotatedFrom) logger.warn({ from: rotation.rotatedFrom, to: box.keyId, resealed: rotation.resealed }, 'encryption key rotated');
-    await services.instance.checkSecretsDecrypt();
-    await services.callbackUrls.init(store.db, box);
-    return { store, services };
+    await built.instance.checkSecretsDecrypt();
+    await built.callbackUrls.init(store.db, box);
+    return { store, services: built };
   } catch (error) {
+    await services?.limits.close();
     await store.close();
     throw error;
   }
@@ -75,6 +84,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   try {
     await applyBootstrap(services.instance, config.bootstrap, logger);
     await createFirstSecretKey(services, config, print);
+    await services.authKeys.init();
     app = await buildApp({ services, logger, bodyLimitBytes: config.bodyLimitBytes });
     let url: string | null = null;
     if (options.listen !== false) {
@@ -84,6 +94,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
       logger.info({ url, store: store.dialect }, 'authn.sh listening');
     }
+    services.webhooks.worker.start();
     if (config.sms.dispatcher) services.dispatcher.start();
     const running = app;
     return {
@@ -94,13 +105,17 @@ export async function startServer(config: Config, options: StartOptions = {}): P
         // The dispatcher first: its in-flight sends may still get carrier callbacks, which the app answers.
         await services.dispatcher.stop();
         await running.close();
+        await services.webhooks.worker.stop();
         await services.carrierHttp.close();
+        await services.limits.close();
         await store.close();
       },
     };
   } catch (error) {
+    await services.webhooks.worker.stop();
     await app?.close();
     await services.carrierHttp.close();
+    await services.limits.close();
     await store.close();
     throw error;
   }

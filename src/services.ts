@@ -18,6 +18,19 @@ import { CarrierCallbacks } from './sms/callbacks.js';
 import { Dispatcher } from './sms/dispatcher.js';
 import { SmsMessageLog } from './sms/messages.js';
 import { CarrierHttp } from './sms/drivers/carrier-http.js';
+import { AuthKeys } from './auth/keys.js';
+import { Clients } from './auth/clients.js';
+import { Users } from './auth/users.js';
+import { Sessions } from './auth/sessions.js';
+import { SignUps } from './auth/sign-ups.js';
+import { SignIns } from './auth/sign-ins.js';
+import { Mfa } from './auth/mfa.js';
+import { Limits } from './challenges/limits.js';
+import { ChallengeService } from './challenges/service.js';
+import { Transactions } from './store/group-commit.js';
+import { WebhookEndpoints } from './webhooks/endpoints.js';
+import { WebhookDeliveries } from './webhooks/deliveries.js';
+import { WebhookWorker } from './webhooks/worker.js';
 
 export interface Services {
   config: Config;
@@ -38,13 +51,24 @@ export interface Services {
   /** Started by `startServer` (unless AUTHN_SMS_DISPATCHER=off), stopped by `RunningServer.close()`. */
   dispatcher: Dispatcher;
   carrierHttp: CarrierHttp;
+  authKeys: AuthKeys;
+  limits: Limits;
+  challenges: ChallengeService;
+  clients: Clients;
+  users: Users;
+  sessions: Sessions;
+  signUps: SignUps;
+  signIns: SignIns;
+  mfa: Mfa;
+  webhooks: { endpoints: WebhookEndpoints; deliveries: WebhookDeliveries; worker: WebhookWorker };
 }
 
 export function buildServices(deps: { config: Config; clock: Clock; logger: Logger; store: Store; box: SecretBox }): Services {
-  const { store, clock, box } = deps;
-  const { config, logger } = deps;
+  const { store, clock, box, config, logger } = deps;
   const instance = new InstanceService(store.db, box, clock);
-  const templates = new TemplateService(store.db);
+  const templates = new TemplateService(store.db, store.dialect, clock, instance);
+  instance.addCheck(templates.settingsCheck);
+  const endpoints = new WebhookEndpoints(store.db, box, clock, config.webhooks);
   const smsMetrics = new SmsMetrics(async () => {
     const rows = await store.db
       .selectFrom('sms_messages')
@@ -70,6 +94,12 @@ export function buildServices(deps: { config: Config; clock: Clock; logger: Logg
     options: config.sms,
   });
   sms.onQueued = () => dispatcher.wake();
+  const authKeys = new AuthKeys(store.db, box, clock);
+  const limits = new Limits(store, { databaseUrl: config.databaseUrl, redisUrl: config.redisUrl });
+  const challenges = new ChallengeService(clock, authKeys, limits, sms);
+  const users = new Users(store.db, clock);
+  const sessions = new Sessions(store.db, clock, authKeys, config.publicUrl);
+  const flows = { db: store.db, transactions: new Transactions(store), clock, instance, challenges, limits, users, sessions };
   return {
     ...deps,
     audit: new AuditLog(store.db),
@@ -83,5 +113,19 @@ export function buildServices(deps: { config: Config; clock: Clock; logger: Logg
     smsMessages: new SmsMessageLog(store.db, sms),
     dispatcher,
     carrierHttp,
+    authKeys,
+    limits,
+    challenges,
+    clients: new Clients(store.db, clock),
+    users,
+    sessions,
+    signUps: new SignUps(flows),
+    signIns: new SignIns(flows),
+    mfa: new Mfa(flows),
+    webhooks: {
+      endpoints,
+      deliveries: new WebhookDeliveries(store.db, store.dialect, clock),
+      worker: new WebhookWorker(store, clock, logger, config.webhooks, endpoints),
+    },
   };
 }

@@ -17,6 +17,7 @@ import { bapiRoutes } from './bapi/index.js';
 import { fapiRoutes } from './fapi/index.js';
 import { callbackRoutes } from './callbacks/index.js';
 import { metricsRoutes } from './metrics.js';
+import { dashboardRoutes, defaultDashboardDir } from '../dashboard/serve.js';
 import type { Services } from '../services.js';
 
 // ajv-formats is CommonJS: under ESM its function is the module's `default` property.
@@ -91,7 +92,13 @@ export async function buildApp(options: AppOptions): Promise<App> {
     openapi: {
       openapi: '3.1.0',
       info: { title: 'authn.sh', version: '0.4.0', description: 'Phone & SMS authentication server. BAPI routes need a secret key; FAPI routes are public.' },
-      components: { securitySchemes: { secretKey: { type: 'http', scheme: 'bearer', description: 'sk_live_… or sk_test_…' } } },
+      components: {
+        securitySchemes: {
+          secretKey: { type: 'http', scheme: 'bearer', description: 'sk_live_… or sk_test_…' },
+          clientToken: { type: 'http', scheme: 'bearer', description: 'FAPI client token ct_… (from POST /v1/client)' },
+          sessionToken: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'Session token (from POST /v1/client/sessions/{id}/tokens)' },
+        },
+      },
       tags: [
         { name: 'BAPI', description: 'Backend API (secret key)' },
         { name: 'FAPI', description: 'Frontend API (public)' },
@@ -133,5 +140,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(fapiRoutes, { services: options.services });
   await app.register(callbackRoutes, { services: options.services });
   await app.register(metricsRoutes, { services: options.services });
+  // Static files only: the dashboard is a BAPI client like any other.
+  await app.register(dashboardRoutes, { root: defaultDashboardDir() });
   return app;
 }

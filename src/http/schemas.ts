@@ -3,9 +3,9 @@
  * @fastify/swagger publishes as OpenAPI). Nullable fields use `type: [T, "null"]` rather than `anyOf`, so a
  * wrong type is reported once, with the field's path.
  */
-import { Type, type Static, type TSchema } from 'typebox';
+import { Type, type Static, type TSchema, type TUnsafe } from 'typebox';
 
-export function Nullable<T extends TSchema>(schema: T): TSchema {
+export function Nullable<T extends TSchema>(schema: T): TUnsafe<Static<T> | null> {
   const base = schema as unknown as { type?: string; enum?: unknown[] };
   if (typeof base.type !== 'string') throw new TypeError('Nullable() takes a schema with a single type');
   return Type.Unsafe<Static<T> | null>({ ...schema, type: [base.type, 'null'], ...(base.enum ? { enum: [...base.enum, null] } : {}) });

@@ -4,7 +4,7 @@
  * associated data) and the audit entry. A rejected PATCH writes nothing.
  */
 import type { Clock } from '../clock.js';
-import { AppError } from '../errors.js';
+import { AppError, type ErrorDetail } from '../errors.js';
 import type { SecretBox } from '../secret-box.js';
 import { fromJson, toJson, type Db, type Executor, type Tx } from '../store/database.js';
 import { recordAudit, SYSTEM_ACTOR, type Actor } from '../audit/audit-log.js';
@@ -26,6 +26,13 @@ import {
 
 /** How long a process may serve settings it read before re-reading; writes in this process apply at once. */
 const CACHE_TTL_MS = 1_000;
+/**
+ * Past the TTL, a copy younger than this is still served while a re-read runs in the background. `current()`
+ * is called inside open transactions (the send engine's, within a challenge's): waiting there for a read on
+ * another connection would deadlock SQLite's single connection, or a PostgreSQL pool whose connections are
+ * all in such transactions. Callers that are not in a transaction get a fresh copy after an idle spell.
+ */
+const STALE_GRACE_MS = 10_000;
 /** Compare-and-swap retries when two processes PATCH at the same moment (PostgreSQL). */
 const MAX_WRITE_ATTEMPTS = 5;
 
@@ -35,8 +42,18 @@ export interface PublicEnvironment {
   multi_factor: { phone_code: { enabled: boolean } };
 }
 
+/**
+ * A rule of another domain about the merged settings, run in the PATCH's transaction once the settings' own
+ * rules pass (stored SMS templates must stay valid under the new driver, for instance).
+ */
+export type SettingsCheck = (tx: Tx, before: InstanceSettings, after: InstanceSettings) => Promise<ErrorDetail[]>;
+
 export class InstanceService {
   private cached: { settings: InstanceSettings; at: number } | null = null;
+  private refreshing: Promise<InstanceSettings> | null = null;
+  /** Bumped by every write here, so a re-read that started before it does not bring the old settings back. */
+  private generation = 0;
+  private readonly checks: SettingsCheck[] = [];
 
   constructor(
     private readonly db: Db,
@@ -54,12 +71,33 @@ export class InstanceService {
    * this sits on the request path of every send and challenge. A caller inside a transaction passes it: on
    * SQLite the one connection is the transaction's until it ends, so a read outside it would wait forever.
    */
-  async current(executor: Executor = this.db): Promise<InstanceSettings> {
-    const now = this.clock.now();
-    if (this.cached && now - this.cached.at < CACHE_TTL_MS) return this.cached.settings;
-    const settings = await this.load(executor, 'decrypt');
-    this.cached = { settings, at: now };
-    return settings;
+  async current(executor?: Executor): Promise<InstanceSettings> {
+    const age = this.cached ? this.clock.now() - this.cached.at : Infinity;
+    if (age < CACHE_TTL_MS) return this.cached!.settings;
+    if (age < CACHE_TTL_MS + STALE_GRACE_MS) {
+      void this.refresh().catch(() => undefined);
+      return this.cached!.settings;
+    }
+    if (executor?.isTransaction) return this.load(executor, 'decrypt');
+    return this.refresh();
+  }
+
+  /** One re-read at a time; its result replaces the cached copy. */
+  private refresh(): Promise<InstanceSettings> {
+    this.refreshing ??= (async () => {
+      const at = this.clock.now();
+      const generation = this.generation;
+      const settings = await this.load(this.db, 'decrypt');
+      if (generation === this.generation) this.cached = { settings, at };
+      return settings;
+    })().finally(() => {
+      this.refreshing = null;
+    });
+    return this.refreshing;
+  }
+
+  addCheck(check: SettingsCheck): void {
+    this.checks.push(check);
   }
 
   async publicEnvironment(): Promise<PublicEnvironment> {
@@ -77,6 +115,8 @@ export class InstanceService {
       const outcome = await this.db.transaction().execute((tx) => this.applyPatch(tx, patch, actor));
       if (outcome !== 'conflict') {
         this.cached = null;
+        this.refreshing = null;
+        this.generation++;
         return this.view();
       }
       if (attempt >= MAX_WRITE_ATTEMPTS) throw new Error('instance settings kept changing under a PATCH');
@@ -130,6 +170,7 @@ export class InstanceService {
     const before = await this.load(tx, 'mark');
     const after = mergePatch(before, dropRedactionMarkers(patch), defaultSettings());
     const errors = validateSettings(after);
+    if (errors.length === 0) for (const check of this.checks) errors.push(...(await check(tx, before, after)));
     if (errors.length) throw new AppError(errors);
     const changes = diffSettings(before, after);
     if (changes.length === 0) return 'done';

@@ -98,8 +98,10 @@ export class SmsEngine {
       const template = await this.templates.resolve(input.template, tx);
       const message = this.templates.render(template, input.variables, settings);
       // Only a real driver hides the code: the null driver exists to show it to the developer.
+      // Every occurrence is masked (the origin-bound line repeats the code); a digit run that merely equals the
+      // code elsewhere in the body is masked too, which only costs the log a few characters.
       const code = input.variables.code;
-      const logBody = code && settings.sms.driver !== null ? this.templates.render(template, { ...input.variables, code: '*'.repeat(code.length) }, settings).body : message.body;
+      const logBody = code && settings.sms.driver !== null ? message.body.split(code).join('*'.repeat(code.length)) : message.body;
       return this.enqueue(tx, settings, {
         template: input.template,
         to,

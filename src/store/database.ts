@@ -34,6 +34,12 @@ export interface Store {
   dialect: Dialect;
   /** Where the SQLite file lives (null on PostgreSQL). */
   sqlitePath: string | null;
+  /**
+   * The better-sqlite3 connection under `db` (null on PostgreSQL), with its statement cache, for libraries
+   * that speak to it directly (the rate limiter). Only use it inside a `db` transaction: the connection is
+   * shared, and outside one a statement would land in whichever transaction another request has open.
+   */
+  sqlite: SqliteDatabase | null;
   close(): Promise<void>;
 }
 
@@ -90,6 +96,22 @@ class ImmediateSqliteDialect extends SqliteDialect {
   }
 }
 
+/**
+ * `pool.end()` resolves once the pool has let go of its clients, not once their connections are closed; a
+ * database dropped right after (tests) or a process exiting could still cut them. Wait for every 'remove'.
+ */
+async function closePool(db: Db, pool: pg.Pool): Promise<void> {
+  let open = pool.totalCount;
+  const closed = new Promise<void>((resolve) => {
+    if (open === 0) return resolve();
+    pool.on('remove', () => {
+      if (--open === 0) resolve();
+    });
+  });
+  await db.destroy();
+  await closed;
+}
+
 export function sqliteFile(dataDir: string): string {
   return path.join(dataDir, 'authn.sqlite');
 }
@@ -97,11 +119,14 @@ export function sqliteFile(dataDir: string): string {
 export async function openStore(options: StoreOptions): Promise<Store> {
   if (options.databaseUrl) {
     const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 10 });
+    // An idle connection that drops (a database restart) is replaced on the next query; unheard, the pool's
+    // error event would end the process.
+    pool.on('error', () => undefined);
     // Surface connection problems at start, not on the first request.
     const client = await pool.connect();
     client.release();
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    return { db, dialect: 'postgres', sqlitePath: null, close: () => db.destroy() };
+    return { db, dialect: 'postgres', sqlitePath: null, sqlite: null, close: () => closePool(db, pool) };
   }
 
   fs.mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
@@ -112,8 +137,9 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   raw.pragma('busy_timeout = 5000');
   raw.pragma('foreign_keys = ON');
   fs.chmodSync(file, 0o600);
-  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect(new CachingSqliteDatabase(raw)) });
-  return { db, dialect: 'sqlite', sqlitePath: file, close: () => db.destroy() };
+  const sqlite = new CachingSqliteDatabase(raw);
+  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect(sqlite) });
+  return { db, dialect: 'sqlite', sqlitePath: file, sqlite, close: () => db.destroy() };
 }
 
 /** Applies every pending migration; returns the names applied. */

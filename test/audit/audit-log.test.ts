@@ -1,30 +1,22 @@
 /** The audit log: filters, cursor pagination, and append-only at the database level. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { recordAudit, SYSTEM_ACTOR } from '../../src/audit/audit-log.js';
-import { STORES, createTestStore, startTestServer, type TestServer, type TestStore } from '../helpers/server.js';
+import { STORES, useTestServer } from '../helpers/server.js';
 
 describe.each(STORES)('audit log on %s', (kind) => {
-  let store: TestStore;
-  let server: TestServer;
   let now = 1_800_000_000_000;
   const clock = { now: () => now };
-
+  const ctx = useTestServer(kind, { clock });
   beforeAll(async () => {
-    store = await createTestStore(kind);
-    server = await startTestServer(store, { clock });
-    const db = server.running.services.store.db;
+    const db = ctx.server.running.services.store.db;
     for (let i = 0; i < 25; i++) {
       now += 1000;
       await recordAudit(db, clock, { actor: SYSTEM_ACTOR, action: i % 2 ? 'sms.queued' : 'sms_test.sent', target: { type: 'sms_message', id: `msg_${i}` }, data: { i } });
     }
   });
-  afterAll(async () => {
-    await server?.close();
-    await store?.cleanup();
-  });
 
   const list = async (query: string) => {
-    const res = await server.bapi('GET', `/v1/audit_logs?${query}`);
+    const res = await ctx.server.bapi('GET', `/v1/audit_logs?${query}`);
     expect(res.statusCode).toBe(200);
     return res.json() as { data: { id: string; action: string; created_at: number; data: { i: number } }[]; next_cursor: string | null };
   };
@@ -51,7 +43,7 @@ describe.each(STORES)('audit log on %s', (kind) => {
   });
 
   it('refuses to update or delete an entry', async () => {
-    const db = server.running.services.store.db;
+    const db = ctx.server.running.services.store.db;
     await expect(db.updateTable('audit_logs').set({ action: 'forged' }).execute()).rejects.toThrow(/append-only/);
     await expect(db.deleteFrom('audit_logs').execute()).rejects.toThrow(/append-only/);
     expect((await list('action=forged')).data).toHaveLength(0);

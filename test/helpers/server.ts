@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { sql } from 'kysely';
+import { afterAll, beforeAll } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 import { generateSecretKey } from '../../src/auth/secret-keys.js';
@@ -112,4 +113,34 @@ export async function storeBytes(server: TestServer): Promise<Buffer> {
     parts.push(...rows.map((r) => r.row));
   }
   return Buffer.from(parts.join('\n'));
+}
+
+/**
+ * The usual suite setup: a fresh store and a server started before the suite's tests and removed after.
+ * `current()` is the live server (tests may restart it: assign a new one with `replace`).
+ */
+export function useTestServer(kind: StoreKind, options: Parameters<typeof startTestServer>[1] = {}) {
+  let store: TestStore | undefined;
+  let server: TestServer | undefined;
+  beforeAll(async () => {
+    store = await createTestStore(kind);
+    server = await startTestServer(store, options);
+  });
+  afterAll(async () => {
+    await server?.close();
+    await store?.cleanup();
+  });
+  return {
+    get server(): TestServer {
+      if (!server) throw new Error('the test server is not running');
+      return server;
+    },
+    get store(): TestStore {
+      if (!store) throw new Error('the test store does not exist');
+      return store;
+    },
+    replace(next: TestServer) {
+      server = next;
+    },
+  };
 }

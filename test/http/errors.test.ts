@@ -1,23 +1,14 @@
 /** The error envelope for every kind of client mistake; never a 500 for one. */
 import fs from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ERROR_CODES } from '../../src/errors.js';
-import { createTestStore, startTestServer, type TestServer, type TestStore } from '../helpers/server.js';
+import { useTestServer } from '../helpers/server.js';
 
 describe('HTTP errors', () => {
-  let store: TestStore;
-  let server: TestServer;
-  beforeAll(async () => {
-    store = await createTestStore('sqlite');
-    server = await startTestServer(store, { env: { AUTHN_BODY_LIMIT_BYTES: '2048' } });
-  });
-  afterAll(async () => {
-    await server?.close();
-    await store?.cleanup();
-  });
+  const ctx = useTestServer('sqlite', { env: { AUTHN_BODY_LIMIT_BYTES: '2048' } });
 
   const patch = (payload: string, contentType = 'application/json') =>
-    server.inject({ method: 'PATCH', url: '/v1/instance', headers: { authorization: `Bearer ${server.key}`, 'content-type': contentType }, payload });
+    ctx.server.inject({ method: 'PATCH', url: '/v1/instance', headers: { authorization: `Bearer ${ctx.server.key}`, 'content-type': contentType }, payload });
 
   function expectEnvelope(res: { statusCode: number; json(): any }, status: number, code: string) {
     expect(res.statusCode).toBe(status);
@@ -34,14 +25,14 @@ describe('HTTP errors', () => {
     ['text/plain', () => patch('test_mode=enabled', 'text/plain'), 415, 'unsupported_media_type'],
     ['a form body', () => patch('test_mode=enabled', 'application/x-www-form-urlencoded'), 415, 'unsupported_media_type'],
     ['a body over the limit', () => patch(JSON.stringify({ test_mode: 'enabled', pad: 'x'.repeat(4096) })), 413, 'request_body_too_large'],
-    ['an unknown route', () => server.inject({ method: 'GET', url: '/v1/nothing-here' }), 404, 'route_not_found'],
-    ['a bad query parameter', () => server.bapi('GET', '/v1/audit_logs?limit=0'), 422, 'form_param_format_invalid'],
-    ['an unknown query parameter', () => server.bapi('GET', '/v1/audit_logs?colour=red'), 422, 'form_param_unknown'],
-    ['a cursor we never made', () => server.bapi('GET', '/v1/audit_logs?starting_after=bm9wZQ'), 422, 'form_param_format_invalid'],
+    ['an unknown route', () => ctx.server.inject({ method: 'GET', url: '/v1/nothing-here' }), 404, 'route_not_found'],
+    ['a bad query parameter', () => ctx.server.bapi('GET', '/v1/audit_logs?limit=0'), 422, 'form_param_format_invalid'],
+    ['an unknown query parameter', () => ctx.server.bapi('GET', '/v1/audit_logs?colour=red'), 422, 'form_param_unknown'],
+    ['a cursor we never made', () => ctx.server.bapi('GET', '/v1/audit_logs?starting_after=bm9wZQ'), 422, 'form_param_format_invalid'],
   ])('%s', async (_name, send, status, code) => {
-    const before = (await server.bapi('GET', '/v1/instance')).body;
+    const before = (await ctx.server.bapi('GET', '/v1/instance')).body;
     expectEnvelope(await send(), status, code);
-    expect((await server.bapi('GET', '/v1/instance')).body).toBe(before);
+    expect((await ctx.server.bapi('GET', '/v1/instance')).body).toBe(before);
   });
 
   it('the README documents every error code with its status', () => {
@@ -52,26 +43,26 @@ describe('HTTP errors', () => {
   });
 
   it('answers /healthz', async () => {
-    const res = await server.inject({ method: 'GET', url: '/healthz' });
+    const res = await ctx.server.inject({ method: 'GET', url: '/healthz' });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({ status: 'ok' });
   });
 
   it('publishes an OpenAPI document that lists every route', async () => {
-    const res = await server.inject({ method: 'GET', url: '/v1/openapi.json' });
+    const res = await ctx.server.inject({ method: 'GET', url: '/v1/openapi.json' });
     expect(res.statusCode).toBe(200);
     const doc = res.json();
     expect(doc.openapi).toMatch(/^3\./);
     const documented = new Set<string>();
     for (const [path, ops] of Object.entries<Record<string, unknown>>(doc.paths)) for (const method of Object.keys(ops)) documented.add(`${method.toUpperCase()} ${path}`);
-    const routes = server.running.app.routeTable.filter((r) => r.documented);
+    const routes = ctx.server.running.app.routeTable.filter((r) => r.documented);
     expect(routes.length).toBeGreaterThan(3);
     for (const route of routes) expect(documented, `${route.method} ${route.url}`).toContain(`${route.method} ${route.url.replace(/:(\w+)/g, '{$1}')}`);
     expect(doc.paths['/v1/instance'].patch.security).toEqual([{ secretKey: [] }]);
   });
 
   it('tags every response with a request id', async () => {
-    const res = await server.inject({ method: 'GET', url: '/v1/environment' });
+    const res = await ctx.server.inject({ method: 'GET', url: '/v1/environment' });
     expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
   });
 });

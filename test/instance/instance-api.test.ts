@@ -1,35 +1,25 @@
 /**
  * GET / PATCH /v1/instance and GET /v1/environment through the real HTTP stack, on SQLite and PostgreSQL.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { REDACTED } from '../../src/instance/settings.js';
-import { STORES, createTestStore, startTestServer, type TestServer, type TestStore } from '../helpers/server.js';
+import { STORES, useTestServer } from '../helpers/server.js';
 
 const SID = 'AC0123456789abcdef0123456789abcdef';
 const TOKEN = '9f8e7d6c5b4a39281706f5e4d3c2b1a0';
 
 describe.each(STORES)('instance settings on %s', (kind) => {
-  let store: TestStore;
-  let server: TestServer;
-
-  beforeAll(async () => {
-    store = await createTestStore(kind);
-    server = await startTestServer(store);
-  });
-  afterAll(async () => {
-    await server?.close();
-    await store?.cleanup();
-  });
+  const ctx = useTestServer(kind);
 
   async function snapshot() {
-    const view = (await server.bapi('GET', '/v1/instance')).json();
-    const current = await server.running.services.instance.current();
-    const audit = (await server.bapi('GET', '/v1/audit_logs?limit=500')).json().data.length;
+    const view = (await ctx.server.bapi('GET', '/v1/instance')).json();
+    const current = await ctx.server.running.services.instance.current();
+    const audit = (await ctx.server.bapi('GET', '/v1/audit_logs?limit=500')).json().data.length;
     return { view, current: structuredClone(current), audit };
   }
 
   it('starts with the defaults', async () => {
-    const res = await server.bapi('GET', '/v1/instance');
+    const res = await ctx.server.bapi('GET', '/v1/instance');
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({
       sms: {
@@ -37,41 +27,50 @@ describe.each(STORES)('instance settings on %s', (kind) => {
         from_number: null,
         twilio: { account_sid: null, auth_token: null, messaging_service_sid: null },
         vonage: { api_key: null, api_secret: null, signature_secret: null, signature_method: 'md5hash' },
+        origin_bound_codes: { enabled: false, domain: null },
       },
       app_name: 'authn.sh',
       test_mode: 'disabled',
       multi_factor: { phone_code: { enabled: true } },
+      abuse: {
+        sends_per_phone_number: { max: 5, window_seconds: 600 },
+        sends_per_ip: { max: 20, window_seconds: 600 },
+        hourly_send_budget: 1000,
+        attempts_per_challenge: 5,
+        password_lockout: { max_failures: 10, window_seconds: 3600 },
+        sms_countries: { mode: 'allow', countries: ['US', 'CA'] },
+      },
     });
   });
 
   it('runs every example request of the seed page as written', async () => {
     // 1. Twilio with a from number.
-    let res = await server.bapi('PATCH', '/v1/instance', {
+    let res = await ctx.server.bapi('PATCH', '/v1/instance', {
       sms: { driver: 'twilio', from_number: '+15555550100', twilio: { account_sid: 'ACxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx', auth_token: 'yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy' } },
     });
     expect(res.statusCode).toBe(200);
     expect(res.json().sms).toMatchObject({ driver: 'twilio', from_number: '+15555550100', twilio: { account_sid: 'ACxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx', auth_token: REDACTED } });
     expect(res.body).not.toContain('yyyyyyyy');
-    expect((await server.running.services.instance.current()).sms.twilio.auth_token).toBe('yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy');
+    expect((await ctx.server.running.services.instance.current()).sms.twilio.auth_token).toBe('yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy');
 
     // 2. A messaging service.
-    res = await server.bapi('PATCH', '/v1/instance', { sms: { driver: 'twilio', twilio: { messaging_service_sid: 'MGxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' } } });
+    res = await ctx.server.bapi('PATCH', '/v1/instance', { sms: { driver: 'twilio', twilio: { messaging_service_sid: 'MGxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' } } });
     expect(res.statusCode).toBe(200);
     expect(res.json().sms.twilio.messaging_service_sid).toBe('MGxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx');
 
     // 3. Vonage.
-    res = await server.bapi('PATCH', '/v1/instance', { sms: { driver: 'vonage', from_number: '+447700900100', vonage: { api_key: 'abcd1234', api_secret: 'efgh5678' } } });
+    res = await ctx.server.bapi('PATCH', '/v1/instance', { sms: { driver: 'vonage', from_number: '+447700900100', vonage: { api_key: 'abcd1234', api_secret: 'efgh5678' } } });
     expect(res.statusCode).toBe(200);
     expect(res.json().sms).toMatchObject({ driver: 'vonage', from_number: '+447700900100', vonage: { api_key: 'abcd1234', api_secret: REDACTED } });
 
     // 4. Clearing the Twilio token (Twilio is no longer the driver, so the result is valid).
-    res = await server.bapi('PATCH', '/v1/instance', { sms: { twilio: { auth_token: null } } });
+    res = await ctx.server.bapi('PATCH', '/v1/instance', { sms: { twilio: { auth_token: null } } });
     expect(res.statusCode).toBe(200);
     expect(res.json().sms.twilio.auth_token).toBeNull();
-    expect((await server.running.services.instance.current()).sms.twilio.auth_token).toBeNull();
+    expect((await ctx.server.running.services.instance.current()).sms.twilio.auth_token).toBeNull();
 
     // 5. Back to the null driver.
-    res = await server.bapi('PATCH', '/v1/instance', { sms: { driver: null } });
+    res = await ctx.server.bapi('PATCH', '/v1/instance', { sms: { driver: null } });
     expect(res.statusCode).toBe(200);
     expect(res.json().sms.driver).toBeNull();
     // Credentials of the other drivers stay stored.
@@ -79,9 +78,9 @@ describe.each(STORES)('instance settings on %s', (kind) => {
   });
 
   it('refuses clearing the token of the active Twilio driver, and changes nothing', async () => {
-    await server.bapi('PATCH', '/v1/instance', { sms: { driver: 'twilio', from_number: '+14155550123', twilio: { account_sid: SID, auth_token: TOKEN } } });
+    await ctx.server.bapi('PATCH', '/v1/instance', { sms: { driver: 'twilio', from_number: '+14155550123', twilio: { account_sid: SID, auth_token: TOKEN } } });
     const before = await snapshot();
-    const res = await server.bapi('PATCH', '/v1/instance', { sms: { twilio: { auth_token: null } } });
+    const res = await ctx.server.bapi('PATCH', '/v1/instance', { sms: { twilio: { auth_token: null } } });
     expect(res.statusCode).toBe(422);
     expect(res.json().errors).toEqual([expect.objectContaining({ code: 'form_param_missing', meta: { param_name: 'sms.twilio.auth_token' } })]);
     expect(await snapshot()).toEqual(before);
@@ -104,7 +103,7 @@ describe.each(STORES)('instance settings on %s', (kind) => {
     ['an alphanumeric sender under twilio', { sms: { from_number: 'AcmeAuth' } }, 'form_param_format_invalid', 'sms.from_number'],
   ])('rejects %s with 422 and changes nothing', async (_name, patch, code, param) => {
     const before = await snapshot();
-    const res = await server.bapi('PATCH', '/v1/instance', patch);
+    const res = await ctx.server.bapi('PATCH', '/v1/instance', patch);
     expect(res.statusCode).toBe(422);
     expect(res.json().errors).toContainEqual(expect.objectContaining({ code, meta: { param_name: param } }));
     for (const error of res.json().errors) expect(Object.keys(error).sort()).toEqual(['code', 'long_message', 'message', 'meta']);
@@ -112,26 +111,26 @@ describe.each(STORES)('instance settings on %s', (kind) => {
   });
 
   it('a read-modify-write round trip with the redaction marker keeps the secret', async () => {
-    const view = (await server.bapi('GET', '/v1/instance')).json();
+    const view = (await ctx.server.bapi('GET', '/v1/instance')).json();
     expect(view.sms.twilio.auth_token).toBe(REDACTED);
     view.test_mode = 'enabled';
-    const res = await server.bapi('PATCH', '/v1/instance', view);
+    const res = await ctx.server.bapi('PATCH', '/v1/instance', view);
     expect(res.statusCode).toBe(200);
     expect(res.json().test_mode).toBe('enabled');
-    expect((await server.running.services.instance.current()).sms.twilio.auth_token).toBe(TOKEN);
+    expect((await ctx.server.running.services.instance.current()).sms.twilio.auth_token).toBe(TOKEN);
   });
 
   it('a PATCH that changes nothing writes no audit entry', async () => {
     const before = await snapshot();
-    const res = await server.bapi('PATCH', '/v1/instance', { test_mode: 'enabled' });
+    const res = await ctx.server.bapi('PATCH', '/v1/instance', { test_mode: 'enabled' });
     expect(res.statusCode).toBe(200);
     expect(await snapshot()).toEqual(before);
   });
 
   it('records each change in the audit log with the key, the paths and no secret', async () => {
-    const res = await server.bapi('PATCH', '/v1/instance', { sms: { from_number: '+14155550199', twilio: { auth_token: 'ffffffffffffffffffffffffffffffff' } } });
+    const res = await ctx.server.bapi('PATCH', '/v1/instance', { sms: { from_number: '+14155550199', twilio: { auth_token: 'ffffffffffffffffffffffffffffffff' } } });
     expect(res.statusCode).toBe(200);
-    const entry = (await server.bapi('GET', '/v1/audit_logs?action=instance.updated&limit=1')).json().data[0];
+    const entry = (await ctx.server.bapi('GET', '/v1/audit_logs?action=instance.updated&limit=1')).json().data[0];
     expect(entry.actor).toEqual({ type: 'secret_key', id: expect.stringMatching(/^sk_/) });
     expect(entry.data.changes).toEqual([
       { path: 'sms.from_number', old: '+14155550123', new: '+14155550199' },
@@ -141,7 +140,7 @@ describe.each(STORES)('instance settings on %s', (kind) => {
   });
 
   it('FAPI environment shows only the driver, the from number and the MFA flag', async () => {
-    const res = await server.inject({ method: 'GET', url: '/v1/environment' });
+    const res = await ctx.server.inject({ method: 'GET', url: '/v1/environment' });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({ object: 'environment', sms: { driver: 'twilio', from_number: '+14155550199' }, multi_factor: { phone_code: { enabled: true } } });
   });

@@ -8,6 +8,10 @@ import type { Services } from '../../services.js';
 import { instanceRoutes } from './instance.js';
 import { auditLogRoutes } from './audit-logs.js';
 import { smsMessageRoutes } from './sms-messages.js';
+import { userRoutes } from './users.js';
+import { sessionRoutes } from './sessions.js';
+import { webhookRoutes } from './webhooks.js';
+import { smsTemplateRoutes } from './sms-templates.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -31,4 +35,8 @@ export const bapiRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, {
   await app.register(instanceRoutes, { services });
   await app.register(auditLogRoutes, { services });
   await app.register(smsMessageRoutes, { services });
+  await app.register(userRoutes, { services });
+  await app.register(sessionRoutes, { services });
+  await app.register(webhookRoutes, { services });
+  await app.register(smsTemplateRoutes, { services });
 };

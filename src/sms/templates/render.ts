@@ -7,8 +7,10 @@
 const TOKEN = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
 
 export interface TemplateProblem {
-  kind: 'syntax' | 'unknown_variable' | 'missing_required_variable';
+  kind: 'empty' | 'syntax' | 'unknown_variable' | 'missing_required_variable';
   detail: string;
+  /** The variable an unknown / missing problem is about. */
+  variable?: string;
 }
 
 /** Variables a body uses, in order of first use. */
@@ -17,17 +19,19 @@ export function variablesOf(body: string): string[] {
 }
 
 export function checkBody(body: string, allowed: readonly string[], required: readonly string[]): TemplateProblem[] {
+  if (body.trim() === '') return [{ kind: 'empty', detail: 'the body must not be empty' }];
   const problems: TemplateProblem[] = [];
-  const stray = body.replace(TOKEN, '');
-  if (stray.includes('{{') || stray.includes('}}')) {
-    problems.push({ kind: 'syntax', detail: 'braces must be used only as {{variable}}' });
+  // Blank out the well-formed tokens (keeping offsets) and look for a brace pair left over.
+  const stray = /\{\{|\}\}/.exec(body.replace(TOKEN, (token) => ' '.repeat(token.length)));
+  if (stray) {
+    problems.push({ kind: 'syntax', detail: `unexpected "${stray[0]}" at character ${Array.from(body.slice(0, stray.index)).length + 1}: double braces are used only as {{variable}}` });
   }
   const used = variablesOf(body);
   for (const name of used) {
-    if (!allowed.includes(name)) problems.push({ kind: 'unknown_variable', detail: `{{${name}}} is not a variable of this template (allowed: ${allowed.map((v) => `{{${v}}}`).join(', ')})` });
+    if (!allowed.includes(name)) problems.push({ kind: 'unknown_variable', variable: name, detail: `{{${name}}} is not a variable of this template (allowed: ${allowed.map((v) => `{{${v}}}`).join(', ')})` });
   }
   for (const name of required) {
-    if (!used.includes(name)) problems.push({ kind: 'missing_required_variable', detail: `the body must contain {{${name}}}` });
+    if (!used.includes(name)) problems.push({ kind: 'missing_required_variable', variable: name, detail: `the body must contain {{${name}}}` });
   }
   return problems;
 }

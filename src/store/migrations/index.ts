@@ -8,6 +8,8 @@ import type { Dialect } from '../database.js';
 import { foundation } from './001_foundation.js';
 import { messaging } from './002_messaging.js';
 import { smsDispatch } from './003_sms_dispatch.js';
+import { auth } from './005_auth.js';
+import { webhooks } from './006_webhooks.js';
 
 export interface Migration {
   up(db: Kysely<unknown>, dialect: Dialect): Promise<void>;
@@ -17,6 +19,8 @@ const MIGRATIONS: Record<string, Migration> = {
   '001_foundation': foundation,
   '002_messaging': messaging,
   '003_sms_dispatch': smsDispatch,
+  '005_auth': auth,
+  '006_webhooks': webhooks,
 };
 
 export function migrationProvider(dialect: Dialect): MigrationProvider {

@@ -1,0 +1,112 @@
+/**
+ * Form fields with their label, hint and error wired for assistive technology: the input is described by its
+ * hint and its error, and marked invalid while an error stands beside it.
+ */
+import type { ComponentChildren } from 'preact';
+import type { ApiErrorDetail } from '../api-types.js';
+import { fieldId } from '../settings-form.js';
+
+/** The API's field errors by parameter name (`sms.twilio.account_sid`). */
+export type FieldErrors = Map<string, ApiErrorDetail>;
+
+export function fieldErrorsOf(errors: ApiErrorDetail[]): FieldErrors {
+  const byParam: FieldErrors = new Map();
+  for (const error of errors) {
+    const param = error.meta?.param_name;
+    if (param && !byParam.has(param)) byParam.set(param, error);
+  }
+  return byParam;
+}
+
+/** `aria-describedby` and `aria-invalid` for the input of `param`. */
+export function describedBy(param: string, hasHint: boolean, error: ApiErrorDetail | undefined) {
+  const id = fieldId(param);
+  const ids = [hasHint ? `${id}-hint` : null, error ? `${id}-error` : null].filter(Boolean).join(' ');
+  return { id, 'aria-describedby': ids || undefined, 'aria-invalid': error ? ('true' as const) : undefined };
+}
+
+export function FieldError({ param, error }: { param: string; error: ApiErrorDetail | undefined }) {
+  if (!error) return null;
+  return (
+    <p class="field-error" id={`${fieldId(param)}-error`}>
+      <span class="visually-hidden">Error: </span>
+      {error.long_message}
+    </p>
+  );
+}
+
+export function Hint({ param, children }: { param: string; children: ComponentChildren }) {
+  return (
+    <p class="hint" id={`${fieldId(param)}-hint`}>
+      {children}
+    </p>
+  );
+}
+
+interface TextFieldProps {
+  /** The API parameter this field sets; its errors are shown here. */
+  param: string;
+  label: string;
+  hint?: ComponentChildren;
+  value: string;
+  onInput(value: string): void;
+  errors: FieldErrors;
+  type?: 'text' | 'tel' | 'datetime-local';
+  placeholder?: string;
+  /** Monospace, no spell-checking or auto-capitalisation: ids, SIDs, keys. */
+  code?: boolean;
+}
+
+export function TextField({ param, label, hint, value, onInput, errors, type = 'text', placeholder, code }: TextFieldProps) {
+  const error = errors.get(param);
+  const attributes = describedBy(param, hint !== undefined, error);
+  const shared = {
+    ...attributes,
+    name: param,
+    value,
+    placeholder,
+    class: code ? 'input code' : 'input',
+    spellcheck: code ? false : undefined,
+    autocapitalize: code ? ('off' as const) : undefined,
+    autocomplete: 'off',
+    onInput: (event: { currentTarget: HTMLInputElement }) => onInput(event.currentTarget.value),
+  };
+  return (
+    <div class={`field${error ? ' field-invalid' : ''}`}>
+      <label for={attributes.id}>{label}</label>
+      {hint !== undefined && <Hint param={param}>{hint}</Hint>}
+      <FieldError param={param} error={error} />
+      {/* One element per type: Preact's input typings depend on the literal type. */}
+      {type === 'datetime-local' ? (
+        <input type="datetime-local" step={1} {...shared} />
+      ) : type === 'tel' ? (
+        <input type="tel" {...shared} />
+      ) : (
+        <input type="text" {...shared} />
+      )}
+    </div>
+  );
+}
+
+/**
+ * Every error of a rejected save, at the top of the form, each linking to its field when the field is on the page.
+ * Focused when it appears, so a keyboard or screen-reader user lands on it.
+ */
+export function ErrorSummary({ errors, visibleParams, summaryRef }: { errors: ApiErrorDetail[]; visibleParams: ReadonlySet<string>; summaryRef: { current: HTMLDivElement | null } }) {
+  if (errors.length === 0) return null;
+  return (
+    <div class="error-summary" role="alert" tabindex={-1} ref={summaryRef} aria-labelledby="error-summary-title">
+      <h2 id="error-summary-title">The settings were not saved</h2>
+      <ul>
+        {errors.map((error) => {
+          const param = error.meta?.param_name;
+          return (
+            <li key={`${error.code}:${param ?? ''}`}>
+              {param && visibleParams.has(param) ? <a href={`#${fieldId(param)}`}>{error.long_message}</a> : error.long_message} <code>{error.code}</code>
+            </li>
+          );
+        })}
+      </ul>
+    </div>
+  );
+}

@@ -1,0 +1,306 @@
+/**
+ * Activity → Audit log over `GET /v1/audit_logs`: filters kept in the URL (so a filtered view can be shared or
+ * reloaded), newest first, and "Load older entries" following the API's cursor.
+ */
+import { useEffect, useState } from 'preact/hooks';
+import { useLocation } from 'preact-iso';
+import { asApiError, type ApiError, type Query } from '../api.js';
+import type { ApiErrorDetail, AuditEntry, Page } from '../api-types.js';
+import { TextField, fieldErrorsOf } from '../components/fields.js';
+import { EmptyState, ErrorPanel, Loading } from '../components/states.js';
+import { useSession } from '../session.js';
+
+export const AUDIT_LOG_PATH = '/dashboard/activity/audit-log';
+const PAGE_SIZE = 25;
+
+/** The filter form, as typed; `created_after` / `created_before` are `datetime-local` values in local time. */
+interface Filters {
+  action: string;
+  target_type: string;
+  target_id: string;
+  actor_id: string;
+  created_after: string;
+  created_before: string;
+}
+const FILTER_NAMES = ['action', 'target_type', 'target_id', 'actor_id', 'created_after', 'created_before'] as const;
+const NO_FILTERS: Filters = { action: '', target_type: '', target_id: '', actor_id: '', created_after: '', created_before: '' };
+
+const QUICK_FILTERS = [
+  { label: 'Everything', action: '' },
+  { label: 'Settings changes', action: 'instance.*' },
+  { label: 'SMS', action: 'sms.*' },
+  { label: 'Secret keys', action: 'secret_key.*' },
+];
+
+function filtersFrom(query: Record<string, string>): Filters {
+  const filters = { ...NO_FILTERS };
+  for (const name of FILTER_NAMES) filters[name] = query[name] ?? '';
+  return filters;
+}
+
+function auditLogUrl(filters: Partial<Filters>): string {
+  const params = new URLSearchParams();
+  for (const name of FILTER_NAMES) {
+    const value = filters[name]?.trim();
+    if (value) params.set(name, value);
+  }
+  const text = params.toString();
+  return text ? `${AUDIT_LOG_PATH}?${text}` : AUDIT_LOG_PATH;
+}
+
+function localTimeToMs(value: string): number | undefined {
+  return value ? new Date(value).getTime() : undefined;
+}
+
+/** The list query for the filters, or a field error when the time range cannot hold anything. */
+function apiQuery(filters: Filters): { query: Query } | { error: ApiErrorDetail } {
+  const after = localTimeToMs(filters.created_after);
+  const before = localTimeToMs(filters.created_before);
+  if (after !== undefined && before !== undefined && before <= after) {
+    return { error: { code: 'time_range_empty', message: 'Empty time range', long_message: '"To" must be later than "From".', meta: { param_name: 'created_before' } } };
+  }
+  return {
+    query: {
+      action: filters.action.trim(),
+      target_type: filters.target_type.trim(),
+      target_id: filters.target_id.trim(),
+      actor_id: filters.actor_id.trim(),
+      created_after: after,
+      created_before: before,
+      limit: PAGE_SIZE,
+    },
+  };
+}
+
+const timeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
+
+interface Listing {
+  entries: AuditEntry[];
+  nextCursor: string | null;
+}
+
+export function AuditLogPage() {
+  const { api } = useSession();
+  const location = useLocation();
+  const applied = filtersFrom(location.query);
+  const appliedKey = JSON.stringify(applied);
+  const [form, setForm] = useState<Filters>(applied);
+  const [listing, setListing] = useState<Listing | null>(null);
+  const [loadError, setLoadError] = useState<ApiError | null>(null);
+  const [fieldErrors, setFieldErrors] = useState<ApiErrorDetail[]>([]);
+  const [loadingMore, setLoadingMore] = useState(false);
+  const [announcement, setAnnouncement] = useState('');
+  const [attempt, setAttempt] = useState(0);
+
+  useEffect(() => {
+    setForm(applied);
+    setListing(null);
+    setLoadError(null);
+    setFieldErrors([]);
+    const request = apiQuery(applied);
+    if ('error' in request) {
+      setFieldErrors([request.error]);
+      return;
+    }
+    let current = true;
+    api.get<Page<AuditEntry>>('/v1/audit_logs', request.query).then(
+      (page) => {
+        if (!current) return;
+        setListing({ entries: page.data, nextCursor: page.next_cursor });
+        setAnnouncement(page.data.length === 0 ? 'No entries match.' : `${page.data.length} entries shown.`);
+      },
+      (error: unknown) => {
+        if (!current) return;
+        const apiError = asApiError(error);
+        // A refused filter is shown beside its field; anything else replaces the list.
+        if (apiError.errors.every((e) => e.meta?.param_name && e.meta.param_name in NO_FILTERS)) setFieldErrors(apiError.errors);
+        else setLoadError(apiError);
+      },
+    );
+    return () => {
+      current = false;
+    };
+  }, [api, appliedKey, attempt]);
+
+  const loadOlder = async () => {
+    const request = apiQuery(applied);
+    if (!listing?.nextCursor || 'error' in request) return;
+    setLoadingMore(true);
+    try {
+      const page = await api.get<Page<AuditEntry>>('/v1/audit_logs', { ...request.query, starting_after: listing.nextCursor });
+      setListing({ entries: [...listing.entries, ...page.data], nextCursor: page.next_cursor });
+      setAnnouncement(`${page.data.length} older entries loaded; ${listing.entries.length + page.data.length} shown.`);
+    } catch (error) {
+      setLoadError(asApiError(error));
+    } finally {
+      setLoadingMore(false);
+    }
+  };
+
+  const errors = fieldErrorsOf(fieldErrors);
+  const filterField = (name: keyof Filters, label: string, hint?: string, type?: 'datetime-local') => (
+    <TextField
+      param={name}
+      label={label}
+      hint={hint}
+      type={type}
+      value={form[name]}
+      onInput={(value) => setForm({ ...form, [name]: value })}
+      errors={errors}
+      code={type === undefined}
+    />
+  );
+
+  return (
+    <div class="audit-log">
+      <p class="lede">Every change to settings and keys, and every SMS the engine handled, newest first. Entries are never changed or removed.</p>
+      <nav class="quick-filters" aria-label="Quick filters">
+        <ul>
+          {QUICK_FILTERS.map((quick) => (
+            <li key={quick.label}>
+              <a href={auditLogUrl({ action: quick.action })} aria-current={auditLogUrl(applied) === auditLogUrl({ action: quick.action }) ? 'page' : undefined}>
+                {quick.label}
+              </a>
+            </li>
+          ))}
+        </ul>
+      </nav>
+      <form
+        class="filters"
+        role="search"
+        aria-label="Filter the audit log"
+        onSubmit={(event) => {
+          event.preventDefault();
+          // The same filters again: load afresh (new entries may have arrived).
+          if (auditLogUrl(form) === auditLogUrl(applied)) setAttempt(attempt + 1);
+          else location.route(auditLogUrl(form));
+        }}
+      >
+        <div class="filter-grid">
+          {filterField('action', 'Action', 'Exact, or a prefix ending in * (sms.*)')}
+          {filterField('target_type', 'Target type', 'instance, secret_key, sms_message…')}
+          {filterField('target_id', 'Target id')}
+          {filterField('actor_id', 'Actor id', 'A secret key id (key_…)')}
+          {filterField('created_after', 'From', 'Your local time, inclusive', 'datetime-local')}
+          {filterField('created_before', 'To', 'Your local time, exclusive', 'datetime-local')}
+        </div>
+        <div class="filter-actions">
+          <button type="submit" class="button button-primary">
+            Apply filters
+          </button>
+          <button type="button" class="button button-secondary" onClick={() => location.route(AUDIT_LOG_PATH)}>
+            Clear filters
+          </button>
+        </div>
+      </form>
+
+      <p class="visually-hidden" role="status" aria-live="polite">
+        {announcement}
+      </p>
+      {loadError ? (
+        <ErrorPanel title="The audit log could not be loaded" error={loadError} onRetry={() => setAttempt(attempt + 1)} />
+      ) : fieldErrors.length > 0 ? (
+        <p class="state">Fix the filters above to see entries.</p>
+      ) : !listing ? (
+        <Loading what="audit log" />
+      ) : listing.entries.length === 0 ? (
+        <EmptyState title="No entries">
+          <p>No audit entries match these filters.</p>
+        </EmptyState>
+      ) : (
+        <>
+          <AuditTable entries={listing.entries} />
+          <div class="pager">
+            {listing.nextCursor ? (
+              <button type="button" class="button button-secondary" onClick={loadOlder} disabled={loadingMore}>
+                {loadingMore ? 'Loading…' : 'Load older entries'}
+              </button>
+            ) : (
+              <p class="end-of-list">End of the audit log for these filters.</p>
+            )}
+          </div>
+        </>
+      )}
+    </div>
+  );
+}
+
+function AuditTable({ entries }: { entries: AuditEntry[] }) {
+  return (
+    <table class="audit-table">
+      <caption class="visually-hidden">Audit log entries, newest first</caption>
+      <thead>
+        <tr>
+          <th scope="col">Time</th>
+          <th scope="col">Action</th>
+          <th scope="col">Actor</th>
+          <th scope="col">Target</th>
+          <th scope="col">Details</th>
+        </tr>
+      </thead>
+      <tbody>
+        {entries.map((entry) => (
+          <tr key={entry.id} data-entry-id={entry.id}>
+            <td data-label="Time">
+              <time dateTime={new Date(entry.created_at).toISOString()}>{timeFormat.format(entry.created_at)}</time>
+            </td>
+            <td data-label="Action">
+              <code>{entry.action}</code>
+            </td>
+            <td data-label="Actor">
+              {entry.actor.type.replace(/_/g, ' ')}
+              {entry.actor.id && (
+                <>
+                  {' '}
+                  <code>{entry.actor.id}</code>
+                </>
+              )}
+            </td>
+            <td data-label="Target">
+              {entry.target ? (
+                <a href={auditLogUrl({ target_type: entry.target.type, target_id: entry.target.id })} title="Show every entry for this target">
+                  {entry.target.type.replace(/_/g, ' ')} <code>{entry.target.id}</code>
+                </a>
+              ) : (
+                '—'
+              )}
+            </td>
+            <td data-label="Details">
+              <EntryData data={entry.data} />
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+interface SettingsChange {
+  path: string;
+  old?: unknown;
+  new?: unknown;
+  change?: 'set' | 'cleared';
+}
+
+/** Settings changes as "path: old → new" (credentials only "set" / "cleared"); anything else as JSON. */
+function EntryData({ data }: { data: Record<string, unknown> }) {
+  const changes = Array.isArray(data.changes) ? (data.changes as SettingsChange[]) : null;
+  const rest = changes ? Object.fromEntries(Object.entries(data).filter(([key]) => key !== 'changes')) : data;
+  const hasRest = Object.keys(rest).length > 0;
+  if (!changes?.length && !hasRest) return <span class="muted">—</span>;
+  return (
+    <div class="entry-data">
+      {changes && changes.length > 0 && (
+        <ul class="changes">
+          {changes.map((change) => (
+            <li key={change.path}>
+              <code>{change.path}</code>:{' '}
+              {change.change ? <strong>{change.change}</strong> : <>{JSON.stringify(change.old)} → {JSON.stringify(change.new)}</>}
+            </li>
+          ))}
+        </ul>
+      )}
+      {hasRest && <pre>{JSON.stringify(rest, null, 2)}</pre>}
+    </div>
+  );
+}

@@ -1,0 +1,469 @@
+/**
+ * Configure → Messaging → SMS: the wizard over `GET` / `PATCH /v1/instance`. One form in numbered steps; saving
+ * sends one merge patch with only what changed, and the API's field errors come back beside their fields.
+ */
+import type { ComponentChildren } from 'preact';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { asApiError, type ApiError } from '../api.js';
+import type { ApiErrorDetail, InstanceSettings, SignatureMethod, SmsDriver, TestMode } from '../api-types.js';
+import { ErrorSummary, FieldError, Hint, TextField, describedBy, fieldErrorsOf, type FieldErrors } from '../components/fields.js';
+import { SecretField } from '../components/secret-field.js';
+import { ErrorPanel, Loading } from '../components/states.js';
+import { useSession } from '../session.js';
+import {
+  buildPatch,
+  draftFrom,
+  fieldId,
+  patchPaths,
+  secretFieldsOf,
+  secretIsSet,
+  storesSettings,
+  type DriverChoice,
+  type SecretField as SecretFieldName,
+  type SecretValues,
+  type WizardDraft,
+} from '../settings-form.js';
+
+const DRIVERS: { id: DriverChoice; name: string; use: string; needs: string; optional?: string }[] = [
+  {
+    id: 'null',
+    name: 'Null driver',
+    use: 'Development, CI and staging, where no real SMS should leave. Sends are dropped with an audit-log entry; verification codes are logged so you can sign in.',
+    needs: 'Nothing.',
+  },
+  { id: 'twilio', name: 'Twilio', use: 'Production. The default choice for US and EU coverage.', needs: 'Account SID and auth token.', optional: 'Messaging service SID.' },
+  {
+    id: 'vonage',
+    name: 'Vonage',
+    use: 'Production. Often better rates outside the US and EU; supports more numbering ranges.',
+    needs: 'API key and API secret.',
+    optional: 'Signature secret for signed delivery receipts.',
+  },
+];
+
+const DRIVER_NAMES: Record<SmsDriver, string> = { twilio: 'Twilio', vonage: 'Vonage' };
+
+const TEST_MODES: { id: TestMode; name: string; effect: string }[] = [
+  { id: 'enabled', name: 'Enabled', effect: 'The magic code 424242 verifies any challenge sent to a test number. For development and automated tests.' },
+  { id: 'disabled', name: 'Disabled', effect: 'Test numbers still send nothing, and 424242 is refused, so verification with a test number fails.' },
+  { id: 'rejected', name: 'Rejected', effect: 'Sign-ups and phone MFA enrolments with a test number are refused outright. Production hardening.' },
+];
+
+const SIGNATURE_METHODS: { id: SignatureMethod; name: string }[] = [
+  { id: 'md5hash', name: 'MD5 hash (Vonage default)' },
+  { id: 'md5', name: 'MD5 HMAC' },
+  { id: 'sha1', name: 'SHA-1 HMAC' },
+  { id: 'sha256', name: 'SHA-256 HMAC' },
+  { id: 'sha512', name: 'SHA-512 HMAC' },
+];
+
+/** How each setting is called on this page, for the "saved" notice. */
+const SETTING_NAMES: Record<string, string> = {
+  'sms.driver': 'driver',
+  'sms.from_number': 'from number',
+  'sms.twilio': 'stored Twilio settings (removed)',
+  'sms.twilio.account_sid': 'Twilio account SID',
+  'sms.twilio.auth_token': 'Twilio auth token',
+  'sms.twilio.messaging_service_sid': 'Twilio messaging service',
+  'sms.vonage': 'stored Vonage settings (removed)',
+  'sms.vonage.api_key': 'Vonage API key',
+  'sms.vonage.api_secret': 'Vonage API secret',
+  'sms.vonage.signature_secret': 'Vonage signature secret',
+  'sms.vonage.signature_method': 'Vonage signature method',
+  app_name: 'app name',
+  test_mode: 'test mode',
+  'multi_factor.phone_code.enabled': 'phone second factor',
+};
+
+const STEPS = [
+  { id: 'step-driver', title: 'Choose a driver' },
+  { id: 'step-credentials', title: 'Credentials' },
+  { id: 'step-sender', title: 'Sender' },
+  { id: 'step-test-numbers', title: 'Test numbers' },
+  { id: 'step-mfa', title: 'Phone second factor' },
+  { id: 'step-test-sms', title: 'Send a test SMS' },
+];
+
+/** The draft's free-text fields. */
+type DraftText = 'accountSid' | 'messagingServiceSid' | 'fromNumber' | 'apiKey' | 'appName';
+
+function Step({ index, children, pending }: { index: number; children: ComponentChildren; pending?: boolean }) {
+  const step = STEPS[index]!;
+  return (
+    <section class={`step${pending ? ' step-pending' : ''}`} id={step.id} aria-labelledby={`${step.id}-title`}>
+      <h2 id={`${step.id}-title`}>
+        <span class="step-number" aria-hidden="true">
+          {index + 1}
+        </span>
+        <span class="visually-hidden">Step {index + 1}: </span>
+        {step.title}
+      </h2>
+      {children}
+    </section>
+  );
+}
+
+/** "Saved: driver, from number, …", in the order of SETTING_NAMES. */
+function describeSaved(paths: string[]): string {
+  const order = Object.keys(SETTING_NAMES);
+  const sorted = [...paths].sort((a, b) => order.indexOf(a) - order.indexOf(b));
+  return `Saved: ${sorted.map((path) => SETTING_NAMES[path] ?? path).join(', ')}.`;
+}
+
+function currentSummary(view: InstanceSettings): string {
+  const { sms } = view;
+  if (sms.driver === null) return 'Null driver: no SMS leaves this server.';
+  const sender = sms.driver === 'twilio' && sms.twilio.messaging_service_sid ? `messaging service ${sms.twilio.messaging_service_sid}` : (sms.from_number ?? 'no sender');
+  return `${DRIVER_NAMES[sms.driver]}, sending from ${sender}.`;
+}
+
+export function SmsSettingsPage() {
+  const { api } = useSession();
+  const [view, setView] = useState<InstanceSettings | null>(null);
+  const [draft, setDraft] = useState<WizardDraft | null>(null);
+  const [loadError, setLoadError] = useState<ApiError | null>(null);
+  const [saveErrors, setSaveErrors] = useState<ApiErrorDetail[]>([]);
+  const [saving, setSaving] = useState(false);
+  const [notice, setNotice] = useState<string | null>(null);
+  const secretInputs = useRef(new Map<SecretFieldName, HTMLInputElement>());
+  // Whether a credential input holds something (for "unsaved changes"); the value itself stays in the input.
+  const [secretTyped, setSecretTyped] = useState(false);
+  const noteSecretTyping = () => setSecretTyped([...secretInputs.current.values()].some((input) => input.value !== ''));
+  const summaryRef = useRef<HTMLDivElement | null>(null);
+
+  const load = () => {
+    setLoadError(null);
+    api.get<InstanceSettings>('/v1/instance').then(
+      (settings) => {
+        setView(settings);
+        setDraft(draftFrom(settings));
+      },
+      (error: unknown) => setLoadError(asApiError(error)),
+    );
+  };
+  useEffect(load, [api]);
+
+  // Inputs come and go with the driver and Replace / Cancel.
+  useEffect(noteSecretTyping, [draft]);
+
+  // A rejected save: bring the keyboard and screen-reader user to the list of what went wrong.
+  useEffect(() => {
+    if (saveErrors.length > 0) summaryRef.current?.focus();
+  }, [saveErrors]);
+
+  if (loadError) return <ErrorPanel title="The SMS settings could not be loaded" error={loadError} onRetry={load} />;
+  if (!view || !draft) return <Loading what="SMS settings" />;
+
+  const errors = fieldErrorsOf(saveErrors);
+  const update = (changes: Partial<WizardDraft>) => {
+    setDraft({ ...draft, ...changes });
+    setNotice(null);
+  };
+  const secretRef = (field: SecretFieldName) => (input: HTMLInputElement | null) => {
+    if (input) secretInputs.current.set(field, input);
+    else secretInputs.current.delete(field);
+  };
+  const clearSecretInputs = () => {
+    for (const input of secretInputs.current.values()) input.value = '';
+    setSecretTyped(false);
+  };
+  const dirty = secretTyped || patchPaths(buildPatch(view, draft, {})).length > 0 || Object.values(draft.secrets).some((intent) => intent !== 'keep');
+
+  const save = async (event: Event) => {
+    event.preventDefault();
+    const secretValues: SecretValues = {};
+    for (const [field, input] of secretInputs.current) secretValues[field] = input.value;
+    const patch = buildPatch(view, draft, secretValues);
+    const paths = patchPaths(patch);
+    if (paths.length === 0) {
+      setSaveErrors([]);
+      setNotice('Nothing to save: no setting has changed.');
+      return;
+    }
+    setSaving(true);
+    setNotice(null);
+    try {
+      const saved = await api.patch<InstanceSettings>('/v1/instance', patch);
+      clearSecretInputs();
+      setView(saved);
+      setDraft(draftFrom(saved));
+      setSaveErrors([]);
+      setNotice(describeSaved(paths));
+    } catch (error) {
+      setSaveErrors(asApiError(error).errors);
+    } finally {
+      setSaving(false);
+    }
+  };
+
+  const discard = () => {
+    clearSecretInputs();
+    setDraft(draftFrom(view));
+    setSaveErrors([]);
+    setNotice(null);
+  };
+
+  const textField = (param: string, key: DraftText, label: string, hint: ComponentChildren, options: { code?: boolean; type?: 'tel' } = {}) => (
+    <TextField param={param} label={label} hint={hint} value={draft[key]} onInput={(value) => update({ [key]: value })} errors={errors} {...options} />
+  );
+  const secretField = (field: SecretFieldName, label: string, hint: ComponentChildren) => (
+    <SecretField
+      param={field}
+      label={label}
+      hint={hint}
+      isSet={secretIsSet(view, field)}
+      intent={draft.secrets[field]}
+      onIntent={(intent) => update({ secrets: { ...draft.secrets, [field]: intent } })}
+      errors={errors}
+      inputRef={secretRef(field)}
+      onTyping={() => {
+        setNotice(null);
+        noteSecretTyping();
+      }}
+    />
+  );
+  const visibleParams = new Set([
+    ...visibleFields(draft),
+    ...secretFieldsOf(draft.driver),
+  ]);
+
+  return (
+    <form class="wizard" onSubmit={save} autocomplete="off" noValidate aria-describedby="wizard-intro">
+      <p id="wizard-intro" class="lede">
+        Who delivers your SMS, from which sender, and how test numbers behave. Changes apply as soon as you save. Now: <strong>{currentSummary(view)}</strong>
+      </p>
+      <nav class="steps-nav" aria-label="Steps">
+        <ol>
+          {STEPS.map((step) => (
+            <li key={step.id}>
+              <a href={`#${step.id}`}>{step.title}</a>
+            </li>
+          ))}
+        </ol>
+      </nav>
+
+      <ErrorSummary errors={saveErrors} visibleParams={visibleParams} summaryRef={summaryRef} />
+
+      <Step index={0}>
+        <fieldset class="driver-options" id={fieldId('sms.driver')} tabindex={-1}>
+          <legend>SMS driver</legend>
+          <FieldError param="sms.driver" error={errors.get('sms.driver')} />
+          {DRIVERS.map((driver) => (
+            <div class={`driver-option${draft.driver === driver.id ? ' selected' : ''}`} key={driver.id}>
+              <input
+                type="radio"
+                name="driver"
+                id={`driver-${driver.id}`}
+                value={driver.id}
+                checked={draft.driver === driver.id}
+                aria-describedby={`driver-${driver.id}-use`}
+                onChange={() => update({ driver: driver.id })}
+              />
+              <label for={`driver-${driver.id}`}>{driver.name}</label>
+              <div class="driver-facts" id={`driver-${driver.id}-use`}>
+                <p>{driver.use}</p>
+                <p>
+                  <span class="fact-name">Needs:</span> {driver.needs}
+                  {driver.optional && (
+                    <>
+                      {' '}
+                      <span class="fact-name">Optional:</span> {driver.optional}
+                    </>
+                  )}
+                </p>
+              </div>
+            </div>
+          ))}
+        </fieldset>
+      </Step>
+
+      <Step index={1}>
+        {draft.driver === 'null' && <p>The null driver needs no credentials.</p>}
+        {draft.driver === 'twilio' && (
+          <>
+            {textField('sms.twilio.account_sid', 'accountSid', 'Account SID', 'AC followed by 32 letters or digits, from the Twilio Console (Account info).', { code: true })}
+            {secretField('sms.twilio.auth_token', 'Auth token', '32 letters or digits, from the Twilio Console. Write-only: stored encrypted, never shown again.')}
+          </>
+        )}
+        {draft.driver === 'vonage' && (
+          <>
+            {textField('sms.vonage.api_key', 'apiKey', 'API key', '8 letters or digits, from the Vonage API dashboard.', { code: true })}
+            {secretField('sms.vonage.api_secret', 'API secret', '6 to 32 characters, from the Vonage API dashboard. Write-only: stored encrypted, never shown again.')}
+            <fieldset class="subsection">
+              <legend>Signed delivery receipts (optional)</legend>
+              <p class="hint">With a signature secret set, a delivery receipt without a valid signature is refused.</p>
+              {secretField('sms.vonage.signature_secret', 'Signature secret', '8 to 128 characters: the signature secret of your Vonage account (not the API secret). Write-only.')}
+              <SignatureMethodField value={draft.signatureMethod} onChange={(signatureMethod) => update({ signatureMethod })} errors={errors} />
+            </fieldset>
+          </>
+        )}
+        {(['twilio', 'vonage'] as const)
+          .filter((driver) => driver !== draft.driver && storesSettings(view, driver))
+          .map((driver) => (
+            <div class="stored-settings" key={driver}>
+              <p>
+                {DRIVER_NAMES[driver]} settings are still stored but not used while another driver is chosen.
+              </p>
+              <div class="checkbox">
+                <input
+                  type="checkbox"
+                  id={`forget-${driver}`}
+                  checked={draft.forget[driver]}
+                  onChange={(event) => update({ forget: { ...draft.forget, [driver]: event.currentTarget.checked } })}
+                />
+                <label for={`forget-${driver}`}>Remove the stored {DRIVER_NAMES[driver]} settings when I save</label>
+              </div>
+            </div>
+          ))}
+      </Step>
+
+      <Step index={2}>
+        {draft.driver === 'null' && <p>The null driver sends nothing, so it needs no sender.</p>}
+        {draft.driver === 'twilio' && (
+          <fieldset class="choice">
+            <legend>Send from</legend>
+            <div class="radio">
+              <input
+                type="radio"
+                name="twilio-sender"
+                id="twilio-sender-number"
+                checked={draft.twilioSender === 'number'}
+                onChange={() => update({ twilioSender: 'number' })}
+              />
+              <label for="twilio-sender-number">A phone number or short code</label>
+            </div>
+            <div class="radio">
+              <input
+                type="radio"
+                name="twilio-sender"
+                id="twilio-sender-messaging-service"
+                aria-describedby="twilio-sender-messaging-service-hint"
+                checked={draft.twilioSender === 'messaging_service'}
+                onChange={() => update({ twilioSender: 'messaging_service' })}
+              />
+              <label for="twilio-sender-messaging-service">A Twilio Messaging Service</label>
+              <p class="hint" id="twilio-sender-messaging-service-hint">
+                Pools numbers for throughput, failover and per-country routing; Twilio picks the number, so the from number and
+                template overrides are ignored.
+              </p>
+            </div>
+          </fieldset>
+        )}
+        {draft.driver === 'twilio' &&
+          draft.twilioSender === 'messaging_service' &&
+          textField('sms.twilio.messaging_service_sid', 'messagingServiceSid', 'Messaging service SID', 'MG followed by 32 letters or digits.', { code: true })}
+        {(draft.driver === 'vonage' || (draft.driver === 'twilio' && draft.twilioSender === 'number')) &&
+          textField(
+            'sms.from_number',
+            'fromNumber',
+            'From number',
+            draft.driver === 'vonage'
+              ? 'An E.164 number such as +447700900100, a short code, or a sender id of 1 to 11 letters and digits (no spaces).'
+              : 'An E.164 number such as +14155550123, or a short code.',
+            { code: true, type: 'tel' },
+          )}
+        {textField(
+          'app_name',
+          'appName',
+          'App name',
+          <>
+            Your product's name, as messages speak of it (<code>{'{{app_name}}'}</code> in SMS templates). Up to 40 characters.
+          </>,
+        )}
+      </Step>
+
+      <Step index={3}>
+        <p>
+          The numbers <strong>+1 555 555-0100</strong> to <strong>+1 555 555-0199</strong> are test numbers, whatever the driver: a
+          message to one is recorded (an <code>sms.queued</code> event and an audit entry) but never sent, so it costs nothing.
+        </p>
+        <fieldset class="choice" id={fieldId('test_mode')} tabindex={-1}>
+          <legend>Test mode</legend>
+          <FieldError param="test_mode" error={errors.get('test_mode')} />
+          {TEST_MODES.map((mode) => (
+            <div class="radio" key={mode.id}>
+              <input
+                type="radio"
+                name="test-mode"
+                id={`test-mode-${mode.id}`}
+                aria-describedby={`test-mode-${mode.id}-effect`}
+                checked={draft.testMode === mode.id}
+                onChange={() => update({ testMode: mode.id })}
+              />
+              <label for={`test-mode-${mode.id}`}>{mode.name}</label>
+              <p class="hint" id={`test-mode-${mode.id}-effect`}>
+                {mode.effect}
+              </p>
+            </div>
+          ))}
+        </fieldset>
+      </Step>
+
+      <Step index={4}>
+        <div class="checkbox">
+          <input
+            type="checkbox"
+            {...describedBy('multi_factor.phone_code.enabled', true, errors.get('multi_factor.phone_code.enabled'))}
+            checked={draft.phoneCodeMfa}
+            onChange={(event) => update({ phoneCodeMfa: event.currentTarget.checked })}
+          />
+          <label for={fieldId('multi_factor.phone_code.enabled')}>Let users enrol their phone as a second factor</label>
+          <Hint param="multi_factor.phone_code.enabled">
+            Switching this off stops new enrolments, for example during a carrier outage. Existing enrolments are kept and work again
+            when you switch it back on.
+          </Hint>
+        </div>
+      </Step>
+
+      <Step index={5} pending>
+        <p class="not-yet">
+          <strong>Not available yet.</strong> Sending a test SMS through the saved driver, and watching it go from queued to delivered,
+          comes in a later version of the dashboard.
+        </p>
+      </Step>
+
+      <div class="save-bar">
+        <p class="save-state" role="status" aria-live="polite">
+          {notice ?? (dirty ? 'You have unsaved changes.' : 'All changes saved.')}
+        </p>
+        <div class="save-actions">
+          <button type="button" class="button button-secondary" onClick={discard} disabled={saving || !dirty}>
+            Discard changes
+          </button>
+          <button type="submit" class="button button-primary" disabled={saving} aria-disabled={saving}>
+            {saving ? 'Saving…' : 'Save settings'}
+          </button>
+        </div>
+      </div>
+    </form>
+  );
+}
+
+/** The API parameters whose inputs are on the page for this draft (for the error summary's links). */
+function visibleFields(draft: WizardDraft): string[] {
+  const fields = ['sms.driver', 'app_name', 'test_mode', 'multi_factor.phone_code.enabled'];
+  if (draft.driver === 'twilio') {
+    fields.push('sms.twilio.account_sid', draft.twilioSender === 'number' ? 'sms.from_number' : 'sms.twilio.messaging_service_sid');
+  }
+  if (draft.driver === 'vonage') fields.push('sms.vonage.api_key', 'sms.from_number', 'sms.vonage.signature_method');
+  return fields;
+}
+
+function SignatureMethodField({ value, onChange, errors }: { value: SignatureMethod; onChange(value: SignatureMethod): void; errors: FieldErrors }) {
+  const param = 'sms.vonage.signature_method';
+  const error = errors.get(param);
+  const attributes = describedBy(param, false, error);
+  return (
+    <div class={`field${error ? ' field-invalid' : ''}`}>
+      <label for={attributes.id}>Signature method</label>
+      <FieldError param={param} error={error} />
+      <select {...attributes} class="input" value={value} onChange={(event) => onChange(event.currentTarget.value as SignatureMethod)}>
+        {SIGNATURE_METHODS.map((method) => (
+          <option key={method.id} value={method.id}>
+            {method.name}
+          </option>
+        ))}
+      </select>
+    </div>
+  );
+}

@@ -1,0 +1,45 @@
+/** The dashboard's pages: where each lives, what it is called and where it sits in the navigation. */
+import type { FunctionComponent } from 'preact';
+import { AUDIT_LOG_PATH, AuditLogPage } from './pages/audit-log.js';
+import { MessagesPage, SmsTemplatesPage, WebhooksPage } from './pages/not-yet.js';
+import { SmsSettingsPage } from './pages/sms-settings.js';
+
+export const HOME_PATH = '/dashboard/configure/messaging/sms';
+
+export interface PageEntry {
+  path: string;
+  title: string;
+  /** The navigation groups above the page, outermost first. */
+  trail: string[];
+  component: FunctionComponent;
+}
+
+export const PAGES: PageEntry[] = [
+  { path: HOME_PATH, title: 'SMS', trail: ['Configure', 'Messaging'], component: SmsSettingsPage },
+  { path: '/dashboard/configure/messaging/sms-templates', title: 'SMS templates', trail: ['Configure', 'Messaging'], component: SmsTemplatesPage },
+  { path: '/dashboard/configure/webhooks', title: 'Webhooks', trail: ['Configure'], component: WebhooksPage },
+  { path: '/dashboard/activity/messages', title: 'Messages', trail: ['Activity'], component: MessagesPage },
+  { path: AUDIT_LOG_PATH, title: 'Audit log', trail: ['Activity'], component: AuditLogPage },
+];
+
+export interface NavGroup {
+  name: string;
+  pages: PageEntry[];
+  groups: NavGroup[];
+}
+
+/** The pages as a tree of named groups, in the order of PAGES. */
+export function navTree(pages: PageEntry[] = PAGES, depth = 0): NavGroup[] {
+  const groups: NavGroup[] = [];
+  for (const page of pages) {
+    const name = page.trail[depth];
+    if (name === undefined) continue;
+    if (!groups.some((group) => group.name === name)) groups.push({ name, pages: [], groups: [] });
+  }
+  for (const group of groups) {
+    const inGroup = pages.filter((page) => page.trail[depth] === group.name);
+    group.pages = inGroup.filter((page) => page.trail.length === depth + 1);
+    group.groups = navTree(inGroup, depth + 1);
+  }
+  return groups;
+}

@@ -1,0 +1,124 @@
+/**
+ * The signed-in frame: skip link, top bar (key hint, sign out), navigation, and the page. After a page change (and
+ * after signing in) the page heading takes the focus, so keyboard and screen-reader users start at the new content.
+ */
+import { Fragment } from 'preact';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { Route, Router, useLocation } from 'preact-iso';
+import { HOME_PATH, PAGES, navTree, type NavGroup } from './routes.js';
+import { useSession } from './session.js';
+
+function currentPage(path: string) {
+  const normalised = path.replace(/\/+$/, '');
+  return PAGES.find((page) => page.path === normalised);
+}
+
+function NavList({ groups, path, level }: { groups: NavGroup[]; path: string; level: number }) {
+  return (
+    <>
+      {groups.map((group) => {
+        const Heading = level === 0 ? 'h2' : 'h3';
+        return (
+          <Fragment key={group.name}>
+            <Heading class={`nav-group nav-level-${level}`}>{group.name}</Heading>
+            <NavList groups={group.groups} path={path} level={level + 1} />
+            {group.pages.length > 0 && (
+              <ul class={`nav-links nav-level-${level}`}>
+                {group.pages.map((page) => (
+                  <li key={page.path}>
+                    <a href={page.path} aria-current={currentPage(path) === page ? 'page' : undefined}>
+                      {page.title}
+                    </a>
+                  </li>
+                ))}
+              </ul>
+            )}
+          </Fragment>
+        );
+      })}
+    </>
+  );
+}
+
+function GoHome() {
+  const { route } = useLocation();
+  useEffect(() => route(HOME_PATH, true), []);
+  return null;
+}
+
+function NotFound() {
+  return (
+    <div class="state state-empty">
+      <p>There is no dashboard page at this address.</p>
+      <p>
+        <a href={HOME_PATH}>Go to the SMS settings</a>
+      </p>
+    </div>
+  );
+}
+
+/** `focusOnArrival`: take the focus at once (just signed in); on a fresh page load the browser's focus is left alone. */
+export function Shell({ focusOnArrival }: { focusOnArrival: boolean }) {
+  const { keyHint, signOut } = useSession();
+  const { path } = useLocation();
+  const page = currentPage(path);
+  const heading = useRef<HTMLHeadingElement>(null);
+  const [menuOpen, setMenuOpen] = useState(false);
+  const arrived = useRef(focusOnArrival);
+  const isHome = /^\/dashboard\/?$/.test(path);
+
+  useEffect(() => {
+    if (isHome) return;
+    document.title = `${page?.title ?? 'Page not found'} · authn.sh dashboard`;
+    setMenuOpen(false);
+    if (arrived.current) heading.current?.focus();
+    arrived.current = true;
+  }, [path]);
+
+  return (
+    <>
+      <a class="skip-link" href="#main">
+        Skip to content
+      </a>
+      <header class="topbar">
+        <a class="brand" href={HOME_PATH}>
+          authn.sh <span>dashboard</span>
+        </a>
+        <button type="button" class="menu-button button button-secondary" aria-expanded={menuOpen} aria-controls="sidebar" onClick={() => setMenuOpen(!menuOpen)}>
+          Menu
+        </button>
+        <div class="account">
+          <span class="key-hint">
+            <span class="visually-hidden">Signed in with </span>
+            <code>{keyHint}</code>
+          </span>
+          <button type="button" class="button button-secondary" onClick={signOut}>
+            Sign out
+          </button>
+        </div>
+      </header>
+      <div class="layout">
+        <nav id="sidebar" class={`sidebar${menuOpen ? ' open' : ''}`} aria-label="Dashboard">
+          <NavList groups={navTree()} path={path} level={0} />
+        </nav>
+        <main id="main" tabindex={-1}>
+          {page && (
+            <p class="trail" aria-label="Section">
+              {page.trail.join(' › ')}
+            </p>
+          )}
+          <h1 tabindex={-1} ref={heading}>
+            {page?.title ?? (isHome ? 'authn.sh dashboard' : 'Page not found')}
+          </h1>
+          <Router>
+            {[
+              ...PAGES.map((entry) => <Route key={entry.path} path={entry.path} component={entry.component} />),
+              <Route key="home" path="/dashboard" component={GoHome} />,
+              <Route key="not-found" default component={NotFound} />,
+            ]}
+          </Router>
+        </main>
+      </div>
+    </>
+  );
+}

@@ -1,0 +1,189 @@
+/**
+ * Browser tests drive Debian's chromium with playwright-core against a real listening server. Every page records
+ * each response body it receives (for "this secret never comes back" checks) and every script error or CSP
+ * violation (a test ends by asserting there were none).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
+import type { Clock } from '../../src/clock.js';
+import { createTestStore, startTestServer, useTestServer, type TestServer, type TestStore } from '../helpers/server.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+// The machine's network is closed: without these, chromium keeps trying to reach Google's services.
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+export const SCREENSHOT_DIR = path.resolve('test-results/screenshots');
+
+export const VIEWPORTS = {
+  laptop: { width: 1280, height: 800 },
+  phone: { width: 390, height: 844 },
+} as const;
+export type ViewportName = keyof typeof VIEWPORTS;
+
+/** Each launch gets a fresh, empty profile (playwright makes a new user-data-dir and removes it on close). */
+async function launchBrowser(): Promise<Browser> {
+  if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install it with "apt-get install -y chromium" (.ci/run does)`);
+  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 60_000 });
+}
+
+export interface DashboardTab {
+  context: BrowserContext;
+  page: Page;
+  /** Every response body the page received so far (waits for the ones still arriving). */
+  responseBodies(): Promise<string[]>;
+  /** Uncaught errors, CSP violations and other console errors (HTTP error statuses excluded: the tests cause those). */
+  problems: string[];
+  close(): Promise<void>;
+}
+
+async function openTab(browser: Browser, options: { viewport?: ViewportName } = {}): Promise<DashboardTab> {
+  // UTC and a fixed locale make dates on screen and datetime-local values predictable.
+  const context = await browser.newContext({ viewport: VIEWPORTS[options.viewport ?? 'laptop'], timezoneId: 'UTC', locale: 'en-GB' });
+  context.setDefaultTimeout(10_000);
+  const page = await context.newPage();
+  const bodies: Promise<string>[] = [];
+  const problems: string[] = [];
+  page.on('response', (response) => bodies.push(response.text().catch(() => '')));
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) problems.push(`console: ${message.text()}`);
+  });
+  return {
+    context,
+    page,
+    responseBodies: () => Promise.all(bodies),
+    problems,
+    close: () => context.close(),
+  };
+}
+
+export interface DashboardSuite {
+  readonly server: TestServer;
+  /** A new tab in its own browser context; closed after the test, which then fails if the page logged a problem. */
+  openTab(options?: { viewport?: ViewportName }): Promise<DashboardTab>;
+}
+
+/**
+ * Registers a suite's hooks: one browser, and a real listening server (one for the suite, or a fresh one per test).
+ * SQLite only: the dashboard is an HTTP client of the BAPI, whose behaviour on both stores the API suites cover.
+ */
+export function dashboardSuite(options: { clock?: Clock; seed?(server: TestServer): Promise<void>; serverPerTest?: boolean } = {}): DashboardSuite {
+  const serverOptions = { listen: true, clock: options.clock };
+  let browser: Browser | undefined;
+  let perTest: { store: TestStore; server: TestServer } | undefined;
+  const tabs: DashboardTab[] = [];
+  beforeAll(async () => {
+    browser = await launchBrowser();
+  });
+  const shared = options.serverPerTest ? undefined : useTestServer('sqlite', serverOptions);
+  if (shared) {
+    beforeAll(() => options.seed?.(shared.server));
+  } else {
+    beforeEach(async () => {
+      const store = await createTestStore('sqlite');
+      perTest = { store, server: await startTestServer(store, serverOptions) };
+      await options.seed?.(perTest.server);
+    });
+  }
+  afterEach(async () => {
+    const used = tabs.splice(0);
+    for (const tab of used) await tab.close();
+    await perTest?.server.close();
+    await perTest?.store.cleanup();
+    perTest = undefined;
+    for (const tab of used) expect(tab.problems).toEqual([]);
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+  return {
+    get server() {
+      const server = shared?.server ?? perTest?.server;
+      if (!server) throw new Error('the test server is not running');
+      return server;
+    },
+    async openTab(tabOptions) {
+      if (!browser) throw new Error('the browser is not running');
+      const tab = await openTab(browser, tabOptions);
+      tabs.push(tab);
+      return tab;
+    },
+  };
+}
+
+export function dashboardUrl(server: TestServer, path = '/dashboard'): string {
+  return `${server.running.url}${path}`;
+}
+
+export async function signIn(page: Page, key: string): Promise<void> {
+  await page.getByLabel('Secret key').fill(key);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect.poll(() => page.getByRole('button', { name: 'Sign out' }).isVisible()).toBe(true);
+}
+
+/** Opens a dashboard page signed in: the sign-in form appears on any page, and the page stays where it is. */
+export async function openSignedIn(tab: DashboardTab, server: TestServer, path: string): Promise<void> {
+  await tab.page.goto(dashboardUrl(server, path));
+  await signIn(tab.page, server.key);
+}
+
+export async function heading(page: Page): Promise<string> {
+  return (await page.getByRole('heading', { level: 1 }).textContent()) ?? '';
+}
+
+export interface FocusedElement {
+  tag: string;
+  id: string;
+  text: string;
+  outlineStyle: string;
+  outlineWidth: number;
+  /** False when the focus is on a browser-drawn part inside a native control (a date input's picker button). */
+  ownFocus: boolean;
+}
+
+/** What the focused element is and how its focus is drawn (evaluated in the page, so no DOM types here). */
+export async function focused(page: Page): Promise<FocusedElement> {
+  return page.evaluate(`(() => {
+    const el = document.activeElement;
+    const style = getComputedStyle(el);
+    return { tag: el.tagName.toLowerCase(), id: el.id, text: (el.textContent || '').trim(), outlineStyle: style.outlineStyle,
+             outlineWidth: parseFloat(style.outlineWidth) || 0, ownFocus: el.matches(':focus') };
+  })()`);
+}
+
+/** Every input's current value (values typed into inputs are not in `page.content()`). */
+export async function inputValues(page: Page): Promise<string[]> {
+  return page.evaluate(`[...document.querySelectorAll('input, textarea, select')].map((el) => el.value)`);
+}
+
+/** Both web storages of the page, as text. */
+export async function storageText(page: Page): Promise<{ session: string; local: string }> {
+  return page.evaluate(`({ session: JSON.stringify({ ...sessionStorage }), local: JSON.stringify({ ...localStorage }) })`);
+}
+
+/** Asserts that `secret` is nowhere the page can show or has received: the DOM, inputs, storage, responses. */
+export async function expectSecretGone(tab: DashboardTab, secret: string): Promise<void> {
+  expect(await tab.page.content()).not.toContain(secret);
+  for (const value of await inputValues(tab.page)) expect(value).not.toContain(secret);
+  const storage = await storageText(tab.page);
+  expect(storage.session + storage.local).not.toContain(secret);
+  const bodies = await tab.responseBodies();
+  expect(bodies.length).toBeGreaterThan(0);
+  for (const body of bodies) expect(body).not.toContain(secret);
+}
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+  fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
+}
