@@ -41,18 +41,7 @@ export interface SmsMessageView {
 }
 
 export interface SmsMessageDetail extends SmsMessageView {
-  attempts: {
-    attempt: number;
-    driver: string;
-    worker: string;
-    started_at: number;
-    finished_at: number;
-    outcome: string;
-    carrier_message_id: string | null;
-    http_status: number | null;
-    error_code: string | null;
-    error_message: string | null;
-  }[];
+  attempts: Omit<SmsMessageAttemptsTable, 'id' | 'message_id'>[];
   status_history: {
     created_at: number;
     status: string;

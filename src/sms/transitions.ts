@@ -60,6 +60,7 @@ export function messageEventData(row: SmsMessagesTable): Record<string, unknown>
     template: row.template,
     to_phone_number: row.to_number,
     from_phone_number: row.from_number,
+    delivered_by_us: row.delivered_by_us === 1,
     status: row.status,
     driver: row.driver,
     carrier_message_id: row.carrier_message_id,

@@ -208,6 +208,43 @@ export class FakeServer {
   }
 }
 
+/** What both fakes are: a loopback server, the failures a test injects, and what they received. */
+export abstract class FakeCarrier<F> {
+  readonly server = new FakeServer();
+  readonly failures = new FailureQueue<F>();
+
+  /** `recipientField` names the request field `fail(…, { to })` matches (`To` for Twilio, `to` for Vonage). */
+  protected constructor(private readonly recipientField: string) {}
+
+  protected abstract handle(req: IncomingMessage, res: ServerResponse, raw: string): Promise<void>;
+
+  protected async listen(): Promise<this> {
+    await this.server.listen((req, res, raw) => this.handle(req, res, raw));
+    return this;
+  }
+
+  get url(): string {
+    return this.server.url;
+  }
+
+  get requests(): RecordedRequest[] {
+    return this.server.requests;
+  }
+
+  get violations(): string[] {
+    return this.server.violations;
+  }
+
+  /** The next `times` requests (to `to` only, when given) get `failure`. */
+  fail(failure: F, options: { times?: number; to?: string } = {}): void {
+    this.failures.add(failure, { times: options.times, match: options.to ? (fields) => fields[this.recipientField] === options.to : undefined });
+  }
+
+  close(): Promise<void> {
+    return this.server.close();
+  }
+}
+
 /** A simple segment count, independent of src/sms/encoding.ts: plain ASCII is treated as GSM-7. */
 export function carrierSegments(text: string, unicode: boolean): number {
   const [single, multi] = unicode ? [70, 67] : [160, 153];

@@ -15,7 +15,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ValidateFunction } from 'ajv';
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
-import { FailureQueue, FakeServer, carrierSegments, contractAjv, describeErrors, parseForm, readContract, sendJson, sleep, type TransportFailure } from './common.js';
+import { FakeCarrier, carrierSegments, contractAjv, describeErrors, parseForm, readContract, sendJson, sleep, type TransportFailure } from './common.js';
 
 /** `late`: the message is accepted at once but the answer comes `ms` later (its callbacks may overtake it). */
 export type TwilioFailure = TransportFailure | { kind: 'auth' } | { kind: 'late'; ms: number } | { kind: 'error'; status: number; code: number; message: string; retryAfter?: string };
@@ -108,39 +108,21 @@ export function signTwilio(authToken: string, url: string, fields: Record<string
   return createHmac('sha1', Buffer.from(authToken, 'utf8')).update(Buffer.from(payload, 'utf8')).digest('base64');
 }
 
-export class FakeTwilio {
-  readonly server = new FakeServer();
-  readonly failures = new FailureQueue<TwilioFailure>();
+export class FakeTwilio extends FakeCarrier<TwilioFailure> {
   readonly messages = new Map<string, FakeTwilioMessage>();
   private readonly validators = compile();
 
-  private constructor(readonly options: FakeTwilioOptions) {}
-
-  static async start(options: FakeTwilioOptions): Promise<FakeTwilio> {
-    const fake = new FakeTwilio(options);
-    await fake.server.listen((req, res, raw) => fake.handle(req, res, raw));
-    return fake;
+  private constructor(readonly options: FakeTwilioOptions) {
+    super('To');
   }
 
-  get url(): string {
-    return this.server.url;
-  }
-
-  get requests() {
-    return this.server.requests;
-  }
-
-  get violations() {
-    return this.server.violations;
+  static start(options: FakeTwilioOptions): Promise<FakeTwilio> {
+    return new FakeTwilio(options).listen();
   }
 
   /** Accepted messages whose To is `to`, in order. */
   messagesTo(to: string): FakeTwilioMessage[] {
     return [...this.messages.values()].filter((m) => m.to === to);
-  }
-
-  fail(failure: TwilioFailure, options: { times?: number; to?: string } = {}): void {
-    this.failures.add(failure, { times: options.times, match: options.to ? (fields) => fields.To === options.to : undefined });
   }
 
   /**
@@ -177,11 +159,7 @@ export class FakeTwilio {
     return this.server.callbacks[this.server.callbacks.length - 1]!;
   }
 
-  close(): Promise<void> {
-    return this.server.close();
-  }
-
-  private async handle(req: IncomingMessage, res: ServerResponse, raw: string): Promise<void> {
+  protected async handle(req: IncomingMessage, res: ServerResponse, raw: string): Promise<void> {
     const url = (req.url ?? '').split('?')[0]!;
     const fields = req.headers['content-type']?.startsWith('application/x-www-form-urlencoded') ? parseForm(raw) : {};
     const answer = (status: number, body: unknown, headers: Record<string, string> = {}) => {

@@ -11,7 +11,7 @@
 import { createHash, createHmac, randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ValidateFunction } from 'ajv';
-import { FailureQueue, FakeServer, carrierSegments, contractAjv, describeErrors, parseForm, readContract, sendJson, type TransportFailure } from './common.js';
+import { FakeCarrier, carrierSegments, contractAjv, describeErrors, parseForm, readContract, sendJson, type TransportFailure } from './common.js';
 
 export type VonageMethod = 'md5hash' | 'md5' | 'sha1' | 'sha256' | 'sha512';
 export type ReceiptMethod = 'json' | 'form' | 'get';
@@ -78,34 +78,16 @@ export function signVonage(fields: Record<string, string>, secret: string, metho
 
 const pad = (n: number) => String(n).padStart(2, '0');
 
-export class FakeVonage {
-  readonly server = new FakeServer();
-  readonly failures = new FailureQueue<VonageFailure>();
+export class FakeVonage extends FakeCarrier<VonageFailure> {
   readonly parts = new Map<string, FakeVonagePart>();
   private readonly validate = compile();
 
-  private constructor(readonly options: FakeVonageOptions) {}
-
-  static async start(options: FakeVonageOptions): Promise<FakeVonage> {
-    const fake = new FakeVonage(options);
-    await fake.server.listen((req, res, raw) => fake.handle(req, res, raw));
-    return fake;
+  private constructor(readonly options: FakeVonageOptions) {
+    super('to');
   }
 
-  get url(): string {
-    return this.server.url;
-  }
-
-  get requests() {
-    return this.server.requests;
-  }
-
-  get violations() {
-    return this.server.violations;
-  }
-
-  fail(failure: VonageFailure, options: { times?: number; to?: string } = {}): void {
-    this.failures.add(failure, { times: options.times, match: options.to ? (fields) => fields.to === options.to : undefined });
+  static start(options: FakeVonageOptions): Promise<FakeVonage> {
+    return new FakeVonage(options).listen();
   }
 
   /** Sends one delivery receipt for a part; `secret` forges it, `timestamp` ages it, `unsigned` leaves `sig` out. */
@@ -145,11 +127,7 @@ export class FakeVonage {
     return this.server.callbacks[this.server.callbacks.length - 1]!;
   }
 
-  close(): Promise<void> {
-    return this.server.close();
-  }
-
-  private async handle(req: IncomingMessage, res: ServerResponse, raw: string): Promise<void> {
+  protected async handle(req: IncomingMessage, res: ServerResponse, raw: string): Promise<void> {
     const type = req.headers['content-type'] ?? '';
     let fields: Record<string, string> = {};
     if (type.startsWith('application/json')) {

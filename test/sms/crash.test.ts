@@ -7,7 +7,7 @@ import { STORES, createTestStore, type TestStore } from '../helpers/server.js';
 import { spawnServer, type ServerProcess } from '../helpers/cli.js';
 import { FakeTwilio } from '../fakes/twilio.js';
 import { freePort } from '../fakes/common.js';
-import { FROM, TWILIO, waitFor } from './harness.js';
+import { TWILIO, twilioServerEnv, waitFor } from './harness.js';
 
 const MESSAGES = 40;
 const CONCURRENCY = 8;
@@ -35,13 +35,7 @@ describe.each(STORES)('crash on %s', (kind) => {
     const port = await freePort();
     const env = {
       ...store.env,
-      AUTHN_PORT: String(port),
-      AUTHN_PUBLIC_URL: `http://127.0.0.1:${port}`,
-      AUTHN_TWILIO_API_URL: twilio.url,
-      AUTHN_SMS_DRIVER: 'twilio',
-      AUTHN_SMS_FROM_NUMBER: FROM,
-      AUTHN_SMS_TWILIO_ACCOUNT_SID: TWILIO.accountSid,
-      AUTHN_SMS_TWILIO_AUTH_TOKEN: TWILIO.authToken,
+      ...twilioServerEnv(port, twilio.url),
       AUTHN_SMS_DISPATCH_CONCURRENCY: String(CONCURRENCY),
       AUTHN_SMS_DISPATCH_POLL_MS: '20',
       AUTHN_CARRIER_TIMEOUT_MS: '2000',

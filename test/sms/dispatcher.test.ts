@@ -8,7 +8,7 @@ import { STORES, createTestStore, startTestServer, type TestServer, type TestSto
 import { FakeTwilio } from '../fakes/twilio.js';
 import { freePort } from '../fakes/common.js';
 import { spawnServer } from '../helpers/cli.js';
-import { FAST_DISPATCH, FROM, TWILIO, storeReader, waitFor } from './harness.js';
+import { FAST_DISPATCH, TWILIO, storeReader, twilioServerEnv, waitFor } from './harness.js';
 
 describe.each(STORES)('dispatcher on %s', (kind) => {
   const cleanups: (() => Promise<void>)[] = [];
@@ -25,17 +25,7 @@ describe.each(STORES)('dispatcher on %s', (kind) => {
       const port = await freePort();
       const server = await startTestServer(store, {
         listen: true,
-        env: {
-          AUTHN_PORT: String(port),
-          AUTHN_PUBLIC_URL: `http://127.0.0.1:${port}`,
-          AUTHN_TWILIO_API_URL: twilio.url,
-          AUTHN_SMS_DRIVER: 'twilio',
-          AUTHN_SMS_FROM_NUMBER: FROM,
-          AUTHN_SMS_TWILIO_ACCOUNT_SID: TWILIO.accountSid,
-          AUTHN_SMS_TWILIO_AUTH_TOKEN: TWILIO.authToken,
-          ...FAST_DISPATCH,
-          ...env,
-        },
+        env: { ...twilioServerEnv(port, twilio.url), ...FAST_DISPATCH, ...env },
       });
       let closed = false;
       const close = server.close.bind(server);
@@ -61,9 +51,7 @@ describe.each(STORES)('dispatcher on %s', (kind) => {
     const port = await freePort();
     const b = await spawnServer({
       ...store.env,
-      AUTHN_PORT: String(port),
-      AUTHN_PUBLIC_URL: `http://127.0.0.1:${port}`,
-      AUTHN_TWILIO_API_URL: twilio.url,
+      ...twilioServerEnv(port, twilio.url),
       ...FAST_DISPATCH,
       ...small,
     });

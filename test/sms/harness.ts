@@ -69,6 +69,19 @@ export async function startSmsServer(
   };
 }
 
+/** The environment of a server listening on `port` that sends through the fake Twilio at `twilioUrl`. */
+export function twilioServerEnv(port: number, twilioUrl: string): Record<string, string> {
+  return {
+    AUTHN_PORT: String(port),
+    AUTHN_PUBLIC_URL: `http://127.0.0.1:${port}`,
+    AUTHN_TWILIO_API_URL: twilioUrl,
+    AUTHN_SMS_DRIVER: 'twilio',
+    AUTHN_SMS_FROM_NUMBER: FROM,
+    AUTHN_SMS_TWILIO_ACCOUNT_SID: TWILIO.accountSid,
+    AUTHN_SMS_TWILIO_AUTH_TOKEN: TWILIO.authToken,
+  };
+}
+
 /** Polls until `check` returns a value (not undefined/false); fails with `what` after `timeoutMs`. */
 export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 15_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
