@@ -31,7 +31,7 @@ import { payloadAd } from './engine.js';
 import type { CallbackUrls } from './callback-urls.js';
 import type { SmsMetrics } from './metrics.js';
 import { Trail, saveMessages, type TrailEntry } from './transitions.js';
-import { CarrierError, transient, type OutboundSms, type SendOutcome, type SmsDriver } from './drivers/driver.js';
+import { CarrierError, permanent, type OutboundSms, type SendOutcome, type SmsDriver } from './drivers/driver.js';
 import { createDriver, type DriverDeps } from './drivers/index.js';
 
 export interface DispatcherDeps {
@@ -235,7 +235,8 @@ export class Dispatcher {
           this.log.info({ message_id: row.id, to: row.to_number, body }, 'null driver: verification code SMS dropped');
         }
       } catch (error) {
-        const carrierError = error instanceof CarrierError ? error : transient('internal_error', `unexpected error: ${(error as Error).message}`);
+        // Anything but a CarrierError is a bug or a body that cannot be opened: trying again would only repeat it.
+        const carrierError = error instanceof CarrierError ? error : permanent('internal_error', `unexpected error: ${(error as Error).message}`);
         if (!(error instanceof CarrierError)) this.log.error({ err: error, message_id: row.id }, 'driver failed unexpectedly');
         result = { kind: 'error', error: carrierError };
       }
