@@ -14,6 +14,7 @@ import type { SmsMessagesTable } from '../store/schema.js';
 import type { CallbackUrls } from './callback-urls.js';
 import type { SmsMetrics } from './metrics.js';
 import { Trail, canAdvance, isTerminal, saveMessages, type SmsStatus } from './transitions.js';
+import { Batcher } from './batcher.js';
 import { mapTwilioStatus, twilioErrorMessage, verifyTwilioSignature, type FormParams } from './drivers/twilio.js';
 import { mapVonageStatus, verifyVonageSignature, vonageDlrErrorMessage } from './drivers/vonage.js';
 
@@ -50,12 +51,15 @@ interface Pending {
 
 /** Most reports applied in one transaction. */
 const MAX_BATCH = 200;
+/** Report transactions written at once on PostgreSQL. */
+const PARALLEL_WRITES = 4;
 
 export class CarrierCallbacks {
-  private queue: Pending[] = [];
-  private flushing: Promise<void> | null = null;
+  private readonly reports: Batcher<Pending>;
 
-  constructor(private readonly deps: CallbackDeps) {}
+  constructor(private readonly deps: CallbackDeps) {
+    this.reports = new Batcher((batch) => this.applyOrSplit(batch), MAX_BATCH, deps.store.dialect === 'postgres' ? PARALLEL_WRITES : 1);
+  }
 
   /** A Twilio status callback. `query` is the request's query string (with its `?`), usually empty. */
   async twilioStatus(input: { messageId: string; signature: string | undefined; query: string; params: FormParams }): Promise<CallbackResult> {
@@ -114,38 +118,17 @@ export class CarrierCallbacks {
 
   /** Queues a report for the next batch and waits for its result. */
   private apply(report: CarrierReport): Promise<CallbackResult> {
-    return new Promise((resolve, reject) => {
-      this.queue.push({ report, resolve, reject });
-      this.flushSoon();
-    });
+    return new Promise((resolve, reject) => this.reports.push({ report, resolve, reject }));
   }
 
-  /**
-   * Reports are applied in batches: whatever arrived while the previous batch was being written goes into the
-   * next transaction. Under load that is one commit for many callbacks; when idle, a batch of one.
-   */
-  private flushSoon(): void {
-    if (this.flushing) return;
-    this.flushing = (async () => {
-      // Let the rest of this event-loop turn (other requests already read) join the batch.
-      await new Promise((resolve) => setImmediate(resolve));
-      while (this.queue.length > 0) {
-        const batch = this.queue.splice(0, MAX_BATCH);
-        try {
-          await this.applyBatch(batch);
-        } catch (error) {
-          if (batch.length === 1) {
-            batch[0]!.reject(error);
-            continue;
-          }
-          // One bad report must not fail the others: apply each on its own.
-          for (const pending of batch) await this.applyBatch([pending]).catch((e: unknown) => pending.reject(e));
-        }
-      }
-    })().finally(() => {
-      this.flushing = null;
-      if (this.queue.length > 0) this.flushSoon();
-    });
+  private async applyOrSplit(batch: Pending[]): Promise<void> {
+    try {
+      await this.applyBatch(batch);
+    } catch (error) {
+      if (batch.length === 1) return batch[0]!.reject(error);
+      // One bad report must not fail the others: apply each on its own.
+      for (const pending of batch) await this.applyBatch([pending]).catch((e: unknown) => pending.reject(e));
+    }
   }
 
   private async applyBatch(batch: Pending[]): Promise<void> {
@@ -155,7 +138,7 @@ export class CarrierCallbacks {
     await store.db.transaction().execute(async (tx) => {
       const ids = [...new Set(batch.map((p) => p.report.messageId))];
       // The row locks (PostgreSQL; SQLite's write lock is whole-database) serialise reports about one message.
-      let query = tx.selectFrom('sms_messages').selectAll().where('id', 'in', ids);
+      let query = tx.selectFrom('sms_messages').selectAll().where('id', 'in', ids).orderBy('id');
       if (store.dialect === 'postgres') query = query.forUpdate();
       const messages = new Map((await query.execute()).map((row) => [row.id, row]));
       const reported = await tx

@@ -6,8 +6,7 @@
  *   is `sending` with `next_attempt_at` = the lease's end, so a crashed worker's rows simply fall due again.
  * - At most `concurrency` messages are in flight per process, counting from the claim until the outcome is
  *   committed: so a crash can leave at most that many messages sent but not recorded (sent again later).
- * - Outcomes are written in batches: whatever finished while the previous batch was being written goes in
- *   the next transaction (group commit).
+ * - Outcomes are written in batches (group commit, see batcher.ts).
  * - Transient failures retry with exponential backoff and jitter, permanent ones fail at once, a code whose
  *   challenge has expired is not sent (`expired`).
  * - `stop()` (SIGTERM): stop claiming, let in-flight calls finish for a grace period, release the rest.
@@ -31,6 +30,7 @@ import { payloadAd } from './engine.js';
 import type { CallbackUrls } from './callback-urls.js';
 import type { SmsMetrics } from './metrics.js';
 import { Trail, saveMessages, type TrailEntry } from './transitions.js';
+import { Batcher } from './batcher.js';
 import { CarrierError, permanent, type OutboundSms, type SendOutcome, type SmsDriver } from './drivers/driver.js';
 import { createDriver, type DriverDeps } from './drivers/index.js';
 
@@ -67,6 +67,8 @@ const DISPATCHER_ACTOR: Actor = { type: 'dispatcher', id: null };
 /** Outcomes written per transaction at most. */
 const OUTCOME_BATCH = 500;
 const FLUSH_TRIES = 5;
+/** Outcome transactions written at once on PostgreSQL. */
+const PARALLEL_WRITES = 4;
 
 export class Dispatcher {
   /** Names this process in leases and attempt records. */
@@ -76,8 +78,7 @@ export class Dispatcher {
   private running = false;
   private loop: Promise<void> | null = null;
   private readonly inflight = new Map<string, AbortController>();
-  private pending: Outcome[] = [];
-  private flushing: Promise<void> | null = null;
+  private readonly outcomes: Batcher<Outcome>;
   private woken = false;
   private waiter: { wake: () => void; slots: number | null } | null = null;
   private drainWaiters: (() => void)[] = [];
@@ -86,6 +87,7 @@ export class Dispatcher {
   constructor(private readonly deps: DispatcherDeps) {
     this.log = deps.logger.child({ component: 'sms-dispatcher', worker: this.worker });
     this.random = deps.random ?? Math.random;
+    this.outcomes = new Batcher((batch) => this.recordWithRetry(batch), OUTCOME_BATCH, deps.store.dialect === 'postgres' ? PARALLEL_WRITES : 1);
   }
 
   start(): void {
@@ -114,7 +116,7 @@ export class Dispatcher {
       for (const controller of this.inflight.values()) controller.abort();
       await this.drained();
     }
-    await this.flushAll();
+    await this.outcomes.drained();
   }
 
   private async run(): Promise<void> {
@@ -243,10 +245,7 @@ export class Dispatcher {
       const outcome = result.kind === 'error' ? `${result.error.kind}_error` : result.kind;
       metrics.carrierLatency.observe({ driver: driver.name, outcome }, (clock.now() - startedAt) / 1000);
     }
-    await new Promise<void>((recorded) => {
-      this.pending.push({ claimed: row, driver: driver.name, startedAt, finishedAt: clock.now(), result, echoedBody, recorded });
-      this.flushSoon();
-    });
+    await new Promise<void>((recorded) => this.outcomes.push({ claimed: row, driver: driver.name, startedAt, finishedAt: clock.now(), result, echoedBody, recorded }));
   }
 
   private outbound(row: SmsMessagesTable, driver: SmsDriver, body: string, validitySeconds: number | null): OutboundSms {
@@ -268,25 +267,6 @@ export class Dispatcher {
   private drained(): Promise<void> {
     if (this.inflight.size === 0) return Promise.resolve();
     return new Promise((resolve) => this.drainWaiters.push(resolve));
-  }
-
-  private flushSoon(): void {
-    if (this.flushing) return;
-    this.flushing = (async () => {
-      // Let the other answers already received in this event-loop turn join the batch.
-      await new Promise((resolve) => setImmediate(resolve));
-      while (this.pending.length > 0) await this.recordWithRetry(this.pending.splice(0, OUTCOME_BATCH));
-    })().finally(() => {
-      this.flushing = null;
-      if (this.pending.length > 0) this.flushSoon();
-    });
-  }
-
-  private async flushAll(): Promise<void> {
-    while (this.flushing || this.pending.length > 0) {
-      this.flushSoon();
-      await this.flushing;
-    }
   }
 
   private async recordWithRetry(batch: Outcome[]): Promise<void> {
@@ -320,7 +300,9 @@ export class Dispatcher {
           'id',
           'in',
           batch.map((o) => o.claimed.id),
-        );
+        )
+        // Rows are locked in id order, as callbacks lock them: two writers never wait on each other in a circle.
+        .orderBy('id');
       if (store.dialect === 'postgres') query = query.forUpdate();
       const current = new Map((await query.execute()).map((row) => [row.id, row]));
       const now = clock.now();
