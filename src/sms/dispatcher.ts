@@ -141,7 +141,8 @@ export class Dispatcher {
   }
 
   private pause(slots: number | null): Promise<void> {
-    if (slots === null && this.woken) {
+    const ready = slots === null ? this.woken : this.deps.options.concurrency - this.inflight.size >= slots;
+    if (ready) {
       this.woken = false;
       return Promise.resolve();
     }
