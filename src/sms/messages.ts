@@ -42,16 +42,7 @@ export interface SmsMessageView {
 
 export interface SmsMessageDetail extends SmsMessageView {
   attempts: Omit<SmsMessageAttemptsTable, 'id' | 'message_id'>[];
-  status_history: {
-    created_at: number;
-    status: string;
-    source: string;
-    carrier_status: string | null;
-    carrier_message_id: string | null;
-    error_code: string | null;
-    error_message: string | null;
-    applied: boolean;
-  }[];
+  status_history: (Omit<SmsMessageStatusesTable, 'id' | 'message_id' | 'dedupe_key' | 'applied'> & { applied: boolean })[];
 }
 
 export interface SmsMessageFilter {
