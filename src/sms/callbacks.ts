@@ -13,7 +13,7 @@ import type { Store } from '../store/database.js';
 import type { SmsMessagesTable } from '../store/schema.js';
 import type { CallbackUrls } from './callback-urls.js';
 import type { SmsMetrics } from './metrics.js';
-import { Trail, canAdvance, isTerminal, saveMessages, type SmsStatus } from './transitions.js';
+import { Trail, canAdvance, isTerminal, messageUpdates, type SmsStatus } from './transitions.js';
 import { Batcher } from './batcher.js';
 import { mapTwilioStatus, twilioErrorMessage, verifyTwilioSignature, type FormParams } from './drivers/twilio.js';
 import { mapVonageStatus, verifyVonageSignature, vonageDlrErrorMessage } from './drivers/vonage.js';
@@ -190,8 +190,7 @@ export class CarrierCallbacks {
         trail.add({ message: next, applied: true, source: report.source, actor, carrier, auditData: { carrier_status: report.carrierStatus, carrier_message_id: report.carrierMessageId } });
         results.push('applied');
       }
-      await saveMessages(tx, store.dialect, [...changed.values()]);
-      await trail.write(tx);
+      await trail.write(tx, messageUpdates(store.dialect, [...changed.values()]));
     });
     trail.count(metrics);
     batch.forEach((pending, i) => {

@@ -29,7 +29,7 @@ import type { SmsMessageAttemptsTable, SmsMessagesTable } from '../store/schema.
 import { payloadAd } from './engine.js';
 import type { CallbackUrls } from './callback-urls.js';
 import type { SmsMetrics } from './metrics.js';
-import { Trail, saveMessages, type TrailEntry } from './transitions.js';
+import { Trail, messageUpdates, type TrailEntry } from './transitions.js';
 import { Batcher } from './batcher.js';
 import { CarrierError, permanent, type OutboundSms, type SendOutcome, type SmsDriver } from './drivers/driver.js';
 import { createDriver, type DriverDeps } from './drivers/index.js';
@@ -320,9 +320,7 @@ export class Dispatcher {
         if (change.trail) trail.add({ ...change.trail, message: next });
         if (change.retry) retries.set(outcome.driver, (retries.get(outcome.driver) ?? 0) + 1);
       }
-      await saveMessages(tx, store.dialect, changed);
-      if (attempts.length > 0) await tx.insertInto('sms_message_attempts').values(attempts).execute();
-      await trail.write(tx);
+      await trail.write(tx, [...messageUpdates(store.dialect, changed), ...(attempts.length > 0 ? [tx.insertInto('sms_message_attempts').values(attempts)] : [])]);
     });
     trail.count(metrics);
     for (const [driver, count] of retries) metrics.retries.inc({ driver }, count);

@@ -15,8 +15,8 @@ import { newId } from '../ids.js';
 import type { SecretBox } from '../secret-box.js';
 import { inTransaction, type Db, type Executor, type Tx } from '../store/database.js';
 import type { SmsMessagesTable } from '../store/schema.js';
-import { recordAudit, SYSTEM_ACTOR, type Actor } from '../audit/audit-log.js';
-import { recordEvent } from '../webhooks/events.js';
+import { auditRow, SYSTEM_ACTOR, type Actor } from '../audit/audit-log.js';
+import { recordEvents } from '../webhooks/events.js';
 import type { InstanceService } from '../instance/service.js';
 import type { InstanceSettings } from '../instance/settings.js';
 import { measureSms } from './encoding.js';
@@ -161,8 +161,7 @@ export class SmsEngine {
       sent_at: null,
       completed_at: status === 'queued' ? null : now,
     };
-    await tx.insertInto('sms_messages').values(row).execute();
-    await recordEvent(tx, this.clock, {
+    const event = {
       type: 'sms.queued',
       data: {
         id,
@@ -175,14 +174,16 @@ export class SmsEngine {
         // Only a message the operator must deliver carries its body: elsewhere it holds a live code.
         ...(status === 'operator' ? { message: out.body } : {}),
       },
-    });
+    };
     // The message row is its own first history entry (see messages.ts): no status row is written here.
-    await recordAudit(tx, this.clock, {
+    const audit = auditRow(this.clock, {
       actor: out.actor ?? SYSTEM_ACTOR,
       action: 'sms.queued',
       target: { type: 'sms_message', id },
       data: { template: row.template, status, test_number: testNumber, delivered_by_us: out.deliveredByUs },
     });
+    // One statement on PostgreSQL: the message, its audit entry and its event (see recordEvents).
+    await recordEvents(tx, this.clock, [event], [tx.insertInto('sms_messages').values(row), tx.insertInto('audit_logs').values(audit)]);
     this.metrics.messages.inc({ driver: row.driver!, status });
     if (status === 'queued') this.onQueued();
     return { id, status, to: out.to, template: out.template, testNumber };

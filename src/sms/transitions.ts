@@ -7,7 +7,7 @@
 import type { Clock } from '../clock.js';
 import { newId } from '../ids.js';
 import { auditRow, type Actor } from '../audit/audit-log.js';
-import { recordEvent } from '../webhooks/events.js';
+import { recordEvents, type ChangeWrite } from '../webhooks/events.js';
 import { sql } from 'kysely';
 import type { Dialect, Tx } from '../store/database.js';
 import type { AuditLogsTable, SmsMessagesTable, SmsMessageStatusesTable } from '../store/schema.js';
@@ -125,10 +125,12 @@ export class Trail {
     this.counted.push({ driver: message.driver ?? 'null', status: message.status });
   }
 
-  async write(tx: Tx): Promise<void> {
-    if (this.history.length) await tx.insertInto('sms_message_statuses').values(this.history).execute();
-    if (this.audits.length) await tx.insertInto('audit_logs').values(this.audits).execute();
-    for (const event of this.events) await recordEvent(tx, this.clock, event);
+  /** Writes the trail together with `change` (the writes of the changes it records): one statement on PostgreSQL. */
+  async write(tx: Tx, change: readonly ChangeWrite[]): Promise<void> {
+    const writes = [...change];
+    if (this.history.length) writes.push(tx.insertInto('sms_message_statuses').values(this.history));
+    if (this.audits.length) writes.push(tx.insertInto('audit_logs').values(this.audits));
+    await recordEvents(tx, this.clock, this.events, writes);
   }
 
   /** After commit. */
@@ -158,22 +160,19 @@ const MUTABLE = [
 const INTEGER_COLUMNS: ReadonlySet<string> = new Set(['updated_at', 'attempts', 'next_attempt_at', 'lease_expires_at', 'carrier_parts', 'sent_at', 'completed_at']);
 
 /**
- * Writes the new state of several messages. PostgreSQL: one `UPDATE … FROM (VALUES …)` (a statement per row
- * would be a network round trip per row); SQLite: a prepared statement per row, which costs microseconds.
+ * The writes that store the new state of several messages. PostgreSQL: one `UPDATE … FROM (VALUES …)` (a
+ * statement per row would be a network round trip per row); SQLite: a statement per row, which costs
+ * microseconds (its text is the same for every row, so it is prepared once).
  */
-export async function saveMessages(tx: Tx, dialect: Dialect, rows: readonly SmsMessagesTable[]): Promise<void> {
-  if (rows.length === 0) return;
+export function messageUpdates(dialect: Dialect, rows: readonly SmsMessagesTable[]): ChangeWrite[] {
+  if (rows.length === 0) return [];
   if (dialect === 'sqlite' || rows.length === 1) {
-    for (const row of rows) {
-      const set = Object.fromEntries(MUTABLE.map((column) => [column, row[column]])) as Partial<SmsMessagesTable>;
-      await tx.updateTable('sms_messages').set(set).where('id', '=', row.id).execute();
-    }
-    return;
+    return rows.map((row) => sql`UPDATE sms_messages SET ${sql.join(MUTABLE.map((column) => sql`${sql.ref(column)} = ${row[column]}`))} WHERE id = ${row.id}`);
   }
   const values = sql.join(rows.map((row) => sql`(${sql.join([row.id, ...MUTABLE.map((column) => row[column])])})`));
   const assignments = sql.join(
     MUTABLE.map((column) => (INTEGER_COLUMNS.has(column) ? sql`${sql.ref(column)} = v.${sql.ref(column)}::bigint` : sql`${sql.ref(column)} = v.${sql.ref(column)}`)),
   );
   const columns = sql.join(['id', ...MUTABLE].map((column) => sql.ref(column)));
-  await sql`UPDATE sms_messages SET ${assignments} FROM (VALUES ${values}) AS v(${columns}) WHERE sms_messages.id = v.id`.execute(tx);
+  return [sql`UPDATE sms_messages SET ${assignments} FROM (VALUES ${values}) AS v(${columns}) WHERE sms_messages.id = v.id`];
 }
