@@ -38,6 +38,8 @@ export interface Services {
   logger: Logger;
   store: Store;
   box: SecretBox;
+  /** Transactions with group commit on SQLite (src/store/group-commit.ts). */
+  transactions: Transactions;
   audit: AuditLog;
   secretKeys: SecretKeys;
   instance: InstanceService;
@@ -80,10 +82,13 @@ export function buildServices(deps: { config: Config; clock: Clock; logger: Logg
     return { queued: of('queued'), sending: of('sending') };
   });
   const sms = new SmsEngine(store.db, clock, instance, templates, box, smsMetrics);
+  // One group commit for the process: on SQLite, request transactions and the send path's batches share commits.
+  const transactions = new Transactions(store);
   const callbackUrls = new CallbackUrls(config.publicUrl);
   const carrierHttp = new CarrierHttp(config.carriers.timeoutMs, Math.max(16, config.sms.concurrency));
   const dispatcher = new Dispatcher({
     store,
+    transactions,
     clock,
     logger,
     box,
@@ -99,9 +104,10 @@ export function buildServices(deps: { config: Config; clock: Clock; logger: Logg
   const challenges = new ChallengeService(clock, authKeys, limits, sms);
   const users = new Users(store.db, clock);
   const sessions = new Sessions(store.db, clock, authKeys, config.publicUrl);
-  const flows = { db: store.db, transactions: new Transactions(store), clock, instance, challenges, limits, users, sessions };
+  const flows = { db: store.db, transactions, clock, instance, challenges, limits, users, sessions };
   return {
     ...deps,
+    transactions,
     audit: new AuditLog(store.db),
     secretKeys: new SecretKeys(store.db, clock),
     instance,
@@ -109,7 +115,7 @@ export function buildServices(deps: { config: Config; clock: Clock; logger: Logg
     sms,
     smsMetrics,
     callbackUrls,
-    smsCallbacks: new CarrierCallbacks({ store, clock, logger, instance, urls: callbackUrls, metrics: smsMetrics, vonageDlrMaxAgeSeconds: config.sms.vonageDlrMaxAgeSeconds }),
+    smsCallbacks: new CarrierCallbacks({ store, transactions, clock, logger, instance, urls: callbackUrls, metrics: smsMetrics, vonageDlrMaxAgeSeconds: config.sms.vonageDlrMaxAgeSeconds }),
     smsMessages: new SmsMessageLog(store.db, sms),
     dispatcher,
     carrierHttp,

@@ -1,6 +1,6 @@
 /**
  * End-to-end SMS dispatch against the fake Twilio on loopback: messages are queued through the send engine
- * (100 per transaction), the dispatcher sends them to the fake (its own process, beside the server), the fake
+ * (100 per transaction, from several transactions at once), the dispatcher sends them to the fake (its own process, beside the server), the fake
  * answers 201 and calls back `sent` then `delivered`, signed; the clock stops when every message is
  * `delivered`. Figures: messages per second end to end, and CPU time per message of the server process
  * (queueing, dispatching, callbacks) and of the fake.
@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { sql } from 'kysely';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../src/config.js';
 import { startServer, type RunningServer } from '../../src/server.js';
@@ -25,6 +26,7 @@ const MESSAGES = Number(process.env.BENCH_SMS_MESSAGES ?? 10_000);
 const WARMUP = 1_000;
 /** `BENCH_SMS_STORES=sqlite` measures one store only. */
 const STORES = (process.env.BENCH_SMS_STORES ?? 'sqlite,postgres').split(',') as ('sqlite' | 'postgres')[];
+const QUEUERS = Number(process.env.BENCH_SMS_QUEUERS ?? 4);
 const ACCOUNT = { accountSid: `AC${'0123456789abcdef'.repeat(2)}`, authToken: 'f'.repeat(32) };
 
 /** CPU seconds a process has used so far (user + system), from /proc. */
@@ -33,9 +35,28 @@ function processCpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
+/**
+ * CPU seconds used so far by the PostgreSQL backends serving this database (when /proc shows them: the
+ * database runs on this machine). Backends that ended since `known` was taken are not counted.
+ */
+async function databaseCpuSeconds(server: RunningServer): Promise<Map<number, number>> {
+  const { rows } = await sql<{ pid: number }>`select pid from pg_stat_activity where datname = current_database()`.execute(server.services.store.db);
+  const cpu = new Map<number, number>();
+  for (const { pid } of rows) {
+    try {
+      cpu.set(pid, processCpuSeconds(pid));
+    } catch {
+      // Not on this machine, or not ours to read.
+    }
+  }
+  return cpu;
+}
+
 async function startFake(): Promise<{ child: ChildProcess; url: string }> {
-  const options = JSON.stringify({ ...ACCOUNT, callbacks: 'auto', selfCheck: false });
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/fakes/serve.ts', 'twilio', options], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const options = JSON.stringify({ ...ACCOUNT, callbacks: 'auto', selfCheck: false, keep: false });
+  // BENCH_FAKE_NODE_OPTIONS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") passes node flags to the fake.
+  const extra = (process.env.BENCH_FAKE_NODE_OPTIONS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...extra, '--import', 'tsx', 'test/fakes/serve.ts', 'twilio', options], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise<string>((resolve, reject) => {
     child.stdout!.once('data', (d: Buffer) => resolve((JSON.parse(String(d).split('\n')[0]!) as { url: string }).url));
     child.once('exit', () => reject(new Error('the fake carrier exited')));
@@ -43,16 +64,26 @@ async function startFake(): Promise<{ child: ChildProcess; url: string }> {
   return { child, url };
 }
 
+/**
+ * Queues `count` messages, 100 per transaction, from `QUEUERS` transactions at a time, as request paths run them
+ * (`services.transactions`: group commit on SQLite): a server queues from many concurrent requests, and on
+ * PostgreSQL concurrent transactions run on separate pool connections.
+ */
 async function queue(server: RunningServer, count: number, offset: number): Promise<void> {
-  const { sms, store } = server.services;
-  for (let done = 0; done < count; done += 100) {
-    await store.db.transaction().execute(async (tx) => {
-      for (let i = done; i < Math.min(count, done + 100); i++) {
-        // Distinct, valid recipients: +1 415 2xx xxxx.
-        await sms.send({ template: 'verification_code', to: `+1415${String(2_000_000 + offset + i)}`, variables: { code: '123456', expires_in_minutes: '10' } }, tx);
-      }
-    });
-  }
+  const { sms, transactions } = server.services;
+  let next = 0;
+  const queuer = async () => {
+    for (let done = next; done < count; done = next) {
+      next += 100;
+      await transactions.run(async (tx) => {
+        for (let i = done; i < Math.min(count, done + 100); i++) {
+          // Distinct, valid recipients: +1 415 2xx xxxx.
+          await sms.send({ template: 'verification_code', to: `+1415${String(2_000_000 + offset + i)}`, variables: { code: '123456', expires_in_minutes: '10' } }, tx);
+        }
+      });
+    }
+  };
+  await Promise.all(Array.from({ length: QUEUERS }, queuer));
 }
 
 async function delivered(server: RunningServer): Promise<number> {
@@ -109,18 +140,22 @@ async function measure(kind: 'sqlite' | 'postgres'): Promise<BenchRow> {
 
     const cpuBefore = process.cpuUsage();
     const fakeBefore = processCpuSeconds(fake.child.pid!);
+    const databaseBefore = database ? await databaseCpuSeconds(server) : null;
     const started = process.hrtime.bigint();
     await queue(server, MESSAGES, WARMUP);
     await waitDelivered(server, WARMUP + MESSAGES);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const cpu = process.cpuUsage(cpuBefore);
     const fakeSeconds = processCpuSeconds(fake.child.pid!) - fakeBefore;
+    let databaseSeconds = 0;
+    for (const [pid, now] of databaseBefore ? await databaseCpuSeconds(server) : []) databaseSeconds += now - (databaseBefore!.get(pid) ?? 0);
     return {
       name: `${MESSAGES} messages (${kind === 'sqlite' ? 'SQLite' : 'PostgreSQL'})`,
       figures: {
         'messages/s': MESSAGES / seconds,
         'server CPU ms/msg': (cpu.user + cpu.system) / 1000 / MESSAGES,
         'fake CPU ms/msg': (fakeSeconds * 1000) / MESSAGES,
+        ...(databaseBefore?.size ? { 'database CPU ms/msg': (databaseSeconds * 1000) / MESSAGES } : {}),
         seconds,
       },
     };

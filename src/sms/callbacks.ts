@@ -10,6 +10,7 @@ import type { Logger } from '../logger.js';
 import type { Actor } from '../audit/audit-log.js';
 import type { InstanceService } from '../instance/service.js';
 import type { Store } from '../store/database.js';
+import type { Transactions } from '../store/group-commit.js';
 import type { SmsMessagesTable } from '../store/schema.js';
 import type { CallbackUrls } from './callback-urls.js';
 import type { SmsMetrics } from './metrics.js';
@@ -33,6 +34,8 @@ interface CarrierReport {
 
 export interface CallbackDeps {
   store: Store;
+  /** Report batches share commits with every other write of this process on SQLite (group commit). */
+  transactions: Transactions;
   clock: Clock;
   logger: Logger;
   instance: InstanceService;
@@ -132,10 +135,10 @@ export class CarrierCallbacks {
   }
 
   private async applyBatch(batch: Pending[]): Promise<void> {
-    const { store, clock, metrics } = this.deps;
+    const { store, transactions, clock, metrics } = this.deps;
     const trail = new Trail(clock);
     const results: CallbackResult[] = [];
-    await store.db.transaction().execute(async (tx) => {
+    await transactions.run(async (tx) => {
       const ids = [...new Set(batch.map((p) => p.report.messageId))];
       // The row locks (PostgreSQL; SQLite's write lock is whole-database) serialise reports about one message.
       let query = tx.selectFrom('sms_messages').selectAll().where('id', 'in', ids).orderBy('id');

@@ -25,6 +25,7 @@ import type { InstanceService } from '../instance/service.js';
 import type { InstanceSettings } from '../instance/settings.js';
 import { newId } from '../ids.js';
 import type { Store, Tx } from '../store/database.js';
+import type { Transactions } from '../store/group-commit.js';
 import type { SmsMessageAttemptsTable, SmsMessagesTable } from '../store/schema.js';
 import { payloadAd } from './engine.js';
 import type { CallbackUrls } from './callback-urls.js';
@@ -36,6 +37,8 @@ import { createDriver, type DriverDeps } from './drivers/index.js';
 
 export interface DispatcherDeps {
   store: Store;
+  /** Claims and outcomes share commits with every other write of this process on SQLite (group commit). */
+  transactions: Transactions;
   clock: Clock;
   logger: Logger;
   box: SecretBox;
@@ -159,9 +162,11 @@ export class Dispatcher {
   }
 
   private async claimAndStart(want: number): Promise<number> {
-    const settings = await this.deps.instance.current();
-    const driver = this.driverFor(settings);
     const rows = await this.claim(want);
+    if (rows.length === 0) return 0;
+    // The settings as they are now, not as they were before the claim: a message queued after a settings
+    // change must not go out through the driver that was configured before it.
+    const driver = this.driverFor(await this.deps.instance.current());
     for (const row of rows) this.startAttempt(row, driver);
     return rows.length;
   }
@@ -173,8 +178,8 @@ export class Dispatcher {
   }
 
   private async claim(want: number): Promise<SmsMessagesTable[]> {
-    const { store, clock, options } = this.deps;
-    return store.db.transaction().execute(async (tx) => {
+    const { store, transactions, clock, options } = this.deps;
+    return transactions.run(async (tx) => {
       const now = clock.now();
       let due = tx
         .selectFrom('sms_messages')
@@ -290,10 +295,10 @@ export class Dispatcher {
   }
 
   private async record(batch: Outcome[]): Promise<void> {
-    const { store, clock, metrics } = this.deps;
+    const { store, transactions, clock, metrics } = this.deps;
     const trail = new Trail(clock);
     const retries = new Map<string, number>();
-    await store.db.transaction().execute(async (tx) => {
+    await transactions.run(async (tx) => {
       let query = tx
         .selectFrom('sms_messages')
         .selectAll()
