@@ -116,6 +116,14 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+export interface FakeServerOptions {
+  /**
+   * Keep every request, callback and message for the test to read (default true). The benchmark turns it off:
+   * over a long run they would all stay in memory (a message is then forgotten once its callbacks are sent).
+   */
+  keep?: boolean;
+}
+
 /** A loopback HTTP server that tracks its sockets so `close()` also ends hanging requests. */
 export class FakeServer {
   readonly requests: RecordedRequest[] = [];
@@ -127,8 +135,13 @@ export class FakeServer {
   private server: http.Server | null = null;
   /** Keep-alive connections for callbacks, as a carrier's webhook sender would use. */
   private readonly agent = new Agent({ keepAliveTimeout: 30_000 });
+  readonly keep: boolean;
   url = '';
   closed = false;
+
+  constructor(options: FakeServerOptions = {}) {
+    this.keep = options.keep ?? true;
+  }
 
   async listen(handler: (req: IncomingMessage, res: ServerResponse, raw: string) => Promise<void>): Promise<void> {
     this.server = http.createServer((req, res) => {
@@ -149,7 +162,7 @@ export class FakeServer {
   }
 
   record(req: IncomingMessage, raw: string, fields: Record<string, string | string[]>, status: number): void {
-    this.requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, raw, fields, status, at: Date.now() });
+    if (this.keep) this.requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, raw, fields, status, at: Date.now() });
   }
 
   /** Applies a transport failure; returns true when the request must not be answered normally. */
@@ -169,11 +182,11 @@ export class FakeServer {
 
   /**
    * Delivers a callback; with `retry`, a failed one (no connection, non-2xx) is tried again with a growing
-   * pause, as carriers do, until it is taken or the fake closes.
+   * pause, as carriers do, until it is taken or the fake closes. Resolves with how it went.
    */
-  deliver(delivery: Omit<CallbackDelivery, 'status' | 'tries'>, retry: boolean, body: string | null): Promise<void> {
+  async deliver(delivery: Omit<CallbackDelivery, 'status' | 'tries'>, retry: boolean, body: string | null): Promise<CallbackDelivery> {
     const record: CallbackDelivery = { ...delivery, status: 0, tries: 0 };
-    this.callbacks.push(record);
+    if (this.keep) this.callbacks.push(record);
     const run = (async () => {
       for (let pause = 100; !this.closed; pause = Math.min(pause * 2, 2_000)) {
         record.tries++;
@@ -191,7 +204,8 @@ export class FakeServer {
     })();
     this.pendingCallbacks.add(run);
     void run.finally(() => this.pendingCallbacks.delete(run));
-    return run;
+    await run;
+    return record;
   }
 
   /** Waits for every callback in progress. */
@@ -210,11 +224,16 @@ export class FakeServer {
 
 /** What both fakes are: a loopback server, the failures a test injects, and what they received. */
 export abstract class FakeCarrier<F> {
-  readonly server = new FakeServer();
+  readonly server: FakeServer;
   readonly failures = new FailureQueue<F>();
 
   /** `recipientField` names the request field `fail(…, { to })` matches (`To` for Twilio, `to` for Vonage). */
-  protected constructor(private readonly recipientField: string) {}
+  protected constructor(
+    private readonly recipientField: string,
+    serverOptions: FakeServerOptions = {},
+  ) {
+    this.server = new FakeServer(serverOptions);
+  }
 
   protected abstract handle(req: IncomingMessage, res: ServerResponse, raw: string): Promise<void>;
 

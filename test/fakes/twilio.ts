@@ -15,7 +15,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ValidateFunction } from 'ajv';
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
-import { FakeCarrier, carrierSegments, contractAjv, describeErrors, parseForm, readContract, sendJson, sleep, type TransportFailure } from './common.js';
+import { FakeCarrier, carrierSegments, type FakeServerOptions, contractAjv, describeErrors, parseForm, readContract, sendJson, sleep, type TransportFailure } from './common.js';
 
 /** `late`: the message is accepted at once but the answer comes `ms` later (its callbacks may overtake it). */
 export type TwilioFailure = TransportFailure | { kind: 'auth' } | { kind: 'late'; ms: number } | { kind: 'error'; status: number; code: number; message: string; retryAfter?: string };
@@ -50,7 +50,7 @@ export interface CallbackStep {
   errorCode?: string;
 }
 
-export interface FakeTwilioOptions {
+export interface FakeTwilioOptions extends FakeServerOptions {
   accountSid: string;
   authToken: string;
   /** The account's numbers: a `From` outside them gets 21606. Default: any. */
@@ -96,7 +96,10 @@ function compile(): Validators {
   return validators;
 }
 
-const hex = (bytes: number) => randomBytes(bytes).toString('hex');
+/** Message SIDs: 32 hex digits, a random half per fake and a counter (unique, and cheaper than 16 random bytes each). */
+const SID_PREFIX = randomBytes(8).toString('hex');
+let sidCounter = 0;
+const newSid = () => `SM${SID_PREFIX}${(++sidCounter).toString(16).padStart(16, '0')}`;
 const rfc2822 = (date: Date) => date.toUTCString().replace('GMT', '+0000');
 const E164 = /^\+[1-9]\d{1,14}$/;
 
@@ -113,7 +116,7 @@ export class FakeTwilio extends FakeCarrier<TwilioFailure> {
   private readonly validators = compile();
 
   private constructor(readonly options: FakeTwilioOptions) {
-    super('To');
+    super('To', options);
   }
 
   static start(options: FakeTwilioOptions): Promise<FakeTwilio> {
@@ -151,12 +154,11 @@ export class FakeTwilio extends FakeCarrier<TwilioFailure> {
     if (this.options.selfCheck !== false && !this.validators.callback(fields)) throw new Error(`fake Twilio built a bad callback: ${describeErrors(this.validators.callback)}`);
     const signature = signTwilio(options.authToken ?? this.options.authToken, message.statusCallback, fields);
     const body = new URLSearchParams(fields).toString();
-    await this.server.deliver(
+    return this.server.deliver(
       { url: message.statusCallback, method: 'POST', fields, headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature } },
       options.retry ?? this.options.retryCallbacks ?? true,
       body,
     );
-    return this.server.callbacks[this.server.callbacks.length - 1]!;
   }
 
   protected async handle(req: IncomingMessage, res: ServerResponse, raw: string): Promise<void> {
@@ -221,7 +223,7 @@ export class FakeTwilio extends FakeCarrier<TwilioFailure> {
 
     const text = body ?? '';
     const message: FakeTwilioMessage = {
-      sid: `SM${hex(16)}`,
+      sid: newSid(),
       accountSid,
       to,
       from,
@@ -248,6 +250,7 @@ export class FakeTwilio extends FakeCarrier<TwilioFailure> {
       if (this.server.closed) return;
       await this.sendStatus(message.sid, step);
     }
+    if (!this.server.keep) this.messages.delete(message.sid);
   }
 
   private authenticated(req: IncomingMessage, accountSid: string): boolean {

@@ -118,13 +118,11 @@ export class FakeVonage extends FakeCarrier<VonageFailure> {
     const retry = options.retry ?? this.options.retryReceipts ?? true;
     if (method === 'get') {
       const url = `${part.request.callback}${part.request.callback.includes('?') ? '&' : '?'}${new URLSearchParams(fields).toString()}`;
-      await this.server.deliver({ url, method: 'GET', fields, headers: {} }, retry, null);
-    } else {
-      const json = method === 'json';
-      const body = json ? JSON.stringify(fields) : new URLSearchParams(fields).toString();
-      await this.server.deliver({ url: part.request.callback, method: 'POST', fields, headers: { 'content-type': json ? 'application/json' : 'application/x-www-form-urlencoded' } }, retry, body);
+      return this.server.deliver({ url, method: 'GET', fields, headers: {} }, retry, null);
     }
-    return this.server.callbacks[this.server.callbacks.length - 1]!;
+    const json = method === 'json';
+    const body = json ? JSON.stringify(fields) : new URLSearchParams(fields).toString();
+    return this.server.deliver({ url: part.request.callback, method: 'POST', fields, headers: { 'content-type': json ? 'application/json' : 'application/x-www-form-urlencoded' } }, retry, body);
   }
 
   protected async handle(req: IncomingMessage, res: ServerResponse, raw: string): Promise<void> {
