@@ -54,14 +54,12 @@ interface Pending {
 
 /** Most reports applied in one transaction. */
 const MAX_BATCH = 200;
-/** Report transactions written at once on PostgreSQL. */
-const PARALLEL_WRITES = 4;
 
 export class CarrierCallbacks {
   private readonly reports: Batcher<Pending>;
 
   constructor(private readonly deps: CallbackDeps) {
-    this.reports = new Batcher((batch) => this.applyOrSplit(batch), MAX_BATCH, deps.store.dialect === 'postgres' ? PARALLEL_WRITES : 1);
+    this.reports = new Batcher((batch) => this.applyOrSplit(batch), MAX_BATCH);
   }
 
   /** A Twilio status callback. `query` is the request's query string (with its `?`), usually empty. */

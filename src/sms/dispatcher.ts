@@ -70,8 +70,6 @@ const DISPATCHER_ACTOR: Actor = { type: 'dispatcher', id: null };
 /** Outcomes written per transaction at most. */
 const OUTCOME_BATCH = 500;
 const FLUSH_TRIES = 5;
-/** Outcome transactions written at once on PostgreSQL. */
-const PARALLEL_WRITES = 4;
 
 export class Dispatcher {
   /** Names this process in leases and attempt records. */
@@ -90,7 +88,7 @@ export class Dispatcher {
   constructor(private readonly deps: DispatcherDeps) {
     this.log = deps.logger.child({ component: 'sms-dispatcher', worker: this.worker });
     this.random = deps.random ?? Math.random;
-    this.outcomes = new Batcher((batch) => this.recordWithRetry(batch), OUTCOME_BATCH, deps.store.dialect === 'postgres' ? PARALLEL_WRITES : 1);
+    this.outcomes = new Batcher((batch) => this.recordWithRetry(batch), OUTCOME_BATCH);
   }
 
   start(): void {
