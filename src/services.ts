@@ -82,13 +82,11 @@ export function buildServices(deps: { config: Config; clock: Clock; logger: Logg
     return { queued: of('queued'), sending: of('sending') };
   });
   const sms = new SmsEngine(store.db, clock, instance, templates, box, smsMetrics);
-  // One group commit for the process: on SQLite, request transactions and the send path's batches share commits.
   const transactions = new Transactions(store);
   const callbackUrls = new CallbackUrls(config.publicUrl);
   const carrierHttp = new CarrierHttp(config.carriers.timeoutMs, Math.max(16, config.sms.concurrency));
   const dispatcher = new Dispatcher({
     store,
-    transactions,
     clock,
     logger,
     box,
@@ -115,7 +113,7 @@ export function buildServices(deps: { config: Config; clock: Clock; logger: Logg
     sms,
     smsMetrics,
     callbackUrls,
-    smsCallbacks: new CarrierCallbacks({ store, transactions, clock, logger, instance, urls: callbackUrls, metrics: smsMetrics, vonageDlrMaxAgeSeconds: config.sms.vonageDlrMaxAgeSeconds }),
+    smsCallbacks: new CarrierCallbacks({ store, clock, logger, instance, urls: callbackUrls, metrics: smsMetrics, vonageDlrMaxAgeSeconds: config.sms.vonageDlrMaxAgeSeconds }),
     smsMessages: new SmsMessageLog(store.db, sms),
     dispatcher,
     carrierHttp,

@@ -10,7 +10,6 @@ import type { Logger } from '../logger.js';
 import type { Actor } from '../audit/audit-log.js';
 import type { InstanceService } from '../instance/service.js';
 import type { Store } from '../store/database.js';
-import type { Transactions } from '../store/group-commit.js';
 import type { SmsMessagesTable } from '../store/schema.js';
 import type { CallbackUrls } from './callback-urls.js';
 import type { SmsMetrics } from './metrics.js';
@@ -34,8 +33,6 @@ interface CarrierReport {
 
 export interface CallbackDeps {
   store: Store;
-  /** Report batches share commits with every other write of this process on SQLite (group commit). */
-  transactions: Transactions;
   clock: Clock;
   logger: Logger;
   instance: InstanceService;
@@ -133,10 +130,10 @@ export class CarrierCallbacks {
   }
 
   private async applyBatch(batch: Pending[]): Promise<void> {
-    const { store, transactions, clock, metrics } = this.deps;
+    const { store, clock, metrics } = this.deps;
     const trail = new Trail(clock);
     const results: CallbackResult[] = [];
-    await transactions.run(async (tx) => {
+    await store.db.transaction().execute(async (tx) => {
       const ids = [...new Set(batch.map((p) => p.report.messageId))];
       // The row locks (PostgreSQL; SQLite's write lock is whole-database) serialise reports about one message.
       let query = tx.selectFrom('sms_messages').selectAll().where('id', 'in', ids).orderBy('id');

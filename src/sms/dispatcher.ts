@@ -25,7 +25,6 @@ import type { InstanceService } from '../instance/service.js';
 import type { InstanceSettings } from '../instance/settings.js';
 import { newId } from '../ids.js';
 import type { Store, Tx } from '../store/database.js';
-import type { Transactions } from '../store/group-commit.js';
 import type { SmsMessageAttemptsTable, SmsMessagesTable } from '../store/schema.js';
 import { payloadAd } from './engine.js';
 import type { CallbackUrls } from './callback-urls.js';
@@ -37,8 +36,6 @@ import { createDriver, type DriverDeps } from './drivers/index.js';
 
 export interface DispatcherDeps {
   store: Store;
-  /** Claims and outcomes share commits with every other write of this process on SQLite (group commit). */
-  transactions: Transactions;
   clock: Clock;
   logger: Logger;
   box: SecretBox;
@@ -176,8 +173,8 @@ export class Dispatcher {
   }
 
   private async claim(want: number): Promise<SmsMessagesTable[]> {
-    const { store, transactions, clock, options } = this.deps;
-    return transactions.run(async (tx) => {
+    const { store, clock, options } = this.deps;
+    return store.db.transaction().execute(async (tx) => {
       const now = clock.now();
       let due = tx
         .selectFrom('sms_messages')
@@ -293,10 +290,10 @@ export class Dispatcher {
   }
 
   private async record(batch: Outcome[]): Promise<void> {
-    const { store, transactions, clock, metrics } = this.deps;
+    const { store, clock, metrics } = this.deps;
     const trail = new Trail(clock);
     const retries = new Map<string, number>();
-    await transactions.run(async (tx) => {
+    await store.db.transaction().execute(async (tx) => {
       let query = tx
         .selectFrom('sms_messages')
         .selectAll()
