@@ -1,9 +1,9 @@
 /**
  * End-to-end SMS dispatch against the fake Twilio on loopback: messages are queued through the send engine
- * (100 per transaction, from several transactions at once), the dispatcher sends them to the fake (its own process, beside the server), the fake
- * answers 201 and calls back `sent` then `delivered`, signed; the clock stops when every message is
- * `delivered`. Figures: messages per second end to end, and CPU time per message of the server process
- * (queueing, dispatching, callbacks) and of the fake.
+ * (100 per transaction, several transactions at once), the dispatcher sends them to the fake (its own process,
+ * beside the server), the fake answers 201 and calls back `sent` then `delivered`, signed; the clock stops when
+ * every message is `delivered`. Figures: messages per second end to end, and CPU time per message of the
+ * server process (queueing, dispatching, callbacks), of the fake and, on PostgreSQL, of the database backends.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
