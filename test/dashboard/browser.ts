@@ -183,6 +183,26 @@ export async function expectSecretGone(tab: DashboardTab, secret: string): Promi
   for (const body of bodies) expect(body).not.toContain(secret);
 }
 
+/** The id the page gives the input of an API parameter: `field-` + the dotted path with dashes. */
+export const fieldIdOf = (param: string) => `field-${param.replace(/\./g, '-')}`;
+export const fieldInput = (page: Page, param: string) => page.locator(`#${fieldIdOf(param)}`);
+export const fieldError = (page: Page, param: string) => page.locator(`#${fieldIdOf(param)}-error`);
+
+/**
+ * The field error shown, and that it sits beside its input: same field block, input described by it, marked invalid.
+ * With `summary`, a refused save: the summary at the top took the focus and links to the field.
+ */
+export async function expectFieldError(page: Page, param: string, text: string, options: { summary?: boolean } = {}): Promise<void> {
+  await expect.poll(() => fieldError(page, param).textContent()).toContain(text);
+  const field = fieldInput(page, param);
+  expect(await field.getAttribute('aria-invalid')).toBe('true');
+  expect((await field.getAttribute('aria-describedby'))?.split(' ')).toContain(`${fieldIdOf(param)}-error`);
+  expect(await page.locator('.field-invalid', { has: field }).locator('.field-error').textContent()).toContain(text);
+  if (!options.summary) return;
+  await expect.poll(() => page.evaluate(`document.activeElement?.className`)).toBe('error-summary');
+  expect(await page.locator(`.error-summary a[href="#${fieldIdOf(param)}"]`).count()).toBe(1);
+}
+
 export async function screenshot(page: Page, name: string): Promise<void> {
   fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
   await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });

@@ -111,13 +111,13 @@ describe('keyboard only', () => {
     await page.keyboard.type('instance.updated');
     await page.keyboard.press('Enter');
     await expect.poll(() => new URL(page.url()).searchParams.get('action')).toBe('instance.updated');
-    await expect.poll(() => page.locator('.audit-table tbody tr').count()).toBe(25);
+    await expect.poll(() => page.locator('.data-table tbody tr').count()).toBe(25);
     // 30 changes from the set-up, and whatever the wizard test saved.
     const total = (await suite.server.bapi('GET', '/v1/audit_logs?action=instance.updated&limit=500')).json().data.length;
     expect(total).toBeGreaterThan(25);
     await tabTo(page, byText('Load older entries'));
     await page.keyboard.press('Enter');
-    await expect.poll(() => page.locator('.audit-table tbody tr').count()).toBe(total);
+    await expect.poll(() => page.locator('.data-table tbody tr').count()).toBe(total);
   });
 
   it('opens the phone-width menu and follows a link', async () => {

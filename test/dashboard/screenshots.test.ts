@@ -36,6 +36,8 @@ describe('screenshots', () => {
       });
       expect(configured.statusCode).toBe(200);
       expect((await server.bapi('PATCH', '/v1/instance', { test_mode: 'enabled' })).statusCode).toBe(200);
+      expect((await server.bapi('PATCH', '/v1/templates/sms/verification_code', { body: '{{code}} is your {{app_name}} code.', from_number_override: '+15555550111' })).statusCode).toBe(200);
+      expect((await server.bapi('PATCH', '/v1/templates/sms/invitation', { delivered_by_us: false })).statusCode).toBe(200);
     },
   });
 
@@ -62,11 +64,22 @@ describe('screenshots', () => {
     await expect.poll(() => page.locator('#field-sms-twilio-account_sid-error').count()).toBe(1);
     await screenshot(page, `sms-field-error-${viewport}`);
     expect(await pageFitsWidth(page)).toBe(true);
+    // A template being edited: the live preview, a body error, and the revert dialog.
+    await page.goto(dashboardUrl(suite.server, '/dashboard/configure/messaging/sms-templates?template=verification_code'));
+    await page.locator('#field-body').fill('Your {{app_name}} code is {{code}} ✓ Valid for {{expires_in_minutes}} minutes.');
+    await expect.poll(() => page.locator('.message-preview').getAttribute('data-preview-state')).toBe('current');
+    await screenshot(page, `sms-template-edit-${viewport}`);
+    expect(await pageFitsWidth(page)).toBe(true);
+    expect(await unlabelledControls(page)).toEqual([]);
+    await page.getByRole('button', { name: 'Revert to default' }).click();
+    await expect.poll(() => page.getByRole('dialog').isVisible()).toBe(true);
+    await screenshot(page, `sms-template-revert-${viewport}`);
+    await page.keyboard.press('Escape');
     if (viewport === 'phone') {
       // The navigation sits behind the menu button.
       await page.getByRole('button', { name: 'Menu' }).click();
       await screenshot(page, `menu-open-${viewport}`);
-      await page.getByRole('link', { name: 'SMS templates' }).click();
+      await page.getByRole('navigation', { name: 'Dashboard' }).getByRole('link', { name: 'SMS templates' }).click();
       await expect.poll(() => heading(page)).toBe('SMS templates');
       expect(await page.getByRole('navigation', { name: 'Dashboard' }).isVisible()).toBe(false);
     }

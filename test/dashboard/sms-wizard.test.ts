@@ -6,17 +6,14 @@
 import { randomBytes } from 'node:crypto';
 import type { Page } from 'playwright-core';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { dashboardSuite, expectSecretGone, inputValues, openSignedIn, type DashboardTab } from './browser.js';
+import { dashboardSuite, expectFieldError, expectSecretGone, fieldError, fieldIdOf, fieldInput, inputValues, openSignedIn, type DashboardTab } from './browser.js';
 
 const SMS_PAGE = '/dashboard/configure/messaging/sms';
 const ACCOUNT_SID = `AC${randomBytes(16).toString('hex')}`;
 const SERVICE_SID = `MG${randomBytes(16).toString('hex')}`;
 
-/** The input of an API parameter, found the way the page wires it (`id` = `field-` + the dotted path). */
-const input = (page: Page, param: string) => page.locator(`#field-${param.replace(/\./g, '-')}`);
-const fieldError = (page: Page, param: string) => page.locator(`#field-${param.replace(/\./g, '-')}-error`);
 const secretState = (page: Page, param: string) =>
-  page.locator(`[role=group][aria-labelledby="field-${param.replace(/\./g, '-')}-name"] [data-secret-state]`).getAttribute('data-secret-state');
+  page.locator(`[role=group][aria-labelledby="${fieldIdOf(param)}-name"] [data-secret-state]`).getAttribute('data-secret-state');
 
 async function save(page: Page): Promise<void> {
   await page.getByRole('button', { name: 'Save settings' }).click();
@@ -26,17 +23,8 @@ async function expectSaved(page: Page, what: string): Promise<void> {
   await expect.poll(() => page.locator('.save-state').textContent()).toBe(`Saved: ${what}.`);
 }
 
-/** The field error shown, and that it sits beside its input: same field block, input described by it, marked invalid. */
-async function expectFieldError(page: Page, param: string, text: string): Promise<void> {
-  await expect.poll(() => fieldError(page, param).textContent()).toContain(text);
-  const field = input(page, param);
-  expect(await field.getAttribute('aria-invalid')).toBe('true');
-  expect((await field.getAttribute('aria-describedby'))?.split(' ')).toContain(`field-${param.replace(/\./g, '-')}-error`);
-  expect(await page.locator('.field-invalid', { has: field }).locator('.field-error').textContent()).toContain(text);
-  // The summary at the top took the focus and links to the field.
-  await expect.poll(() => page.evaluate(`document.activeElement?.className`)).toBe('error-summary');
-  expect(await page.locator(`.error-summary a[href="#${await field.getAttribute('id')}"]`).count()).toBe(1);
-}
+/** A refused save: the error beside its field, and the summary (which took the focus) linking to it. */
+const expectSaveError = (page: Page, param: string, text: string) => expectFieldError(page, param, text, { summary: true });
 
 describe('the SMS wizard', () => {
   const suite = dashboardSuite({ serverPerTest: true });
@@ -55,17 +43,17 @@ describe('the SMS wizard', () => {
     await page.getByLabel('Twilio', { exact: true }).check();
     expect(await secretState(page, 'sms.twilio.auth_token')).toBe('not set');
 
-    await input(page, 'sms.twilio.account_sid').fill('AC123');
-    await input(page, 'sms.twilio.auth_token').fill(token);
-    await input(page, 'sms.from_number').fill('+15555550100');
+    await fieldInput(page, 'sms.twilio.account_sid').fill('AC123');
+    await fieldInput(page, 'sms.twilio.auth_token').fill(token);
+    await fieldInput(page, 'sms.from_number').fill('+15555550100');
     await save(page);
-    await expectFieldError(page, 'sms.twilio.account_sid', 'sms.twilio.account_sid must be "AC" followed by 32 letters or digits');
+    await expectSaveError(page, 'sms.twilio.account_sid', 'sms.twilio.account_sid must be "AC" followed by 32 letters or digits');
     // Refused as a whole: nothing changed.
     expect((await settings()).sms.driver).toBeNull();
     expect((await settings()).sms.twilio.auth_token).toBeNull();
 
     // The typed token stays in its input for the retry; the SID is fixed.
-    await input(page, 'sms.twilio.account_sid').fill(ACCOUNT_SID);
+    await fieldInput(page, 'sms.twilio.account_sid').fill(ACCOUNT_SID);
     await save(page);
     await expectSaved(page, 'driver, from number, Twilio account SID, Twilio auth token');
     expect(await fieldError(page, 'sms.twilio.account_sid').count()).toBe(0);
@@ -74,19 +62,19 @@ describe('the SMS wizard', () => {
 
     // Set, with Replace and Clear, and no input holding it.
     expect(await secretState(page, 'sms.twilio.auth_token')).toBe('set');
-    expect(await input(page, 'sms.twilio.auth_token').count()).toBe(0);
+    expect(await fieldInput(page, 'sms.twilio.auth_token').count()).toBe(0);
     await page.getByRole('button', { name: 'Replace auth token' }).click();
-    expect(await input(page, 'sms.twilio.auth_token').inputValue()).toBe('');
+    expect(await fieldInput(page, 'sms.twilio.auth_token').inputValue()).toBe('');
     await page.getByRole('button', { name: 'Cancel auth token' }).click();
     expect(await page.getByRole('button', { name: 'Clear auth token' }).isVisible()).toBe(true);
 
     // A messaging service instead of a number: a bad SID first.
     await page.getByLabel('A Twilio Messaging Service').check();
-    expect(await input(page, 'sms.from_number').count()).toBe(0);
-    await input(page, 'sms.twilio.messaging_service_sid').fill('MG1');
+    expect(await fieldInput(page, 'sms.from_number').count()).toBe(0);
+    await fieldInput(page, 'sms.twilio.messaging_service_sid').fill('MG1');
     await save(page);
-    await expectFieldError(page, 'sms.twilio.messaging_service_sid', 'must be "MG" followed by 32 letters or digits');
-    await input(page, 'sms.twilio.messaging_service_sid').fill(SERVICE_SID);
+    await expectSaveError(page, 'sms.twilio.messaging_service_sid', 'must be "MG" followed by 32 letters or digits');
+    await fieldInput(page, 'sms.twilio.messaging_service_sid').fill(SERVICE_SID);
     await save(page);
     await expectSaved(page, 'Twilio messaging service');
     expect((await settings()).sms.twilio.messaging_service_sid).toBe(SERVICE_SID);
@@ -122,16 +110,16 @@ describe('the SMS wizard', () => {
     const newApiSecret = `vs-${randomBytes(8).toString('hex')}`;
     const signatureSecret = `sig-${randomBytes(12).toString('hex')}`;
     await page.getByLabel('Vonage', { exact: true }).check();
-    await input(page, 'sms.vonage.api_key').fill('abcd1234');
-    await input(page, 'sms.vonage.api_secret').fill(apiSecret);
-    await input(page, 'sms.from_number').fill('Acme Inc');
-    await input(page, 'sms.vonage.signature_secret').fill(signatureSecret);
-    await input(page, 'sms.vonage.signature_method').selectOption('sha256');
+    await fieldInput(page, 'sms.vonage.api_key').fill('abcd1234');
+    await fieldInput(page, 'sms.vonage.api_secret').fill(apiSecret);
+    await fieldInput(page, 'sms.from_number').fill('Acme Inc');
+    await fieldInput(page, 'sms.vonage.signature_secret').fill(signatureSecret);
+    await fieldInput(page, 'sms.vonage.signature_method').selectOption('sha256');
     await save(page);
-    await expectFieldError(page, 'sms.from_number', 'sms.from_number');
+    await expectSaveError(page, 'sms.from_number', 'sms.from_number');
     expect((await settings()).sms.driver).toBeNull();
 
-    await input(page, 'sms.from_number').fill('AcmeInc');
+    await fieldInput(page, 'sms.from_number').fill('AcmeInc');
     await save(page);
     await expectSaved(page, 'driver, from number, Vonage API key, Vonage API secret, Vonage signature secret, Vonage signature method');
     expect((await settings()).sms).toMatchObject({
@@ -144,7 +132,7 @@ describe('the SMS wizard', () => {
 
     // Replace the API secret (the API only says "set"; the audit log records a change).
     await page.getByRole('button', { name: 'Replace API secret' }).click();
-    await input(page, 'sms.vonage.api_secret').fill(newApiSecret);
+    await fieldInput(page, 'sms.vonage.api_secret').fill(newApiSecret);
     await save(page);
     await expectSaved(page, 'Vonage API secret');
     const audit = (await suite.server.bapi('GET', '/v1/audit_logs?action=instance.updated&limit=1')).json().data[0];
@@ -158,11 +146,11 @@ describe('the SMS wizard', () => {
     expect(await secretState(page, 'sms.vonage.signature_secret')).toBe('not set');
 
     // Typing into an empty credential is an unsaved change, until discarded.
-    await input(page, 'sms.vonage.signature_secret').fill(signatureSecret);
+    await fieldInput(page, 'sms.vonage.signature_secret').fill(signatureSecret);
     await expect.poll(() => page.locator('.save-state').textContent()).toBe('You have unsaved changes.');
     await page.getByRole('button', { name: 'Discard changes' }).click();
     await expect.poll(() => page.locator('.save-state').textContent()).toBe('All changes saved.');
-    expect(await input(page, 'sms.vonage.signature_secret').inputValue()).toBe('');
+    expect(await fieldInput(page, 'sms.vonage.signature_secret').inputValue()).toBe('');
 
     await page.getByLabel('Null driver').check();
     await save(page);
@@ -174,13 +162,13 @@ describe('the SMS wizard', () => {
 
   it('sets the app name, test mode and the phone second factor', async () => {
     const { page } = tab;
-    await input(page, 'app_name').fill('Acme {x}');
+    await fieldInput(page, 'app_name').fill('Acme {x}');
     await page.getByLabel('Enabled', { exact: true }).check();
     await save(page);
-    await expectFieldError(page, 'app_name', 'app_name must be 1 to 40 characters on one line');
+    await expectSaveError(page, 'app_name', 'app_name must be 1 to 40 characters on one line');
     expect((await settings()).test_mode).toBe('disabled');
 
-    await input(page, 'app_name').fill('Acme');
+    await fieldInput(page, 'app_name').fill('Acme');
     await page.getByLabel('Let users enrol their phone as a second factor').uncheck();
     await save(page);
     await expectSaved(page, 'app name, test mode, phone second factor');
@@ -191,7 +179,7 @@ describe('the SMS wizard', () => {
     await expect.poll(() => page.locator('.save-state').textContent()).toBe('Nothing to save: no setting has changed.');
     await page.reload();
     await expect.poll(() => page.getByLabel('Enabled', { exact: true }).isChecked()).toBe(true);
-    expect(await input(page, 'app_name').inputValue()).toBe('Acme');
+    expect(await fieldInput(page, 'app_name').inputValue()).toBe('Acme');
     expect(await page.getByLabel('Let users enrol their phone as a second factor').isChecked()).toBe(false);
   });
 
@@ -199,14 +187,14 @@ describe('the SMS wizard', () => {
     const { page } = tab;
     const token = randomBytes(16).toString('hex');
     await page.getByLabel('Twilio', { exact: true }).check();
-    await input(page, 'sms.twilio.auth_token').fill(token);
+    await fieldInput(page, 'sms.twilio.auth_token').fill(token);
     await expect.poll(() => page.locator('.save-state').textContent()).toBe('You have unsaved changes.');
     // The check below can see a typed value: until discarded, it is in its input.
     expect(await inputValues(page)).toContain(token);
     await page.getByRole('button', { name: 'Discard changes' }).click();
     expect(await page.getByLabel('Null driver').isChecked()).toBe(true);
     await page.getByLabel('Twilio', { exact: true }).check();
-    expect(await input(page, 'sms.twilio.auth_token').inputValue()).toBe('');
+    expect(await fieldInput(page, 'sms.twilio.auth_token').inputValue()).toBe('');
     expect((await settings()).sms.driver).toBeNull();
     await expectSecretGone(tab, token);
   });

@@ -25,7 +25,8 @@ export interface ApiErrorDetail {
   code: string;
   message: string;
   long_message: string;
-  meta?: { param_name?: string };
+  /** `param_name` for a field error; some errors add facts (`sms_template_too_long`: the measure). */
+  meta?: { param_name?: string } & Record<string, unknown>;
 }
 
 export interface Page<T> {
@@ -42,4 +43,91 @@ export interface AuditEntry {
   action: string;
   target: { type: string; id: string } | null;
   data: Record<string, unknown>;
+}
+
+export type SmsEncoding = 'GSM-7' | 'UCS-2';
+
+/** What a template and its preview both say: the measure of a message, and who sends it from where. */
+interface TemplateFacts {
+  slug: string;
+  available_variables: string[];
+  required_variables: string[];
+  customised: boolean;
+  from_number_override: string | null;
+  /** true while a Twilio messaging service SID is configured: the service picks the sender. */
+  from_number_override_ignored: boolean;
+  encoding: SmsEncoding;
+  characters: number;
+  segments: number;
+}
+
+/** `GET /v1/templates/sms` entries. */
+export interface SmsTemplate extends TemplateFacts {
+  object: 'sms_template';
+  name: string;
+  body: string;
+  delivered_by_us: boolean;
+  sample_message: string;
+  updated_at: number | null;
+}
+
+/** `POST /v1/templates/sms/{slug}/preview`. */
+export interface SmsTemplatePreview extends TemplateFacts {
+  object: 'sms_template_preview';
+  body: string;
+  message: string;
+  variables: Record<string, string>;
+}
+
+/** `GET /v1/webhooks/endpoints` entries; `secret` only in the answers to creation and rotation. */
+export interface WebhookEndpoint {
+  id: string;
+  object: 'webhook_endpoint';
+  url: string;
+  description: string | null;
+  event_types: string[] | null;
+  enabled: boolean;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface WebhookEndpointWithSecret extends WebhookEndpoint {
+  secret: string;
+}
+
+export type DeliveryStatus = 'pending' | 'succeeded' | 'failed';
+
+export interface WebhookAttempt {
+  id: string;
+  attempted_at: number;
+  trigger: 'scheduled' | 'manual';
+  url: string;
+  succeeded: boolean;
+  status_code: number | null;
+  latency_ms: number;
+  response_body: string | null;
+  response_body_truncated: boolean;
+  error: string | null;
+}
+
+export interface WebhookDelivery {
+  id: string;
+  object: 'webhook_delivery';
+  endpoint_id: string;
+  event_id: string;
+  event_type: string;
+  status: DeliveryStatus;
+  attempt_count: number;
+  next_attempt_at: number | null;
+  created_at: number;
+  updated_at: number;
+  /** Oldest first. */
+  attempts: WebhookAttempt[];
+}
+
+/** `GET /v1/webhooks/event_types` entries. */
+export interface EventType {
+  type: string;
+  description: string;
+  example: Record<string, unknown>;
 }

@@ -8,6 +8,7 @@ import { asApiError, type ApiError, type Query } from '../api.js';
 import type { ApiErrorDetail, AuditEntry, Page } from '../api-types.js';
 import { TextField, fieldErrorsOf } from '../components/fields.js';
 import { EmptyState, ErrorPanel, Loading } from '../components/states.js';
+import { Time } from '../components/time.js';
 import { useSession } from '../session.js';
 
 export const AUDIT_LOG_PATH = '/dashboard/activity/audit-log';
@@ -71,8 +72,6 @@ function apiQuery(filters: Filters): { query: Query } | { error: ApiErrorDetail 
     },
   };
 }
-
-const timeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
 
 interface Listing {
   entries: AuditEntry[];
@@ -227,7 +226,7 @@ export function AuditLogPage() {
 
 function AuditTable({ entries }: { entries: AuditEntry[] }) {
   return (
-    <table class="audit-table">
+    <table class="data-table">
       <caption class="visually-hidden">Audit log entries, newest first</caption>
       <thead>
         <tr>
@@ -242,7 +241,7 @@ function AuditTable({ entries }: { entries: AuditEntry[] }) {
         {entries.map((entry) => (
           <tr key={entry.id} data-entry-id={entry.id}>
             <td data-label="Time">
-              <time dateTime={new Date(entry.created_at).toISOString()}>{timeFormat.format(entry.created_at)}</time>
+              <Time ms={entry.created_at} />
             </td>
             <td data-label="Action">
               <code>{entry.action}</code>

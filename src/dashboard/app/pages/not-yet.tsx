@@ -17,15 +17,6 @@ function NotYet({ api, children }: { api: string; children: ComponentChildren })
   );
 }
 
-export function SmsTemplatesPage() {
-  return (
-    <NotYet api="/v1/templates/sms">
-      Edit what each SMS says (verification code, password reset, invitation…) with a live preview, its encoding and segment count;
-      choose who delivers each one; revert to the default.
-    </NotYet>
-  );
-}
-
 export function MessagesPage() {
   return (
     <NotYet api="/v1/sms_messages">

@@ -6,7 +6,7 @@ import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { asApiError, type ApiError } from '../api.js';
 import type { ApiErrorDetail, InstanceSettings, SignatureMethod, SmsDriver, TestMode } from '../api-types.js';
-import { ErrorSummary, FieldError, Hint, TextField, describedBy, fieldErrorsOf, type FieldErrors } from '../components/fields.js';
+import { CheckboxField, ErrorSummary, FieldError, Hint, TextField, describedBy, fieldErrorsOf, type FieldErrors } from '../components/fields.js';
 import { SecretField } from '../components/secret-field.js';
 import { ErrorPanel, Loading } from '../components/states.js';
 import { useSession } from '../session.js';
@@ -23,6 +23,8 @@ import {
   type SecretValues,
   type WizardDraft,
 } from '../settings-form.js';
+
+export const SMS_SETTINGS_PATH = '/dashboard/configure/messaging/sms';
 
 const DRIVERS: { id: DriverChoice; name: string; use: string; needs: string; optional?: string }[] = [
   {
@@ -400,19 +402,14 @@ export function SmsSettingsPage() {
       </Step>
 
       <Step index={4}>
-        <div class="checkbox">
-          <input
-            type="checkbox"
-            {...describedBy('multi_factor.phone_code.enabled', true, errors.get('multi_factor.phone_code.enabled'))}
-            checked={draft.phoneCodeMfa}
-            onChange={(event) => update({ phoneCodeMfa: event.currentTarget.checked })}
-          />
-          <label for={fieldId('multi_factor.phone_code.enabled')}>Let users enrol their phone as a second factor</label>
-          <Hint param="multi_factor.phone_code.enabled">
-            Switching this off stops new enrolments, for example during a carrier outage. Existing enrolments are kept and work again
-            when you switch it back on.
-          </Hint>
-        </div>
+        <CheckboxField
+          param="multi_factor.phone_code.enabled"
+          label="Let users enrol their phone as a second factor"
+          hint="Switching this off stops new enrolments, for example during a carrier outage. Existing enrolments are kept and work again when you switch it back on."
+          checked={draft.phoneCodeMfa}
+          onChange={(phoneCodeMfa) => update({ phoneCodeMfa })}
+          errors={errors}
+        />
       </Step>
 
       <Step index={5} pending>
