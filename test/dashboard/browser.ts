@@ -78,8 +78,10 @@ export interface DashboardSuite {
  * Registers a suite's hooks: one browser, and a real listening server (one for the suite, or a fresh one per test).
  * SQLite only: the dashboard is an HTTP client of the BAPI, whose behaviour on both stores the API suites cover.
  */
-export function dashboardSuite(options: { clock?: Clock; seed?(server: TestServer): Promise<void>; serverPerTest?: boolean } = {}): DashboardSuite {
-  const serverOptions = { listen: true, clock: options.clock };
+export function dashboardSuite(
+  options: { clock?: Clock; env?: Record<string, string>; seed?(server: TestServer): Promise<void>; serverPerTest?: boolean } = {},
+): DashboardSuite {
+  const serverOptions = { listen: true, clock: options.clock, env: options.env };
   let browser: Browser | undefined;
   let perTest: { store: TestStore; server: TestServer } | undefined;
   const tabs: DashboardTab[] = [];
@@ -172,15 +174,46 @@ export async function storageText(page: Page): Promise<{ session: string; local:
   return page.evaluate(`({ session: JSON.stringify({ ...sessionStorage }), local: JSON.stringify({ ...localStorage }) })`);
 }
 
-/** Asserts that `secret` is nowhere the page can show or has received: the DOM, inputs, storage, responses. */
-export async function expectSecretGone(tab: DashboardTab, secret: string): Promise<void> {
+/**
+ * Whether the page's JavaScript heap holds `text`, after a full garbage collection: what the app still keeps (state,
+ * closures, caches) rather than what it has let go of.
+ */
+export async function heapHolds(page: Page, text: string): Promise<boolean> {
+  const cdp = await page.context().newCDPSession(page);
+  try {
+    let snapshot = '';
+    cdp.on('HeapProfiler.addHeapSnapshotChunk', ({ chunk }) => {
+      snapshot += chunk;
+    });
+    await cdp.send('HeapProfiler.enable');
+    await cdp.send('HeapProfiler.collectGarbage');
+    await cdp.send('HeapProfiler.takeHeapSnapshot', { reportProgress: false });
+    return snapshot.includes(text);
+  } finally {
+    await cdp.detach();
+  }
+}
+
+/**
+ * Asserts that `secret` is nowhere the page can show or has received: the DOM, inputs, storage, responses, and the
+ * JavaScript heap. `revealedOnce`: a secret the API shows once (a webhook signing secret) is in exactly one
+ * response, as that answer's `secret`, and in no other.
+ */
+export async function expectSecretGone(tab: DashboardTab, secret: string, options: { revealedOnce?: boolean } = {}): Promise<void> {
   expect(await tab.page.content()).not.toContain(secret);
   for (const value of await inputValues(tab.page)) expect(value).not.toContain(secret);
   const storage = await storageText(tab.page);
   expect(storage.session + storage.local).not.toContain(secret);
   const bodies = await tab.responseBodies();
   expect(bodies.length).toBeGreaterThan(0);
-  for (const body of bodies) expect(body).not.toContain(secret);
+  const revealing = bodies.filter((body) => body.includes(secret));
+  if (options.revealedOnce) {
+    expect(revealing).toHaveLength(1);
+    expect(JSON.parse(revealing[0]!).secret).toBe(secret);
+  } else {
+    expect(revealing).toEqual([]);
+  }
+  expect(await heapHolds(tab.page, secret)).toBe(false);
 }
 
 /** The id the page gives the input of an API parameter: `field-` + the dotted path with dashes. */

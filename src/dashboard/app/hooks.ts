@@ -1,5 +1,13 @@
-/** Timing hooks shared by the pages: a value that settles after typing stops, and polling while the tab is seen. */
+/**
+ * Hooks shared by the pages: a value that settles after typing stops, polling while the tab is seen, and a
+ * cursor-paginated list that can refresh itself.
+ */
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { asApiError, type ApiError } from './api.js';
+import type { Page } from './api-types.js';
+
+/** The most a BAPI list answers in one page. */
+const MAX_PAGE = 500;
 
 /** `value`, once it has stayed the same for `delayMs` (the live preview waits for a pause in typing). */
 export function useSettled<T>(value: T, delayMs: number): T {
@@ -57,4 +65,107 @@ export function usePolling(poll: () => Promise<void>, intervalMs: number, active
       document.removeEventListener('visibilitychange', onVisibilityChange);
     };
   }, [active, intervalMs]);
+}
+
+export interface PagedList<T> {
+  /** Newest first; null until the first page has come. */
+  items: T[] | null;
+  error: ApiError | null;
+  hasMore: boolean;
+  loadingMore: boolean;
+  /** The next page, after the last item shown; answers how many came. */
+  loadOlder(): Promise<number>;
+  /** From scratch, as if the list had just been opened. */
+  reload(): void;
+  /** Fetch what is shown again now (new items at the top), keeping it on screen meanwhile. */
+  refresh(): Promise<void>;
+  /** Put a changed item in place (after an action on it), without waiting for the next refresh. */
+  replace(item: T): void;
+}
+
+/** One page of a BAPI list: `limit` items after `cursor` (the first page without one). */
+export type PageFetcher<T> = (cursor: string | undefined, limit: number) => Promise<Page<T>>;
+
+/**
+ * A cursor-paginated BAPI list, newest first, loaded again when `key` (the filters) changes. With `refreshMs` it
+ * refreshes while the tab is visible: everything shown is fetched again in one call (up to the API's 500), so new
+ * items appear at the top and changed ones in place, and "load older" pages stay loaded.
+ */
+export function usePagedList<T extends { id: string }>(fetchPage: PageFetcher<T>, key: string, options: { pageSize: number; refreshMs?: number }): PagedList<T> {
+  const [items, setItems] = useState<T[] | null>(null);
+  const [nextCursor, setNextCursor] = useState<string | null>(null);
+  const [error, setError] = useState<ApiError | null>(null);
+  const [loadingMore, setLoadingMore] = useState(false);
+  const [attempt, setAttempt] = useState(0);
+  // A new list (other filters, reload): any answer asked for before it is stale.
+  const resets = useRef(0);
+  // Any change to the list (a reset, older items, an item replaced): a refresh asked for before it is stale.
+  const changes = useRef(0);
+  const fetcher = useRef(fetchPage);
+  fetcher.current = fetchPage;
+
+  useEffect(() => {
+    const asked = ++resets.current;
+    changes.current++;
+    setItems(null);
+    setError(null);
+    fetcher.current(undefined, options.pageSize).then(
+      (page) => {
+        if (asked !== resets.current) return;
+        setItems(page.data);
+        setNextCursor(page.next_cursor);
+      },
+      (caught: unknown) => asked === resets.current && setError(asApiError(caught)),
+    );
+  }, [key, attempt]);
+
+  const refresh = async () => {
+    if (!items) return;
+    const asked = changes.current;
+    try {
+      const page = await fetcher.current(undefined, Math.min(MAX_PAGE, Math.max(options.pageSize, items.length)));
+      if (asked !== changes.current) return;
+      setItems(page.data);
+      setNextCursor(page.next_cursor);
+      setError(null);
+    } catch (caught) {
+      // The list stays as it was; the error says the refresh failed, and the next one may succeed.
+      if (asked === changes.current) setError(asApiError(caught));
+    }
+  };
+  usePolling(refresh, options.refreshMs ?? 0, options.refreshMs !== undefined && items !== null);
+
+  const loadOlder = async () => {
+    if (!items || !nextCursor) return 0;
+    const asked = resets.current;
+    changes.current++;
+    setLoadingMore(true);
+    try {
+      const page = await fetcher.current(nextCursor, options.pageSize);
+      if (asked !== resets.current) return 0;
+      changes.current++;
+      setItems((list) => [...(list ?? []), ...page.data]);
+      setNextCursor(page.next_cursor);
+      return page.data.length;
+    } catch (caught) {
+      setError(asApiError(caught));
+      return 0;
+    } finally {
+      setLoadingMore(false);
+    }
+  };
+
+  return {
+    items,
+    error,
+    hasMore: nextCursor !== null,
+    loadingMore,
+    loadOlder,
+    reload: () => setAttempt((n) => n + 1),
+    refresh,
+    replace: (item) => {
+      changes.current++;
+      setItems((list) => list && list.map((old) => (old.id === item.id ? item : old)));
+    },
+  };
 }

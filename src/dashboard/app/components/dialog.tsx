@@ -4,7 +4,7 @@
  * focus starts on Cancel (the safe choice) and goes back to where it was when the dialog closes.
  */
 import type { ComponentChildren } from 'preact';
-import { useEffect, useId, useRef } from 'preact/hooks';
+import { useId, useLayoutEffect, useRef } from 'preact/hooks';
 import type { ApiError } from '../api.js';
 
 interface ConfirmDialogProps {
@@ -35,7 +35,8 @@ export function ConfirmDialog({ title, children, confirmLabel, busy, error, onCo
   const fallback = useRef(fallbackFocus);
   fallback.current = fallbackFocus;
 
-  useEffect(() => {
+  // At once on mounting (not after the next paint), so that nothing typed meanwhile lands behind the dialog.
+  useLayoutEffect(() => {
     const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
     dialog.current?.showModal();
     cancel.current?.focus();

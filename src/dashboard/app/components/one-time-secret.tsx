@@ -4,7 +4,7 @@
  * when it appears, so nobody misses it.
  */
 import type { ComponentChildren } from 'preact';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useLayoutEffect, useRef, useState } from 'preact/hooks';
 
 interface OneTimeSecretProps {
   title: string;
@@ -16,10 +16,10 @@ interface OneTimeSecretProps {
 
 export function OneTimeSecret({ title, label, secret, children, onDismiss }: OneTimeSecretProps) {
   const box = useRef<HTMLElement>(null);
-  const input = useRef<HTMLInputElement>(null);
+  const input = useRef<HTMLTextAreaElement>(null);
   const [copyState, setCopyState] = useState<'idle' | 'copied' | 'select'>('idle');
 
-  useEffect(() => box.current?.focus(), []);
+  useLayoutEffect(() => box.current?.focus(), []);
 
   const copy = async () => {
     try {
@@ -39,10 +39,12 @@ export function OneTimeSecret({ title, label, secret, children, onDismiss }: One
       <p id="one-time-secret-why">{children}</p>
       <label for="one-time-secret-value">{label}</label>
       <div class="input-row">
-        <input
+        {/* A text area, so that the whole secret shows (wrapped) on a narrow screen. */}
+        <textarea
           id="one-time-secret-value"
           ref={input}
-          class="input code"
+          class="input code secret-value"
+          rows={1}
           readOnly
           value={secret}
           spellcheck={false}

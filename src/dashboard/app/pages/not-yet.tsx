@@ -25,12 +25,3 @@ export function MessagesPage() {
     </NotYet>
   );
 }
-
-export function WebhooksPage() {
-  return (
-    <NotYet api="/v1/webhooks">
-      The endpoints that receive events such as <code>sms.delivered</code> and <code>sms.failed</code>, their signing secrets, and every
-      delivery with its attempts and a retry.
-    </NotYet>
-  );
-}

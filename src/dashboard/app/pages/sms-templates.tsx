@@ -3,7 +3,7 @@
  * the address, `?template=<slug>`) with a live preview. The preview asks the API (`POST …/preview`) once typing
  * pauses, so the message, its encoding and its segments are the server's own, and so are the body's errors.
  */
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
 import { asApiError, type ApiError } from '../api.js';
 import type { ApiErrorDetail, SmsTemplate, SmsTemplatePreview } from '../api-types.js';
@@ -127,10 +127,10 @@ function TemplateEditor({ template, focusOnOpen, onChange }: { template: SmsTemp
   const path = `/v1/templates/sms/${encodeURIComponent(template.slug)}`;
 
   // Opening a template from the list starts reading at its name.
-  useEffect(() => {
+  useLayoutEffect(() => {
     if (focusOnOpen) heading.current?.focus();
   }, []);
-  useEffect(() => {
+  useLayoutEffect(() => {
     if (saveErrors.length > 0) summaryRef.current?.focus();
   }, [saveErrors]);
 
