@@ -32,6 +32,35 @@ export const ERROR_CODES = {
   form_param_missing: { status: 422, message: 'Parameter missing' },
   form_param_value_invalid: { status: 422, message: 'Parameter value invalid' },
 
+  // FAPI credentials: client tokens and session tokens (src/auth)
+  client_token_missing: { status: 401, message: 'Client token missing' },
+  client_token_invalid: { status: 401, message: 'Client token invalid' },
+  session_token_missing: { status: 401, message: 'Session token missing' },
+  session_token_invalid: { status: 401, message: 'Session token invalid' },
+  session_inactive: { status: 401, message: 'Session is no longer active' },
+
+  // Sign-up, sign-in and MFA flows (src/auth)
+  form_identifier_exists: { status: 422, message: 'That phone number is taken' },
+  form_identifier_not_found: { status: 422, message: 'No account with that phone number' },
+  form_password_incorrect: { status: 422, message: 'Password is incorrect' },
+  password_attempts_exceeded: { status: 429, message: 'Too many wrong passwords' },
+  strategy_not_allowed: { status: 422, message: 'Strategy not allowed' },
+  flow_step_invalid: { status: 422, message: 'This step does not apply now' },
+  test_number_rejected: { status: 422, message: 'Test phone numbers are not accepted' },
+  phone_mfa_disabled: { status: 422, message: 'Phone second factor is switched off' },
+  mfa_already_enrolled: { status: 422, message: 'Already enrolled as a second factor' },
+
+  // Challenges: one-time codes and abuse limits (src/challenges)
+  verification_not_prepared: { status: 422, message: 'No code was sent yet' },
+  form_code_incorrect: { status: 422, message: 'Incorrect code' },
+  verification_expired: { status: 422, message: 'The code has expired' },
+  verification_failed: { status: 422, message: 'Too many wrong codes' },
+  phone_code_resend_cooldown: { status: 429, message: 'A code was sent moments ago' },
+  phone_country_not_allowed: { status: 422, message: 'SMS to this country is not allowed' },
+  phone_number_send_limit_reached: { status: 429, message: 'Too many codes sent to this number' },
+  ip_send_limit_reached: { status: 429, message: 'Too many codes requested from this address' },
+  sms_send_budget_exhausted: { status: 429, message: 'The hourly SMS budget is used up' },
+
   // Webhooks (src/webhooks)
   webhook_url_invalid: { status: 422, message: 'Webhook URL invalid' },
   webhook_url_scheme_unsupported: { status: 422, message: 'Webhook URL must use http or https' },

@@ -48,15 +48,18 @@ export async function openConfiguredStore(config: Config, logger: Logger, clock:
   }
   const box = new SecretBox(key, config.previousEncryptionKeys);
   const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  let services: Services | null = null;
   try {
     const applied = await migrate(store);
     if (applied.length) logger.info({ migrations: applied }, 'migrations applied');
-    const services = buildServices({ config, clock, logger, store, box });
-    const rotation = await checkEncryptionKey(store.db, box, [(tx) => services.instance.reseal(tx), (tx) => services.webhooks.endpoints.reseal(tx)]);
+    const built = buildServices({ config, clock, logger, store, box });
+    services = built;
+    const rotation = await checkEncryptionKey(store.db, box, [(tx) => built.instance.reseal(tx), (tx) => built.webhooks.endpoints.reseal(tx), (tx) => built.authKeys.reseal(tx)]);
     if (rotation.rotatedFrom) logger.warn({ from: rotation.rotatedFrom, to: box.keyId, resealed: rotation.resealed }, 'encryption key rotated');
-    await services.instance.checkSecretsDecrypt();
-    return { store, services };
+    await built.instance.checkSecretsDecrypt();
+    return { store, services: built };
   } catch (error) {
+    await services?.limits.close();
     await store.close();
     throw error;
   }
@@ -72,6 +75,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   try {
     await applyBootstrap(services.instance, config.bootstrap, logger);
     await createFirstSecretKey(services, config, print);
+    await services.authKeys.init();
     app = await buildApp({ services, logger, bodyLimitBytes: config.bodyLimitBytes });
     let url: string | null = null;
     if (options.listen !== false) {
@@ -90,12 +94,14 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       async close() {
         await running.close();
         await services.webhooks.worker.stop();
+        await services.limits.close();
         await store.close();
       },
     };
   } catch (error) {
     await services.webhooks.worker.stop();
     await app?.close();
+    await services.limits.close();
     await store.close();
     throw error;
   }

@@ -12,6 +12,16 @@ import { SecretKeys } from './auth/secret-keys.js';
 import { InstanceService } from './instance/service.js';
 import { TemplateService } from './sms/templates/service.js';
 import { SmsEngine } from './sms/engine.js';
+import { AuthKeys } from './auth/keys.js';
+import { Clients } from './auth/clients.js';
+import { Users } from './auth/users.js';
+import { Sessions } from './auth/sessions.js';
+import { SignUps } from './auth/sign-ups.js';
+import { SignIns } from './auth/sign-ins.js';
+import { Mfa } from './auth/mfa.js';
+import { Limits } from './challenges/limits.js';
+import { ChallengeService } from './challenges/service.js';
+import { Transactions } from './store/group-commit.js';
 import { WebhookEndpoints } from './webhooks/endpoints.js';
 import { WebhookDeliveries } from './webhooks/deliveries.js';
 import { WebhookWorker } from './webhooks/worker.js';
@@ -27,6 +37,15 @@ export interface Services {
   instance: InstanceService;
   templates: TemplateService;
   sms: SmsEngine;
+  authKeys: AuthKeys;
+  limits: Limits;
+  challenges: ChallengeService;
+  clients: Clients;
+  users: Users;
+  sessions: Sessions;
+  signUps: SignUps;
+  signIns: SignIns;
+  mfa: Mfa;
   webhooks: { endpoints: WebhookEndpoints; deliveries: WebhookDeliveries; worker: WebhookWorker };
 }
 
@@ -36,13 +55,29 @@ export function buildServices(deps: { config: Config; clock: Clock; logger: Logg
   const templates = new TemplateService(store.db, store.dialect, clock, instance);
   instance.addCheck(templates.settingsCheck);
   const endpoints = new WebhookEndpoints(store.db, box, clock, config.webhooks);
+  const sms = new SmsEngine(store.db, clock, instance, templates);
+  const authKeys = new AuthKeys(store.db, box, clock);
+  const limits = new Limits(store, { databaseUrl: config.databaseUrl, redisUrl: config.redisUrl });
+  const challenges = new ChallengeService(clock, authKeys, limits, sms);
+  const users = new Users(store.db, clock);
+  const sessions = new Sessions(store.db, clock, authKeys, config.publicUrl);
+  const flows = { db: store.db, transactions: new Transactions(store), clock, instance, challenges, limits, users, sessions };
   return {
     ...deps,
     audit: new AuditLog(store.db),
     secretKeys: new SecretKeys(store.db, clock),
     instance,
     templates,
-    sms: new SmsEngine(store.db, clock, instance, templates),
+    sms,
+    authKeys,
+    limits,
+    challenges,
+    clients: new Clients(store.db, clock),
+    users,
+    sessions,
+    signUps: new SignUps(flows),
+    signIns: new SignIns(flows),
+    mfa: new Mfa(flows),
     webhooks: {
       endpoints,
       deliveries: new WebhookDeliveries(store.db, store.dialect, clock),

@@ -90,7 +90,13 @@ export async function buildApp(options: AppOptions): Promise<App> {
     openapi: {
       openapi: '3.1.0',
       info: { title: 'authn.sh', version: '0.4.0', description: 'Phone & SMS authentication server. BAPI routes need a secret key; FAPI routes are public.' },
-      components: { securitySchemes: { secretKey: { type: 'http', scheme: 'bearer', description: 'sk_live_… or sk_test_…' } } },
+      components: {
+        securitySchemes: {
+          secretKey: { type: 'http', scheme: 'bearer', description: 'sk_live_… or sk_test_…' },
+          clientToken: { type: 'http', scheme: 'bearer', description: 'FAPI client token ct_… (from POST /v1/client)' },
+          sessionToken: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'Session token (from POST /v1/client/sessions/{id}/tokens)' },
+        },
+      },
       tags: [
         { name: 'BAPI', description: 'Backend API (secret key)' },
         { name: 'FAPI', description: 'Frontend API (public)' },

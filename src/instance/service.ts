@@ -26,6 +26,13 @@ import {
 
 /** How long a process may serve settings it read before re-reading; writes in this process apply at once. */
 const CACHE_TTL_MS = 1_000;
+/**
+ * Past the TTL, a copy younger than this is still served while a re-read runs in the background. `current()`
+ * is called inside open transactions (the send engine's, within a challenge's): waiting there for a read on
+ * another connection would deadlock SQLite's single connection, or a PostgreSQL pool whose connections are
+ * all in such transactions. Callers that are not in a transaction get a fresh copy after an idle spell.
+ */
+const STALE_GRACE_MS = 10_000;
 /** Compare-and-swap retries when two processes PATCH at the same moment (PostgreSQL). */
 const MAX_WRITE_ATTEMPTS = 5;
 
@@ -43,6 +50,9 @@ export type SettingsCheck = (tx: Tx, before: InstanceSettings, after: InstanceSe
 
 export class InstanceService {
   private cached: { settings: InstanceSettings; at: number } | null = null;
+  private refreshing: Promise<InstanceSettings> | null = null;
+  /** Bumped by every write here, so a re-read that started before it does not bring the old settings back. */
+  private generation = 0;
   private readonly checks: SettingsCheck[] = [];
 
   constructor(
@@ -61,11 +71,27 @@ export class InstanceService {
    * this sits on the request path of every send and challenge.
    */
   async current(): Promise<InstanceSettings> {
-    const now = this.clock.now();
-    if (this.cached && now - this.cached.at < CACHE_TTL_MS) return this.cached.settings;
-    const settings = await this.load(this.db, 'decrypt');
-    this.cached = { settings, at: now };
-    return settings;
+    const age = this.cached ? this.clock.now() - this.cached.at : Infinity;
+    if (age < CACHE_TTL_MS) return this.cached!.settings;
+    if (age < CACHE_TTL_MS + STALE_GRACE_MS) {
+      void this.refresh().catch(() => undefined);
+      return this.cached!.settings;
+    }
+    return this.refresh();
+  }
+
+  /** One re-read at a time; its result replaces the cached copy. */
+  private refresh(): Promise<InstanceSettings> {
+    this.refreshing ??= (async () => {
+      const at = this.clock.now();
+      const generation = this.generation;
+      const settings = await this.load(this.db, 'decrypt');
+      if (generation === this.generation) this.cached = { settings, at };
+      return settings;
+    })().finally(() => {
+      this.refreshing = null;
+    });
+    return this.refreshing;
   }
 
   addCheck(check: SettingsCheck): void {
@@ -87,6 +113,8 @@ export class InstanceService {
       const outcome = await this.db.transaction().execute((tx) => this.applyPatch(tx, patch, actor));
       if (outcome !== 'conflict') {
         this.cached = null;
+        this.refreshing = null;
+        this.generation++;
         return this.view();
       }
       if (attempt >= MAX_WRITE_ATTEMPTS) throw new Error('instance settings kept changing under a PATCH');

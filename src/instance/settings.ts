@@ -6,6 +6,7 @@
  * `REDACTED` when set and `null` when not; a PATCH that sends `REDACTED` back leaves the secret as it is, so a
  * read-modify-write round trip can never overwrite a credential with the marker.
  */
+import { getCountries } from 'libphonenumber-js/max';
 import { errorDetail, type ErrorDetail } from '../errors.js';
 import { checkSender } from '../sms/numbers.js';
 
@@ -17,6 +18,23 @@ export const TEST_MODES = ['enabled', 'disabled', 'rejected'] as const;
 export type TestMode = (typeof TEST_MODES)[number];
 export const VONAGE_SIGNATURE_METHODS = ['md5hash', 'md5', 'sha1', 'sha256', 'sha512'] as const;
 export type VonageSignatureMethod = (typeof VONAGE_SIGNATURE_METHODS)[number];
+export const COUNTRY_LIST_MODES = ['allow', 'deny'] as const;
+export type CountryListMode = (typeof COUNTRY_LIST_MODES)[number];
+
+/** Bounds of the abuse settings, shared by validation and the API schema. */
+export const ABUSE_BOUNDS = {
+  max: { minimum: 1, maximum: 1_000_000 },
+  window_seconds: { minimum: 1, maximum: 86_400 },
+  hourly_send_budget: { minimum: 1, maximum: 10_000_000 },
+  attempts_per_challenge: { minimum: 1, maximum: 10 },
+  countries: { maxItems: 250 },
+} as const;
+
+/** A fixed-window limit: at most `max` per `window_seconds`. */
+export interface WindowLimit {
+  max: number;
+  window_seconds: number;
+}
 
 export const SECRET_PATHS = ['sms.twilio.auth_token', 'sms.vonage.api_secret', 'sms.vonage.signature_secret'] as const;
 export type SecretPath = (typeof SECRET_PATHS)[number];
@@ -48,6 +66,19 @@ export interface InstanceSettings {
   app_name: string;
   test_mode: TestMode;
   multi_factor: { phone_code: { enabled: boolean } };
+  /** SMS pumping and brute-force defences (see the README, "Abuse defences"). */
+  abuse: {
+    sends_per_phone_number: WindowLimit;
+    sends_per_ip: WindowLimit;
+    /** Codes sent per hour across the instance (test-range numbers excluded). */
+    hourly_send_budget: number;
+    /** Wrong codes a challenge takes before it fails. */
+    attempts_per_challenge: number;
+    /** Wrong passwords per user before password sign-in is refused for the rest of the window. */
+    password_lockout: { max_failures: number; window_seconds: number };
+    /** Which destination countries (ISO 3166-1 alpha-2) codes may be sent to. */
+    sms_countries: { mode: CountryListMode; countries: string[] };
+  };
 }
 
 export function defaultSettings(): InstanceSettings {
@@ -62,6 +93,16 @@ export function defaultSettings(): InstanceSettings {
     app_name: 'authn.sh',
     test_mode: 'disabled',
     multi_factor: { phone_code: { enabled: true } },
+    // Anchors: 5 sends per number per 10 min (Twilio Verify), US + CA only (Clerk, Stytch), lockout after 10
+    // wrong passwords for an hour (Clerk), 5 wrong codes per challenge (Twilio Verify).
+    abuse: {
+      sends_per_phone_number: { max: 5, window_seconds: 600 },
+      sends_per_ip: { max: 20, window_seconds: 600 },
+      hourly_send_budget: 1_000,
+      attempts_per_challenge: 5,
+      password_lockout: { max_failures: 10, window_seconds: 3_600 },
+      sms_countries: { mode: 'allow', countries: ['US', 'CA'] },
+    },
   };
 }
 
@@ -209,6 +250,8 @@ export function validateSettings(s: InstanceSettings): ErrorDetail[] {
     invalid('sms.vonage.signature_secret', 'sms.vonage.signature_secret must be 8 to 128 printable ASCII characters without spaces');
   }
 
+  validateAbuse(s.abuse, errors);
+
   if (sms.driver === 'twilio') {
     if (t.account_sid === null) missing('sms.twilio.account_sid', 'when sms.driver is twilio');
     if (t.auth_token === null) missing('sms.twilio.auth_token', 'when sms.driver is twilio');
@@ -219,6 +262,38 @@ export function validateSettings(s: InstanceSettings): ErrorDetail[] {
     if (sms.from_number === null) missing('sms.from_number', 'when sms.driver is vonage');
   }
   return errors;
+}
+
+const KNOWN_COUNTRIES: ReadonlySet<string> = new Set(getCountries());
+
+function validateAbuse(abuse: InstanceSettings['abuse'], errors: ErrorDetail[]): void {
+  const within = (path: string, value: number, bounds: { minimum: number; maximum: number }) => {
+    if (!Number.isInteger(value) || value < bounds.minimum || value > bounds.maximum) {
+      errors.push(errorDetail('form_param_value_invalid', { paramName: path, longMessage: `${path} must be an integer from ${bounds.minimum} to ${bounds.maximum}` }));
+    }
+  };
+  for (const name of ['sends_per_phone_number', 'sends_per_ip'] as const) {
+    within(`abuse.${name}.max`, abuse[name].max, ABUSE_BOUNDS.max);
+    within(`abuse.${name}.window_seconds`, abuse[name].window_seconds, ABUSE_BOUNDS.window_seconds);
+  }
+  within('abuse.hourly_send_budget', abuse.hourly_send_budget, ABUSE_BOUNDS.hourly_send_budget);
+  within('abuse.attempts_per_challenge', abuse.attempts_per_challenge, ABUSE_BOUNDS.attempts_per_challenge);
+  within('abuse.password_lockout.max_failures', abuse.password_lockout.max_failures, ABUSE_BOUNDS.max);
+  within('abuse.password_lockout.window_seconds', abuse.password_lockout.window_seconds, ABUSE_BOUNDS.window_seconds);
+
+  const { mode, countries } = abuse.sms_countries;
+  if (!COUNTRY_LIST_MODES.includes(mode)) {
+    errors.push(errorDetail('form_param_value_invalid', { paramName: 'abuse.sms_countries.mode', longMessage: 'abuse.sms_countries.mode must be "allow" or "deny"' }));
+  }
+  const path = 'abuse.sms_countries.countries';
+  const unknown = countries.findIndex((c) => !KNOWN_COUNTRIES.has(c));
+  if (unknown >= 0) {
+    errors.push(errorDetail('form_param_value_invalid', { paramName: path, longMessage: `${path} must hold upper-case ISO 3166-1 alpha-2 country codes (entry ${unknown + 1} is not one)` }));
+  } else if (new Set(countries).size !== countries.length) {
+    errors.push(errorDetail('form_param_value_invalid', { paramName: path, longMessage: `${path} must not repeat a country` }));
+  } else if (countries.length > ABUSE_BOUNDS.countries.maxItems) {
+    errors.push(errorDetail('form_param_value_invalid', { paramName: path, longMessage: `${path} holds at most ${ABUSE_BOUNDS.countries.maxItems} countries` }));
+  }
 }
 
 export interface SettingsChange {

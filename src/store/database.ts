@@ -34,6 +34,12 @@ export interface Store {
   dialect: Dialect;
   /** Where the SQLite file lives (null on PostgreSQL). */
   sqlitePath: string | null;
+  /**
+   * The better-sqlite3 connection under `db` (null on PostgreSQL), with its statement cache, for libraries
+   * that speak to it directly (the rate limiter). Only use it inside a `db` transaction: the connection is
+   * shared, and outside one a statement would land in whichever transaction another request has open.
+   */
+  sqlite: SqliteDatabase | null;
   close(): Promise<void>;
 }
 
@@ -113,11 +119,14 @@ export function sqliteFile(dataDir: string): string {
 export async function openStore(options: StoreOptions): Promise<Store> {
   if (options.databaseUrl) {
     const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 10 });
+    // An idle connection that drops (a database restart) is replaced on the next query; unheard, the pool's
+    // error event would end the process.
+    pool.on('error', () => undefined);
     // Surface connection problems at start, not on the first request.
     const client = await pool.connect();
     client.release();
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    return { db, dialect: 'postgres', sqlitePath: null, close: () => closePool(db, pool) };
+    return { db, dialect: 'postgres', sqlitePath: null, sqlite: null, close: () => closePool(db, pool) };
   }
 
   fs.mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
@@ -128,8 +137,9 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   raw.pragma('busy_timeout = 5000');
   raw.pragma('foreign_keys = ON');
   fs.chmodSync(file, 0o600);
-  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect(new CachingSqliteDatabase(raw)) });
-  return { db, dialect: 'sqlite', sqlitePath: file, close: () => db.destroy() };
+  const sqlite = new CachingSqliteDatabase(raw);
+  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect(sqlite) });
+  return { db, dialect: 'sqlite', sqlitePath: file, sqlite, close: () => db.destroy() };
 }
 
 /** Applies every pending migration; returns the names applied. */

@@ -165,6 +165,122 @@ export interface WebhookAttemptsTable {
   error: string | null;
 }
 
+/** Signing keys (`code_hmac` for challenge codes, `session_jwt` for session tokens), sealed with the secret box. */
+export interface AuthKeysTable {
+  kind: string;
+  /** Key id: the JWT `kid`. */
+  kid: string;
+  /** JSON Web Key of the public half, for asymmetric keys. */
+  public_jwk: string | null;
+  /** Secret-box envelope of the private key (associated data `auth_keys.<kind>`). */
+  envelope: string;
+  created_at: number;
+}
+
+/** A browser or app talking to FAPI; it proves itself with its client token (stored as SHA-256). */
+export interface ClientsTable {
+  id: string;
+  token_hash: string;
+  created_at: number;
+}
+
+export interface UsersTable {
+  id: string;
+  /** argon2id PHC string; null when the user has no password. */
+  password_hash: string | null;
+  created_at: number;
+  updated_at: number;
+  last_sign_in_at: number | null;
+}
+
+export interface PhoneNumbersTable {
+  id: string;
+  user_id: string;
+  /** E.164. */
+  phone_number: string;
+  /** 1 for the number the user signed up with. */
+  is_primary: number;
+  /** null while an MFA enrolment of this number waits for its code. */
+  verified_at: number | null;
+  /** 1 when the number is enrolled as the phone second factor. */
+  reserved_for_second_factor: number;
+  /** The challenge of an MFA enrolment in progress. */
+  challenge_id: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** A one-time code sent to a phone number. The code itself is never stored, only its keyed hash. */
+export interface ChallengesTable {
+  id: string;
+  /** `sign_up`, `sign_in`, `mfa_enrollment`, `mfa_verification`. */
+  purpose: string;
+  phone_number: string;
+  /** HMAC-SHA256 of the challenge id and the code, keyed with the `code_hmac` key. */
+  code_hash: string;
+  test_number: number;
+  /** `pending`, `verified`, `failed` (attempts used up), `replaced` (a newer code was sent). */
+  status: string;
+  attempts: number;
+  max_attempts: number;
+  expires_at: number;
+  /** No new code for this purpose and number before this time (the resend cooldown). */
+  resend_at: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface SignUpsTable {
+  id: string;
+  client_id: string;
+  phone_number: string;
+  password_hash: string | null;
+  /** `missing_requirements` or `complete`. */
+  status: string;
+  challenge_id: string | null;
+  created_user_id: string | null;
+  created_session_id: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface SignInsTable {
+  id: string;
+  client_id: string;
+  user_id: string;
+  /** The phone number the user identified with (E.164). */
+  identifier: string;
+  /** `needs_first_factor`, `needs_second_factor` or `complete`. */
+  status: string;
+  /** The first factor that succeeded: `phone_code` or `password`. */
+  first_factor: string | null;
+  first_factor_challenge_id: string | null;
+  second_factor_challenge_id: string | null;
+  created_session_id: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface SessionsTable {
+  id: string;
+  client_id: string;
+  user_id: string;
+  /** `active`, `ended` (signed out) or `revoked` (BAPI); past `expire_at` an active session reads as `expired`. */
+  status: string;
+  expire_at: number;
+  last_active_at: number;
+  ended_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** rate-limiter-flexible's counters (its own column names). */
+export interface RateLimitsTable {
+  key: string;
+  points: number;
+  expire: number | null;
+}
+
 export interface Database {
   store_meta: StoreMetaTable;
   secret_keys: SecretKeysTable;
@@ -178,4 +294,13 @@ export interface Database {
   webhook_secrets: WebhookSecretsTable;
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_attempts: WebhookAttemptsTable;
+  auth_keys: AuthKeysTable;
+  clients: ClientsTable;
+  users: UsersTable;
+  phone_numbers: PhoneNumbersTable;
+  challenges: ChallengesTable;
+  sign_ups: SignUpsTable;
+  sign_ins: SignInsTable;
+  sessions: SessionsTable;
+  rate_limits: RateLimitsTable;
 }

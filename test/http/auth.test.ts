@@ -61,12 +61,19 @@ describe.each(STORES)('BAPI authentication on %s', (kind) => {
     expect(server.logs.join('')).not.toContain(key);
   });
 
-  it('FAPI routes answer without a key', async () => {
+  it('FAPI routes answer without a key (those of a client or a signed-in user ask for their own token)', async () => {
+    const doc = (await server.inject({ method: 'GET', url: '/v1/openapi.json' })).json();
     const fapi = server.running.app.routeTable.filter((r) => r.tags.includes('FAPI') && r.method === 'GET' && !r.url.includes(':'));
     expect(fapi.length).toBeGreaterThan(0);
     for (const route of fapi) {
       const res = await server.inject({ method: 'GET', url: route.url });
-      expect(res.statusCode, route.url).toBe(200);
+      const security = doc.paths[route.url].get.security as Record<string, unknown>[] | undefined;
+      if (!security) {
+        expect(res.statusCode, route.url).toBe(200);
+        continue;
+      }
+      expect(res.statusCode, route.url).toBe(401);
+      expect(res.json().errors[0].code, route.url).toBe(security.some((s) => 'clientToken' in s) ? 'client_token_missing' : 'session_token_missing');
     }
   });
 

@@ -32,6 +32,14 @@ describe.each(STORES)('instance settings on %s', (kind) => {
       app_name: 'authn.sh',
       test_mode: 'disabled',
       multi_factor: { phone_code: { enabled: true } },
+      abuse: {
+        sends_per_phone_number: { max: 5, window_seconds: 600 },
+        sends_per_ip: { max: 20, window_seconds: 600 },
+        hourly_send_budget: 1000,
+        attempts_per_challenge: 5,
+        password_lockout: { max_failures: 10, window_seconds: 3600 },
+        sms_countries: { mode: 'allow', countries: ['US', 'CA'] },
+      },
     });
   });
 

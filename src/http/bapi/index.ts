@@ -7,6 +7,8 @@ import type { Actor } from '../../audit/audit-log.js';
 import type { Services } from '../../services.js';
 import { instanceRoutes } from './instance.js';
 import { auditLogRoutes } from './audit-logs.js';
+import { userRoutes } from './users.js';
+import { sessionRoutes } from './sessions.js';
 import { webhookRoutes } from './webhooks.js';
 import { smsTemplateRoutes } from './sms-templates.js';
 
@@ -31,6 +33,8 @@ export const bapiRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, {
   });
   await app.register(instanceRoutes, { services });
   await app.register(auditLogRoutes, { services });
+  await app.register(userRoutes, { services });
+  await app.register(sessionRoutes, { services });
   await app.register(webhookRoutes, { services });
   await app.register(smsTemplateRoutes, { services });
 };

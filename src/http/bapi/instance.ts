@@ -1,7 +1,7 @@
 /** `GET` / `PATCH /v1/instance`: the instance settings (credentials write-only). */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type TSchema } from 'typebox';
-import { REDACTED, SMS_DRIVERS, TEST_MODES, VONAGE_SIGNATURE_METHODS } from '../../instance/settings.js';
+import { ABUSE_BOUNDS, COUNTRY_LIST_MODES, REDACTED, SMS_DRIVERS, TEST_MODES, VONAGE_SIGNATURE_METHODS } from '../../instance/settings.js';
 import { Nullable, StringEnum, errorResponses } from '../schemas.js';
 import type { RouteOptions } from './index.js';
 
@@ -15,6 +15,15 @@ function settingsSchema(patch: boolean) {
     const schema = Type.Object(properties, { additionalProperties: false, ...(description ? { description } : {}) });
     return patch ? Nullable(schema) : schema;
   };
+  const leaf = <T extends TSchema>(schema: T) => (patch ? Nullable(schema) : schema);
+  const windowLimit = (count: 'max' | 'max_failures', description: string) =>
+    object(
+      {
+        [count]: field(leaf(Type.Integer(ABUSE_BOUNDS.max))),
+        window_seconds: field(leaf(Type.Integer(ABUSE_BOUNDS.window_seconds))),
+      },
+      description,
+    );
   return Type.Object({
     sms: field(
       object(
@@ -52,6 +61,27 @@ function settingsSchema(patch: boolean) {
     app_name: field(patch ? Nullable(Type.String({ description: 'Product name used in SMS templates as {{app_name}}.' })) : Type.String()),
     test_mode: field(patch ? Nullable(StringEnum(TEST_MODES)) : StringEnum(TEST_MODES)),
     multi_factor: field(object({ phone_code: field(object({ enabled: field(patch ? Nullable(Type.Boolean()) : Type.Boolean()) })) })),
+    abuse: field(
+      object(
+        {
+          sends_per_phone_number: field(windowLimit('max', 'Codes sent to one phone number per window (default 5 per 600 s).')),
+          sends_per_ip: field(windowLimit('max', 'Codes requested from one IP address per window (default 20 per 600 s).')),
+          hourly_send_budget: field(leaf(Type.Integer({ ...ABUSE_BOUNDS.hourly_send_budget, description: 'Codes sent per hour across the instance; over it, sends are refused and an audit entry is written (default 1000).' }))),
+          attempts_per_challenge: field(leaf(Type.Integer({ ...ABUSE_BOUNDS.attempts_per_challenge, description: 'Wrong codes a challenge takes before it fails (default 5).' }))),
+          password_lockout: field(windowLimit('max_failures', 'Wrong passwords per user per window before password sign-in is refused (default 10 per 3600 s).')),
+          sms_countries: field(
+            object(
+              {
+                mode: field(leaf(StringEnum(COUNTRY_LIST_MODES, { description: 'allow: only the listed countries; deny: every country but the listed ones.' }))),
+                countries: field(leaf(Type.Array(Type.String({ pattern: '^[A-Z]{2}$' }), { ...ABUSE_BOUNDS.countries, description: 'ISO 3166-1 alpha-2 codes (default ["US", "CA"]).' }))),
+              },
+              'Destination countries codes may be sent to. Test-range numbers are always allowed.',
+            ),
+          ),
+        },
+        'SMS pumping and brute-force defences. Test-range numbers are exempt from the send limits and the budget.',
+      ),
+    ),
   }, { additionalProperties: false });
 }
 

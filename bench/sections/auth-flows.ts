@@ -1,0 +1,234 @@
+/**
+ * Sign-up code requests and code verifications per second, against the reference server in the same run.
+ * Both servers are real child processes on loopback (the authn server built and started as `npm start`
+ * starts it, SQLite store, null driver); autocannon drives 32 connections from this process.
+ *
+ * - code request: `POST /v1/client/sign_ups/{id}/prepare_verification` on a sign-up of its own (each with its
+ *   own number, so no cooldown or per-number limit applies; the per-IP limit and budget are raised, as all
+ *   load comes from one address);
+ * - verification: `POST …/attempt_verification` with the right code (read from the message log), which
+ *   creates the user, the session and its first token.
+ * BENCH_SECONDS (default 10) and BENCH_WARMUP_SECONDS (default 3) set the run lengths.
+ */
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import BetterSqlite3 from 'better-sqlite3';
+import { generateSecretKey } from '../../src/auth/secret-keys.js';
+import { newId } from '../../src/ids.js';
+import type { BenchRow } from '../run.js';
+
+export const title = 'Auth flows: sign-up code requests and verifications (32 connections, loopback, SQLite, null driver)';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const CONNECTIONS = 32;
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 3);
+/** Sign-ups made ready for the code requests: more than the fastest run could use. */
+const POOL = (SECONDS + WARMUP_SECONDS) * 12_000;
+
+interface Load {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+type NextRequest = () => { path: string; body: string } | null;
+
+async function load(url: string, headers: Record<string, string>, seconds: number, next: NextRequest): Promise<Load> {
+  let instance: autocannon.Instance | null = null;
+  const result = await new Promise<autocannon.Result>((resolve, reject) => {
+    instance = autocannon(
+      {
+        url,
+        connections: CONNECTIONS,
+        duration: seconds,
+        requests: [
+          {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', ...headers },
+            setupRequest: (request) => {
+              const item = next();
+              if (!item) {
+                instance?.stop();
+                return request;
+              }
+              return { ...request, path: item.path, body: item.body };
+            },
+          },
+        ],
+      },
+      (error, res) => (error ? reject(error) : resolve(res)),
+    );
+  });
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.non2xx + result.errors + result.timeouts };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/** Peak resident set size of a process, in MB (Linux). */
+function peakRssMb(pid: number): number {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmHWM:\s+(\d+) kB/.exec(status)![1]) / 1024;
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+function spawnUntil(args: string[], env: NodeJS.ProcessEnv, ready: (output: string) => boolean): Promise<ChildProcess> {
+  const child = spawn(process.execPath, args, { cwd: ROOT, env });
+  let output = '';
+  return new Promise((resolve, reject) => {
+    const check = () => ready(output) && resolve(child);
+    child.stdout!.on('data', (d) => {
+      output += d;
+      check();
+    });
+    child.stderr!.on('data', (d) => (output += d));
+    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited (${code}):\n${output}`)));
+  });
+}
+
+async function waitForHealth(url: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    try {
+      if ((await fetch(`${url}/healthz`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('the server did not become healthy');
+}
+
+async function referenceRun(dir: string): Promise<Load & { rssMb: number }> {
+  let port = 0;
+  const child = await spawnUntil(['--import', 'tsx', 'bench/reference-server.ts', dir], process.env, (out) => {
+    const match = /listening (\d+)/.exec(out);
+    if (match) port = Number(match[1]);
+    return match !== null;
+  });
+  try {
+    let n = 0;
+    const next = () => ({ path: '/', body: JSON.stringify({ phone_number: `+1201${2_000_000 + (n++ % 7_000_000)}` }) });
+    const url = `http://127.0.0.1:${port}`;
+    await load(url, {}, WARMUP_SECONDS, next);
+    const measured = await load(url, {}, SECONDS, next);
+    return { ...measured, rssMb: peakRssMb(child.pid!) };
+  } finally {
+    await stop(child);
+  }
+}
+
+async function json(url: string, method: string, body: unknown, authorization: string): Promise<Record<string, unknown>> {
+  const headers: Record<string, string> = { authorization: `Bearer ${authorization}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) };
+  const res = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as Record<string, unknown>;
+}
+
+async function authnRun(dir: string): Promise<{ prepare: Load; verify: Load; rssMb: number; verified: number }> {
+  execFileSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: ROOT, stdio: 'inherit' });
+  const port = await freePort();
+  const secretKey = generateSecretKey('live');
+  const env = {
+    PATH: process.env.PATH,
+    AUTHN_PORT: String(port),
+    AUTHN_HOST: '127.0.0.1',
+    AUTHN_DATA_DIR: dir,
+    AUTHN_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    AUTHN_SECRET_KEY: secretKey,
+    AUTHN_LOG_LEVEL: 'warn',
+  };
+  const url = `http://127.0.0.1:${port}`;
+  // Started as `npm start` starts it (its node flags included); BENCH_NODE_OPTIONS (e.g. "--cpu-prof
+  // --cpu-prof-dir=/tmp/prof") adds flags.
+  const start = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start.split(' ').slice(1);
+  const extra = (process.env.BENCH_NODE_OPTIONS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...extra, ...start], { cwd: ROOT, env, stdio: 'ignore' });
+  try {
+    await waitForHealth(url);
+    // All load comes from 127.0.0.1: the per-IP limit and the budget are raised for the run.
+    await json(`${url}/v1/instance`, 'PATCH', { abuse: { sends_per_ip: { max: 1_000_000 }, hourly_send_budget: 10_000_000 } }, secretKey);
+    const client = await json(`${url}/v1/client`, 'POST', undefined, '');
+    const token = String(client.token);
+
+    // Sign-ups are written straight into the store: making them is not what is measured.
+    const db = new BetterSqlite3(path.join(dir, 'authn.sqlite'));
+    db.pragma('busy_timeout = 5000');
+    const ids: string[] = [];
+    const insert = db.prepare(
+      "INSERT INTO sign_ups (id, client_id, phone_number, password_hash, status, challenge_id, created_user_id, created_session_id, created_at, updated_at) VALUES (?, ?, ?, NULL, 'missing_requirements', NULL, NULL, NULL, ?, ?)",
+    );
+    db.transaction(() => {
+      for (let i = 0; i < POOL; i++) {
+        const id = newId('sua');
+        ids.push(id);
+        insert.run(id, client.id, `+1201${2_000_000 + i}`, Date.now(), Date.now());
+      }
+    })();
+
+    const headers = { authorization: `Bearer ${token}` };
+    const prepareBody = JSON.stringify({ strategy: 'phone_code' });
+    let p = 0;
+    const nextPrepare: NextRequest = () => (p < ids.length ? { path: `/v1/client/sign_ups/${ids[p++]}/prepare_verification`, body: prepareBody } : null);
+    await load(url, headers, WARMUP_SECONDS, nextPrepare);
+    const prepare = await load(url, headers, SECONDS, nextPrepare);
+
+    const codes = db
+      .prepare("SELECT s.id AS id, m.body AS body FROM sign_ups s JOIN sms_messages m ON m.challenge_id = s.challenge_id WHERE s.status = 'missing_requirements' ORDER BY s.id")
+      .all() as { id: string; body: string }[];
+    db.close();
+    let v = 0;
+    const nextVerify: NextRequest = () => {
+      const item = codes[v++];
+      return item ? { path: `/v1/client/sign_ups/${item.id}/attempt_verification`, body: JSON.stringify({ strategy: 'phone_code', code: /(\d{6})/.exec(item.body)![1] }) } : null;
+    };
+    await load(url, headers, WARMUP_SECONDS, nextVerify);
+    const verify = await load(url, headers, SECONDS, nextVerify);
+    return { prepare, verify, rssMb: peakRssMb(child.pid!), verified: v };
+  } finally {
+    await stop(child);
+  }
+}
+
+export async function run(): Promise<BenchRow[]> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'authn-bench-'));
+  try {
+    const reference = await referenceRun(dir);
+    const authn = await authnRun(dir);
+    const ratio = (rps: number) => `${Math.round((rps / reference.rps) * 100)} %`;
+    return [
+      { name: 'reference (node:http + HMAC + one better-sqlite3 insert)', figures: { 'req/s': reference.rps, 'p50 ms': reference.p50, 'p99 ms': reference.p99, errors: reference.errors, 'peak RSS MB': reference.rssMb } },
+      {
+        name: 'sign-up code requests (prepare_verification)',
+        figures: { 'req/s': authn.prepare.rps, 'of reference': ratio(authn.prepare.rps), 'p50 ms': authn.prepare.p50, 'p99 ms': authn.prepare.p99, errors: authn.prepare.errors, target: '≥ 50 %, p99 ≤ 25 ms' },
+      },
+      {
+        name: 'code verifications creating user + session (attempt_verification)',
+        figures: { 'req/s': authn.verify.rps, 'of reference': ratio(authn.verify.rps), 'p50 ms': authn.verify.p50, 'p99 ms': authn.verify.p99, errors: authn.verify.errors, target: '≥ 30 %, p99 ≤ 25 ms' },
+      },
+      { name: 'authn server peak RSS', figures: { MB: authn.rssMb, target: '≤ 150 MB' } },
+    ];
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * FAPI clients: a browser or app. `POST /v1/client` makes one and shows its token once; the client then sends
+ * `Authorization: Bearer ct_…` on every sign-up, sign-in and session call, so only it can continue its flows
+ * and mint tokens for its sessions. The store keeps only the token's SHA-256 (it carries 256 random bits).
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import type { Clock } from '../clock.js';
+import { appError } from '../errors.js';
+import { newId } from '../ids.js';
+import type { Db } from '../store/database.js';
+
+export interface ClientView {
+  object: 'client';
+  id: string;
+  created_at: number;
+}
+
+const TOKEN = /^ct_[A-Za-z0-9_-]{43}$/;
+/** Clients remembered per process (token hash → id). Clients are never deleted, so an entry never goes stale. */
+const CACHE_SIZE = 10_000;
+
+const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
+
+/** The bearer token of an `Authorization` header, or null when there is none. */
+export function bearer(header: string | undefined): string | null {
+  if (header === undefined || header.trim() === '') return null;
+  const match = /^Bearer\s+(\S+)$/i.exec(header.trim());
+  return match ? match[1]! : '';
+}
+
+export class Clients {
+  private readonly known = new Map<string, string>();
+
+  constructor(
+    private readonly db: Db,
+    private readonly clock: Clock,
+  ) {}
+
+  async create(): Promise<{ client: ClientView; token: string }> {
+    const now = this.clock.now();
+    const token = `ct_${randomBytes(32).toString('base64url')}`;
+    const id = newId('client', now);
+    await this.db.insertInto('clients').values({ id, token_hash: hashToken(token), created_at: now }).execute();
+    return { client: { object: 'client', id, created_at: now }, token };
+  }
+
+  /** The client an `Authorization: Bearer ct_…` header belongs to. */
+  async authenticate(header: string | undefined): Promise<string> {
+    const token = bearer(header);
+    if (token === null) throw appError('client_token_missing', { longMessage: 'Send the client token from POST /v1/client as "Authorization: Bearer ct_…".' });
+    const invalid = () => appError('client_token_invalid', { longMessage: 'The client token is malformed or unknown; create a client with POST /v1/client.' });
+    if (!TOKEN.test(token)) throw invalid();
+    const hash = hashToken(token);
+    const cached = this.known.get(hash);
+    if (cached) return cached;
+    const row = await this.db.selectFrom('clients').select('id').where('token_hash', '=', hash).executeTakeFirst();
+    if (!row) throw invalid();
+    if (this.known.size >= CACHE_SIZE) this.known.delete(this.known.keys().next().value!);
+    this.known.set(hash, row.id);
+    return row.id;
+  }
+}

@@ -1,0 +1,258 @@
+/**
+ * Challenges prove control of a phone number. `issue` sends a fresh code (after the abuse checks) and
+ * `attempt` checks one: the attempt is counted before the code is compared, and a right code is consumed
+ * with a conditional UPDATE, so two concurrent attempts can never both succeed nor go uncounted.
+ *
+ * Both run inside the caller's transaction. A refusal is *returned* as an `AppError` (not thrown): what the
+ * refusal itself records (an attempt, a failed challenge, the audit entry of a limit being reached) must
+ * commit; the flow services throw it after the commit (`commitThenThrow`).
+ */
+import { sql } from 'kysely';
+import type { Clock } from '../clock.js';
+import { appError, type AppError } from '../errors.js';
+import { newId } from '../ids.js';
+import type { Tx } from '../store/database.js';
+import type { ChallengesTable } from '../store/schema.js';
+import { recordAudit, type Actor } from '../audit/audit-log.js';
+import { recordEvent } from '../webhooks/events.js';
+import type { InstanceSettings } from '../instance/settings.js';
+import { isTestNumber } from '../sms/numbers.js';
+import type { SmsEngine } from '../sms/engine.js';
+import type { AuthKeys } from '../auth/keys.js';
+import { CODE_LIFETIME_MS, MAGIC_CODE, RESEND_COOLDOWN_MS, codeMatches, generateCode, hashCode } from './codes.js';
+import { recordLimitReached, type LimitName, type Limits, type Window } from './limits.js';
+
+export const CHALLENGE_PURPOSES = ['sign_up', 'sign_in', 'mfa_enrollment', 'mfa_verification'] as const;
+export type ChallengePurpose = (typeof CHALLENGE_PURPOSES)[number];
+
+/** A factor's verification as flows show it (Clerk's shape); the numbers are null for a password or a number verified earlier. */
+export interface Verification {
+  status: 'unverified' | 'verified' | 'failed' | 'expired';
+  strategy: 'phone_code' | 'password';
+  attempts: number | null;
+  attempts_remaining: number | null;
+  expire_at: number | null;
+  /** When a new code may be requested (the resend cooldown). */
+  next_resend_at: number | null;
+}
+
+export interface IssueInput {
+  purpose: ChallengePurpose;
+  /** E.164. */
+  phoneNumber: string;
+  /** ISO 3166-1 alpha-2 of the number (null for non-geographic numbers). */
+  country: string | null;
+  /** The requester's address, for the per-IP limit. */
+  ip: string;
+  actor: Actor;
+  settings: InstanceSettings;
+  /** The request parameter the number came from, for error messages. */
+  paramName?: string;
+}
+
+export type AttemptResult = { challenge: ChallengesTable; magic: boolean };
+
+const retryAfter = (ms: number) => ({ 'retry-after': String(Math.max(1, Math.ceil(ms / 1000))) });
+
+/** Whether codes may go to a number's country. Test-range numbers are never sent, so always may. */
+export function countryAllowed(settings: InstanceSettings, phoneNumber: string, country: string | null): boolean {
+  if (isTestNumber(phoneNumber)) return true;
+  const { mode, countries } = settings.abuse.sms_countries;
+  const listed = country !== null && countries.includes(country);
+  return mode === 'allow' ? listed : !listed;
+}
+
+export function countryRefusal(paramName: string): AppError {
+  return appError('phone_country_not_allowed', {
+    paramName,
+    longMessage: 'Codes cannot be sent to phone numbers of this country (see abuse.sms_countries in the instance settings).',
+  });
+}
+
+export class ChallengeService {
+  constructor(
+    private readonly clock: Clock,
+    private readonly keys: AuthKeys,
+    private readonly limits: Limits,
+    private readonly sms: SmsEngine,
+  ) {}
+
+  async issue(tx: Tx, input: IssueInput): Promise<ChallengesTable | AppError> {
+    const { settings, phoneNumber } = input;
+    const paramName = input.paramName ?? 'phone_number';
+    const testNumber = isTestNumber(phoneNumber);
+    if (!countryAllowed(settings, phoneNumber, input.country)) return countryRefusal(paramName);
+
+    const now = this.clock.now();
+    const pending = await tx
+      .selectFrom('challenges')
+      .select(['id', 'resend_at'])
+      .where('purpose', '=', input.purpose)
+      .where('phone_number', '=', phoneNumber)
+      // A literal, not a parameter: SQLite only uses the partial index `challenges_pending` when it can see
+      // that the query asks for what the index holds.
+      .where('status', '=', sql.lit('pending'))
+      .executeTakeFirst();
+    if (pending && pending.resend_at > now) {
+      return appError('phone_code_resend_cooldown', {
+        longMessage: `A code was sent to this number moments ago; a new one can be requested in ${Math.ceil((pending.resend_at - now) / 1000)} s.`,
+        headers: retryAfter(pending.resend_at - now),
+      });
+    }
+
+    // Test-range numbers are never sent and cost nothing: they skip the send limits and the budget.
+    if (!testNumber) {
+      const refusal = await this.consumeSendLimits(tx, input);
+      if (refusal) return refusal;
+    }
+
+    if (pending) await tx.updateTable('challenges').set({ status: 'replaced', updated_at: now }).where('id', '=', pending.id).where('status', '=', 'pending').execute();
+    const code = generateCode();
+    const id = newId('chl', now);
+    const row: ChallengesTable = {
+      id,
+      purpose: input.purpose,
+      phone_number: phoneNumber,
+      code_hash: hashCode(this.keys.codeKey(), id, code),
+      test_number: testNumber ? 1 : 0,
+      status: 'pending',
+      attempts: 0,
+      max_attempts: settings.abuse.attempts_per_challenge,
+      expires_at: now + CODE_LIFETIME_MS,
+      resend_at: now + RESEND_COOLDOWN_MS,
+      created_at: now,
+      updated_at: now,
+    };
+    await tx.insertInto('challenges').values(row).execute();
+    await this.sms.send(
+      {
+        template: 'verification_code',
+        to: phoneNumber,
+        variables: { code, expires_in_minutes: String(CODE_LIFETIME_MS / 60_000) },
+        challenge: { id, expiresAt: row.expires_at },
+        actor: input.actor,
+        paramName,
+      },
+      tx,
+    );
+    await this.record(tx, 'challenge.created', row, input.actor, { ip: input.ip, replaced: pending?.id ?? null });
+    return row;
+  }
+
+  /** Checks a code against a challenge; the challenge must be one the caller's flow owns. */
+  async attempt(tx: Tx, challengeId: string, code: string, settings: InstanceSettings, actor: Actor): Promise<AttemptResult | AppError> {
+    const now = this.clock.now();
+    const challenge = await tx.selectFrom('challenges').selectAll().where('id', '=', challengeId).executeTakeFirstOrThrow();
+    const unusable = this.unusable(challenge, now);
+    if (unusable) return unusable;
+
+    // Count first: an attempt is spent whether or not the code turns out right.
+    const counted = await tx
+      .updateTable('challenges')
+      .set((eb) => ({ attempts: eb('attempts', '+', 1), updated_at: now }))
+      .where('id', '=', challengeId)
+      .where('status', '=', 'pending')
+      .where('attempts', '<', challenge.max_attempts)
+      .returning('attempts')
+      .executeTakeFirst();
+    if (!counted) return this.unusable(await this.reload(tx, challengeId), now) ?? this.alreadyUsed();
+    challenge.attempts = counted.attempts;
+
+    const magic = settings.test_mode === 'enabled' && challenge.test_number === 1 && code === MAGIC_CODE;
+    if (magic || codeMatches(this.keys.codeKey(), challengeId, code, challenge.code_hash)) {
+      const consumed = await tx.updateTable('challenges').set({ status: 'verified', updated_at: now }).where('id', '=', challengeId).where('status', '=', 'pending').executeTakeFirst();
+      if (Number(consumed.numUpdatedRows) !== 1) return this.alreadyUsed();
+      challenge.status = 'verified';
+      await this.record(tx, 'challenge.verified', challenge, actor, { magic_code: magic });
+      return { challenge, magic };
+    }
+
+    const remaining = challenge.max_attempts - challenge.attempts;
+    if (remaining > 0) {
+      return appError('form_code_incorrect', { paramName: 'code', longMessage: `The code is incorrect; ${remaining} attempt${remaining === 1 ? '' : 's'} left.`, meta: { attempts_remaining: remaining } });
+    }
+    await tx.updateTable('challenges').set({ status: 'failed', updated_at: now }).where('id', '=', challengeId).execute();
+    challenge.status = 'failed';
+    await this.record(tx, 'challenge.failed', challenge, actor, {});
+    return this.failed();
+  }
+
+  /** The verification object of a flow's current challenge (null before a code was requested). */
+  async verification(tx: Tx, challengeId: string | null): Promise<Verification | null> {
+    if (!challengeId) return null;
+    return this.view(await this.reload(tx, challengeId));
+  }
+
+  view(c: ChallengesTable): Verification {
+    const now = this.clock.now();
+    const status = c.status === 'verified' ? 'verified' : c.status === 'failed' ? 'failed' : c.status === 'replaced' || c.expires_at <= now ? 'expired' : 'unverified';
+    return {
+      status,
+      strategy: 'phone_code',
+      attempts: c.attempts,
+      attempts_remaining: Math.max(0, c.max_attempts - c.attempts),
+      expire_at: c.expires_at,
+      next_resend_at: c.resend_at,
+    };
+  }
+
+  private reload(tx: Tx, challengeId: string): Promise<ChallengesTable> {
+    return tx.selectFrom('challenges').selectAll().where('id', '=', challengeId).executeTakeFirstOrThrow();
+  }
+
+  private unusable(c: ChallengesTable, now: number): AppError | null {
+    if (c.status === 'failed') return this.failed();
+    if (c.status === 'verified') return this.alreadyUsed();
+    if (c.status === 'replaced') {
+      return appError('verification_expired', { paramName: 'code', longMessage: 'A newer code was requested for this number; this one no longer works. Request a new code.' });
+    }
+    if (c.expires_at <= now) return appError('verification_expired', { paramName: 'code', longMessage: 'The code has expired. Request a new code.' });
+    return null;
+  }
+
+  private failed(): AppError {
+    return appError('verification_failed', { paramName: 'code', longMessage: 'Too many wrong codes: this code no longer works. Request a new code.' });
+  }
+
+  private alreadyUsed(): AppError {
+    return appError('verification_expired', { paramName: 'code', longMessage: 'This code has already been used.' });
+  }
+
+  /** Per IP, then per number, then the instance budget; the first that refuses decides. */
+  private async consumeSendLimits(tx: Tx, input: IssueInput): Promise<AppError | null> {
+    const { abuse } = input.settings;
+    const checks: { name: LimitName; key: string; window: Window; code: 'ip_send_limit_reached' | 'phone_number_send_limit_reached' | 'sms_send_budget_exhausted'; message: string }[] = [
+      { name: 'sends_per_ip', key: input.ip, window: { max: abuse.sends_per_ip.max, windowSeconds: abuse.sends_per_ip.window_seconds }, code: 'ip_send_limit_reached', message: 'Too many codes were requested from this address.' },
+      {
+        name: 'sends_per_phone_number',
+        key: input.phoneNumber,
+        window: { max: abuse.sends_per_phone_number.max, windowSeconds: abuse.sends_per_phone_number.window_seconds },
+        code: 'phone_number_send_limit_reached',
+        message: 'Too many codes were sent to this number.',
+      },
+      { name: 'hourly_send_budget', key: 'instance', window: { max: abuse.hourly_send_budget, windowSeconds: 3_600 }, code: 'sms_send_budget_exhausted', message: 'The instance has sent as many codes as its hourly budget allows.' },
+    ];
+    for (const check of checks) {
+      const verdict = await this.limits.consume(tx, check.name, check.key, check.window);
+      if (verdict.allowed) continue;
+      if (verdict.justReached) {
+        await recordLimitReached(tx, this.clock, {
+          limit: check.name,
+          key: check.key,
+          window: check.window,
+          retryAfterMs: verdict.retryAfterMs,
+          actor: input.actor,
+          details: { purpose: input.purpose, phone_number: input.phoneNumber, ip: input.ip },
+        });
+      }
+      return appError(check.code, { longMessage: `${check.message} Try again in ${Math.ceil(verdict.retryAfterMs / 1000)} s.`, headers: retryAfter(verdict.retryAfterMs) });
+    }
+    return null;
+  }
+
+  private async record(tx: Tx, type: 'challenge.created' | 'challenge.verified' | 'challenge.failed', c: ChallengesTable, actor: Actor, extra: Record<string, unknown>): Promise<void> {
+    const data = { id: c.id, object: 'challenge', purpose: c.purpose, phone_number: c.phone_number, test_number: c.test_number === 1, status: c.status, attempts: c.attempts, expire_at: c.expires_at };
+    await recordEvent(tx, this.clock, { type, data: type === 'challenge.failed' ? { ...data, reason: 'attempts_exhausted' } : data });
+    await recordAudit(tx, this.clock, { actor, action: type, target: { type: 'challenge', id: c.id }, data: { purpose: c.purpose, phone_number: c.phone_number, ...extra } });
+  }
+}

@@ -1,0 +1,121 @@
+/**
+ * Schemas of the phone-auth resources, shared by FAPI and BAPI routes. Responses are serialised through
+ * them, so a field that is not named here never leaves the server.
+ */
+import { Type, type TSchema } from 'typebox';
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../auth/passwords.js';
+import { Nullable, StringEnum } from './schemas.js';
+
+const Time = (description = 'ms since the epoch') => Type.Integer({ description });
+
+export const PhoneNumberParam = Type.String({ minLength: 1, maxLength: 32, description: 'An international number, E.164 (+14155550123); spaces, dashes, dots and brackets are ignored.' });
+export const CodeParam = Type.String({ pattern: '^[0-9]{6}$', description: 'The 6-digit code from the SMS.' });
+export const PasswordParam = Type.String({ minLength: PASSWORD_MIN_LENGTH, maxLength: PASSWORD_MAX_LENGTH, description: `${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters.` });
+export const PhoneCodeStrategy = StringEnum(['phone_code'] as const, { description: 'Only phone_code (a code by SMS).' });
+export const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false });
+
+export const Verification = Type.Object(
+  {
+    status: StringEnum(['unverified', 'verified', 'failed', 'expired'] as const),
+    strategy: StringEnum(['phone_code', 'password'] as const),
+    attempts: Nullable(Type.Integer({ description: 'Codes tried so far.' })),
+    attempts_remaining: Nullable(Type.Integer({ description: 'Wrong codes left before the challenge fails.' })),
+    expire_at: Nullable(Time('When the code stops working (ms since the epoch).')),
+    next_resend_at: Nullable(Time('When a new code may be requested (ms since the epoch).')),
+  },
+  { additionalProperties: false, description: 'Where a factor stands. The numbers are null for a password or a number verified earlier.' },
+);
+
+export const PhoneNumber = Type.Object(
+  {
+    object: Type.Literal('phone_number'),
+    id: Type.String(),
+    phone_number: Type.String({ description: 'E.164' }),
+    verification: Nullable(Verification),
+    reserved_for_second_factor: Type.Boolean({ description: 'Enrolled as the phone second factor.' }),
+    created_at: Time(),
+    updated_at: Time(),
+  },
+  { additionalProperties: false },
+);
+
+export const User = Type.Object(
+  {
+    object: Type.Literal('user'),
+    id: Type.String(),
+    primary_phone_number_id: Nullable(Type.String()),
+    phone_numbers: Type.Array(PhoneNumber),
+    password_enabled: Type.Boolean(),
+    two_factor_enabled: Type.Boolean({ description: 'A phone number is enrolled as second factor.' }),
+    created_at: Time(),
+    updated_at: Time(),
+    last_sign_in_at: Nullable(Time()),
+  },
+  { additionalProperties: false },
+);
+
+export const Session = Type.Object(
+  {
+    object: Type.Literal('session'),
+    id: Type.String(),
+    user_id: Type.String(),
+    client_id: Type.String(),
+    status: StringEnum(['active', 'ended', 'revoked', 'expired'] as const),
+    expire_at: Time('When the session ends by itself (7 days after sign-in).'),
+    last_active_at: Time(),
+    created_at: Time(),
+    updated_at: Time(),
+  },
+  { additionalProperties: false },
+);
+
+export const Token = Type.Object(
+  { object: Type.Literal('token'), jwt: Type.String({ description: 'ES256 JWT (sub = user id, sid = session id), valid 60 s; verify it with /.well-known/jwks.json.' }) },
+  { additionalProperties: false },
+);
+
+/** The session a completed flow created, with its first token. */
+export const NewSession = Type.Object({ ...Session.properties, last_active_token: Token }, { additionalProperties: false });
+
+export const Factor = Type.Object(
+  { strategy: StringEnum(['phone_code', 'password'] as const), safe_identifier: Type.Optional(Type.String({ description: 'The number, masked.' })), phone_number_id: Type.Optional(Type.String()) },
+  { additionalProperties: false },
+);
+
+export const SignUp = Type.Object(
+  {
+    object: Type.Literal('sign_up'),
+    id: Type.String(),
+    status: StringEnum(['missing_requirements', 'complete'] as const),
+    phone_number: Type.String(),
+    password_enabled: Type.Boolean(),
+    unverified_fields: Type.Array(Type.String()),
+    verifications: Type.Object({ phone_number: Nullable(Verification) }, { additionalProperties: false }),
+    created_user_id: Nullable(Type.String()),
+    created_session_id: Nullable(Type.String()),
+    created_at: Time(),
+    updated_at: Time(),
+    session: Type.Optional(NewSession),
+  },
+  { additionalProperties: false },
+);
+
+export const SignIn = Type.Object(
+  {
+    object: Type.Literal('sign_in'),
+    id: Type.String(),
+    status: StringEnum(['needs_first_factor', 'needs_second_factor', 'complete'] as const),
+    identifier: Type.String(),
+    supported_first_factors: Type.Array(Factor),
+    supported_second_factors: Nullable(Type.Array(Factor)),
+    first_factor_verification: Nullable(Verification),
+    second_factor_verification: Nullable(Verification),
+    created_session_id: Nullable(Type.String()),
+    created_at: Time(),
+    updated_at: Time(),
+    session: Type.Optional(NewSession),
+  },
+  { additionalProperties: false },
+);
+
+export const List = <T extends TSchema>(item: T) => Type.Object({ data: Type.Array(item) }, { additionalProperties: false });

@@ -1,0 +1,88 @@
+/**
+ * Transactions for request paths, with group commit on SQLite.
+ *
+ * On SQLite a commit costs far more than the statements before it (every page the transaction touched is
+ * appended to the WAL), and writers take turns anyway. So transactions that arrive while one is being written
+ * wait for it and then run together, each in a savepoint of one shared transaction, and commit once: a
+ * failed one rolls back to its savepoint alone, and nobody's promise settles before the commit. On
+ * PostgreSQL, where writers do run side by side, each transaction is its own.
+ *
+ * A transaction run here must not start another one through `run`, nor query the store outside `tx`: it would
+ * wait for the batch it is part of.
+ */
+import type { Store, Tx } from './database.js';
+
+/** Transactions per shared commit, at most (bounds the latency the last one sees). */
+const MAX_BATCH = 64;
+
+interface Job {
+  fn: (tx: Tx) => Promise<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+export class Transactions {
+  private readonly queue: Job[] = [];
+  private draining = false;
+
+  constructor(private readonly store: Store) {}
+
+  /**
+   * Runs `fn` in a transaction. An `Error` that `fn` *returns* is thrown after the commit: that is how a
+   * refusal keeps what it wrote to record itself (an attempt counted, the audit entry of a limit reached).
+   */
+  async run<T>(fn: (tx: Tx) => Promise<T>): Promise<Exclude<T, Error>> {
+    const result = this.store.dialect === 'sqlite' ? await this.enqueue(fn) : await this.store.db.transaction().execute(fn);
+    if (result instanceof Error) throw result;
+    return result as Exclude<T, Error>;
+  }
+
+  private enqueue<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ fn, resolve: resolve as (value: unknown) => void, reject });
+      if (!this.draining) void this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    this.draining = true;
+    try {
+      // One turn of the event loop before each batch: requests that were waiting for the connection (their
+      // reads before the transaction) get to join it rather than each start a batch of one.
+      for (;;) {
+        await new Promise((resolve) => setImmediate(resolve));
+        if (this.queue.length === 0) break;
+        await this.commitBatch(this.queue.splice(0, MAX_BATCH));
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private async commitBatch(batch: Job[]): Promise<void> {
+    const outcomes: (() => void)[] = [];
+    let trx;
+    try {
+      trx = await this.store.db.startTransaction().execute();
+      for (const job of batch) {
+        const savepoint = await trx.savepoint('job').execute();
+        try {
+          const value = await job.fn(savepoint);
+          await savepoint.releaseSavepoint('job').execute();
+          outcomes.push(() => job.resolve(value));
+        } catch (error) {
+          await savepoint.rollbackToSavepoint('job').execute();
+          await savepoint.releaseSavepoint('job').execute();
+          outcomes.push(() => job.reject(error));
+        }
+      }
+      await trx.commit().execute();
+    } catch (error) {
+      // The shared transaction itself failed (begin, a savepoint, the commit): nothing of the batch is kept.
+      await trx?.rollback().execute().catch(() => undefined);
+      for (const job of batch) job.reject(error);
+      return;
+    }
+    for (const settle of outcomes) settle();
+  }
+}

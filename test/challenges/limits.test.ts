@@ -1,0 +1,185 @@
+/**
+ * Abuse limits: sends per number and per IP, destination countries, the hourly budget. Each refusal is a 429
+ * or 422 with its code (and Retry-After where waiting helps), sends nothing and changes nothing; reaching a
+ * limit is audited and announced once per window. Limits hold across server processes: on one PostgreSQL
+ * database, and through Redis.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { STORES, createTestStore, startTestServer, type TestServer, type TestStore } from '../helpers/server.js';
+import { Fapi, useAuthServer, ManualClock, auditActions, eventTypes, expectError, numbers, patchSettings, snapshot, testNumber } from '../auth/helpers.js';
+
+const DEFAULT_ABUSE = { sends_per_phone_number: null, sends_per_ip: null, hourly_send_budget: null, sms_countries: null };
+
+describe.each(STORES)('abuse limits on %s', (kind) => {
+  let server!: TestServer;
+  let fapi!: Fapi;
+  const clock = new ManualClock();
+  const nextNumber = numbers();
+  let ipCounter = 0;
+  /** A fresh address per test, so the per-IP counters of one test do not reach the next. */
+  let ip = '';
+
+  useAuthServer(kind, (s, f) => {
+    server = s;
+    fapi = f;
+  }, { clock, liftIpLimit: false });
+  afterEach(async () => {
+    await patchSettings(server, { abuse: DEFAULT_ABUSE });
+  });
+
+  /** A sign-up of `phone` asking for a code. */
+  async function requestCode(phone: string, from = ip) {
+    const { id, res } = await fapi.signUp(phone);
+    expect(res.statusCode, res.body).toBe(201);
+    return fapi.call('POST', `/v1/client/sign_ups/${id}/prepare_verification`, { strategy: 'phone_code' }, { ip: from });
+  }
+
+  async function expectRefused(send: () => Promise<{ statusCode: number; headers: Record<string, unknown>; json(): any; body: string }>, status: number, code: string) {
+    const before = await snapshot(server);
+    const res = await send();
+    expectError(res as never, status, code);
+    expect(await snapshot(server)).toEqual(before);
+    return res;
+  }
+
+  const fresh = () => {
+    ip = `198.51.100.${++ipCounter}`;
+  };
+
+  it('limits codes per number (whatever the address), with Retry-After, audited once per window', async () => {
+    fresh();
+    await patchSettings(server, { abuse: { sends_per_phone_number: { max: 2, window_seconds: 600 } } });
+    const phone = nextNumber();
+    expect((await requestCode(phone, '198.51.100.200')).statusCode).toBe(200);
+    clock.advance(30_000);
+    expect((await requestCode(phone, '198.51.100.201')).statusCode).toBe(200);
+    clock.advance(30_000);
+    const refused = await expectRefused(() => requestCode(phone, '198.51.100.202'), 429, 'phone_number_send_limit_reached');
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(500);
+    clock.advance(30_000);
+    await expectRefused(() => requestCode(phone, '198.51.100.203'), 429, 'phone_number_send_limit_reached');
+
+    const reached = (await auditActions(server, 'abuse.')).filter((a) => a.data.key === phone);
+    expect(reached).toEqual([{ action: 'abuse.limit_reached', data: expect.objectContaining({ limit: 'sends_per_phone_number', key: phone, max: 2, window_seconds: 600 }) }]);
+    expect(await eventTypes(server)).toContain('abuse.limit_reached');
+  });
+
+  it('limits codes per address; other addresses are not affected', async () => {
+    fresh();
+    await patchSettings(server, { abuse: { sends_per_ip: { max: 2, window_seconds: 600 } } });
+    expect((await requestCode(nextNumber())).statusCode).toBe(200);
+    expect((await requestCode(nextNumber())).statusCode).toBe(200);
+    const refused = await expectRefused(() => requestCode(nextNumber()), 429, 'ip_send_limit_reached');
+    expect(refused.headers['retry-after']).toMatch(/^\d+$/);
+    expect((await requestCode(nextNumber(), '198.51.100.250')).statusCode).toBe(200);
+    expect((await auditActions(server, 'abuse.')).filter((a) => a.data.key === ip)).toHaveLength(1);
+  });
+
+  it('sends only to allowed countries: US and CA by default', async () => {
+    fresh();
+    const gb = '+447400123456';
+    await expectRefused(() => fapi.signUp(gb).then((r) => r.res), 422, 'phone_country_not_allowed');
+    expect((await requestCode('+16135550123')).statusCode).toBe(200);
+    await patchSettings(server, { abuse: { sms_countries: { countries: ['US', 'CA', 'GB'] } } });
+    expect((await requestCode(gb)).statusCode).toBe(200);
+  });
+
+  it('a deny list blocks only its countries; a country blocked after sign-up stops the send', async () => {
+    fresh();
+    const { id } = await fapi.signUp('+12025550123');
+    await patchSettings(server, { abuse: { sms_countries: { mode: 'deny', countries: ['US'] } } });
+    await expectRefused(() => fapi.call('POST', `/v1/client/sign_ups/${id}/prepare_verification`, { strategy: 'phone_code' }, { ip }), 422, 'phone_country_not_allowed');
+    expect((await requestCode('+33612345678')).statusCode).toBe(200);
+    // Test-range numbers are never sent, so no list stops them.
+    expect((await requestCode(testNumber(1))).statusCode).toBe(200);
+  });
+
+  it('stops sending once the hourly budget is spent, audits it, and leaves test numbers alone', async () => {
+    fresh();
+    // Earlier tests spent some of the budget: set it to what is spent plus two.
+    const spent = (await server.running.services.store.db.selectFrom('rate_limits').select('points').where('key', '=', 'hourly_send_budget:instance').executeTakeFirst())?.points ?? 0;
+    await patchSettings(server, { abuse: { hourly_send_budget: spent + 2 } });
+    expect((await requestCode(nextNumber())).statusCode).toBe(200);
+    expect((await requestCode(nextNumber())).statusCode).toBe(200);
+    const refused = await expectRefused(() => requestCode(nextNumber()), 429, 'sms_send_budget_exhausted');
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+    await expectRefused(() => requestCode(nextNumber()), 429, 'sms_send_budget_exhausted');
+    expect((await auditActions(server, 'abuse.')).filter((a) => a.data.limit === 'hourly_send_budget')).toHaveLength(1);
+    expect((await requestCode(testNumber(2))).statusCode).toBe(200);
+  });
+
+  it('test numbers skip the per-number and per-IP limits (they are never sent)', async () => {
+    fresh();
+    await patchSettings(server, { abuse: { sends_per_phone_number: { max: 1, window_seconds: 600 }, sends_per_ip: { max: 1, window_seconds: 600 } } });
+    for (let i = 10; i < 13; i++) {
+      expect((await requestCode(testNumber(i))).statusCode).toBe(200);
+      clock.advance(30_000);
+      expect((await requestCode(testNumber(i))).statusCode).toBe(200);
+    }
+  });
+});
+
+describe('limits shared by two server processes on one PostgreSQL database', () => {
+  let store: TestStore;
+  let a: TestServer;
+  let b: TestServer;
+  beforeAll(async () => {
+    store = await createTestStore('postgres');
+    a = await startTestServer(store);
+    b = await startTestServer(store);
+  });
+  afterAll(async () => {
+    await a?.close();
+    await b?.close();
+    await store?.cleanup();
+  });
+
+  it('counts sends to one address on either server', async () => {
+    await patchSettings(a, { abuse: { sends_per_ip: { max: 2, window_seconds: 600 } } });
+    const next = numbers(500);
+    const viaA = await new Fapi(a).start();
+    const viaB = await new Fapi(b).start();
+    const send = async (fapi: Fapi) => {
+      const { id } = await fapi.signUp(next());
+      return fapi.call('POST', `/v1/client/sign_ups/${id}/prepare_verification`, { strategy: 'phone_code' }, { ip: '192.0.2.9' });
+    };
+    // b reads the settings a wrote once its cached copy is a second old.
+    await new Promise((r) => setTimeout(r, 1_100));
+    expect((await send(viaA)).statusCode).toBe(200);
+    expect((await send(viaB)).statusCode).toBe(200);
+    expectError(await send(viaA), 429, 'ip_send_limit_reached');
+    expectError(await send(viaB), 429, 'ip_send_limit_reached');
+  });
+});
+
+describe('limits kept in Redis (AUTHN_REDIS_URL), shared by two servers', () => {
+  const REDIS_URL = 'redis://127.0.0.1:6379/7';
+  let stores: TestStore[] = [];
+  let servers: TestServer[] = [];
+  beforeAll(async () => {
+    const redis = new Redis(REDIS_URL);
+    await redis.flushdb();
+    await redis.quit();
+    stores = [await createTestStore('sqlite'), await createTestStore('sqlite')];
+    servers = await Promise.all(stores.map((s) => startTestServer(s, { env: { AUTHN_REDIS_URL: REDIS_URL } })));
+  });
+  afterAll(async () => {
+    for (const s of servers) await s.close();
+    for (const s of stores) await s.cleanup();
+  });
+
+  it('counts sends to one number on either server', async () => {
+    for (const server of servers) await patchSettings(server, { abuse: { sends_per_phone_number: { max: 1, window_seconds: 600 } } });
+    const phone = '+12125550100';
+    const send = async (server: TestServer) => {
+      const fapi = await new Fapi(server).start();
+      const { id } = await fapi.signUp(phone);
+      return fapi.call('POST', `/v1/client/sign_ups/${id}/prepare_verification`, { strategy: 'phone_code' });
+    };
+    expect((await send(servers[0]!)).statusCode).toBe(200);
+    const before = await snapshot(servers[1]!);
+    expectError(await send(servers[1]!), 429, 'phone_number_send_limit_reached');
+    expect(await snapshot(servers[1]!)).toEqual(before);
+  });
+});
