@@ -130,6 +130,6 @@ describe('keyboard only', () => {
     await page.keyboard.press('Enter');
     await expect.poll(() => heading(page)).toBe('Webhooks');
     expect(await page.getByRole('navigation', { name: 'Dashboard' }).isVisible()).toBe(false);
-    expect(await page.getByText('Not available yet').isVisible()).toBe(true);
+    await expect.poll(() => page.getByRole('button', { name: 'Add an endpoint' }).isVisible()).toBe(true);
   });
 });

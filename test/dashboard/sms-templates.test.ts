@@ -80,8 +80,8 @@ describe('the SMS templates page', () => {
     // A variable inserted at the cursor, with a button.
     await body.fill('Code for {{app_name}}: ');
     await page.getByRole('button', { name: 'Insert {{code}}' }).click();
-    expect(await body.inputValue()).toBe('Code for {{app_name}}: {{code}}');
-    expect((await focused(page)).id).toBe('field-body');
+    await expect.poll(() => body.inputValue()).toBe('Code for {{app_name}}: {{code}}');
+    await expect.poll(async () => (await focused(page)).id).toBe('field-body');
     expect(await settledPreview(page)).toEqual({ message: 'Code for authn.sh: 123456', measure: 'GSM-7 · 25 characters · 1 segment' });
     expect(await fieldError(page, 'body').count()).toBe(0);
 

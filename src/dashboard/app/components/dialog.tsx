@@ -42,8 +42,8 @@ export function ConfirmDialog({ title, children, confirmLabel, busy, error, onCo
     cancel.current?.focus();
     return () => {
       dialog.current?.close();
-      const target = opener?.isConnected ? opener : fallback.current?.();
-      target?.focus();
+      // Once the whole update is in the page: the opener may go in the same update (a deleted row, a spent button).
+      queueMicrotask(() => (opener?.isConnected ? opener : fallback.current?.())?.focus());
     };
   }, []);
 

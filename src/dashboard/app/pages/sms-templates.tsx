@@ -124,6 +124,7 @@ function TemplateEditor({ template, focusOnOpen, onChange }: { template: SmsTemp
   const valuesBox = useRef<HTMLDetailsElement>(null);
   const summaryRef = useRef<HTMLDivElement | null>(null);
   const bodyInput = useRef<HTMLInputElement | HTMLTextAreaElement | null>(null);
+  const caretAfterInsert = useRef<number | null>(null);
   const path = `/v1/templates/sms/${encodeURIComponent(template.slug)}`;
 
   // Opening a template from the list starts reading at its name.
@@ -160,12 +161,16 @@ function TemplateEditor({ template, focusOnOpen, onChange }: { template: SmsTemp
     const start = input?.selectionStart ?? draft.body.length;
     const end = input?.selectionEnd ?? draft.body.length;
     update({ body: draft.body.slice(0, start) + placeholder + draft.body.slice(end) }, 'body');
-    // After Preact has written the new value: the caret goes after the placeholder.
-    requestAnimationFrame(() => {
-      input?.focus();
-      input?.setSelectionRange(start + placeholder.length, start + placeholder.length);
-    });
+    caretAfterInsert.current = start + placeholder.length;
   };
+  // Once the new value is in the field, the caret goes after the placeholder (and the focus back to the field).
+  useLayoutEffect(() => {
+    const position = caretAfterInsert.current;
+    caretAfterInsert.current = null;
+    if (position === null) return;
+    bodyInput.current?.focus();
+    bodyInput.current?.setSelectionRange(position, position);
+  });
 
   const patch = templatePatch(template, draft);
   const dirty = Object.keys(patch).length > 0;
