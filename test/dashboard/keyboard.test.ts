@@ -1,11 +1,14 @@
 /**
  * The main flows with the keyboard alone: sign in, skip to content, move through the navigation, configure a driver
  * in the wizard (arrow keys in the driver choice, Replace / Cancel returning focus), filter and page the audit log,
- * the phone-width menu. Every control that takes focus on the way must show a visible focus ring.
+ * edit, save and revert an SMS template (the confirmation dialog included), add a webhook endpoint, keep its secret
+ * and send it a test event, the phone-width menu. Every control that takes focus on the way must show a visible
+ * focus ring.
  */
 import { randomBytes } from 'node:crypto';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
+import { Receiver, webhookEnv } from '../webhooks/receiver.js';
 import { dashboardSuite, dashboardUrl, focused, heading, type FocusedElement as Focused, type ViewportName } from './browser.js';
 
 /** Presses Tab (or Shift+Tab) until `found` matches the focused element; each control passed must show its focus. */
@@ -14,7 +17,7 @@ async function tabTo(page: Page, found: (el: Focused) => boolean, options: { bac
     await page.keyboard.press(options.back ? 'Shift+Tab' : 'Tab');
     const el = await focused(page);
     // A date input's picker button is drawn by the browser, focus ring included; everything else is ours.
-    if (['a', 'button', 'input', 'select'].includes(el.tag) && el.ownFocus) {
+    if (['a', 'button', 'input', 'select', 'textarea', 'summary'].includes(el.tag) && el.ownFocus) {
       expect(el.outlineStyle, `focus ring of ${el.tag}#${el.id} "${el.text}"`).not.toBe('none');
       expect(el.outlineWidth, `focus ring of ${el.tag}#${el.id} "${el.text}"`).toBeGreaterThanOrEqual(2);
     }
@@ -28,6 +31,7 @@ const byId = (id: string) => (el: Focused) => el.id === id;
 
 describe('keyboard only', () => {
   const suite = dashboardSuite({
+    env: webhookEnv(),
     async seed(server) {
       for (let i = 0; i < 30; i++) expect((await server.bapi('PATCH', '/v1/instance', { app_name: `App ${i}` })).statusCode).toBe(200);
     },
@@ -118,6 +122,83 @@ describe('keyboard only', () => {
     await tabTo(page, byText('Load older entries'));
     await page.keyboard.press('Enter');
     await expect.poll(() => page.locator('.data-table tbody tr').count()).toBe(total);
+  });
+
+  it('edits, saves and reverts an SMS template', async () => {
+    const page = await signInByKeyboard();
+    await tabTo(page, byText('SMS templates'));
+    await page.keyboard.press('Enter');
+    await expect.poll(() => heading(page)).toBe('SMS templates');
+    await tabTo(page, byText('Reset password code'));
+    await page.keyboard.press('Enter');
+    await expect.poll(async () => (await focused(page)).text).toContain('Reset password code');
+
+    await tabTo(page, byId('field-body'));
+    await page.keyboard.press('ControlOrMeta+A');
+    await page.keyboard.type('Reset code: ');
+    // A variable button inserts at the caret and gives the focus back to the field.
+    await tabTo(page, byText('Insert {{code}}'));
+    await page.keyboard.press('Enter');
+    await expect.poll(async () => (await focused(page)).id).toBe('field-body');
+    expect(await page.locator('#field-body').inputValue()).toBe('Reset code: {{code}}');
+    await tabTo(page, byText('Save template'));
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.locator('.save-state').textContent()).toBe('Saved. The next message uses it.');
+    expect((await suite.server.bapi('GET', '/v1/templates/sms/reset_password_code')).json().body).toBe('Reset code: {{code}}');
+
+    // The dialog: the focus starts on Cancel, Tab reaches Revert, Enter confirms.
+    await tabTo(page, byText('Revert to default'), { back: true });
+    await page.keyboard.press('Enter');
+    await expect.poll(async () => (await focused(page)).text).toBe('Cancel');
+    await tabTo(page, byText('Revert'));
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.locator('.save-state').textContent()).toBe('Reverted to the shipped default.');
+    expect((await suite.server.bapi('GET', '/v1/templates/sms/reset_password_code')).json().customised).toBe(false);
+    await expect.poll(async () => (await focused(page)).text).toContain('Reset password code');
+  });
+
+  it('adds a webhook endpoint, keeps its secret, sends it a test event, and cancels a deletion', async () => {
+    const receiver = await new Receiver().start();
+    try {
+      const page = await signInByKeyboard();
+      await tabTo(page, byText('Webhooks'));
+      await page.keyboard.press('Enter');
+      await expect.poll(() => heading(page)).toBe('Webhooks');
+      await tabTo(page, byText('Add an endpoint'));
+      await page.keyboard.press('Enter');
+      await expect.poll(async () => (await focused(page)).id).toBe('field-url');
+      await page.keyboard.type(receiver.url);
+      await page.keyboard.press('Enter');
+
+      // The secret box takes the focus; Copy and "stored" are the next stops; then the focus is on the new endpoint.
+      await expect.poll(async () => (await focused(page)).tag).toBe('section');
+      await tabTo(page, byText('I have stored it, hide it'));
+      await page.keyboard.press('Enter');
+      await expect.poll(async () => (await focused(page)).text).toBe(receiver.url);
+      await page.keyboard.press('Enter');
+      await expect.poll(() => page.locator('.endpoint-title').textContent()).toContain(receiver.url);
+
+      await tabTo(page, byText('Send a test event'));
+      await page.keyboard.press('Enter');
+      await expect.poll(() => page.locator('.deliveries > li').getAttribute('data-status'), { timeout: 15_000 }).toBe('succeeded');
+      expect(receiver.events().map((event) => event.type)).toEqual(['webhook.test']);
+      // A delivery's attempts open from the keyboard.
+      await tabTo(page, byText('Send again the webhook.test delivery'));
+      await tabTo(page, (el) => el.tag === 'summary');
+      await page.keyboard.press('Enter');
+      await expect.poll(() => page.locator('.attempts-table').isVisible()).toBe(true);
+
+      // Escape cancels the deletion, and the focus is back on Delete.
+      await tabTo(page, byText('Delete'), { back: true });
+      await page.keyboard.press('Enter');
+      await expect.poll(() => page.getByRole('dialog').isVisible()).toBe(true);
+      await page.keyboard.press('Escape');
+      await expect.poll(() => page.getByRole('dialog').count()).toBe(0);
+      await expect.poll(async () => (await focused(page)).text).toBe('Delete');
+      expect((await suite.server.bapi('GET', '/v1/webhooks/endpoints')).json().data).toHaveLength(1);
+    } finally {
+      await receiver.stop();
+    }
   });
 
   it('opens the phone-width menu and follows a link', async () => {
