@@ -29,6 +29,13 @@ async function tabTo(page: Page, found: (el: Focused) => boolean, options: { bac
 const byText = (text: string) => (el: Focused) => el.text === text;
 const byId = (id: string) => (el: Focused) => el.id === id;
 
+/** Follows a navigation link with the keyboard (Tab, or Shift+Tab when it is behind), then waits for its page. */
+async function goTo(page: Page, title: string, options: { back?: boolean } = {}): Promise<void> {
+  await tabTo(page, byText(title), options);
+  await page.keyboard.press('Enter');
+  await expect.poll(() => heading(page)).toBe(title);
+}
+
 describe('keyboard only', () => {
   const suite = dashboardSuite({
     env: webhookEnv(),
@@ -61,9 +68,7 @@ describe('keyboard only', () => {
     await expect.poll(async () => (await focused(page)).id).toBe('main');
 
     // Back up into the navigation (it sits before the page content), then open the audit log.
-    await tabTo(page, byText('Audit log'), { back: true });
-    await page.keyboard.press('Enter');
-    await expect.poll(() => heading(page)).toBe('Audit log');
+    await goTo(page, 'Audit log', { back: true });
     await expect.poll(async () => `${(await focused(page)).tag}: ${(await focused(page)).text}`).toBe('h1: Audit log');
   });
 
@@ -108,9 +113,7 @@ describe('keyboard only', () => {
 
   it('filters and pages the audit log', async () => {
     const page = await signInByKeyboard();
-    await tabTo(page, byText('Audit log'), { back: true });
-    await page.keyboard.press('Enter');
-    await expect.poll(() => heading(page)).toBe('Audit log');
+    await goTo(page, 'Audit log', { back: true });
     await tabTo(page, byId('field-action'));
     await page.keyboard.type('instance.updated');
     await page.keyboard.press('Enter');
@@ -126,9 +129,7 @@ describe('keyboard only', () => {
 
   it('edits, saves and reverts an SMS template', async () => {
     const page = await signInByKeyboard();
-    await tabTo(page, byText('SMS templates'));
-    await page.keyboard.press('Enter');
-    await expect.poll(() => heading(page)).toBe('SMS templates');
+    await goTo(page, 'SMS templates');
     await tabTo(page, byText('Reset password code'));
     await page.keyboard.press('Enter');
     await expect.poll(async () => (await focused(page)).text).toContain('Reset password code');
@@ -161,9 +162,7 @@ describe('keyboard only', () => {
     const receiver = await new Receiver().start();
     try {
       const page = await signInByKeyboard();
-      await tabTo(page, byText('Webhooks'));
-      await page.keyboard.press('Enter');
-      await expect.poll(() => heading(page)).toBe('Webhooks');
+      await goTo(page, 'Webhooks');
       await tabTo(page, byText('Add an endpoint'));
       await page.keyboard.press('Enter');
       await expect.poll(async () => (await focused(page)).id).toBe('field-url');
@@ -207,10 +206,8 @@ describe('keyboard only', () => {
     await tabTo(page, byText('Menu'), { back: true });
     await page.keyboard.press('Enter');
     expect(await page.getByRole('button', { name: 'Menu' }).getAttribute('aria-expanded')).toBe('true');
-    await tabTo(page, byText('Webhooks'));
-    await page.keyboard.press('Enter');
-    await expect.poll(() => heading(page)).toBe('Webhooks');
-    expect(await page.getByRole('navigation', { name: 'Dashboard' }).isVisible()).toBe(false);
+    await goTo(page, 'Webhooks');
+    await expect.poll(() => page.getByRole('navigation', { name: 'Dashboard' }).isVisible()).toBe(false);
     await expect.poll(() => page.getByRole('button', { name: 'Add an endpoint' }).isVisible()).toBe(true);
   });
 });

@@ -131,3 +131,70 @@ export interface EventType {
   description: string;
   example: Record<string, unknown>;
 }
+
+/** Where an SMS stands (README "The send engine and statuses"). */
+export type SmsStatus = 'queued' | 'sending' | 'sent' | 'delivered' | 'failed' | 'undelivered' | 'dropped' | 'test_noop' | 'operator' | 'expired';
+
+/** `GET /v1/sms_messages` entries. */
+export interface SmsMessage {
+  id: string;
+  object: 'sms_message';
+  created_at: number;
+  updated_at: number;
+  /** A template slug, or `test_message` for the wizard's test. */
+  template: string;
+  to_phone_number: string;
+  from_phone_number: string | null;
+  messaging_service_sid: string | null;
+  /** As sent; with a real driver, a code is masked. */
+  body: string;
+  encoding: string;
+  segments: number;
+  status: SmsStatus;
+  driver: string | null;
+  test_number: boolean;
+  delivered_by_us: boolean;
+  challenge_id: string | null;
+  expires_at: number | null;
+  attempt_count: number;
+  next_attempt_at: number | null;
+  carrier_message_id: string | null;
+  carrier_status: string | null;
+  carrier_parts: number | null;
+  error_code: string | null;
+  error_message: string | null;
+  sent_at: number | null;
+  completed_at: number | null;
+}
+
+export interface SmsAttempt {
+  attempt: number;
+  driver: string;
+  worker: string;
+  started_at: number;
+  finished_at: number;
+  outcome: string;
+  carrier_message_id: string | null;
+  http_status: number | null;
+  error_code: string | null;
+  error_message: string | null;
+}
+
+export interface SmsStatusChange {
+  created_at: number;
+  status: string;
+  /** `engine`, `dispatcher`, `twilio` or `vonage`. */
+  source: string;
+  carrier_status: string | null;
+  carrier_message_id: string | null;
+  error_code: string | null;
+  error_message: string | null;
+  /** false: a carrier report that came after a later status and changed nothing. */
+  applied: boolean;
+}
+
+/** `GET /v1/sms_messages/{id}` and the answer to `POST /v1/sms_messages/test`. */
+export interface SmsMessageDetail extends SmsMessage {
+  attempts: SmsAttempt[];
+  status_history: SmsStatusChange[];
+}

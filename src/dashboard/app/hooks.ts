@@ -1,10 +1,15 @@
 /**
- * Hooks shared by the pages: a value that settles after typing stops, polling while the tab is seen, and a
- * cursor-paginated list that can refresh itself.
+ * Hooks shared by the pages: a value that settles after typing stops, polling while the tab is seen, a
+ * cursor-paginated list that can refresh itself, and an SMS message followed until it settles.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { asApiError, type ApiError } from './api.js';
-import type { Page } from './api-types.js';
+import type { Page, SmsMessageDetail } from './api-types.js';
+import { isUnderWay } from './components/sms-status.js';
+import { useSession } from './session.js';
+
+/** A message still moving is fetched again this often while the tab is visible. */
+const MESSAGE_REFRESH_MS = 1000;
 
 /** The most a BAPI list answers in one page. */
 const MAX_PAGE = 500;
@@ -65,6 +70,34 @@ export function usePolling(poll: () => Promise<void>, intervalMs: number, active
       document.removeEventListener('visibilitychange', onVisibilityChange);
     };
   }, [active, intervalMs]);
+}
+
+export interface Loaded<T> {
+  /** null until it has come. */
+  value: T | null;
+  /** Replace it (after a change the API answered with the new value). */
+  setValue(value: T): void;
+  error: ApiError | null;
+  reload(): void;
+}
+
+/** One thing from the BAPI, loaded when the component mounts and again when `key` changes. */
+export function useLoaded<T>(load: () => Promise<T>, key: string): Loaded<T> {
+  const [value, setValue] = useState<T | null>(null);
+  const [error, setError] = useState<ApiError | null>(null);
+  const [attempt, setAttempt] = useState(0);
+  useEffect(() => {
+    let current = true;
+    setError(null);
+    load().then(
+      (loaded) => current && setValue(loaded),
+      (caught: unknown) => current && setError(asApiError(caught)),
+    );
+    return () => {
+      current = false;
+    };
+  }, [key, attempt]);
+  return { value, setValue, error, reload: () => setAttempt((n) => n + 1) };
 }
 
 export interface PagedList<T> {
@@ -168,4 +201,24 @@ export function usePagedList<T extends { id: string }>(fetchPage: PageFetcher<T>
       setItems((list) => list && list.map((old) => (old.id === item.id ? item : old)));
     },
   };
+}
+
+/** One message: fetched, and fetched again while it is still moving (and the tab is visible). */
+export function useSmsMessage(id: string, initial: SmsMessageDetail | null = null): { message: SmsMessageDetail | null; error: ApiError | null; reload(): void } {
+  const { api } = useSession();
+  const [message, setMessage] = useState<SmsMessageDetail | null>(initial);
+  const [error, setError] = useState<ApiError | null>(null);
+  const fetchMessage = async () => {
+    try {
+      setMessage(await api.get<SmsMessageDetail>(`/v1/sms_messages/${encodeURIComponent(id)}`));
+      setError(null);
+    } catch (caught) {
+      setError(asApiError(caught));
+    }
+  };
+  useEffect(() => {
+    if (!initial) void fetchMessage();
+  }, [id]);
+  usePolling(fetchMessage, MESSAGE_REFRESH_MS, message !== null && isUnderWay(message.status));
+  return { message, error, reload: () => void fetchMessage() };
 }

@@ -1,7 +1,7 @@
 /** The dashboard's pages: where each lives, what it is called and where it sits in the navigation. */
 import type { FunctionComponent } from 'preact';
 import { AUDIT_LOG_PATH, AuditLogPage } from './pages/audit-log.js';
-import { MessagesPage } from './pages/not-yet.js';
+import { MESSAGES_PATH, MessagesPage } from './pages/messages.js';
 import { SMS_SETTINGS_PATH, SmsSettingsPage } from './pages/sms-settings.js';
 import { SMS_TEMPLATES_PATH, SmsTemplatesPage } from './pages/sms-templates.js';
 import { WEBHOOKS_PATH, WebhooksPage } from './pages/webhooks.js';
@@ -20,7 +20,7 @@ export const PAGES: PageEntry[] = [
   { path: HOME_PATH, title: 'SMS', trail: ['Configure', 'Messaging'], component: SmsSettingsPage },
   { path: SMS_TEMPLATES_PATH, title: 'SMS templates', trail: ['Configure', 'Messaging'], component: SmsTemplatesPage },
   { path: WEBHOOKS_PATH, title: 'Webhooks', trail: ['Configure'], component: WebhooksPage },
-  { path: '/dashboard/activity/messages', title: 'Messages', trail: ['Activity'], component: MessagesPage },
+  { path: MESSAGES_PATH, title: 'Messages', trail: ['Activity'], component: MessagesPage },
   { path: AUDIT_LOG_PATH, title: 'Audit log', trail: ['Activity'], component: AuditLogPage },
 ];
 

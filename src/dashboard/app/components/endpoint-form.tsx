@@ -4,7 +4,7 @@ import { asApiError } from '../api.js';
 import type { ApiErrorDetail, EventType } from '../api-types.js';
 import { fieldId } from '../settings-form.js';
 import { eventTypeChoices, type EndpointDraft } from '../webhook-form.js';
-import { CheckboxField, ErrorSummary, FieldError, TextField, fieldErrorsOf, type FieldErrors } from './fields.js';
+import { CheckboxField, ErrorSummary, FieldError, RadioOption, TextField, fieldErrorsOf, type FieldErrors } from './fields.js';
 
 /** "All events" or the subscribed types. */
 export function EventsSummary({ eventTypes }: { eventTypes: string[] | null }) {
@@ -139,17 +139,15 @@ function EventTypesField({
     <fieldset class={`event-types${error ? ' field-invalid' : ''}`} id={fieldId('event_types')} tabindex={-1}>
       <legend>Events</legend>
       <FieldError param="event_types" error={error} />
-      <div class="radio">
-        <input type="radio" name="event-scope" id="event-scope-all" checked={draft.allEvents} onChange={() => update({ allEvents: true })} aria-describedby="event-scope-all-hint" />
-        <label for="event-scope-all">All events</label>
-        <p class="hint" id="event-scope-all-hint">
-          Including event types that later versions add.
-        </p>
-      </div>
-      <div class="radio">
-        <input type="radio" name="event-scope" id="event-scope-some" checked={!draft.allEvents} onChange={() => update({ allEvents: false })} />
-        <label for="event-scope-some">Only the events I choose</label>
-      </div>
+      <RadioOption
+        name="event-scope"
+        id="event-scope-all"
+        label="All events"
+        hint="Including event types that later versions add."
+        checked={draft.allEvents}
+        onChange={() => update({ allEvents: true })}
+      />
+      <RadioOption name="event-scope" id="event-scope-some" label="Only the events I choose" checked={!draft.allEvents} onChange={() => update({ allEvents: false })} />
       {!draft.allEvents && (
         <ul class="event-choices plain">
           {choices.map((type) => {

@@ -98,6 +98,49 @@ export function TextField({ param, label, hint, value, onInput, errors, type = '
   );
 }
 
+interface SelectFieldProps<T extends string> {
+  param: string;
+  label: string;
+  options: { value: T; label: string }[];
+  value: T;
+  onChange(value: T): void;
+  errors: FieldErrors;
+}
+
+export function SelectField<T extends string>({ param, label, options, value, onChange, errors }: SelectFieldProps<T>) {
+  const error = errors.get(param);
+  const attributes = describedBy(param, false, error);
+  return (
+    <div class={`field${error ? ' field-invalid' : ''}`}>
+      <label for={attributes.id}>{label}</label>
+      <FieldError param={param} error={error} />
+      {/* The options are the only values there can be. */}
+      <select {...attributes} name={param} class="input" value={value} onChange={(event) => onChange(event.currentTarget.value as T)}>
+        {options.map((option) => (
+          <option key={option.value} value={option.value}>
+            {option.label}
+          </option>
+        ))}
+      </select>
+    </div>
+  );
+}
+
+/** One choice of a radio group (the group's `fieldset` and `legend` are the caller's). */
+export function RadioOption({ name, id, label, hint, checked, onChange }: { name: string; id: string; label: string; hint?: ComponentChildren; checked: boolean; onChange(): void }) {
+  return (
+    <div class="radio">
+      <input type="radio" name={name} id={id} checked={checked} onChange={onChange} aria-describedby={hint !== undefined ? `${id}-hint` : undefined} />
+      <label for={id}>{label}</label>
+      {hint !== undefined && (
+        <p class="hint" id={`${id}-hint`}>
+          {hint}
+        </p>
+      )}
+    </div>
+  );
+}
+
 interface CheckboxFieldProps {
   param: string;
   label: string;

@@ -6,12 +6,12 @@
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
 import { asApiError, type ApiError } from '../api.js';
-import type { ApiErrorDetail, SmsTemplate, SmsTemplatePreview } from '../api-types.js';
+import type { ApiErrorDetail, Page, SmsTemplate, SmsTemplatePreview } from '../api-types.js';
 import { ConfirmDialog } from '../components/dialog.js';
 import { CheckboxField, ErrorSummary, TextField, fieldErrorsOf } from '../components/fields.js';
 import { EmptyState, ErrorPanel, Loading } from '../components/states.js';
 import { Time } from '../components/time.js';
-import { useSettled } from '../hooks.js';
+import { useLoaded, useSettled } from '../hooks.js';
 import { useSession } from '../session.js';
 import { SMS_SETTINGS_PATH } from './sms-settings.js';
 import { previewRequest, templateDraftFrom, templatePatch, ucs2Characters, type TemplateDraft } from '../template-form.js';
@@ -31,23 +31,14 @@ export function SmsTemplatesPage() {
   const { api } = useSession();
   const { query } = useLocation();
   const slug = query.template;
-  const [templates, setTemplates] = useState<SmsTemplate[] | null>(null);
-  const [loadError, setLoadError] = useState<ApiError | null>(null);
+  const loaded = useLoaded(() => api.get<Page<SmsTemplate>>('/v1/templates/sms').then((page) => page.data), '');
+  const templates = loaded.value;
   // Opened from within the page (not by loading its address): the editor then takes the focus.
   const firstSlug = useRef(slug);
   const moved = useRef(false);
   if (slug !== firstSlug.current) moved.current = true;
 
-  const load = () => {
-    setLoadError(null);
-    api.get<{ data: SmsTemplate[] }>('/v1/templates/sms').then(
-      (page) => setTemplates(page.data),
-      (error: unknown) => setLoadError(asApiError(error)),
-    );
-  };
-  useEffect(load, [api]);
-
-  if (loadError) return <ErrorPanel title="The SMS templates could not be loaded" error={loadError} onRetry={load} />;
+  if (loaded.error) return <ErrorPanel title="The SMS templates could not be loaded" error={loaded.error} onRetry={loaded.reload} />;
   if (!templates) return <Loading what="SMS templates" />;
   if (slug === undefined) return <TemplateList templates={templates} />;
   const template = templates.find((t) => t.slug === slug);
@@ -60,7 +51,7 @@ export function SmsTemplatesPage() {
       </EmptyState>
     );
   }
-  return <TemplateEditor key={template.slug} template={template} focusOnOpen={moved.current} onChange={(saved) => setTemplates(templates.map((t) => (t.slug === saved.slug ? saved : t)))} />;
+  return <TemplateEditor key={template.slug} template={template} focusOnOpen={moved.current} onChange={(saved) => loaded.setValue(templates.map((t) => (t.slug === saved.slug ? saved : t)))} />;
 }
 
 function senderOf(template: SmsTemplate): string {

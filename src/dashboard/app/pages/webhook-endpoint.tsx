@@ -3,16 +3,17 @@
  * shown once), deletion, and its delivery log with every attempt and a retry. The log refreshes itself while the
  * tab is visible, so a test event's delivery is seen arriving.
  */
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useRef, useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
 import { asApiError, type ApiError } from '../api.js';
 import type { DeliveryStatus, EventType, Page, WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEndpointWithSecret } from '../api-types.js';
 import { ConfirmDialog } from '../components/dialog.js';
 import { EnabledBadge, EndpointForm, EventsSummary } from '../components/endpoint-form.js';
+import { LoadMore } from '../components/load-more.js';
 import { OneTimeSecret } from '../components/one-time-secret.js';
 import { EmptyState, ErrorPanel, Loading } from '../components/states.js';
 import { Time } from '../components/time.js';
-import { usePagedList, type PagedList } from '../hooks.js';
+import { useLoaded, usePagedList, type PagedList } from '../hooks.js';
 import { useSession } from '../session.js';
 import { endpointDraftFrom, updateBody } from '../webhook-form.js';
 
@@ -41,8 +42,9 @@ interface EndpointViewProps {
 export function EndpointView({ endpointId, catalogue, listPath, onDeleted }: EndpointViewProps) {
   const { api } = useSession();
   const path = `/v1/webhooks/endpoints/${encodeURIComponent(endpointId)}`;
-  const [endpoint, setEndpoint] = useState<WebhookEndpoint | null>(null);
-  const [loadError, setLoadError] = useState<ApiError | null>(null);
+  const loaded = useLoaded(() => api.get<WebhookEndpoint>(path), path);
+  const endpoint = loaded.value;
+  const setEndpoint = loaded.setValue;
   const [editing, setEditing] = useState(false);
   const [secret, setSecret] = useState<string | null>(null);
   const [dialog, setDialog] = useState<Dialog | null>(null);
@@ -60,21 +62,15 @@ export function EndpointView({ endpointId, catalogue, listPath, onDeleted }: End
     { pageSize: PAGE_SIZE, refreshMs: REFRESH_MS },
   );
 
-  const load = () => {
-    setLoadError(null);
-    api.get<WebhookEndpoint>(path).then(setEndpoint, (error: unknown) => setLoadError(asApiError(error)));
-  };
-  useEffect(load, [api, path]);
-
-  if (loadError) {
-    return loadError.code === 'resource_not_found' ? (
+  if (loaded.error) {
+    return loaded.error.code === 'resource_not_found' ? (
       <EmptyState title="No such endpoint">
         <p>
           There is no webhook endpoint <code>{endpointId}</code>: it may have been deleted. <a href={listPath}>See all endpoints</a>
         </p>
       </EmptyState>
     ) : (
-      <ErrorPanel title="The webhook endpoint could not be loaded" error={loadError} onRetry={load} />
+      <ErrorPanel title="The webhook endpoint could not be loaded" error={loaded.error} onRetry={loaded.reload} />
     );
   }
   if (!endpoint) return <Loading what="the webhook endpoint" />;
@@ -286,18 +282,7 @@ function DeliveryLog({ deliveries, endpointId, listPath, status }: { deliveries:
               }} />
             ))}
           </ul>
-          {deliveries.hasMore && (
-            <p class="pager">
-              <button
-                type="button"
-                class="button button-secondary"
-                disabled={deliveries.loadingMore}
-                onClick={async () => setAnnouncement(`${await deliveries.loadOlder()} older deliveries loaded.`)}
-              >
-                {deliveries.loadingMore ? 'Loading…' : 'Load older deliveries'}
-              </button>
-            </p>
-          )}
+          <LoadMore list={deliveries} label="Load older deliveries" onLoaded={(count) => setAnnouncement(`${count} older deliveries loaded.`)} />
         </>
       )}
     </section>

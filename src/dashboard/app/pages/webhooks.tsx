@@ -2,15 +2,15 @@
  * Configure → Webhooks over `/v1/webhooks/…`: the endpoints, a form to add one (its signing secret is shown once,
  * then dropped), and an endpoint's own view (`?endpoint=<id>`, in webhook-endpoint.tsx) with its deliveries.
  */
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useRef, useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
-import { asApiError, type ApiError } from '../api.js';
 import type { EventType, Page, WebhookEndpoint, WebhookEndpointWithSecret } from '../api-types.js';
 import { EnabledBadge, EndpointForm, EventsSummary } from '../components/endpoint-form.js';
+import { LoadMore } from '../components/load-more.js';
 import { OneTimeSecret } from '../components/one-time-secret.js';
 import { EmptyState, ErrorPanel, Loading } from '../components/states.js';
 import { Time } from '../components/time.js';
-import { usePagedList } from '../hooks.js';
+import { useLoaded, usePagedList } from '../hooks.js';
 import { useSession } from '../session.js';
 import { NEW_ENDPOINT, createBody } from '../webhook-form.js';
 import { EndpointView } from './webhook-endpoint.js';
@@ -24,28 +24,18 @@ export function WebhooksPage() {
   const { api } = useSession();
   const location = useLocation();
   const endpointId = location.query.endpoint;
-  const [catalogue, setCatalogue] = useState<EventType[] | null>(null);
-  const [catalogueError, setCatalogueError] = useState<ApiError | null>(null);
+  const catalogue = useLoaded(() => api.get<{ data: EventType[] }>('/v1/webhooks/event_types').then((answer) => answer.data), '');
   // Said once on the list after an endpoint's view went away (it was deleted).
   const [notice, setNotice] = useState<string | null>(null);
 
-  const loadCatalogue = () => {
-    setCatalogueError(null);
-    api.get<{ data: EventType[] }>('/v1/webhooks/event_types').then(
-      (answer) => setCatalogue(answer.data),
-      (error: unknown) => setCatalogueError(asApiError(error)),
-    );
-  };
-  useEffect(loadCatalogue, [api]);
-
-  if (catalogueError) return <ErrorPanel title="The webhook event types could not be loaded" error={catalogueError} onRetry={loadCatalogue} />;
-  if (!catalogue) return <Loading what="webhooks" />;
+  if (catalogue.error) return <ErrorPanel title="The webhook event types could not be loaded" error={catalogue.error} onRetry={catalogue.reload} />;
+  if (!catalogue.value) return <Loading what="webhooks" />;
   if (endpointId !== undefined) {
     return (
       <EndpointView
         key={endpointId}
         endpointId={endpointId}
-        catalogue={catalogue}
+        catalogue={catalogue.value}
         listPath={WEBHOOKS_PATH}
         onDeleted={(endpoint) => {
           setNotice(`The endpoint ${endpoint.url} was deleted, with its delivery log.`);
@@ -54,7 +44,7 @@ export function WebhooksPage() {
       />
     );
   }
-  return <EndpointList catalogue={catalogue} notice={notice} />;
+  return <EndpointList catalogue={catalogue.value} notice={notice} />;
 }
 
 function EndpointList({ catalogue, notice }: { catalogue: EventType[]; notice: string | null }) {
@@ -158,13 +148,7 @@ function EndpointList({ catalogue, notice }: { catalogue: EventType[]; notice: s
               ))}
             </tbody>
           </table>
-          {list.hasMore && (
-            <p class="pager">
-              <button type="button" class="button button-secondary" onClick={list.loadOlder} disabled={list.loadingMore}>
-                {list.loadingMore ? 'Loading…' : 'Load more endpoints'}
-              </button>
-            </p>
-          )}
+          <LoadMore list={list} label="Load more endpoints" />
         </>
       )}
     </div>
