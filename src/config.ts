@@ -49,8 +49,34 @@ export interface Config {
   bodyLimitBytes: number;
   redisUrl: string | null;
   carriers: { twilioApiUrl: string; vonageApiUrl: string; timeoutMs: number };
+  sms: SmsDispatchConfig;
+  /** When set, `GET /metrics` wants `Authorization: Bearer <token>`; null leaves it open. */
+  metricsToken: string | null;
   webhooks: WebhooksConfig;
   bootstrap: BootstrapEnv;
+}
+
+/** The outbox dispatcher and carrier callbacks (see the README, "Dispatcher settings"). */
+export interface SmsDispatchConfig {
+  /** false: this process queues messages but never sends them (a web-only process in a scale-out setup). */
+  dispatcher: boolean;
+  /** Carrier requests in flight at once, per process. */
+  concurrency: number;
+  /** Most messages claimed in one transaction. */
+  batchSize: number;
+  /** How often an idle dispatcher looks for due messages (ms). */
+  pollMs: number;
+  /** How long a claim holds a message (ms); after that a crashed worker's messages are claimable again. */
+  leaseMs: number;
+  /** Carrier attempts before a message that keeps failing transiently is failed. */
+  maxAttempts: number;
+  /** First retry delay (ms); doubles per attempt, with jitter, up to `retryMaxMs`. */
+  retryBaseMs: number;
+  retryMaxMs: number;
+  /** On SIGTERM, how long in-flight sends may finish before they are released (ms). */
+  shutdownGraceMs: number;
+  /** Oldest signed Vonage delivery receipt accepted (seconds either side of now). */
+  vonageDlrMaxAgeSeconds: number;
 }
 
 /** Outbound webhook delivery (src/webhooks). */
@@ -205,6 +231,19 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       vonageApiUrl: read.httpUrl('AUTHN_VONAGE_API_URL', 'https://rest.nexmo.com'),
       timeoutMs: read.int('AUTHN_CARRIER_TIMEOUT_MS', 10_000, 100, 120_000),
     },
+    sms: {
+      dispatcher: read.oneOf('AUTHN_SMS_DISPATCHER', ['on', 'off'], 'on') === 'on',
+      concurrency: read.int('AUTHN_SMS_DISPATCH_CONCURRENCY', 64, 1, 1_000),
+      batchSize: read.int('AUTHN_SMS_DISPATCH_BATCH', 100, 1, 1_000),
+      pollMs: read.int('AUTHN_SMS_DISPATCH_POLL_MS', 200, 10, 60_000),
+      leaseMs: read.int('AUTHN_SMS_LEASE_MS', 60_000, 1_000, 3_600_000),
+      maxAttempts: read.int('AUTHN_SMS_MAX_ATTEMPTS', 8, 1, 100),
+      retryBaseMs: read.int('AUTHN_SMS_RETRY_BASE_MS', 2_000, 10, 3_600_000),
+      retryMaxMs: read.int('AUTHN_SMS_RETRY_MAX_MS', 300_000, 10, 86_400_000),
+      shutdownGraceMs: read.int('AUTHN_SMS_SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
+      vonageDlrMaxAgeSeconds: read.int('AUTHN_VONAGE_DLR_MAX_AGE_SECONDS', 300, 10, 86_400),
+    },
+    metricsToken: read.raw('AUTHN_METRICS_TOKEN') ?? null,
     webhooks: {
       allowPrivate: read.bool('AUTHN_WEBHOOKS_ALLOW_PRIVATE', false),
       retrySchedule: read.durations('AUTHN_WEBHOOKS_RETRY_SCHEDULE', DEFAULT_RETRY_SCHEDULE, 20),
@@ -216,6 +255,13 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     },
     bootstrap,
   };
+  // A lease shorter than a carrier call would let a second worker send a message still in flight.
+  if (config.sms.leaseMs <= config.carriers.timeoutMs) {
+    throw new StartupError(`AUTHN_SMS_LEASE_MS (${config.sms.leaseMs}) must be longer than AUTHN_CARRIER_TIMEOUT_MS (${config.carriers.timeoutMs})`);
+  }
+  if (config.sms.retryMaxMs < config.sms.retryBaseMs) {
+    throw new StartupError('AUTHN_SMS_RETRY_MAX_MS must be at least AUTHN_SMS_RETRY_BASE_MS');
+  }
   if (config.redisUrl !== null && !/^rediss?:\/\//.test(config.redisUrl)) {
     throw new StartupError('AUTHN_REDIS_URL must be a redis:// or rediss:// URL');
   }

@@ -32,6 +32,9 @@ export const ERROR_CODES = {
   form_param_missing: { status: 422, message: 'Parameter missing' },
   form_param_value_invalid: { status: 422, message: 'Parameter value invalid' },
 
+  // SMS carrier callbacks and metrics (src/sms/callbacks.ts, src/http/metrics.ts)
+  callback_signature_invalid: { status: 403, message: 'Callback not authenticated' },
+  metrics_token_invalid: { status: 401, message: 'Metrics token invalid' },
   // FAPI credentials: client tokens and session tokens (src/auth)
   client_token_missing: { status: 401, message: 'Client token missing' },
   client_token_invalid: { status: 401, message: 'Client token invalid' },

@@ -14,6 +14,8 @@ import { buildServices, type Services } from './services.js';
 import { applyBootstrap } from './instance/bootstrap.js';
 import { SYSTEM_ACTOR } from './audit/audit-log.js';
 import { buildApp, type App } from './http/app.js';
+import { resealCallbackSecret } from './sms/callback-urls.js';
+import { resealPayloads } from './sms/dispatcher.js';
 
 export interface StartOptions {
   clock?: Clock;
@@ -54,9 +56,16 @@ export async function openConfiguredStore(config: Config, logger: Logger, clock:
     if (applied.length) logger.info({ migrations: applied }, 'migrations applied');
     const built = buildServices({ config, clock, logger, store, box });
     services = built;
-    const rotation = await checkEncryptionKey(store.db, box, [(tx) => built.instance.reseal(tx), (tx) => built.webhooks.endpoints.reseal(tx), (tx) => built.authKeys.reseal(tx)]);
+    const rotation = await checkEncryptionKey(store.db, box, [
+      (tx) => built.instance.reseal(tx),
+      (tx) => built.webhooks.endpoints.reseal(tx),
+      (tx) => built.authKeys.reseal(tx),
+      (tx) => resealCallbackSecret(tx, box),
+      (tx) => resealPayloads(tx, box),
+    ]);
     if (rotation.rotatedFrom) logger.warn({ from: rotation.rotatedFrom, to: box.keyId, resealed: rotation.resealed }, 'encryption key rotated');
     await built.instance.checkSecretsDecrypt();
+    await built.callbackUrls.init(store.db, box);
     return { store, services: built };
   } catch (error) {
     await services?.limits.close();
@@ -86,14 +95,18 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       logger.info({ url, store: store.dialect }, 'authn.sh listening');
     }
     services.webhooks.worker.start();
+    if (config.sms.dispatcher) services.dispatcher.start();
     const running = app;
     return {
       app: running,
       services,
       url,
       async close() {
+        // The dispatcher first: its in-flight sends may still get carrier callbacks, which the app answers.
+        await services.dispatcher.stop();
         await running.close();
         await services.webhooks.worker.stop();
+        await services.carrierHttp.close();
         await services.limits.close();
         await store.close();
       },
@@ -101,6 +114,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   } catch (error) {
     await services.webhooks.worker.stop();
     await app?.close();
+    await services.carrierHttp.close();
     await services.limits.close();
     await store.close();
     throw error;

@@ -12,6 +12,12 @@ import { SecretKeys } from './auth/secret-keys.js';
 import { InstanceService } from './instance/service.js';
 import { TemplateService } from './sms/templates/service.js';
 import { SmsEngine } from './sms/engine.js';
+import { SmsMetrics } from './sms/metrics.js';
+import { CallbackUrls } from './sms/callback-urls.js';
+import { CarrierCallbacks } from './sms/callbacks.js';
+import { Dispatcher } from './sms/dispatcher.js';
+import { SmsMessageLog } from './sms/messages.js';
+import { CarrierHttp } from './sms/drivers/carrier-http.js';
 import { AuthKeys } from './auth/keys.js';
 import { Clients } from './auth/clients.js';
 import { Users } from './auth/users.js';
@@ -37,6 +43,14 @@ export interface Services {
   instance: InstanceService;
   templates: TemplateService;
   sms: SmsEngine;
+  smsMetrics: SmsMetrics;
+  /** Carrier callback URLs; `init()` (at start, after the key check) loads the instance's callback secret. */
+  callbackUrls: CallbackUrls;
+  smsCallbacks: CarrierCallbacks;
+  smsMessages: SmsMessageLog;
+  /** Started by `startServer` (unless AUTHN_SMS_DISPATCHER=off), stopped by `RunningServer.close()`. */
+  dispatcher: Dispatcher;
+  carrierHttp: CarrierHttp;
   authKeys: AuthKeys;
   limits: Limits;
   challenges: ChallengeService;
@@ -55,7 +69,31 @@ export function buildServices(deps: { config: Config; clock: Clock; logger: Logg
   const templates = new TemplateService(store.db, store.dialect, clock, instance);
   instance.addCheck(templates.settingsCheck);
   const endpoints = new WebhookEndpoints(store.db, box, clock, config.webhooks);
-  const sms = new SmsEngine(store.db, clock, instance, templates);
+  const smsMetrics = new SmsMetrics(async () => {
+    const rows = await store.db
+      .selectFrom('sms_messages')
+      .select(['status', (eb) => eb.fn.countAll<number>().as('count')])
+      .where('next_attempt_at', 'is not', null)
+      .groupBy('status')
+      .execute();
+    const of = (status: string) => Number(rows.find((r) => r.status === status)?.count ?? 0);
+    return { queued: of('queued'), sending: of('sending') };
+  });
+  const sms = new SmsEngine(store.db, clock, instance, templates, box, smsMetrics);
+  const callbackUrls = new CallbackUrls(config.publicUrl);
+  const carrierHttp = new CarrierHttp(config.carriers.timeoutMs, Math.max(16, config.sms.concurrency));
+  const dispatcher = new Dispatcher({
+    store,
+    clock,
+    logger,
+    box,
+    instance,
+    metrics: smsMetrics,
+    urls: callbackUrls,
+    drivers: { http: carrierHttp, twilioApiUrl: config.carriers.twilioApiUrl, vonageApiUrl: config.carriers.vonageApiUrl },
+    options: config.sms,
+  });
+  sms.onQueued = () => dispatcher.wake();
   const authKeys = new AuthKeys(store.db, box, clock);
   const limits = new Limits(store, { databaseUrl: config.databaseUrl, redisUrl: config.redisUrl });
   const challenges = new ChallengeService(clock, authKeys, limits, sms);
@@ -69,6 +107,12 @@ export function buildServices(deps: { config: Config; clock: Clock; logger: Logg
     instance,
     templates,
     sms,
+    smsMetrics,
+    callbackUrls,
+    smsCallbacks: new CarrierCallbacks({ store, clock, logger, instance, urls: callbackUrls, metrics: smsMetrics, vonageDlrMaxAgeSeconds: config.sms.vonageDlrMaxAgeSeconds }),
+    smsMessages: new SmsMessageLog(store.db, sms),
+    dispatcher,
+    carrierHttp,
     authKeys,
     limits,
     challenges,

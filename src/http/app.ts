@@ -15,6 +15,8 @@ import { errorHandler, sendError } from './errors.js';
 import { ErrorEnvelope } from './schemas.js';
 import { bapiRoutes } from './bapi/index.js';
 import { fapiRoutes } from './fapi/index.js';
+import { callbackRoutes } from './callbacks/index.js';
+import { metricsRoutes } from './metrics.js';
 import { dashboardRoutes, defaultDashboardDir } from '../dashboard/serve.js';
 import type { Services } from '../services.js';
 
@@ -136,6 +138,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
 
   await app.register(bapiRoutes, { services: options.services });
   await app.register(fapiRoutes, { services: options.services });
+  await app.register(callbackRoutes, { services: options.services });
+  await app.register(metricsRoutes, { services: options.services });
   // Static files only: the dashboard is a BAPI client like any other.
   await app.register(dashboardRoutes, { root: defaultDashboardDir() });
   return app;

@@ -68,15 +68,17 @@ export class InstanceService {
 
   /**
    * The settings with credentials decrypted, for the code that sends (drivers, callbacks). Cached briefly:
-   * this sits on the request path of every send and challenge.
+   * this sits on the request path of every send and challenge. A caller inside a transaction passes it: on
+   * SQLite the one connection is the transaction's until it ends, so a read outside it would wait forever.
    */
-  async current(): Promise<InstanceSettings> {
+  async current(executor?: Executor): Promise<InstanceSettings> {
     const age = this.cached ? this.clock.now() - this.cached.at : Infinity;
     if (age < CACHE_TTL_MS) return this.cached!.settings;
     if (age < CACHE_TTL_MS + STALE_GRACE_MS) {
       void this.refresh().catch(() => undefined);
       return this.cached!.settings;
     }
+    if (executor?.isTransaction) return this.load(executor, 'decrypt');
     return this.refresh();
   }
 

@@ -2,29 +2,31 @@
  * The send engine: `send()` is the one way an SMS leaves authn.sh. In order: normalise the recipient (a bad
  * number is an error and nothing is queued); render the template; pick the sender; then either record a
  * no-op (the reserved test range), hand the message to the operator (`delivered_by_us: false`), or put it in
- * the outbox for the dispatcher. Every path records the message, fires `sms.queued` and writes an audit entry,
- * in the caller's transaction when there is one (a challenge and its message commit together).
+ * the outbox for the dispatcher (src/sms/dispatcher.ts). Every path records the message, fires `sms.queued`
+ * and writes an audit entry, in the caller's transaction when there is one (a challenge and its message
+ * commit together).
+ *
+ * A code never sits in the log in clear for a real driver: the row's `body` is the message with its `code`
+ * masked, and the body to send travels sealed in `payload` until the message has left.
  */
 import type { Clock } from '../clock.js';
 import { appError } from '../errors.js';
 import { newId } from '../ids.js';
-import { inTransaction, type Db, type Executor } from '../store/database.js';
+import type { SecretBox } from '../secret-box.js';
+import { inTransaction, type Db, type Executor, type Tx } from '../store/database.js';
 import type { SmsMessagesTable } from '../store/schema.js';
 import { recordAudit, SYSTEM_ACTOR, type Actor } from '../audit/audit-log.js';
 import { recordEvent } from '../webhooks/events.js';
 import type { InstanceService } from '../instance/service.js';
 import type { InstanceSettings } from '../instance/settings.js';
+import { measureSms } from './encoding.js';
 import { isTestNumber, parseRecipient } from './numbers.js';
 import type { TemplateService } from './templates/service.js';
 import type { TemplateSlug } from './templates/catalogue.js';
+import type { SmsMetrics } from './metrics.js';
+import type { SmsStatus } from './transitions.js';
 
-/**
- * Where a message stands. Terminal: delivered, failed, undelivered, dropped (null driver), test_noop (reserved
- * test range), operator (delivered_by_us false), expired (a code whose challenge expired before it was sent).
- */
-export const SMS_STATUSES = ['queued', 'sending', 'sent', 'delivered', 'failed', 'undelivered', 'dropped', 'test_noop', 'operator', 'expired'] as const;
-export type SmsStatus = (typeof SMS_STATUSES)[number];
-export const TERMINAL_STATUSES: ReadonlySet<SmsStatus> = new Set(['delivered', 'failed', 'undelivered', 'dropped', 'test_noop', 'operator', 'expired']);
+export { SMS_STATUSES, TERMINAL_STATUSES, type SmsStatus } from './transitions.js';
 
 export interface SendInput {
   template: TemplateSlug;
@@ -39,12 +41,33 @@ export interface SendInput {
   paramName?: string;
 }
 
-export interface QueuedMessage {
+export interface QueuedMessage<T extends string = TemplateSlug> {
   id: string;
   status: SmsStatus;
   to: string;
-  template: TemplateSlug;
+  template: T;
   testNumber: boolean;
+}
+
+/** The pseudo-template of `POST /v1/sms_messages/test`: a fixed body, not one of the editable templates. */
+export const TEST_MESSAGE_TEMPLATE = 'test_message';
+export const testMessageBody = (appName: string) => `This is a test message from ${appName}: your SMS settings work.`;
+
+/** Associated data of a message's sealed payload: a payload copied to another row does not open. */
+export const payloadAd = (messageId: string) => `sms_messages.payload:${messageId}`;
+
+/** What goes into the outbox, once rendered. */
+interface Outgoing<T extends string> {
+  template: T;
+  to: string;
+  /** The body to send. */
+  body: string;
+  /** The body the log shows: `body` with any code masked (same as `body` when nothing is secret). */
+  logBody: string;
+  sender: { from: string | null; messagingServiceSid: string | null };
+  deliveredByUs: boolean;
+  challenge?: { id: string; expiresAt: number };
+  actor?: Actor;
 }
 
 /** Which sender a message goes out from: a Twilio messaging service replaces both the override and the default. */
@@ -56,74 +79,118 @@ export function chooseSender(settings: InstanceSettings, override: string | null
 }
 
 export class SmsEngine {
+  /** Called after a message is put in the outbox (the dispatcher of this process looks sooner). */
+  onQueued: () => void = () => undefined;
+
   constructor(
     private readonly db: Db,
     private readonly clock: Clock,
     private readonly instance: InstanceService,
     private readonly templates: TemplateService,
+    private readonly box: SecretBox,
+    private readonly metrics: SmsMetrics,
   ) {}
 
   async send(input: SendInput, executor: Executor = this.db): Promise<QueuedMessage> {
-    const recipient = parseRecipient(input.to);
-    if (!recipient.ok) {
-      const paramName = input.paramName ?? 'to';
-      throw appError('form_param_format_invalid', { paramName, longMessage: `${paramName} ${recipient.reason}` });
-    }
-    const settings = await this.instance.current();
+    const to = checkedRecipient(input.to, input.paramName);
     return inTransaction(executor, async (tx) => {
+      const settings = await this.instance.current(tx);
       const template = await this.templates.resolve(input.template, tx);
       const message = this.templates.render(template, input.variables, settings);
-      const sender = chooseSender(settings, template.from_number_override);
-      const testNumber = isTestNumber(recipient.e164);
-      const status: SmsStatus = testNumber ? 'test_noop' : !template.delivered_by_us ? 'operator' : 'queued';
-      const now = this.clock.now();
-      const row: SmsMessagesTable = {
-        id: newId('msg', now),
-        created_at: now,
-        updated_at: now,
+      // Only a real driver hides the code: the null driver exists to show it to the developer.
+      // Every occurrence is masked (the origin-bound line repeats the code); a digit run that merely equals the
+      // code elsewhere in the body is masked too, which only costs the log a few characters.
+      const code = input.variables.code;
+      const logBody = code && settings.sms.driver !== null ? message.body.split(code).join('*'.repeat(code.length)) : message.body;
+      return this.enqueue(tx, settings, {
         template: input.template,
-        to_number: recipient.e164,
-        from_number: sender.from,
-        messaging_service_sid: sender.messagingServiceSid,
+        to,
         body: message.body,
-        encoding: message.encoding,
-        segments: message.segments,
-        status,
-        driver: settings.sms.driver ?? 'null',
-        test_number: testNumber ? 1 : 0,
-        delivered_by_us: template.delivered_by_us ? 1 : 0,
-        challenge_id: input.challenge?.id ?? null,
-        expires_at: input.challenge?.expiresAt ?? null,
-        attempts: 0,
-        next_attempt_at: status === 'queued' ? now : null,
-        lease_owner: null,
-        lease_expires_at: null,
-        carrier_message_id: null,
-        error_code: null,
-        error_message: null,
-      };
-      await tx.insertInto('sms_messages').values(row).execute();
-      await recordEvent(tx, this.clock, {
-        type: 'sms.queued',
-        data: {
-          id: row.id,
-          object: 'sms_message',
-          template: row.template,
-          to_phone_number: row.to_number,
-          from_phone_number: row.from_number,
-          status,
-          delivered_by_us: template.delivered_by_us,
-          // Only a message the operator must deliver carries its body: elsewhere it holds a live code.
-          ...(status === 'operator' ? { message: message.body } : {}),
-        },
+        logBody,
+        sender: chooseSender(settings, template.from_number_override),
+        deliveredByUs: template.delivered_by_us,
+        challenge: input.challenge,
+        actor: input.actor,
       });
-      await recordAudit(tx, this.clock, {
-        actor: input.actor ?? SYSTEM_ACTOR,
-        action: 'sms.queued',
-        target: { type: 'sms_message', id: row.id },
-        data: { template: row.template, status, test_number: testNumber, delivered_by_us: template.delivered_by_us },
-      });
-      return { id: row.id, status, to: row.to_number, template: input.template, testNumber };
     });
   }
+
+  /** The dashboard's "send test SMS": a fixed body through the configured driver. */
+  async sendTest(input: { to: string; actor: Actor }): Promise<QueuedMessage<typeof TEST_MESSAGE_TEMPLATE>> {
+    const to = checkedRecipient(input.to, 'to');
+    const settings = await this.instance.current();
+    const body = testMessageBody(settings.app_name);
+    return inTransaction(this.db, (tx) =>
+      this.enqueue(tx, settings, { template: TEST_MESSAGE_TEMPLATE, to, body, logBody: body, sender: chooseSender(settings, null), deliveredByUs: true, actor: input.actor }),
+    );
+  }
+
+  private async enqueue<T extends string>(tx: Tx, settings: InstanceSettings, out: Outgoing<T>): Promise<QueuedMessage<T>> {
+    const testNumber = isTestNumber(out.to);
+    const status: SmsStatus = testNumber ? 'test_noop' : !out.deliveredByUs ? 'operator' : 'queued';
+    const measure = measureSms(out.body);
+    const now = this.clock.now();
+    const id = newId('msg', now);
+    const row: SmsMessagesTable = {
+      id,
+      created_at: now,
+      updated_at: now,
+      template: out.template,
+      to_number: out.to,
+      from_number: out.sender.from,
+      messaging_service_sid: out.sender.messagingServiceSid,
+      body: out.logBody,
+      encoding: measure.encoding,
+      segments: measure.segments,
+      status,
+      driver: settings.sms.driver ?? 'null',
+      test_number: testNumber ? 1 : 0,
+      delivered_by_us: out.deliveredByUs ? 1 : 0,
+      challenge_id: out.challenge?.id ?? null,
+      expires_at: out.challenge?.expiresAt ?? null,
+      attempts: 0,
+      next_attempt_at: status === 'queued' ? now : null,
+      lease_owner: null,
+      lease_expires_at: null,
+      carrier_message_id: null,
+      error_code: null,
+      error_message: null,
+      payload: status === 'queued' && out.logBody !== out.body ? this.box.seal(out.body, payloadAd(id)) : null,
+      carrier_status: null,
+      carrier_parts: null,
+      sent_at: null,
+      completed_at: status === 'queued' ? null : now,
+    };
+    await tx.insertInto('sms_messages').values(row).execute();
+    await recordEvent(tx, this.clock, {
+      type: 'sms.queued',
+      data: {
+        id,
+        object: 'sms_message',
+        template: row.template,
+        to_phone_number: row.to_number,
+        from_phone_number: row.from_number,
+        status,
+        delivered_by_us: out.deliveredByUs,
+        // Only a message the operator must deliver carries its body: elsewhere it holds a live code.
+        ...(status === 'operator' ? { message: out.body } : {}),
+      },
+    });
+    // The message row is its own first history entry (see messages.ts): no status row is written here.
+    await recordAudit(tx, this.clock, {
+      actor: out.actor ?? SYSTEM_ACTOR,
+      action: 'sms.queued',
+      target: { type: 'sms_message', id },
+      data: { template: row.template, status, test_number: testNumber, delivered_by_us: out.deliveredByUs },
+    });
+    this.metrics.messages.inc({ driver: row.driver!, status });
+    if (status === 'queued') this.onQueued();
+    return { id, status, to: out.to, template: out.template, testNumber };
+  }
+}
+
+function checkedRecipient(to: string, paramName = 'to'): string {
+  const recipient = parseRecipient(to);
+  if (!recipient.ok) throw appError('form_param_format_invalid', { paramName, longMessage: `${paramName} ${recipient.reason}` });
+  return recipient.e164;
 }

@@ -101,6 +101,55 @@ export interface SmsMessagesTable {
   carrier_message_id: string | null;
   error_code: string | null;
   error_message: string | null;
+  /**
+   * The body to send, sealed with the secret box (associated data `sms_messages.payload:<id>`), kept only
+   * while the message waits to be sent; `body` holds what the log shows (codes masked for real drivers).
+   */
+  payload: string | null;
+  /** The carrier's last reported status, as the carrier spells it. */
+  carrier_status: string | null;
+  /** How many parts the carrier split the message into (each gets its own receipt). */
+  carrier_parts: number | null;
+  sent_at: number | null;
+  /** When the message reached a terminal status. */
+  completed_at: number | null;
+}
+
+/** One carrier attempt of a message: written when its outcome is known (or found abandoned by a crash). */
+export interface SmsMessageAttemptsTable {
+  id: string;
+  message_id: string;
+  attempt: number;
+  driver: string;
+  /** The dispatcher process that made it. */
+  worker: string;
+  started_at: number;
+  finished_at: number;
+  /** `accepted`, `dropped`, `transient_error`, `permanent_error`, `expired`, `released`, `lease_expired`. */
+  outcome: string;
+  carrier_message_id: string | null;
+  http_status: number | null;
+  error_code: string | null;
+  error_message: string | null;
+}
+
+/** Every status a message went through, and every carrier report about it (applied or not). */
+export interface SmsMessageStatusesTable {
+  id: string;
+  message_id: string;
+  created_at: number;
+  /** The message's status after this entry (unchanged when `applied` is 0). */
+  status: string;
+  /** `engine`, `dispatcher`, `twilio`, `vonage`. */
+  source: string;
+  carrier_status: string | null;
+  carrier_message_id: string | null;
+  error_code: string | null;
+  error_message: string | null;
+  /** 0 when a carrier report arrived too late to change anything (out of order). */
+  applied: number;
+  /** Carrier reports only: the same report twice is stored once (unique per message). */
+  dedupe_key: string | null;
 }
 
 /** An operator's webhook endpoint. */
@@ -290,6 +339,8 @@ export interface Database {
   events: EventsTable;
   sms_templates: SmsTemplatesTable;
   sms_messages: SmsMessagesTable;
+  sms_message_attempts: SmsMessageAttemptsTable;
+  sms_message_statuses: SmsMessageStatusesTable;
   webhook_endpoints: WebhookEndpointsTable;
   webhook_secrets: WebhookSecretsTable;
   webhook_deliveries: WebhookDeliveriesTable;

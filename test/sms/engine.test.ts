@@ -1,31 +1,161 @@
-import { describe, expect, it } from 'vitest';
-import { STORES, useTestServer } from '../helpers/server.js';
+/**
+ * The send engine, on both stores: recipient checks, the caller's transaction, the reserved test range under
+ * every driver, the null driver's drop, `delivered_by_us: false`, and the sender choice.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { STORES, createTestStore, type TestStore } from '../helpers/server.js';
+import { FROM, TWILIO, startSmsServer, storeReader, type SmsHarness } from './harness.js';
 
 describe.each(STORES)('send engine on %s', (kind) => {
-  const ctx = useTestServer(kind);
+  let store: TestStore;
+  let h: SmsHarness;
+  let read: ReturnType<typeof storeReader>;
+  /** The server's clock runs this far ahead of the wall clock. */
+  let skew = 0;
+  const services = () => h.server.running.services;
+  const db = () => services().store.db;
+  const count = async (table: 'sms_messages' | 'events' | 'audit_logs') => {
+    let query = db().selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n'));
+    // The dispatcher may be dropping an earlier message meanwhile: count what a send itself writes.
+    if (table === 'audit_logs') query = query.where('action', '=', 'sms.queued');
+    return Number((await query.executeTakeFirstOrThrow()).n);
+  };
+  const useDriver = async (driver: 'twilio' | 'vonage' | null, extra: Record<string, unknown> = {}) => {
+    const res = await h.server.bapi('PATCH', '/v1/instance', { sms: { driver, from_number: driver ? FROM : null, ...extra } });
+    expect(res.statusCode, res.body).toBe(200);
+  };
+  const storeTemplate = (slug: string, fields: { body?: string; from_number_override?: string | null; delivered_by_us?: boolean }) =>
+    db()
+      .insertInto('sms_templates')
+      .values({ slug, body: fields.body ?? '{{code}} is your code', from_number_override: fields.from_number_override ?? null, delivered_by_us: fields.delivered_by_us === false ? 0 : 1, updated_at: Date.now() })
+      .onConflict((oc) => oc.column('slug').doUpdateSet({ body: fields.body ?? '{{code}} is your code', from_number_override: fields.from_number_override ?? null, delivered_by_us: fields.delivered_by_us === false ? 0 : 1 }))
+      .execute();
+  const code = (to: string, paramName?: string) => services().sms.send({ template: 'verification_code', to, variables: { code: '482913', expires_in_minutes: '10' }, paramName });
+  const accepted = (status: string) => status === 'sent' || status === 'delivered';
+  /** Sends a normal message and waits for it: after that, the dispatcher has seen everything queued before. */
+  const flush = async () => {
+    const { id } = await code('+14155559999');
+    await read.waitForStatus(id, (s) => s !== 'queued' && s !== 'sending');
+  };
 
-  const messages = () => ctx.server.running.services.store.db.selectFrom('sms_messages').selectAll().orderBy('id').execute();
-  const events = () => ctx.server.running.services.store.db.selectFrom('events').selectAll().orderBy('id').execute();
-
-  it('normalises the recipient, renders the default template and queues the message', async () => {
-    const sent = await ctx.server.running.services.sms.send({ template: 'verification_code', to: '+1 (415) 555-0123', variables: { code: '123456', expires_in_minutes: '10' } });
-    expect(sent).toMatchObject({ status: 'queued', to: '+14155550123', testNumber: false });
-    const [row] = await messages();
-    expect(row).toMatchObject({ id: sent.id, body: '123456 is your authn.sh verification code. It expires in 10 minutes.', encoding: 'GSM-7', segments: 1, status: 'queued' });
-    const [event] = await events();
-    expect(event).toMatchObject({ type: 'sms.queued' });
-    expect(event!.data).not.toContain('123456');
+  beforeAll(async () => {
+    store = await createTestStore(kind);
+    h = await startSmsServer(store, { driver: null, clock: { now: () => Date.now() + skew } });
+    read = storeReader(h.server);
+  });
+  afterAll(async () => {
+    await h?.close();
+    await store?.cleanup();
   });
 
-  it('refuses an invalid number and queues nothing', async () => {
-    const before = (await messages()).length;
-    await expect(ctx.server.running.services.sms.send({ template: 'verification_code', to: '+1 555 000', variables: { code: '1' } })).rejects.toMatchObject({ status: 422, code: 'form_param_format_invalid' });
-    expect((await messages()).length).toBe(before);
+  it('normalises the recipient and renders the default template', async () => {
+    const sent = await code('+1 (415) 555-0123');
+    expect(sent).toMatchObject({ status: 'queued', to: '+14155550123', template: 'verification_code', testNumber: false });
+    const row = await read.message(sent.id);
+    expect(row).toMatchObject({ to_number: '+14155550123', encoding: 'GSM-7', segments: 1, driver: 'null' });
+    const [queued] = await read.events(sent.id);
+    expect(queued).toMatchObject({ type: 'sms.queued', data: { status: 'queued', to_phone_number: '+14155550123', delivered_by_us: true } });
+    expect(JSON.stringify(queued)).not.toContain('482913');
   });
 
-  it('no-ops the reserved test range but records it', async () => {
-    const sent = await ctx.server.running.services.sms.send({ template: 'verification_code', to: '+15555550142', variables: { code: '1' } });
-    expect(sent).toMatchObject({ status: 'test_noop', testNumber: true });
-    expect((await events()).at(-1)!.type).toBe('sms.queued');
+  it('refuses an invalid number with 422 on the caller’s parameter and queues nothing', async () => {
+    const before = await Promise.all([count('sms_messages'), count('events'), count('audit_logs')]);
+    await expect(code('+1 555 000')).rejects.toMatchObject({ status: 422, code: 'form_param_format_invalid', details: [{ meta: { param_name: 'to' } }] });
+    await expect(code('not a number', 'phone_number')).rejects.toMatchObject({ status: 422, details: [{ meta: { param_name: 'phone_number' } }] });
+    expect(await Promise.all([count('sms_messages'), count('events'), count('audit_logs')])).toEqual(before);
+  });
+
+  it('joins the caller’s transaction: a rollback leaves no message, event or audit entry', async () => {
+    const before = await Promise.all([count('sms_messages'), count('events'), count('audit_logs')]);
+    await expect(
+      db()
+        .transaction()
+        .execute(async (tx) => {
+          await services().sms.send({ template: 'verification_code', to: '+14155550124', variables: { code: '1' } }, tx);
+          throw new Error('the challenge could not be stored');
+        }),
+    ).rejects.toThrow('the challenge could not be stored');
+    expect(await Promise.all([count('sms_messages'), count('events'), count('audit_logs')])).toEqual(before);
+  });
+
+  it('reads long-stale settings through the caller’s transaction (on SQLite a read outside it would wait forever)', async () => {
+    expect((await h.server.bapi('PATCH', '/v1/instance', { app_name: 'Acme' })).statusCode).toBe(200);
+    // Well past the settings cache and its grace period, with no dispatcher refreshing it meanwhile.
+    await services().dispatcher.stop();
+    skew += 60_000;
+    const sent = await db()
+      .transaction()
+      .execute((tx) => services().sms.send({ template: 'password_changed', to: '+14155550135', variables: {} }, tx));
+    services().dispatcher.start();
+    expect((await read.message(sent.id)).body).toBe('Your Acme password was changed. If this was not you, contact support.');
+    expect((await h.server.bapi('PATCH', '/v1/instance', { app_name: null })).statusCode).toBe(200);
+  });
+
+  it('the null driver drops a verification code with an audit entry holding its body, and logs it at info', async () => {
+    const { id } = await code('+14155550125');
+    const row = await read.waitForStatus(id, 'dropped');
+    expect(row.body).toBe('482913 is your authn.sh verification code. It expires in 10 minutes.');
+    const dropped = (await read.audit(id)).find((a) => a.action === 'sms.dropped')!;
+    expect(JSON.parse(dropped.data)).toMatchObject({ driver: 'null', body: '482913 is your authn.sh verification code. It expires in 10 minutes.' });
+    const line = h.server.logs.map((l) => JSON.parse(l) as { level: number; msg: string; message_id?: string; body?: string }).find((l) => l.message_id === id && l.body);
+    expect(line).toMatchObject({ level: 30, body: row.body });
+    expect((await read.events(id)).map((e) => e.type)).toEqual(['sms.queued']);
+  });
+
+  it('the null driver drops other templates without echoing them', async () => {
+    const { id } = await services().sms.send({ template: 'password_changed', to: '+14155550126', variables: {} });
+    await read.waitForStatus(id, 'dropped');
+    const dropped = (await read.audit(id)).find((a) => a.action === 'sms.dropped')!;
+    expect(JSON.parse(dropped.data).body).toBeUndefined();
+    expect(h.server.logs.some((l) => l.includes(id) && l.includes('"body"'))).toBe(false);
+  });
+
+  it.each([null, 'twilio', 'vonage'] as const)('no-ops the reserved test range under the %s driver: recorded, sms.queued fired, no carrier request', async (driver) => {
+    await useDriver(driver);
+    const requestsBefore = h.twilio.requests.length + h.vonage.requests.length;
+    const sent = await code('+1 (555) 555-0142');
+    expect(sent).toMatchObject({ status: 'test_noop', testNumber: true, to: '+15555550142' });
+    await flush();
+    // Only the flush message reached a carrier (for a real driver).
+    expect(h.twilio.requests.length + h.vonage.requests.length - requestsBefore).toBe(driver === null ? 0 : 1);
+    expect(h.twilio.requests.concat(h.vonage.requests).some((r) => JSON.stringify(r.fields).includes('5555550142'))).toBe(false);
+    expect(await read.message(sent.id)).toMatchObject({ status: 'test_noop', next_attempt_at: null, payload: null, attempts: 0 });
+    expect((await read.events(sent.id)).map((e) => [e.type, e.data.status])).toEqual([['sms.queued', 'test_noop']]);
+    expect((await read.audit(sent.id)).map((a) => a.action)).toEqual(['sms.queued']);
+    await useDriver(null);
+  });
+
+  it.each([null, 'twilio'] as const)('delivered_by_us false under the %s driver: no send, sms.queued carries body and recipient', async (driver) => {
+    await useDriver(driver);
+    await storeTemplate('verification_code', { body: 'Code {{code}}', delivered_by_us: false });
+    const requestsBefore = h.twilio.requests.length;
+    const sent = await code('+14155550127');
+    expect(sent.status).toBe('operator');
+    await storeTemplate('verification_code', { body: '{{code}} is your code' });
+    await flush();
+    expect(h.twilio.requests.length - requestsBefore).toBe(driver === null ? 0 : 1);
+    const [queued] = await read.events(sent.id);
+    expect(queued).toMatchObject({ type: 'sms.queued', data: { status: 'operator', delivered_by_us: false, message: 'Code 482913', to_phone_number: '+14155550127' } });
+    expect(await read.message(sent.id)).toMatchObject({ status: 'operator', next_attempt_at: null });
+    await db().deleteFrom('sms_templates').execute();
+    await useDriver(null);
+  });
+
+  it('sends from the template’s from_number_override, and ignores it under a messaging service', async () => {
+    await useDriver('twilio');
+    await storeTemplate('verification_code', { from_number_override: '+14155550199' });
+    const a = await code('+14155550128');
+    await read.waitForStatus(a.id, accepted);
+    expect(h.twilio.messagesTo('+14155550128')[0]).toMatchObject({ from: '+14155550199', messagingServiceSid: null });
+
+    await useDriver('twilio', { twilio: { messaging_service_sid: TWILIO.messagingServiceSid } });
+    const b = await code('+14155550129');
+    await read.waitForStatus(b.id, accepted);
+    const request = h.twilio.requests.find((r) => r.fields.To === '+14155550129')!;
+    expect(request.fields.MessagingServiceSid).toBe(TWILIO.messagingServiceSid);
+    expect(request.fields.From).toBeUndefined();
+    expect(await read.message(b.id)).toMatchObject({ from_number: null, messaging_service_sid: TWILIO.messagingServiceSid });
+    await db().deleteFrom('sms_templates').execute();
+    await useDriver(null, { twilio: { messaging_service_sid: null } });
   });
 });

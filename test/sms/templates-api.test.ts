@@ -457,7 +457,7 @@ describe.each(STORES)('SMS templates API on %s', (kind) => {
     it('a verification_code send after a PATCH uses the new body, after revert the default', async () => {
       expect((await patch('verification_code', { body: 'Ваш код {{code}}' })).statusCode).toBe(200);
       let sent = await send('+14155550123', '654321');
-      expect(await row(sent.id)).toMatchObject({ body: 'Ваш код 654321', encoding: 'UCS-2', segments: 1, status: 'queued' });
+      expect(await row(sent.id)).toMatchObject({ body: 'Ваш код 654321', encoding: 'UCS-2', segments: 1 });
 
       expect((await revert('verification_code')).statusCode).toBe(200);
       sent = await send('+14155550123', '654321');

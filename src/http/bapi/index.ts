@@ -7,6 +7,7 @@ import type { Actor } from '../../audit/audit-log.js';
 import type { Services } from '../../services.js';
 import { instanceRoutes } from './instance.js';
 import { auditLogRoutes } from './audit-logs.js';
+import { smsMessageRoutes } from './sms-messages.js';
 import { userRoutes } from './users.js';
 import { sessionRoutes } from './sessions.js';
 import { webhookRoutes } from './webhooks.js';
@@ -33,6 +34,7 @@ export const bapiRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, {
   });
   await app.register(instanceRoutes, { services });
   await app.register(auditLogRoutes, { services });
+  await app.register(smsMessageRoutes, { services });
   await app.register(userRoutes, { services });
   await app.register(sessionRoutes, { services });
   await app.register(webhookRoutes, { services });

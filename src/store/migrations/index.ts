@@ -7,6 +7,7 @@ import type { Kysely, Migration as KyselyMigration, MigrationProvider } from 'ky
 import type { Dialect } from '../database.js';
 import { foundation } from './001_foundation.js';
 import { messaging } from './002_messaging.js';
+import { smsDispatch } from './003_sms_dispatch.js';
 import { auth } from './005_auth.js';
 import { webhooks } from './006_webhooks.js';
 
@@ -17,6 +18,7 @@ export interface Migration {
 const MIGRATIONS: Record<string, Migration> = {
   '001_foundation': foundation,
   '002_messaging': messaging,
+  '003_sms_dispatch': smsDispatch,
   '005_auth': auth,
   '006_webhooks': webhooks,
 };

@@ -1,0 +1,140 @@
+/**
+ * End-to-end SMS dispatch against the fake Twilio on loopback: messages are queued through the send engine
+ * (100 per transaction), the dispatcher sends them to the fake (its own process, beside the server), the fake
+ * answers 201 and calls back `sent` then `delivered`, signed; the clock stops when every message is
+ * `delivered`. Figures: messages per second end to end, and CPU time per message of the server process
+ * (queueing, dispatching, callbacks) and of the fake.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { loadConfig } from '../../src/config.js';
+import { startServer, type RunningServer } from '../../src/server.js';
+import { generateSecretKey } from '../../src/auth/secret-keys.js';
+import { createTestDatabase, type TestDatabase } from '../../test/helpers/postgres.js';
+import { freePort } from '../../test/fakes/common.js';
+import type { BenchRow } from '../run.js';
+
+export const title = 'SMS dispatch, end to end (queued → fake Twilio → delivered callback)';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const MESSAGES = Number(process.env.BENCH_SMS_MESSAGES ?? 10_000);
+const WARMUP = 1_000;
+/** `BENCH_SMS_STORES=sqlite` measures one store only. */
+const STORES = (process.env.BENCH_SMS_STORES ?? 'sqlite,postgres').split(',') as ('sqlite' | 'postgres')[];
+const ACCOUNT = { accountSid: `AC${'0123456789abcdef'.repeat(2)}`, authToken: 'f'.repeat(32) };
+
+/** CPU seconds a process has used so far (user + system), from /proc. */
+function processCpuSeconds(pid: number): number {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+async function startFake(): Promise<{ child: ChildProcess; url: string }> {
+  const options = JSON.stringify({ ...ACCOUNT, callbacks: 'auto', selfCheck: false });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/fakes/serve.ts', 'twilio', options], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout!.once('data', (d: Buffer) => resolve((JSON.parse(String(d).split('\n')[0]!) as { url: string }).url));
+    child.once('exit', () => reject(new Error('the fake carrier exited')));
+  });
+  return { child, url };
+}
+
+async function queue(server: RunningServer, count: number, offset: number): Promise<void> {
+  const { sms, store } = server.services;
+  for (let done = 0; done < count; done += 100) {
+    await store.db.transaction().execute(async (tx) => {
+      for (let i = done; i < Math.min(count, done + 100); i++) {
+        // Distinct, valid recipients: +1 415 2xx xxxx.
+        await sms.send({ template: 'verification_code', to: `+1415${String(2_000_000 + offset + i)}`, variables: { code: '123456', expires_in_minutes: '10' } }, tx);
+      }
+    });
+  }
+}
+
+async function delivered(server: RunningServer): Promise<number> {
+  const row = await server.services.store.db
+    .selectFrom('sms_messages')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('status', '=', 'delivered')
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+/** Waits until `target` messages are delivered; gives up (with where they stand) after 20 s without progress. */
+async function waitDelivered(server: RunningServer, target: number): Promise<void> {
+  let last = -1;
+  let since = Date.now();
+  for (let now = await delivered(server); now < target; now = await delivered(server)) {
+    if (now !== last) [last, since] = [now, Date.now()];
+    if (Date.now() - since > 20_000) {
+      const statuses = await server.services.store.db.selectFrom('sms_messages').select(['status', 'error_code', (eb) => eb.fn.countAll<number>().as('n')]).groupBy(['status', 'error_code']).execute();
+      throw new Error(`stuck at ${now} of ${target} delivered: ${JSON.stringify(statuses)}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+async function measure(kind: 'sqlite' | 'postgres'): Promise<BenchRow> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'authn-bench-'));
+  const database: TestDatabase | null = kind === 'postgres' ? await createTestDatabase() : null;
+  const fake = await startFake();
+  const port = await freePort();
+  let server: RunningServer | null = null;
+  try {
+    server = await startServer(
+      loadConfig({
+        AUTHN_DATA_DIR: dataDir,
+        AUTHN_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+        AUTHN_SECRET_KEY: generateSecretKey('test'),
+        AUTHN_PORT: String(port),
+        AUTHN_PUBLIC_URL: `http://127.0.0.1:${port}`,
+        AUTHN_LOG_LEVEL: 'warn',
+        AUTHN_TWILIO_API_URL: fake.url,
+        AUTHN_SMS_DRIVER: 'twilio',
+        AUTHN_SMS_FROM_NUMBER: '+14155550100',
+        AUTHN_SMS_TWILIO_ACCOUNT_SID: ACCOUNT.accountSid,
+        AUTHN_SMS_TWILIO_AUTH_TOKEN: ACCOUNT.authToken,
+        AUTHN_SMS_DISPATCH_POLL_MS: '20',
+        AUTHN_SMS_DISPATCH_CONCURRENCY: process.env.BENCH_SMS_CONCURRENCY ?? '64',
+        ...(database ? { AUTHN_DATABASE_URL: database.url } : {}),
+      }),
+      { print: () => undefined },
+    );
+    await queue(server, WARMUP, 0);
+    await waitDelivered(server, WARMUP);
+
+    const cpuBefore = process.cpuUsage();
+    const fakeBefore = processCpuSeconds(fake.child.pid!);
+    const started = process.hrtime.bigint();
+    await queue(server, MESSAGES, WARMUP);
+    await waitDelivered(server, WARMUP + MESSAGES);
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const cpu = process.cpuUsage(cpuBefore);
+    const fakeSeconds = processCpuSeconds(fake.child.pid!) - fakeBefore;
+    return {
+      name: `${MESSAGES} messages (${kind === 'sqlite' ? 'SQLite' : 'PostgreSQL'})`,
+      figures: {
+        'messages/s': MESSAGES / seconds,
+        'server CPU ms/msg': (cpu.user + cpu.system) / 1000 / MESSAGES,
+        'fake CPU ms/msg': (fakeSeconds * 1000) / MESSAGES,
+        seconds,
+      },
+    };
+  } finally {
+    await server?.close();
+    fake.child.kill('SIGTERM');
+    await new Promise((resolve) => fake.child.once('exit', resolve));
+    await database?.drop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+export async function run(): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  for (const kind of STORES) rows.push(await measure(kind));
+  return rows;
+}

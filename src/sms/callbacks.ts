@@ -1,0 +1,212 @@
+/**
+ * Carrier delivery reports: authenticate first (nothing is read or written for a request that fails), then
+ * apply the report to its message under the order-safe rules of transitions.ts. A report seen before (same
+ * carrier message, same status) changes nothing; one that arrives after a later status is kept in the history
+ * as not applied.
+ */
+import type { Clock } from '../clock.js';
+import { appError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { Actor } from '../audit/audit-log.js';
+import type { InstanceService } from '../instance/service.js';
+import type { Store } from '../store/database.js';
+import type { SmsMessagesTable } from '../store/schema.js';
+import type { CallbackUrls } from './callback-urls.js';
+import type { SmsMetrics } from './metrics.js';
+import { Trail, canAdvance, isTerminal, saveMessages, type SmsStatus } from './transitions.js';
+import { Batcher } from './batcher.js';
+import { mapTwilioStatus, twilioErrorMessage, verifyTwilioSignature, type FormParams } from './drivers/twilio.js';
+import { mapVonageStatus, verifyVonageSignature, vonageDlrErrorMessage } from './drivers/vonage.js';
+
+export type CallbackResult = 'applied' | 'ignored' | 'duplicate' | 'unknown_message';
+
+interface CarrierReport {
+  messageId: string;
+  source: 'twilio' | 'vonage';
+  carrierStatus: string;
+  carrierMessageId: string;
+  /** Our status the report asks for; null: informational only. */
+  target: Extract<SmsStatus, 'sent' | 'delivered' | 'undelivered' | 'failed'> | null;
+  errorCode: string | null;
+  errorMessage: string | null;
+}
+
+export interface CallbackDeps {
+  store: Store;
+  clock: Clock;
+  logger: Logger;
+  instance: InstanceService;
+  urls: CallbackUrls;
+  metrics: SmsMetrics;
+  vonageDlrMaxAgeSeconds: number;
+}
+
+const first = (value: string | string[] | undefined): string | undefined => (Array.isArray(value) ? value[0] : value);
+
+interface Pending {
+  report: CarrierReport;
+  resolve: (result: CallbackResult) => void;
+  reject: (error: unknown) => void;
+}
+
+/** Most reports applied in one transaction. */
+const MAX_BATCH = 200;
+/** Report transactions written at once on PostgreSQL. */
+const PARALLEL_WRITES = 4;
+
+export class CarrierCallbacks {
+  private readonly reports: Batcher<Pending>;
+
+  constructor(private readonly deps: CallbackDeps) {
+    this.reports = new Batcher((batch) => this.applyOrSplit(batch), MAX_BATCH, deps.store.dialect === 'postgres' ? PARALLEL_WRITES : 1);
+  }
+
+  /** A Twilio status callback. `query` is the request's query string (with its `?`), usually empty. */
+  async twilioStatus(input: { messageId: string; signature: string | undefined; query: string; params: FormParams }): Promise<CallbackResult> {
+    const settings = await this.deps.instance.current();
+    const token = settings.sms.twilio.auth_token;
+    const url = this.deps.urls.twilioStatus(input.messageId) + input.query;
+    if (!token || !verifyTwilioSignature(token, input.signature, url, input.params)) {
+      throw this.rejected('twilio', 'X-Twilio-Signature is missing or does not sign this request with the configured auth token');
+    }
+    const status = first(input.params.MessageStatus);
+    const sid = first(input.params.MessageSid);
+    if (!status || !sid) throw appError('form_param_missing', { paramName: status ? 'MessageSid' : 'MessageStatus' });
+    const errorCode = first(input.params.ErrorCode) || null;
+    return this.apply({
+      messageId: input.messageId,
+      source: 'twilio',
+      carrierStatus: status,
+      carrierMessageId: sid,
+      target: mapTwilioStatus(status),
+      errorCode,
+      errorMessage: errorCode ? twilioErrorMessage(errorCode) : null,
+    });
+  }
+
+  /** A Vonage delivery receipt (one per message part), from the query string, a form or a JSON body. */
+  async vonageReceipt(input: { messageId: string; token: string; params: Record<string, string> }): Promise<CallbackResult> {
+    if (!this.deps.urls.checkVonageToken(input.messageId, input.token)) throw this.rejected('vonage', 'the callback URL is not one this server gave out');
+    const { vonage } = (await this.deps.instance.current()).sms;
+    if (vonage.signature_secret) {
+      const check = verifyVonageSignature(input.params, vonage.signature_secret, vonage.signature_method, Math.floor(this.deps.clock.now() / 1000), this.deps.vonageDlrMaxAgeSeconds);
+      if (check !== 'valid') {
+        const why = { missing: 'the receipt is not signed', mismatch: 'sig does not match the configured signature secret and method', stale: 'the receipt timestamp is outside the accepted window' }[check];
+        throw this.rejected('vonage', why);
+      }
+    }
+    const { status, messageId } = input.params;
+    if (!status || !messageId) throw appError('form_param_missing', { paramName: status ? 'messageId' : 'status' });
+    const errCode = input.params['err-code'];
+    const errorCode = errCode && errCode !== '0' ? errCode : null;
+    return this.apply({
+      messageId: input.messageId,
+      source: 'vonage',
+      carrierStatus: status,
+      carrierMessageId: messageId,
+      target: mapVonageStatus(status),
+      errorCode,
+      errorMessage: errorCode ? vonageDlrErrorMessage(errorCode) : null,
+    });
+  }
+
+  private rejected(carrier: 'twilio' | 'vonage', why: string) {
+    this.deps.metrics.callbacks.inc({ carrier, result: 'rejected' });
+    this.deps.logger.warn({ carrier, why }, 'carrier callback rejected');
+    return appError('callback_signature_invalid', { longMessage: why });
+  }
+
+  /** Queues a report for the next batch and waits for its result. */
+  private apply(report: CarrierReport): Promise<CallbackResult> {
+    return new Promise((resolve, reject) => this.reports.push({ report, resolve, reject }));
+  }
+
+  private async applyOrSplit(batch: Pending[]): Promise<void> {
+    try {
+      await this.applyBatch(batch);
+    } catch (error) {
+      if (batch.length === 1) return batch[0]!.reject(error);
+      // One bad report must not fail the others: apply each on its own.
+      for (const pending of batch) await this.applyBatch([pending]).catch((e: unknown) => pending.reject(e));
+    }
+  }
+
+  private async applyBatch(batch: Pending[]): Promise<void> {
+    const { store, clock, metrics } = this.deps;
+    const trail = new Trail(clock);
+    const results: CallbackResult[] = [];
+    await store.db.transaction().execute(async (tx) => {
+      const ids = [...new Set(batch.map((p) => p.report.messageId))];
+      // The row locks (PostgreSQL; SQLite's write lock is whole-database) serialise reports about one message.
+      let query = tx.selectFrom('sms_messages').selectAll().where('id', 'in', ids).orderBy('id');
+      if (store.dialect === 'postgres') query = query.forUpdate();
+      const messages = new Map((await query.execute()).map((row) => [row.id, row]));
+      const reported = await tx
+        .selectFrom('sms_message_statuses')
+        .select(['message_id', 'dedupe_key', 'carrier_status', 'carrier_message_id'])
+        .where('message_id', 'in', ids)
+        .where('dedupe_key', 'is not', null)
+        .execute();
+      const seen = new Set(reported.map((r) => `${r.message_id} ${r.dedupe_key}`));
+      const changed = new Map<string, SmsMessagesTable>();
+      const now = clock.now();
+      for (const { report } of batch) {
+        const row = changed.get(report.messageId) ?? messages.get(report.messageId);
+        if (!row) {
+          results.push('unknown_message');
+          continue;
+        }
+        const dedupeKey = `${report.source}:${report.carrierMessageId}:${report.carrierStatus}`;
+        if (seen.has(`${row.id} ${dedupeKey}`)) {
+          results.push('duplicate');
+          continue;
+        }
+        seen.add(`${row.id} ${dedupeKey}`);
+        reported.push({ message_id: row.id, dedupe_key: dedupeKey, carrier_status: report.carrierStatus, carrier_message_id: report.carrierMessageId });
+        const actor: Actor = { type: 'carrier', id: report.source };
+        const carrier = { status: report.carrierStatus, messageId: report.carrierMessageId, dedupeKey };
+        const target = report.target === 'delivered' && !allPartsDelivered(row, reported) ? 'sent' : report.target;
+        if (target === null || !canAdvance(row.status, target)) {
+          trail.add({ message: row, applied: false, source: report.source, actor, carrier });
+          results.push('ignored');
+          continue;
+        }
+        const next: SmsMessagesTable = {
+          ...row,
+          status: target,
+          carrier_status: report.carrierStatus,
+          carrier_message_id: row.carrier_message_id ?? report.carrierMessageId,
+          sent_at: row.sent_at ?? now,
+          // The carrier has the message: no attempt is due any more, whatever the dispatcher was doing.
+          lease_owner: null,
+          lease_expires_at: null,
+          next_attempt_at: null,
+          payload: null,
+          updated_at: now,
+          completed_at: isTerminal(target) ? now : row.completed_at,
+          ...(report.errorCode ? { error_code: report.errorCode, error_message: report.errorMessage } : {}),
+        };
+        changed.set(row.id, next);
+        trail.add({ message: next, applied: true, source: report.source, actor, carrier, auditData: { carrier_status: report.carrierStatus, carrier_message_id: report.carrierMessageId } });
+        results.push('applied');
+      }
+      await saveMessages(tx, store.dialect, [...changed.values()]);
+      await trail.write(tx);
+    });
+    trail.count(metrics);
+    batch.forEach((pending, i) => {
+      const result = results[i]!;
+      metrics.callbacks.inc({ carrier: pending.report.source, result });
+      if (result === 'unknown_message') this.deps.logger.warn({ carrier: pending.report.source, message_id: pending.report.messageId }, 'carrier callback for a message this store does not have');
+      pending.resolve(result);
+    });
+  }
+}
+
+/** A long message is split into parts, each with its own receipt: delivered means every part delivered. */
+function allPartsDelivered(row: SmsMessagesTable, reported: readonly { message_id: string; carrier_status: string | null; carrier_message_id: string | null }[]): boolean {
+  const parts = row.carrier_parts ?? row.segments;
+  if (parts <= 1) return true;
+  const delivered = new Set(reported.filter((r) => r.message_id === row.id && r.carrier_status === 'delivered').map((r) => r.carrier_message_id));
+  return delivered.size >= parts;
+}

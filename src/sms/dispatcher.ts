@@ -1,0 +1,449 @@
+/**
+ * The outbox dispatcher: claims due messages, hands each to the configured driver, and records what
+ * happened. Built for throughput and for crashes:
+ * - Claims are batches taken in one transaction with a lease (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so
+ *   several processes never take the same row; SQLite's `BEGIN IMMEDIATE` serialises claimers). A claimed row
+ *   is `sending` with `next_attempt_at` = the lease's end, so a crashed worker's rows simply fall due again.
+ * - At most `concurrency` messages are in flight per process, counting from the claim until the outcome is
+ *   committed: so a crash can leave at most that many messages sent but not recorded (sent again later).
+ * - Outcomes are written in batches (group commit, see batcher.ts).
+ * - Transient failures retry with exponential backoff and jitter, permanent ones fail at once, a code whose
+ *   challenge has expired is not sent (`expired`).
+ * - `stop()` (SIGTERM): stop claiming, let in-flight calls finish for a grace period, release the rest.
+ * Every outcome is applied only if this worker still holds the row's lease and the status may move forward,
+ * so a carrier callback that got there first, or a worker that took over an expired lease, is never undone.
+ */
+import os from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { sql } from 'kysely';
+import type { Clock } from '../clock.js';
+import type { SmsDispatchConfig } from '../config.js';
+import type { Logger } from '../logger.js';
+import type { SecretBox } from '../secret-box.js';
+import type { Actor } from '../audit/audit-log.js';
+import type { InstanceService } from '../instance/service.js';
+import type { InstanceSettings } from '../instance/settings.js';
+import { newId } from '../ids.js';
+import type { Store, Tx } from '../store/database.js';
+import type { SmsMessageAttemptsTable, SmsMessagesTable } from '../store/schema.js';
+import { payloadAd } from './engine.js';
+import type { CallbackUrls } from './callback-urls.js';
+import type { SmsMetrics } from './metrics.js';
+import { Trail, saveMessages, type TrailEntry } from './transitions.js';
+import { Batcher } from './batcher.js';
+import { CarrierError, permanent, type OutboundSms, type SendOutcome, type SmsDriver } from './drivers/driver.js';
+import { createDriver, type DriverDeps } from './drivers/index.js';
+
+export interface DispatcherDeps {
+  store: Store;
+  clock: Clock;
+  logger: Logger;
+  box: SecretBox;
+  instance: InstanceService;
+  metrics: SmsMetrics;
+  urls: CallbackUrls;
+  drivers: DriverDeps;
+  options: SmsDispatchConfig;
+  /** [0, 1): the backoff's jitter (tests pass a fixed one). */
+  random?: () => number;
+}
+
+type Result = SendOutcome | { kind: 'error'; error: CarrierError } | { kind: 'expired' };
+
+interface Outcome {
+  /** The row as this worker claimed it. */
+  claimed: SmsMessagesTable;
+  driver: SmsDriver['name'];
+  startedAt: number;
+  finishedAt: number;
+  result: Result;
+  /** The body sent, kept only when the null driver echoes a verification code. */
+  echoedBody: string | null;
+  /** Called once the outcome is committed (or given up on): only then is the slot free again. */
+  recorded: () => void;
+}
+
+const DISPATCHER_ACTOR: Actor = { type: 'dispatcher', id: null };
+/** Outcomes written per transaction at most. */
+const OUTCOME_BATCH = 500;
+const FLUSH_TRIES = 5;
+/** Outcome transactions written at once on PostgreSQL. */
+const PARALLEL_WRITES = 4;
+
+export class Dispatcher {
+  /** Names this process in leases and attempt records. */
+  readonly worker = `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  private readonly log: Logger;
+  private readonly random: () => number;
+  private running = false;
+  private loop: Promise<void> | null = null;
+  private readonly inflight = new Map<string, AbortController>();
+  private readonly outcomes: Batcher<Outcome>;
+  private woken = false;
+  private waiter: { wake: () => void; slots: number | null } | null = null;
+  private drainWaiters: (() => void)[] = [];
+  private driverCache: { settings: InstanceSettings; driver: SmsDriver } | null = null;
+
+  constructor(private readonly deps: DispatcherDeps) {
+    this.log = deps.logger.child({ component: 'sms-dispatcher', worker: this.worker });
+    this.random = deps.random ?? Math.random;
+    this.outcomes = new Batcher((batch) => this.recordWithRetry(batch), OUTCOME_BATCH, deps.store.dialect === 'postgres' ? PARALLEL_WRITES : 1);
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** A message was queued in this process: look now rather than at the next poll. */
+  wake(): void {
+    this.woken = true;
+    if (this.waiter?.slots === null) this.waiter.wake();
+  }
+
+  /** Stop claiming; give in-flight sends the grace period; release what is left; write every outcome. */
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    this.waiter?.wake();
+    await this.loop;
+    if (this.inflight.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([this.drained(), new Promise<void>((resolve) => (timer = setTimeout(resolve, this.deps.options.shutdownGraceMs)))]);
+      clearTimeout(timer);
+      if (this.inflight.size > 0) this.log.warn({ in_flight: this.inflight.size }, 'shutdown grace period over: releasing in-flight messages');
+      for (const controller of this.inflight.values()) controller.abort();
+      await this.drained();
+    }
+    await this.outcomes.drained();
+  }
+
+  private async run(): Promise<void> {
+    const { concurrency, batchSize } = this.deps.options;
+    // Claim in chunks, not a row at a time: wait until half a batch of slots is free.
+    const slotsWanted = Math.max(1, Math.floor(Math.min(concurrency, batchSize) / 2));
+    while (this.running) {
+      const free = concurrency - this.inflight.size;
+      let busy = free <= 0;
+      if (free > 0) {
+        const want = Math.min(free, batchSize);
+        try {
+          busy = (await this.claimAndStart(want)) === want;
+        } catch (error) {
+          this.log.error({ err: error }, 'claiming due messages failed');
+        }
+      }
+      if (!this.running) break;
+      // A full claim means more is probably due: go again once slots free up. Otherwise wait for a poll or a wake.
+      await this.pause(busy ? slotsWanted : null);
+    }
+  }
+
+  private pause(slots: number | null): Promise<void> {
+    const ready = slots === null ? this.woken : this.deps.options.concurrency - this.inflight.size >= slots;
+    if (ready) {
+      this.woken = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => wake(), this.deps.options.pollMs);
+      const wake = () => {
+        clearTimeout(timer);
+        this.waiter = null;
+        this.woken = false;
+        resolve();
+      };
+      this.waiter = { wake, slots };
+    });
+  }
+
+  private async claimAndStart(want: number): Promise<number> {
+    const settings = await this.deps.instance.current();
+    const driver = this.driverFor(settings);
+    const rows = await this.claim(want);
+    for (const row of rows) this.startAttempt(row, driver);
+    return rows.length;
+  }
+
+  private driverFor(settings: InstanceSettings): SmsDriver {
+    // Settings are cached objects: the same object means the same driver.
+    if (this.driverCache?.settings !== settings) this.driverCache = { settings, driver: createDriver(settings, this.deps.drivers) };
+    return this.driverCache.driver;
+  }
+
+  private async claim(want: number): Promise<SmsMessagesTable[]> {
+    const { store, clock, options } = this.deps;
+    return store.db.transaction().execute(async (tx) => {
+      const now = clock.now();
+      let due = tx
+        .selectFrom('sms_messages')
+        .selectAll()
+        .where('next_attempt_at', 'is not', null)
+        .where('next_attempt_at', '<=', now)
+        .orderBy('next_attempt_at')
+        .limit(want);
+      if (store.dialect === 'postgres') due = due.forUpdate().skipLocked();
+      const rows = await due.execute();
+      if (rows.length === 0) return [];
+      const leaseEnd = now + options.leaseMs;
+      await tx
+        .updateTable('sms_messages')
+        .set({ status: 'sending', lease_owner: this.worker, lease_expires_at: leaseEnd, next_attempt_at: leaseEnd, attempts: sql<number>`attempts + 1`, updated_at: now })
+        .where(
+          'id',
+          'in',
+          rows.map((r) => r.id),
+        )
+        .execute();
+      // Rows still `sending` were claimed by a worker that died (or hung) before recording an outcome.
+      const abandoned = rows.filter((r) => r.status === 'sending');
+      if (abandoned.length > 0) {
+        this.log.warn({ count: abandoned.length }, 'reclaiming messages whose lease expired (the carrier may already have them)');
+        await tx
+          .insertInto('sms_message_attempts')
+          .values(abandoned.map((r) => attemptRow(r, r.driver ?? 'null', r.lease_owner ?? 'unknown', r.updated_at, now, 'lease_expired', null, null)))
+          .execute();
+      }
+      return rows.map((r) => ({ ...r, status: 'sending', lease_owner: this.worker, lease_expires_at: leaseEnd, next_attempt_at: leaseEnd, attempts: r.attempts + 1, updated_at: now }));
+    });
+  }
+
+  private startAttempt(row: SmsMessagesTable, driver: SmsDriver): void {
+    const controller = new AbortController();
+    this.inflight.set(row.id, controller);
+    void this.attempt(row, driver, controller.signal).finally(() => {
+      this.inflight.delete(row.id);
+      const free = this.deps.options.concurrency - this.inflight.size;
+      if (this.waiter?.slots !== null && this.waiter !== null && free >= this.waiter.slots) this.waiter.wake();
+      if (this.inflight.size === 0) for (const resolve of this.drainWaiters.splice(0)) resolve();
+    });
+  }
+
+  private async attempt(row: SmsMessagesTable, driver: SmsDriver, signal: AbortSignal): Promise<void> {
+    const { clock, metrics, box } = this.deps;
+    const startedAt = clock.now();
+    let result: Result;
+    let echoedBody: string | null = null;
+    const validitySeconds = row.expires_at === null ? null : Math.floor((row.expires_at - startedAt) / 1000);
+    if (validitySeconds !== null && validitySeconds < 1) {
+      result = { kind: 'expired' };
+    } else {
+      try {
+        const body = row.payload ? box.open(row.payload, payloadAd(row.id)) : row.body;
+        result = await driver.send(this.outbound(row, driver, body, validitySeconds), signal);
+        if (result.kind === 'dropped' && row.template === 'verification_code') {
+          // Development only (the null driver): the code is shown so sign-in can be tried without a phone.
+          echoedBody = body;
+          this.log.info({ message_id: row.id, to: row.to_number, body }, 'null driver: verification code SMS dropped');
+        }
+      } catch (error) {
+        // Anything but a CarrierError is a bug or a body that cannot be opened: trying again would only repeat it.
+        const carrierError = error instanceof CarrierError ? error : permanent('internal_error', `unexpected error: ${(error as Error).message}`);
+        if (!(error instanceof CarrierError)) this.log.error({ err: error, message_id: row.id }, 'driver failed unexpectedly');
+        result = { kind: 'error', error: carrierError };
+      }
+      const outcome = result.kind === 'error' ? `${result.error.kind}_error` : result.kind;
+      metrics.carrierLatency.observe({ driver: driver.name, outcome }, (clock.now() - startedAt) / 1000);
+    }
+    await new Promise<void>((recorded) => this.outcomes.push({ claimed: row, driver: driver.name, startedAt, finishedAt: clock.now(), result, echoedBody, recorded }));
+  }
+
+  private outbound(row: SmsMessagesTable, driver: SmsDriver, body: string, validitySeconds: number | null): OutboundSms {
+    const { urls } = this.deps;
+    const settings = this.driverCache!.settings;
+    // The sender was chosen at queue time; a messaging service only means something to Twilio.
+    const messagingServiceSid = driver.name === 'twilio' ? row.messaging_service_sid : null;
+    return {
+      id: row.id,
+      to: row.to_number,
+      from: row.from_number ?? (messagingServiceSid ? null : settings.sms.from_number),
+      messagingServiceSid,
+      body,
+      validitySeconds,
+      statusCallbackUrl: driver.name === 'vonage' ? urls.vonageDlr(row.id) : urls.twilioStatus(row.id),
+    };
+  }
+
+  private drained(): Promise<void> {
+    if (this.inflight.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  private async recordWithRetry(batch: Outcome[]): Promise<void> {
+    for (let tries = 1; ; tries++) {
+      try {
+        await this.record(batch);
+        for (const outcome of batch) outcome.recorded();
+        return;
+      } catch (error) {
+        if (tries >= FLUSH_TRIES) {
+          // The rows stay leased: when the lease ends they are claimed and sent again.
+          this.log.error({ err: error, messages: batch.length }, 'could not record send outcomes; the messages will be retried after their lease');
+          for (const outcome of batch) outcome.recorded();
+          return;
+        }
+        this.log.warn({ err: error, tries }, 'recording send outcomes failed; trying again');
+        await new Promise((resolve) => setTimeout(resolve, 200 * tries));
+      }
+    }
+  }
+
+  private async record(batch: Outcome[]): Promise<void> {
+    const { store, clock, metrics } = this.deps;
+    const trail = new Trail(clock);
+    const retries = new Map<string, number>();
+    await store.db.transaction().execute(async (tx) => {
+      let query = tx
+        .selectFrom('sms_messages')
+        .selectAll()
+        .where(
+          'id',
+          'in',
+          batch.map((o) => o.claimed.id),
+        )
+        // Rows are locked in id order, as callbacks lock them: two writers never wait on each other in a circle.
+        .orderBy('id');
+      if (store.dialect === 'postgres') query = query.forUpdate();
+      const current = new Map((await query.execute()).map((row) => [row.id, row]));
+      const now = clock.now();
+      const attempts: SmsMessageAttemptsTable[] = [];
+      const changed: SmsMessagesTable[] = [];
+      for (const outcome of batch) {
+        const row = current.get(outcome.claimed.id);
+        if (!row) continue;
+        attempts.push(outcomeAttemptRow(outcome, this.worker));
+        const change = this.decide(outcome, row, now);
+        if (!change) continue;
+        const next = { ...row, ...change.patch };
+        changed.push(next);
+        if (change.trail) trail.add({ ...change.trail, message: next });
+        if (change.retry) retries.set(outcome.driver, (retries.get(outcome.driver) ?? 0) + 1);
+      }
+      await saveMessages(tx, store.dialect, changed);
+      if (attempts.length > 0) await tx.insertInto('sms_message_attempts').values(attempts).execute();
+      await trail.write(tx);
+    });
+    trail.count(metrics);
+    for (const [driver, count] of retries) metrics.retries.inc({ driver }, count);
+  }
+
+  /** What an outcome does to the message as it is now; null: nothing beyond the attempt record. */
+  private decide(outcome: Outcome, row: SmsMessagesTable, now: number): { patch: Partial<SmsMessagesTable>; trail?: Omit<TrailEntry, 'message'>; retry?: boolean } | null {
+    const ours = row.status === 'sending' && row.lease_owner === this.worker;
+    const { result } = outcome;
+    const done = { lease_owner: null, lease_expires_at: null, next_attempt_at: null, updated_at: now, driver: outcome.driver };
+    const finished = { ...done, payload: null, completed_at: now };
+    const entry = (action?: string, auditData?: Record<string, unknown>, event?: boolean): Omit<TrailEntry, 'message'> => ({
+      applied: true,
+      source: 'dispatcher',
+      actor: DISPATCHER_ACTOR,
+      action,
+      auditData: { attempt: outcome.claimed.attempts, ...auditData },
+      event,
+    });
+
+    if (result.kind === 'accepted') {
+      const carrier = { carrier_message_id: row.carrier_message_id ?? result.carrierMessageId, carrier_parts: result.parts, sent_at: row.sent_at ?? now };
+      if (ours) {
+        return {
+          patch: { ...done, ...carrier, status: 'sent', carrier_status: result.carrierStatus, payload: null, error_code: null, error_message: null },
+          trail: entry(undefined, { carrier_message_id: result.carrierMessageId }),
+        };
+      }
+      // A callback got here first (the message is already sent or final): keep its status, note the carrier's id.
+      if (row.status !== 'sending' && row.status !== 'queued') return { patch: { ...carrier, payload: null, updated_at: now } };
+      return null;
+    }
+    if (!ours) return null;
+    switch (result.kind) {
+      case 'dropped':
+        return {
+          patch: { ...finished, status: 'dropped' },
+          trail: entry('sms.dropped', { driver: 'null', ...(outcome.echoedBody !== null ? { body: outcome.echoedBody } : {}) }),
+        };
+      case 'expired':
+        return {
+          patch: { ...finished, status: 'expired', error_code: 'expired', error_message: 'the verification code expired before the message could be sent' },
+          trail: entry(),
+        };
+      case 'error': {
+        const { error } = result;
+        const failure = { error_code: error.code, error_message: error.message };
+        if (error.code === 'aborted') {
+          return { patch: { ...done, ...failure, status: 'queued', next_attempt_at: now }, trail: entry('sms.released', {}, false) };
+        }
+        if (error.kind === 'transient' && row.attempts < this.deps.options.maxAttempts) {
+          const retryAt = now + Math.max(this.backoff(row.attempts), error.retryAfterMs ?? 0);
+          if (row.expires_at !== null && retryAt >= row.expires_at) {
+            return { patch: { ...finished, status: 'expired', ...failure }, trail: entry(undefined, { reason: 'the code expires before the next attempt' }) };
+          }
+          return { patch: { ...done, ...failure, status: 'queued', next_attempt_at: retryAt }, trail: entry('sms.retry_scheduled', { retry_at: retryAt }, false), retry: true };
+        }
+        return { patch: { ...finished, ...failure, status: 'failed' }, trail: entry(undefined, { final_attempt: error.kind === 'transient' }) };
+      }
+    }
+  }
+
+  /** Exponential backoff with jitter: half of the doubled delay is fixed, the other half random. */
+  private backoff(attempt: number): number {
+    const { retryBaseMs, retryMaxMs } = this.deps.options;
+    const ceiling = Math.min(retryMaxMs, retryBaseMs * 2 ** Math.max(0, attempt - 1));
+    return Math.round(ceiling / 2 + (this.random() * ceiling) / 2);
+  }
+}
+
+function attemptRow(
+  row: SmsMessagesTable,
+  driver: string,
+  worker: string,
+  startedAt: number,
+  finishedAt: number,
+  outcome: string,
+  error: CarrierError | null,
+  carrierMessageId: string | null,
+  httpStatus: number | null = error?.httpStatus ?? null,
+): SmsMessageAttemptsTable {
+  return {
+    id: newId('att', finishedAt),
+    message_id: row.id,
+    attempt: row.attempts,
+    driver,
+    worker,
+    started_at: startedAt,
+    finished_at: finishedAt,
+    outcome,
+    carrier_message_id: carrierMessageId,
+    http_status: httpStatus,
+    error_code: error?.code ?? null,
+    error_message: error?.message ?? null,
+  };
+}
+
+function outcomeAttemptRow(outcome: Outcome, worker: string): SmsMessageAttemptsTable {
+  const { claimed, driver, startedAt, finishedAt, result } = outcome;
+  switch (result.kind) {
+    case 'accepted':
+      return attemptRow(claimed, driver, worker, startedAt, finishedAt, 'accepted', null, result.carrierMessageId, result.httpStatus);
+    case 'error':
+      return attemptRow(claimed, driver, worker, startedAt, finishedAt, result.error.code === 'aborted' ? 'released' : `${result.error.kind}_error`, result.error, null);
+    default:
+      return attemptRow(claimed, driver, worker, startedAt, finishedAt, result.kind, null, null);
+  }
+}
+
+/** Key rotation: re-seals the bodies waiting in the outbox. */
+export async function resealPayloads(tx: Tx, box: SecretBox): Promise<number> {
+  const rows = await tx.selectFrom('sms_messages').select(['id', 'payload']).where('payload', 'is not', null).execute();
+  let count = 0;
+  for (const row of rows) {
+    if (!box.isStale(row.payload!)) continue;
+    await tx
+      .updateTable('sms_messages')
+      .set({ payload: box.seal(box.open(row.payload!, payloadAd(row.id)), payloadAd(row.id)) })
+      .where('id', '=', row.id)
+      .execute();
+    count++;
+  }
+  return count;
+}

@@ -1,0 +1,72 @@
+/**
+ * The one interface every SMS driver implements. A driver turns one outbound message into one carrier API
+ * call and reports what the carrier said; it knows nothing of templates, HTTP routes or the store. Failures
+ * are `CarrierError`s that say whether trying again can help (transient) or not (permanent), and keep the
+ * carrier's own code and message.
+ */
+
+export const DRIVER_NAMES = ['null', 'twilio', 'vonage'] as const;
+export type DriverName = (typeof DRIVER_NAMES)[number];
+
+export interface OutboundSms {
+  /** Our message id; carriers echo it back (Vonage `client-ref`). */
+  id: string;
+  /** E.164. */
+  to: string;
+  /** Sender, or null when a Twilio messaging service picks one. */
+  from: string | null;
+  messagingServiceSid: string | null;
+  body: string;
+  /** Seconds the message stays useful (a code's remaining validity): the carrier drops it after. null: carrier default. */
+  validitySeconds: number | null;
+  /** Where the carrier reports delivery for this message. */
+  statusCallbackUrl: string;
+}
+
+export type SendOutcome =
+  | {
+      kind: 'accepted';
+      carrierMessageId: string;
+      /** The carrier's status on acceptance, as it spells it (`queued`, `accepted`, `0`…). */
+      carrierStatus: string;
+      /** Parts the carrier split the message into; each gets its own delivery receipt. */
+      parts: number;
+      httpStatus: number;
+    }
+  /** The null driver: nothing left the server. */
+  | { kind: 'dropped' };
+
+export interface SmsDriver {
+  readonly name: DriverName;
+  /** `signal` aborts the call (shutdown); the call has its own timeout besides. */
+  send(message: OutboundSms, signal?: AbortSignal): Promise<SendOutcome>;
+}
+
+export type CarrierErrorKind = 'transient' | 'permanent';
+
+export class CarrierError extends Error {
+  constructor(
+    readonly kind: CarrierErrorKind,
+    /**
+     * The carrier's error code (`21211`, Vonage status `4`), or ours when the carrier gave none:
+     * `timeout`, `network_error`, `http_<status>`, `aborted`.
+     */
+    readonly code: string,
+    message: string,
+    readonly httpStatus: number | null = null,
+    /** The carrier asked us to wait this long before trying again (Retry-After). */
+    readonly retryAfterMs: number | null = null,
+  ) {
+    super(message);
+    this.name = 'CarrierError';
+  }
+}
+
+export const transient = (code: string, message: string, httpStatus: number | null = null, retryAfterMs: number | null = null) =>
+  new CarrierError('transient', code, message, httpStatus, retryAfterMs);
+export const permanent = (code: string, message: string, httpStatus: number | null = null) => new CarrierError('permanent', code, message, httpStatus);
+
+/** A carrier answer that is not what its API promises: we cannot tell whether it sent, so it is worth another try. */
+export function unexpectedAnswer(carrier: string, status: number): CarrierError {
+  return transient(`http_${status}`, `${carrier} answered HTTP ${status} with a body we could not read`, status);
+}

@@ -1,0 +1,45 @@
+/**
+ * Prometheus metrics of the send path (prom-client), one registry per server so several servers in one
+ * process (tests) do not share counters. Counters are per process: Prometheus sums them across processes.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export class SmsMetrics {
+  readonly registry = new Registry();
+  /** Messages entering each status, by the driver that handled them. */
+  readonly messages: Counter<'driver' | 'status'>;
+  readonly carrierLatency: Histogram<'driver' | 'outcome'>;
+  readonly retries: Counter<'driver'>;
+  readonly callbacks: Counter<'carrier' | 'result'>;
+
+  /** `queueDepth` is read from the store at scrape time. */
+  constructor(queueDepth: () => Promise<{ queued: number; sending: number }>) {
+    collectDefaultMetrics({ register: this.registry, prefix: 'authn_' });
+    this.messages = new Counter({ name: 'authn_sms_messages_total', help: 'SMS messages that entered a status, by driver and status', labelNames: ['driver', 'status'], registers: [this.registry] });
+    this.carrierLatency = new Histogram({
+      name: 'authn_sms_carrier_request_duration_seconds',
+      help: 'Carrier API send requests, by driver and outcome (accepted, transient_error, permanent_error)',
+      labelNames: ['driver', 'outcome'],
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [this.registry],
+    });
+    this.retries = new Counter({ name: 'authn_sms_retries_total', help: 'Transient carrier failures scheduled for another attempt', labelNames: ['driver'], registers: [this.registry] });
+    this.callbacks = new Counter({
+      name: 'authn_sms_carrier_callbacks_total',
+      help: 'Carrier status callbacks, by carrier and result (applied, ignored, duplicate, rejected, unknown_message)',
+      labelNames: ['carrier', 'result'],
+      registers: [this.registry],
+    });
+    new Gauge({
+      name: 'authn_sms_queue_depth',
+      help: 'Messages waiting in the outbox (queued: due or waiting for a retry; sending: claimed by a dispatcher)',
+      labelNames: ['status'],
+      registers: [this.registry],
+      async collect() {
+        const depth = await queueDepth();
+        this.set({ status: 'queued' }, depth.queued);
+        this.set({ status: 'sending' }, depth.sending);
+      },
+    });
+  }
+}

@@ -1,0 +1,179 @@
+/**
+ * How a message moves between statuses, and the trail each move leaves: a status-history row, an event for
+ * webhooks and an audit entry, all in the transaction that changes the message. The rules are order-safe:
+ * a status only moves forward (queued → sending → sent → terminal), so a late or repeated report never
+ * undoes a later one, and a terminal status is final.
+ */
+import type { Clock } from '../clock.js';
+import { newId } from '../ids.js';
+import { auditRow, type Actor } from '../audit/audit-log.js';
+import { recordEvent } from '../webhooks/events.js';
+import { sql } from 'kysely';
+import type { Dialect, Tx } from '../store/database.js';
+import type { AuditLogsTable, SmsMessagesTable, SmsMessageStatusesTable } from '../store/schema.js';
+import type { SmsMetrics } from './metrics.js';
+
+/**
+ * Where a message stands. Terminal: delivered, failed, undelivered, dropped (null driver), test_noop (reserved
+ * test range), operator (delivered_by_us false), expired (a code whose challenge expired before it was sent).
+ */
+export const SMS_STATUSES = ['queued', 'sending', 'sent', 'delivered', 'failed', 'undelivered', 'dropped', 'test_noop', 'operator', 'expired'] as const;
+export type SmsStatus = (typeof SMS_STATUSES)[number];
+export const TERMINAL_STATUSES: ReadonlySet<SmsStatus> = new Set(['delivered', 'failed', 'undelivered', 'dropped', 'test_noop', 'operator', 'expired']);
+
+const RANK: Record<SmsStatus, number> = {
+  queued: 0,
+  sending: 1,
+  sent: 2,
+  delivered: 3,
+  failed: 3,
+  undelivered: 3,
+  dropped: 3,
+  test_noop: 3,
+  operator: 3,
+  expired: 3,
+};
+
+export function isTerminal(status: string): boolean {
+  return TERMINAL_STATUSES.has(status as SmsStatus);
+}
+
+/** Whether a message in `current` may move to `next`: forward only, and never out of a terminal status. */
+export function canAdvance(current: string, next: SmsStatus): boolean {
+  return !isTerminal(current) && RANK[next] > RANK[current as SmsStatus];
+}
+
+/** The event each status fires (none for the quiet ones: a null-driver drop is an audit entry only). */
+const EVENT_OF: Partial<Record<SmsStatus, string>> = {
+  sent: 'sms.sent',
+  delivered: 'sms.delivered',
+  failed: 'sms.failed',
+  undelivered: 'sms.failed',
+  expired: 'sms.failed',
+};
+
+/** The message as events describe it (never the body: it may hold a live code). */
+export function messageEventData(row: SmsMessagesTable): Record<string, unknown> {
+  return {
+    id: row.id,
+    object: 'sms_message',
+    template: row.template,
+    to_phone_number: row.to_number,
+    from_phone_number: row.from_number,
+    delivered_by_us: row.delivered_by_us === 1,
+    status: row.status,
+    driver: row.driver,
+    carrier_message_id: row.carrier_message_id,
+    error_code: row.error_code,
+    error_message: row.error_message,
+  };
+}
+
+export interface TrailEntry {
+  /** The message after the change (or as it stays, when `applied` is false). */
+  message: SmsMessagesTable;
+  applied: boolean;
+  source: 'engine' | 'dispatcher' | 'twilio' | 'vonage';
+  actor: Actor;
+  /** Audit action; defaults to `sms.<status>`. */
+  action?: string;
+  auditData?: Record<string, unknown>;
+  carrier?: { status: string; messageId: string | null; dedupeKey: string };
+  /** false: record history and audit, but no event (a retry being scheduled is not news for webhooks). */
+  event?: boolean;
+}
+
+/**
+ * Collects the trail of many changes and writes it in a few multi-row statements: the dispatcher records a
+ * whole batch of outcomes in one transaction. Metrics are counted only once the transaction has committed.
+ */
+export class Trail {
+  private readonly history: SmsMessageStatusesTable[] = [];
+  private readonly audits: AuditLogsTable[] = [];
+  private readonly events: { type: string; data: Record<string, unknown> }[] = [];
+  private readonly counted: { driver: string; status: string }[] = [];
+
+  constructor(private readonly clock: Clock) {}
+
+  add(entry: TrailEntry): void {
+    const { message } = entry;
+    const now = this.clock.now();
+    this.history.push({
+      id: newId('mst', now),
+      message_id: message.id,
+      created_at: now,
+      status: message.status,
+      source: entry.source,
+      carrier_status: entry.carrier?.status ?? null,
+      carrier_message_id: entry.carrier?.messageId ?? null,
+      error_code: entry.applied ? message.error_code : null,
+      error_message: entry.applied ? message.error_message : null,
+      applied: entry.applied ? 1 : 0,
+      dedupe_key: entry.carrier?.dedupeKey ?? null,
+    });
+    if (!entry.applied) return;
+    this.audits.push(
+      auditRow(this.clock, {
+        actor: entry.actor,
+        action: entry.action ?? `sms.${message.status}`,
+        target: { type: 'sms_message', id: message.id },
+        data: { status: message.status, ...(message.error_code ? { error_code: message.error_code, error_message: message.error_message } : {}), ...entry.auditData },
+      }),
+    );
+    const type = EVENT_OF[message.status as SmsStatus];
+    if (type && entry.event !== false) this.events.push({ type, data: messageEventData(message) });
+    this.counted.push({ driver: message.driver ?? 'null', status: message.status });
+  }
+
+  async write(tx: Tx): Promise<void> {
+    if (this.history.length) await tx.insertInto('sms_message_statuses').values(this.history).execute();
+    if (this.audits.length) await tx.insertInto('audit_logs').values(this.audits).execute();
+    for (const event of this.events) await recordEvent(tx, this.clock, event);
+  }
+
+  /** After commit. */
+  count(metrics: SmsMetrics): void {
+    for (const { driver, status } of this.counted) metrics.messages.inc({ driver, status });
+  }
+}
+
+/** The columns a status change may touch; the rest of a message never changes after it is queued. */
+const MUTABLE = [
+  'status',
+  'updated_at',
+  'attempts',
+  'next_attempt_at',
+  'lease_owner',
+  'lease_expires_at',
+  'carrier_message_id',
+  'carrier_status',
+  'carrier_parts',
+  'error_code',
+  'error_message',
+  'payload',
+  'driver',
+  'sent_at',
+  'completed_at',
+] as const satisfies readonly (keyof SmsMessagesTable)[];
+const INTEGER_COLUMNS: ReadonlySet<string> = new Set(['updated_at', 'attempts', 'next_attempt_at', 'lease_expires_at', 'carrier_parts', 'sent_at', 'completed_at']);
+
+/**
+ * Writes the new state of several messages. PostgreSQL: one `UPDATE … FROM (VALUES …)` (a statement per row
+ * would be a network round trip per row); SQLite: a prepared statement per row, which costs microseconds.
+ */
+export async function saveMessages(tx: Tx, dialect: Dialect, rows: readonly SmsMessagesTable[]): Promise<void> {
+  if (rows.length === 0) return;
+  if (dialect === 'sqlite' || rows.length === 1) {
+    for (const row of rows) {
+      const set = Object.fromEntries(MUTABLE.map((column) => [column, row[column]])) as Partial<SmsMessagesTable>;
+      await tx.updateTable('sms_messages').set(set).where('id', '=', row.id).execute();
+    }
+    return;
+  }
+  const values = sql.join(rows.map((row) => sql`(${sql.join([row.id, ...MUTABLE.map((column) => row[column])])})`));
+  const assignments = sql.join(
+    MUTABLE.map((column) => (INTEGER_COLUMNS.has(column) ? sql`${sql.ref(column)} = v.${sql.ref(column)}::bigint` : sql`${sql.ref(column)} = v.${sql.ref(column)}`)),
+  );
+  const columns = sql.join(['id', ...MUTABLE].map((column) => sql.ref(column)));
+  await sql`UPDATE sms_messages SET ${assignments} FROM (VALUES ${values}) AS v(${columns}) WHERE sms_messages.id = v.id`.execute(tx);
+}

@@ -1,0 +1,121 @@
+/**
+ * A real server (in this process, listening on a known port so carriers can call it back) wired to a fake
+ * carrier, plus readers for what the store holds about messages.
+ */
+import type { Clock } from '../../src/clock.js';
+import type { SmsMessagesTable } from '../../src/store/schema.js';
+import { fromJson } from '../../src/store/database.js';
+import { startTestServer, type TestServer, type TestStore } from '../helpers/server.js';
+import { freePort, sleep } from '../fakes/common.js';
+import { FakeTwilio, type FakeTwilioOptions } from '../fakes/twilio.js';
+import { FakeVonage, type FakeVonageOptions } from '../fakes/vonage.js';
+
+export const TWILIO = { accountSid: `AC${'0123456789abcdef'.repeat(2)}`, authToken: 'f'.repeat(32), messagingServiceSid: `MG${'abcdef0123456789'.repeat(2)}` };
+export const VONAGE = { apiKey: 'abcd1234', apiSecret: 'secretValue42' };
+export const FROM = '+14155550100';
+
+/** Both fakes run, whichever driver the server starts with, so a test can switch drivers with a PATCH. */
+/** Bootstrap credentials for both carriers: a PATCH of sms.driver alone switches between them. */
+const CREDENTIALS = {
+  AUTHN_SMS_TWILIO_ACCOUNT_SID: TWILIO.accountSid,
+  AUTHN_SMS_TWILIO_AUTH_TOKEN: TWILIO.authToken,
+  AUTHN_SMS_VONAGE_API_KEY: VONAGE.apiKey,
+  AUTHN_SMS_VONAGE_API_SECRET: VONAGE.apiSecret,
+};
+
+export interface SmsHarness {
+  server: TestServer;
+  twilio: FakeTwilio;
+  vonage: FakeVonage;
+  publicUrl: string;
+  close(): Promise<void>;
+}
+
+/** Fast retries and polling, so a test sees several attempts without waiting long. */
+export const FAST_DISPATCH = { AUTHN_SMS_RETRY_BASE_MS: '20', AUTHN_SMS_RETRY_MAX_MS: '80', AUTHN_SMS_DISPATCH_POLL_MS: '20', AUTHN_CARRIER_TIMEOUT_MS: '500', AUTHN_SMS_LEASE_MS: '5000' };
+
+export async function startSmsServer(
+  store: TestStore,
+  options: { driver: 'twilio' | 'vonage' | null; env?: Record<string, string>; clock?: Clock; twilio?: Partial<FakeTwilioOptions>; vonage?: Partial<FakeVonageOptions> },
+): Promise<SmsHarness> {
+  const port = await freePort();
+  const publicUrl = `http://127.0.0.1:${port}`;
+  const twilio = await FakeTwilio.start({ ...TWILIO, callbacks: 'auto', ...options.twilio });
+  const vonage = await FakeVonage.start({ ...VONAGE, receipts: 'auto', ...options.vonage });
+  const server = await startTestServer(store, {
+    env: {
+      AUTHN_PORT: String(port),
+      AUTHN_PUBLIC_URL: publicUrl,
+      AUTHN_TWILIO_API_URL: twilio.url,
+      AUTHN_VONAGE_API_URL: vonage.url,
+      ...FAST_DISPATCH,
+      ...(options.driver ? { AUTHN_SMS_DRIVER: options.driver, AUTHN_SMS_FROM_NUMBER: FROM } : {}),
+      ...CREDENTIALS,
+      ...options.env,
+    },
+    clock: options.clock,
+    listen: true,
+  });
+  return {
+    server,
+    twilio,
+    vonage,
+    publicUrl,
+    async close() {
+      await server.close();
+      await twilio.close();
+      await vonage.close();
+    },
+  };
+}
+
+/** The environment of a server listening on `port` that sends through the fake Twilio at `twilioUrl`. */
+export function twilioServerEnv(port: number, twilioUrl: string): Record<string, string> {
+  return {
+    AUTHN_PORT: String(port),
+    AUTHN_PUBLIC_URL: `http://127.0.0.1:${port}`,
+    AUTHN_TWILIO_API_URL: twilioUrl,
+    AUTHN_SMS_DRIVER: 'twilio',
+    AUTHN_SMS_FROM_NUMBER: FROM,
+    AUTHN_SMS_TWILIO_ACCOUNT_SID: TWILIO.accountSid,
+    AUTHN_SMS_TWILIO_AUTH_TOKEN: TWILIO.authToken,
+  };
+}
+
+/** Polls until `check` returns a value (not undefined/false); fails with `what` after `timeoutMs`. */
+export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(15);
+  }
+}
+
+export function storeReader(server: TestServer) {
+  const db = () => server.running.services.store.db;
+  return {
+    message: (id: string) => db().selectFrom('sms_messages').selectAll().where('id', '=', id).executeTakeFirstOrThrow(),
+    history: (id: string) => db().selectFrom('sms_message_statuses').selectAll().where('message_id', '=', id).orderBy('id').execute(),
+    attempts: (id: string) => db().selectFrom('sms_message_attempts').selectAll().where('message_id', '=', id).orderBy('attempt').orderBy('id').execute(),
+    events: async (id: string) =>
+      (await db().selectFrom('events').selectAll().orderBy('id').execute())
+        .map((e) => ({ type: e.type, data: fromJson<Record<string, unknown>>(e.data) }))
+        .filter((e) => e.data.id === id),
+    audit: async (id: string) => db().selectFrom('audit_logs').selectAll().where('target_id', '=', id).orderBy('id').execute(),
+    async waitForStatus(id: string, status: string | ((s: string) => boolean)): Promise<SmsMessagesTable> {
+      const ok = typeof status === 'string' ? (s: string) => s === status : status;
+      let last: SmsMessagesTable | null = null;
+      try {
+        return await waitFor(`message ${id}`, async () => {
+          last = await this.message(id);
+          return ok(last.status) ? last : undefined;
+        });
+      } catch {
+        const row = last as SmsMessagesTable | null;
+        throw new Error(`message ${id} never became ${String(status)}: it is ${row?.status} (${row?.error_code}: ${row?.error_message})`);
+      }
+    },
+  };
+}
