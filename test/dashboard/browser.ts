@@ -8,7 +8,7 @@ import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
 import type { Clock } from '../../src/clock.js';
-import { createTestStore, startTestServer, useTestServer, type TestServer, type TestStore } from '../helpers/server.js';
+import { createTestStore, startTestServer, type TestServer, type TestStore } from '../helpers/server.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 // The machine's network is closed: without these, chromium keeps trying to reach Google's services.
@@ -78,42 +78,48 @@ export interface DashboardSuite {
  * Registers a suite's hooks: one browser, and a real listening server (one for the suite, or a fresh one per test).
  * SQLite only: the dashboard is an HTTP client of the BAPI, whose behaviour on both stores the API suites cover.
  */
-export function dashboardSuite(
-  options: { clock?: Clock; env?: Record<string, string>; seed?(server: TestServer): Promise<void>; serverPerTest?: boolean } = {},
-): DashboardSuite {
-  const serverOptions = { listen: true, clock: options.clock, env: options.env };
+export interface DashboardSuiteOptions {
+  clock?: Clock;
+  /** The server's environment, or a function that makes it when the server starts (after the suite's own set-up). */
+  env?: Record<string, string> | (() => Promise<Record<string, string>>);
+  seed?(server: TestServer): Promise<void>;
+  serverPerTest?: boolean;
+}
+
+export function dashboardSuite(options: DashboardSuiteOptions = {}): DashboardSuite {
   let browser: Browser | undefined;
-  let perTest: { store: TestStore; server: TestServer } | undefined;
+  let running: { store: TestStore; server: TestServer } | undefined;
   const tabs: DashboardTab[] = [];
+  const start = async () => {
+    const store = await createTestStore('sqlite');
+    const env = typeof options.env === 'function' ? await options.env() : options.env;
+    running = { store, server: await startTestServer(store, { listen: true, clock: options.clock, env }) };
+    await options.seed?.(running.server);
+  };
+  const stop = async () => {
+    await running?.server.close();
+    await running?.store.cleanup();
+    running = undefined;
+  };
   beforeAll(async () => {
     browser = await launchBrowser();
+    if (!options.serverPerTest) await start();
   });
-  const shared = options.serverPerTest ? undefined : useTestServer('sqlite', serverOptions);
-  if (shared) {
-    beforeAll(() => options.seed?.(shared.server));
-  } else {
-    beforeEach(async () => {
-      const store = await createTestStore('sqlite');
-      perTest = { store, server: await startTestServer(store, serverOptions) };
-      await options.seed?.(perTest.server);
-    });
-  }
+  if (options.serverPerTest) beforeEach(start);
   afterEach(async () => {
     const used = tabs.splice(0);
     for (const tab of used) await tab.close();
-    await perTest?.server.close();
-    await perTest?.store.cleanup();
-    perTest = undefined;
+    if (options.serverPerTest) await stop();
     for (const tab of used) expect(tab.problems).toEqual([]);
   });
   afterAll(async () => {
+    await stop();
     await browser?.close();
   });
   return {
     get server() {
-      const server = shared?.server ?? perTest?.server;
-      if (!server) throw new Error('the test server is not running');
-      return server;
+      if (!running) throw new Error('the test server is not running');
+      return running.server;
     },
     async openTab(tabOptions) {
       if (!browser) throw new Error('the browser is not running');

@@ -79,8 +79,8 @@ function TestSmsProgress({ initial }: { initial: SmsMessageDetail }) {
   const { status } = message;
   const onRoad = ORDER[status];
   const wentWrong = status === 'failed' || status === 'undelivered' || status === 'expired';
-  // How far along the road it got: where it is, or (gone wrong) whether the carrier had taken it first.
-  const progress = onRoad ?? (message.sent_at !== null ? ORDER.sent! : ORDER.queued!);
+  // How far along the road it got: where it is, or (gone wrong) whether the carrier took it, or was at least called.
+  const progress = onRoad ?? (message.sent_at !== null ? ORDER.sent! : message.attempt_count > 0 ? ORDER.sending! : ORDER.queued!);
   const outcome = OUTCOMES[status];
   return (
     <div class="test-sms-progress" data-test-sms-status={status}>
