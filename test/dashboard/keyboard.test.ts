@@ -200,6 +200,26 @@ describe('keyboard only', () => {
     }
   });
 
+  it('filters the messages and opens one', async () => {
+    for (const to of ['+15555550142', '+15555550143']) expect((await suite.server.bapi('POST', '/v1/sms_messages/test', { to })).statusCode).toBe(202);
+    const page = await signInByKeyboard();
+    await goTo(page, 'Messages');
+    // Arrow keys move a closed select's choice: "Test number" is the one before the last.
+    await tabTo(page, byId('field-status'));
+    await page.keyboard.press('End');
+    await page.keyboard.press('ArrowUp');
+    expect(await page.locator('#field-status option:checked').textContent()).toBe('Test number');
+    await tabTo(page, byId('field-to'));
+    await page.keyboard.type('+1 555 555 0143');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => new URL(page.url()).search).toBe('?status=test_noop&to=%2B1+555+555+0143');
+    await expect.poll(() => page.locator('.messages-table tbody tr').count()).toBe(1);
+    // The message's link is its time.
+    await tabTo(page, (el) => el.tag === 'a' && /\d\d:\d\d:\d\d$/.test(el.text));
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.locator('.message-title').textContent()).toBe('To +15555550143 Test number');
+  });
+
   it('opens the phone-width menu and follows a link', async () => {
     const page = await signInByKeyboard('phone');
     expect(await page.getByRole('navigation', { name: 'Dashboard' }).isVisible()).toBe(false);

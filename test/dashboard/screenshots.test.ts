@@ -5,7 +5,11 @@
  * than the screen, every form control labelled, no script errors.
  */
 import type { Page } from 'playwright-core';
-import { describe, expect, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../fakes/common.js';
+import { FakeTwilio, TWILIO_FAILURES } from '../fakes/twilio.js';
+import { FAST_DISPATCH } from '../sms/harness.js';
 import { Receiver, eventually, webhookEnv } from '../webhooks/receiver.js';
 import { dashboardSuite, dashboardUrl, heading, screenshot, signIn, VIEWPORTS, type ViewportName } from './browser.js';
 
@@ -41,20 +45,49 @@ async function settled(page: Page): Promise<void> {
   await expect.poll(() => page.locator('.state-loading').count()).toBe(0);
 }
 
+const TWILIO = { accountSid: `AC${randomBytes(16).toString('hex')}`, authToken: randomBytes(16).toString('hex') };
+
 describe('screenshots', () => {
   let endpointId = '';
+  let deliveredId = '';
+  let twilio: FakeTwilio;
+  beforeAll(async () => {
+    twilio = await FakeTwilio.start({ ...TWILIO, callbacks: 'auto' });
+  });
+  afterAll(async () => {
+    await twilio?.close();
+  });
   const suite = dashboardSuite({
-    env: webhookEnv({ AUTHN_WEBHOOKS_RETRY_SCHEDULE: '50ms', AUTHN_WEBHOOKS_RESPONSE_BODY_LIMIT_BYTES: '256' }),
-    // Something to show: a configured Twilio driver, customised templates, two webhook endpoints and deliveries.
+    env: async () => {
+      const port = await freePort();
+      return {
+        ...webhookEnv({ AUTHN_WEBHOOKS_RETRY_SCHEDULE: '50ms', AUTHN_WEBHOOKS_RESPONSE_BODY_LIMIT_BYTES: '256' }),
+        ...FAST_DISPATCH,
+        AUTHN_PORT: String(port),
+        AUTHN_PUBLIC_URL: `http://127.0.0.1:${port}`,
+        AUTHN_TWILIO_API_URL: twilio.url,
+      };
+    },
+    // Something to show: Twilio (the fake) with messages in every state, customised templates, webhook endpoints and deliveries.
     async seed(server) {
       const configured = await server.bapi('PATCH', '/v1/instance', {
         app_name: 'Acme',
-        sms: { driver: 'twilio', from_number: '+15555550100', twilio: { account_sid: `AC${'a1'.repeat(16)}`, auth_token: 'b2'.repeat(16) } },
+        sms: { driver: 'twilio', from_number: '+14155550100', twilio: { account_sid: TWILIO.accountSid, auth_token: TWILIO.authToken } },
       });
       expect(configured.statusCode).toBe(200);
       expect((await server.bapi('PATCH', '/v1/instance', { test_mode: 'enabled' })).statusCode).toBe(200);
       expect((await server.bapi('PATCH', '/v1/templates/sms/verification_code', { body: '{{code}} is your {{app_name}} code.', from_number_override: '+15555550111' })).statusCode).toBe(200);
       expect((await server.bapi('PATCH', '/v1/templates/sms/invitation', { delivered_by_us: false })).statusCode).toBe(200);
+
+      const status = async (id: string) => (await server.bapi('GET', `/v1/sms_messages/${id}`)).json().status as string;
+      deliveredId = (await server.bapi('POST', '/v1/sms_messages/test', { to: '+14155550123' })).json().id;
+      await eventually('the test SMS delivered', async () => (await status(deliveredId)) === 'delivered');
+      twilio.fail(TWILIO_FAILURES.geoBlocked);
+      const refused = (await server.bapi('POST', '/v1/sms_messages/test', { to: '+447911123456' })).json().id;
+      await eventually('the test SMS refused', async () => (await status(refused)) === 'failed');
+      await server.bapi('POST', '/v1/sms_messages/test', { to: '+15555550142' });
+      const code = await server.running.services.sms.send({ template: 'verification_code', to: '+14155550199', variables: { code: '482913', expires_in_minutes: '10' } });
+      await eventually('the code delivered', async () => (await status(code.id)) === 'delivered');
 
       const receiver = await new Receiver().start();
       try {
@@ -97,6 +130,16 @@ describe('screenshots', () => {
     await expect.poll(() => page.locator('#field-sms-twilio-account_sid-error').count()).toBe(1);
     await capture(page, `sms-field-error-${viewport}`);
 
+    // A test SMS sent from the wizard, followed to delivered; then a message in the log, with its history.
+    await page.locator('#field-to').fill('+14155550177');
+    await page.getByRole('button', { name: 'Send test SMS' }).click();
+    await expect.poll(() => page.locator('.test-sms-progress').getAttribute('data-test-sms-status'), { timeout: 10_000 }).toBe('delivered');
+    await capture(page, `sms-test-delivered-${viewport}`);
+    await page.goto(dashboardUrl(suite.server, `/dashboard/activity/messages?message=${deliveredId}`));
+    await settled(page);
+    await expect.poll(() => page.locator('.status-history li').count()).toBe(4);
+    await capture(page, `message-${viewport}`);
+
     // A template being edited: the live preview, then the revert dialog.
     await page.goto(dashboardUrl(suite.server, '/dashboard/configure/messaging/sms-templates?template=verification_code'));
     await page.locator('#field-body').fill('Your {{app_name}} code is {{code}} ✓ Valid for {{expires_in_minutes}} minutes.');
@@ -110,8 +153,9 @@ describe('screenshots', () => {
     // An endpoint with its deliveries, a failed one opened on its attempts.
     await page.goto(dashboardUrl(suite.server, `/dashboard/configure/webhooks?endpoint=${endpointId}`));
     await settled(page);
-    await expect.poll(() => page.locator('.deliveries > li').count()).toBe(2);
-    await page.locator('.deliveries > li[data-status="failed"] summary').click();
+    // The two test events, and the sms.* events of the messages sent since.
+    await expect.poll(() => page.locator('.deliveries > li[data-status="failed"] .delivery-type', { hasText: 'webhook.test' }).count()).toBe(1);
+    await page.locator('.deliveries > li[data-status="failed"]').filter({ hasText: 'webhook.test' }).locator('summary').click();
     await capture(page, `webhook-endpoint-${viewport}`);
 
     // Adding an endpoint: the form with a refused URL, then the secret shown once.

@@ -358,8 +358,11 @@ export function StatusHistory({ message }: { message: SmsMessageDetail }) {
     <ol class="status-history">
       {message.status_history.map((change, index) => (
         <li key={index} class={change.applied ? '' : 'not-applied'} data-status={change.status}>
-          <Time ms={change.created_at} /> <SmsStatusBadge status={change.status as SmsStatus} /> <span class="muted">from {change.source}</span>
-          {change.carrier_status && <span class="muted"> (carrier: {change.carrier_status})</span>}
+          <Time ms={change.created_at} />{' '}
+          <span class="history-step">
+            <SmsStatusBadge status={change.status as SmsStatus} /> <span class="muted">from {change.source}</span>
+            {change.carrier_status && <span class="muted"> (carrier: {change.carrier_status})</span>}
+          </span>
           {(change.error_code || change.error_message) && (
             <p class="carrier-error">
               {change.error_code && <code>{change.error_code}</code>} {change.error_message}
