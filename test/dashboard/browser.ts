@@ -8,6 +8,10 @@ import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
 import type { Clock } from '../../src/clock.js';
+import { freePort } from '../fakes/common.js';
+import type { FakeTwilio } from '../fakes/twilio.js';
+import type { FakeVonage } from '../fakes/vonage.js';
+import { FAST_DISPATCH, waitFor } from '../sms/harness.js';
 import { createTestStore, startTestServer, type TestServer, type TestStore } from '../helpers/server.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -128,6 +132,26 @@ export function dashboardSuite(options: DashboardSuiteOptions = {}): DashboardSu
       return tab;
     },
   };
+}
+
+/**
+ * The environment of a server that sends through the carrier fakes and takes their callbacks: it listens on a port
+ * known in advance, which `AUTHN_PUBLIC_URL` (the callbacks' base) names. Dispatch is quick.
+ */
+export async function carrierEnv(fakes: { twilio?: FakeTwilio; vonage?: FakeVonage }): Promise<Record<string, string>> {
+  const port = await freePort();
+  return {
+    AUTHN_PORT: String(port),
+    AUTHN_PUBLIC_URL: `http://127.0.0.1:${port}`,
+    ...(fakes.twilio ? { AUTHN_TWILIO_API_URL: fakes.twilio.url } : {}),
+    ...(fakes.vonage ? { AUTHN_VONAGE_API_URL: fakes.vonage.url } : {}),
+    ...FAST_DISPATCH,
+  };
+}
+
+/** Waits until the message log says `status` for message `id`. */
+export async function messageReaches(server: TestServer, id: string, status: string): Promise<void> {
+  await waitFor(`message ${id} ${status}`, async () => (await server.bapi('GET', `/v1/sms_messages/${id}`)).json().status === status);
 }
 
 export function dashboardUrl(server: TestServer, path = '/dashboard'): string {

@@ -7,10 +7,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../fakes/common.js';
 import { FakeTwilio, TWILIO_FAILURES } from '../fakes/twilio.js';
-import { FAST_DISPATCH, waitFor } from '../sms/harness.js';
-import { dashboardSuite, expectFieldError, openSignedIn } from './browser.js';
+import { carrierEnv, dashboardSuite, expectFieldError, messageReaches, openSignedIn } from './browser.js';
 
 const MESSAGES_PAGE = '/dashboard/activity/messages';
 const TWILIO = { accountSid: `AC${randomBytes(16).toString('hex')}`, authToken: randomBytes(16).toString('hex') };
@@ -43,10 +41,7 @@ describe('the messages page', () => {
     await twilio?.close();
   });
   const suite = dashboardSuite({
-    env: async () => {
-      const port = await freePort();
-      return { AUTHN_PORT: String(port), AUTHN_PUBLIC_URL: `http://127.0.0.1:${port}`, AUTHN_TWILIO_API_URL: twilio.url, ...FAST_DISPATCH };
-    },
+    env: () => carrierEnv({ twilio }),
     // Through Twilio: one delivered, one refused, one verification code; and 28 to test numbers.
     async seed(server) {
       const configured = await server.bapi('PATCH', '/v1/instance', {
@@ -55,13 +50,11 @@ describe('the messages page', () => {
       });
       expect(configured.statusCode).toBe(200);
       for (let i = 0; i < 28; i++) expect((await server.bapi('POST', '/v1/sms_messages/test', { to: testNumber(i) })).statusCode).toBe(202);
-      const delivered = (await server.bapi('POST', '/v1/sms_messages/test', { to: DELIVERED_TO })).json().id;
-      await waitFor('the delivery', async () => (await server.bapi('GET', `/v1/sms_messages/${delivered}`)).json().status === 'delivered');
+      await messageReaches(server, (await server.bapi('POST', '/v1/sms_messages/test', { to: DELIVERED_TO })).json().id, 'delivered');
       twilio.fail(TWILIO_FAILURES.unsubscribed);
-      const failed = (await server.bapi('POST', '/v1/sms_messages/test', { to: FAILED_TO })).json().id;
-      await waitFor('the refusal', async () => (await server.bapi('GET', `/v1/sms_messages/${failed}`)).json().status === 'failed');
+      await messageReaches(server, (await server.bapi('POST', '/v1/sms_messages/test', { to: FAILED_TO })).json().id, 'failed');
       const code = await server.running.services.sms.send({ template: 'verification_code', to: CODE_TO, variables: { code: '482913', expires_in_minutes: '10' } });
-      await waitFor('the code', async () => (await server.bapi('GET', `/v1/sms_messages/${code.id}`)).json().status === 'delivered');
+      await messageReaches(server, code.id, 'delivered');
     },
   });
 

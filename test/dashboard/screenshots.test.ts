@@ -7,11 +7,9 @@
 import type { Page } from 'playwright-core';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../fakes/common.js';
 import { FakeTwilio, TWILIO_FAILURES } from '../fakes/twilio.js';
-import { FAST_DISPATCH } from '../sms/harness.js';
 import { Receiver, eventually, webhookEnv } from '../webhooks/receiver.js';
-import { dashboardSuite, dashboardUrl, heading, screenshot, signIn, VIEWPORTS, type ViewportName } from './browser.js';
+import { carrierEnv, dashboardSuite, dashboardUrl, heading, messageReaches, screenshot, signIn, VIEWPORTS, type ViewportName } from './browser.js';
 
 const PAGES = [
   { name: 'sms', path: '/dashboard/configure/messaging/sms', title: 'SMS' },
@@ -58,16 +56,7 @@ describe('screenshots', () => {
     await twilio?.close();
   });
   const suite = dashboardSuite({
-    env: async () => {
-      const port = await freePort();
-      return {
-        ...webhookEnv({ AUTHN_WEBHOOKS_RETRY_SCHEDULE: '50ms', AUTHN_WEBHOOKS_RESPONSE_BODY_LIMIT_BYTES: '256' }),
-        ...FAST_DISPATCH,
-        AUTHN_PORT: String(port),
-        AUTHN_PUBLIC_URL: `http://127.0.0.1:${port}`,
-        AUTHN_TWILIO_API_URL: twilio.url,
-      };
-    },
+    env: async () => ({ ...webhookEnv({ AUTHN_WEBHOOKS_RETRY_SCHEDULE: '50ms', AUTHN_WEBHOOKS_RESPONSE_BODY_LIMIT_BYTES: '256' }), ...(await carrierEnv({ twilio })) }),
     // Something to show: Twilio (the fake) with messages in every state, customised templates, webhook endpoints and deliveries.
     async seed(server) {
       const configured = await server.bapi('PATCH', '/v1/instance', {
@@ -79,15 +68,13 @@ describe('screenshots', () => {
       expect((await server.bapi('PATCH', '/v1/templates/sms/verification_code', { body: '{{code}} is your {{app_name}} code.', from_number_override: '+15555550111' })).statusCode).toBe(200);
       expect((await server.bapi('PATCH', '/v1/templates/sms/invitation', { delivered_by_us: false })).statusCode).toBe(200);
 
-      const status = async (id: string) => (await server.bapi('GET', `/v1/sms_messages/${id}`)).json().status as string;
       deliveredId = (await server.bapi('POST', '/v1/sms_messages/test', { to: '+14155550123' })).json().id;
-      await eventually('the test SMS delivered', async () => (await status(deliveredId)) === 'delivered');
+      await messageReaches(server, deliveredId, 'delivered');
       twilio.fail(TWILIO_FAILURES.geoBlocked);
-      const refused = (await server.bapi('POST', '/v1/sms_messages/test', { to: '+447911123456' })).json().id;
-      await eventually('the test SMS refused', async () => (await status(refused)) === 'failed');
+      await messageReaches(server, (await server.bapi('POST', '/v1/sms_messages/test', { to: '+447911123456' })).json().id, 'failed');
       await server.bapi('POST', '/v1/sms_messages/test', { to: '+15555550142' });
       const code = await server.running.services.sms.send({ template: 'verification_code', to: '+14155550199', variables: { code: '482913', expires_in_minutes: '10' } });
-      await eventually('the code delivered', async () => (await status(code.id)) === 'delivered');
+      await messageReaches(server, code.id, 'delivered');
 
       const receiver = await new Receiver().start();
       try {

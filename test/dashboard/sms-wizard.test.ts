@@ -9,11 +9,9 @@
 import { randomBytes } from 'node:crypto';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { freePort } from '../fakes/common.js';
 import { FakeTwilio, TWILIO_FAILURES } from '../fakes/twilio.js';
 import { FakeVonage } from '../fakes/vonage.js';
-import { FAST_DISPATCH } from '../sms/harness.js';
-import { dashboardSuite, expectFieldError, expectSecretGone, fieldError, fieldIdOf, fieldInput, inputValues, openSignedIn, type DashboardTab } from './browser.js';
+import { carrierEnv, dashboardSuite, expectFieldError, expectSecretGone, fieldError, fieldIdOf, fieldInput, inputValues, openSignedIn, type DashboardTab } from './browser.js';
 
 const SMS_PAGE = '/dashboard/configure/messaging/sms';
 const ACCOUNT_SID = `AC${randomBytes(16).toString('hex')}`;
@@ -64,17 +62,7 @@ describe('the SMS wizard', () => {
   });
   const suite = dashboardSuite({
     serverPerTest: true,
-    // A known port, so that the carriers' callbacks can reach the server.
-    env: async () => {
-      const port = await freePort();
-      return {
-        AUTHN_PORT: String(port),
-        AUTHN_PUBLIC_URL: `http://127.0.0.1:${port}`,
-        AUTHN_TWILIO_API_URL: twilio.url,
-        AUTHN_VONAGE_API_URL: vonage.url,
-        ...FAST_DISPATCH,
-      };
-    },
+    env: () => carrierEnv({ twilio, vonage }),
   });
   let tab: DashboardTab;
   const settings = async () => (await suite.server.bapi('GET', '/v1/instance')).json();
