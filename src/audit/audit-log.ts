@@ -8,6 +8,7 @@ import { newId } from '../ids.js';
 import { sql } from 'kysely';
 import { fromJson, toJson, type Db, type Executor } from '../store/database.js';
 import { decodeCursor, toPage, type Page } from '../store/pagination.js';
+import { insertRow } from '../store/prepared.js';
 import type { AuditLogsTable } from '../store/schema.js';
 
 export type ActorType = 'secret_key' | 'system' | 'user' | 'carrier' | 'dispatcher';
@@ -63,8 +64,11 @@ export function auditRow(clock: Clock, input: AuditInput): AuditLogsTable {
   };
 }
 
+// Written on nearly every request: compiled once.
+const insertAudit = insertRow('audit_logs');
+
 export async function recordAudit(executor: Executor, clock: Clock, input: AuditInput): Promise<void> {
-  await executor.insertInto('audit_logs').values(auditRow(clock, input)).execute();
+  await insertAudit(executor, auditRow(clock, input));
 }
 
 export function toAuditEntry(row: AuditLogsTable): AuditEntry {
