@@ -204,6 +204,7 @@ describe('keyboard only', () => {
     for (const to of ['+15555550142', '+15555550143']) expect((await suite.server.bapi('POST', '/v1/sms_messages/test', { to })).statusCode).toBe(202);
     const page = await signInByKeyboard();
     await goTo(page, 'Messages');
+    await expect.poll(() => page.locator('.messages-table tbody tr').count()).toBeGreaterThan(0);
     // Arrow keys move a closed select's choice: "Test number" is the one before the last.
     await tabTo(page, byId('field-status'));
     await page.keyboard.press('End');

@@ -14,6 +14,21 @@ const MESSAGE_REFRESH_MS = 1000;
 /** The most a BAPI list answers in one page. */
 const MAX_PAGE = 500;
 
+/**
+ * A form's draft of `value` (filters from the address): it starts as `value` and is reset to it when `key` changes,
+ * but not on mounting, so that nothing typed before the first effects ran is lost.
+ */
+export function useDraft<T>(value: T, key: string): [T, (draft: T) => void] {
+  const [draft, setDraft] = useState(value);
+  const shown = useRef(key);
+  useEffect(() => {
+    if (shown.current === key) return;
+    shown.current = key;
+    setDraft(value);
+  }, [key]);
+  return [draft, setDraft];
+}
+
 /** `value`, once it has stayed the same for `delayMs` (the live preview waits for a pause in typing). */
 export function useSettled<T>(value: T, delayMs: number): T {
   const [settled, setSettled] = useState(value);

@@ -10,7 +10,7 @@ import { TextField, fieldErrorsOf } from '../components/fields.js';
 import { LoadMore } from '../components/load-more.js';
 import { EmptyState, ErrorPanel, Loading } from '../components/states.js';
 import { Time } from '../components/time.js';
-import { usePagedList } from '../hooks.js';
+import { useDraft, usePagedList } from '../hooks.js';
 import { useSession } from '../session.js';
 
 export const AUDIT_LOG_PATH = '/dashboard/activity/audit-log';
@@ -80,10 +80,9 @@ export function AuditLogPage() {
   const location = useLocation();
   const applied = filtersFrom(location.query);
   const appliedKey = JSON.stringify(applied);
-  const [form, setForm] = useState<Filters>(applied);
+  const [form, setForm] = useDraft<Filters>(applied, appliedKey);
   const [announcement, setAnnouncement] = useState('');
 
-  useEffect(() => setForm(applied), [appliedKey]);
   const list = usePagedList<AuditEntry>(
     async (cursor, limit) => {
       const request = apiQuery(applied);

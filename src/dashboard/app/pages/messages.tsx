@@ -11,7 +11,7 @@ import { LoadMore } from '../components/load-more.js';
 import { SMS_STATUSES, SmsStatusBadge, isUnderWay, statusName } from '../components/sms-status.js';
 import { EmptyState, ErrorPanel, Loading } from '../components/states.js';
 import { Time } from '../components/time.js';
-import { usePagedList, useSmsMessage } from '../hooks.js';
+import { useDraft, usePagedList, useSmsMessage } from '../hooks.js';
 import { useSession } from '../session.js';
 
 export const MESSAGES_PATH = '/dashboard/activity/messages';
@@ -48,11 +48,10 @@ function MessageLog() {
   const location = useLocation();
   const applied: Filters = { status: location.query.status ?? '', to: location.query.to ?? '', template: location.query.template ?? '' };
   const appliedKey = messagesUrl(applied);
-  const [form, setForm] = useState(applied);
+  const [form, setForm] = useDraft(applied, appliedKey);
   const [autoRefresh, setAutoRefresh] = useState(true);
   const [templates, setTemplates] = useState<SmsTemplate[]>([]);
 
-  useEffect(() => setForm(applied), [appliedKey]);
   // Names for the template filter; without them the slugs still work.
   useEffect(() => {
     api.get<Page<SmsTemplate>>('/v1/templates/sms').then(
