@@ -48,6 +48,11 @@ function increment(bytes: Uint8Array): Uint8Array {
   return next;
 }
 
+/** The smallest id of `prefix` made at `time` or later: a lower bound for "created at or after" filters. */
+export function firstIdAt(prefix: string, time: number): string {
+  return `${prefix}_${encodeTime(Math.max(0, Math.floor(time)))}${'0'.repeat(16)}`;
+}
+
 export function newId(prefix: string, now: number = Date.now()): string {
   if (now <= lastTime) {
     lastRandom = increment(lastRandom);

@@ -4,10 +4,11 @@
  * Entries never hold a secret's value: callers pass "set" / "cleared" for credentials.
  */
 import type { Clock } from '../clock.js';
-import { newId } from '../ids.js';
+import { firstIdAt, newId } from '../ids.js';
 import { sql } from 'kysely';
 import { fromJson, toJson, type Db, type Executor } from '../store/database.js';
 import { decodeCursor, toPage, type Page } from '../store/pagination.js';
+import { insertRow } from '../store/prepared.js';
 import type { AuditLogsTable } from '../store/schema.js';
 
 export type ActorType = 'secret_key' | 'system' | 'user' | 'carrier' | 'dispatcher';
@@ -63,8 +64,11 @@ export function auditRow(clock: Clock, input: AuditInput): AuditLogsTable {
   };
 }
 
+// Written on nearly every request: compiled once.
+const insertAudit = insertRow('audit_logs');
+
 export async function recordAudit(executor: Executor, clock: Clock, input: AuditInput): Promise<void> {
-  await executor.insertInto('audit_logs').values(auditRow(clock, input)).execute();
+  await insertAudit(executor, auditRow(clock, input));
 }
 
 export function toAuditEntry(row: AuditLogsTable): AuditEntry {
@@ -100,7 +104,10 @@ async function listAudit(db: Db, filter: AuditFilter, after: string | null): Pro
   if (filter.target_type) query = query.where('target_type', '=', filter.target_type);
   if (filter.target_id) query = query.where('target_id', '=', filter.target_id);
   if (filter.actor_id) query = query.where('actor_id', '=', filter.actor_id);
-  if (filter.created_after !== undefined) query = query.where('created_at', '>=', filter.created_after);
+  if (filter.created_after !== undefined) {
+    // The id bound lets the primary key do the work (an id's time is never before its created_at).
+    query = query.where('id', '>=', firstIdAt('aud', filter.created_after)).where('created_at', '>=', filter.created_after);
+  }
   if (filter.created_before !== undefined) query = query.where('created_at', '<', filter.created_before);
   if (after) query = query.where('id', '<', after);
   return toPage(await query.execute(), limit, toAuditEntry);

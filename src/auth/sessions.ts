@@ -10,6 +10,7 @@ import type { Clock } from '../clock.js';
 import { appError } from '../errors.js';
 import { newId } from '../ids.js';
 import type { Db, Executor } from '../store/database.js';
+import { insertRow, prepared } from '../store/prepared.js';
 import { decodeCursor, toPage, type Page } from '../store/pagination.js';
 import type { SessionsTable } from '../store/schema.js';
 import { recordAudit, type Actor } from '../audit/audit-log.js';
@@ -51,6 +52,10 @@ export interface SignedInUser {
   sessionId: string;
 }
 
+// On every sign-up and sign-in: compiled once.
+const insertSession = insertRow('sessions');
+const markSignIn = prepared<{ id: string; now: number }>((db, $) => db.updateTable('users').set({ last_sign_in_at: $('now') }).where('id', '=', $('id')));
+
 export class Sessions {
   constructor(
     private readonly db: Db,
@@ -72,8 +77,8 @@ export class Sessions {
       created_at: now,
       updated_at: now,
     };
-    await tx.insertInto('sessions').values(row).execute();
-    await tx.updateTable('users').set({ last_sign_in_at: now }).where('id', '=', input.userId).execute();
+    await insertSession(tx, row);
+    await markSignIn.execute(tx, { id: input.userId, now });
     await recordEvent(tx, this.clock, { type: 'session.created', data: this.view(row) as unknown as Record<string, unknown> });
     await recordAudit(tx, this.clock, { actor: { type: 'user', id: input.userId }, action: 'session.created', target: { type: 'session', id: row.id }, data: { client_id: row.client_id } });
     return row;

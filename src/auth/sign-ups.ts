@@ -5,6 +5,7 @@
 import { appError } from '../errors.js';
 import { newId } from '../ids.js';
 import type { Tx } from '../store/database.js';
+import { prepared } from '../store/prepared.js';
 import type { SignUpsTable } from '../store/schema.js';
 import type { Verification } from '../challenges/service.js';
 import { hashPassword } from './passwords.js';
@@ -26,6 +27,20 @@ export interface SignUpView {
   /** On the response that completes the sign-up: the new session and its first token. */
   session?: SessionView & { last_active_token: TokenView };
 }
+
+// The statements of every code request and verification on a sign-up, compiled once.
+const signUpOfClient = prepared<{ id: string; client_id: string }, SignUpsTable>((db, $) =>
+  db.selectFrom('sign_ups').selectAll().where('id', '=', $('id')).where('client_id', '=', $('client_id')),
+);
+const setSignUpChallenge = prepared<{ id: string; challenge_id: string; now: number }>((db, $) =>
+  db.updateTable('sign_ups').set({ challenge_id: $('challenge_id'), updated_at: $('now') }).where('id', '=', $('id')),
+);
+const completeSignUp = prepared<{ id: string; user_id: string; session_id: string; now: number }>((db, $) =>
+  db
+    .updateTable('sign_ups')
+    .set({ status: 'complete', created_user_id: $('user_id'), created_session_id: $('session_id'), updated_at: $('now') })
+    .where('id', '=', $('id')),
+);
 
 export class SignUps extends FlowService {
 
@@ -72,7 +87,7 @@ export class SignUps extends FlowService {
         const challenge = await this.challenges.issue(tx, { purpose: 'sign_up', phoneNumber: phone.e164, country: phone.country, ip: ctx.ip, actor: ANONYMOUS, settings });
         if (challenge instanceof Error) return challenge;
         const now = this.clock.now();
-        await tx.updateTable('sign_ups').set({ challenge_id: challenge.id, updated_at: now }).where('id', '=', id).execute();
+        await setSignUpChallenge.execute(tx, { id, challenge_id: challenge.id, now });
         return this.view({ ...row, challenge_id: challenge.id, updated_at: now }, this.challenges.view(challenge));
       }),
     );
@@ -92,11 +107,7 @@ export class SignUps extends FlowService {
         const session = await this.sessions.create(tx, { clientId, userId: user.id });
         const now = this.clock.now();
         const done: SignUpsTable = { ...row, status: 'complete', created_user_id: user.id, created_session_id: session.id, updated_at: now };
-        await tx
-          .updateTable('sign_ups')
-          .set({ status: done.status, created_user_id: done.created_user_id, created_session_id: done.created_session_id, updated_at: now })
-          .where('id', '=', id)
-          .execute();
+        await completeSignUp.execute(tx, { id, user_id: user.id, session_id: session.id, now });
         return { done, challenge: result.challenge, session };
       }),
     );
@@ -123,7 +134,7 @@ export class SignUps extends FlowService {
   }
 
   private async load(tx: Tx, clientId: string, id: string): Promise<SignUpsTable> {
-    const row = await tx.selectFrom('sign_ups').selectAll().where('id', '=', id).where('client_id', '=', clientId).executeTakeFirst();
+    const row = await signUpOfClient.takeFirst(tx, { id, client_id: clientId });
     if (!row) throw appError('resource_not_found', { longMessage: `No sign-up ${id} on this client` });
     return row;
   }

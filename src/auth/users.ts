@@ -6,6 +6,7 @@ import type { Clock } from '../clock.js';
 import { appError } from '../errors.js';
 import { newId } from '../ids.js';
 import type { Db, Executor } from '../store/database.js';
+import { insertRow, prepared } from '../store/prepared.js';
 import { decodeCursor, toPage, type Page } from '../store/pagination.js';
 import type { PhoneNumbersTable, UsersTable } from '../store/schema.js';
 import { recordAudit, type Actor } from '../audit/audit-log.js';
@@ -64,6 +65,13 @@ export function userView(user: UsersTable, phones: PhoneNumbersTable[]): UserVie
   };
 }
 
+// On every completed sign-up: compiled once.
+const insertUser = insertRow('users');
+const insertPhoneNumber = insertRow('phone_numbers');
+const verifiedNumber = prepared<{ phone_number: string }, PhoneNumbersTable>((db, $) =>
+  db.selectFrom('phone_numbers').selectAll().where('phone_number', '=', $('phone_number')).where('verified_at', 'is not', null),
+);
+
 export class Users {
   constructor(
     private readonly db: Db,
@@ -85,8 +93,8 @@ export class Users {
       created_at: now,
       updated_at: now,
     };
-    await tx.insertInto('users').values(user).execute();
-    await tx.insertInto('phone_numbers').values(phone).execute();
+    await insertUser(tx, user);
+    await insertPhoneNumber(tx, phone);
     const view = userView(user, [phone]);
     await recordEvent(tx, this.clock, { type: 'user.created', data: view as unknown as Record<string, unknown> });
     await recordAudit(tx, this.clock, { actor: { type: 'user', id: user.id }, action: 'user.created', target: { type: 'user', id: user.id }, data: { sign_up_id: input.signUpId, phone_number: input.phoneNumber } });
@@ -107,7 +115,7 @@ export class Users {
 
   /** Whether a verified number already belongs to someone. */
   async numberTaken(executor: Executor, phoneNumber: string): Promise<PhoneNumbersTable | undefined> {
-    return executor.selectFrom('phone_numbers').selectAll().where('phone_number', '=', phoneNumber).where('verified_at', 'is not', null).executeTakeFirst();
+    return verifiedNumber.takeFirst(executor, { phone_number: phoneNumber });
   }
 
   async phoneNumbers(executor: Executor, userId: string): Promise<PhoneNumbersTable[]> {

@@ -12,6 +12,7 @@ import type { Clock } from '../clock.js';
 import { appError, type AppError } from '../errors.js';
 import { newId } from '../ids.js';
 import type { Tx } from '../store/database.js';
+import { insertRow, prepared } from '../store/prepared.js';
 import type { ChallengesTable } from '../store/schema.js';
 import { recordAudit, type Actor } from '../audit/audit-log.js';
 import { recordEvent } from '../webhooks/events.js';
@@ -52,6 +53,37 @@ export interface IssueInput {
 
 export type AttemptResult = { challenge: ChallengesTable; magic: boolean };
 
+// The statements of every code request and every attempt, compiled once.
+const pendingChallenge = prepared<{ purpose: string; phone_number: string }, { id: string; resend_at: number }>((db, $) =>
+  db
+    .selectFrom('challenges')
+    .select(['id', 'resend_at'])
+    .where('purpose', '=', $('purpose'))
+    .where('phone_number', '=', $('phone_number'))
+    // A literal, not a parameter: SQLite only uses the partial index `challenges_pending` when it can see that
+    // the query asks for what the index holds.
+    .where('status', '=', sql.lit('pending')),
+);
+const replaceChallenge = prepared<{ id: string; now: number }>((db, $) =>
+  db.updateTable('challenges').set({ status: 'replaced', updated_at: $('now') }).where('id', '=', $('id')).where('status', '=', 'pending'),
+);
+const insertChallenge = insertRow('challenges');
+const challengeById = prepared<{ id: string }, ChallengesTable>((db, $) => db.selectFrom('challenges').selectAll().where('id', '=', $('id')));
+/** Counts an attempt, only while the challenge is pending and has attempts left. */
+const countAttempt = prepared<{ id: string; max_attempts: number; now: number }, { attempts: number }>((db, $) =>
+  db
+    .updateTable('challenges')
+    .set((eb) => ({ attempts: eb('attempts', '+', 1), updated_at: $('now') }))
+    .where('id', '=', $('id'))
+    .where('status', '=', 'pending')
+    .where('attempts', '<', $('max_attempts'))
+    .returning('attempts'),
+);
+/** Moves a pending challenge to verified or failed; affects no row when it already left pending. */
+const settleChallenge = prepared<{ id: string; status: string; now: number }>((db, $) =>
+  db.updateTable('challenges').set({ status: $('status'), updated_at: $('now') }).where('id', '=', $('id')).where('status', '=', 'pending'),
+);
+
 const retryAfter = (ms: number) => ({ 'retry-after': String(Math.max(1, Math.ceil(ms / 1000))) });
 
 /** Whether codes may go to a number's country. Test-range numbers are never sent, so always may. */
@@ -84,15 +116,7 @@ export class ChallengeService {
     if (!countryAllowed(settings, phoneNumber, input.country)) return countryRefusal(paramName);
 
     const now = this.clock.now();
-    const pending = await tx
-      .selectFrom('challenges')
-      .select(['id', 'resend_at'])
-      .where('purpose', '=', input.purpose)
-      .where('phone_number', '=', phoneNumber)
-      // A literal, not a parameter: SQLite only uses the partial index `challenges_pending` when it can see
-      // that the query asks for what the index holds.
-      .where('status', '=', sql.lit('pending'))
-      .executeTakeFirst();
+    const pending = await pendingChallenge.takeFirst(tx, { purpose: input.purpose, phone_number: phoneNumber });
     if (pending && pending.resend_at > now) {
       return appError('phone_code_resend_cooldown', {
         longMessage: `A code was sent to this number moments ago; a new one can be requested in ${Math.ceil((pending.resend_at - now) / 1000)} s.`,
@@ -106,7 +130,7 @@ export class ChallengeService {
       if (refusal) return refusal;
     }
 
-    if (pending) await tx.updateTable('challenges').set({ status: 'replaced', updated_at: now }).where('id', '=', pending.id).where('status', '=', 'pending').execute();
+    if (pending) await replaceChallenge.execute(tx, { id: pending.id, now });
     const code = generateCode();
     const id = newId('chl', now);
     const row: ChallengesTable = {
@@ -123,7 +147,7 @@ export class ChallengeService {
       created_at: now,
       updated_at: now,
     };
-    await tx.insertInto('challenges').values(row).execute();
+    await insertChallenge(tx, row);
     await this.sms.send(
       {
         template: 'verification_code',
@@ -142,26 +166,18 @@ export class ChallengeService {
   /** Checks a code against a challenge; the challenge must be one the caller's flow owns. */
   async attempt(tx: Tx, challengeId: string, code: string, settings: InstanceSettings, actor: Actor): Promise<AttemptResult | AppError> {
     const now = this.clock.now();
-    const challenge = await tx.selectFrom('challenges').selectAll().where('id', '=', challengeId).executeTakeFirstOrThrow();
+    const challenge = await this.reload(tx, challengeId);
     const unusable = this.unusable(challenge, now);
     if (unusable) return unusable;
 
     // Count first: an attempt is spent whether or not the code turns out right.
-    const counted = await tx
-      .updateTable('challenges')
-      .set((eb) => ({ attempts: eb('attempts', '+', 1), updated_at: now }))
-      .where('id', '=', challengeId)
-      .where('status', '=', 'pending')
-      .where('attempts', '<', challenge.max_attempts)
-      .returning('attempts')
-      .executeTakeFirst();
+    const counted = await countAttempt.takeFirst(tx, { id: challengeId, max_attempts: challenge.max_attempts, now });
     if (!counted) return this.unusable(await this.reload(tx, challengeId), now) ?? this.alreadyUsed();
     challenge.attempts = counted.attempts;
 
     const magic = settings.test_mode === 'enabled' && challenge.test_number === 1 && code === MAGIC_CODE;
     if (magic || codeMatches(this.keys.codeKey(), challengeId, code, challenge.code_hash)) {
-      const consumed = await tx.updateTable('challenges').set({ status: 'verified', updated_at: now }).where('id', '=', challengeId).where('status', '=', 'pending').executeTakeFirst();
-      if (Number(consumed.numUpdatedRows) !== 1) return this.alreadyUsed();
+      if ((await settleChallenge.affected(tx, { id: challengeId, status: 'verified', now })) !== 1) return this.alreadyUsed();
       challenge.status = 'verified';
       await this.record(tx, 'challenge.verified', challenge, actor, { magic_code: magic });
       return { challenge, magic };
@@ -171,7 +187,7 @@ export class ChallengeService {
     if (remaining > 0) {
       return appError('form_code_incorrect', { paramName: 'code', longMessage: `The code is incorrect; ${remaining} attempt${remaining === 1 ? '' : 's'} left.`, meta: { attempts_remaining: remaining } });
     }
-    await tx.updateTable('challenges').set({ status: 'failed', updated_at: now }).where('id', '=', challengeId).execute();
+    await settleChallenge.execute(tx, { id: challengeId, status: 'failed', now });
     challenge.status = 'failed';
     await this.record(tx, 'challenge.failed', challenge, actor, {});
     return this.failed();
@@ -196,8 +212,10 @@ export class ChallengeService {
     };
   }
 
-  private reload(tx: Tx, challengeId: string): Promise<ChallengesTable> {
-    return tx.selectFrom('challenges').selectAll().where('id', '=', challengeId).executeTakeFirstOrThrow();
+  private async reload(tx: Tx, challengeId: string): Promise<ChallengesTable> {
+    const row = await challengeById.takeFirst(tx, { id: challengeId });
+    if (!row) throw new Error(`challenge ${challengeId} vanished`);
+    return row;
   }
 
   private unusable(c: ChallengesTable, now: number): AppError | null {

@@ -12,9 +12,9 @@ const AUDIT_PAGE = '/dashboard/activity/audit-log';
 const START = Date.UTC(2026, 0, 15, 9, 0, 0);
 const MINUTE = 60_000;
 
-const rows = (page: Page) => page.locator('.audit-table tbody tr');
-const actions = (page: Page) => page.locator('.audit-table tbody td[data-label="Action"]').allTextContents();
-const times = (page: Page) => page.locator('.audit-table tbody time').evaluateAll((els) => els.map((el) => el.getAttribute('datetime')));
+const rows = (page: Page) => page.locator('.data-table tbody tr');
+const actions = (page: Page) => page.locator('.data-table tbody td[data-label="Action"]').allTextContents();
+const times = (page: Page) => page.locator('.data-table tbody time').evaluateAll((els) => els.map((el) => el.getAttribute('datetime')));
 
 describe('the audit log page', () => {
   let now = START;

@@ -8,7 +8,11 @@ import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
 import type { Clock } from '../../src/clock.js';
-import { createTestStore, startTestServer, useTestServer, type TestServer, type TestStore } from '../helpers/server.js';
+import { freePort } from '../fakes/common.js';
+import type { FakeTwilio } from '../fakes/twilio.js';
+import type { FakeVonage } from '../fakes/vonage.js';
+import { FAST_DISPATCH, waitFor } from '../sms/harness.js';
+import { createTestStore, startTestServer, type TestServer, type TestStore } from '../helpers/server.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 // The machine's network is closed: without these, chromium keeps trying to reach Google's services.
@@ -78,40 +82,48 @@ export interface DashboardSuite {
  * Registers a suite's hooks: one browser, and a real listening server (one for the suite, or a fresh one per test).
  * SQLite only: the dashboard is an HTTP client of the BAPI, whose behaviour on both stores the API suites cover.
  */
-export function dashboardSuite(options: { clock?: Clock; seed?(server: TestServer): Promise<void>; serverPerTest?: boolean } = {}): DashboardSuite {
-  const serverOptions = { listen: true, clock: options.clock };
+export interface DashboardSuiteOptions {
+  clock?: Clock;
+  /** The server's environment, or a function that makes it when the server starts (after the suite's own set-up). */
+  env?: Record<string, string> | (() => Promise<Record<string, string>>);
+  seed?(server: TestServer): Promise<void>;
+  serverPerTest?: boolean;
+}
+
+export function dashboardSuite(options: DashboardSuiteOptions = {}): DashboardSuite {
   let browser: Browser | undefined;
-  let perTest: { store: TestStore; server: TestServer } | undefined;
+  let running: { store: TestStore; server: TestServer } | undefined;
   const tabs: DashboardTab[] = [];
+  const start = async () => {
+    const store = await createTestStore('sqlite');
+    const env = typeof options.env === 'function' ? await options.env() : options.env;
+    running = { store, server: await startTestServer(store, { listen: true, clock: options.clock, env }) };
+    await options.seed?.(running.server);
+  };
+  const stop = async () => {
+    await running?.server.close();
+    await running?.store.cleanup();
+    running = undefined;
+  };
   beforeAll(async () => {
     browser = await launchBrowser();
+    if (!options.serverPerTest) await start();
   });
-  const shared = options.serverPerTest ? undefined : useTestServer('sqlite', serverOptions);
-  if (shared) {
-    beforeAll(() => options.seed?.(shared.server));
-  } else {
-    beforeEach(async () => {
-      const store = await createTestStore('sqlite');
-      perTest = { store, server: await startTestServer(store, serverOptions) };
-      await options.seed?.(perTest.server);
-    });
-  }
+  if (options.serverPerTest) beforeEach(start);
   afterEach(async () => {
     const used = tabs.splice(0);
     for (const tab of used) await tab.close();
-    await perTest?.server.close();
-    await perTest?.store.cleanup();
-    perTest = undefined;
+    if (options.serverPerTest) await stop();
     for (const tab of used) expect(tab.problems).toEqual([]);
   });
   afterAll(async () => {
+    await stop();
     await browser?.close();
   });
   return {
     get server() {
-      const server = shared?.server ?? perTest?.server;
-      if (!server) throw new Error('the test server is not running');
-      return server;
+      if (!running) throw new Error('the test server is not running');
+      return running.server;
     },
     async openTab(tabOptions) {
       if (!browser) throw new Error('the browser is not running');
@@ -120,6 +132,26 @@ export function dashboardSuite(options: { clock?: Clock; seed?(server: TestServe
       return tab;
     },
   };
+}
+
+/**
+ * The environment of a server that sends through the carrier fakes and takes their callbacks: it listens on a port
+ * known in advance, which `AUTHN_PUBLIC_URL` (the callbacks' base) names. Dispatch is quick.
+ */
+export async function carrierEnv(fakes: { twilio?: FakeTwilio; vonage?: FakeVonage }): Promise<Record<string, string>> {
+  const port = await freePort();
+  return {
+    AUTHN_PORT: String(port),
+    AUTHN_PUBLIC_URL: `http://127.0.0.1:${port}`,
+    ...(fakes.twilio ? { AUTHN_TWILIO_API_URL: fakes.twilio.url } : {}),
+    ...(fakes.vonage ? { AUTHN_VONAGE_API_URL: fakes.vonage.url } : {}),
+    ...FAST_DISPATCH,
+  };
+}
+
+/** Waits until the message log says `status` for message `id`. */
+export async function messageReaches(server: TestServer, id: string, status: string): Promise<void> {
+  await waitFor(`message ${id} ${status}`, async () => (await server.bapi('GET', `/v1/sms_messages/${id}`)).json().status === status);
 }
 
 export function dashboardUrl(server: TestServer, path = '/dashboard'): string {
@@ -172,15 +204,66 @@ export async function storageText(page: Page): Promise<{ session: string; local:
   return page.evaluate(`({ session: JSON.stringify({ ...sessionStorage }), local: JSON.stringify({ ...localStorage }) })`);
 }
 
-/** Asserts that `secret` is nowhere the page can show or has received: the DOM, inputs, storage, responses. */
-export async function expectSecretGone(tab: DashboardTab, secret: string): Promise<void> {
+/**
+ * Whether the page's JavaScript heap holds `text`, after a full garbage collection: what the app still keeps (state,
+ * closures, caches) rather than what it has let go of.
+ */
+export async function heapHolds(page: Page, text: string): Promise<boolean> {
+  const cdp = await page.context().newCDPSession(page);
+  try {
+    let snapshot = '';
+    cdp.on('HeapProfiler.addHeapSnapshotChunk', ({ chunk }) => {
+      snapshot += chunk;
+    });
+    await cdp.send('HeapProfiler.enable');
+    await cdp.send('HeapProfiler.collectGarbage');
+    await cdp.send('HeapProfiler.takeHeapSnapshot', { reportProgress: false });
+    return snapshot.includes(text);
+  } finally {
+    await cdp.detach();
+  }
+}
+
+/**
+ * Asserts that `secret` is nowhere the page can show or has received: the DOM, inputs, storage, responses, and the
+ * JavaScript heap. `revealedOnce`: a secret the API shows once (a webhook signing secret) is in exactly one
+ * response, as that answer's `secret`, and in no other.
+ */
+export async function expectSecretGone(tab: DashboardTab, secret: string, options: { revealedOnce?: boolean } = {}): Promise<void> {
   expect(await tab.page.content()).not.toContain(secret);
   for (const value of await inputValues(tab.page)) expect(value).not.toContain(secret);
   const storage = await storageText(tab.page);
   expect(storage.session + storage.local).not.toContain(secret);
   const bodies = await tab.responseBodies();
   expect(bodies.length).toBeGreaterThan(0);
-  for (const body of bodies) expect(body).not.toContain(secret);
+  const revealing = bodies.filter((body) => body.includes(secret));
+  if (options.revealedOnce) {
+    expect(revealing).toHaveLength(1);
+    expect(JSON.parse(revealing[0]!).secret).toBe(secret);
+  } else {
+    expect(revealing).toEqual([]);
+  }
+  expect(await heapHolds(tab.page, secret)).toBe(false);
+}
+
+/** The id the page gives the input of an API parameter: `field-` + the dotted path with dashes. */
+export const fieldIdOf = (param: string) => `field-${param.replace(/\./g, '-')}`;
+export const fieldInput = (page: Page, param: string) => page.locator(`#${fieldIdOf(param)}`);
+export const fieldError = (page: Page, param: string) => page.locator(`#${fieldIdOf(param)}-error`);
+
+/**
+ * The field error shown, and that it sits beside its input: same field block, input described by it, marked invalid.
+ * With `summary`, a refused save: the summary at the top took the focus and links to the field.
+ */
+export async function expectFieldError(page: Page, param: string, text: string, options: { summary?: boolean } = {}): Promise<void> {
+  await expect.poll(() => fieldError(page, param).textContent()).toContain(text);
+  const field = fieldInput(page, param);
+  expect(await field.getAttribute('aria-invalid')).toBe('true');
+  expect((await field.getAttribute('aria-describedby'))?.split(' ')).toContain(`${fieldIdOf(param)}-error`);
+  expect(await page.locator('.field-invalid', { has: field }).locator('.field-error').textContent()).toContain(text);
+  if (!options.summary) return;
+  await expect.poll(() => page.evaluate(`document.activeElement?.className`)).toBe('error-summary');
+  expect(await page.locator(`.error-summary a[href="#${fieldIdOf(param)}"]`).count()).toBe(1);
 }
 
 export async function screenshot(page: Page, name: string): Promise<void> {

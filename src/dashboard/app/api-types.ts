@@ -25,7 +25,8 @@ export interface ApiErrorDetail {
   code: string;
   message: string;
   long_message: string;
-  meta?: { param_name?: string };
+  /** `param_name` for a field error; some errors add facts (`sms_template_too_long`: the measure). */
+  meta?: { param_name?: string } & Record<string, unknown>;
 }
 
 export interface Page<T> {
@@ -42,4 +43,158 @@ export interface AuditEntry {
   action: string;
   target: { type: string; id: string } | null;
   data: Record<string, unknown>;
+}
+
+export type SmsEncoding = 'GSM-7' | 'UCS-2';
+
+/** What a template and its preview both say: the measure of a message, and who sends it from where. */
+interface TemplateFacts {
+  slug: string;
+  available_variables: string[];
+  required_variables: string[];
+  customised: boolean;
+  from_number_override: string | null;
+  /** true while a Twilio messaging service SID is configured: the service picks the sender. */
+  from_number_override_ignored: boolean;
+  encoding: SmsEncoding;
+  characters: number;
+  segments: number;
+}
+
+/** `GET /v1/templates/sms` entries. */
+export interface SmsTemplate extends TemplateFacts {
+  object: 'sms_template';
+  name: string;
+  body: string;
+  delivered_by_us: boolean;
+  sample_message: string;
+  updated_at: number | null;
+}
+
+/** `POST /v1/templates/sms/{slug}/preview`. */
+export interface SmsTemplatePreview extends TemplateFacts {
+  object: 'sms_template_preview';
+  body: string;
+  message: string;
+  variables: Record<string, string>;
+}
+
+/** `GET /v1/webhooks/endpoints` entries; `secret` only in the answers to creation and rotation. */
+export interface WebhookEndpoint {
+  id: string;
+  object: 'webhook_endpoint';
+  url: string;
+  description: string | null;
+  event_types: string[] | null;
+  enabled: boolean;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface WebhookEndpointWithSecret extends WebhookEndpoint {
+  secret: string;
+}
+
+export type DeliveryStatus = 'pending' | 'succeeded' | 'failed';
+
+export interface WebhookAttempt {
+  id: string;
+  attempted_at: number;
+  trigger: 'scheduled' | 'manual';
+  url: string;
+  succeeded: boolean;
+  status_code: number | null;
+  latency_ms: number;
+  response_body: string | null;
+  response_body_truncated: boolean;
+  error: string | null;
+}
+
+export interface WebhookDelivery {
+  id: string;
+  object: 'webhook_delivery';
+  endpoint_id: string;
+  event_id: string;
+  event_type: string;
+  status: DeliveryStatus;
+  attempt_count: number;
+  next_attempt_at: number | null;
+  created_at: number;
+  updated_at: number;
+  /** Oldest first. */
+  attempts: WebhookAttempt[];
+}
+
+/** `GET /v1/webhooks/event_types` entries. */
+export interface EventType {
+  type: string;
+  description: string;
+  example: Record<string, unknown>;
+}
+
+/** Where an SMS stands (README "The send engine and statuses"). */
+export type SmsStatus = 'queued' | 'sending' | 'sent' | 'delivered' | 'failed' | 'undelivered' | 'dropped' | 'test_noop' | 'operator' | 'expired';
+
+/** `GET /v1/sms_messages` entries. */
+export interface SmsMessage {
+  id: string;
+  object: 'sms_message';
+  created_at: number;
+  updated_at: number;
+  /** A template slug, or `test_message` for the wizard's test. */
+  template: string;
+  to_phone_number: string;
+  from_phone_number: string | null;
+  messaging_service_sid: string | null;
+  /** As sent; with a real driver, a code is masked. */
+  body: string;
+  encoding: string;
+  segments: number;
+  status: SmsStatus;
+  driver: string | null;
+  test_number: boolean;
+  delivered_by_us: boolean;
+  challenge_id: string | null;
+  expires_at: number | null;
+  attempt_count: number;
+  next_attempt_at: number | null;
+  carrier_message_id: string | null;
+  carrier_status: string | null;
+  carrier_parts: number | null;
+  error_code: string | null;
+  error_message: string | null;
+  sent_at: number | null;
+  completed_at: number | null;
+}
+
+export interface SmsAttempt {
+  attempt: number;
+  driver: string;
+  worker: string;
+  started_at: number;
+  finished_at: number;
+  outcome: string;
+  carrier_message_id: string | null;
+  http_status: number | null;
+  error_code: string | null;
+  error_message: string | null;
+}
+
+export interface SmsStatusChange {
+  created_at: number;
+  status: string;
+  /** `engine`, `dispatcher`, `twilio` or `vonage`. */
+  source: string;
+  carrier_status: string | null;
+  carrier_message_id: string | null;
+  error_code: string | null;
+  error_message: string | null;
+  /** false: a carrier report that came after a later status and changed nothing. */
+  applied: boolean;
+}
+
+/** `GET /v1/sms_messages/{id}` and the answer to `POST /v1/sms_messages/test`. */
+export interface SmsMessageDetail extends SmsMessage {
+  attempts: SmsAttempt[];
+  status_history: SmsStatusChange[];
 }

@@ -29,6 +29,9 @@ export type Query = Record<string, string | number | undefined>;
 export interface Api {
   get<T>(path: string, query?: Query): Promise<T>;
   patch<T>(path: string, body: unknown): Promise<T>;
+  /** An action. Without a body nothing is sent, not even a content type (JSON with an empty body is refused). */
+  post<T>(path: string, body?: unknown): Promise<T>;
+  delete<T>(path: string): Promise<T>;
 }
 
 function withQuery(path: string, query: Query | undefined): string {
@@ -74,5 +77,7 @@ export function createApi(secretKey: string, onUnauthorized: (error: ApiError) =
   return {
     get: (path, query) => call('GET', withQuery(path, query)),
     patch: (path, body) => call('PATCH', path, body),
+    post: (path, body) => call('POST', path, body),
+    delete: (path) => call('DELETE', path),
   };
 }

@@ -1,10 +1,12 @@
 /** The dashboard's pages: where each lives, what it is called and where it sits in the navigation. */
 import type { FunctionComponent } from 'preact';
 import { AUDIT_LOG_PATH, AuditLogPage } from './pages/audit-log.js';
-import { MessagesPage, SmsTemplatesPage, WebhooksPage } from './pages/not-yet.js';
-import { SmsSettingsPage } from './pages/sms-settings.js';
+import { MESSAGES_PATH, MessagesPage } from './pages/messages.js';
+import { SMS_SETTINGS_PATH, SmsSettingsPage } from './pages/sms-settings.js';
+import { SMS_TEMPLATES_PATH, SmsTemplatesPage } from './pages/sms-templates.js';
+import { WEBHOOKS_PATH, WebhooksPage } from './pages/webhooks.js';
 
-export const HOME_PATH = '/dashboard/configure/messaging/sms';
+export const HOME_PATH = SMS_SETTINGS_PATH;
 
 export interface PageEntry {
   path: string;
@@ -16,9 +18,9 @@ export interface PageEntry {
 
 export const PAGES: PageEntry[] = [
   { path: HOME_PATH, title: 'SMS', trail: ['Configure', 'Messaging'], component: SmsSettingsPage },
-  { path: '/dashboard/configure/messaging/sms-templates', title: 'SMS templates', trail: ['Configure', 'Messaging'], component: SmsTemplatesPage },
-  { path: '/dashboard/configure/webhooks', title: 'Webhooks', trail: ['Configure'], component: WebhooksPage },
-  { path: '/dashboard/activity/messages', title: 'Messages', trail: ['Activity'], component: MessagesPage },
+  { path: SMS_TEMPLATES_PATH, title: 'SMS templates', trail: ['Configure', 'Messaging'], component: SmsTemplatesPage },
+  { path: WEBHOOKS_PATH, title: 'Webhooks', trail: ['Configure'], component: WebhooksPage },
+  { path: MESSAGES_PATH, title: 'Messages', trail: ['Activity'], component: MessagesPage },
   { path: AUDIT_LOG_PATH, title: 'Audit log', trail: ['Activity'], component: AuditLogPage },
 ];
 

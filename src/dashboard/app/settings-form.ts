@@ -84,7 +84,7 @@ function setIn(patch: JsonPatch, path: string, value: string | boolean | null): 
 }
 
 /** Text inputs: surrounding spaces are a paste accident; an empty field means "not set". */
-function text(value: string): string | null {
+export function blankToNull(value: string): string | null {
   const trimmed = value.trim();
   return trimmed === '' ? null : trimmed;
 }
@@ -106,16 +106,16 @@ export function buildPatch(view: InstanceSettings, draft: WizardDraft, secretVal
     if (draft.driver !== driver && draft.forget[driver] && storesSettings(view, driver)) setIn(patch, `sms.${driver}`, null);
   }
   if (draft.driver === 'twilio') {
-    change('sms.twilio.account_sid', sms.twilio.account_sid, text(draft.accountSid));
+    change('sms.twilio.account_sid', sms.twilio.account_sid, blankToNull(draft.accountSid));
     if (draft.twilioSender === 'messaging_service') {
-      change('sms.twilio.messaging_service_sid', sms.twilio.messaging_service_sid, text(draft.messagingServiceSid));
+      change('sms.twilio.messaging_service_sid', sms.twilio.messaging_service_sid, blankToNull(draft.messagingServiceSid));
     } else {
       change('sms.twilio.messaging_service_sid', sms.twilio.messaging_service_sid, null);
-      change('sms.from_number', sms.from_number, text(draft.fromNumber));
+      change('sms.from_number', sms.from_number, blankToNull(draft.fromNumber));
     }
   } else if (draft.driver === 'vonage') {
-    change('sms.vonage.api_key', sms.vonage.api_key, text(draft.apiKey));
-    change('sms.from_number', sms.from_number, text(draft.fromNumber));
+    change('sms.vonage.api_key', sms.vonage.api_key, blankToNull(draft.apiKey));
+    change('sms.from_number', sms.from_number, blankToNull(draft.fromNumber));
     change('sms.vonage.signature_method', sms.vonage.signature_method, draft.signatureMethod);
   }
   for (const field of secretFieldsOf(draft.driver)) {
@@ -124,7 +124,7 @@ export function buildPatch(view: InstanceSettings, draft: WizardDraft, secretVal
       if (secretIsSet(view, field)) setIn(patch, field, null);
       continue;
     }
-    const value = text(secretValues[field] ?? '');
+    const value = blankToNull(secretValues[field] ?? '');
     if (value !== null) setIn(patch, field, value);
   }
   change('app_name', view.app_name, draft.appName.trim());

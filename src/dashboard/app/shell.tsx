@@ -1,6 +1,7 @@
 /**
  * The signed-in frame: skip link, top bar (key hint, sign out), navigation, and the page. After a page change (and
- * after signing in) the page heading takes the focus, so keyboard and screen-reader users start at the new content.
+ * after signing in) the page heading takes the focus, so keyboard and screen-reader users start at the new content;
+ * the same after a change of view within a page, unless the page placed the focus itself.
  */
 import { Fragment } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
@@ -60,9 +61,11 @@ function NotFound() {
 /** `focusOnArrival`: take the focus at once (just signed in); on a fresh page load the browser's focus is left alone. */
 export function Shell({ focusOnArrival }: { focusOnArrival: boolean }) {
   const { keyHint, signOut } = useSession();
-  const { path } = useLocation();
+  const { path, url } = useLocation();
   const page = currentPage(path);
   const heading = useRef<HTMLHeadingElement>(null);
+  const sidebar = useRef<HTMLElement>(null);
+  const firstUrl = useRef(true);
   const [menuOpen, setMenuOpen] = useState(false);
   const arrived = useRef(focusOnArrival);
   const isHome = /^\/dashboard\/?$/.test(path);
@@ -70,10 +73,21 @@ export function Shell({ focusOnArrival }: { focusOnArrival: boolean }) {
   useEffect(() => {
     if (isHome) return;
     document.title = `${page?.title ?? 'Page not found'} · authn.sh dashboard`;
-    setMenuOpen(false);
     if (arrived.current) heading.current?.focus();
     arrived.current = true;
   }, [path]);
+
+  useEffect(() => {
+    setMenuOpen(false);
+    if (firstUrl.current) {
+      firstUrl.current = false;
+      return;
+    }
+    // Another view of the same page (only the query changed): when the focus went with the link that was followed,
+    // or stayed in the navigation, start reading at the page again. A page may have put it somewhere better already.
+    const active = document.activeElement;
+    if (!active || active === document.body || sidebar.current?.contains(active)) heading.current?.focus();
+  }, [url]);
 
   return (
     <>
@@ -98,7 +112,7 @@ export function Shell({ focusOnArrival }: { focusOnArrival: boolean }) {
         </div>
       </header>
       <div class="layout">
-        <nav id="sidebar" class={`sidebar${menuOpen ? ' open' : ''}`} aria-label="Dashboard">
+        <nav id="sidebar" ref={sidebar} class={`sidebar${menuOpen ? ' open' : ''}`} aria-label="Dashboard">
           <NavList groups={navTree()} path={path} level={0} />
         </nav>
         <main id="main" tabindex={-1}>

@@ -10,6 +10,7 @@ import { messaging } from './002_messaging.js';
 import { smsDispatch } from './003_sms_dispatch.js';
 import { auth } from './005_auth.js';
 import { webhooks } from './006_webhooks.js';
+import { leanIndexes } from './007_lean_indexes.js';
 
 export interface Migration {
   up(db: Kysely<unknown>, dialect: Dialect): Promise<void>;
@@ -21,6 +22,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '003_sms_dispatch': smsDispatch,
   '005_auth': auth,
   '006_webhooks': webhooks,
+  '007_lean_indexes': leanIndexes,
 };
 
 export function migrationProvider(dialect: Dialect): MigrationProvider {

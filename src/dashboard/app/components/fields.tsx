@@ -51,13 +51,16 @@ interface TextFieldProps {
   value: string;
   onInput(value: string): void;
   errors: FieldErrors;
-  type?: 'text' | 'tel' | 'datetime-local';
+  /** `textarea`: several lines (a template body). */
+  type?: 'text' | 'tel' | 'url' | 'datetime-local' | 'textarea';
   placeholder?: string;
   /** Monospace, no spell-checking or auto-capitalisation: ids, SIDs, keys. */
   code?: boolean;
+  /** Receives the input (or textarea), for pages that work on the caret. */
+  inputRef?: { current: HTMLInputElement | HTMLTextAreaElement | null };
 }
 
-export function TextField({ param, label, hint, value, onInput, errors, type = 'text', placeholder, code }: TextFieldProps) {
+export function TextField({ param, label, hint, value, onInput, errors, type = 'text', placeholder, code, inputRef }: TextFieldProps) {
   const error = errors.get(param);
   const attributes = describedBy(param, hint !== undefined, error);
   const shared = {
@@ -69,7 +72,10 @@ export function TextField({ param, label, hint, value, onInput, errors, type = '
     spellcheck: code ? false : undefined,
     autocapitalize: code ? ('off' as const) : undefined,
     autocomplete: 'off',
-    onInput: (event: { currentTarget: HTMLInputElement }) => onInput(event.currentTarget.value),
+    onInput: (event: { currentTarget: HTMLInputElement | HTMLTextAreaElement }) => onInput(event.currentTarget.value),
+    ref: (element: HTMLInputElement | HTMLTextAreaElement | null) => {
+      if (inputRef) inputRef.current = element;
+    },
   };
   return (
     <div class={`field${error ? ' field-invalid' : ''}`}>
@@ -77,13 +83,81 @@ export function TextField({ param, label, hint, value, onInput, errors, type = '
       {hint !== undefined && <Hint param={param}>{hint}</Hint>}
       <FieldError param={param} error={error} />
       {/* One element per type: Preact's input typings depend on the literal type. */}
-      {type === 'datetime-local' ? (
+      {type === 'textarea' ? (
+        <textarea rows={5} {...shared} />
+      ) : type === 'datetime-local' ? (
         <input type="datetime-local" step={1} {...shared} />
       ) : type === 'tel' ? (
         <input type="tel" {...shared} />
+      ) : type === 'url' ? (
+        <input type="url" {...shared} />
       ) : (
         <input type="text" {...shared} />
       )}
+    </div>
+  );
+}
+
+interface SelectFieldProps<T extends string> {
+  param: string;
+  label: string;
+  options: { value: T; label: string }[];
+  value: T;
+  onChange(value: T): void;
+  errors: FieldErrors;
+}
+
+export function SelectField<T extends string>({ param, label, options, value, onChange, errors }: SelectFieldProps<T>) {
+  const error = errors.get(param);
+  const attributes = describedBy(param, false, error);
+  return (
+    <div class={`field${error ? ' field-invalid' : ''}`}>
+      <label for={attributes.id}>{label}</label>
+      <FieldError param={param} error={error} />
+      {/* The options are the only values there can be. */}
+      <select {...attributes} name={param} class="input" value={value} onChange={(event) => onChange(event.currentTarget.value as T)}>
+        {options.map((option) => (
+          <option key={option.value} value={option.value}>
+            {option.label}
+          </option>
+        ))}
+      </select>
+    </div>
+  );
+}
+
+/** One choice of a radio group (the group's `fieldset` and `legend` are the caller's). */
+export function RadioOption({ name, id, label, hint, checked, onChange }: { name: string; id: string; label: string; hint?: ComponentChildren; checked: boolean; onChange(): void }) {
+  return (
+    <div class="radio">
+      <input type="radio" name={name} id={id} checked={checked} onChange={onChange} aria-describedby={hint !== undefined ? `${id}-hint` : undefined} />
+      <label for={id}>{label}</label>
+      {hint !== undefined && (
+        <p class="hint" id={`${id}-hint`}>
+          {hint}
+        </p>
+      )}
+    </div>
+  );
+}
+
+interface CheckboxFieldProps {
+  param: string;
+  label: string;
+  hint?: ComponentChildren;
+  checked: boolean;
+  onChange(checked: boolean): void;
+  errors: FieldErrors;
+}
+
+export function CheckboxField({ param, label, hint, checked, onChange, errors }: CheckboxFieldProps) {
+  const error = errors.get(param);
+  return (
+    <div class={`checkbox${error ? ' field-invalid' : ''}`}>
+      <input type="checkbox" name={param} {...describedBy(param, hint !== undefined, error)} checked={checked} onChange={(event) => onChange(event.currentTarget.checked)} />
+      <label for={fieldId(param)}>{label}</label>
+      {hint !== undefined && <Hint param={param}>{hint}</Hint>}
+      <FieldError param={param} error={error} />
     </div>
   );
 }
@@ -92,11 +166,21 @@ export function TextField({ param, label, hint, value, onInput, errors, type = '
  * Every error of a rejected save, at the top of the form, each linking to its field when the field is on the page.
  * Focused when it appears, so a keyboard or screen-reader user lands on it.
  */
-export function ErrorSummary({ errors, visibleParams, summaryRef }: { errors: ApiErrorDetail[]; visibleParams: ReadonlySet<string>; summaryRef: { current: HTMLDivElement | null } }) {
+export function ErrorSummary({
+  title = 'The settings were not saved',
+  errors,
+  visibleParams,
+  summaryRef,
+}: {
+  title?: string;
+  errors: ApiErrorDetail[];
+  visibleParams: ReadonlySet<string>;
+  summaryRef: { current: HTMLDivElement | null };
+}) {
   if (errors.length === 0) return null;
   return (
     <div class="error-summary" role="alert" tabindex={-1} ref={summaryRef} aria-labelledby="error-summary-title">
-      <h2 id="error-summary-title">The settings were not saved</h2>
+      <h2 id="error-summary-title">{title}</h2>
       <ul>
         {errors.map((error) => {
           const param = error.meta?.param_name;

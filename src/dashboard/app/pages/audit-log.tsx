@@ -4,10 +4,13 @@
  */
 import { useEffect, useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
-import { asApiError, type ApiError, type Query } from '../api.js';
+import { ApiError, type Query } from '../api.js';
 import type { ApiErrorDetail, AuditEntry, Page } from '../api-types.js';
 import { TextField, fieldErrorsOf } from '../components/fields.js';
+import { LoadMore } from '../components/load-more.js';
 import { EmptyState, ErrorPanel, Loading } from '../components/states.js';
+import { Time } from '../components/time.js';
+import { useDraft, usePagedList } from '../hooks.js';
 import { useSession } from '../session.js';
 
 export const AUDIT_LOG_PATH = '/dashboard/activity/audit-log';
@@ -72,71 +75,30 @@ function apiQuery(filters: Filters): { query: Query } | { error: ApiErrorDetail 
   };
 }
 
-const timeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
-
-interface Listing {
-  entries: AuditEntry[];
-  nextCursor: string | null;
-}
-
 export function AuditLogPage() {
   const { api } = useSession();
   const location = useLocation();
   const applied = filtersFrom(location.query);
   const appliedKey = JSON.stringify(applied);
-  const [form, setForm] = useState<Filters>(applied);
-  const [listing, setListing] = useState<Listing | null>(null);
-  const [loadError, setLoadError] = useState<ApiError | null>(null);
-  const [fieldErrors, setFieldErrors] = useState<ApiErrorDetail[]>([]);
-  const [loadingMore, setLoadingMore] = useState(false);
+  const [form, setForm] = useDraft<Filters>(applied, appliedKey);
   const [announcement, setAnnouncement] = useState('');
-  const [attempt, setAttempt] = useState(0);
 
+  const list = usePagedList<AuditEntry>(
+    async (cursor, limit) => {
+      const request = apiQuery(applied);
+      if ('error' in request) throw new ApiError(422, [request.error]);
+      return api.get<Page<AuditEntry>>('/v1/audit_logs', { ...request.query, limit, starting_after: cursor });
+    },
+    appliedKey,
+    { pageSize: PAGE_SIZE },
+  );
+  // Said when a first page arrives (older pages say so themselves).
   useEffect(() => {
-    setForm(applied);
-    setListing(null);
-    setLoadError(null);
-    setFieldErrors([]);
-    const request = apiQuery(applied);
-    if ('error' in request) {
-      setFieldErrors([request.error]);
-      return;
-    }
-    let current = true;
-    api.get<Page<AuditEntry>>('/v1/audit_logs', request.query).then(
-      (page) => {
-        if (!current) return;
-        setListing({ entries: page.data, nextCursor: page.next_cursor });
-        setAnnouncement(page.data.length === 0 ? 'No entries match.' : `${page.data.length} entries shown.`);
-      },
-      (error: unknown) => {
-        if (!current) return;
-        const apiError = asApiError(error);
-        // A refused filter is shown beside its field; anything else replaces the list.
-        if (apiError.errors.every((e) => e.meta?.param_name && e.meta.param_name in NO_FILTERS)) setFieldErrors(apiError.errors);
-        else setLoadError(apiError);
-      },
-    );
-    return () => {
-      current = false;
-    };
-  }, [api, appliedKey, attempt]);
+    if (list.items) setAnnouncement(list.items.length === 0 ? 'No entries match.' : `${list.items.length} entries shown.`);
+  }, [list.items === null]);
 
-  const loadOlder = async () => {
-    const request = apiQuery(applied);
-    if (!listing?.nextCursor || 'error' in request) return;
-    setLoadingMore(true);
-    try {
-      const page = await api.get<Page<AuditEntry>>('/v1/audit_logs', { ...request.query, starting_after: listing.nextCursor });
-      setListing({ entries: [...listing.entries, ...page.data], nextCursor: page.next_cursor });
-      setAnnouncement(`${page.data.length} older entries loaded; ${listing.entries.length + page.data.length} shown.`);
-    } catch (error) {
-      setLoadError(asApiError(error));
-    } finally {
-      setLoadingMore(false);
-    }
-  };
-
+  // A refused filter is shown beside its field; anything else replaces the list.
+  const fieldErrors = list.error?.errors.every((e) => e.meta?.param_name && e.meta.param_name in NO_FILTERS) ? list.error.errors : [];
   const errors = fieldErrorsOf(fieldErrors);
   const filterField = (name: keyof Filters, label: string, hint?: string, type?: 'datetime-local') => (
     <TextField
@@ -172,7 +134,7 @@ export function AuditLogPage() {
         onSubmit={(event) => {
           event.preventDefault();
           // The same filters again: load afresh (new entries may have arrived).
-          if (auditLogUrl(form) === auditLogUrl(applied)) setAttempt(attempt + 1);
+          if (auditLogUrl(form) === auditLogUrl(applied)) list.reload();
           else location.route(auditLogUrl(form));
         }}
       >
@@ -197,28 +159,25 @@ export function AuditLogPage() {
       <p class="visually-hidden" role="status" aria-live="polite">
         {announcement}
       </p>
-      {loadError ? (
-        <ErrorPanel title="The audit log could not be loaded" error={loadError} onRetry={() => setAttempt(attempt + 1)} />
-      ) : fieldErrors.length > 0 ? (
+      {fieldErrors.length > 0 ? (
         <p class="state">Fix the filters above to see entries.</p>
-      ) : !listing ? (
+      ) : list.error ? (
+        <ErrorPanel title="The audit log could not be loaded" error={list.error} onRetry={list.reload} />
+      ) : !list.items ? (
         <Loading what="audit log" />
-      ) : listing.entries.length === 0 ? (
+      ) : list.items.length === 0 ? (
         <EmptyState title="No entries">
           <p>No audit entries match these filters.</p>
         </EmptyState>
       ) : (
         <>
-          <AuditTable entries={listing.entries} />
-          <div class="pager">
-            {listing.nextCursor ? (
-              <button type="button" class="button button-secondary" onClick={loadOlder} disabled={loadingMore}>
-                {loadingMore ? 'Loading…' : 'Load older entries'}
-              </button>
-            ) : (
-              <p class="end-of-list">End of the audit log for these filters.</p>
-            )}
-          </div>
+          <AuditTable entries={list.items} />
+          <LoadMore
+            list={list}
+            label="Load older entries"
+            end="End of the audit log for these filters."
+            onLoaded={(count, shown) => setAnnouncement(`${count} older entries loaded; ${shown} shown.`)}
+          />
         </>
       )}
     </div>
@@ -227,7 +186,7 @@ export function AuditLogPage() {
 
 function AuditTable({ entries }: { entries: AuditEntry[] }) {
   return (
-    <table class="audit-table">
+    <table class="data-table">
       <caption class="visually-hidden">Audit log entries, newest first</caption>
       <thead>
         <tr>
@@ -242,7 +201,7 @@ function AuditTable({ entries }: { entries: AuditEntry[] }) {
         {entries.map((entry) => (
           <tr key={entry.id} data-entry-id={entry.id}>
             <td data-label="Time">
-              <time dateTime={new Date(entry.created_at).toISOString()}>{timeFormat.format(entry.created_at)}</time>
+              <Time ms={entry.created_at} />
             </td>
             <td data-label="Action">
               <code>{entry.action}</code>

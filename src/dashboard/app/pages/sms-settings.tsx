@@ -6,10 +6,11 @@ import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { asApiError, type ApiError } from '../api.js';
 import type { ApiErrorDetail, InstanceSettings, SignatureMethod, SmsDriver, TestMode } from '../api-types.js';
-import { ErrorSummary, FieldError, Hint, TextField, describedBy, fieldErrorsOf, type FieldErrors } from '../components/fields.js';
+import { CheckboxField, ErrorSummary, FieldError, RadioOption, SelectField, TextField, fieldErrorsOf } from '../components/fields.js';
 import { SecretField } from '../components/secret-field.js';
 import { ErrorPanel, Loading } from '../components/states.js';
 import { useSession } from '../session.js';
+import { TestSmsStep } from './test-sms.js';
 import {
   buildPatch,
   draftFrom,
@@ -23,6 +24,8 @@ import {
   type SecretValues,
   type WizardDraft,
 } from '../settings-form.js';
+
+export const SMS_SETTINGS_PATH = '/dashboard/configure/messaging/sms';
 
 const DRIVERS: { id: DriverChoice; name: string; use: string; needs: string; optional?: string }[] = [
   {
@@ -49,12 +52,12 @@ const TEST_MODES: { id: TestMode; name: string; effect: string }[] = [
   { id: 'rejected', name: 'Rejected', effect: 'Sign-ups and phone MFA enrolments with a test number are refused outright. Production hardening.' },
 ];
 
-const SIGNATURE_METHODS: { id: SignatureMethod; name: string }[] = [
-  { id: 'md5hash', name: 'MD5 hash (Vonage default)' },
-  { id: 'md5', name: 'MD5 HMAC' },
-  { id: 'sha1', name: 'SHA-1 HMAC' },
-  { id: 'sha256', name: 'SHA-256 HMAC' },
-  { id: 'sha512', name: 'SHA-512 HMAC' },
+const SIGNATURE_METHODS: { value: SignatureMethod; label: string }[] = [
+  { value: 'md5hash', label: 'MD5 hash (Vonage default)' },
+  { value: 'md5', label: 'MD5 HMAC' },
+  { value: 'sha1', label: 'SHA-1 HMAC' },
+  { value: 'sha256', label: 'SHA-256 HMAC' },
+  { value: 'sha512', label: 'SHA-512 HMAC' },
 ];
 
 /** How each setting is called on this page, for the "saved" notice. */
@@ -87,10 +90,10 @@ const STEPS = [
 /** The draft's free-text fields. */
 type DraftText = 'accountSid' | 'messagingServiceSid' | 'fromNumber' | 'apiKey' | 'appName';
 
-function Step({ index, children, pending }: { index: number; children: ComponentChildren; pending?: boolean }) {
+function Step({ index, children }: { index: number; children: ComponentChildren }) {
   const step = STEPS[index]!;
   return (
-    <section class={`step${pending ? ' step-pending' : ''}`} id={step.id} aria-labelledby={`${step.id}-title`}>
+    <section class="step" id={step.id} aria-labelledby={`${step.id}-title`}>
       <h2 id={`${step.id}-title`}>
         <span class="step-number" aria-hidden="true">
           {index + 1}
@@ -228,214 +231,201 @@ export function SmsSettingsPage() {
   ]);
 
   return (
-    <form class="wizard" onSubmit={save} autocomplete="off" noValidate aria-describedby="wizard-intro">
-      <p id="wizard-intro" class="lede">
-        Who delivers your SMS, from which sender, and how test numbers behave. Changes apply as soon as you save. Now: <strong>{currentSummary(view)}</strong>
-      </p>
-      <nav class="steps-nav" aria-label="Steps">
-        <ol>
-          {STEPS.map((step) => (
-            <li key={step.id}>
-              <a href={`#${step.id}`}>{step.title}</a>
-            </li>
-          ))}
-        </ol>
-      </nav>
+    <>
+      <form class="wizard" onSubmit={save} autocomplete="off" noValidate aria-describedby="wizard-intro">
+        <p id="wizard-intro" class="lede">
+          Who delivers your SMS, from which sender, and how test numbers behave. Changes apply as soon as you save. Now: <strong>{currentSummary(view)}</strong>
+        </p>
+        <nav class="steps-nav" aria-label="Steps">
+          <ol>
+            {STEPS.map((step) => (
+              <li key={step.id}>
+                <a href={`#${step.id}`}>{step.title}</a>
+              </li>
+            ))}
+          </ol>
+        </nav>
 
-      <ErrorSummary errors={saveErrors} visibleParams={visibleParams} summaryRef={summaryRef} />
+        <ErrorSummary errors={saveErrors} visibleParams={visibleParams} summaryRef={summaryRef} />
 
-      <Step index={0}>
-        <fieldset class="driver-options" id={fieldId('sms.driver')} tabindex={-1}>
-          <legend>SMS driver</legend>
-          <FieldError param="sms.driver" error={errors.get('sms.driver')} />
-          {DRIVERS.map((driver) => (
-            <div class={`driver-option${draft.driver === driver.id ? ' selected' : ''}`} key={driver.id}>
-              <input
-                type="radio"
-                name="driver"
-                id={`driver-${driver.id}`}
-                value={driver.id}
-                checked={draft.driver === driver.id}
-                aria-describedby={`driver-${driver.id}-use`}
-                onChange={() => update({ driver: driver.id })}
-              />
-              <label for={`driver-${driver.id}`}>{driver.name}</label>
-              <div class="driver-facts" id={`driver-${driver.id}-use`}>
-                <p>{driver.use}</p>
-                <p>
-                  <span class="fact-name">Needs:</span> {driver.needs}
-                  {driver.optional && (
-                    <>
-                      {' '}
-                      <span class="fact-name">Optional:</span> {driver.optional}
-                    </>
-                  )}
-                </p>
-              </div>
-            </div>
-          ))}
-        </fieldset>
-      </Step>
-
-      <Step index={1}>
-        {draft.driver === 'null' && <p>The null driver needs no credentials.</p>}
-        {draft.driver === 'twilio' && (
-          <>
-            {textField('sms.twilio.account_sid', 'accountSid', 'Account SID', 'AC followed by 32 letters or digits, from the Twilio Console (Account info).', { code: true })}
-            {secretField('sms.twilio.auth_token', 'Auth token', '32 letters or digits, from the Twilio Console. Write-only: stored encrypted, never shown again.')}
-          </>
-        )}
-        {draft.driver === 'vonage' && (
-          <>
-            {textField('sms.vonage.api_key', 'apiKey', 'API key', '8 letters or digits, from the Vonage API dashboard.', { code: true })}
-            {secretField('sms.vonage.api_secret', 'API secret', '6 to 32 characters, from the Vonage API dashboard. Write-only: stored encrypted, never shown again.')}
-            <fieldset class="subsection">
-              <legend>Signed delivery receipts (optional)</legend>
-              <p class="hint">With a signature secret set, a delivery receipt without a valid signature is refused.</p>
-              {secretField('sms.vonage.signature_secret', 'Signature secret', '8 to 128 characters: the signature secret of your Vonage account (not the API secret). Write-only.')}
-              <SignatureMethodField value={draft.signatureMethod} onChange={(signatureMethod) => update({ signatureMethod })} errors={errors} />
-            </fieldset>
-          </>
-        )}
-        {(['twilio', 'vonage'] as const)
-          .filter((driver) => driver !== draft.driver && storesSettings(view, driver))
-          .map((driver) => (
-            <div class="stored-settings" key={driver}>
-              <p>
-                {DRIVER_NAMES[driver]} settings are still stored but not used while another driver is chosen.
-              </p>
-              <div class="checkbox">
+        <Step index={0}>
+          <fieldset class="driver-options" id={fieldId('sms.driver')} tabindex={-1}>
+            <legend>SMS driver</legend>
+            <FieldError param="sms.driver" error={errors.get('sms.driver')} />
+            {DRIVERS.map((driver) => (
+              <div class={`driver-option${draft.driver === driver.id ? ' selected' : ''}`} key={driver.id}>
                 <input
-                  type="checkbox"
-                  id={`forget-${driver}`}
-                  checked={draft.forget[driver]}
-                  onChange={(event) => update({ forget: { ...draft.forget, [driver]: event.currentTarget.checked } })}
+                  type="radio"
+                  name="driver"
+                  id={`driver-${driver.id}`}
+                  value={driver.id}
+                  checked={draft.driver === driver.id}
+                  aria-describedby={`driver-${driver.id}-use`}
+                  onChange={() => update({ driver: driver.id })}
                 />
-                <label for={`forget-${driver}`}>Remove the stored {DRIVER_NAMES[driver]} settings when I save</label>
+                <label for={`driver-${driver.id}`}>{driver.name}</label>
+                <div class="driver-facts" id={`driver-${driver.id}-use`}>
+                  <p>{driver.use}</p>
+                  <p>
+                    <span class="fact-name">Needs:</span> {driver.needs}
+                    {driver.optional && (
+                      <>
+                        {' '}
+                        <span class="fact-name">Optional:</span> {driver.optional}
+                      </>
+                    )}
+                  </p>
+                </div>
               </div>
-            </div>
-          ))}
-      </Step>
+            ))}
+          </fieldset>
+        </Step>
 
-      <Step index={2}>
-        {draft.driver === 'null' && <p>The null driver sends nothing, so it needs no sender.</p>}
-        {draft.driver === 'twilio' && (
-          <fieldset class="choice">
-            <legend>Send from</legend>
-            <div class="radio">
-              <input
-                type="radio"
+        <Step index={1}>
+          {draft.driver === 'null' && <p>The null driver needs no credentials.</p>}
+          {draft.driver === 'twilio' && (
+            <>
+              {textField('sms.twilio.account_sid', 'accountSid', 'Account SID', 'AC followed by 32 letters or digits, from the Twilio Console (Account info).', { code: true })}
+              {secretField('sms.twilio.auth_token', 'Auth token', '32 letters or digits, from the Twilio Console. Write-only: stored encrypted, never shown again.')}
+            </>
+          )}
+          {draft.driver === 'vonage' && (
+            <>
+              {textField('sms.vonage.api_key', 'apiKey', 'API key', '8 letters or digits, from the Vonage API dashboard.', { code: true })}
+              {secretField('sms.vonage.api_secret', 'API secret', '6 to 32 characters, from the Vonage API dashboard. Write-only: stored encrypted, never shown again.')}
+              <fieldset class="subsection">
+                <legend>Signed delivery receipts (optional)</legend>
+                <p class="hint">With a signature secret set, a delivery receipt without a valid signature is refused.</p>
+                {secretField('sms.vonage.signature_secret', 'Signature secret', '8 to 128 characters: the signature secret of your Vonage account (not the API secret). Write-only.')}
+                <SelectField
+                  param="sms.vonage.signature_method"
+                  label="Signature method"
+                  options={SIGNATURE_METHODS}
+                  value={draft.signatureMethod}
+                  onChange={(signatureMethod) => update({ signatureMethod })}
+                  errors={errors}
+                />
+              </fieldset>
+            </>
+          )}
+          {(['twilio', 'vonage'] as const)
+            .filter((driver) => driver !== draft.driver && storesSettings(view, driver))
+            .map((driver) => (
+              <div class="stored-settings" key={driver}>
+                <p>
+                  {DRIVER_NAMES[driver]} settings are still stored but not used while another driver is chosen.
+                </p>
+                <div class="checkbox">
+                  <input
+                    type="checkbox"
+                    id={`forget-${driver}`}
+                    checked={draft.forget[driver]}
+                    onChange={(event) => update({ forget: { ...draft.forget, [driver]: event.currentTarget.checked } })}
+                  />
+                  <label for={`forget-${driver}`}>Remove the stored {DRIVER_NAMES[driver]} settings when I save</label>
+                </div>
+              </div>
+            ))}
+        </Step>
+
+        <Step index={2}>
+          {draft.driver === 'null' && <p>The null driver sends nothing, so it needs no sender.</p>}
+          {draft.driver === 'twilio' && (
+            <fieldset class="choice">
+              <legend>Send from</legend>
+              <RadioOption
                 name="twilio-sender"
                 id="twilio-sender-number"
+                label="A phone number or short code"
                 checked={draft.twilioSender === 'number'}
                 onChange={() => update({ twilioSender: 'number' })}
               />
-              <label for="twilio-sender-number">A phone number or short code</label>
-            </div>
-            <div class="radio">
-              <input
-                type="radio"
+              <RadioOption
                 name="twilio-sender"
                 id="twilio-sender-messaging-service"
-                aria-describedby="twilio-sender-messaging-service-hint"
+                label="A Twilio Messaging Service"
+                hint="Pools numbers for throughput, failover and per-country routing; Twilio picks the number, so the from number and template overrides are ignored."
                 checked={draft.twilioSender === 'messaging_service'}
                 onChange={() => update({ twilioSender: 'messaging_service' })}
               />
-              <label for="twilio-sender-messaging-service">A Twilio Messaging Service</label>
-              <p class="hint" id="twilio-sender-messaging-service-hint">
-                Pools numbers for throughput, failover and per-country routing; Twilio picks the number, so the from number and
-                template overrides are ignored.
-              </p>
-            </div>
-          </fieldset>
-        )}
-        {draft.driver === 'twilio' &&
-          draft.twilioSender === 'messaging_service' &&
-          textField('sms.twilio.messaging_service_sid', 'messagingServiceSid', 'Messaging service SID', 'MG followed by 32 letters or digits.', { code: true })}
-        {(draft.driver === 'vonage' || (draft.driver === 'twilio' && draft.twilioSender === 'number')) &&
-          textField(
-            'sms.from_number',
-            'fromNumber',
-            'From number',
-            draft.driver === 'vonage'
-              ? 'An E.164 number such as +447700900100, a short code, or a sender id of 1 to 11 letters and digits (no spaces).'
-              : 'An E.164 number such as +14155550123, or a short code.',
-            { code: true, type: 'tel' },
+            </fieldset>
           )}
-        {textField(
-          'app_name',
-          'appName',
-          'App name',
-          <>
-            Your product's name, as messages speak of it (<code>{'{{app_name}}'}</code> in SMS templates). Up to 40 characters.
-          </>,
-        )}
-      </Step>
+          {draft.driver === 'twilio' &&
+            draft.twilioSender === 'messaging_service' &&
+            textField('sms.twilio.messaging_service_sid', 'messagingServiceSid', 'Messaging service SID', 'MG followed by 32 letters or digits.', { code: true })}
+          {(draft.driver === 'vonage' || (draft.driver === 'twilio' && draft.twilioSender === 'number')) &&
+            textField(
+              'sms.from_number',
+              'fromNumber',
+              'From number',
+              draft.driver === 'vonage'
+                ? 'An E.164 number such as +447700900100, a short code, or a sender id of 1 to 11 letters and digits (no spaces).'
+                : 'An E.164 number such as +14155550123, or a short code.',
+              { code: true, type: 'tel' },
+            )}
+          {textField(
+            'app_name',
+            'appName',
+            'App name',
+            <>
+              Your product's name, as messages speak of it (<code>{'{{app_name}}'}</code> in SMS templates). Up to 40 characters.
+            </>,
+          )}
+        </Step>
 
-      <Step index={3}>
-        <p>
-          The numbers <strong>+1 555 555-0100</strong> to <strong>+1 555 555-0199</strong> are test numbers, whatever the driver: a
-          message to one is recorded (an <code>sms.queued</code> event and an audit entry) but never sent, so it costs nothing.
-        </p>
-        <fieldset class="choice" id={fieldId('test_mode')} tabindex={-1}>
-          <legend>Test mode</legend>
-          <FieldError param="test_mode" error={errors.get('test_mode')} />
-          {TEST_MODES.map((mode) => (
-            <div class="radio" key={mode.id}>
-              <input
-                type="radio"
+        <Step index={3}>
+          <p>
+            The numbers <strong>+1 555 555-0100</strong> to <strong>+1 555 555-0199</strong> are test numbers, whatever the driver: a
+            message to one is recorded (an <code>sms.queued</code> event and an audit entry) but never sent, so it costs nothing.
+          </p>
+          <fieldset class="choice" id={fieldId('test_mode')} tabindex={-1}>
+            <legend>Test mode</legend>
+            <FieldError param="test_mode" error={errors.get('test_mode')} />
+            {TEST_MODES.map((mode) => (
+              <RadioOption
+                key={mode.id}
                 name="test-mode"
                 id={`test-mode-${mode.id}`}
-                aria-describedby={`test-mode-${mode.id}-effect`}
+                label={mode.name}
+                hint={mode.effect}
                 checked={draft.testMode === mode.id}
                 onChange={() => update({ testMode: mode.id })}
               />
-              <label for={`test-mode-${mode.id}`}>{mode.name}</label>
-              <p class="hint" id={`test-mode-${mode.id}-effect`}>
-                {mode.effect}
-              </p>
-            </div>
-          ))}
-        </fieldset>
-      </Step>
+            ))}
+          </fieldset>
+        </Step>
 
-      <Step index={4}>
-        <div class="checkbox">
-          <input
-            type="checkbox"
-            {...describedBy('multi_factor.phone_code.enabled', true, errors.get('multi_factor.phone_code.enabled'))}
+        <Step index={4}>
+          <CheckboxField
+            param="multi_factor.phone_code.enabled"
+            label="Let users enrol their phone as a second factor"
+            hint="Switching this off stops new enrolments, for example during a carrier outage. Existing enrolments are kept and work again when you switch it back on."
             checked={draft.phoneCodeMfa}
-            onChange={(event) => update({ phoneCodeMfa: event.currentTarget.checked })}
+            onChange={(phoneCodeMfa) => update({ phoneCodeMfa })}
+            errors={errors}
           />
-          <label for={fieldId('multi_factor.phone_code.enabled')}>Let users enrol their phone as a second factor</label>
-          <Hint param="multi_factor.phone_code.enabled">
-            Switching this off stops new enrolments, for example during a carrier outage. Existing enrolments are kept and work again
-            when you switch it back on.
-          </Hint>
-        </div>
-      </Step>
+        </Step>
 
-      <Step index={5} pending>
-        <p class="not-yet">
-          <strong>Not available yet.</strong> Sending a test SMS through the saved driver, and watching it go from queued to delivered,
-          comes in a later version of the dashboard.
-        </p>
-      </Step>
-
-      <div class="save-bar">
-        <p class="save-state" role="status" aria-live="polite">
-          {notice ?? (dirty ? 'You have unsaved changes.' : 'All changes saved.')}
-        </p>
-        <div class="save-actions">
-          <button type="button" class="button button-secondary" onClick={discard} disabled={saving || !dirty}>
-            Discard changes
-          </button>
-          <button type="submit" class="button button-primary" disabled={saving} aria-disabled={saving}>
-            {saving ? 'Saving…' : 'Save settings'}
-          </button>
+        <div class="save-bar">
+          <p class="save-state" role="status" aria-live="polite">
+            {notice ?? (dirty ? 'You have unsaved changes.' : 'All changes saved.')}
+          </p>
+          <div class="save-actions">
+            <button type="button" class="button button-secondary" onClick={discard} disabled={saving || !dirty}>
+              Discard changes
+            </button>
+            <button type="submit" class="button button-primary" disabled={saving} aria-disabled={saving}>
+              {saving ? 'Saving…' : 'Save settings'}
+            </button>
+          </div>
         </div>
-      </div>
-    </form>
+      </form>
+
+      {/* After the settings form, as a form of its own: the test goes through what is saved. */}
+      <Step index={5}>
+        <TestSmsStep unsavedChanges={dirty} />
+      </Step>
+    </>
   );
 }
 
@@ -447,23 +437,4 @@ function visibleFields(draft: WizardDraft): string[] {
   }
   if (draft.driver === 'vonage') fields.push('sms.vonage.api_key', 'sms.from_number', 'sms.vonage.signature_method');
   return fields;
-}
-
-function SignatureMethodField({ value, onChange, errors }: { value: SignatureMethod; onChange(value: SignatureMethod): void; errors: FieldErrors }) {
-  const param = 'sms.vonage.signature_method';
-  const error = errors.get(param);
-  const attributes = describedBy(param, false, error);
-  return (
-    <div class={`field${error ? ' field-invalid' : ''}`}>
-      <label for={attributes.id}>Signature method</label>
-      <FieldError param={param} error={error} />
-      <select {...attributes} class="input" value={value} onChange={(event) => onChange(event.currentTarget.value as SignatureMethod)}>
-        {SIGNATURE_METHODS.map((method) => (
-          <option key={method.id} value={method.id}>
-            {method.name}
-          </option>
-        ))}
-      </select>
-    </div>
-  );
 }
