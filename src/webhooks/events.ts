@@ -16,6 +16,8 @@ import { PostgresAdapter, sql, type OperationNodeSource } from 'kysely';
 import type { Clock } from '../clock.js';
 import { newId } from '../ids.js';
 import { fromJson, inTransaction, toJson, type Executor, type Tx } from '../store/database.js';
+import { prepared } from '../store/prepared.js';
+import type { WebhookEndpointsTable } from '../store/schema.js';
 import { insertDeliveries } from './deliveries.js';
 
 export interface EventInput {
@@ -50,14 +52,13 @@ export async function recordEvents(executor: Executor, clock: Clock, inputs: rea
     const now = clock.now();
     const events = inputs.map((input) => newEvent(now, input));
     const writes = events.length ? [...change, tx.insertInto('events').values(events.map(eventRow))] : change;
-    const endpointsQuery = tx.selectFrom('webhook_endpoints').select(['id', 'event_types']).where('enabled', '=', 1);
-    let endpoints: { id: string; event_types: string | null }[] = [];
+    let endpoints: Endpoint[] = [];
     if (tx.getExecutor().adapter instanceof PostgresAdapter) {
-      if (events.length) endpoints = (await together(writes, endpointsQuery).execute(tx)).rows as typeof endpoints;
+      if (events.length) endpoints = (await together(writes, endpointsQuery(tx)).execute(tx)).rows as Endpoint[];
       else await together(writes.slice(0, -1), writes[writes.length - 1]!).execute(tx);
     } else {
       for (const write of writes) await sql`${write}`.execute(tx);
-      if (events.length) endpoints = await endpointsQuery.execute();
+      if (events.length) endpoints = await enabledEndpoints.execute(tx, {});
     }
     if (endpoints.length) {
       const subscriptions = endpoints.map((endpoint) => ({ id: endpoint.id, types: endpoint.event_types === null ? null : new Set(fromJson<string[]>(endpoint.event_types)) }));
@@ -69,6 +70,12 @@ export async function recordEvents(executor: Executor, clock: Clock, inputs: rea
     return events;
   });
 }
+
+type Endpoint = Pick<WebhookEndpointsTable, 'id' | 'event_types'>;
+
+/** Read with every batch of events: on SQLite on its own (compiled once), on PostgreSQL in the writes' statement. */
+const endpointsQuery = (db: Executor) => db.selectFrom('webhook_endpoints').select(['id', 'event_types']).where('enabled', '=', 1);
+const enabledEndpoints = prepared<object, Endpoint>(endpointsQuery);
 
 /** PostgreSQL: `writes` as data-modifying CTEs of `last`, all in one statement. */
 function together(writes: readonly ChangeWrite[], last: ChangeWrite) {

@@ -11,6 +11,8 @@ import type { Clock } from '../../clock.js';
 import { AppError, appError, errorDetail, type ErrorDetail } from '../../errors.js';
 import { recordAudit, type Actor } from '../../audit/audit-log.js';
 import type { Db, Dialect, Executor, Tx } from '../../store/database.js';
+import { prepared } from '../../store/prepared.js';
+import type { SmsTemplatesTable } from '../../store/schema.js';
 import type { InstanceService, SettingsCheck } from '../../instance/service.js';
 import { mergePatch, type InstanceSettings } from '../../instance/settings.js';
 import type { SmsEncoding, SmsMeasure } from '../encoding.js';
@@ -106,6 +108,9 @@ function knownSlug(slug: string): TemplateSlug {
   throw appError('sms_template_not_found', { paramName: 'slug', longMessage: `No SMS template "${slug}"; the templates are ${TEMPLATE_SLUGS.join(', ')}` });
 }
 
+/** Read by every send: compiled once. */
+const templateBySlug = prepared<{ slug: TemplateSlug }, SmsTemplatesTable>((db, $) => db.selectFrom('sms_templates').selectAll().where('slug', '=', $('slug')));
+
 /** PostgreSQL advisory-lock namespace for template writes ("SMST"); the second key is the slug's index. */
 const LOCK_NAMESPACE = 0x534d5354;
 
@@ -118,7 +123,7 @@ export class TemplateService {
   ) {}
 
   async resolve(slug: TemplateSlug, executor: Executor = this.db): Promise<ResolvedTemplate> {
-    const row = await executor.selectFrom('sms_templates').selectAll().where('slug', '=', slug).executeTakeFirst();
+    const row = await templateBySlug.takeFirst(executor, { slug });
     if (!row) return defaultTemplate(slug);
     const fields: TemplateFields = { body: row.body, from_number_override: row.from_number_override, delivered_by_us: row.delivered_by_us === 1 };
     return { slug, ...fields, customised: !isDefault(slug, fields), updated_at: row.updated_at };
