@@ -36,8 +36,8 @@ function processCpuSeconds(pid: number): number {
 }
 
 /**
- * CPU seconds used so far by the PostgreSQL backends serving this database (when /proc shows them: the
- * database runs on this machine). Backends that ended since `known` was taken are not counted.
+ * CPU seconds used so far by each PostgreSQL backend serving this database, by pid (when /proc shows them: the
+ * database runs on this machine). A backend that ends between two readings is not counted.
  */
 async function databaseCpuSeconds(server: RunningServer): Promise<Map<number, number>> {
   const { rows } = await sql<{ pid: number }>`select pid from pg_stat_activity where datname = current_database()`.execute(server.services.store.db);
