@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import {
   Kysely,
@@ -48,6 +49,31 @@ export interface StoreOptions {
   dataDir: string;
   /** Pool size on PostgreSQL. */
   poolSize?: number;
+}
+
+/**
+ * PostgreSQL parses and plans every unnamed statement anew. Naming each parameterised statement after its text
+ * makes node-postgres prepare it once per connection and afterwards only bind and execute it (the statements
+ * are Kysely's, so their texts form a small, fixed set).
+ */
+const statementNames = new Map<string, string>();
+function statementName(text: string): string {
+  let name = statementNames.get(text);
+  if (!name) {
+    name = `authn_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`;
+    statementNames.set(text, name);
+  }
+  return name;
+}
+
+class PreparingClient extends pg.Client {
+  // node-postgres's query() has many overloads; only the (text, values) form Kysely uses is rewritten.
+  override query(config: any, values?: any, callback?: any): any {
+    if (typeof config === 'string' && Array.isArray(values) && values.length > 0) {
+      return super.query({ name: statementName(config), text: config, values }, callback);
+    }
+    return super.query(config, values, callback);
+  }
 }
 
 // int8 (bigint) columns hold millisecond timestamps, well inside Number's exact range.
@@ -113,7 +139,7 @@ export function sqliteFile(dataDir: string): string {
 
 export async function openStore(options: StoreOptions): Promise<Store> {
   if (options.databaseUrl) {
-    const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 10 });
+    const pool = new pg.Pool({ Client: PreparingClient, connectionString: options.databaseUrl, max: options.poolSize ?? 10 });
     // An idle connection that drops (a database restart) is replaced on the next query; unheard, the pool's
     // error event would end the process.
     pool.on('error', () => undefined);
