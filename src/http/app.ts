@@ -81,11 +81,20 @@ export async function buildApp(options: AppOptions): Promise<App> {
   app.setNotFoundHandler((request, reply) =>
     sendError(reply, appError('route_not_found', { longMessage: `No route ${request.method} ${request.url.split('?')[0]}` })),
   );
+  // A request already under way when the server closes is still answered, but Node would keep its
+  // connection alive for the keep-alive timeout (over a minute) and hold the close open that long.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    if (closing) reply.header('connection', 'close');
   });
   app.addHook('onResponse', async (request, reply) => {
     request.log.info({ method: request.method, path: request.routeOptions.url ?? request.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, 'request');
+    // Sent before the close began, finished after it: end the connection now that it is idle.
+    if (closing) request.raw.socket?.end();
   });
 
   await app.register(swagger, {
