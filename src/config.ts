@@ -4,6 +4,7 @@
  * Every variable is documented in the README ("Configuration"); a test keeps the two in step.
  */
 import path from 'node:path';
+import ipaddr from 'ipaddr.js';
 import { StartupError } from './errors.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -47,6 +48,11 @@ export interface Config {
   publicUrl: string;
   logLevel: LogLevel;
   bodyLimitBytes: number;
+  /**
+   * Which peers may say who the client is in `X-Forwarded-For`: false (none, the default: the TCP peer is the
+   * client), the number of proxy hops in front, or the proxies' addresses and CIDR ranges.
+   */
+  trustProxy: false | number | string[];
   redisUrl: string | null;
   carriers: { twilioApiUrl: string; vonageApiUrl: string; timeoutMs: number };
   sms: SmsDispatchConfig;
@@ -155,6 +161,20 @@ class EnvReader {
     return value as T;
   }
 
+  trustProxy(name: string): false | number | string[] {
+    const value = this.raw(name)?.trim();
+    if (value === undefined || value === '' || value === 'false' || value === '0') return false;
+    // `true` would take the client's word for its own address: the per-address limits would mean nothing.
+    if (value === 'true') throw new StartupError(`${name}=true would believe any client's X-Forwarded-For: give the number of proxies in front (such as 1) or their addresses`);
+    if (/^\d+$/.test(value)) return this.int(name, 0, 1, 10);
+    const entries = value.split(',').map((entry) => entry.trim());
+    for (const entry of entries) {
+      const valid = PROXY_RANGE_NAMES.includes(entry) || ipaddr.isValid(entry) || isCidr(entry);
+      if (!valid) throw new StartupError(`${name} must be a number of proxy hops, or addresses and CIDR ranges (or loopback, linklocal, uniquelocal) separated by commas (got "${entry}")`);
+    }
+    return entries;
+  }
+
   httpUrl(name: string, fallback: string): string {
     const value = this.raw(name) ?? fallback;
     let url: URL;
@@ -183,6 +203,18 @@ class EnvReader {
       throw new StartupError(`${name} must be 32 bytes encoded in base64 (it decodes to ${bytes.length} bytes)`);
     }
     return bytes;
+  }
+}
+
+/** Names proxy-addr (Fastify's trustProxy) understands for whole ranges. */
+const PROXY_RANGE_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+function isCidr(value: string): boolean {
+  try {
+    ipaddr.parseCIDR(value);
+    return true;
+  } catch {
+    return false;
   }
 }
 
@@ -225,6 +257,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     publicUrl: read.httpUrl('AUTHN_PUBLIC_URL', `http://${publicHost.includes(':') ? `[${publicHost}]` : publicHost}:${port}`),
     logLevel: read.oneOf('AUTHN_LOG_LEVEL', LOG_LEVELS, 'info'),
     bodyLimitBytes: read.int('AUTHN_BODY_LIMIT_BYTES', 102_400, 1_024, 10_485_760),
+    trustProxy: read.trustProxy('AUTHN_TRUST_PROXY'),
     redisUrl: read.raw('AUTHN_REDIS_URL') ?? null,
     carriers: {
       twilioApiUrl: read.httpUrl('AUTHN_TWILIO_API_URL', 'https://api.twilio.com'),

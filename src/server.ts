@@ -85,7 +85,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     await applyBootstrap(services.instance, config.bootstrap, logger);
     await createFirstSecretKey(services, config, print);
     await services.authKeys.init();
-    app = await buildApp({ services, logger, bodyLimitBytes: config.bodyLimitBytes });
+    app = await buildApp({ services, logger, bodyLimitBytes: config.bodyLimitBytes, trustProxy: config.trustProxy });
     let url: string | null = null;
     if (options.listen !== false) {
       await app.listen({ port: config.port, host: config.host });

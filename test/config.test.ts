@@ -49,6 +49,16 @@ describe('configuration', () => {
     }
   });
 
+  it('reads the trusted proxies as hops or addresses, and refuses to trust everyone', () => {
+    expect(loadConfig({}).trustProxy).toBe(false);
+    expect(loadConfig({ AUTHN_TRUST_PROXY: '1' }).trustProxy).toBe(1);
+    expect(loadConfig({ AUTHN_TRUST_PROXY: ' 10.0.0.0/8, loopback,2001:db8::1 ' }).trustProxy).toEqual(['10.0.0.0/8', 'loopback', '2001:db8::1']);
+    expect(() => loadConfig({ AUTHN_TRUST_PROXY: 'true' })).toThrow(/^AUTHN_TRUST_PROXY=true would believe any client/);
+    expect(() => loadConfig({ AUTHN_TRUST_PROXY: '10.0.0.0/33' })).toThrow(/^AUTHN_TRUST_PROXY must be .*\(got "10.0.0.0\/33"\)/);
+    expect(() => loadConfig({ AUTHN_TRUST_PROXY: 'proxy.internal' })).toThrow(/^AUTHN_TRUST_PROXY must be/);
+    expect(() => loadConfig({ AUTHN_TRUST_PROXY: '11' })).toThrow(/^AUTHN_TRUST_PROXY must be an integer from 1 to 10/);
+  });
+
   it('derives the public URL from host and port', () => {
     expect(loadConfig({ AUTHN_HOST: '0.0.0.0', AUTHN_PORT: '8080' }).publicUrl).toBe('http://127.0.0.1:8080');
     expect(loadConfig({ AUTHN_PUBLIC_URL: 'https://auth.example.com/' }).publicUrl).toBe('https://auth.example.com');

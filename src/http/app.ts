@@ -10,6 +10,7 @@ import { Ajv, type Options as AjvOptions } from 'ajv';
 import ajvFormats from 'ajv-formats';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Logger } from '../logger.js';
+import type { Config } from '../config.js';
 import { appError } from '../errors.js';
 import { errorHandler, sendError } from './errors.js';
 import { ErrorEnvelope } from './schemas.js';
@@ -23,10 +24,13 @@ import type { Services } from '../services.js';
 // ajv-formats is CommonJS: under ESM its function is the module's `default` property.
 const addFormats = ajvFormats.default;
 
-function createFastify(logger: Logger, bodyLimitBytes: number) {
+function createFastify(logger: Logger, bodyLimitBytes: number, trustProxy: Config['trustProxy']) {
   return Fastify({
     loggerInstance: logger,
     bodyLimit: bodyLimitBytes,
+    // request.ip (the per-address abuse limits, the audit log) comes from X-Forwarded-For only via these proxies.
+    // A hop count is proxy-addr's own rule (trust the nearest n), written out: Fastify's types omit numbers.
+    trustProxy: typeof trustProxy === 'number' ? (_address: string, hop: number) => hop < trustProxy : trustProxy,
     // One line per request comes from the onResponse hook below; Fastify's own two lines are off.
     logController: new LogController({ disableRequestLogging: true }),
     genReqId: () => randomUUID(),
@@ -54,6 +58,7 @@ export interface AppOptions {
   services: Services;
   logger: Logger;
   bodyLimitBytes: number;
+  trustProxy: Config['trustProxy'];
 }
 
 function makeAjv(options: AjvOptions): Ajv {
@@ -65,7 +70,7 @@ function makeAjv(options: AjvOptions): Ajv {
 }
 
 export async function buildApp(options: AppOptions): Promise<App> {
-  const app = createFastify(options.logger, options.bodyLimitBytes);
+  const app = createFastify(options.logger, options.bodyLimitBytes, options.trustProxy);
 
   // Bodies are checked strictly (a string is never silently turned into a number, unknown fields are
   // refused, not dropped); query strings and path parameters arrive as text, so they are coerced.

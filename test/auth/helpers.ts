@@ -17,6 +17,7 @@ export interface CallOptions {
   /** Authorization bearer; defaults to the client token. */
   auth?: string | null;
   ip?: string;
+  headers?: Record<string, string>;
 }
 
 export class Fapi {
@@ -38,7 +39,7 @@ export class Fapi {
       method,
       url,
       remoteAddress: options.ip ?? '203.0.113.7',
-      headers: { ...(auth ? { authorization: `Bearer ${auth}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      headers: { ...(auth ? { authorization: `Bearer ${auth}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...options.headers },
       ...(body !== undefined ? { payload: JSON.stringify(body) } : {}),
     });
   }
@@ -138,6 +139,7 @@ export interface SuiteOptions {
   listen?: boolean;
   /** Every request of a suite comes from one address; unless false, the per-IP limit is lifted out of the way. */
   liftIpLimit?: boolean;
+  env?: Record<string, string>;
 }
 
 /** Per suite: a server on a fresh store (closed and removed afterwards) and a FAPI client, handed to `ready`. */
@@ -146,7 +148,7 @@ export function useAuthServer(kind: StoreKind, ready: (server: TestServer, fapi:
   let server: TestServer | undefined;
   beforeAll(async () => {
     store = await createTestStore(kind);
-    server = await startTestServer(store, { clock: options.clock, listen: options.listen });
+    server = await startTestServer(store, { clock: options.clock, listen: options.listen, env: options.env });
     if (options.liftIpLimit !== false) await patchSettings(server, { abuse: { sends_per_ip: { max: 1_000 } } });
     await ready(server, await new Fapi(server).start());
   });

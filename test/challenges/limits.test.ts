@@ -120,6 +120,46 @@ describe.each(STORES)('abuse limits on %s', (kind) => {
   });
 });
 
+describe.each([
+  { trustProxy: undefined, key: (peer: string) => peer },
+  { trustProxy: '1', key: (_peer: string, forwarded: string) => forwarded },
+])('the address the per-IP limit counts, AUTHN_TRUST_PROXY=$trustProxy', ({ trustProxy, key }) => {
+  let server!: TestServer;
+  let fapi!: Fapi;
+  const nextNumber = numbers(700);
+  useAuthServer('sqlite', (s, f) => {
+    server = s;
+    fapi = f;
+  }, { liftIpLimit: false, env: trustProxy ? { AUTHN_TRUST_PROXY: trustProxy } : {} });
+
+  it('is the forwarded client only when the proxy in front is trusted', async () => {
+    await patchSettings(server, { abuse: { sends_per_ip: { max: 1, window_seconds: 600 } } });
+    const peer = '10.1.2.3';
+    // A client that names its own address (198.51.100.66) when it reaches the proxy: only the last hop counts.
+    const viaProxy = (client: string) => ({ ip: peer, headers: { 'x-forwarded-for': `198.51.100.66, ${client}` } });
+    const requestCode = async (client: string) => {
+      const { id } = await fapi.signUp(nextNumber());
+      return fapi.call('POST', `/v1/client/sign_ups/${id}/prepare_verification`, { strategy: 'phone_code' }, viaProxy(client));
+    };
+    expect((await requestCode('192.0.2.10')).statusCode).toBe(200);
+    const second = await requestCode('192.0.2.11');
+    const third = await requestCode('192.0.2.10');
+    if (trustProxy) {
+      // Two clients behind one proxy: each has its own count.
+      expect(second.statusCode, second.body).toBe(200);
+      expectError(third, 429, 'ip_send_limit_reached');
+    } else {
+      // X-Forwarded-For is anyone's to write: without a trusted proxy it is ignored, and the peer is counted.
+      expectError(second, 429, 'ip_send_limit_reached');
+      expectError(third, 429, 'ip_send_limit_reached');
+    }
+    const created = await server.running.services.store.db.selectFrom('audit_logs').select('data').where('action', '=', 'challenge.created').orderBy('id').executeTakeFirstOrThrow();
+    expect(JSON.parse(created.data)).toMatchObject({ ip: key(peer, '192.0.2.10') });
+    const reached = (await auditActions(server, 'abuse.')).map((a) => a.data.key);
+    expect(reached).toEqual([key(peer, '192.0.2.10')]);
+  });
+});
+
 describe('limits shared by two server processes on one PostgreSQL database', () => {
   let store: TestStore;
   let a: TestServer;
