@@ -62,6 +62,7 @@ export const ERROR_CODES = {
   phone_country_not_allowed: { status: 422, message: 'SMS to this country is not allowed' },
   phone_number_send_limit_reached: { status: 429, message: 'Too many codes sent to this number' },
   ip_send_limit_reached: { status: 429, message: 'Too many codes requested from this address' },
+  ip_attempt_limit_reached: { status: 429, message: 'Too many verification attempts from this address' },
   sms_send_budget_exhausted: { status: 429, message: 'The hourly SMS budget is used up' },
 
   // Webhooks (src/webhooks)

@@ -167,7 +167,7 @@ async function authnRun(dir: string): Promise<{ prepare: Load; verify: Load; rss
   try {
     await waitForHealth(url);
     // All load comes from 127.0.0.1: the per-IP limit and the budget are raised for the run.
-    await json(`${url}/v1/instance`, 'PATCH', { abuse: { sends_per_ip: { max: 1_000_000 }, hourly_send_budget: 10_000_000 } }, secretKey);
+    await json(`${url}/v1/instance`, 'PATCH', { abuse: { sends_per_ip: { max: 1_000_000 }, attempts_per_ip: { max: 1_000_000 }, hourly_send_budget: 10_000_000 } }, secretKey);
     const client = await json(`${url}/v1/client`, 'POST', undefined, '');
     const token = String(client.token);
 

@@ -2,14 +2,14 @@
 import { appError, AppError } from '../errors.js';
 import type { Clock } from '../clock.js';
 import type { Actor } from '../audit/audit-log.js';
-import type { Db } from '../store/database.js';
+import type { Db, Tx } from '../store/database.js';
 import type { Transactions } from '../store/group-commit.js';
 import type { InstanceService } from '../instance/service.js';
 import type { InstanceSettings } from '../instance/settings.js';
 import { isTestNumber, parseRecipient } from '../sms/numbers.js';
-import { countryAllowed, countryRefusal, type ChallengeService } from '../challenges/service.js';
+import { countryAllowed, countryRefusal, retryAfter, type ChallengeService } from '../challenges/service.js';
 import { RESEND_COOLDOWN_MS } from '../challenges/codes.js';
-import type { Limits } from '../challenges/limits.js';
+import { recordLimitReached, type Limits } from '../challenges/limits.js';
 import type { Users } from './users.js';
 import type { Sessions } from './sessions.js';
 
@@ -45,10 +45,28 @@ export abstract class FlowService {
     this.users = deps.users;
     this.sessions = deps.sessions;
   }
+
+  /**
+   * Counts an answer (a code or a password, right or wrong) against the caller's address: someone guessing
+   * across many challenges or accounts meets this limit, whatever each one's own. The refusal, if any, is
+   * returned for the transaction to commit the count and throw it.
+   */
+  protected async consumeAttemptLimit(tx: Tx, settings: InstanceSettings, ctx: RequestContext, actor: Actor): Promise<AppError | null> {
+    const window = { max: settings.abuse.attempts_per_ip.max, windowSeconds: settings.abuse.attempts_per_ip.window_seconds };
+    const verdict = await this.limits.consume(tx, 'attempts_per_ip', ctx.ip, window);
+    if (verdict.allowed) return null;
+    if (verdict.justReached) {
+      await recordLimitReached(tx, this.clock, { limit: 'attempts_per_ip', key: ctx.ip, window, retryAfterMs: verdict.retryAfterMs, actor, details: { ip: ctx.ip } });
+    }
+    return appError('ip_attempt_limit_reached', {
+      longMessage: `Too many verification attempts from this address. Try again in ${Math.ceil(verdict.retryAfterMs / 1000)} s.`,
+      headers: retryAfter(verdict.retryAfterMs),
+    });
+  }
 }
 
 export interface RequestContext {
-  /** The caller's address (the per-IP send limit). */
+  /** The caller's address (the per-IP limits). */
   ip: string;
 }
 

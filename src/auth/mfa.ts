@@ -71,14 +71,16 @@ export class Mfa extends FlowService {
   }
 
   /** A right code enrols the number: verified, and reserved for the second factor. */
-  async attempt(userId: string, phoneNumberId: string, code: string): Promise<PhoneNumberView> {
+  async attempt(userId: string, phoneNumberId: string, code: string, ctx: RequestContext): Promise<PhoneNumberView> {
     const settings = await this.instance.current();
     this.assertEnabled(settings);
     return mapLostRaces(() =>
       this.transactions.run(async (tx) => {
+        const actor: Actor = { type: 'user', id: userId };
+        const refused = await this.consumeAttemptLimit(tx, settings, ctx, actor);
+        if (refused) return refused;
         const row = await this.enrolling(tx, userId, phoneNumberId);
         if (!row.challenge_id) return appError('verification_not_prepared', { longMessage: 'Request a code first (prepare_verification).' });
-        const actor: Actor = { type: 'user', id: userId };
         const result = await this.challenges.attempt(tx, row.challenge_id, code, settings, actor);
         if (result instanceof Error) return result;
         const now = this.clock.now();

@@ -17,7 +17,7 @@ import { recordLimitReached, type Window } from '../challenges/limits.js';
 import { parseRecipient } from '../sms/numbers.js';
 import { verifyPassword } from './passwords.js';
 import type { SessionView, TokenView } from './sessions.js';
-import { FlowService, mapLostRaces, maskPhoneNumber, parsePhoneParam, type RequestContext } from './flow.js';
+import { FlowService, ANONYMOUS, mapLostRaces, maskPhoneNumber, parsePhoneParam, type RequestContext } from './flow.js';
 
 export type SignInStatus = 'needs_first_factor' | 'needs_second_factor' | 'complete';
 
@@ -58,7 +58,7 @@ const lockoutWindow = (s: InstanceSettings): Window => ({ max: s.abuse.password_
 export class SignIns extends FlowService {
 
   /** Starts a sign-in; with a password, also attempts it at once. */
-  async create(clientId: string, input: { identifier: string; password?: string }): Promise<SignInView> {
+  async create(clientId: string, input: { identifier: string; password?: string }, ctx: RequestContext): Promise<SignInView> {
     const phone = parsePhoneParam(input.identifier, 'identifier');
     const user = await this.users.byPrimaryNumber(this.db, phone.e164);
     if (!user) throw appError('form_identifier_not_found', { paramName: 'identifier', longMessage: 'No account uses this phone number; sign up instead.' });
@@ -77,7 +77,7 @@ export class SignIns extends FlowService {
       updated_at: now,
     };
     await this.db.insertInto('sign_ins').values(row).execute();
-    if (input.password !== undefined) return this.attemptFirstFactor(clientId, row.id, { strategy: 'password', password: input.password });
+    if (input.password !== undefined) return this.attemptFirstFactor(clientId, row.id, { strategy: 'password', password: input.password }, ctx);
     return this.get(clientId, row.id);
   }
 
@@ -97,11 +97,13 @@ export class SignIns extends FlowService {
     );
   }
 
-  async attemptFirstFactor(clientId: string, id: string, attempt: FirstFactorAttempt): Promise<SignInView> {
+  async attemptFirstFactor(clientId: string, id: string, attempt: FirstFactorAttempt, ctx: RequestContext): Promise<SignInView> {
     const settings = await this.instance.current();
-    if (attempt.strategy === 'password') return this.attemptPassword(clientId, id, attempt.password, settings);
+    if (attempt.strategy === 'password') return this.attemptPassword(clientId, id, attempt.password, settings, ctx);
     return this.completeOrStep(
       this.transactions.run(async (tx) => {
+        const refused = await this.consumeAttemptLimit(tx, settings, ctx, ANONYMOUS);
+        if (refused) return refused;
         const loaded = await this.load(tx, clientId, id, 'needs_first_factor');
         const challengeId = loaded.row.first_factor_challenge_id;
         if (!challengeId) return appError('verification_not_prepared', { longMessage: 'Request a code first (prepare_first_factor).' });
@@ -127,10 +129,12 @@ export class SignIns extends FlowService {
     );
   }
 
-  async attemptSecondFactor(clientId: string, id: string, code: string): Promise<SignInView> {
+  async attemptSecondFactor(clientId: string, id: string, code: string, ctx: RequestContext): Promise<SignInView> {
     const settings = await this.instance.current();
     return this.completeOrStep(
       this.transactions.run(async (tx) => {
+        const refused = await this.consumeAttemptLimit(tx, settings, ctx, ANONYMOUS);
+        if (refused) return refused;
         const loaded = await this.load(tx, clientId, id, 'needs_second_factor');
         const challengeId = loaded.row.second_factor_challenge_id;
         if (!challengeId) return appError('verification_not_prepared', { longMessage: 'Request a code first (prepare_second_factor).' });
@@ -141,9 +145,11 @@ export class SignIns extends FlowService {
     );
   }
 
-  private async attemptPassword(clientId: string, id: string, password: string, settings: InstanceSettings): Promise<SignInView> {
+  private async attemptPassword(clientId: string, id: string, password: string, settings: InstanceSettings, ctx: RequestContext): Promise<SignInView> {
     const window = lockoutWindow(settings);
     const loaded = await this.transactions.run(async (tx) => {
+      const refused = await this.consumeAttemptLimit(tx, settings, ctx, ANONYMOUS);
+      if (refused) return refused;
       const l = await this.load(tx, clientId, id, 'needs_first_factor');
       const lock = await this.limits.check(tx, 'password_lockout', l.user.id, window);
       return { ...l, lock };

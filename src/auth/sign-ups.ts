@@ -94,10 +94,12 @@ export class SignUps extends FlowService {
   }
 
   /** Checks the code; a right one completes the sign-up: user, verified number, session. */
-  async attempt(clientId: string, id: string, code: string): Promise<SignUpView> {
+  async attempt(clientId: string, id: string, code: string, ctx: RequestContext): Promise<SignUpView> {
     const settings = await this.instance.current();
     const completed = await mapLostRaces(() =>
       this.transactions.run(async (tx) => {
+        const refused = await this.consumeAttemptLimit(tx, settings, ctx, ANONYMOUS);
+        if (refused) return refused;
         const row = await this.loadOpen(tx, clientId, id);
         if (!row.challenge_id) return appError('verification_not_prepared', { longMessage: 'Request a code first (prepare_verification).' });
         if (await this.users.numberTaken(tx, row.phone_number)) return this.taken();

@@ -15,7 +15,7 @@ import type { Store, Tx } from '../store/database.js';
 import { recordAudit, type Actor } from '../audit/audit-log.js';
 import { recordEvent } from '../webhooks/events.js';
 
-export type LimitName = 'sends_per_ip' | 'sends_per_phone_number' | 'hourly_send_budget' | 'password_lockout';
+export type LimitName = 'sends_per_ip' | 'sends_per_phone_number' | 'hourly_send_budget' | 'password_lockout' | 'attempts_per_ip';
 
 export interface Window {
   max: number;

@@ -84,7 +84,7 @@ const settleChallenge = prepared<{ id: string; status: string; now: number }>((d
   db.updateTable('challenges').set({ status: $('status'), updated_at: $('now') }).where('id', '=', $('id')).where('status', '=', 'pending'),
 );
 
-const retryAfter = (ms: number) => ({ 'retry-after': String(Math.max(1, Math.ceil(ms / 1000))) });
+export const retryAfter = (ms: number) => ({ 'retry-after': String(Math.max(1, Math.ceil(ms / 1000))) });
 
 /** Whether codes may go to a number's country. Test-range numbers are never sent, so always may. */
 export function countryAllowed(settings: InstanceSettings, phoneNumber: string, country: string | null): boolean {

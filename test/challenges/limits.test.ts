@@ -9,7 +9,7 @@ import { Redis } from 'ioredis';
 import { STORES, createTestStore, startTestServer, type TestServer, type TestStore } from '../helpers/server.js';
 import { Fapi, useAuthServer, ManualClock, auditActions, eventTypes, expectError, numbers, patchSettings, snapshot, testNumber } from '../auth/helpers.js';
 
-const DEFAULT_ABUSE = { sends_per_phone_number: null, sends_per_ip: null, hourly_send_budget: null, sms_countries: null };
+const DEFAULT_ABUSE = { sends_per_phone_number: null, sends_per_ip: null, attempts_per_ip: null, hourly_send_budget: null, sms_countries: null };
 
 describe.each(STORES)('abuse limits on %s', (kind) => {
   let server!: TestServer;
@@ -74,6 +74,37 @@ describe.each(STORES)('abuse limits on %s', (kind) => {
     expect(refused.headers['retry-after']).toMatch(/^\d+$/);
     expect((await requestCode(nextNumber(), '198.51.100.250')).statusCode).toBe(200);
     expect((await auditActions(server, 'abuse.')).filter((a) => a.data.key === ip)).toHaveLength(1);
+  });
+
+  it('limits answers per address across sign-ups and sign-ins, right or wrong; a refusal changes nothing', async () => {
+    fresh();
+    await patchSettings(server, { abuse: { attempts_per_ip: { max: 3, window_seconds: 300 } } });
+    const [a, b] = [nextNumber(), nextNumber()];
+    const prepared: Record<string, string> = {};
+    for (const phone of [a, b]) {
+      const { id } = await fapi.signUp(phone);
+      expect((await fapi.call('POST', `/v1/client/sign_ups/${id}/prepare_verification`, { strategy: 'phone_code' }, { ip })).statusCode).toBe(200);
+      prepared[phone] = id;
+    }
+    const attempt = (phone: string, code: string, from = ip) => fapi.call('POST', `/v1/client/sign_ups/${prepared[phone]}/attempt_verification`, { strategy: 'phone_code', code }, { ip: from });
+    const codeB = await fapi.lastCode(b);
+    expectError(await attempt(a, Fapi.wrong(await fapi.lastCode(a))), 422, 'form_code_incorrect');
+    expectError(await attempt(b, Fapi.wrong(codeB)), 422, 'form_code_incorrect');
+    expect((await attempt(a, await fapi.lastCode(a))).statusCode).toBe(200);
+
+    // The fourth answer from this address: refused before it is looked at, even though it is right.
+    const challengeB = () => server.running.services.store.db.selectFrom('challenges').select(['attempts', 'status']).where('phone_number', '=', b).executeTakeFirstOrThrow();
+    const challengeBefore = await challengeB();
+    const refused = await expectRefused(() => attempt(b, codeB), 429, 'ip_attempt_limit_reached');
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+    expect(await challengeB()).toEqual(challengeBefore);
+    // Passwords count as answers too.
+    expectError(await fapi.call('POST', '/v1/client/sign_ins', { identifier: a, password: 'correct horse battery staple' }, { ip }), 429, 'ip_attempt_limit_reached');
+    // Another address is not affected; the limit is audited once for this one.
+    expect((await attempt(b, codeB, '198.51.100.251')).statusCode).toBe(200);
+    expect((await auditActions(server, 'abuse.')).filter((x) => x.data.key === ip)).toEqual([
+      { action: 'abuse.limit_reached', data: expect.objectContaining({ limit: 'attempts_per_ip', key: ip, max: 3, window_seconds: 300 }) },
+    ]);
   });
 
   it('sends only to allowed countries: US and CA by default', async () => {

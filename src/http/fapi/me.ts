@@ -38,8 +38,8 @@ export const meRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { s
 
   app.post(
     '/v1/me/mfa/phone_numbers/:id/attempt_verification',
-    { schema: { summary: 'Check the code; a right one enrols the number', params: IdParams, body: Attempt, response: { 200: PhoneNumber, ...errorResponses(400, 401, 404, 415, 422) } } },
-    async (request) => services.mfa.attempt(request.signedIn!.userId, request.params.id, request.body.code),
+    { schema: { summary: 'Check the code; a right one enrols the number', params: IdParams, body: Attempt, response: { 200: PhoneNumber, ...errorResponses(400, 401, 404, 415, 422, 429) } } },
+    async (request) => services.mfa.attempt(request.signedIn!.userId, request.params.id, request.body.code, { ip: request.ip }),
   );
 
   app.delete(

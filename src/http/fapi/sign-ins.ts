@@ -46,7 +46,7 @@ export const signInRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app,
   app.post(
     '/v1/client/sign_ins',
     { schema: { summary: 'Start a sign-in with the phone number (and, optionally, the password at once)', body: CreateSignIn, response: { 201: SignIn, ...errorResponses(400, 401, 415, 422, 429) } } },
-    async (request, reply) => reply.code(201).send(await services.signIns.create(request.clientId!, request.body)),
+    async (request, reply) => reply.code(201).send(await services.signIns.create(request.clientId!, request.body, { ip: request.ip })),
   );
 
   app.get('/v1/client/sign_ins/:id', { schema: { summary: 'Read a sign-in', params: IdParams, response: { 200: SignIn, ...errorResponses(401, 404) } } }, async (request) =>
@@ -62,7 +62,7 @@ export const signInRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app,
   app.post(
     '/v1/client/sign_ins/:id/attempt_first_factor',
     { schema: { summary: 'Check the first factor: the phone code, or the password', params: IdParams, body: AttemptFirst, response: responses } },
-    async (request) => services.signIns.attemptFirstFactor(request.clientId!, request.params.id, firstFactor(request.body)),
+    async (request) => services.signIns.attemptFirstFactor(request.clientId!, request.params.id, firstFactor(request.body), { ip: request.ip }),
   );
 
   app.post(
@@ -74,6 +74,6 @@ export const signInRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app,
   app.post(
     '/v1/client/sign_ins/:id/attempt_second_factor',
     { schema: { summary: 'Check the second-factor code; a right one completes the sign-in', params: IdParams, body: AttemptSecond, response: responses } },
-    async (request) => services.signIns.attemptSecondFactor(request.clientId!, request.params.id, request.body.code),
+    async (request) => services.signIns.attemptSecondFactor(request.clientId!, request.params.id, request.body.code, { ip: request.ip }),
   );
 };

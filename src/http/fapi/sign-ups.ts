@@ -46,9 +46,9 @@ export const signUpRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app,
         summary: 'Check the code; a right one completes the sign-up (user, session and its first token)',
         params: IdParams,
         body: Attempt,
-        response: { 200: SignUp, ...errorResponses(400, 401, 404, 415, 422) },
+        response: { 200: SignUp, ...errorResponses(400, 401, 404, 415, 422, 429) },
       },
     },
-    async (request) => services.signUps.attempt(request.clientId!, request.params.id, request.body.code),
+    async (request) => services.signUps.attempt(request.clientId!, request.params.id, request.body.code, { ip: request.ip }),
   );
 };
