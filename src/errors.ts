@@ -63,6 +63,7 @@ export const ERROR_CODES = {
   phone_number_send_limit_reached: { status: 429, message: 'Too many codes sent to this number' },
   ip_send_limit_reached: { status: 429, message: 'Too many codes requested from this address' },
   ip_attempt_limit_reached: { status: 429, message: 'Too many verification attempts from this address' },
+  ip_create_limit_reached: { status: 429, message: 'Too many sign-ups and sign-ins started from this address' },
   sms_send_budget_exhausted: { status: 429, message: 'The hourly SMS budget is used up' },
 
   // Webhooks (src/webhooks)

@@ -120,7 +120,7 @@ export function buildServices(deps: { config: Config; clock: Clock; logger: Logg
     authKeys,
     limits,
     challenges,
-    clients: new Clients(store.db, clock),
+    clients: new Clients(store.db, clock, { transactions, limits, instance }),
     users,
     sessions,
     signUps: new SignUps(flows),

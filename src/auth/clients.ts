@@ -8,6 +8,10 @@ import type { Clock } from '../clock.js';
 import { appError } from '../errors.js';
 import { newId } from '../ids.js';
 import type { Db } from '../store/database.js';
+import type { Transactions } from '../store/group-commit.js';
+import type { InstanceService } from '../instance/service.js';
+import { consumeCallLimit, type Limits } from '../challenges/limits.js';
+import { ANONYMOUS, type RequestContext } from './flow.js';
 
 export interface ClientView {
   object: 'client';
@@ -34,14 +38,22 @@ export class Clients {
   constructor(
     private readonly db: Db,
     private readonly clock: Clock,
+    private readonly deps: { transactions: Transactions; limits: Limits; instance: InstanceService },
   ) {}
 
-  async create(): Promise<{ client: ClientView; token: string }> {
-    const now = this.clock.now();
+  /** A new client; counted against the caller's address with sign-ups and sign-ins (`abuse.creates_per_ip`). */
+  async create(ctx: RequestContext): Promise<{ client: ClientView; token: string }> {
+    const settings = await this.deps.instance.current();
     const token = `ct_${randomBytes(32).toString('base64url')}`;
-    const id = newId('client', now);
-    await this.db.insertInto('clients').values({ id, token_hash: hashToken(token), created_at: now }).execute();
-    return { client: { object: 'client', id, created_at: now }, token };
+    const client = await this.deps.transactions.run(async (tx) => {
+      const refused = await consumeCallLimit(this.deps.limits, this.clock, tx, { limit: 'creates_per_ip', settings, ip: ctx.ip, actor: ANONYMOUS });
+      if (refused) return refused;
+      const now = this.clock.now();
+      const id = newId('client', now);
+      await tx.insertInto('clients').values({ id, token_hash: hashToken(token), created_at: now }).execute();
+      return { object: 'client' as const, id, created_at: now };
+    });
+    return { client, token };
   }
 
   /** The client an `Authorization: Bearer ct_…` header belongs to. */

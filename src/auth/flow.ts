@@ -7,9 +7,9 @@ import type { Transactions } from '../store/group-commit.js';
 import type { InstanceService } from '../instance/service.js';
 import type { InstanceSettings } from '../instance/settings.js';
 import { isTestNumber, parseRecipient } from '../sms/numbers.js';
-import { countryAllowed, countryRefusal, retryAfter, type ChallengeService } from '../challenges/service.js';
+import { countryAllowed, countryRefusal, type ChallengeService } from '../challenges/service.js';
 import { RESEND_COOLDOWN_MS } from '../challenges/codes.js';
-import { recordLimitReached, type Limits } from '../challenges/limits.js';
+import { consumeCallLimit, type Limits } from '../challenges/limits.js';
 import type { Users } from './users.js';
 import type { Sessions } from './sessions.js';
 
@@ -48,20 +48,15 @@ export abstract class FlowService {
 
   /**
    * Counts an answer (a code or a password, right or wrong) against the caller's address: someone guessing
-   * across many challenges or accounts meets this limit, whatever each one's own. The refusal, if any, is
-   * returned for the transaction to commit the count and throw it.
+   * across many challenges or accounts meets this limit, whatever each one's own.
    */
-  protected async consumeAttemptLimit(tx: Tx, settings: InstanceSettings, ctx: RequestContext, actor: Actor): Promise<AppError | null> {
-    const window = { max: settings.abuse.attempts_per_ip.max, windowSeconds: settings.abuse.attempts_per_ip.window_seconds };
-    const verdict = await this.limits.consume(tx, 'attempts_per_ip', ctx.ip, window);
-    if (verdict.allowed) return null;
-    if (verdict.justReached) {
-      await recordLimitReached(tx, this.clock, { limit: 'attempts_per_ip', key: ctx.ip, window, retryAfterMs: verdict.retryAfterMs, actor, details: { ip: ctx.ip } });
-    }
-    return appError('ip_attempt_limit_reached', {
-      longMessage: `Too many verification attempts from this address. Try again in ${Math.ceil(verdict.retryAfterMs / 1000)} s.`,
-      headers: retryAfter(verdict.retryAfterMs),
-    });
+  protected consumeAttemptLimit(tx: Tx, settings: InstanceSettings, ctx: RequestContext, actor: Actor): Promise<AppError | null> {
+    return consumeCallLimit(this.limits, this.clock, tx, { limit: 'attempts_per_ip', settings, ip: ctx.ip, actor });
+  }
+
+  /** Counts a new sign-up or sign-in against the caller's address, before any work is done for it (argon2). */
+  protected async consumeCreateLimit(settings: InstanceSettings, ctx: RequestContext): Promise<void> {
+    await this.transactions.run((tx) => consumeCallLimit(this.limits, this.clock, tx, { limit: 'creates_per_ip', settings, ip: ctx.ip, actor: ANONYMOUS }));
   }
 }
 

@@ -59,6 +59,7 @@ export class SignIns extends FlowService {
 
   /** Starts a sign-in; with a password, also attempts it at once. */
   async create(clientId: string, input: { identifier: string; password?: string }, ctx: RequestContext): Promise<SignInView> {
+    await this.consumeCreateLimit(await this.instance.current(), ctx);
     const phone = parsePhoneParam(input.identifier, 'identifier');
     const user = await this.users.byPrimaryNumber(this.db, phone.e164);
     if (!user) throw appError('form_identifier_not_found', { paramName: 'identifier', longMessage: 'No account uses this phone number; sign up instead.' });

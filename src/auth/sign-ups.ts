@@ -44,8 +44,9 @@ const completeSignUp = prepared<{ id: string; user_id: string; session_id: strin
 
 export class SignUps extends FlowService {
 
-  async create(clientId: string, input: { phone_number: string; password?: string }): Promise<SignUpView> {
+  async create(clientId: string, input: { phone_number: string; password?: string }, ctx: RequestContext): Promise<SignUpView> {
     const settings = await this.instance.current();
+    await this.consumeCreateLimit(settings, ctx);
     const phone = parsePhoneParam(input.phone_number, 'phone_number');
     assertNumberAccepted(settings, phone, 'phone_number');
     if (await this.users.numberTaken(this.db, phone.e164)) throw this.taken();

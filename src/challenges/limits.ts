@@ -11,11 +11,13 @@ import pg from 'pg';
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import RateLimiterRes from 'rate-limiter-flexible/lib/RateLimiterRes.js';
 import type { Clock } from '../clock.js';
+import { appError, type AppError } from '../errors.js';
+import type { InstanceSettings } from '../instance/settings.js';
 import type { Store, Tx } from '../store/database.js';
 import { recordAudit, type Actor } from '../audit/audit-log.js';
 import { recordEvent } from '../webhooks/events.js';
 
-export type LimitName = 'sends_per_ip' | 'sends_per_phone_number' | 'hourly_send_budget' | 'password_lockout' | 'attempts_per_ip';
+export type LimitName = 'sends_per_ip' | 'sends_per_phone_number' | 'hourly_send_budget' | 'password_lockout' | 'attempts_per_ip' | 'creates_per_ip';
 
 export interface Window {
   max: number;
@@ -158,4 +160,34 @@ export async function recordLimitReached(
   const data = { limit: input.limit, key: input.key, max: input.window.max, window_seconds: input.window.windowSeconds, retry_after_seconds: Math.ceil(input.retryAfterMs / 1000) };
   await recordAudit(tx, clock, { actor: input.actor, action: 'abuse.limit_reached', target: null, data: { ...data, ...input.details } });
   await recordEvent(tx, clock, { type: 'abuse.limit_reached', data: { object: 'abuse_limit', ...data } });
+}
+
+/** A refusal's `Retry-After` header: whole seconds until the window ends, at least 1. */
+export const retryAfter = (ms: number) => ({ 'retry-after': String(Math.max(1, Math.ceil(ms / 1000))) });
+
+/** The per-address limits on FAPI calls that are not sends, and how their refusals read. */
+const CALL_LIMITS = {
+  attempts_per_ip: { code: 'ip_attempt_limit_reached', message: 'Too many verification attempts from this address.' },
+  creates_per_ip: { code: 'ip_create_limit_reached', message: 'Too many clients, sign-ups and sign-ins were started from this address.' },
+} as const;
+
+/**
+ * Counts one call against the caller's address. The refusal, if any, is returned: the transaction commits the
+ * count (and, the first time in a window, the audit entry and event) and then throws it.
+ */
+export async function consumeCallLimit(
+  limits: Limits,
+  clock: Clock,
+  tx: Tx,
+  input: { limit: keyof typeof CALL_LIMITS; settings: InstanceSettings; ip: string; actor: Actor },
+): Promise<AppError | null> {
+  const setting = input.settings.abuse[input.limit];
+  const window = { max: setting.max, windowSeconds: setting.window_seconds };
+  const verdict = await limits.consume(tx, input.limit, input.ip, window);
+  if (verdict.allowed) return null;
+  if (verdict.justReached) {
+    await recordLimitReached(tx, clock, { limit: input.limit, key: input.ip, window, retryAfterMs: verdict.retryAfterMs, actor: input.actor, details: { ip: input.ip } });
+  }
+  const { code, message } = CALL_LIMITS[input.limit];
+  return appError(code, { longMessage: `${message} Try again in ${Math.ceil(verdict.retryAfterMs / 1000)} s.`, headers: retryAfter(verdict.retryAfterMs) });
 }

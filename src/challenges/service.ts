@@ -21,7 +21,7 @@ import { isTestNumber } from '../sms/numbers.js';
 import type { SmsEngine } from '../sms/engine.js';
 import type { AuthKeys } from '../auth/keys.js';
 import { CODE_LIFETIME_MS, MAGIC_CODE, RESEND_COOLDOWN_MS, codeMatches, generateCode, hashCode } from './codes.js';
-import { recordLimitReached, type LimitName, type Limits, type Window } from './limits.js';
+import { recordLimitReached, retryAfter, type LimitName, type Limits, type Window } from './limits.js';
 
 export const CHALLENGE_PURPOSES = ['sign_up', 'sign_in', 'mfa_enrollment', 'mfa_verification'] as const;
 export type ChallengePurpose = (typeof CHALLENGE_PURPOSES)[number];
@@ -84,7 +84,6 @@ const settleChallenge = prepared<{ id: string; status: string; now: number }>((d
   db.updateTable('challenges').set({ status: $('status'), updated_at: $('now') }).where('id', '=', $('id')).where('status', '=', 'pending'),
 );
 
-export const retryAfter = (ms: number) => ({ 'retry-after': String(Math.max(1, Math.ceil(ms / 1000))) });
 
 /** Whether codes may go to a number's country. Test-range numbers are never sent, so always may. */
 export function countryAllowed(settings: InstanceSettings, phoneNumber: string, country: string | null): boolean {

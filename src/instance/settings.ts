@@ -72,6 +72,8 @@ export interface InstanceSettings {
     sends_per_ip: WindowLimit;
     /** Answers (codes, passwords) from one address per window, whichever challenge or account they are for. */
     attempts_per_ip: WindowLimit;
+    /** New clients, sign-ups and sign-ins from one address per window. */
+    creates_per_ip: WindowLimit;
     /** Codes sent per hour across the instance (test-range numbers excluded). */
     hourly_send_budget: number;
     /** Wrong codes a challenge takes before it fails. */
@@ -97,11 +99,12 @@ export function defaultSettings(): InstanceSettings {
     multi_factor: { phone_code: { enabled: true } },
     // Anchors: 5 sends per number per 10 min (Twilio Verify), US + CA only (Clerk, Stytch), lockout after 10
     // wrong passwords for an hour (Clerk), 5 wrong codes per challenge (Twilio Verify), 30 answers per address
-    // per 5 min (Supabase Auth's verify limit).
+    // per 5 min (Supabase Auth's verify limit), 30 new sign-ups or sign-ins per address per minute (Clerk's 5 per 10 s).
     abuse: {
       sends_per_phone_number: { max: 5, window_seconds: 600 },
       sends_per_ip: { max: 20, window_seconds: 600 },
       attempts_per_ip: { max: 30, window_seconds: 300 },
+      creates_per_ip: { max: 30, window_seconds: 60 },
       hourly_send_budget: 1_000,
       attempts_per_challenge: 5,
       password_lockout: { max_failures: 10, window_seconds: 3_600 },
@@ -276,7 +279,7 @@ function validateAbuse(abuse: InstanceSettings['abuse'], errors: ErrorDetail[]):
       errors.push(errorDetail('form_param_value_invalid', { paramName: path, longMessage: `${path} must be an integer from ${bounds.minimum} to ${bounds.maximum}` }));
     }
   };
-  for (const name of ['sends_per_phone_number', 'sends_per_ip', 'attempts_per_ip'] as const) {
+  for (const name of ['sends_per_phone_number', 'sends_per_ip', 'attempts_per_ip', 'creates_per_ip'] as const) {
     within(`abuse.${name}.max`, abuse[name].max, ABUSE_BOUNDS.max);
     within(`abuse.${name}.window_seconds`, abuse[name].window_seconds, ABUSE_BOUNDS.window_seconds);
   }

@@ -149,7 +149,7 @@ export function useAuthServer(kind: StoreKind, ready: (server: TestServer, fapi:
   beforeAll(async () => {
     store = await createTestStore(kind);
     server = await startTestServer(store, { clock: options.clock, listen: options.listen, env: options.env });
-    if (options.liftIpLimit !== false) await patchSettings(server, { abuse: { sends_per_ip: { max: 1_000 }, attempts_per_ip: { max: 1_000 } } });
+    if (options.liftIpLimit !== false) await patchSettings(server, { abuse: { sends_per_ip: { max: 1_000 }, attempts_per_ip: { max: 1_000 }, creates_per_ip: { max: 1_000 } } });
     await ready(server, await new Fapi(server).start());
   });
   afterAll(async () => {

@@ -26,6 +26,7 @@ describe('abuse settings', () => {
 
   it.each([
     ['a zero limit', { abuse: { sends_per_phone_number: { max: 0 } } }, 'form_param_format_invalid', 'abuse.sends_per_phone_number.max'],
+    ['a window under a second', { abuse: { creates_per_ip: { window_seconds: 0 } } }, 'form_param_format_invalid', 'abuse.creates_per_ip.window_seconds'],
     ['no answers at all', { abuse: { attempts_per_ip: { max: 0 } } }, 'form_param_format_invalid', 'abuse.attempts_per_ip.max'],
     ['a window over a day', { abuse: { sends_per_ip: { window_seconds: 86_401 } } }, 'form_param_format_invalid', 'abuse.sends_per_ip.window_seconds'],
     ['a fractional budget', { abuse: { hourly_send_budget: 1.5 } }, 'form_param_type_invalid', 'abuse.hourly_send_budget'],

@@ -9,7 +9,8 @@ import { Redis } from 'ioredis';
 import { STORES, createTestStore, startTestServer, type TestServer, type TestStore } from '../helpers/server.js';
 import { Fapi, useAuthServer, ManualClock, auditActions, eventTypes, expectError, numbers, patchSettings, snapshot, testNumber } from '../auth/helpers.js';
 
-const DEFAULT_ABUSE = { sends_per_phone_number: null, sends_per_ip: null, attempts_per_ip: null, hourly_send_budget: null, sms_countries: null };
+// Every sign-up of these tests starts from one address: new sign-ups are not what they limit.
+const DEFAULT_ABUSE = { sends_per_phone_number: null, sends_per_ip: null, attempts_per_ip: null, creates_per_ip: { max: 1_000 }, hourly_send_budget: null, sms_countries: null };
 
 describe.each(STORES)('abuse limits on %s', (kind) => {
   let server!: TestServer;
@@ -20,9 +21,10 @@ describe.each(STORES)('abuse limits on %s', (kind) => {
   /** A fresh address per test, so the per-IP counters of one test do not reach the next. */
   let ip = '';
 
-  useAuthServer(kind, (s, f) => {
+  useAuthServer(kind, async (s, f) => {
     server = s;
     fapi = f;
+    await patchSettings(server, { abuse: DEFAULT_ABUSE });
   }, { clock, liftIpLimit: false });
   afterEach(async () => {
     await patchSettings(server, { abuse: DEFAULT_ABUSE });
@@ -104,6 +106,35 @@ describe.each(STORES)('abuse limits on %s', (kind) => {
     expect((await attempt(b, codeB, '198.51.100.251')).statusCode).toBe(200);
     expect((await auditActions(server, 'abuse.')).filter((x) => x.data.key === ip)).toEqual([
       { action: 'abuse.limit_reached', data: expect.objectContaining({ limit: 'attempts_per_ip', key: ip, max: 3, window_seconds: 300 }) },
+    ]);
+  });
+
+  it('limits new clients, sign-ups and sign-ins per address, before any work is done; a refusal changes nothing', async () => {
+    fresh();
+    const known = nextNumber();
+    // A user to sign in as (made before the limit is lowered).
+    await fapi.signedUpUser(known);
+    await patchSettings(server, { abuse: { creates_per_ip: { max: 3, window_seconds: 60 } } });
+    expect((await fapi.call('POST', '/v1/client', undefined, { auth: null, ip })).statusCode).toBe(201);
+    expect((await fapi.call('POST', '/v1/client/sign_ups', { phone_number: nextNumber(), password: 'a long enough passphrase' }, { ip })).statusCode).toBe(201);
+    expect((await fapi.call('POST', '/v1/client/sign_ins', { identifier: known }, { ip })).statusCode).toBe(201);
+
+    const rows = async () => {
+      const { db } = server.running.services.store;
+      const count = async (table: 'clients' | 'sign_ups' | 'sign_ins') => Number((await db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+      return { clients: await count('clients'), sign_ups: await count('sign_ups'), sign_ins: await count('sign_ins') };
+    };
+    const before = await rows();
+    const refusedClient = await expectRefused(() => fapi.call('POST', '/v1/client', undefined, { auth: null, ip }), 429, 'ip_create_limit_reached');
+    expect(Number(refusedClient.headers['retry-after'])).toBeGreaterThan(0);
+    expect(refusedClient.json().token).toBeUndefined();
+    await expectRefused(() => fapi.call('POST', '/v1/client/sign_ups', { phone_number: nextNumber(), password: 'a long enough passphrase' }, { ip }), 429, 'ip_create_limit_reached');
+    await expectRefused(() => fapi.call('POST', '/v1/client/sign_ins', { identifier: known, password: 'a long enough passphrase' }, { ip }), 429, 'ip_create_limit_reached');
+    expect(await rows()).toEqual(before);
+    // Another address is not affected; the limit is audited once for this one.
+    expect((await fapi.call('POST', '/v1/client/sign_ins', { identifier: known }, { ip: '198.51.100.252' })).statusCode).toBe(201);
+    expect((await auditActions(server, 'abuse.')).filter((x) => x.data.key === ip)).toEqual([
+      { action: 'abuse.limit_reached', data: expect.objectContaining({ limit: 'creates_per_ip', key: ip, max: 3, window_seconds: 60 }) },
     ]);
   });
 

@@ -36,6 +36,7 @@ describe.each(STORES)('instance settings on %s', (kind) => {
         sends_per_phone_number: { max: 5, window_seconds: 600 },
         sends_per_ip: { max: 20, window_seconds: 600 },
         attempts_per_ip: { max: 30, window_seconds: 300 },
+        creates_per_ip: { max: 30, window_seconds: 60 },
         hourly_send_budget: 1000,
         attempts_per_challenge: 5,
         password_lockout: { max_failures: 10, window_seconds: 3600 },

@@ -66,6 +66,7 @@ function settingsSchema(patch: boolean) {
         {
           sends_per_phone_number: field(windowLimit('max', 'Codes sent to one phone number per window (default 5 per 600 s).')),
           sends_per_ip: field(windowLimit('max', 'Codes requested from one IP address per window (default 20 per 600 s).')),
+          creates_per_ip: field(windowLimit('max', 'New clients, sign-ups and sign-ins from one IP address per window (default 30 per 60 s).')),
           attempts_per_ip: field(windowLimit('max', 'Answers (codes and passwords) from one IP address per window, right or wrong, whatever they are for (default 30 per 300 s).')),
           hourly_send_budget: field(leaf(Type.Integer({ ...ABUSE_BOUNDS.hourly_send_budget, description: 'Codes sent per hour across the instance; over it, sends are refused and an audit entry is written (default 1000).' }))),
           attempts_per_challenge: field(leaf(Type.Integer({ ...ABUSE_BOUNDS.attempts_per_challenge, description: 'Wrong codes a challenge takes before it fails (default 5).' }))),

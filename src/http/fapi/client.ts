@@ -22,8 +22,8 @@ const NewClient = Type.Object(
 const ClientState = Type.Object({ object: Type.Literal('client'), id: Type.String(), sessions: Type.Array(Session, { description: 'Live sessions, newest first.' }) }, { additionalProperties: false });
 
 export const newClientRoute: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { services }) => {
-  app.post('/v1/client', { schema: { summary: 'Create a client (a browser or app) and get its token', response: { 201: NewClient } } }, async (_request, reply) => {
-    const { client, token } = await services.clients.create();
+  app.post('/v1/client', { schema: { summary: 'Create a client (a browser or app) and get its token', response: { 201: NewClient, ...errorResponses(429) } } }, async (request, reply) => {
+    const { client, token } = await services.clients.create({ ip: request.ip });
     return reply.code(201).send({ ...client, token });
   });
 };

@@ -18,8 +18,8 @@ export const signUpRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app,
 
   app.post(
     '/v1/client/sign_ups',
-    { schema: { summary: 'Start a sign-up with a phone number (and an optional password)', body: CreateSignUp, response: { 201: SignUp, ...errorResponses(400, 401, 415, 422) } } },
-    async (request, reply) => reply.code(201).send(await services.signUps.create(request.clientId!, request.body)),
+    { schema: { summary: 'Start a sign-up with a phone number (and an optional password)', body: CreateSignUp, response: { 201: SignUp, ...errorResponses(400, 401, 415, 422, 429) } } },
+    async (request, reply) => reply.code(201).send(await services.signUps.create(request.clientId!, request.body, { ip: request.ip })),
   );
 
   app.get('/v1/client/sign_ups/:id', { schema: { summary: 'Read a sign-up', params: IdParams, response: { 200: SignUp, ...errorResponses(401, 404) } } }, async (request) =>
