@@ -98,13 +98,15 @@ export interface WebhooksConfig {
   /** Deliveries in flight at once in one server process, and to any one endpoint. */
   concurrency: number;
   endpointConcurrency: number;
+  /** An endpoint whose every attempt has failed for this long is disabled (ms; null: never). */
+  disableFailingAfterMs: number | null;
   /** How often each process looks for due deliveries. */
   pollIntervalMs: number;
 }
 
 /** Svix's schedule: the first attempt at once, then 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h. */
 export const DEFAULT_RETRY_SCHEDULE = '5s,5m,30m,2h,5h,10h,10h';
-const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 type Env = Record<string, string | undefined>;
 
@@ -150,6 +152,15 @@ class EnvReader {
     if (out.length > maxCount) throw new StartupError(`${name} may list at most ${maxCount} retries (got ${out.length})`);
     if (out.some((ms) => ms > 7 * 86_400_000)) throw new StartupError(`${name} delays must be at most 7 days`);
     return out;
+  }
+
+  /** One duration such as `5d` or `12h` (units ms, s, m, h, d), in ms; `off` gives null. */
+  durationOrOff(name: string, fallback: string): number | null {
+    const value = this.raw(name) ?? fallback;
+    if (value === 'off') return null;
+    const match = /^(\d+)(ms|s|m|h|d)$/.exec(value.trim());
+    if (!match || Number(match[1]) === 0) throw new StartupError(`${name} must be a duration such as 5d, 12h or 30m (units ms, s, m, h, d), or off (got "${value}")`);
+    return Number(match[1]) * DURATION_UNITS[match[2]!]!;
   }
 
   oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
@@ -280,6 +291,8 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     webhooks: {
       allowPrivate: read.bool('AUTHN_WEBHOOKS_ALLOW_PRIVATE', false),
       retrySchedule: read.durations('AUTHN_WEBHOOKS_RETRY_SCHEDULE', DEFAULT_RETRY_SCHEDULE, 20),
+      // Svix disables an endpoint after 5 days of failures.
+      disableFailingAfterMs: read.durationOrOff('AUTHN_WEBHOOKS_DISABLE_FAILING_AFTER', '5d'),
       timeoutMs: read.int('AUTHN_WEBHOOKS_TIMEOUT_MS', 15_000, 100, 120_000),
       responseBodyLimitBytes: read.int('AUTHN_WEBHOOKS_RESPONSE_BODY_LIMIT_BYTES', 4_096, 0, 65_536),
       concurrency: read.int('AUTHN_WEBHOOKS_CONCURRENCY', 32, 1, 1_000),

@@ -59,6 +59,15 @@ describe('configuration', () => {
     expect(() => loadConfig({ AUTHN_TRUST_PROXY: '11' })).toThrow(/^AUTHN_TRUST_PROXY must be an integer from 1 to 10/);
   });
 
+  it('reads when a failing webhook endpoint is disabled: a duration, or off', () => {
+    expect(loadConfig({}).webhooks.disableFailingAfterMs).toBe(5 * 86_400_000);
+    expect(loadConfig({ AUTHN_WEBHOOKS_DISABLE_FAILING_AFTER: '36h' }).webhooks.disableFailingAfterMs).toBe(36 * 3_600_000);
+    expect(loadConfig({ AUTHN_WEBHOOKS_DISABLE_FAILING_AFTER: 'off' }).webhooks.disableFailingAfterMs).toBeNull();
+    for (const bad of ['0d', 'never', '5 days', '-1h']) {
+      expect(() => loadConfig({ AUTHN_WEBHOOKS_DISABLE_FAILING_AFTER: bad })).toThrow(/^AUTHN_WEBHOOKS_DISABLE_FAILING_AFTER must be a duration/);
+    }
+  });
+
   it('derives the public URL from host and port', () => {
     expect(loadConfig({ AUTHN_HOST: '0.0.0.0', AUTHN_PORT: '8080' }).publicUrl).toBe('http://127.0.0.1:8080');
     expect(loadConfig({ AUTHN_PUBLIC_URL: 'https://auth.example.com/' }).publicUrl).toBe('https://auth.example.com');

@@ -160,6 +160,8 @@ export interface WebhookEndpointsTable {
   /** JSON array of event types; null: every event. */
   event_types: string | null;
   enabled: number;
+  /** Since when every attempt has failed (null: the last one succeeded, or none failed yet). */
+  failing_since: number | null;
   created_at: number;
   updated_at: number;
 }

@@ -8,7 +8,7 @@
 import type { Clock } from '../clock.js';
 import { appError } from '../errors.js';
 import { newId } from '../ids.js';
-import { recordAudit, type Actor } from '../audit/audit-log.js';
+import { SYSTEM_ACTOR, recordAudit, type Actor } from '../audit/audit-log.js';
 import type { Db, Dialect, Executor, Tx } from '../store/database.js';
 import { decodeCursor, toPage, type Page } from '../store/pagination.js';
 import type { WebhookAttemptsTable, WebhookDeliveriesTable } from '../store/schema.js';
@@ -136,17 +136,33 @@ export interface AttemptRecord {
   result: PostResult;
 }
 
+export interface DeliveryPolicy {
+  /** Delays before each retry (ms). */
+  schedule: readonly number[];
+  /** An endpoint whose every attempt has failed for this long is disabled (null: never). */
+  disableFailingAfterMs: number | null;
+}
+
+export interface AttemptOutcome {
+  /** False when the lease was lost (the row was re-claimed, retried by hand or deleted meanwhile): nothing was written. */
+  recorded: boolean;
+  /** This failure disabled the endpoint (it had failed everything for `disableFailingAfterMs`). */
+  endpointDisabled: boolean;
+}
+
 /**
- * Records an attempt's outcome and moves the delivery on: succeeded; failed (schedule spent, or a one-off
- * manual retry); or pending again at the next scheduled time. Returns false when the lease was lost (the row
- * was re-claimed, retried by hand or deleted meanwhile): then nothing is written.
+ * Records an attempt's outcome and moves the delivery on: succeeded; failed (schedule spent, a one-off manual
+ * retry, or the receiver said `webhook-delivery: abort-message`); or pending again at the next scheduled time.
+ * Also keeps the endpoint's health: a success clears `failing_since`, a failure sets it if it is not set, and
+ * an endpoint that has failed everything for long enough is disabled (its pending deliveries wait, and go out
+ * once it is enabled again).
  */
-export async function completeAttempt(db: Db, clock: Clock, claim: ClaimedDelivery, record: AttemptRecord, schedule: readonly number[]): Promise<boolean> {
+export async function completeAttempt(db: Db, clock: Clock, claim: ClaimedDelivery, record: AttemptRecord, policy: DeliveryPolicy): Promise<AttemptOutcome> {
   const { result } = record;
   const succeeded = result.statusCode !== null && result.statusCode >= 200 && result.statusCode < 300;
   const attemptCount = claim.attempt_count + 1;
   const now = clock.now();
-  const delay = succeeded || !claim.auto_retry ? null : retryDelay(schedule, attemptCount, result.retryAfterMs);
+  const delay = succeeded || !claim.auto_retry || result.abort ? null : retryDelay(policy.schedule, attemptCount, result.retryAfterMs);
   const status: DeliveryStatus = succeeded ? 'succeeded' : delay === null ? 'failed' : 'pending';
   return db.transaction().execute(async (tx) => {
     const updated = await tx
@@ -155,7 +171,7 @@ export async function completeAttempt(db: Db, clock: Clock, claim: ClaimedDelive
       .where('id', '=', claim.id)
       .where('lease_owner', '=', claim.token)
       .executeTakeFirst();
-    if (Number(updated.numUpdatedRows) === 0) return false;
+    if (Number(updated.numUpdatedRows) === 0) return { recorded: false, endpointDisabled: false };
     const attempt: WebhookAttemptsTable = {
       id: newId('wha', record.attemptedAt),
       delivery_id: claim.id,
@@ -171,8 +187,32 @@ export async function completeAttempt(db: Db, clock: Clock, claim: ClaimedDelive
       error: result.error,
     };
     await tx.insertInto('webhook_attempts').values(attempt).execute();
-    return true;
+    const endpointDisabled = await updateEndpointHealth(tx, clock, claim.endpoint_id, succeeded, record.attemptedAt, policy.disableFailingAfterMs);
+    return { recorded: true, endpointDisabled };
   });
+}
+
+/** Returns true when this failure disabled the endpoint. */
+async function updateEndpointHealth(tx: Tx, clock: Clock, endpointId: string, succeeded: boolean, attemptedAt: number, disableAfterMs: number | null): Promise<boolean> {
+  if (succeeded) {
+    // Writes nothing in the usual case (the endpoint was healthy already).
+    await tx.updateTable('webhook_endpoints').set({ failing_since: null }).where('id', '=', endpointId).where('failing_since', 'is not', null).execute();
+    return false;
+  }
+  const endpoint = await tx.selectFrom('webhook_endpoints').select(['enabled', 'failing_since']).where('id', '=', endpointId).executeTakeFirst();
+  if (!endpoint) return false;
+  const failingSince = endpoint.failing_since ?? attemptedAt;
+  if (endpoint.failing_since === null) await tx.updateTable('webhook_endpoints').set({ failing_since: failingSince }).where('id', '=', endpointId).execute();
+  if (!endpoint.enabled || disableAfterMs === null || attemptedAt - failingSince < disableAfterMs) return false;
+  const now = clock.now();
+  await tx.updateTable('webhook_endpoints').set({ enabled: 0, updated_at: now }).where('id', '=', endpointId).execute();
+  await recordAudit(tx, clock, {
+    actor: SYSTEM_ACTOR,
+    action: 'webhook_endpoint.disabled',
+    target: { type: 'webhook_endpoint', id: endpointId },
+    data: { reason: 'failing', failing_since: failingSince, disable_after_ms: disableAfterMs },
+  });
+  return true;
 }
 
 /** Drops a claimed delivery whose endpoint or event no longer exists (deleted while it waited). */

@@ -116,6 +116,8 @@ export interface PostResult {
   error: string | null;
   /** A 429 / 503 answer's `Retry-After`, in ms. */
   retryAfterMs: number | null;
+  /** The receiver answered `webhook-delivery: abort-message` (Svix's convention): try no more. */
+  abort: boolean;
 }
 
 function parseRetryAfter(value: string | undefined, now: number): number | null {
@@ -131,12 +133,13 @@ export function postJson(url: URL, body: string, headers: Record<string, string>
   const elapsed = () => Math.round(performance.now() - started);
   const host = hostOf(url);
   if (!options.allowPrivate && ipaddr.isValid(host) && !isPublicAddress(host)) {
-    return Promise.resolve({ statusCode: null, responseBody: null, truncated: false, latencyMs: 0, error: new RefusedAddressError(host, host).message, retryAfterMs: null });
+    return Promise.resolve({ statusCode: null, responseBody: null, truncated: false, latencyMs: 0, error: new RefusedAddressError(host, host).message, retryAfterMs: null, abort: false });
   }
   const secure = url.protocol === 'https:';
   return new Promise((resolve) => {
     let statusCode: number | null = null;
     let retryAfterMs: number | null = null;
+    let abort = false;
     const chunks: Buffer[] = [];
     let size = 0;
     let truncated = false;
@@ -151,7 +154,7 @@ export function postJson(url: URL, body: string, headers: Record<string, string>
       const responseBody = statusCode === null ? null : Buffer.concat(chunks).toString('utf8').replaceAll('\0', '\uFFFD');
       const ok = statusCode !== null && statusCode >= 200 && statusCode < 300;
       const why = ok ? null : (error ?? (statusCode !== null && statusCode >= 300 && statusCode < 400 ? `answered ${statusCode}: redirects are not followed` : `answered ${statusCode}`));
-      resolve({ statusCode, responseBody, truncated, latencyMs: elapsed(), error: why, retryAfterMs });
+      resolve({ statusCode, responseBody, truncated, latencyMs: elapsed(), error: why, retryAfterMs, abort });
       if (destroy) request.destroy();
     };
 
@@ -166,6 +169,7 @@ export function postJson(url: URL, body: string, headers: Record<string, string>
     request.on('response', (response) => {
       statusCode = response.statusCode ?? null;
       if (statusCode === 429 || statusCode === 503) retryAfterMs = parseRetryAfter(response.headers['retry-after'], Date.now());
+      abort = String(response.headers['webhook-delivery'] ?? '').trim().toLowerCase() === 'abort-message';
       response.on('data', (chunk: Buffer) => {
         const room = options.bodyLimitBytes - size;
         if (chunk.length > room) {

@@ -27,6 +27,8 @@ export interface EndpointView {
   /** null: every event. */
   event_types: string[] | null;
   enabled: boolean;
+  /** Since when every attempt to it has failed (ms); null while it is healthy. */
+  failing_since: number | null;
   created_at: number;
   updated_at: number;
 }
@@ -57,6 +59,7 @@ function toView(row: WebhookEndpointsTable): EndpointView {
     description: row.description,
     event_types: row.event_types === null ? null : fromJson<string[]>(row.event_types),
     enabled: row.enabled === 1,
+    failing_since: row.failing_since,
     created_at: row.created_at,
     updated_at: row.updated_at,
   };
@@ -88,6 +91,7 @@ export class WebhookEndpoints {
         description: input.description ?? null,
         event_types: normaliseEventTypes(input.event_types),
         enabled: input.enabled === false ? 0 : 1,
+        failing_since: null,
         created_at: now,
         updated_at: now,
       };
@@ -125,6 +129,8 @@ export class WebhookEndpoints {
         ...(patch.description !== undefined ? { description: patch.description } : {}),
         ...(patch.event_types !== undefined ? { event_types: normaliseEventTypes(patch.event_types) } : {}),
         ...(patch.enabled !== undefined ? { enabled: patch.enabled ? 1 : 0 } : {}),
+        // Enabled again (after it was disabled for failing, say): its failures start counting afresh.
+        ...(patch.enabled === true && !before.enabled ? { failing_since: null } : {}),
         updated_at: this.clock.now(),
       };
       await tx.updateTable('webhook_endpoints').set(after).where('id', '=', id).execute();

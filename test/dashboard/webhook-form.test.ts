@@ -13,6 +13,7 @@ const endpoint: WebhookEndpoint = {
   description: null,
   event_types: ['sms.failed', 'sms.delivered'],
   enabled: true,
+  failing_since: null,
   created_at: 1,
   updated_at: 1,
 };

@@ -118,6 +118,11 @@ describe('the webhooks page', () => {
     await page.getByRole('button', { name: 'Send a test event' }).click();
     const test = delivery(page, 'webhook.test');
     await expect.poll(() => test.getAttribute('data-status'), { timeout: 15_000 }).toBe('failed');
+    // The endpoint, read again, says since when every attempt has failed.
+    await page.reload();
+    const failing = page.getByRole('status').filter({ hasText: 'Every attempt has failed since' });
+    await expect.poll(() => failing.count()).toBe(1);
+    expect(await failing.locator('time').getAttribute('datetime')).toBe(new Date((await api('GET', `/v1/webhooks/endpoints/${created.id}`)).json().failing_since).toISOString());
     await test.getByText('3 attempts').click();
     const attempts = test.locator('.attempts-table tbody tr');
     expect(await attempts.count()).toBe(3);
@@ -133,6 +138,7 @@ describe('the webhooks page', () => {
     await expect.poll(() => page.getByRole('heading', { name: 'No deliveries' }).isVisible(), { timeout: 15_000 }).toBe(true);
     await page.getByRole('navigation', { name: 'Filter deliveries' }).getByRole('link', { name: 'All' }).click();
     await expect.poll(() => test.getAttribute('data-status')).toBe('succeeded');
+    expect((await api('GET', `/v1/webhooks/endpoints/${created.id}`)).json().failing_since).toBeNull();
     await test.getByText('4 attempts').click();
     expect(await attempts.nth(3).locator('td[data-label="Time"]').textContent()).toContain('(retry)');
     expect(await attempts.nth(3).locator('td[data-label="Result"]').textContent()).toBe('HTTP 200');

@@ -158,6 +158,19 @@ describe.each(STORES)('webhook delivery on %s', (kind) => {
     expect(audit[0]).toMatchObject({ target: { type: 'webhook_delivery', id: failed!.id }, data: { previous_status: 'failed' } });
   });
 
+  it('a receiver answering webhook-delivery: abort-message gets no more tries', async () => {
+    const r = await receiver();
+    r.answer = 'abort';
+    const endpoint = await createEndpoint({ url: r.url });
+    await record('sms.failed', { id: 'msg_abort' });
+    const [failed] = await eventually('the delivery failed', () => allFinished(endpoint.id, 1));
+    expect(failed).toMatchObject({ status: 'failed', attempt_count: 1, next_attempt_at: null });
+    expect(failed!.attempts[0]).toMatchObject({ succeeded: false, status_code: 410, error: 'answered 410' });
+    // Well past the first retry's time (50 ms): still one request.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(r.received).toHaveLength(1);
+  });
+
   it('a failing manual retry of a finished delivery makes one attempt only', async () => {
     const r = await receiver();
     const endpoint = await createEndpoint({ url: r.url });

@@ -22,7 +22,7 @@ export interface Envelope {
   data: Record<string, unknown>;
 }
 
-export type Answer = 'ok' | 'fail' | 'hang' | 'redirect' | 'big' | 'binary';
+export type Answer = 'ok' | 'fail' | 'abort' | 'hang' | 'redirect' | 'big' | 'binary';
 
 export class Receiver {
   readonly received: Received[] = [];
@@ -48,6 +48,9 @@ export class Receiver {
             return res.writeHead(200, { 'content-type': 'application/json' }).end('{"received":true}');
           case 'fail':
             return res.writeHead(500).end('receiver broke');
+          case 'abort':
+            // Svix's convention for "stop trying this message".
+            return res.writeHead(410, { 'webhook-delivery': 'abort-message' }).end('gone for good');
           case 'big':
             return res.writeHead(500).end('x'.repeat(20_000));
           case 'binary':

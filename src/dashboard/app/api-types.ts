@@ -87,6 +87,8 @@ export interface WebhookEndpoint {
   description: string | null;
   event_types: string[] | null;
   enabled: boolean;
+  /** Since when every attempt has failed; null while healthy. */
+  failing_since: number | null;
   created_at: number;
   updated_at: number;
 }

@@ -23,6 +23,7 @@ const endpointFields = {
   description: Nullable(Type.String()),
   event_types: Nullable(Type.Array(Type.String())),
   enabled: Type.Boolean(),
+  failing_since: Nullable(Type.Integer({ description: 'Since when every attempt to this endpoint has failed (ms since the epoch); null while it is healthy. After AUTHN_WEBHOOKS_DISABLE_FAILING_AFTER (5 days) of failures it is disabled.' })),
   created_at: Type.Integer({ description: 'ms since the epoch' }),
   updated_at: Type.Integer(),
 };

@@ -11,6 +11,7 @@ import { smsDispatch } from './003_sms_dispatch.js';
 import { auth } from './005_auth.js';
 import { webhooks } from './006_webhooks.js';
 import { leanIndexes } from './007_lean_indexes.js';
+import { webhookEndpointHealth } from './008_webhook_endpoint_health.js';
 
 export interface Migration {
   up(db: Kysely<unknown>, dialect: Dialect): Promise<void>;
@@ -23,6 +24,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '005_auth': auth,
   '006_webhooks': webhooks,
   '007_lean_indexes': leanIndexes,
+  '008_webhook_endpoint_health': webhookEndpointHealth,
 };
 
 export function migrationProvider(dialect: Dialect): MigrationProvider {

@@ -130,6 +130,12 @@ export function EndpointView({ endpointId, catalogue, listPath, onDeleted }: End
       <h2 class="endpoint-title" tabindex={-1} ref={heading}>
         <span class="code">{endpoint.url}</span> <EnabledBadge enabled={endpoint.enabled} />
       </h2>
+      {endpoint.failing_since !== null && (
+        <p class="hint" role="status">
+          Every attempt has failed since <Time ms={endpoint.failing_since} />.{' '}
+          {endpoint.enabled ? 'If it keeps failing, the endpoint is disabled (after 5 days by default).' : 'The endpoint was disabled; enable it once it answers again, and waiting deliveries go out.'}
+        </p>
+      )}
 
       {secret && (
         <OneTimeSecret
