@@ -49,6 +49,7 @@ export const ERROR_CODES = {
   password_attempts_exceeded: { status: 429, message: 'Too many wrong passwords' },
   strategy_not_allowed: { status: 422, message: 'Strategy not allowed' },
   flow_step_invalid: { status: 422, message: 'This step does not apply now' },
+  flow_abandoned: { status: 422, message: 'This sign-up or sign-in was abandoned' },
   test_number_rejected: { status: 422, message: 'Test phone numbers are not accepted' },
   phone_mfa_disabled: { status: 422, message: 'Phone second factor is switched off' },
   mfa_already_enrolled: { status: 422, message: 'Already enrolled as a second factor' },

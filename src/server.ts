@@ -95,6 +95,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       logger.info({ url, store: store.dialect }, 'authn.sh listening');
     }
     services.webhooks.worker.start();
+    services.housekeeping.start();
     if (config.sms.dispatcher) services.dispatcher.start();
     const running = app;
     return {
@@ -106,6 +107,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
         await services.dispatcher.stop();
         await running.close();
         await services.webhooks.worker.stop();
+        services.housekeeping.stop();
         await services.carrierHttp.close();
         await services.limits.close();
         await store.close();

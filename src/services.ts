@@ -20,6 +20,7 @@ import { SmsMessageLog } from './sms/messages.js';
 import { CarrierHttp } from './sms/drivers/carrier-http.js';
 import { AuthKeys } from './auth/keys.js';
 import { Clients } from './auth/clients.js';
+import { Housekeeping } from './auth/housekeeping.js';
 import { Users } from './auth/users.js';
 import { Sessions } from './auth/sessions.js';
 import { SignUps } from './auth/sign-ups.js';
@@ -57,6 +58,7 @@ export interface Services {
   limits: Limits;
   challenges: ChallengeService;
   clients: Clients;
+  housekeeping: Housekeeping;
   users: Users;
   sessions: Sessions;
   signUps: SignUps;
@@ -121,6 +123,7 @@ export function buildServices(deps: { config: Config; clock: Clock; logger: Logg
     limits,
     challenges,
     clients: new Clients(store.db, clock, { transactions, limits, instance }),
+    housekeeping: new Housekeeping(store.db, clock, logger),
     users,
     sessions,
     signUps: new SignUps(flows),

@@ -65,6 +65,19 @@ export interface RequestContext {
   ip: string;
 }
 
+/** A sign-up or sign-in not completed this long after it started is abandoned (Clerk's `abandon_at`). */
+export const FLOW_LIFETIME_MS = 24 * 60 * 60 * 1000;
+
+/** When a flow started at `createdAt` is abandoned. */
+export const abandonAt = (createdAt: number): number => createdAt + FLOW_LIFETIME_MS;
+
+/** Refuses a step on a sign-up or sign-in that was started too long ago: the client starts a new one. */
+export function assertNotAbandoned(kind: 'sign-up' | 'sign-in', createdAt: number, now: number): void {
+  if (now >= abandonAt(createdAt)) {
+    throw appError('flow_abandoned', { longMessage: `This ${kind} was started more than 24 hours ago and was abandoned; start a new one.` });
+  }
+}
+
 /** FAPI calls made before anyone is signed in. */
 export const ANONYMOUS: Actor = { type: 'user', id: null };
 

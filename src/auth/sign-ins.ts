@@ -17,7 +17,7 @@ import { recordLimitReached, type Window } from '../challenges/limits.js';
 import { parseRecipient } from '../sms/numbers.js';
 import { verifyPassword } from './passwords.js';
 import type { SessionView, TokenView } from './sessions.js';
-import { FlowService, ANONYMOUS, mapLostRaces, maskPhoneNumber, parsePhoneParam, type RequestContext } from './flow.js';
+import { FlowService, ANONYMOUS, abandonAt, assertNotAbandoned, mapLostRaces, maskPhoneNumber, parsePhoneParam, type RequestContext } from './flow.js';
 
 export type SignInStatus = 'needs_first_factor' | 'needs_second_factor' | 'complete';
 
@@ -37,6 +37,8 @@ export interface SignInView {
   first_factor_verification: Verification | null;
   second_factor_verification: Verification | null;
   created_session_id: string | null;
+  /** Steps after this time are refused (`flow_abandoned`); the row is deleted a week later. */
+  abandon_at: number;
   created_at: number;
   updated_at: number;
   /** On the response that completes the sign-in: the new session and its first token. */
@@ -219,6 +221,7 @@ export class SignIns extends FlowService {
       first_factor_verification: first,
       second_factor_verification: await this.challenges.verification(tx, row.second_factor_challenge_id),
       created_session_id: row.created_session_id,
+      abandon_at: abandonAt(row.created_at),
       created_at: row.created_at,
       updated_at: row.updated_at,
     };
@@ -230,6 +233,7 @@ export class SignIns extends FlowService {
     if (expected && row.status !== expected) {
       throw appError('flow_step_invalid', { longMessage: `This step needs the sign-in to be ${expected}; it is ${row.status}.` });
     }
+    if (expected) assertNotAbandoned('sign-in', row.created_at, this.clock.now());
     const user = await tx.selectFrom('users').selectAll().where('id', '=', row.user_id).executeTakeFirstOrThrow();
     return { row, user, phones: await this.users.phoneNumbers(tx, user.id) };
   }

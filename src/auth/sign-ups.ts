@@ -10,7 +10,7 @@ import type { SignUpsTable } from '../store/schema.js';
 import type { Verification } from '../challenges/service.js';
 import { hashPassword } from './passwords.js';
 import type { SessionView, TokenView } from './sessions.js';
-import { FlowService, ANONYMOUS, assertNumberAccepted, mapLostRaces, parsePhoneParam, type RequestContext } from './flow.js';
+import { FlowService, ANONYMOUS, abandonAt, assertNotAbandoned, assertNumberAccepted, mapLostRaces, parsePhoneParam, type RequestContext } from './flow.js';
 
 export interface SignUpView {
   object: 'sign_up';
@@ -22,6 +22,8 @@ export interface SignUpView {
   verifications: { phone_number: Verification | null };
   created_user_id: string | null;
   created_session_id: string | null;
+  /** Steps after this time are refused (`flow_abandoned`); the row is deleted a week later. */
+  abandon_at: number;
   created_at: number;
   updated_at: number;
   /** On the response that completes the sign-up: the new session and its first token. */
@@ -131,6 +133,7 @@ export class SignUps extends FlowService {
       verifications: { phone_number: verification },
       created_user_id: row.created_user_id,
       created_session_id: row.created_session_id,
+      abandon_at: abandonAt(row.created_at),
       created_at: row.created_at,
       updated_at: row.updated_at,
     };
@@ -145,6 +148,7 @@ export class SignUps extends FlowService {
   private async loadOpen(tx: Tx, clientId: string, id: string): Promise<SignUpsTable> {
     const row = await this.load(tx, clientId, id);
     if (row.status === 'complete') throw appError('flow_step_invalid', { longMessage: 'This sign-up is already complete.' });
+    assertNotAbandoned('sign-up', row.created_at, this.clock.now());
     return row;
   }
 

@@ -12,6 +12,7 @@ import { auth } from './005_auth.js';
 import { webhooks } from './006_webhooks.js';
 import { leanIndexes } from './007_lean_indexes.js';
 import { webhookEndpointHealth } from './008_webhook_endpoint_health.js';
+import { openFlows } from './009_open_flows.js';
 
 export interface Migration {
   up(db: Kysely<unknown>, dialect: Dialect): Promise<void>;
@@ -25,6 +26,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '006_webhooks': webhooks,
   '007_lean_indexes': leanIndexes,
   '008_webhook_endpoint_health': webhookEndpointHealth,
+  '009_open_flows': openFlows,
 };
 
 export function migrationProvider(dialect: Dialect): MigrationProvider {
