@@ -11,7 +11,8 @@ export default defineConfig({
     projects: [
       { extends: true, test: { name: 'server', include: ['test/**/*.test.ts'], exclude: ['test/dashboard/**'] } },
       // Browser tests against the built dashboard: the global setup builds it once per run (only when one of them runs).
-      { extends: true, test: { name: 'dashboard', include: ['test/dashboard/**/*.test.ts'], globalSetup: ['test/dashboard/build.global.ts'] } },
+      // A browser test walks a whole page flow (some take heap snapshots): a busy 2-core machine can double its time.
+      { extends: true, test: { name: 'dashboard', include: ['test/dashboard/**/*.test.ts'], globalSetup: ['test/dashboard/build.global.ts'], testTimeout: 60_000 } },
     ],
   },
 });

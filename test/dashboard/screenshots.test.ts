@@ -15,6 +15,7 @@ const PAGES = [
   { name: 'sms', path: '/dashboard/configure/messaging/sms', title: 'SMS' },
   { name: 'sms-templates', path: '/dashboard/configure/messaging/sms-templates', title: 'SMS templates' },
   { name: 'webhooks', path: '/dashboard/configure/webhooks', title: 'Webhooks' },
+  { name: 'abuse', path: '/dashboard/configure/abuse', title: 'Abuse defences' },
   { name: 'messages', path: '/dashboard/activity/messages', title: 'Messages' },
   { name: 'audit-log', path: '/dashboard/activity/audit-log', title: 'Audit log' },
 ];

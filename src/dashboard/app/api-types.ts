@@ -1,4 +1,5 @@
 /** The BAPI's JSON as the dashboard reads it (see the README's API section). */
+import type { InstanceSettings as ServerSettings } from '../../instance/settings.js';
 
 export type SmsDriver = 'twilio' | 'vonage';
 export type TestMode = 'enabled' | 'disabled' | 'rejected';
@@ -18,7 +19,11 @@ export interface InstanceSettings {
   app_name: string;
   test_mode: TestMode;
   multi_factor: { phone_code: { enabled: boolean } };
+  abuse: AbuseSettings;
 }
+
+/** `abuse` of `GET /v1/instance` (see the README, "Phone auth: abuse defences"): as the server defines it. */
+export type AbuseSettings = ServerSettings['abuse'];
 
 /** One entry of the error envelope `{ "errors": [...] }`. */
 export interface ApiErrorDetail {

@@ -2,9 +2,9 @@
  * Hooks shared by the pages: a value that settles after typing stops, polling while the tab is seen, a
  * cursor-paginated list that can refresh itself, and an SMS message followed until it settles.
  */
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { asApiError, type ApiError } from './api.js';
-import type { Page, SmsMessageDetail } from './api-types.js';
+import type { ApiErrorDetail, Page, SmsMessageDetail } from './api-types.js';
 import { isUnderWay } from './components/sms-status.js';
 import { useSession } from './session.js';
 
@@ -236,4 +236,44 @@ export function useSmsMessage(id: string, initial: SmsMessageDetail | null = nul
   }, [id]);
   usePolling(fetchMessage, MESSAGE_REFRESH_MS, message !== null && isUnderWay(message.status));
   return { message, error, reload: () => void fetchMessage() };
+}
+
+/** The error summary's element, focused whenever a refusal's errors arrive (for keyboard and screen-reader users). */
+export function useErrorFocus(errors: readonly ApiErrorDetail[]): { current: HTMLDivElement | null } {
+  const summaryRef = useRef<HTMLDivElement | null>(null);
+  useLayoutEffect(() => {
+    if (errors.length > 0) summaryRef.current?.focus();
+  }, [errors]);
+  return summaryRef;
+}
+
+/**
+ * A settings form's saving: the API's refusal (its field errors, kept until the next save or reset), whether a
+ * save is under way, and the notice that says how it went.
+ */
+export function useSave() {
+  const [errors, setErrors] = useState<ApiErrorDetail[]>([]);
+  const [saving, setSaving] = useState(false);
+  const [notice, setNotice] = useState<string | null>(null);
+  const summaryRef = useErrorFocus(errors);
+  /** Runs `work`, which saves and returns the notice to show; a refusal keeps its errors for the fields. */
+  const run = async (work: () => Promise<string>) => {
+    setSaving(true);
+    setNotice(null);
+    try {
+      const done = await work();
+      setErrors([]);
+      setNotice(done);
+    } catch (error) {
+      setErrors(asApiError(error).errors);
+    } finally {
+      setSaving(false);
+    }
+  };
+  /** No errors, and this notice (none: the bar says where the draft stands). */
+  const reset = (message: string | null = null) => {
+    setErrors([]);
+    setNotice(message);
+  };
+  return { errors, setErrors, saving, notice, setNotice, summaryRef, run, reset };
 }

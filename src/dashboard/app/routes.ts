@@ -1,5 +1,6 @@
 /** The dashboard's pages: where each lives, what it is called and where it sits in the navigation. */
 import type { FunctionComponent } from 'preact';
+import { ABUSE_PATH, AbusePage } from './pages/abuse.js';
 import { AUDIT_LOG_PATH, AuditLogPage } from './pages/audit-log.js';
 import { MESSAGES_PATH, MessagesPage } from './pages/messages.js';
 import { SMS_SETTINGS_PATH, SmsSettingsPage } from './pages/sms-settings.js';
@@ -20,6 +21,7 @@ export const PAGES: PageEntry[] = [
   { path: HOME_PATH, title: 'SMS', trail: ['Configure', 'Messaging'], component: SmsSettingsPage },
   { path: SMS_TEMPLATES_PATH, title: 'SMS templates', trail: ['Configure', 'Messaging'], component: SmsTemplatesPage },
   { path: WEBHOOKS_PATH, title: 'Webhooks', trail: ['Configure'], component: WebhooksPage },
+  { path: ABUSE_PATH, title: 'Abuse defences', trail: ['Configure'], component: AbusePage },
   { path: MESSAGES_PATH, title: 'Messages', trail: ['Activity'], component: MessagesPage },
   { path: AUDIT_LOG_PATH, title: 'Audit log', trail: ['Activity'], component: AuditLogPage },
 ];

@@ -32,7 +32,7 @@ export interface WizardDraft {
   forget: Record<SmsDriver, boolean>;
 }
 
-type JsonPatch = { [key: string]: JsonPatch | string | boolean | null };
+export type JsonPatch = { [key: string]: JsonPatch | string | number | boolean | string[] | null };
 
 export function secretIsSet(view: InstanceSettings, field: SecretField): boolean {
   const [, driver, name] = field.split('.') as ['sms', 'twilio' | 'vonage', string];
@@ -72,7 +72,7 @@ export function secretFieldsOf(driver: DriverChoice): SecretField[] {
   return [];
 }
 
-function setIn(patch: JsonPatch, path: string, value: string | boolean | null): void {
+export function setIn(patch: JsonPatch, path: string, value: string | number | boolean | string[] | null): void {
   const parts = path.split('.');
   let node = patch;
   for (const part of parts.slice(0, -1)) {
@@ -137,7 +137,7 @@ export function buildPatch(view: InstanceSettings, draft: WizardDraft, secretVal
 export function patchPaths(patch: JsonPatch, prefix = ''): string[] {
   return Object.entries(patch).flatMap(([key, value]) => {
     const path = prefix ? `${prefix}.${key}` : key;
-    return typeof value === 'object' && value !== null ? patchPaths(value, path) : [path];
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? patchPaths(value, path) : [path];
   });
 }
 

@@ -1,9 +1,10 @@
 /** Pieces of the webhooks pages: the endpoint form (add, change), and how an endpoint's events and state read. */
-import { useLayoutEffect, useRef, useState } from 'preact/hooks';
+import { useLayoutEffect, useState } from 'preact/hooks';
 import { asApiError } from '../api.js';
 import type { ApiErrorDetail, EventType } from '../api-types.js';
 import { fieldId } from '../settings-form.js';
 import { eventTypeChoices, type EndpointDraft } from '../webhook-form.js';
+import { useErrorFocus } from '../hooks.js';
 import { CheckboxField, ErrorSummary, FieldError, RadioOption, TextField, fieldErrorsOf, type FieldErrors } from './fields.js';
 
 /** "All events" or the subscribed types. */
@@ -41,14 +42,11 @@ export function EndpointForm({ title, submitLabel, catalogue, initial, showEnabl
   const [draft, setDraft] = useState(initial);
   const [errors, setErrors] = useState<ApiErrorDetail[]>([]);
   const [busy, setBusy] = useState(false);
-  const summaryRef = useRef<HTMLDivElement | null>(null);
+  const summaryRef = useErrorFocus(errors);
   const choices = eventTypeChoices(catalogue, initial.eventTypes);
 
   // Focus moves at once on mounting (a later move would take keystrokes meant for another field).
   useLayoutEffect(() => document.getElementById(fieldId('url'))?.focus(), []);
-  useLayoutEffect(() => {
-    if (errors.length > 0) summaryRef.current?.focus();
-  }, [errors]);
 
   const onSubmit = async (event: Event) => {
     event.preventDefault();

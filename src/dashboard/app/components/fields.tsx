@@ -194,3 +194,42 @@ export function ErrorSummary({
     </div>
   );
 }
+
+/**
+ * The bar under a settings form: where the form stands (`notice`, else unsaved changes, else `idle`), Discard and
+ * Save, and any other action of the form before them.
+ */
+export function SaveBar({
+  notice,
+  dirty,
+  saving,
+  saveLabel,
+  onDiscard,
+  idle = 'All changes saved.',
+  children,
+}: {
+  notice: string | null;
+  dirty: boolean;
+  saving: boolean;
+  saveLabel: string;
+  onDiscard(): void;
+  idle?: string;
+  children?: ComponentChildren;
+}) {
+  return (
+    <div class="save-bar">
+      <p class="save-state" role="status" aria-live="polite">
+        {notice ?? (dirty ? 'You have unsaved changes.' : idle)}
+      </p>
+      <div class="save-actions">
+        {children}
+        <button type="button" class="button button-secondary" onClick={onDiscard} disabled={saving || !dirty}>
+          Discard changes
+        </button>
+        <button type="submit" class="button button-primary" disabled={saving} aria-disabled={saving}>
+          {saving ? 'Saving…' : saveLabel}
+        </button>
+      </div>
+    </div>
+  );
+}

@@ -5,10 +5,11 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { asApiError, type ApiError } from '../api.js';
-import type { ApiErrorDetail, InstanceSettings, SignatureMethod, SmsDriver, TestMode } from '../api-types.js';
-import { CheckboxField, ErrorSummary, FieldError, RadioOption, SelectField, TextField, fieldErrorsOf } from '../components/fields.js';
+import type { InstanceSettings, SignatureMethod, SmsDriver, TestMode } from '../api-types.js';
+import { CheckboxField, ErrorSummary, FieldError, RadioOption, SaveBar, SelectField, TextField, fieldErrorsOf } from '../components/fields.js';
 import { SecretField } from '../components/secret-field.js';
 import { ErrorPanel, Loading } from '../components/states.js';
+import { useSave } from '../hooks.js';
 import { useSession } from '../session.js';
 import { TestSmsStep } from './test-sms.js';
 import {
@@ -125,14 +126,11 @@ export function SmsSettingsPage() {
   const [view, setView] = useState<InstanceSettings | null>(null);
   const [draft, setDraft] = useState<WizardDraft | null>(null);
   const [loadError, setLoadError] = useState<ApiError | null>(null);
-  const [saveErrors, setSaveErrors] = useState<ApiErrorDetail[]>([]);
-  const [saving, setSaving] = useState(false);
-  const [notice, setNotice] = useState<string | null>(null);
+  const form = useSave();
   const secretInputs = useRef(new Map<SecretFieldName, HTMLInputElement>());
   // Whether a credential input holds something (for "unsaved changes"); the value itself stays in the input.
   const [secretTyped, setSecretTyped] = useState(false);
   const noteSecretTyping = () => setSecretTyped([...secretInputs.current.values()].some((input) => input.value !== ''));
-  const summaryRef = useRef<HTMLDivElement | null>(null);
 
   const load = () => {
     setLoadError(null);
@@ -149,18 +147,13 @@ export function SmsSettingsPage() {
   // Inputs come and go with the driver and Replace / Cancel.
   useEffect(noteSecretTyping, [draft]);
 
-  // A rejected save: bring the keyboard and screen-reader user to the list of what went wrong.
-  useEffect(() => {
-    if (saveErrors.length > 0) summaryRef.current?.focus();
-  }, [saveErrors]);
-
   if (loadError) return <ErrorPanel title="The SMS settings could not be loaded" error={loadError} onRetry={load} />;
   if (!view || !draft) return <Loading what="SMS settings" />;
 
-  const errors = fieldErrorsOf(saveErrors);
+  const errors = fieldErrorsOf(form.errors);
   const update = (changes: Partial<WizardDraft>) => {
     setDraft({ ...draft, ...changes });
-    setNotice(null);
+    form.setNotice(null);
   };
   const secretRef = (field: SecretFieldName) => (input: HTMLInputElement | null) => {
     if (input) secretInputs.current.set(field, input);
@@ -172,38 +165,26 @@ export function SmsSettingsPage() {
   };
   const dirty = secretTyped || patchPaths(buildPatch(view, draft, {})).length > 0 || Object.values(draft.secrets).some((intent) => intent !== 'keep');
 
-  const save = async (event: Event) => {
+  const save = (event: Event) => {
     event.preventDefault();
     const secretValues: SecretValues = {};
     for (const [field, input] of secretInputs.current) secretValues[field] = input.value;
     const patch = buildPatch(view, draft, secretValues);
     const paths = patchPaths(patch);
-    if (paths.length === 0) {
-      setSaveErrors([]);
-      setNotice('Nothing to save: no setting has changed.');
-      return;
-    }
-    setSaving(true);
-    setNotice(null);
-    try {
+    if (paths.length === 0) return form.reset('Nothing to save: no setting has changed.');
+    void form.run(async () => {
       const saved = await api.patch<InstanceSettings>('/v1/instance', patch);
       clearSecretInputs();
       setView(saved);
       setDraft(draftFrom(saved));
-      setSaveErrors([]);
-      setNotice(describeSaved(paths));
-    } catch (error) {
-      setSaveErrors(asApiError(error).errors);
-    } finally {
-      setSaving(false);
-    }
+      return describeSaved(paths);
+    });
   };
 
   const discard = () => {
     clearSecretInputs();
     setDraft(draftFrom(view));
-    setSaveErrors([]);
-    setNotice(null);
+    form.reset();
   };
 
   const textField = (param: string, key: DraftText, label: string, hint: ComponentChildren, options: { code?: boolean; type?: 'tel' } = {}) => (
@@ -220,7 +201,7 @@ export function SmsSettingsPage() {
       errors={errors}
       inputRef={secretRef(field)}
       onTyping={() => {
-        setNotice(null);
+        form.setNotice(null);
         noteSecretTyping();
       }}
     />
@@ -246,7 +227,7 @@ export function SmsSettingsPage() {
           </ol>
         </nav>
 
-        <ErrorSummary errors={saveErrors} visibleParams={visibleParams} summaryRef={summaryRef} />
+        <ErrorSummary errors={form.errors} visibleParams={visibleParams} summaryRef={form.summaryRef} />
 
         <Step index={0}>
           <fieldset class="driver-options" id={fieldId('sms.driver')} tabindex={-1}>
@@ -406,19 +387,7 @@ export function SmsSettingsPage() {
           />
         </Step>
 
-        <div class="save-bar">
-          <p class="save-state" role="status" aria-live="polite">
-            {notice ?? (dirty ? 'You have unsaved changes.' : 'All changes saved.')}
-          </p>
-          <div class="save-actions">
-            <button type="button" class="button button-secondary" onClick={discard} disabled={saving || !dirty}>
-              Discard changes
-            </button>
-            <button type="submit" class="button button-primary" disabled={saving} aria-disabled={saving}>
-              {saving ? 'Saving…' : 'Save settings'}
-            </button>
-          </div>
-        </div>
+        <SaveBar notice={form.notice} dirty={dirty} saving={form.saving} saveLabel="Save settings" onDiscard={discard} />
       </form>
 
       {/* After the settings form, as a form of its own: the test goes through what is saved. */}

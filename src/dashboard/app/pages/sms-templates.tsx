@@ -8,10 +8,10 @@ import { useLocation } from 'preact-iso';
 import { asApiError, type ApiError } from '../api.js';
 import type { ApiErrorDetail, Page, SmsTemplate, SmsTemplatePreview } from '../api-types.js';
 import { ConfirmDialog } from '../components/dialog.js';
-import { CheckboxField, ErrorSummary, TextField, fieldErrorsOf } from '../components/fields.js';
+import { CheckboxField, ErrorSummary, SaveBar, TextField, fieldErrorsOf } from '../components/fields.js';
 import { EmptyState, ErrorPanel, Loading } from '../components/states.js';
 import { Time } from '../components/time.js';
-import { useLoaded, useSettled } from '../hooks.js';
+import { useLoaded, useSave, useSettled } from '../hooks.js';
 import { useSession } from '../session.js';
 import { SMS_SETTINGS_PATH } from './sms-settings.js';
 import { previewRequest, templateDraftFrom, templatePatch, ucs2Characters, type TemplateDraft } from '../template-form.js';
@@ -107,13 +107,10 @@ function TemplateEditor({ template, focusOnOpen, onChange }: { template: SmsTemp
   const { api } = useSession();
   const [draft, setDraft] = useState<TemplateDraft>(() => templateDraftFrom(template));
   const [shown, setShown] = useState<PreviewState | null>(null);
-  const [saveErrors, setSaveErrors] = useState<ApiErrorDetail[]>([]);
-  const [saving, setSaving] = useState(false);
-  const [notice, setNotice] = useState<string | null>(null);
+  const form = useSave();
   const [revert, setRevert] = useState<{ busy: boolean; error: ApiError | null } | null>(null);
   const heading = useRef<HTMLHeadingElement>(null);
   const valuesBox = useRef<HTMLDetailsElement>(null);
-  const summaryRef = useRef<HTMLDivElement | null>(null);
   const bodyInput = useRef<HTMLInputElement | HTMLTextAreaElement | null>(null);
   const caretAfterInsert = useRef<number | null>(null);
   const path = `/v1/templates/sms/${encodeURIComponent(template.slug)}`;
@@ -122,9 +119,6 @@ function TemplateEditor({ template, focusOnOpen, onChange }: { template: SmsTemp
   useLayoutEffect(() => {
     if (focusOnOpen) heading.current?.focus();
   }, []);
-  useLayoutEffect(() => {
-    if (saveErrors.length > 0) summaryRef.current?.focus();
-  }, [saveErrors]);
 
   const requestKey = JSON.stringify(previewRequest(draft));
   const settledKey = useSettled(requestKey, PREVIEW_DELAY_MS);
@@ -141,9 +135,9 @@ function TemplateEditor({ template, focusOnOpen, onChange }: { template: SmsTemp
 
   const update = (changes: Partial<TemplateDraft>, param?: string) => {
     setDraft({ ...draft, ...changes });
-    setNotice(null);
+    form.setNotice(null);
     // A save error about this field no longer describes what is typed.
-    if (param) setSaveErrors(saveErrors.filter((error) => error.meta?.param_name !== param));
+    if (param) form.setErrors(form.errors.filter((error) => error.meta?.param_name !== param));
   };
 
   const insertVariable = (name: string) => {
@@ -166,32 +160,20 @@ function TemplateEditor({ template, focusOnOpen, onChange }: { template: SmsTemp
   const patch = templatePatch(template, draft);
   const dirty = Object.keys(patch).length > 0;
 
-  const save = async (event: Event) => {
+  const save = (event: Event) => {
     event.preventDefault();
-    if (!dirty) {
-      setSaveErrors([]);
-      setNotice('Nothing to save: the template has not changed.');
-      return;
-    }
-    setSaving(true);
-    setNotice(null);
-    try {
+    if (!dirty) return form.reset('Nothing to save: the template has not changed.');
+    void form.run(async () => {
       const saved = await api.patch<SmsTemplate>(path, patch);
       onChange(saved);
       setDraft(templateDraftFrom(saved, draft.values));
-      setSaveErrors([]);
-      setNotice('Saved. The next message uses it.');
-    } catch (error) {
-      setSaveErrors(asApiError(error).errors);
-    } finally {
-      setSaving(false);
-    }
+      return 'Saved. The next message uses it.';
+    });
   };
 
   const discard = () => {
     setDraft(templateDraftFrom(template, draft.values));
-    setSaveErrors([]);
-    setNotice(null);
+    form.reset();
   };
 
   const confirmRevert = async () => {
@@ -200,16 +182,15 @@ function TemplateEditor({ template, focusOnOpen, onChange }: { template: SmsTemp
       const reverted = await api.post<SmsTemplate>(`${path}/revert`);
       onChange(reverted);
       setDraft(templateDraftFrom(reverted, draft.values));
-      setSaveErrors([]);
       setRevert(null);
-      setNotice('Reverted to the shipped default.');
+      form.reset('Reverted to the shipped default.');
     } catch (error) {
       setRevert({ busy: false, error: asApiError(error) });
     }
   };
 
   // Preview errors are about what is typed now; a save's errors stand until the field they name is edited.
-  const errors = fieldErrorsOf([...saveErrors, ...(shown?.errors ?? [])]);
+  const errors = fieldErrorsOf([...form.errors, ...(shown?.errors ?? [])]);
   const updating = shown === null || shown.key !== requestKey;
   const valueRefused = [...errors.keys()].some((param) => param.startsWith('variables.'));
   // A refused value must be seen, even if its fields are folded away.
@@ -231,7 +212,7 @@ function TemplateEditor({ template, focusOnOpen, onChange }: { template: SmsTemp
           Last changed <Time ms={template.updated_at} />
         </p>
       )}
-      <ErrorSummary title="The template was not saved" errors={saveErrors} visibleParams={new Set(['body', 'from_number_override', 'delivered_by_us'])} summaryRef={summaryRef} />
+      <ErrorSummary title="The template was not saved" errors={form.errors} visibleParams={new Set(['body', 'from_number_override', 'delivered_by_us'])} summaryRef={form.summaryRef} />
 
       {/* The preview follows the message field: beside the form on a wide screen, under the field on a narrow one. */}
       <form class="editor-form" onSubmit={save} autocomplete="off" noValidate>
@@ -310,24 +291,20 @@ function TemplateEditor({ template, focusOnOpen, onChange }: { template: SmsTemp
           errors={errors}
         />
 
-        <div class="save-bar">
-          <p class="save-state" role="status" aria-live="polite">
-            {notice ?? (dirty ? 'You have unsaved changes.' : template.customised ? 'Saved. This template differs from the default.' : 'This is the shipped default.')}
-          </p>
-          <div class="save-actions">
-            {template.customised && (
-              <button type="button" class="button button-secondary" onClick={() => setRevert({ busy: false, error: null })}>
-                Revert to default
-              </button>
-            )}
-            <button type="button" class="button button-secondary" onClick={discard} disabled={!dirty}>
-              Discard changes
+        <SaveBar
+          notice={form.notice}
+          dirty={dirty}
+          saving={form.saving}
+          saveLabel="Save template"
+          onDiscard={discard}
+          idle={template.customised ? 'Saved. This template differs from the default.' : 'This is the shipped default.'}
+        >
+          {template.customised && (
+            <button type="button" class="button button-secondary" onClick={() => setRevert({ busy: false, error: null })}>
+              Revert to default
             </button>
-            <button type="submit" class="button button-primary" disabled={saving}>
-              {saving ? 'Saving…' : 'Save template'}
-            </button>
-          </div>
-        </div>
+          )}
+        </SaveBar>
       </form>
 
       {revert && (
