@@ -86,6 +86,19 @@ export async function buildApp(options: AppOptions): Promise<App> {
   app.setNotFoundHandler((request, reply) =>
     sendError(reply, appError('route_not_found', { longMessage: `No route ${request.method} ${request.url.split('?')[0]}` })),
   );
+  if (options.trustProxy === false) {
+    // Behind a proxy that nobody said to trust, every client has the proxy's address, and shares its per-address
+    // limits: say so once, in the log, at the first request that shows it.
+    let warned = false;
+    app.addHook('onRequest', async (request) => {
+      if (warned || request.headers['x-forwarded-for'] === undefined) return;
+      warned = true;
+      request.log.warn(
+        { peer: request.ip },
+        'requests arrive through a proxy (X-Forwarded-For) but AUTHN_TRUST_PROXY is not set: every client shares the proxy address, and its per-address abuse limits',
+      );
+    });
+  }
   // A request already under way when the server closes is still answered, but Node would keep its
   // connection alive for the keep-alive timeout (over a minute) and hold the close open that long.
   let closing = false;

@@ -219,6 +219,10 @@ describe.each([
     expect(JSON.parse(created.data)).toMatchObject({ ip: key(peer, '192.0.2.10') });
     const reached = (await auditActions(server, 'abuse.')).map((a) => a.data.key);
     expect(reached).toEqual([key(peer, '192.0.2.10')]);
+    // Without a trusted proxy, the log says once that requests came through one.
+    const warnings = server.logs.filter((line) => line.includes('AUTHN_TRUST_PROXY is not set'));
+    expect(warnings).toHaveLength(trustProxy ? 0 : 1);
+    if (!trustProxy) expect(JSON.parse(warnings[0]!)).toMatchObject({ level: 40, peer });
   });
 });
 
