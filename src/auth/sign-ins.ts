@@ -14,9 +14,11 @@ import type { PhoneNumbersTable, SessionsTable, SignInsTable, UsersTable } from 
 import type { InstanceSettings } from '../instance/settings.js';
 import type { Verification } from '../challenges/service.js';
 import { recordLimitReached, type Window } from '../challenges/limits.js';
+import { recordAudit, type Actor } from '../audit/audit-log.js';
 import { parseRecipient } from '../sms/numbers.js';
 import { verifyPassword } from './passwords.js';
 import type { SessionView, TokenView } from './sessions.js';
+import type { UserView } from './users.js';
 import { FlowService, ANONYMOUS, abandonAt, assertNotAbandoned, mapLostRaces, maskPhoneNumber, parsePhoneParam, type RequestContext } from './flow.js';
 
 export type SignInStatus = 'needs_first_factor' | 'needs_second_factor' | 'complete';
@@ -176,6 +178,17 @@ export class SignIns extends FlowService {
         return this.finish(tx, current, { first_factor: 'password', status: needsSecond ? 'needs_second_factor' : 'complete' });
       }),
     );
+  }
+
+  /** An operator lifts a password lockout at once (BAPI), instead of the user waiting out the window. */
+  async unlock(userId: string, actor: Actor): Promise<UserView> {
+    const settings = await this.instance.current();
+    return this.transactions.run(async (tx) => {
+      const user = await this.users.view(userId, tx);
+      await this.limits.reset(tx, 'password_lockout', userId, lockoutWindow(settings));
+      await recordAudit(tx, this.clock, { actor, action: 'user.unlocked', target: { type: 'user', id: userId }, data: {} });
+      return user;
+    });
   }
 
   /** Moves the sign-in on; on `complete`, with a new session. */

@@ -104,6 +104,27 @@ describe.each(STORES)('sign-in on %s', (kind) => {
     expect((await step(created.id, 'attempt_first_factor', { strategy: 'phone_code', code: await fapi.lastCode(phone) })).json().status).toBe('complete');
   });
 
+  it('an operator lifts a lockout at once over BAPI; an unknown user is a 404 that changes nothing', async () => {
+    const phone = nextNumber();
+    const { userId } = await fapi.signedUpUser(phone, { password: 'correct horse battery' });
+    for (let i = 0; i < 3; i++) expectError(await signIn({ identifier: phone, password: 'wrong password' }), 422, 'form_password_incorrect');
+    expectError(await signIn({ identifier: phone, password: 'correct horse battery' }), 429, 'password_attempts_exceeded');
+
+    const before = await snapshot(server);
+    const auditBefore = (await auditActions(server, 'user.unlocked')).length;
+    expectError(await server.bapi('POST', '/v1/users/user_01J9Z6Q4W8V2K3M5N7P9R1S3T5/unlock'), 404, 'resource_not_found');
+    expect(await snapshot(server)).toEqual(before);
+    expect(await auditActions(server, 'user.unlocked')).toHaveLength(auditBefore);
+    expectError(await signIn({ identifier: phone, password: 'correct horse battery' }), 429, 'password_attempts_exceeded');
+
+    const unlocked = await server.bapi('POST', `/v1/users/${userId}/unlock`);
+    expect(unlocked.statusCode, unlocked.body).toBe(200);
+    expect(unlocked.json()).toMatchObject({ object: 'user', id: userId, password_enabled: true });
+    const entries = (await server.bapi('GET', '/v1/audit_logs?action=user.unlocked')).json().data;
+    expect(entries[0]).toMatchObject({ action: 'user.unlocked', actor: { type: 'secret_key' }, target: { type: 'user', id: userId } });
+    expect((await signIn({ identifier: phone, password: 'correct horse battery' })).json().status).toBe('complete');
+  });
+
   it('a right password clears earlier failures', async () => {
     const phone = nextNumber();
     await fapi.signedUpUser(phone, { password: 'correct horse battery' });

@@ -24,6 +24,18 @@ export const userRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, {
     services.users.view(request.params.id),
   );
 
+  app.post(
+    '/v1/users/:id/unlock',
+    {
+      schema: {
+        summary: 'Lift the password lockout of a user (abuse.password_lockout) at once',
+        params: IdParams,
+        response: { 200: User, ...errorResponses(401, 404) },
+      },
+    },
+    async (request) => services.signIns.unlock(request.params.id, request.actor!),
+  );
+
   app.delete(
     '/v1/users/:id',
     { schema: { summary: 'Delete a user, with their phone numbers and sessions', params: IdParams, response: { 200: Deleted, ...errorResponses(401, 404) } } },
