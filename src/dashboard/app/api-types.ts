@@ -25,6 +25,19 @@ export interface InstanceSettings {
 /** `abuse` of `GET /v1/instance` (see the README, "Phone auth: abuse defences"): as the server defines it. */
 export type AbuseSettings = ServerSettings['abuse'];
 
+/** `GET /v1/users` and `/v1/users/{id}`. */
+export interface User {
+  object: 'user';
+  id: string;
+  primary_phone_number_id: string | null;
+  phone_numbers: { id: string; phone_number: string; verification: { status: string } | null; reserved_for_second_factor: boolean }[];
+  password_enabled: boolean;
+  two_factor_enabled: boolean;
+  created_at: number;
+  updated_at: number;
+  last_sign_in_at: number | null;
+}
+
 /** One entry of the error envelope `{ "errors": [...] }`. */
 export interface ApiErrorDetail {
   code: string;

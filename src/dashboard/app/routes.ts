@@ -4,6 +4,7 @@ import { ABUSE_PATH, AbusePage } from './pages/abuse.js';
 import { AUDIT_LOG_PATH, AuditLogPage } from './pages/audit-log.js';
 import { MESSAGES_PATH, MessagesPage } from './pages/messages.js';
 import { SMS_SETTINGS_PATH, SmsSettingsPage } from './pages/sms-settings.js';
+import { USERS_PATH, UsersPage } from './pages/users.js';
 import { SMS_TEMPLATES_PATH, SmsTemplatesPage } from './pages/sms-templates.js';
 import { WEBHOOKS_PATH, WebhooksPage } from './pages/webhooks.js';
 
@@ -22,6 +23,7 @@ export const PAGES: PageEntry[] = [
   { path: SMS_TEMPLATES_PATH, title: 'SMS templates', trail: ['Configure', 'Messaging'], component: SmsTemplatesPage },
   { path: WEBHOOKS_PATH, title: 'Webhooks', trail: ['Configure'], component: WebhooksPage },
   { path: ABUSE_PATH, title: 'Abuse defences', trail: ['Configure'], component: AbusePage },
+  { path: USERS_PATH, title: 'Users', trail: ['Manage'], component: UsersPage },
   { path: MESSAGES_PATH, title: 'Messages', trail: ['Activity'], component: MessagesPage },
   { path: AUDIT_LOG_PATH, title: 'Audit log', trail: ['Activity'], component: AuditLogPage },
 ];
