@@ -82,6 +82,15 @@ export const Factor = Type.Object(
   { additionalProperties: false },
 );
 
+/** What a sign-up and a sign-in both end with: the session made, when the flow is abandoned, its times. */
+const flowOutcome = {
+  created_session_id: Nullable(Type.String()),
+  abandon_at: Time('Steps after this time are refused with flow_abandoned (24 h after created_at); the row is deleted a week later.'),
+  created_at: Time(),
+  updated_at: Time(),
+  session: Type.Optional(NewSession),
+};
+
 export const SignUp = Type.Object(
   {
     object: Type.Literal('sign_up'),
@@ -92,11 +101,7 @@ export const SignUp = Type.Object(
     unverified_fields: Type.Array(Type.String()),
     verifications: Type.Object({ phone_number: Nullable(Verification) }, { additionalProperties: false }),
     created_user_id: Nullable(Type.String()),
-    created_session_id: Nullable(Type.String()),
-    abandon_at: Time('Steps after this time are refused with flow_abandoned (24 h after created_at); the row is deleted a week later.'),
-    created_at: Time(),
-    updated_at: Time(),
-    session: Type.Optional(NewSession),
+    ...flowOutcome,
   },
   { additionalProperties: false },
 );
@@ -111,11 +116,7 @@ export const SignIn = Type.Object(
     supported_second_factors: Nullable(Type.Array(Factor)),
     first_factor_verification: Nullable(Verification),
     second_factor_verification: Nullable(Verification),
-    created_session_id: Nullable(Type.String()),
-    abandon_at: Time('Steps after this time are refused with flow_abandoned (24 h after created_at); the row is deleted a week later.'),
-    created_at: Time(),
-    updated_at: Time(),
-    session: Type.Optional(NewSession),
+    ...flowOutcome,
   },
   { additionalProperties: false },
 );
