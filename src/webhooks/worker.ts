@@ -152,7 +152,7 @@ export class WebhookWorker {
       disableFailingAfterMs: this.config.disableFailingAfterMs,
     });
     const log = { delivery: claim.id, endpoint: claim.endpoint_id, event: event.id, type: event.type, status: result.statusCode, ms: result.latencyMs };
-    if (endpointDisabled) this.logger.warn({ endpoint: claim.endpoint_id, url: endpoint.url }, 'webhook endpoint disabled: every attempt has failed for AUTHN_WEBHOOKS_DISABLE_FAILING_AFTER; enable it once it answers again');
+    if (endpointDisabled) this.logger.warn({ endpoint: claim.endpoint_id }, 'webhook endpoint disabled: every attempt has failed for AUTHN_WEBHOOKS_DISABLE_FAILING_AFTER; enable it once it answers again');
     if (!recorded) this.logger.warn(log, 'webhook delivery: lease lost before the outcome was recorded (retried or deleted meanwhile)');
     else if (result.error) this.logger.info({ ...log, error: result.error }, 'webhook delivery failed');
     else this.logger.debug(log, 'webhook delivered');
