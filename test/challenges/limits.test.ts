@@ -109,6 +109,44 @@ describe.each(STORES)('abuse limits on %s', (kind) => {
     ]);
   });
 
+  it('counts answers on every route that takes one: sign-in first and second factor, MFA enrolment', async () => {
+    // Set up from the suite's usual address, before the limit is lowered: a user with a password and a phone
+    // second factor, and a second enrolment waiting for its code.
+    const [phone, mfa, another] = [nextNumber(), nextNumber(), nextNumber()];
+    const password = 'a long enough passphrase';
+    const { jwt } = await fapi.signedUpUser(phone, { password });
+    const enrol = async (number: string) => {
+      const { id } = (await fapi.call('POST', '/v1/me/mfa/phone_numbers', { phone_number: number }, { auth: jwt })).json();
+      expect((await fapi.call('POST', `/v1/me/mfa/phone_numbers/${id}/prepare_verification`, { strategy: 'phone_code' }, { auth: jwt })).statusCode).toBe(200);
+      return id as string;
+    };
+    const enrolled = await enrol(mfa);
+    expect((await fapi.call('POST', `/v1/me/mfa/phone_numbers/${enrolled}/attempt_verification`, { strategy: 'phone_code', code: await fapi.lastCode(mfa) }, { auth: jwt })).statusCode).toBe(200);
+    const waiting = await enrol(another);
+    await patchSettings(server, { abuse: { attempts_per_ip: { max: 1, window_seconds: 300 } } });
+    const twice = async (answer: (from: string) => Promise<{ statusCode: number; body: string }>, from: string) => {
+      expectError((await answer(from)) as never, 422, 'form_code_incorrect');
+      await expectRefused(() => answer(from) as never, 429, 'ip_attempt_limit_reached');
+    };
+
+    // MFA enrolment.
+    const wrongEnrolCode = Fapi.wrong(await fapi.lastCode(another));
+    await twice((from) => fapi.call('POST', `/v1/me/mfa/phone_numbers/${waiting}/attempt_verification`, { strategy: 'phone_code', code: wrongEnrolCode }, { auth: jwt, ip: from }), '198.51.100.241');
+
+    // Sign-in by phone code.
+    const byCode = (await fapi.call('POST', '/v1/client/sign_ins', { identifier: phone }, { ip: '198.51.100.242' })).json();
+    expect((await fapi.call('POST', `/v1/client/sign_ins/${byCode.id}/prepare_first_factor`, { strategy: 'phone_code' }, { ip: '198.51.100.242' })).statusCode).toBe(200);
+    const wrongSignInCode = Fapi.wrong(await fapi.lastCode(phone));
+    await twice((from) => fapi.call('POST', `/v1/client/sign_ins/${byCode.id}/attempt_first_factor`, { strategy: 'phone_code', code: wrongSignInCode }, { ip: from }), '198.51.100.242');
+
+    // Password, then the second factor: the password was this address's one answer.
+    const byPassword = await fapi.call('POST', '/v1/client/sign_ins', { identifier: phone, password }, { ip: '198.51.100.243' });
+    expect(byPassword.json().status).toBe('needs_second_factor');
+    const signInId = byPassword.json().id;
+    expect((await fapi.call('POST', `/v1/client/sign_ins/${signInId}/prepare_second_factor`, { strategy: 'phone_code' }, { ip: '198.51.100.243' })).statusCode).toBe(200);
+    await expectRefused(() => fapi.call('POST', `/v1/client/sign_ins/${signInId}/attempt_second_factor`, { strategy: 'phone_code', code: Fapi.wrong('000000') }, { ip: '198.51.100.243' }), 429, 'ip_attempt_limit_reached');
+  });
+
   it('limits new clients, sign-ups and sign-ins per address, before any work is done; a refusal changes nothing', async () => {
     fresh();
     const known = nextNumber();
