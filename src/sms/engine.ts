@@ -95,7 +95,7 @@ export class SmsEngine {
     const to = checkedRecipient(input.to, input.paramName);
     return inTransaction(executor, async (tx) => {
       const settings = await this.instance.current(tx);
-      const template = await this.templates.resolve(input.template, tx);
+      const template = await this.templates.forSend(input.template, tx);
       const message = this.templates.render(template, input.variables, settings);
       // Only a real driver hides the code: the null driver exists to show it to the developer.
       // Every occurrence is masked (the origin-bound line repeats the code); a digit run that merely equals the

@@ -111,10 +111,21 @@ function knownSlug(slug: string): TemplateSlug {
 /** Read by every send: compiled once. */
 const templateBySlug = prepared<{ slug: TemplateSlug }, SmsTemplatesTable>((db, $) => db.selectFrom('sms_templates').selectAll().where('slug', '=', $('slug')));
 
+/**
+ * How long the send path may use a template it read (the instance settings are cached as long): a change made
+ * by this process is seen at once, one made by another server process within this time.
+ */
+const SEND_CACHE_TTL_MS = 1_000;
+
 /** PostgreSQL advisory-lock namespace for template writes ("SMST"); the second key is the slug's index. */
 const LOCK_NAMESPACE = 0x534d5354;
 
 export class TemplateService {
+  /** What the send path read, by slug: every send reads its template, and templates rarely change. */
+  private readonly sendCache = new Map<TemplateSlug, { template: ResolvedTemplate; at: number }>();
+  /** Bumped by every write here, so a read that started before it does not cache the old template. */
+  private generation = 0;
+
   constructor(
     private readonly db: Db,
     private readonly dialect: Dialect,
@@ -127,6 +138,17 @@ export class TemplateService {
     if (!row) return defaultTemplate(slug);
     const fields: TemplateFields = { body: row.body, from_number_override: row.from_number_override, delivered_by_us: row.delivered_by_us === 1 };
     return { slug, ...fields, customised: !isDefault(slug, fields), updated_at: row.updated_at };
+  }
+
+  /** The template a send uses: `resolve`, served from a copy at most `SEND_CACHE_TTL_MS` old. */
+  async forSend(slug: TemplateSlug, executor: Executor): Promise<ResolvedTemplate> {
+    const cached = this.sendCache.get(slug);
+    const now = this.clock.now();
+    if (cached && now - cached.at < SEND_CACHE_TTL_MS) return cached.template;
+    const generation = this.generation;
+    const template = await this.resolve(slug, executor);
+    if (generation === this.generation) this.sendCache.set(slug, { template, at: now });
+    return template;
   }
 
   /**
@@ -164,6 +186,7 @@ export class TemplateService {
       await recordAudit(tx, this.clock, { actor, action: 'sms_template.updated', target: { type: 'sms_template', id: known }, data: { changes } });
       return this.resolve(known, tx);
     });
+    this.forgetSent();
     return this.view(saved, settings);
   }
 
@@ -177,6 +200,7 @@ export class TemplateService {
       await tx.deleteFrom('sms_templates').where('slug', '=', known).execute();
       if (changes.length) await recordAudit(tx, this.clock, { actor, action: 'sms_template.reverted', target: { type: 'sms_template', id: known }, data: { changes } });
     });
+    this.forgetSent();
     return this.view(defaultTemplate(known), settings);
   }
 
@@ -268,6 +292,12 @@ export class TemplateService {
   }
 
   /** Serialises writers of one slug: SQLite transactions already hold the write lock (BEGIN IMMEDIATE). */
+  /** After a change has committed: the next send reads the template again. */
+  private forgetSent(): void {
+    this.generation++;
+    this.sendCache.clear();
+  }
+
   private async lock(tx: Tx, slug: TemplateSlug): Promise<void> {
     if (this.dialect === 'postgres') await sql`select pg_advisory_xact_lock(${LOCK_NAMESPACE}, ${TEMPLATE_SLUGS.indexOf(slug)})`.execute(tx);
   }
