@@ -17,8 +17,25 @@ export function isTestNumber(e164: string): boolean {
 
 export type RecipientCheck = { ok: true; e164: string; country: string | null } | { ok: false; reason: string };
 
+/**
+ * Recent answers of `parseRecipient`, oldest first. A flow parses the same number at each of its steps and the
+ * send engine once more, and libphonenumber's validity check is among the dearest work of a code request.
+ */
+const recentRecipients = new Map<string, RecipientCheck>();
+const RECENT_RECIPIENTS_MAX = 1_024;
+
 /** Normalises a recipient to E.164. Accepts spaces, dashes, dots and brackets around an international number. */
 export function parseRecipient(input: string): RecipientCheck {
+  let check = recentRecipients.get(input);
+  if (!check) {
+    check = Object.freeze(checkRecipient(input));
+    if (recentRecipients.size >= RECENT_RECIPIENTS_MAX) recentRecipients.delete(recentRecipients.keys().next().value!);
+    recentRecipients.set(input, check);
+  }
+  return check;
+}
+
+function checkRecipient(input: string): RecipientCheck {
   const compact = input.replace(/[\s().-]/g, '');
   if (!E164.test(compact)) {
     return { ok: false, reason: 'must be an international number in E.164 form, such as +14155550123' };
