@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STORES, createTestStore, type TestStore } from '../helpers/server.js';
-import { FROM, TWILIO, startSmsServer, storeReader, type SmsHarness } from './harness.js';
+import { FROM, TWILIO, startSmsServer, storeReader, templateEditor, type SmsHarness } from './harness.js';
 
 describe.each(STORES)('send engine on %s', (kind) => {
   let store: TestStore;
@@ -24,12 +24,7 @@ describe.each(STORES)('send engine on %s', (kind) => {
     const res = await h.server.bapi('PATCH', '/v1/instance', { sms: { driver, from_number: driver ? FROM : null, ...extra } });
     expect(res.statusCode, res.body).toBe(200);
   };
-  const storeTemplate = (slug: string, fields: { body?: string; from_number_override?: string | null; delivered_by_us?: boolean }) =>
-    db()
-      .insertInto('sms_templates')
-      .values({ slug, body: fields.body ?? '{{code}} is your code', from_number_override: fields.from_number_override ?? null, delivered_by_us: fields.delivered_by_us === false ? 0 : 1, updated_at: Date.now() })
-      .onConflict((oc) => oc.column('slug').doUpdateSet({ body: fields.body ?? '{{code}} is your code', from_number_override: fields.from_number_override ?? null, delivered_by_us: fields.delivered_by_us === false ? 0 : 1 }))
-      .execute();
+  const templates = templateEditor(() => h.server);
   const code = (to: string, paramName?: string) => services().sms.send({ template: 'verification_code', to, variables: { code: '482913', expires_in_minutes: '10' }, paramName });
   const accepted = (status: string) => status === 'sent' || status === 'delivered';
   /** Sends a normal message and waits for it: after that, the dispatcher has seen everything queued before. */
@@ -127,23 +122,23 @@ describe.each(STORES)('send engine on %s', (kind) => {
 
   it.each([null, 'twilio'] as const)('delivered_by_us false under the %s driver: no send, sms.queued carries body and recipient', async (driver) => {
     await useDriver(driver);
-    await storeTemplate('verification_code', { body: 'Code {{code}}', delivered_by_us: false });
+    await templates.store('verification_code', { body: 'Code {{code}}', delivered_by_us: false });
     const requestsBefore = h.twilio.requests.length;
     const sent = await code('+14155550127');
     expect(sent.status).toBe('operator');
-    await storeTemplate('verification_code', { body: '{{code}} is your code' });
+    await templates.store('verification_code', { body: '{{code}} is your code' });
     await flush();
     expect(h.twilio.requests.length - requestsBefore).toBe(driver === null ? 0 : 1);
     const [queued] = await read.events(sent.id);
     expect(queued).toMatchObject({ type: 'sms.queued', data: { status: 'operator', delivered_by_us: false, message: 'Code 482913', to_phone_number: '+14155550127' } });
     expect(await read.message(sent.id)).toMatchObject({ status: 'operator', next_attempt_at: null });
-    await db().deleteFrom('sms_templates').execute();
+    await templates.revert('verification_code');
     await useDriver(null);
   });
 
   it('sends from the template’s from_number_override, and ignores it under a messaging service', async () => {
     await useDriver('twilio');
-    await storeTemplate('verification_code', { from_number_override: '+14155550199' });
+    await templates.store('verification_code', { body: '{{code}} is your code', from_number_override: '+14155550199' });
     const a = await code('+14155550128');
     await read.waitForStatus(a.id, accepted);
     expect(h.twilio.messagesTo('+14155550128')[0]).toMatchObject({ from: '+14155550199', messagingServiceSid: null });
@@ -155,7 +150,7 @@ describe.each(STORES)('send engine on %s', (kind) => {
     expect(request.fields.MessagingServiceSid).toBe(TWILIO.messagingServiceSid);
     expect(request.fields.From).toBeUndefined();
     expect(await read.message(b.id)).toMatchObject({ from_number: null, messaging_service_sid: TWILIO.messagingServiceSid });
-    await db().deleteFrom('sms_templates').execute();
+    await templates.revert('verification_code');
     await useDriver(null, { twilio: { messaging_service_sid: null } });
   });
 });

@@ -9,6 +9,7 @@ import { startTestServer, type TestServer, type TestStore } from '../helpers/ser
 import { freePort, sleep } from '../fakes/common.js';
 import { FakeTwilio, type FakeTwilioOptions } from '../fakes/twilio.js';
 import { FakeVonage, type FakeVonageOptions } from '../fakes/vonage.js';
+import { expect } from 'vitest';
 
 export const TWILIO = { accountSid: `AC${'0123456789abcdef'.repeat(2)}`, authToken: 'f'.repeat(32), messagingServiceSid: `MG${'abcdef0123456789'.repeat(2)}` };
 export const VONAGE = { apiKey: 'abcd1234', apiSecret: 'secretValue42' };
@@ -116,6 +117,23 @@ export function storeReader(server: TestServer) {
         const row = last as SmsMessagesTable | null;
         throw new Error(`message ${id} never became ${String(status)}: it is ${row?.status} (${row?.error_code}: ${row?.error_message})`);
       }
+    },
+  };
+}
+
+/**
+ * Template changes made as an operator makes them, through BAPI: the send path keeps the templates it read and
+ * forgets them on a change made through the same server.
+ */
+export function templateEditor(server: () => TestServer) {
+  return {
+    async store(slug: string, fields: { body: string; from_number_override?: string | null; delivered_by_us?: boolean }): Promise<void> {
+      const res = await server().bapi('PATCH', `/v1/templates/sms/${slug}`, { from_number_override: null, delivered_by_us: true, ...fields });
+      expect(res.statusCode, res.body).toBe(200);
+    },
+    async revert(slug: string): Promise<void> {
+      const res = await server().bapi('POST', `/v1/templates/sms/${slug}/revert`);
+      expect(res.statusCode, res.body).toBe(200);
     },
   };
 }

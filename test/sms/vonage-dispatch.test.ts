@@ -5,7 +5,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { STORES, createTestStore, type TestStore } from '../helpers/server.js';
 import { VONAGE_FAILURES, type VonageMethod } from '../fakes/vonage.js';
-import { VONAGE, startSmsServer, storeReader, waitFor, type SmsHarness } from './harness.js';
+import { VONAGE, startSmsServer, storeReader, templateEditor, waitFor, type SmsHarness } from './harness.js';
 
 const SIGNATURE_SECRET = 's3cr3tSIGkey0123456789abcdefABCD';
 
@@ -15,6 +15,7 @@ describe.each(STORES)('Vonage dispatch on %s', (kind) => {
   let read: ReturnType<typeof storeReader>;
   let next = 0;
   const recipient = () => `+4479111${String(10_000 + next++).slice(-5)}`;
+  const templates = templateEditor(() => h.server);
   const send = (to: string) => h.server.running.services.sms.send({ template: 'verification_code', to, variables: { code: '482913', expires_in_minutes: '10' } });
   const sentPart = async (id: string) => {
     const row = await read.waitForStatus(id, 'sent');
@@ -76,8 +77,7 @@ describe.each(STORES)('Vonage dispatch on %s', (kind) => {
   });
 
   it('applies a multi-part message’s delivery once every part is delivered', async () => {
-    const db = h.server.running.services.store.db;
-    await db.insertInto('sms_templates').values({ slug: 'invitation', body: `{{inviter_name}} invited you: {{action_url}} ${'lorem ipsum '.repeat(20)}`, from_number_override: null, delivered_by_us: 1, updated_at: Date.now() }).execute();
+    await templates.store('invitation', { body: `{{inviter_name}} invited you: {{action_url}} ${'lorem ipsum '.repeat(20)}` });
     const { id } = await h.server.running.services.sms.send({ template: 'invitation', to: recipient(), variables: { inviter_name: 'Ada', action_url: 'https://app.example.com/i/1' } });
     const { row } = await sentPart(id);
     expect(row.carrier_parts).toBe(2);
@@ -89,18 +89,17 @@ describe.each(STORES)('Vonage dispatch on %s', (kind) => {
     expect((await read.message(id)).status).toBe('sent');
     await h.vonage.sendReceipt(parts[1]!.messageId, { status: 'delivered' });
     expect((await read.message(id)).status).toBe('delivered');
-    await db.deleteFrom('sms_templates').where('slug', '=', 'invitation').execute();
+    await templates.revert('invitation');
   });
 
   it('sends type=unicode for a body outside GSM-7', async () => {
-    const db = h.server.running.services.store.db;
-    await db.insertInto('sms_templates').values({ slug: 'verification_code', body: 'Votre code ✓ {{code}}', from_number_override: null, delivered_by_us: 1, updated_at: Date.now() }).execute();
+    await templates.store('verification_code', { body: 'Votre code ✓ {{code}}' });
     const to = recipient();
     const { id } = await send(to);
     await sentPart(id);
     expect(h.vonage.requests.find((r) => r.fields.to === to.slice(1))!.fields).toMatchObject({ type: 'unicode', text: 'Votre code ✓ 482913' });
     expect((await read.message(id)).body).toBe('Votre code ✓ ******');
-    await db.deleteFrom('sms_templates').where('slug', '=', 'verification_code').execute();
+    await templates.revert('verification_code');
   });
 
   it('treats HTTP 200 with a non-zero status as a failure: permanent at once, throttling retried', async () => {
