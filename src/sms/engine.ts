@@ -16,7 +16,7 @@ import type { SecretBox } from '../secret-box.js';
 import { inTransaction, type Db, type Executor, type Tx } from '../store/database.js';
 import type { SmsMessagesTable } from '../store/schema.js';
 import { auditRow, SYSTEM_ACTOR, type Actor } from '../audit/audit-log.js';
-import { recordEvents } from '../webhooks/events.js';
+import { recordEvents, rowInsert } from '../webhooks/events.js';
 import type { InstanceService } from '../instance/service.js';
 import type { InstanceSettings } from '../instance/settings.js';
 import { measureSms } from './encoding.js';
@@ -183,7 +183,7 @@ export class SmsEngine {
       data: { template: row.template, status, test_number: testNumber, delivered_by_us: out.deliveredByUs },
     });
     // One statement on PostgreSQL: the message, its audit entry and its event (see recordEvents).
-    await recordEvents(tx, this.clock, [event], [tx.insertInto('sms_messages').values(row), tx.insertInto('audit_logs').values(audit)]);
+    await recordEvents(tx, this.clock, [event], [rowInsert('sms_messages', row), rowInsert('audit_logs', audit)]);
     this.metrics.messages.inc({ driver: row.driver!, status });
     if (status === 'queued') this.onQueued();
     return { id, status, to: out.to, template: out.template, testNumber };

@@ -16,8 +16,8 @@ import { PostgresAdapter, sql, type OperationNodeSource } from 'kysely';
 import type { Clock } from '../clock.js';
 import { newId } from '../ids.js';
 import { fromJson, inTransaction, toJson, type Executor, type Tx } from '../store/database.js';
-import { prepared } from '../store/prepared.js';
-import type { WebhookEndpointsTable } from '../store/schema.js';
+import { insertRow, prepared } from '../store/prepared.js';
+import type { Database, WebhookEndpointsTable } from '../store/schema.js';
 import { insertDeliveries } from './deliveries.js';
 
 export interface EventInput {
@@ -33,8 +33,43 @@ export interface StoredEvent {
   data: Record<string, unknown>;
 }
 
-/** An insert or update of the change the events report (a Kysely query or `sql` statement, not yet run). */
-export type ChangeWrite = OperationNodeSource;
+/** A row to insert: on SQLite through a statement compiled once, where a query would be compiled on every call. */
+export interface RowInsert<T extends Table = Table> {
+  table: T;
+  row: Database[T];
+}
+
+type Table = keyof Database & string;
+
+export function rowInsert<T extends Table>(table: T, row: Database[T]): RowInsert<T> {
+  return { table, row };
+}
+
+/** A write of the change the events report: a row to insert, or any Kysely query or `sql` statement (not yet run). */
+export type ChangeWrite = RowInsert | OperationNodeSource;
+
+function isRowInsert(write: ChangeWrite): write is RowInsert {
+  return !('toOperationNode' in write);
+}
+
+const rowInserters = new Map<Table, (executor: Executor, row: never) => Promise<void>>();
+
+/** SQLite: runs one write. */
+async function runWrite(tx: Tx, write: ChangeWrite): Promise<void> {
+  if (!isRowInsert(write)) {
+    await sql`${write}`.execute(tx);
+    return;
+  }
+  let insert = rowInserters.get(write.table);
+  if (!insert) rowInserters.set(write.table, (insert = insertRow(write.table)));
+  await insert(tx, write.row as never);
+}
+
+/** PostgreSQL: a write as a query, to go into the one statement. */
+function asQuery(tx: Tx, write: ChangeWrite): OperationNodeSource {
+  // The row is of the table it names, which the union of tables hides from TypeScript.
+  return isRowInsert(write) ? tx.insertInto(write.table).values(write.row as never) : write;
+}
 
 export async function recordEvent(executor: Executor, clock: Clock, input: EventInput): Promise<StoredEvent> {
   const [event] = await recordEvents(executor, clock, [input]);
@@ -51,13 +86,13 @@ export async function recordEvents(executor: Executor, clock: Clock, inputs: rea
   return inTransaction(executor, async (tx) => {
     const now = clock.now();
     const events = inputs.map((input) => newEvent(now, input));
-    const writes = events.length ? [...change, tx.insertInto('events').values(events.map(eventRow))] : change;
     let endpoints: Endpoint[] = [];
     if (tx.getExecutor().adapter instanceof PostgresAdapter) {
-      if (events.length) endpoints = (await together(writes, endpointsQuery(tx)).execute(tx)).rows as Endpoint[];
+      const writes = change.map((write) => asQuery(tx, write));
+      if (events.length) endpoints = (await together([...writes, tx.insertInto('events').values(events.map(eventRow))], endpointsQuery(tx)).execute(tx)).rows as Endpoint[];
       else await together(writes.slice(0, -1), writes[writes.length - 1]!).execute(tx);
     } else {
-      for (const write of writes) await sql`${write}`.execute(tx);
+      for (const write of [...change, ...events.map((event) => rowInsert('events', eventRow(event)))]) await runWrite(tx, write);
       if (events.length) endpoints = await enabledEndpoints.execute(tx, {});
     }
     if (endpoints.length) {
@@ -94,6 +129,6 @@ function newEvent(now: number, input: EventInput): StoredEvent {
   return { id: newId('evt', now), object: 'event', type: input.type, timestamp: now, data: input.data };
 }
 
-function eventRow(event: StoredEvent) {
+function eventRow(event: StoredEvent): Database['events'] {
   return { id: event.id, type: event.type, created_at: event.timestamp, data: toJson(event.data) };
 }
