@@ -9,8 +9,23 @@
  *
  * A transaction run here must not start another one through `run`, nor query the store outside `tx`: it would
  * wait for the batch it is part of.
+ *
+ * While a job of a batch runs, its `tx` is known to own the SQLite connection, so statements compiled once
+ * (`prepared.ts`) run on it directly instead of through Kysely's executor (see `openConnection`).
  */
-import type { Store, Tx } from './database.js';
+import type { SqliteDatabase } from 'kysely';
+import type { Executor, Store, Tx } from './database.js';
+
+/** The SQLite connection of each job's transaction, for as long as the job runs. */
+const jobConnections = new WeakMap<Executor, SqliteDatabase>();
+
+/**
+ * The SQLite connection `executor` holds, when it is the transaction of a running job here; null otherwise (a
+ * statement then goes through Kysely, which hands the connection out in turn).
+ */
+export function openConnection(executor: Executor): SqliteDatabase | null {
+  return jobConnections.get(executor) ?? null;
+}
 
 /** Transactions per shared commit, at most (bounds the latency the last one sees). */
 const MAX_BATCH = 64;
@@ -66,11 +81,14 @@ export class Transactions {
       trx = await this.store.db.startTransaction().execute();
       for (const job of batch) {
         const savepoint = await trx.savepoint('job').execute();
+        if (this.store.sqlite) jobConnections.set(savepoint, this.store.sqlite);
         try {
           const value = await job.fn(savepoint);
+          jobConnections.delete(savepoint);
           await savepoint.releaseSavepoint('job').execute();
           outcomes.push(() => job.resolve(value));
         } catch (error) {
+          jobConnections.delete(savepoint);
           await savepoint.rollbackToSavepoint('job').execute();
           await savepoint.releaseSavepoint('job').execute();
           outcomes.push(() => job.reject(error));

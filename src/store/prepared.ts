@@ -8,7 +8,8 @@
  *   const byId = prepared<{ id: string }>((db, $) => db.selectFrom('users').selectAll().where('id', '=', $('id')));
  *   const user = await byId.takeFirst(tx, { id });
  */
-import { CompiledQuery, type Compilable, type QueryResult } from 'kysely';
+import { CompiledQuery, type Compilable, type QueryResult, type SqliteDatabase } from 'kysely';
+import { openConnection } from './group-commit.js';
 import type { Db, Executor } from './database.js';
 import type { Database } from './schema.js';
 
@@ -46,6 +47,8 @@ export function prepared<A extends object, R = unknown>(build: (db: Db, $: SlotF
       if (value === undefined) throw new TypeError(`prepared query: no value for slot "${p.name}"`);
       return value;
     });
+    const connection = openConnection(executor);
+    if (connection) return runOn(connection, form.sql, parameters);
     return executor.executeQuery<R>({ ...CompiledQuery.raw(form.sql, parameters), query: form.query });
   };
 
@@ -60,6 +63,17 @@ export function prepared<A extends object, R = unknown>(build: (db: Db, $: SlotF
       return Number((await run(executor, args)).numAffectedRows ?? 0n);
     },
   };
+}
+
+/**
+ * Runs a statement on a SQLite connection the caller's transaction holds, as Kysely's SQLite driver would, less
+ * the executor's turn-taking and promise chain (a few microseconds a statement, on paths that run twenty).
+ */
+function runOn<R>(connection: SqliteDatabase, text: string, parameters: readonly unknown[]): QueryResult<R> {
+  const statement = connection.prepare(text);
+  if (statement.reader) return { rows: statement.all(parameters) as R[] };
+  const { changes, lastInsertRowid } = statement.run(parameters);
+  return { rows: [], numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid) };
 }
 
 /**

@@ -1,0 +1,92 @@
+/**
+ * Request transactions (`Transactions.run`): on SQLite, transactions that arrive together share one commit, each
+ * in a savepoint of its own, and the statements compiled once run on the connection directly while a job holds
+ * it. On PostgreSQL each is its own transaction. Either way: a failed transaction leaves nothing behind, the
+ * others are kept, and an Error *returned* is thrown only after what it wrote has committed.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { migrate, openStore, type Store, type Tx } from '../../src/store/database.js';
+import { Transactions, openConnection } from '../../src/store/group-commit.js';
+import { insertRow, prepared } from '../../src/store/prepared.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/postgres.js';
+import { STORES } from '../helpers/server.js';
+
+const insertEvent = insertRow('events');
+const eventsOfType = prepared<{ type: string }, { id: string }>((db, $) => db.selectFrom('events').select('id').where('type', '=', $('type')).orderBy('id'));
+
+describe.each(STORES)('request transactions on %s', (kind) => {
+  let dataDir: string;
+  let database: TestDatabase | null = null;
+  let store: Store;
+  let transactions: Transactions;
+
+  beforeAll(async () => {
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'authn-store-'));
+    if (kind === 'postgres') database = await createTestDatabase();
+    store = await openStore({ databaseUrl: database?.url ?? null, dataDir });
+    await migrate(store);
+    transactions = new Transactions(store);
+  });
+  afterAll(async () => {
+    await store?.close();
+    await database?.drop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  const write = (tx: Tx, type: string, id: string) => insertEvent(tx, { id, type, created_at: 1, data: '{}' });
+  const stored = async (type: string) => (await eventsOfType.execute(store.db, { type })).map((row) => row.id);
+
+  it('keeps every transaction that succeeds and nothing of one that fails, when they run together', async () => {
+    const outcomes = await Promise.allSettled([
+      transactions.run(async (tx) => write(tx, 'together', 'evt_a')),
+      transactions.run(async (tx) => {
+        await write(tx, 'together', 'evt_b');
+        throw new Error('refused');
+      }),
+      transactions.run(async (tx) => write(tx, 'together', 'evt_c')),
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect((outcomes[1] as PromiseRejectedResult).reason).toMatchObject({ message: 'refused' });
+    expect(await stored('together')).toEqual(['evt_a', 'evt_c']);
+  });
+
+  it('throws a returned Error after what its transaction wrote has committed', async () => {
+    await expect(
+      transactions.run(async (tx) => {
+        await write(tx, 'returned', 'evt_r');
+        return new Error('limit reached');
+      }),
+    ).rejects.toThrow('limit reached');
+    expect(await stored('returned')).toEqual(['evt_r']);
+  });
+
+  it('a statement compiled once reads what its own transaction wrote before, and a failed one leaves no row', async () => {
+    const seen = await transactions.run(async (tx) => {
+      await write(tx, 'own', 'evt_o');
+      return (await eventsOfType.execute(tx, { type: 'own' })).map((row) => row.id);
+    });
+    expect(seen).toEqual(['evt_o']);
+    const duplicate = transactions.run(async (tx) => {
+      await write(tx, 'own', 'evt_p');
+      await write(tx, 'own', 'evt_o'); // the primary key is taken: the database refuses
+    });
+    await expect(duplicate).rejects.toThrow();
+    expect(await stored('own')).toEqual(['evt_o']);
+  });
+
+  it('lends the connection to a job only while it runs', async () => {
+    let inside: unknown = 'unset';
+    let kept: Tx | null = null;
+    await transactions.run(async (tx) => {
+      inside = openConnection(tx);
+      kept = tx;
+    });
+    // On SQLite the job's transaction holds the store's one connection; PostgreSQL goes through its pool.
+    expect(inside).toBe(kind === 'sqlite' ? store.sqlite : null);
+    expect(openConnection(kept!)).toBeNull();
+    expect(openConnection(store.db)).toBeNull();
+  });
+});
