@@ -74,23 +74,26 @@ export class Transactions {
     }
   }
 
+  /** SQLite only (see `run`). Each job's savepoint is set on the connection itself: the batch's transaction holds it. */
   private async commitBatch(batch: Job[]): Promise<void> {
+    const connection = this.store.sqlite!;
+    const exec = (statement: string) => connection.prepare(statement).run([]);
     const outcomes: (() => void)[] = [];
     let trx;
     try {
       trx = await this.store.db.startTransaction().execute();
       for (const job of batch) {
-        const savepoint = await trx.savepoint('job').execute();
-        if (this.store.sqlite) jobConnections.set(savepoint, this.store.sqlite);
+        exec('savepoint job');
+        jobConnections.set(trx, connection);
         try {
-          const value = await job.fn(savepoint);
-          jobConnections.delete(savepoint);
-          await savepoint.releaseSavepoint('job').execute();
+          const value = await job.fn(trx);
+          jobConnections.delete(trx);
+          exec('release job');
           outcomes.push(() => job.resolve(value));
         } catch (error) {
-          jobConnections.delete(savepoint);
-          await savepoint.rollbackToSavepoint('job').execute();
-          await savepoint.releaseSavepoint('job').execute();
+          jobConnections.delete(trx);
+          exec('rollback to job');
+          exec('release job');
           outcomes.push(() => job.reject(error));
         }
       }
