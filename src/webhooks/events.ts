@@ -52,6 +52,7 @@ function isRowInsert(write: ChangeWrite): write is RowInsert {
   return !('toOperationNode' in write);
 }
 
+/** One compiled insert per table, made on first use (each takes the row of its own table, hence `never` here). */
 const rowInserters = new Map<Table, (executor: Executor, row: never) => Promise<void>>();
 
 /** SQLite: runs one write. */

@@ -291,13 +291,13 @@ export class TemplateService {
     };
   }
 
-  /** Serialises writers of one slug: SQLite transactions already hold the write lock (BEGIN IMMEDIATE). */
   /** After a change has committed: the next send reads the template again. */
   private forgetSent(): void {
     this.generation++;
     this.sendCache.clear();
   }
 
+  /** Serialises writers of one slug: SQLite transactions already hold the write lock (BEGIN IMMEDIATE). */
   private async lock(tx: Tx, slug: TemplateSlug): Promise<void> {
     if (this.dialect === 'postgres') await sql`select pg_advisory_xact_lock(${LOCK_NAMESPACE}, ${TEMPLATE_SLUGS.indexOf(slug)})`.execute(tx);
   }
