@@ -17,6 +17,9 @@ import { buildApp, type App } from './http/app.js';
 import { resealCallbackSecret } from './sms/callback-urls.js';
 import { resealPayloads } from './sms/dispatcher.js';
 
+/** How often each process looks for messages whose delivery report is overdue (see src/sms/status-checks.ts). */
+const STATUS_CHECK_ROUND_MS = 60_000;
+
 export interface StartOptions {
   clock?: Clock;
   /** Where log lines go (default stdout). */
@@ -96,7 +99,10 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     }
     services.webhooks.worker.start();
     services.housekeeping.start();
-    if (config.sms.dispatcher) services.dispatcher.start();
+    if (config.sms.dispatcher) {
+      services.dispatcher.start();
+      services.smsStatusChecks.start(STATUS_CHECK_ROUND_MS);
+    }
     const running = app;
     return {
       app: running,
@@ -105,6 +111,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       async close() {
         // The dispatcher first: its in-flight sends may still get carrier callbacks, which the app answers.
         await services.dispatcher.stop();
+        await services.smsStatusChecks.stop();
         await running.close();
         await services.webhooks.worker.stop();
         services.housekeeping.stop();

@@ -16,6 +16,7 @@ import { SmsMetrics } from './sms/metrics.js';
 import { CallbackUrls } from './sms/callback-urls.js';
 import { CarrierCallbacks } from './sms/callbacks.js';
 import { Dispatcher } from './sms/dispatcher.js';
+import { StatusChecks } from './sms/status-checks.js';
 import { SmsMessageLog } from './sms/messages.js';
 import { CarrierHttp } from './sms/drivers/carrier-http.js';
 import { AuthKeys } from './auth/keys.js';
@@ -53,6 +54,8 @@ export interface Services {
   smsMessages: SmsMessageLog;
   /** Started by `startServer` (unless AUTHN_SMS_DISPATCHER=off), stopped by `RunningServer.close()`. */
   dispatcher: Dispatcher;
+  /** Asks the carrier about messages whose delivery report is overdue; runs beside the dispatcher. */
+  smsStatusChecks: StatusChecks;
   carrierHttp: CarrierHttp;
   authKeys: AuthKeys;
   limits: Limits;
@@ -87,17 +90,9 @@ export function buildServices(deps: { config: Config; clock: Clock; logger: Logg
   const transactions = new Transactions(store);
   const callbackUrls = new CallbackUrls(config.publicUrl);
   const carrierHttp = new CarrierHttp(config.carriers.timeoutMs, Math.max(16, config.sms.concurrency));
-  const dispatcher = new Dispatcher({
-    store,
-    clock,
-    logger,
-    box,
-    instance,
-    metrics: smsMetrics,
-    urls: callbackUrls,
-    drivers: { http: carrierHttp, twilioApiUrl: config.carriers.twilioApiUrl, vonageApiUrl: config.carriers.vonageApiUrl },
-    options: config.sms,
-  });
+  const drivers = { http: carrierHttp, twilioApiUrl: config.carriers.twilioApiUrl, vonageApiUrl: config.carriers.vonageApiUrl };
+  const dispatcher = new Dispatcher({ store, clock, logger, box, instance, metrics: smsMetrics, urls: callbackUrls, drivers, options: config.sms });
+  const smsCallbacks = new CarrierCallbacks({ store, clock, logger, instance, urls: callbackUrls, metrics: smsMetrics, vonageDlrMaxAgeSeconds: config.sms.vonageDlrMaxAgeSeconds });
   sms.onQueued = () => dispatcher.wake();
   const authKeys = new AuthKeys(store.db, box, clock);
   const limits = new Limits(store, { databaseUrl: config.databaseUrl, redisUrl: config.redisUrl });
@@ -115,9 +110,10 @@ export function buildServices(deps: { config: Config; clock: Clock; logger: Logg
     sms,
     smsMetrics,
     callbackUrls,
-    smsCallbacks: new CarrierCallbacks({ store, clock, logger, instance, urls: callbackUrls, metrics: smsMetrics, vonageDlrMaxAgeSeconds: config.sms.vonageDlrMaxAgeSeconds }),
+    smsCallbacks,
     smsMessages: new SmsMessageLog(store.db, sms),
     dispatcher,
+    smsStatusChecks: new StatusChecks({ store, clock, logger, instance, drivers, callbacks: smsCallbacks }),
     carrierHttp,
     authKeys,
     limits,

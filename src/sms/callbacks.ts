@@ -20,9 +20,11 @@ import { mapVonageStatus, verifyVonageSignature, vonageDlrErrorMessage } from '.
 
 export type CallbackResult = 'applied' | 'ignored' | 'duplicate' | 'unknown_message';
 
-interface CarrierReport {
+export interface CarrierReport {
   messageId: string;
   source: 'twilio' | 'vonage';
+  /** How it reached us: the carrier's callback (the default), or our asking it (see status-checks.ts). */
+  via?: 'callback' | 'status_check';
   carrierStatus: string;
   carrierMessageId: string;
   /** Our status the report asks for; null: informational only. */
@@ -114,6 +116,11 @@ export class CarrierCallbacks {
     return appError('callback_signature_invalid', { longMessage: why });
   }
 
+  /** A report the server got by asking the carrier (see status-checks.ts), applied as a callback would be. */
+  report(report: CarrierReport): Promise<CallbackResult> {
+    return this.apply(report);
+  }
+
   /** Queues a report for the next batch and waits for its result. */
   private apply(report: CarrierReport): Promise<CallbackResult> {
     return new Promise((resolve, reject) => this.reports.push({ report, resolve, reject }));
@@ -182,10 +189,13 @@ export class CarrierCallbacks {
           payload: null,
           updated_at: now,
           completed_at: isTerminal(target) ? now : row.completed_at,
+          // A final report ends the checks; until then the next check stays as planned.
+          status_check_at: isTerminal(target) ? null : row.status_check_at,
           ...(report.errorCode ? { error_code: report.errorCode, error_message: report.errorMessage } : {}),
         };
         changed.set(row.id, next);
-        trail.add({ message: next, applied: true, source: report.source, actor, carrier, auditData: { carrier_status: report.carrierStatus, carrier_message_id: report.carrierMessageId } });
+        const via = report.via === 'status_check' ? { via: 'status_check' } : {};
+        trail.add({ message: next, applied: true, source: report.source, actor, carrier, auditData: { carrier_status: report.carrierStatus, carrier_message_id: report.carrierMessageId, ...via } });
         results.push('applied');
       }
       await trail.write(tx, messageUpdates(store.dialect, [...changed.values()]));
@@ -193,7 +203,7 @@ export class CarrierCallbacks {
     trail.count(metrics);
     batch.forEach((pending, i) => {
       const result = results[i]!;
-      metrics.callbacks.inc({ carrier: pending.report.source, result });
+      if (pending.report.via !== 'status_check') metrics.callbacks.inc({ carrier: pending.report.source, result });
       if (result === 'unknown_message') this.deps.logger.warn({ carrier: pending.report.source, message_id: pending.report.messageId }, 'carrier callback for a message this store does not have');
       pending.resolve(result);
     });

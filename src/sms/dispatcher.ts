@@ -29,6 +29,7 @@ import type { SmsMessageAttemptsTable, SmsMessagesTable } from '../store/schema.
 import { payloadAd } from './engine.js';
 import type { CallbackUrls } from './callback-urls.js';
 import type { SmsMetrics } from './metrics.js';
+import { firstStatusCheck } from './status-checks.js';
 import { Trail, messageUpdates, type TrailEntry } from './transitions.js';
 import { Batcher } from './batcher.js';
 import { CarrierError, permanent, type OutboundSms, type SendOutcome, type SmsDriver } from './drivers/driver.js';
@@ -54,6 +55,8 @@ interface Outcome {
   /** The row as this worker claimed it. */
   claimed: SmsMessagesTable;
   driver: SmsDriver['name'];
+  /** The carrier can be asked for the message's status later (see status-checks.ts). */
+  checkable: boolean;
   startedAt: number;
   finishedAt: number;
   result: Result;
@@ -246,7 +249,7 @@ export class Dispatcher {
       const outcome = result.kind === 'error' ? `${result.error.kind}_error` : result.kind;
       metrics.carrierLatency.observe({ driver: driver.name, outcome }, (clock.now() - startedAt) / 1000);
     }
-    await new Promise<void>((recorded) => this.outcomes.push({ claimed: row, driver: driver.name, startedAt, finishedAt: clock.now(), result, echoedBody, recorded }));
+    await new Promise<void>((recorded) => this.outcomes.push({ claimed: row, driver: driver.name, checkable: driver.fetchStatus !== undefined, startedAt, finishedAt: clock.now(), result, echoedBody, recorded }));
   }
 
   private outbound(row: SmsMessagesTable, driver: SmsDriver, body: string, validitySeconds: number | null): OutboundSms {
@@ -343,14 +346,15 @@ export class Dispatcher {
 
     if (result.kind === 'accepted') {
       const carrier = { carrier_message_id: row.carrier_message_id ?? result.carrierMessageId, carrier_parts: result.parts, sent_at: row.sent_at ?? now };
+      const check = { status_check_at: firstStatusCheck(outcome.checkable, now) };
       if (ours) {
         return {
-          patch: { ...done, ...carrier, status: 'sent', carrier_status: result.carrierStatus, payload: null, error_code: null, error_message: null },
+          patch: { ...done, ...carrier, ...check, status: 'sent', carrier_status: result.carrierStatus, payload: null, error_code: null, error_message: null },
           trail: entry(undefined, { carrier_message_id: result.carrierMessageId }),
         };
       }
       // A callback got here first (the message is already sent or final): keep its status, note the carrier's id.
-      if (row.status !== 'sending' && row.status !== 'queued') return { patch: { ...carrier, payload: null, updated_at: now } };
+      if (row.status !== 'sending' && row.status !== 'queued') return { patch: { ...carrier, ...(row.status === 'sent' ? check : {}), payload: null, updated_at: now } };
       return null;
     }
     if (!ours) return null;

@@ -160,6 +160,7 @@ export class SmsEngine {
       carrier_parts: null,
       sent_at: null,
       completed_at: status === 'queued' ? null : now,
+      status_check_at: null,
     };
     const event = {
       type: 'sms.queued',

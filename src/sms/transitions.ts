@@ -156,8 +156,9 @@ const MUTABLE = [
   'driver',
   'sent_at',
   'completed_at',
+  'status_check_at',
 ] as const satisfies readonly (keyof SmsMessagesTable)[];
-const INTEGER_COLUMNS: ReadonlySet<string> = new Set(['updated_at', 'attempts', 'next_attempt_at', 'lease_expires_at', 'carrier_parts', 'sent_at', 'completed_at']);
+const INTEGER_COLUMNS: ReadonlySet<string> = new Set(['updated_at', 'attempts', 'next_attempt_at', 'lease_expires_at', 'carrier_parts', 'sent_at', 'completed_at', 'status_check_at']);
 
 /**
  * The writes that store the new state of several messages. PostgreSQL: one `UPDATE … FROM (VALUES …)` (a

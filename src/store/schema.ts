@@ -113,6 +113,8 @@ export interface SmsMessagesTable {
   sent_at: number | null;
   /** When the message reached a terminal status. */
   completed_at: number | null;
+  /** When to ask the carrier for the status of a message still `sent` (see src/sms/status-checks.ts); null: never. */
+  status_check_at: number | null;
 }
 
 /** One carrier attempt of a message: written when its outcome is known (or found abandoned by a crash). */

@@ -22,11 +22,19 @@ export class CarrierHttp {
     this.agent = new Agent({ connections, keepAliveTimeout: 30_000, keepAliveMaxTimeout: 600_000, connectTimeout: timeoutMs });
   }
 
-  async post(url: string, headers: Record<string, string>, body: string, signal?: AbortSignal): Promise<CarrierResponse> {
+  post(url: string, headers: Record<string, string>, body: string, signal?: AbortSignal): Promise<CarrierResponse> {
+    return this.call('POST', url, headers, body, signal);
+  }
+
+  get(url: string, headers: Record<string, string>, signal?: AbortSignal): Promise<CarrierResponse> {
+    return this.call('GET', url, headers, undefined, signal);
+  }
+
+  private async call(method: 'GET' | 'POST', url: string, headers: Record<string, string>, body: string | undefined, signal?: AbortSignal): Promise<CarrierResponse> {
     const timeout = AbortSignal.timeout(this.timeoutMs);
     const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
     try {
-      const res = await request(url, { method: 'POST', headers, body, dispatcher: this.agent, signal: combined, headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs });
+      const res = await request(url, { method, headers, body, dispatcher: this.agent, signal: combined, headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs });
       return { status: res.statusCode, headers: res.headers, text: await res.body.text() };
     } catch (error) {
       if (signal?.aborted) throw transient('aborted', 'the request was abandoned at shutdown; the carrier may or may not have it');

@@ -36,10 +36,22 @@ export type SendOutcome =
   /** The null driver: nothing left the server. */
   | { kind: 'dropped' };
 
+/** What the carrier says of a message it accepted, when asked (rather than told through a callback). */
+export interface CarrierStatus {
+  /** As the carrier spells it. */
+  status: string;
+  errorCode: string | null;
+}
+
 export interface SmsDriver {
   readonly name: DriverName;
   /** `signal` aborts the call (shutdown); the call has its own timeout besides. */
   send(message: OutboundSms, signal?: AbortSignal): Promise<SendOutcome>;
+  /**
+   * A carrier that can be asked for a message's status (Twilio's FetchMessage) implements this; null when the
+   * carrier no longer knows the message.
+   */
+  fetchStatus?(carrierMessageId: string, signal?: AbortSignal): Promise<CarrierStatus | null>;
 }
 
 export type CarrierErrorKind = 'transient' | 'permanent';

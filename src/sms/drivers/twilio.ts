@@ -5,7 +5,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import querystring from 'node:querystring';
 import { basicAuth, retryAfterMs, type CarrierHttp } from './carrier-http.js';
-import { permanent, transient, unexpectedAnswer, type OutboundSms, type SendOutcome, type SmsDriver } from './driver.js';
+import { permanent, transient, unexpectedAnswer, type CarrierStatus, type OutboundSms, type SendOutcome, type SmsDriver } from './driver.js';
 
 export interface TwilioOptions {
   apiUrl: string;
@@ -28,6 +28,20 @@ export class TwilioDriver implements SmsDriver {
   constructor(private readonly options: TwilioOptions) {
     this.url = `${options.apiUrl}/2010-04-01/Accounts/${encodeURIComponent(options.accountSid)}/Messages.json`;
     this.authorization = basicAuth(options.accountSid, options.authToken);
+  }
+
+  /** `GET …/Messages/{Sid}.json` (FetchMessage, contracts §2): 200 with the message, 404 (code 20404) when unknown. */
+  async fetchStatus(carrierMessageId: string, signal?: AbortSignal): Promise<CarrierStatus | null> {
+    const url = this.url.replace(/\.json$/, `/${encodeURIComponent(carrierMessageId)}.json`);
+    const res = await this.options.http.get(url, { authorization: this.authorization, accept: 'application/json' }, signal);
+    const body = parseJson(res.text);
+    if (res.status === 200 && typeof body?.status === 'string') {
+      return { status: body.status, errorCode: body.error_code === null || body.error_code === undefined ? null : String(body.error_code) };
+    }
+    if (res.status === 404) return null;
+    if (res.status === 429 || res.status >= 500) throw transient(`http_${res.status}`, `Twilio answered HTTP ${res.status}`, res.status, retryAfterMs(res.headers['retry-after'], Date.now()));
+    const code = typeof body?.code === 'number' ? String(body.code) : `http_${res.status}`;
+    throw permanent(code, typeof body?.message === 'string' ? body.message : `Twilio answered HTTP ${res.status}`, res.status);
   }
 
   async send(message: OutboundSms, signal?: AbortSignal): Promise<SendOutcome> {
@@ -64,6 +78,7 @@ export class TwilioDriver implements SmsDriver {
 interface TwilioBody {
   sid?: unknown;
   status?: unknown;
+  error_code?: unknown;
   num_segments?: unknown;
   code?: unknown;
   message?: unknown;

@@ -13,6 +13,7 @@ import { webhooks } from './006_webhooks.js';
 import { leanIndexes } from './007_lean_indexes.js';
 import { webhookEndpointHealth } from './008_webhook_endpoint_health.js';
 import { openFlows } from './009_open_flows.js';
+import { smsStatusChecks } from './010_sms_status_checks.js';
 
 export interface Migration {
   up(db: Kysely<unknown>, dialect: Dialect): Promise<void>;
@@ -27,6 +28,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '007_lean_indexes': leanIndexes,
   '008_webhook_endpoint_health': webhookEndpointHealth,
   '009_open_flows': openFlows,
+  '010_sms_status_checks': smsStatusChecks,
 };
 
 export function migrationProvider(dialect: Dialect): MigrationProvider {

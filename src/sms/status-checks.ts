@@ -1,0 +1,177 @@
+/**
+ * Asking the carrier how a sent message is doing, for messages whose delivery report never came. Twilio does
+ * not retry a status callback: one sent while the server was down or restarting is lost, and without this the
+ * message would stay `sent` for good. So a message Twilio accepted gets a check time; if no final report has
+ * arrived by then, the server fetches the message (FetchMessage) and applies its status exactly as a callback
+ * would (same order rules, same de-duplication: the callback arriving later is a duplicate). A message still
+ * `sent` is checked again after a time that doubles with its age, and left alone three days after it was sent
+ * (some carriers never report delivery).
+ *
+ * Every server process runs the checks; a check is claimed for a few minutes first (`FOR UPDATE SKIP LOCKED`
+ * on PostgreSQL), so one process asks about a message at a time and another takes over if it dies.
+ */
+import type { Clock } from '../clock.js';
+import type { Logger } from '../logger.js';
+import type { InstanceService } from '../instance/service.js';
+import type { Store } from '../store/database.js';
+import type { CarrierCallbacks } from './callbacks.js';
+import { createDriver, type DriverDeps } from './drivers/index.js';
+import { CarrierError } from './drivers/driver.js';
+import { mapTwilioStatus, twilioErrorMessage } from './drivers/twilio.js';
+
+/** The first check, after the carrier accepted the message: receipts normally come within seconds. */
+export const FIRST_CHECK_AFTER_MS = 10 * 60_000;
+/** Longest wait between two checks of one message. */
+const MAX_CHECK_INTERVAL_MS = 6 * 3_600_000;
+/** A message still `sent` this long after it was sent is left so. */
+const CHECK_FOR_MS = 72 * 3_600_000;
+/** How long a claimed check belongs to the process that claimed it. */
+const CLAIM_MS = 5 * 60_000;
+/** Messages checked per round at most, and at once. */
+const ROUND_SIZE = 100;
+const PARALLEL = 8;
+
+/** The check time of a message a carrier has just accepted: only carriers that can be asked get one. */
+export function firstStatusCheck(checkable: boolean, now: number): number | null {
+  return checkable ? now + FIRST_CHECK_AFTER_MS : null;
+}
+
+/** After a check that left a message `sent`: the next one, later the older it is; null once it is old enough. */
+export function nextStatusCheck(sentAt: number, now: number): number | null {
+  const age = now - sentAt;
+  if (age >= CHECK_FOR_MS) return null;
+  return now + Math.min(MAX_CHECK_INTERVAL_MS, Math.max(FIRST_CHECK_AFTER_MS, age));
+}
+
+export interface StatusCheckDeps {
+  store: Store;
+  clock: Clock;
+  logger: Logger;
+  instance: InstanceService;
+  drivers: DriverDeps;
+  callbacks: CarrierCallbacks;
+}
+
+interface Due {
+  id: string;
+  driver: string | null;
+  carrier_message_id: string | null;
+  sent_at: number | null;
+  created_at: number;
+}
+
+export class StatusChecks {
+  private timer: NodeJS.Timeout | null = null;
+  private round: Promise<number> | null = null;
+  private readonly log: Logger;
+
+  constructor(private readonly deps: StatusCheckDeps) {
+    this.log = deps.logger.child({ component: 'sms-status-checks' });
+  }
+
+  start(everyMs: number): void {
+    this.timer = setInterval(() => void this.runOnce().catch((err: unknown) => this.log.error({ err }, 'checking message statuses failed')), everyMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.round?.catch(() => undefined);
+  }
+
+  /** One round: every message whose check is due (up to a round's size). Returns how many were asked about. */
+  runOnce(): Promise<number> {
+    this.round ??= this.checkDue().finally(() => {
+      this.round = null;
+    });
+    return this.round;
+  }
+
+  private async checkDue(): Promise<number> {
+    const due = await this.claim();
+    if (due.length === 0) return 0;
+    const driver = createDriver(await this.deps.instance.current(), this.deps.drivers);
+    const askable = due.filter((row) => row.driver === driver.name && row.carrier_message_id !== null);
+    // Sent through a carrier the instance no longer uses (or without its id): nobody to ask.
+    await this.setCheck(due.filter((row) => !askable.includes(row)).map((row) => ({ id: row.id, at: null })));
+    if (!driver.fetchStatus || askable.length === 0) {
+      await this.setCheck(askable.map((row) => ({ id: row.id, at: null })));
+      return 0;
+    }
+    const fetchStatus = driver.fetchStatus.bind(driver);
+    for (let i = 0; i < askable.length; i += PARALLEL) {
+      await Promise.all(askable.slice(i, i + PARALLEL).map((row) => this.check(row, fetchStatus)));
+    }
+    return askable.length;
+  }
+
+  private async check(row: Due, fetchStatus: NonNullable<ReturnType<typeof createDriver>['fetchStatus']>): Promise<void> {
+    const { clock, callbacks } = this.deps;
+    const sid = row.carrier_message_id!;
+    let next = nextStatusCheck(row.sent_at ?? row.created_at, clock.now());
+    try {
+      const carrier = await fetchStatus(sid);
+      if (carrier === null) {
+        this.log.warn({ message_id: row.id }, 'the carrier does not know this message any more; its status stays as it is');
+        next = null;
+      } else {
+        await callbacks.report({
+          messageId: row.id,
+          source: 'twilio',
+          via: 'status_check',
+          carrierStatus: carrier.status,
+          carrierMessageId: sid,
+          target: mapTwilioStatus(carrier.status),
+          errorCode: carrier.errorCode,
+          errorMessage: carrier.errorCode ? twilioErrorMessage(carrier.errorCode) : null,
+        });
+      }
+    } catch (error) {
+      // A carrier or network failure: ask again at the next check time.
+      if (!(error instanceof CarrierError)) throw error;
+      this.log.warn({ message_id: row.id, code: error.code, error: error.message }, 'asking the carrier for a message status failed');
+    }
+    // Only a message still `sent` waits for another check: a final report already cleared its check time.
+    await this.setCheck([{ id: row.id, at: next }], true);
+  }
+
+  private claim(): Promise<Due[]> {
+    const { store, clock } = this.deps;
+    return store.db.transaction().execute(async (tx) => {
+      const now = clock.now();
+      let query = tx
+        .selectFrom('sms_messages')
+        .select(['id', 'driver', 'carrier_message_id', 'sent_at', 'created_at'])
+        .where('status_check_at', 'is not', null)
+        .where('status_check_at', '<=', now)
+        .orderBy('status_check_at')
+        .limit(ROUND_SIZE);
+      if (store.dialect === 'postgres') query = query.forUpdate().skipLocked();
+      const rows = await query.execute();
+      if (rows.length > 0) {
+        await tx
+          .updateTable('sms_messages')
+          .set({ status_check_at: now + CLAIM_MS })
+          .where(
+            'id',
+            'in',
+            rows.map((row) => row.id),
+          )
+          .execute();
+      }
+      return rows;
+    });
+  }
+
+  private async setCheck(checks: readonly { id: string; at: number | null }[], onlyWhileSent = false): Promise<void> {
+    if (checks.length === 0) return;
+    await this.deps.store.db.transaction().execute(async (tx) => {
+      for (const { id, at } of checks) {
+        let update = tx.updateTable('sms_messages').set({ status_check_at: at }).where('id', '=', id);
+        if (onlyWhileSent) update = update.where('status', '=', 'sent').where('status_check_at', 'is not', null);
+        await update.execute();
+      }
+    });
+  }
+}

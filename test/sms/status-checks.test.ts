@@ -1,0 +1,134 @@
+/**
+ * Status checks (src/sms/status-checks.ts): Twilio does not retry a status callback, so the server asks Twilio
+ * (FetchMessage) about a message whose final report is overdue and applies the answer as a callback would.
+ * Callbacks are off in the fake here: every report is one the server never received.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { STORES, createTestStore, type TestStore } from '../helpers/server.js';
+import { fromJson } from '../../src/store/database.js';
+import { FIRST_CHECK_AFTER_MS } from '../../src/sms/status-checks.js';
+import { TWILIO, startSmsServer, storeReader, type SmsHarness } from './harness.js';
+
+const HOUR = 3_600_000;
+
+describe.each(STORES)('status checks on %s', (kind) => {
+  let store: TestStore;
+  let h: SmsHarness;
+  let read: ReturnType<typeof storeReader>;
+  let skew = 0;
+  let next = 0;
+  const recipient = () => `+1415555${String(6000 + next++)}`;
+  const checks = () => h.server.running.services.smsStatusChecks;
+  const fetchesOf = (sid: string) => h.twilio.requests.filter((r) => r.method === 'GET' && r.path === `/2010-04-01/Accounts/${TWILIO.accountSid}/Messages/${sid}.json`).length;
+
+  /** A message Twilio accepted and whose callbacks never arrive. */
+  async function sentMessage() {
+    const { id } = await h.server.running.services.sms.send({ template: 'verification_code', to: recipient(), variables: { code: '482913', expires_in_minutes: '10' } });
+    const row = await read.waitForStatus(id, 'sent');
+    return { id, sid: row.carrier_message_id!, row };
+  }
+
+  beforeAll(async () => {
+    store = await createTestStore(kind);
+    h = await startSmsServer(store, { driver: 'twilio', twilio: { callbacks: 'manual' }, clock: { now: () => Date.now() + skew } });
+    read = storeReader(h.server);
+  });
+  afterAll(async () => {
+    await h?.close();
+    await store?.cleanup();
+  });
+
+  it('fetches the status of a message whose report is overdue and applies it as the callback would have', async () => {
+    const { id, sid, row } = await sentMessage();
+    expect(row.status_check_at).toBeGreaterThanOrEqual(row.sent_at! + FIRST_CHECK_AFTER_MS);
+    h.twilio.messages.get(sid)!.status = 'delivered';
+
+    // Not due yet: nobody is asked.
+    await checks().runOnce();
+    expect(fetchesOf(sid)).toBe(0);
+    expect((await read.message(id)).status).toBe('sent');
+
+    skew += FIRST_CHECK_AFTER_MS;
+    await checks().runOnce();
+    expect(fetchesOf(sid)).toBe(1);
+    const delivered = await read.message(id);
+    expect(delivered).toMatchObject({ status: 'delivered', carrier_status: 'delivered', status_check_at: null });
+    expect(delivered.completed_at).not.toBeNull();
+    expect((await read.history(id)).map((s) => [s.status, s.source, s.carrier_status, s.applied])).toEqual([
+      ['sent', 'dispatcher', null, 1],
+      ['delivered', 'twilio', 'delivered', 1],
+    ]);
+    const audit = (await read.audit(id)).find((entry) => entry.action === 'sms.delivered')!;
+    expect(fromJson(audit.data)).toMatchObject({ carrier_status: 'delivered', carrier_message_id: sid, via: 'status_check' });
+    expect((await read.events(id)).map((e) => e.type)).toContain('sms.delivered');
+
+    // The callback turning up after all changes nothing, and the message is not asked about again.
+    const history = await read.history(id);
+    await h.twilio.sendStatus(sid, { status: 'delivered' });
+    expect(await read.history(id)).toEqual(history);
+    skew += 24 * HOUR;
+    await checks().runOnce();
+    expect(fetchesOf(sid)).toBe(1);
+  });
+
+  it('a failure the carrier reports carries its error code', async () => {
+    const { id, sid } = await sentMessage();
+    Object.assign(h.twilio.messages.get(sid)!, { status: 'undelivered', errorCode: 30003 });
+    skew += FIRST_CHECK_AFTER_MS;
+    await checks().runOnce();
+    expect(await read.message(id)).toMatchObject({ status: 'undelivered', error_code: '30003', error_message: 'Unreachable destination handset', status_check_at: null });
+  });
+
+  it('asks again, less and less often, while the carrier still says sent, and stops three days after the send', async () => {
+    const { id, sid, row } = await sentMessage();
+    skew += FIRST_CHECK_AFTER_MS;
+    await checks().runOnce();
+    expect(fetchesOf(sid)).toBe(1);
+    const first = await read.message(id);
+    expect(first.status).toBe('sent');
+    // Checked again after about its age: ten minutes, then twenty, … at most six hours apart.
+    const now = Date.now() + skew;
+    expect(first.status_check_at! - now).toBeGreaterThanOrEqual(FIRST_CHECK_AFTER_MS - 1_000);
+    expect(first.status_check_at! - now).toBeLessThanOrEqual(FIRST_CHECK_AFTER_MS + 60_000);
+
+    skew = first.status_check_at! - Date.now();
+    await checks().runOnce();
+    expect(fetchesOf(sid)).toBe(2);
+    const second = await read.message(id);
+    expect(second.status_check_at! - (Date.now() + skew)).toBeGreaterThan(FIRST_CHECK_AFTER_MS + 60_000);
+
+    skew = row.sent_at! + 72 * HOUR - Date.now();
+    await checks().runOnce();
+    expect(fetchesOf(sid)).toBe(3);
+    expect(await read.message(id)).toMatchObject({ status: 'sent', status_check_at: null });
+  });
+
+  it('a final callback ends the checks', async () => {
+    const { id, sid } = await sentMessage();
+    await h.twilio.sendStatus(sid, { status: 'delivered' });
+    expect(await read.waitForStatus(id, 'delivered')).toMatchObject({ status_check_at: null });
+    skew += FIRST_CHECK_AFTER_MS;
+    await checks().runOnce();
+    expect(fetchesOf(sid)).toBe(0);
+  });
+
+  it('a message the carrier no longer knows keeps its status and is not asked about again', async () => {
+    const { id, sid } = await sentMessage();
+    h.twilio.messages.delete(sid);
+    skew += FIRST_CHECK_AFTER_MS;
+    await checks().runOnce();
+    expect(fetchesOf(sid)).toBe(1);
+    expect(await read.message(id)).toMatchObject({ status: 'sent', status_check_at: null });
+    expect(h.server.logs.join('')).toContain('the carrier does not know this message any more');
+  });
+
+  it('after a switch away from Twilio, its messages are no longer checked', async () => {
+    const { id, sid } = await sentMessage();
+    expect((await h.server.bapi('PATCH', '/v1/instance', { sms: { driver: null } })).statusCode).toBe(200);
+    skew += FIRST_CHECK_AFTER_MS + 2_000; // past the settings' one-second cache
+    await checks().runOnce();
+    expect(fetchesOf(sid)).toBe(0);
+    expect(await read.message(id)).toMatchObject({ status: 'sent', status_check_at: null });
+    expect((await h.server.bapi('PATCH', '/v1/instance', { sms: { driver: 'twilio' } })).statusCode).toBe(200);
+  });
+});
