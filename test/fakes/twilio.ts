@@ -15,7 +15,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ValidateFunction } from 'ajv';
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
-import { FakeCarrier, carrierSegments, type FakeServerOptions, contractAjv, describeErrors, parseForm, readContract, sendJson, sleep, type TransportFailure } from './common.js';
+import { FailureQueue, FakeCarrier, carrierSegments, type FakeServerOptions, contractAjv, describeErrors, parseForm, readContract, sendJson, sleep, type TransportFailure } from './common.js';
 
 /** `late`: the message is accepted at once but the answer comes `ms` later (its callbacks may overtake it). */
 export type TwilioFailure = TransportFailure | { kind: 'auth' } | { kind: 'late'; ms: number } | { kind: 'error'; status: number; code: number; message: string; retryAfter?: string };
@@ -113,6 +113,8 @@ export function signTwilio(authToken: string, url: string, fields: Record<string
 
 export class FakeTwilio extends FakeCarrier<TwilioFailure> {
   readonly messages = new Map<string, FakeTwilioMessage>();
+  /** Failures for `GET …/Messages/{Sid}.json` only (`fail()` is for creates). */
+  readonly fetchFailures = new FailureQueue<TwilioFailure>();
   private readonly validators = compile();
 
   private constructor(readonly options: FakeTwilioOptions) {
@@ -181,6 +183,10 @@ export class FakeTwilio extends FakeCarrier<TwilioFailure> {
     if (!this.authenticated(req, accountSid)) return error(401, 20003, 'Authenticate', { detail: 'Your AccountSid or AuthToken was incorrect.' });
 
     if (fetchOne) {
+      const failure = this.fetchFailures.take({});
+      if (failure?.kind === 'auth') return error(401, 20003, 'Authenticate', { detail: 'Your AccountSid or AuthToken was incorrect.' });
+      if (failure?.kind === 'error') return error(failure.status, failure.code, failure.message);
+      if (failure && failure.kind !== 'late' && (await this.server.transport(failure, res))) return this.server.record(req, raw, fields, 0);
       const message = this.messages.get(fetchOne[2]!);
       return message ? answer(200, this.resource(message)) : error(404, 20404, `The requested resource ${url} was not found`);
     }

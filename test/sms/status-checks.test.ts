@@ -4,8 +4,9 @@
  * Callbacks are off in the fake here: every report is one the server never received.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { STORES, createTestStore, type TestStore } from '../helpers/server.js';
+import { STORES, createTestStore, startTestServer, type TestStore } from '../helpers/server.js';
 import { fromJson } from '../../src/store/database.js';
+import { TWILIO_FAILURES } from '../fakes/twilio.js';
 import { FIRST_CHECK_AFTER_MS } from '../../src/sms/status-checks.js';
 import { TWILIO, startSmsServer, storeReader, type SmsHarness } from './harness.js';
 
@@ -16,6 +17,7 @@ describe.each(STORES)('status checks on %s', (kind) => {
   let h: SmsHarness;
   let read: ReturnType<typeof storeReader>;
   let skew = 0;
+  const clock = { now: () => Date.now() + skew };
   let next = 0;
   const recipient = () => `+1415555${String(6000 + next++)}`;
   const checks = () => h.server.running.services.smsStatusChecks;
@@ -30,7 +32,7 @@ describe.each(STORES)('status checks on %s', (kind) => {
 
   beforeAll(async () => {
     store = await createTestStore(kind);
-    h = await startSmsServer(store, { driver: 'twilio', twilio: { callbacks: 'manual' }, clock: { now: () => Date.now() + skew } });
+    h = await startSmsServer(store, { driver: 'twilio', twilio: { callbacks: 'manual' }, clock });
     read = storeReader(h.server);
   });
   afterAll(async () => {
@@ -103,6 +105,24 @@ describe.each(STORES)('status checks on %s', (kind) => {
     expect(await read.message(id)).toMatchObject({ status: 'sent', status_check_at: null });
   });
 
+  it('a carrier failure leaves the message as it is and asks again at the next check', async () => {
+    const { id, sid } = await sentMessage();
+    h.twilio.messages.get(sid)!.status = 'delivered';
+    h.twilio.fetchFailures.add(TWILIO_FAILURES.serverError);
+    skew += FIRST_CHECK_AFTER_MS;
+    await checks().runOnce();
+    expect(fetchesOf(sid)).toBe(1);
+    const after = await read.message(id);
+    expect(after.status).toBe('sent');
+    expect(after.status_check_at).toBeGreaterThan(Date.now() + skew);
+    expect(h.server.logs.join('')).toContain('asking the carrier for a message status failed');
+
+    skew = after.status_check_at! - Date.now();
+    await checks().runOnce();
+    expect(fetchesOf(sid)).toBe(2);
+    expect((await read.message(id)).status).toBe('delivered');
+  });
+
   it('a final callback ends the checks', async () => {
     const { id, sid } = await sentMessage();
     await h.twilio.sendStatus(sid, { status: 'delivered' });
@@ -121,6 +141,28 @@ describe.each(STORES)('status checks on %s', (kind) => {
     expect(await read.message(id)).toMatchObject({ status: 'sent', status_check_at: null });
     expect(h.server.logs.join('')).toContain('the carrier does not know this message any more');
   });
+
+  // Two servers in this one test process would share its event loop, which SQLite's lock wait blocks: separate
+  // processes on SQLite take turns through BEGIN IMMEDIATE, as the dispatcher's claims do.
+  if (kind === 'postgres') {
+    it('two server processes checking at once ask about each message once', async () => {
+      const other = await startTestServer(store, { clock, env: { AUTHN_TWILIO_API_URL: h.twilio.url, AUTHN_PUBLIC_URL: h.publicUrl, AUTHN_SMS_DISPATCHER: 'off' } });
+      try {
+        const sent = [];
+        for (let i = 0; i < 6; i++) sent.push(await sentMessage());
+        for (const { sid } of sent) h.twilio.messages.get(sid)!.status = 'delivered';
+        skew += FIRST_CHECK_AFTER_MS;
+        const asked = await Promise.all([checks().runOnce(), other.running.services.smsStatusChecks.runOnce()]);
+        expect(asked[0] + asked[1]).toBe(sent.length);
+        for (const { id, sid } of sent) {
+          expect(fetchesOf(sid)).toBe(1);
+          expect((await read.message(id)).status).toBe('delivered');
+        }
+      } finally {
+        await other.close();
+      }
+    });
+  }
 
   it('after a switch away from Twilio, its messages are no longer checked', async () => {
     const { id, sid } = await sentMessage();
