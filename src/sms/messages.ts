@@ -31,6 +31,8 @@ export interface SmsMessageView {
   expires_at: number | null;
   attempt_count: number;
   next_attempt_at: number | null;
+  /** When the server will ask the carrier how the message is doing, if no final report comes first. */
+  next_status_check_at: number | null;
   carrier_message_id: string | null;
   carrier_status: string | null;
   carrier_parts: number | null;
@@ -120,6 +122,7 @@ function toView(row: SmsMessagesTable): SmsMessageView {
     expires_at: row.expires_at,
     attempt_count: row.attempts,
     next_attempt_at: row.next_attempt_at,
+    next_status_check_at: row.status_check_at,
     carrier_message_id: row.carrier_message_id,
     carrier_status: row.carrier_status,
     carrier_parts: row.carrier_parts,

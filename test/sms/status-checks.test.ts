@@ -43,6 +43,8 @@ describe.each(STORES)('status checks on %s', (kind) => {
   it('fetches the status of a message whose report is overdue and applies it as the callback would have', async () => {
     const { id, sid, row } = await sentMessage();
     expect(row.status_check_at).toBeGreaterThanOrEqual(row.sent_at! + FIRST_CHECK_AFTER_MS);
+    const shown = async () => (await h.server.bapi('GET', `/v1/sms_messages/${id}`)).json().next_status_check_at;
+    expect(await shown()).toBe(row.status_check_at);
     h.twilio.messages.get(sid)!.status = 'delivered';
 
     // Not due yet: nobody is asked.
@@ -56,6 +58,7 @@ describe.each(STORES)('status checks on %s', (kind) => {
     const delivered = await read.message(id);
     expect(delivered).toMatchObject({ status: 'delivered', carrier_status: 'delivered', status_check_at: null });
     expect(delivered.completed_at).not.toBeNull();
+    expect(await shown()).toBeNull();
     expect((await read.history(id)).map((s) => [s.status, s.source, s.carrier_status, s.applied])).toEqual([
       ['sent', 'dispatcher', null, 1],
       ['delivered', 'twilio', 'delivered', 1],

@@ -27,6 +27,7 @@ const messageFields = {
   expires_at: ms('When the code in this message stops being useful'),
   attempt_count: Type.Integer(),
   next_attempt_at: ms('When the dispatcher will (next) try'),
+  next_status_check_at: ms('When the server will ask the carrier for the status, if no final report comes first (Twilio)'),
   carrier_message_id: Nullable(Type.String()),
   carrier_status: Nullable(Type.String()),
   carrier_parts: Nullable(Type.Integer()),
