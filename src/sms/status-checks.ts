@@ -63,6 +63,8 @@ interface Due {
 export class StatusChecks {
   private timer: NodeJS.Timeout | null = null;
   private round: Promise<number> | null = null;
+  /** Aborted by `stop()`: a round in progress asks nothing more, and its carrier calls end at once. */
+  private readonly stopping = new AbortController();
   private readonly log: Logger;
 
   constructor(private readonly deps: StatusCheckDeps) {
@@ -74,9 +76,11 @@ export class StatusChecks {
     this.timer.unref();
   }
 
+  /** Ends the checks; a message whose check was cut short is claimed again once its claim runs out. */
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    this.stopping.abort();
     await this.round?.catch(() => undefined);
   }
 
@@ -100,7 +104,7 @@ export class StatusChecks {
       return 0;
     }
     const fetchStatus = driver.fetchStatus.bind(driver);
-    for (let i = 0; i < askable.length; i += PARALLEL) {
+    for (let i = 0; i < askable.length && !this.stopping.signal.aborted; i += PARALLEL) {
       await Promise.all(askable.slice(i, i + PARALLEL).map((row) => this.check(row, fetchStatus)));
     }
     return askable.length;
@@ -111,7 +115,7 @@ export class StatusChecks {
     const sid = row.carrier_message_id!;
     let next = nextStatusCheck(row.sent_at ?? row.created_at, clock.now());
     try {
-      const carrier = await fetchStatus(sid);
+      const carrier = await fetchStatus(sid, this.stopping.signal);
       if (carrier === null) {
         this.log.warn({ message_id: row.id }, 'the carrier does not know this message any more; its status stays as it is');
         next = null;
@@ -130,6 +134,8 @@ export class StatusChecks {
     } catch (error) {
       // A carrier or network failure: ask again at the next check time.
       if (!(error instanceof CarrierError)) throw error;
+      // Shutting down: the claim runs out and the message is asked about again then.
+      if (this.stopping.signal.aborted) return;
       this.log.warn({ message_id: row.id, code: error.code, error: error.message }, 'asking the carrier for a message status failed');
     }
     // Only a message still `sent` waits for another check: a final report already cleared its check time.

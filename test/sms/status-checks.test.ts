@@ -7,8 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STORES, createTestStore, startTestServer, type TestStore } from '../helpers/server.js';
 import { fromJson } from '../../src/store/database.js';
 import { TWILIO_FAILURES } from '../fakes/twilio.js';
-import { FIRST_CHECK_AFTER_MS } from '../../src/sms/status-checks.js';
-import { TWILIO, startSmsServer, storeReader, type SmsHarness } from './harness.js';
+import { FIRST_CHECK_AFTER_MS, StatusChecks } from '../../src/sms/status-checks.js';
+import { CarrierHttp } from '../../src/sms/drivers/carrier-http.js';
+import { TWILIO, startSmsServer, storeReader, waitFor, type SmsHarness } from './harness.js';
 
 const HOUR = 3_600_000;
 
@@ -124,6 +125,29 @@ describe.each(STORES)('status checks on %s', (kind) => {
     await checks().runOnce();
     expect(fetchesOf(sid)).toBe(2);
     expect((await read.message(id)).status).toBe('delivered');
+  });
+
+  it('stopping ends a round at once, even with the carrier not answering; the claim brings the message back later', async () => {
+    const { id, sid } = await sentMessage();
+    h.twilio.fetchFailures.add({ kind: 'hang' });
+    const { services } = h.server.running;
+    // Its own checker, with a carrier timeout longer than the test's: only the abort can end the round in time.
+    const http = new CarrierHttp(120_000);
+    const checker = new StatusChecks({ ...services, drivers: { http, twilioApiUrl: h.twilio.url, vonageApiUrl: h.vonage.url }, callbacks: services.smsCallbacks });
+    skew += FIRST_CHECK_AFTER_MS;
+    const logged = h.server.logs.length;
+    const round = checker.runOnce();
+    await waitFor('the fetch to reach the carrier', () => fetchesOf(sid) === 1);
+    await checker.stop();
+    expect(await round).toBe(1);
+    await http.close();
+    const claimed = await read.message(id);
+    expect(claimed.status).toBe('sent');
+    expect(claimed.status_check_at).toBeGreaterThan(Date.now() + skew);
+    expect(h.server.logs.slice(logged).join('')).not.toContain('asking the carrier for a message status failed');
+    // Its final report, so later tests do not meet it again when its claim runs out.
+    await h.twilio.sendStatus(sid, { status: 'delivered' });
+    await read.waitForStatus(id, 'delivered');
   });
 
   it('a final callback ends the checks', async () => {
