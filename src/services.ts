@@ -113,7 +113,7 @@ export function buildServices(deps: { config: Config; clock: Clock; logger: Logg
     smsCallbacks,
     smsMessages: new SmsMessageLog(store.db, sms),
     dispatcher,
-    smsStatusChecks: new StatusChecks({ store, clock, logger, instance, drivers, callbacks: smsCallbacks }),
+    smsStatusChecks: new StatusChecks({ store, clock, logger, instance, drivers, callbacks: smsCallbacks, metrics: smsMetrics }),
     carrierHttp,
     authKeys,
     limits,

@@ -11,6 +11,7 @@ export class SmsMetrics {
   readonly carrierLatency: Histogram<'driver' | 'outcome'>;
   readonly retries: Counter<'driver'>;
   readonly callbacks: Counter<'carrier' | 'result'>;
+  readonly statusChecks: Counter<'carrier' | 'result'>;
 
   /** `queueDepth` is read from the store at scrape time. */
   constructor(queueDepth: () => Promise<{ queued: number; sending: number }>) {
@@ -27,6 +28,12 @@ export class SmsMetrics {
     this.callbacks = new Counter({
       name: 'authn_sms_carrier_callbacks_total',
       help: 'Carrier status callbacks, by carrier and result (applied, ignored, duplicate, rejected, unknown_message)',
+      labelNames: ['carrier', 'result'],
+      registers: [this.registry],
+    });
+    this.statusChecks = new Counter({
+      name: 'authn_sms_status_checks_total',
+      help: 'Carrier status lookups for overdue delivery reports, by carrier and result (applied, ignored, duplicate, unknown_message, not_found, error)',
       labelNames: ['carrier', 'result'],
       registers: [this.registry],
     });

@@ -15,6 +15,7 @@ import type { Logger } from '../logger.js';
 import type { InstanceService } from '../instance/service.js';
 import type { Store } from '../store/database.js';
 import type { CarrierCallbacks } from './callbacks.js';
+import type { SmsMetrics } from './metrics.js';
 import { createDriver, type DriverDeps } from './drivers/index.js';
 import { CarrierError } from './drivers/driver.js';
 import { mapTwilioStatus, twilioErrorMessage } from './drivers/twilio.js';
@@ -50,6 +51,7 @@ export interface StatusCheckDeps {
   instance: InstanceService;
   drivers: DriverDeps;
   callbacks: CarrierCallbacks;
+  metrics: SmsMetrics;
 }
 
 interface Due {
@@ -111,16 +113,17 @@ export class StatusChecks {
   }
 
   private async check(row: Due, fetchStatus: NonNullable<ReturnType<typeof createDriver>['fetchStatus']>): Promise<void> {
-    const { clock, callbacks } = this.deps;
+    const { clock, callbacks, metrics } = this.deps;
     const sid = row.carrier_message_id!;
     let next = nextStatusCheck(row.sent_at ?? row.created_at, clock.now());
     try {
       const carrier = await fetchStatus(sid, this.stopping.signal);
       if (carrier === null) {
         this.log.warn({ message_id: row.id }, 'the carrier does not know this message any more; its status stays as it is');
+        metrics.statusChecks.inc({ carrier: 'twilio', result: 'not_found' });
         next = null;
       } else {
-        await callbacks.report({
+        const result = await callbacks.report({
           messageId: row.id,
           source: 'twilio',
           via: 'status_check',
@@ -130,12 +133,14 @@ export class StatusChecks {
           errorCode: carrier.errorCode,
           errorMessage: carrier.errorCode ? twilioErrorMessage(carrier.errorCode) : null,
         });
+        metrics.statusChecks.inc({ carrier: 'twilio', result });
       }
     } catch (error) {
       // A carrier or network failure: ask again at the next check time.
       if (!(error instanceof CarrierError)) throw error;
       // Shutting down: the claim runs out and the message is asked about again then.
       if (this.stopping.signal.aborted) return;
+      metrics.statusChecks.inc({ carrier: 'twilio', result: 'error' });
       this.log.warn({ message_id: row.id, code: error.code, error: error.message }, 'asking the carrier for a message status failed');
     }
     // Only a message still `sent` waits for another check: a final report already cleared its check time.

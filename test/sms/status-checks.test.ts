@@ -22,6 +22,11 @@ describe.each(STORES)('status checks on %s', (kind) => {
   let next = 0;
   const recipient = () => `+1415555${String(6000 + next++)}`;
   const checks = () => h.server.running.services.smsStatusChecks;
+  /** `authn_sms_status_checks_total` for one result, as /metrics shows it. */
+  const counted = async (result: string) => {
+    const text = (await h.server.inject({ method: 'GET', url: '/metrics' })).body;
+    return Number(new RegExp(`^authn_sms_status_checks_total\\{carrier="twilio",result="${result}"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+  };
   const fetchesOf = (sid: string) => h.twilio.requests.filter((r) => r.method === 'GET' && r.path === `/2010-04-01/Accounts/${TWILIO.accountSid}/Messages/${sid}.json`).length;
 
   /** A message Twilio accepted and whose callbacks never arrive. */
@@ -53,9 +58,11 @@ describe.each(STORES)('status checks on %s', (kind) => {
     expect(fetchesOf(sid)).toBe(0);
     expect((await read.message(id)).status).toBe('sent');
 
+    const applied = await counted('applied');
     skew += FIRST_CHECK_AFTER_MS;
     await checks().runOnce();
     expect(fetchesOf(sid)).toBe(1);
+    expect(await counted('applied')).toBe(applied + 1);
     const delivered = await read.message(id);
     expect(delivered).toMatchObject({ status: 'delivered', carrier_status: 'delivered', status_check_at: null });
     expect(delivered.completed_at).not.toBeNull();
@@ -113,9 +120,11 @@ describe.each(STORES)('status checks on %s', (kind) => {
     const { id, sid } = await sentMessage();
     h.twilio.messages.get(sid)!.status = 'delivered';
     h.twilio.fetchFailures.add(TWILIO_FAILURES.serverError);
+    const errors = await counted('error');
     skew += FIRST_CHECK_AFTER_MS;
     await checks().runOnce();
     expect(fetchesOf(sid)).toBe(1);
+    expect(await counted('error')).toBe(errors + 1);
     const after = await read.message(id);
     expect(after.status).toBe('sent');
     expect(after.status_check_at).toBeGreaterThan(Date.now() + skew);
@@ -133,7 +142,7 @@ describe.each(STORES)('status checks on %s', (kind) => {
     const { services } = h.server.running;
     // Its own checker, with a carrier timeout longer than the test's: only the abort can end the round in time.
     const http = new CarrierHttp(120_000);
-    const checker = new StatusChecks({ ...services, drivers: { http, twilioApiUrl: h.twilio.url, vonageApiUrl: h.vonage.url }, callbacks: services.smsCallbacks });
+    const checker = new StatusChecks({ ...services, drivers: { http, twilioApiUrl: h.twilio.url, vonageApiUrl: h.vonage.url }, callbacks: services.smsCallbacks, metrics: services.smsMetrics });
     skew += FIRST_CHECK_AFTER_MS;
     const logged = h.server.logs.length;
     const round = checker.runOnce();
@@ -162,9 +171,11 @@ describe.each(STORES)('status checks on %s', (kind) => {
   it('a message the carrier no longer knows keeps its status and is not asked about again', async () => {
     const { id, sid } = await sentMessage();
     h.twilio.messages.delete(sid);
+    const notFound = await counted('not_found');
     skew += FIRST_CHECK_AFTER_MS;
     await checks().runOnce();
     expect(fetchesOf(sid)).toBe(1);
+    expect(await counted('not_found')).toBe(notFound + 1);
     expect(await read.message(id)).toMatchObject({ status: 'sent', status_check_at: null });
     expect(h.server.logs.join('')).toContain('the carrier does not know this message any more');
   });
