@@ -17,7 +17,7 @@ import type { Store } from '../store/database.js';
 import type { CarrierCallbacks } from './callbacks.js';
 import type { SmsMetrics } from './metrics.js';
 import { createDriver, type DriverDeps } from './drivers/index.js';
-import { CarrierError } from './drivers/driver.js';
+import { CarrierError, type SmsDriver } from './drivers/driver.js';
 import { mapTwilioStatus, twilioErrorMessage } from './drivers/twilio.js';
 
 /** The first check, after the carrier accepted the message: receipts normally come within seconds. */
@@ -112,7 +112,7 @@ export class StatusChecks {
     return askable.length;
   }
 
-  private async check(row: Due, fetchStatus: NonNullable<ReturnType<typeof createDriver>['fetchStatus']>): Promise<void> {
+  private async check(row: Due, fetchStatus: NonNullable<SmsDriver['fetchStatus']>): Promise<void> {
     const { clock, callbacks, metrics } = this.deps;
     const sid = row.carrier_message_id!;
     let next = nextStatusCheck(row.sent_at ?? row.created_at, clock.now());
