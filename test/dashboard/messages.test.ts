@@ -2,7 +2,8 @@
  * The messages page against a server that sends through the fake Twilio (callbacks on their own): the log with
  * each message's status, a carrier error and a masked code; filters by status, recipient (any notation; a refused
  * one beside its field) and template; "load older"; a message's attempts and status history; and auto-refresh,
- * which brings in new messages while the tab is visible and stops while it is hidden.
+ * which brings in new messages while the tab is visible and stops while it is hidden; and, for a message still
+ * waiting for its delivery report, when the server will ask the carrier.
  */
 import { randomBytes } from 'node:crypto';
 import type { Page } from 'playwright-core';
@@ -115,6 +116,8 @@ describe('the messages page', () => {
     expect(await page.locator('.sms-attempts-table td[data-label="Carrier answer"]').textContent()).toBe(`HTTP 201 · id ${accepted!.sid}`);
     // Each status with where it came from: the engine queued it, the dispatcher had it accepted, Twilio reported.
     expect(await page.locator('.status-history li .history-step').allTextContents()).toEqual(['Queued from engine', 'Sent from dispatcher', 'Sent from twilio (carrier: sent)', 'Delivered from twilio (carrier: delivered)']);
+    // Its final report came: no status check is planned.
+    expect(await page.locator('.facts dt', { hasText: 'Status check' }).count()).toBe(0);
 
     await page.getByRole('link', { name: '← All messages' }).click();
     await messageLink(page, FAILED_TO).click();
@@ -155,5 +158,36 @@ describe('the messages page', () => {
     expect(listCalls.length).toBe(whenOff);
     await page.getByRole('button', { name: 'Refresh now' }).click();
     await expect.poll(() => cells(page, 'Recipient').then((r) => r[0])).toBe(testNumber(92));
+  });
+});
+
+describe('a message waiting for its delivery report', () => {
+  let twilio: FakeTwilio;
+  beforeAll(async () => {
+    // No callbacks: the message stays sent, with a status check planned.
+    twilio = await FakeTwilio.start({ ...TWILIO, callbacks: 'manual' });
+  });
+  afterAll(async () => {
+    await twilio?.close();
+  });
+  let id = '';
+  const suite = dashboardSuite({
+    env: () => carrierEnv({ twilio }),
+    async seed(server) {
+      const configured = await server.bapi('PATCH', '/v1/instance', { sms: { driver: 'twilio', from_number: '+14155550100', twilio: { account_sid: TWILIO.accountSid, auth_token: TWILIO.authToken } } });
+      expect(configured.statusCode).toBe(200);
+      id = (await server.bapi('POST', '/v1/sms_messages/test', { to: DELIVERED_TO })).json().id;
+      await messageReaches(server, id, 'sent');
+    },
+  });
+
+  it('shows when the server will ask the carrier', async () => {
+    const tab = await suite.openTab();
+    await openSignedIn(tab, suite.server, `${MESSAGES_PAGE}?message=${encodeURIComponent(id)}`);
+    await expect.poll(() => tab.page.locator('.message-title').textContent()).toBe(`To ${DELIVERED_TO} Sent`);
+    const planned = (await suite.server.bapi('GET', `/v1/sms_messages/${id}`)).json().next_status_check_at as number;
+    const check = tab.page.locator('.facts dt', { hasText: 'Status check' }).locator('xpath=following-sibling::dd[1]');
+    expect(await check.textContent()).toContain('asks the carrier if no delivery report comes first');
+    expect(await check.locator('time').getAttribute('datetime')).toBe(new Date(planned).toISOString());
   });
 });

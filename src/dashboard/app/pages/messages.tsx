@@ -344,6 +344,14 @@ function MessageFacts({ message }: { message: SmsMessage }) {
           </dd>
         </>
       )}
+      {message.next_status_check_at !== null && (
+        <>
+          <dt>Status check</dt>
+          <dd>
+            <Time ms={message.next_status_check_at} /> <span class="muted">(asks the carrier if no delivery report comes first)</span>
+          </dd>
+        </>
+      )}
       <dt>Id</dt>
       <dd>
         <code>{message.id}</code>
