@@ -73,7 +73,7 @@ export class CarrierCallbacks {
     const sid = first(input.params.MessageSid);
     if (!status || !sid) throw appError('form_param_missing', { paramName: status ? 'MessageSid' : 'MessageStatus' });
     const errorCode = first(input.params.ErrorCode) || null;
-    return this.apply({
+    return this.report({
       messageId: input.messageId,
       source: 'twilio',
       carrierStatus: status,
@@ -99,7 +99,7 @@ export class CarrierCallbacks {
     if (!status || !messageId) throw appError('form_param_missing', { paramName: status ? 'messageId' : 'status' });
     const errCode = input.params['err-code'];
     const errorCode = errCode && errCode !== '0' ? errCode : null;
-    return this.apply({
+    return this.report({
       messageId: input.messageId,
       source: 'vonage',
       carrierStatus: status,
@@ -116,13 +116,11 @@ export class CarrierCallbacks {
     return appError('callback_signature_invalid', { longMessage: why });
   }
 
-  /** A report the server got by asking the carrier (see status-checks.ts), applied as a callback would be. */
+  /**
+   * Queues an authenticated report for the next batch and waits for its result: a callback's, or one the server
+   * got by asking the carrier (see status-checks.ts).
+   */
   report(report: CarrierReport): Promise<CallbackResult> {
-    return this.apply(report);
-  }
-
-  /** Queues a report for the next batch and waits for its result. */
-  private apply(report: CarrierReport): Promise<CallbackResult> {
     return new Promise((resolve, reject) => this.reports.push({ report, resolve, reject }));
   }
 

@@ -98,14 +98,11 @@ export class StatusChecks {
     const due = await this.claim();
     if (due.length === 0) return 0;
     const driver = createDriver(await this.deps.instance.current(), this.deps.drivers);
-    const askable = due.filter((row) => row.driver === driver.name && row.carrier_message_id !== null);
-    // Sent through a carrier the instance no longer uses (or without its id): nobody to ask.
+    const fetchStatus = driver.fetchStatus?.bind(driver);
+    const askable = fetchStatus ? due.filter((row) => row.driver === driver.name && row.carrier_message_id !== null) : [];
+    // Sent through a carrier the instance no longer uses, or one that cannot be asked (or without its id): nobody to ask.
     await this.setCheck(due.filter((row) => !askable.includes(row)).map((row) => ({ id: row.id, at: null })));
-    if (!driver.fetchStatus || askable.length === 0) {
-      await this.setCheck(askable.map((row) => ({ id: row.id, at: null })));
-      return 0;
-    }
-    const fetchStatus = driver.fetchStatus.bind(driver);
+    if (!fetchStatus || askable.length === 0) return 0;
     for (let i = 0; i < askable.length && !this.stopping.signal.aborted; i += PARALLEL) {
       await Promise.all(askable.slice(i, i + PARALLEL).map((row) => this.check(row, fetchStatus)));
     }
