@@ -157,6 +157,10 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   raw.pragma('synchronous = NORMAL');
   raw.pragma('busy_timeout = 5000');
   raw.pragma('foreign_keys = ON');
+  // Each request of a group commit runs in a savepoint, and SQLite keeps, per savepoint, the original of every
+  // page it changes (the sub-journal). By default that spills to a temporary file past 64 KiB, a write system
+  // call per page: 17 % of the server's CPU under load. In memory it is a copy.
+  raw.pragma('temp_store = MEMORY');
   fs.chmodSync(file, 0o600);
   const sqlite = new CachingSqliteDatabase(raw);
   const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect(sqlite) });

@@ -89,4 +89,24 @@ describe.each(STORES)('request transactions on %s', (kind) => {
     expect(openConnection(kept!)).toBeNull();
     expect(openConnection(store.db)).toBeNull();
   });
+
+  it('rolls back a job that changed many pages alone, the others of its batch kept', async () => {
+    // Far more than the 64 KiB SQLite keeps of a savepoint's journal in memory by default: the store keeps it
+    // all in memory (temp_store), and a rollback to the job's savepoint must still restore every page.
+    const big = 'x'.repeat(2_000);
+    const many = (tx: Tx, type: string, prefix: string) => Promise.all(Array.from({ length: 200 }, (_, i) => insertEvent(tx, { id: `${prefix}_${String(i).padStart(3, '0')}`, type, created_at: 1, data: JSON.stringify(big) })));
+    const outcomes = await Promise.allSettled([
+      transactions.run(async (tx) => many(tx, 'bulk', 'evt_k')),
+      transactions.run(async (tx) => {
+        await many(tx, 'bulk', 'evt_l');
+        throw new Error('refused');
+      }),
+      transactions.run(async (tx) => write(tx, 'bulk', 'evt_m')),
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    const ids = await stored('bulk');
+    expect(ids).toHaveLength(201);
+    expect(ids.some((id) => id.startsWith('evt_l'))).toBe(false);
+    if (kind === 'sqlite') expect(store.sqlite!.prepare('pragma temp_store').all([])).toEqual([{ temp_store: 2 }]);
+  });
 });
