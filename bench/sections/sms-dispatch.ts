@@ -17,6 +17,7 @@ import { startServer, type RunningServer } from '../../src/server.js';
 import { generateSecretKey } from '../../src/auth/secret-keys.js';
 import { createTestDatabase, type TestDatabase } from '../../test/helpers/postgres.js';
 import { freePort } from '../../test/fakes/common.js';
+import { processCpuSeconds } from '../proc.js';
 import type { BenchRow } from '../run.js';
 
 export const title = 'SMS dispatch, end to end (queued → fake Twilio → delivered callback)';
@@ -28,12 +29,6 @@ const WARMUP = 1_000;
 const STORES = (process.env.BENCH_SMS_STORES ?? 'sqlite,postgres').split(',') as ('sqlite' | 'postgres')[];
 const QUEUERS = Number(process.env.BENCH_SMS_QUEUERS ?? 4);
 const ACCOUNT = { accountSid: `AC${'0123456789abcdef'.repeat(2)}`, authToken: 'f'.repeat(32) };
-
-/** CPU seconds a process has used so far (user + system), from /proc. */
-function processCpuSeconds(pid: number): number {
-  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
 
 /**
  * CPU seconds used so far by each PostgreSQL backend serving this database, by pid (when /proc shows them: the
