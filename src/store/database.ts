@@ -159,7 +159,9 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   raw.pragma('foreign_keys = ON');
   // Each request of a group commit runs in a savepoint, and SQLite keeps, per savepoint, the original of every
   // page it changes (the sub-journal). By default that spills to a temporary file past 64 KiB, a write system
-  // call per page: 17 % of the server's CPU under load. In memory it is a copy.
+  // call per page: 17 % of the server's CPU under load. In memory it is a copy, dropped at each release (so it
+  // holds one request's pages). Sorts that need a temporary table are kept in memory too: the lists here are
+  // paged or small, and most follow an index.
   raw.pragma('temp_store = MEMORY');
   fs.chmodSync(file, 0o600);
   const sqlite = new CachingSqliteDatabase(raw);
