@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate, openStore, type Store, type Tx } from '../../src/store/database.js';
 import { Transactions, openConnection } from '../../src/store/group-commit.js';
@@ -108,5 +109,58 @@ describe.each(STORES)('request transactions on %s', (kind) => {
     expect(ids).toHaveLength(201);
     expect(ids.some((id) => id.startsWith('evt_l'))).toBe(false);
     if (kind === 'sqlite') expect(store.sqlite!.prepare('pragma temp_store').all([])).toEqual([{ temp_store: 2 }]);
+  });
+});
+
+describe('group commit on SQLite', () => {
+  let dataDir: string;
+  let store: Store;
+  let transactions: Transactions;
+  /** A second connection: it sees only what has committed. */
+  let reader: BetterSqlite3.Database;
+
+  beforeAll(async () => {
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'authn-store-'));
+    store = await openStore({ databaseUrl: null, dataDir });
+    await migrate(store);
+    transactions = new Transactions(store);
+    reader = new BetterSqlite3(store.sqlitePath!, { readonly: true });
+  });
+  afterAll(async () => {
+    reader?.close();
+    await store?.close();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  const committed = (id: string) => reader.prepare('select id from events where id = ?').get(id) !== undefined;
+  const write = (tx: Tx, id: string) => insertEvent(tx, { id, type: 'gather', created_at: 1, data: '{}' });
+  const turns = (n: number) => new Promise<void>((resolve) => (n === 0 ? resolve() : setImmediate(() => void turns(n - 1).then(resolve))));
+
+  it('lets transactions that keep arriving over the next event-loop turns join the batch before it commits', async () => {
+    let firstCommittedWhenLastRan: boolean | null = null;
+    const first = transactions.run((tx) => write(tx, 'evt_g1'));
+    await turns(1);
+    const second = transactions.run((tx) => write(tx, 'evt_g2'));
+    await turns(1);
+    const third = transactions.run(async (tx) => {
+      firstCommittedWhenLastRan = committed('evt_g1');
+      await write(tx, 'evt_g3');
+    });
+    await Promise.all([first, second, third]);
+    // The first was still uncommitted when the third ran: all three went out in one commit.
+    expect(firstCommittedWhenLastRan).toBe(false);
+    expect(['evt_g1', 'evt_g2', 'evt_g3'].map(committed)).toEqual([true, true, true]);
+  });
+
+  it('stops waiting once nothing more arrives: a transaction that comes later finds the batch committed', async () => {
+    const first = transactions.run((tx) => write(tx, 'evt_h1'));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    let firstCommitted: boolean | null = null;
+    await transactions.run(async (tx) => {
+      firstCommitted = committed('evt_h1');
+      await write(tx, 'evt_h2');
+    });
+    await first;
+    expect(firstCommitted).toBe(true);
   });
 });
