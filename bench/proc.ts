@@ -12,3 +12,8 @@ export function peakRssMb(pid: number): number {
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
   return Number(/VmHWM:\s+(\d+) kB/.exec(status)![1]) / 1024;
 }
+
+/** Bytes a process has handed to write system calls so far (files and sockets alike). */
+export function processWrittenBytes(pid: number): number {
+  return Number(/^wchar: (\d+)$/m.exec(fs.readFileSync(`/proc/${pid}/io`, 'utf8'))![1]);
+}
