@@ -1,7 +1,8 @@
 /**
  * Sign-up code requests and code verifications per second, against the reference server in the same run (measured
- * before and after, the ratios taken to the mean). Both servers are real child processes on loopback (the authn server built and started as `npm start`
- * starts it, SQLite store, null driver); autocannon drives 32 connections from this process.
+ * before and after, the ratios taken to the mean). Both servers are real child processes on loopback (the authn
+ * server built and started as `npm start` starts it, SQLite store, null driver); autocannon drives 32
+ * connections from this process.
  *
  * - code request: `POST /v1/client/sign_ups/{id}/prepare_verification` on a sign-up of its own (each with its
  *   own number, so no cooldown or per-number limit applies; the per-IP limit and budget are raised, as all
@@ -49,10 +50,10 @@ interface Load {
 
 type NextRequest = () => { path: string; body: string } | null;
 
-async function load(server: number, url: string, headers: Record<string, string>, seconds: number, next: NextRequest): Promise<Load> {
+async function load(serverPid: number, url: string, headers: Record<string, string>, seconds: number, next: NextRequest): Promise<Load> {
   let instance: autocannon.Instance | null = null;
-  const cpuBefore = processCpuSeconds(server);
-  const writtenBefore = processWrittenBytes(server);
+  const cpuBefore = processCpuSeconds(serverPid);
+  const writtenBefore = processWrittenBytes(serverPid);
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
     instance = autocannon(
       {
@@ -77,8 +78,8 @@ async function load(server: number, url: string, headers: Record<string, string>
       (error, res) => (error ? reject(error) : resolve(res)),
     );
   });
-  const cpuUs = ((processCpuSeconds(server) - cpuBefore) * 1e6) / result.requests.total;
-  const writtenKb = (processWrittenBytes(server) - writtenBefore) / 1024 / result.requests.total;
+  const cpuUs = ((processCpuSeconds(serverPid) - cpuBefore) * 1e6) / result.requests.total;
+  const writtenKb = (processWrittenBytes(serverPid) - writtenBefore) / 1024 / result.requests.total;
   return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.non2xx + result.errors + result.timeouts, cpuUs, writtenKb };
 }
 
