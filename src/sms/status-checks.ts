@@ -99,9 +99,10 @@ export class StatusChecks {
     if (due.length === 0) return 0;
     const driver = createDriver(await this.deps.instance.current(), this.deps.drivers);
     const fetchStatus = driver.fetchStatus?.bind(driver);
-    const askable = fetchStatus ? due.filter((row) => row.driver === driver.name && row.carrier_message_id !== null) : [];
+    const isAskable = (row: Due) => fetchStatus !== undefined && row.driver === driver.name && row.carrier_message_id !== null;
+    const askable = due.filter(isAskable);
     // Sent through a carrier the instance no longer uses, or one that cannot be asked (or without its id): nobody to ask.
-    await this.setCheck(due.filter((row) => !askable.includes(row)).map((row) => ({ id: row.id, at: null })));
+    await this.dropChecks(due.filter((row) => !isAskable(row)).map((row) => row.id));
     if (!fetchStatus || askable.length === 0) return 0;
     for (let i = 0; i < askable.length && !this.stopping.signal.aborted; i += PARALLEL) {
       await Promise.all(askable.slice(i, i + PARALLEL).map((row) => this.check(row, fetchStatus)));
@@ -141,7 +142,13 @@ export class StatusChecks {
       this.log.warn({ message_id: row.id, code: error.code, error: error.message }, 'asking the carrier for a message status failed');
     }
     // Only a message still `sent` waits for another check: a final report already cleared its check time.
-    await this.setCheck([{ id: row.id, at: next }], true);
+    await this.deps.store.db
+      .updateTable('sms_messages')
+      .set({ status_check_at: next })
+      .where('id', '=', row.id)
+      .where('status', '=', 'sent')
+      .where('status_check_at', 'is not', null)
+      .execute();
   }
 
   private claim(): Promise<Due[]> {
@@ -172,14 +179,9 @@ export class StatusChecks {
     });
   }
 
-  private async setCheck(checks: readonly { id: string; at: number | null }[], onlyWhileSent = false): Promise<void> {
-    if (checks.length === 0) return;
-    await this.deps.store.db.transaction().execute(async (tx) => {
-      for (const { id, at } of checks) {
-        let update = tx.updateTable('sms_messages').set({ status_check_at: at }).where('id', '=', id);
-        if (onlyWhileSent) update = update.where('status', '=', 'sent').where('status_check_at', 'is not', null);
-        await update.execute();
-      }
-    });
+  /** Checks that will not happen: nobody can be asked about these messages. */
+  private async dropChecks(ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.deps.store.db.updateTable('sms_messages').set({ status_check_at: null }).where('id', 'in', ids).execute();
   }
 }
