@@ -6,8 +6,8 @@
  *   verify them with the public half, published at `/.well-known/jwks.json`.
  * ES256 rather than EdDSA because every JWT library a backend might use verifies it.
  */
-import { randomBytes } from 'node:crypto';
-import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose';
+import { createPrivateKey, randomBytes, type JsonWebKey } from 'node:crypto';
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type CryptoKey } from 'jose';
 import type { Clock } from '../clock.js';
 import type { SecretBox } from '../secret-box.js';
 import { fromJson, toJson, type Db, type Tx } from '../store/database.js';
@@ -25,7 +25,8 @@ interface KeyMaterial {
 
 export interface SessionSigningKey {
   kid: string;
-  privateKey: CryptoKey;
+  /** PKCS#8 PEM: what the token signer takes (see `Sessions.sign`). */
+  privateKeyPem: string;
   publicKey: CryptoKey;
 }
 
@@ -82,7 +83,7 @@ export class AuthKeys {
       codeKey: Buffer.from(code.secret, 'base64'),
       session: {
         kid: session.kid,
-        privateKey: (await importJWK(fromJson<JWK>(session.secret), SESSION_JWT_ALG)) as CryptoKey,
+        privateKeyPem: createPrivateKey({ key: fromJson<JsonWebKey>(session.secret), format: 'jwk' }).export({ type: 'pkcs8', format: 'pem' }) as string,
         publicKey: (await importJWK(publicJwk, SESSION_JWT_ALG)) as CryptoKey,
       },
       jwks: { keys: [publicJwk] },

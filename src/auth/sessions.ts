@@ -5,7 +5,8 @@
  * expiry; once the session is ended (sign-out) or revoked (BAPI), no new token is issued, so access ends
  * within a token's lifetime. FAPI's own `/v1/me` routes also check the session record on every call.
  */
-import { jwtVerify, SignJWT, errors as joseErrors } from 'jose';
+import { createSigner } from 'fast-jwt';
+import { jwtVerify, errors as joseErrors } from 'jose';
 import type { Clock } from '../clock.js';
 import { appError } from '../errors.js';
 import { newId } from '../ids.js';
@@ -57,6 +58,8 @@ const insertSession = insertRow('sessions');
 const markSignIn = prepared<{ id: string; now: number }>((db, $) => db.updateTable('users').set({ last_sign_in_at: $('now') }).where('id', '=', $('id')));
 
 export class Sessions {
+  private tokenSigner: { kid: string; sign: (claims: Record<string, unknown>) => string } | null = null;
+
   constructor(
     private readonly db: Db,
     private readonly clock: Clock,
@@ -99,20 +102,24 @@ export class Sessions {
     };
   }
 
-  /** A signed session token for a live session (the caller has checked it is live). */
-  async sign(row: SessionsTable): Promise<TokenView> {
-    const { kid, privateKey } = this.keys.sessionSigningKey();
+  /**
+   * A signed session token for a live session (the caller has checked it is live). Signed with fast-jwt, which
+   * signs synchronously through node:crypto: jose signs through WebCrypto, whose ES256 costs about 3.4 times as
+   * much CPU (116 against 34 µs a token here; a third of a verification's CPU). jose still verifies tokens and
+   * makes the keys.
+   */
+  sign(row: SessionsTable): TokenView {
     const now = Math.floor(this.clock.now() / 1000);
-    const jwt = await new SignJWT({ sid: row.id })
-      .setProtectedHeader({ alg: SESSION_JWT_ALG, kid, typ: 'JWT' })
-      .setIssuer(this.issuer)
-      .setSubject(row.user_id)
-      .setIssuedAt(now)
-      // A little slack for clocks that run behind ours.
-      .setNotBefore(now - 5)
-      .setExpirationTime(now + TOKEN_LIFETIME_SECONDS)
-      .sign(privateKey);
+    // A little slack (nbf) for clocks that run behind ours.
+    const jwt = this.signer().sign({ sid: row.id, iss: this.issuer, sub: row.user_id, iat: now, nbf: now - 5, exp: now + TOKEN_LIFETIME_SECONDS });
     return { object: 'token', jwt };
+  }
+
+  /** The signer of the current key, made once. */
+  private signer(): { kid: string; sign: (claims: Record<string, unknown>) => string } {
+    const { kid, privateKeyPem } = this.keys.sessionSigningKey();
+    if (this.tokenSigner?.kid !== kid) this.tokenSigner = { kid, sign: createSigner({ key: privateKeyPem, algorithm: SESSION_JWT_ALG, kid }) };
+    return this.tokenSigner;
   }
 
   /** `POST /v1/client/sessions/{id}/tokens`: a new token, only from a live session of this client. */

@@ -200,7 +200,7 @@ export class SignIns extends FlowService {
 
   private async completeOrStep(pending: Promise<{ view: SignInView; session: SessionsTable | null }>): Promise<SignInView> {
     const { view, session } = await pending;
-    if (session) view.session = { ...this.sessions.view(session), last_active_token: await this.sessions.sign(session) };
+    if (session) view.session = { ...this.sessions.view(session), last_active_token: this.sessions.sign(session) };
     return view;
   }
 

@@ -117,7 +117,7 @@ export class SignUps extends FlowService {
       }),
     );
     const view = this.view(completed.done, this.challenges.view(completed.challenge));
-    view.session = { ...this.sessions.view(completed.session), last_active_token: await this.sessions.sign(completed.session) };
+    view.session = { ...this.sessions.view(completed.session), last_active_token: this.sessions.sign(completed.session) };
     return view;
   }
 

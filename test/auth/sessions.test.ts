@@ -38,6 +38,8 @@ describe.each(STORES)('sessions on %s', (kind) => {
     const { payload, protectedHeader } = await verifyAt(jwt, clock.now());
     expect(payload).toMatchObject({ sub: userId, sid: sessionId, iss: server.running.services.config.publicUrl });
     expect(payload.exp! - payload.iat!).toBe(60);
+    // Five seconds of slack for a backend whose clock runs behind.
+    expect(payload.iat! - payload.nbf!).toBe(5);
     expect(protectedHeader).toMatchObject({ alg: 'ES256', typ: 'JWT' });
 
     // The same check with nothing but node:crypto and the published key.
