@@ -1,10 +1,24 @@
 /** Readings of other processes on this machine (Linux /proc), for the bench sections. */
 import fs from 'node:fs';
 
-/** CPU seconds a process has used so far (user + system). */
-export function processCpuSeconds(pid: number): number {
-  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+/** CPU seconds (user + system) used so far, from a `stat` file of /proc. */
+function statCpuSeconds(file: string): number {
+  const fields = fs.readFileSync(file, 'utf8').split(') ')[1]!.split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** CPU seconds a process has used so far, all its threads. */
+export function processCpuSeconds(pid: number): number {
+  return statCpuSeconds(`/proc/${pid}/stat`);
+}
+
+/**
+ * CPU seconds the main thread of a Node process has used so far: the JavaScript, and on SQLite every statement.
+ * The rest of the process's CPU is its other threads' (V8's garbage collection and compiles, libuv's pool, such
+ * as WebCrypto), which a CPU profile of the main thread does not show.
+ */
+export function mainThreadCpuSeconds(pid: number): number {
+  return statCpuSeconds(`/proc/${pid}/task/${pid}/stat`);
 }
 
 /** Peak resident set size of a process, in MB. */

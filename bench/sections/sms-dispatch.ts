@@ -17,7 +17,7 @@ import { startServer, type RunningServer } from '../../src/server.js';
 import { generateSecretKey } from '../../src/auth/secret-keys.js';
 import { createTestDatabase, type TestDatabase } from '../../test/helpers/postgres.js';
 import { freePort } from '../../test/fakes/common.js';
-import { processCpuSeconds } from '../proc.js';
+import { mainThreadCpuSeconds, processCpuSeconds } from '../proc.js';
 import type { BenchRow } from '../run.js';
 
 export const title = 'SMS dispatch, end to end (queued → fake Twilio → delivered callback)';
@@ -134,6 +134,7 @@ async function measure(kind: 'sqlite' | 'postgres'): Promise<BenchRow> {
     await waitDelivered(server, WARMUP);
 
     const cpuBefore = process.cpuUsage();
+    const mainBefore = mainThreadCpuSeconds(process.pid);
     const fakeBefore = processCpuSeconds(fake.child.pid!);
     const databaseBefore = database ? await databaseCpuSeconds(server) : null;
     const started = process.hrtime.bigint();
@@ -141,6 +142,7 @@ async function measure(kind: 'sqlite' | 'postgres'): Promise<BenchRow> {
     await waitDelivered(server, WARMUP + MESSAGES);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const cpu = process.cpuUsage(cpuBefore);
+    const mainSeconds = mainThreadCpuSeconds(process.pid) - mainBefore;
     const fakeSeconds = processCpuSeconds(fake.child.pid!) - fakeBefore;
     let databaseSeconds = 0;
     for (const [pid, now] of databaseBefore ? await databaseCpuSeconds(server) : []) databaseSeconds += now - (databaseBefore!.get(pid) ?? 0);
@@ -149,6 +151,7 @@ async function measure(kind: 'sqlite' | 'postgres'): Promise<BenchRow> {
       figures: {
         'messages/s': MESSAGES / seconds,
         'server CPU ms/msg': (cpu.user + cpu.system) / 1000 / MESSAGES,
+        'main thread ms/msg': (mainSeconds * 1000) / MESSAGES,
         'fake CPU ms/msg': (fakeSeconds * 1000) / MESSAGES,
         ...(databaseBefore?.size ? { 'database CPU ms/msg': (databaseSeconds * 1000) / MESSAGES } : {}),
         seconds,
