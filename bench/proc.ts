@@ -31,3 +31,11 @@ export function peakRssMb(pid: number): number {
 export function processWrittenBytes(pid: number): number {
   return Number(/^wchar: (\d+)$/m.exec(fs.readFileSync(`/proc/${pid}/io`, 'utf8'))![1]);
 }
+
+/** The whole machine's CPU time so far, busy and in all (every core), in clock ticks: the first line of /proc/stat. */
+export function machineCpuTicks(): { busy: number; total: number } {
+  const ticks = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
+  const total = ticks.reduce((sum, n) => sum + n, 0);
+  // idle and iowait
+  return { busy: total - ticks[3]! - ticks[4]!, total };
+}
