@@ -164,7 +164,48 @@ async function json(url: string, method: string, body: unknown, authorization: s
   return (await res.json()) as Record<string, unknown>;
 }
 
-async function authnRun(dir: string): Promise<{ prepare: Load; verify: Load; rssMb: number; verified: number }> {
+/**
+ * The two loads on a server whose store is the SQLite file `dbFile`: code requests on sign-ups of their own (written
+ * straight into the store: making them is not what is measured), then verifications with the codes the null
+ * driver kept in the message log.
+ */
+async function flowLoads(pid: number, url: string, token: string, clientId: string, dbFile: string): Promise<{ prepare: Load; verify: Load }> {
+  const db = new BetterSqlite3(dbFile);
+  db.pragma('busy_timeout = 5000');
+  const ids: string[] = [];
+  const insert = db.prepare(
+    "INSERT INTO sign_ups (id, client_id, phone_number, password_hash, status, challenge_id, created_user_id, created_session_id, created_at, updated_at) VALUES (?, ?, ?, NULL, 'missing_requirements', NULL, NULL, NULL, ?, ?)",
+  );
+  db.transaction(() => {
+    for (let i = 0; i < POOL; i++) {
+      const id = newId('sua');
+      ids.push(id);
+      insert.run(id, clientId, `+1201${2_000_000 + i}`, Date.now(), Date.now());
+    }
+  })();
+
+  const headers = { authorization: `Bearer ${token}` };
+  const prepareBody = JSON.stringify({ strategy: 'phone_code' });
+  let p = 0;
+  const nextPrepare: NextRequest = () => (p < ids.length ? { path: `/v1/client/sign_ups/${ids[p++]}/prepare_verification`, body: prepareBody } : null);
+  await load(pid, url, headers, WARMUP_SECONDS, nextPrepare);
+  const prepare = await load(pid, url, headers, SECONDS, nextPrepare);
+
+  const codes = db
+    .prepare("SELECT s.id AS id, m.body AS body FROM sign_ups s JOIN sms_messages m ON m.challenge_id = s.challenge_id WHERE s.status = 'missing_requirements' ORDER BY s.id")
+    .all() as { id: string; body: string }[];
+  db.close();
+  let v = 0;
+  const nextVerify: NextRequest = () => {
+    const item = codes[v++];
+    return item ? { path: `/v1/client/sign_ups/${item.id}/attempt_verification`, body: JSON.stringify({ strategy: 'phone_code', code: /(\d{6})/.exec(item.body)![1] }) } : null;
+  };
+  await load(pid, url, headers, WARMUP_SECONDS, nextVerify);
+  const verify = await load(pid, url, headers, SECONDS, nextVerify);
+  return { prepare, verify };
+}
+
+async function authnRun(dir: string): Promise<{ prepare: Load; verify: Load; rssMb: number }> {
   execFileSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: ROOT, stdio: 'inherit' });
   const port = await freePort();
   const secretKey = generateSecretKey('live');
@@ -188,42 +229,25 @@ async function authnRun(dir: string): Promise<{ prepare: Load; verify: Load; rss
     // All load comes from 127.0.0.1: the per-IP limit and the budget are raised for the run.
     await json(`${url}/v1/instance`, 'PATCH', { abuse: { sends_per_ip: { max: 1_000_000 }, attempts_per_ip: { max: 1_000_000 }, hourly_send_budget: 10_000_000 } }, secretKey);
     const client = await json(`${url}/v1/client`, 'POST', undefined, '');
-    const token = String(client.token);
+    const loads = await flowLoads(child.pid!, url, String(client.token), String(client.id), path.join(dir, 'authn.sqlite'));
+    return { ...loads, rssMb: peakRssMb(child.pid!) };
+  } finally {
+    await stop(child);
+  }
+}
 
-    // Sign-ups are written straight into the store: making them is not what is measured.
-    const db = new BetterSqlite3(path.join(dir, 'authn.sqlite'));
-    db.pragma('busy_timeout = 5000');
-    const ids: string[] = [];
-    const insert = db.prepare(
-      "INSERT INTO sign_ups (id, client_id, phone_number, password_hash, status, challenge_id, created_user_id, created_session_id, created_at, updated_at) VALUES (?, ?, ?, NULL, 'missing_requirements', NULL, NULL, NULL, ?, ?)",
-    );
-    db.transaction(() => {
-      for (let i = 0; i < POOL; i++) {
-        const id = newId('sua');
-        ids.push(id);
-        insert.run(id, client.id, `+1201${2_000_000 + i}`, Date.now(), Date.now());
-      }
-    })();
-
-    const headers = { authorization: `Bearer ${token}` };
-    const prepareBody = JSON.stringify({ strategy: 'phone_code' });
-    let p = 0;
-    const nextPrepare: NextRequest = () => (p < ids.length ? { path: `/v1/client/sign_ups/${ids[p++]}/prepare_verification`, body: prepareBody } : null);
-    await load(child.pid!, url, headers, WARMUP_SECONDS, nextPrepare);
-    const prepare = await load(child.pid!, url, headers, SECONDS, nextPrepare);
-
-    const codes = db
-      .prepare("SELECT s.id AS id, m.body AS body FROM sign_ups s JOIN sms_messages m ON m.challenge_id = s.challenge_id WHERE s.status = 'missing_requirements' ORDER BY s.id")
-      .all() as { id: string; body: string }[];
-    db.close();
-    let v = 0;
-    const nextVerify: NextRequest = () => {
-      const item = codes[v++];
-      return item ? { path: `/v1/client/sign_ups/${item.id}/attempt_verification`, body: JSON.stringify({ strategy: 'phone_code', code: /(\d{6})/.exec(item.body)![1] }) } : null;
-    };
-    await load(child.pid!, url, headers, WARMUP_SECONDS, nextVerify);
-    const verify = await load(child.pid!, url, headers, SECONDS, nextVerify);
-    return { prepare, verify, rssMb: peakRssMb(child.pid!), verified: v };
+/** The same loads on the floor server (`bench/floor-server.ts`), in a data folder of its own. */
+async function floorRun(dir: string): Promise<{ prepare: Load; verify: Load }> {
+  let port = 0;
+  let token = '';
+  let clientId = '';
+  const child = await spawnUntil(['--import', 'tsx', 'bench/floor-server.ts', dir], process.env, (out) => {
+    const match = /listening (\d+) (\S+) (\S+)/.exec(out);
+    if (match) [port, token, clientId] = [Number(match[1]), match[2]!, match[3]!];
+    return match !== null;
+  });
+  try {
+    return await flowLoads(child.pid!, `http://127.0.0.1:${port}`, token, clientId, path.join(dir, 'authn.sqlite'));
   } finally {
     await stop(child);
   }
@@ -231,15 +255,28 @@ async function authnRun(dir: string): Promise<{ prepare: Load; verify: Load; rss
 
 export async function run(): Promise<BenchRow[]> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'authn-bench-'));
+  const floorDir = path.join(dir, 'floor');
   try {
     // The reference runs before and after: the machine's speed can drift within a run, and the ratios are taken
     // to the mean of the two.
     const before = await referenceRun(dir);
     const authn = await authnRun(dir);
+    const floor = await floorRun(floorDir);
     const after = await referenceRun(dir);
     const mean = (of: (run: Load) => number) => (of(before) + of(after)) / 2;
     const referenceRps = mean((run) => run.rps);
-    const ratio = (rps: number) => `${Math.round((rps / referenceRps) * 100)} %`;
+    const percent = (rps: number, of: number) => `${Math.round((rps / of) * 100)} %`;
+    const figures = (run: Load) => ({
+      'req/s': run.rps,
+      'of reference': percent(run.rps, referenceRps),
+      'CPU µs/req': run.cpuUs,
+      'main thread µs/req': run.mainThreadCpuUs,
+      'KB written/req': run.writtenKb,
+      'machine busy %': run.machineBusy,
+      'p50 ms': run.p50,
+      'p99 ms': run.p99,
+      errors: run.errors,
+    });
     return [
       {
         name: 'reference (node:http + HMAC + one better-sqlite3 insert; mean of a run before and one after)',
@@ -256,13 +293,15 @@ export async function run(): Promise<BenchRow[]> {
           'peak RSS MB': Math.max(before.rssMb, after.rssMb),
         },
       },
+      { name: 'floor: code requests with only their durable writes (bench/floor-server.ts)', figures: figures(floor.prepare) },
+      { name: 'floor: verifications with only their durable writes and the token', figures: figures(floor.verify) },
       {
         name: 'sign-up code requests (prepare_verification)',
-        figures: { 'req/s': authn.prepare.rps, 'of reference': ratio(authn.prepare.rps), 'CPU µs/req': authn.prepare.cpuUs, 'main thread µs/req': authn.prepare.mainThreadCpuUs, 'KB written/req': authn.prepare.writtenKb, 'machine busy %': authn.prepare.machineBusy, 'p50 ms': authn.prepare.p50, 'p99 ms': authn.prepare.p99, errors: authn.prepare.errors, target: '≥ 50 %, p99 ≤ 25 ms' },
+        figures: { ...figures(authn.prepare), 'of floor': percent(authn.prepare.rps, floor.prepare.rps), target: '≥ 50 % of reference, p99 ≤ 25 ms' },
       },
       {
         name: 'code verifications creating user + session (attempt_verification)',
-        figures: { 'req/s': authn.verify.rps, 'of reference': ratio(authn.verify.rps), 'CPU µs/req': authn.verify.cpuUs, 'main thread µs/req': authn.verify.mainThreadCpuUs, 'KB written/req': authn.verify.writtenKb, 'machine busy %': authn.verify.machineBusy, 'p50 ms': authn.verify.p50, 'p99 ms': authn.verify.p99, errors: authn.verify.errors, target: '≥ 30 %, p99 ≤ 25 ms' },
+        figures: { ...figures(authn.verify), 'of floor': percent(authn.verify.rps, floor.verify.rps), target: '≥ 30 % of reference, p99 ≤ 25 ms' },
       },
       { name: 'authn server peak RSS', figures: { MB: authn.rssMb, target: '≤ 150 MB' } },
     ];
