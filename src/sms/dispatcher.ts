@@ -30,7 +30,7 @@ import { payloadAd } from './engine.js';
 import type { CallbackUrls } from './callback-urls.js';
 import type { SmsMetrics } from './metrics.js';
 import { firstStatusCheck } from './status-checks.js';
-import { Trail, messageUpdates, type TrailEntry } from './transitions.js';
+import { Trail, attemptRow, messageUpdates, type TrailEntry } from './transitions.js';
 import { Batcher } from './batcher.js';
 import { CarrierError, permanent, type OutboundSms, type SendOutcome, type SmsDriver } from './drivers/driver.js';
 import { createDriver, type DriverDeps } from './drivers/index.js';
@@ -45,6 +45,8 @@ export interface DispatcherDeps {
   urls: CallbackUrls;
   drivers: DriverDeps;
   options: SmsDispatchConfig;
+  /** This process's name in leases and attempt records (`workerName()`). */
+  worker: string;
   /** [0, 1): the backoff's jitter (tests pass a fixed one). */
   random?: () => number;
 }
@@ -66,6 +68,9 @@ interface Outcome {
   recorded: () => void;
 }
 
+/** A name for this process in leases and attempt records, unique across hosts and restarts. */
+export const workerName = () => `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+
 const DISPATCHER_ACTOR: Actor = { type: 'dispatcher', id: null };
 /** Outcomes written per transaction at most. */
 const OUTCOME_BATCH = 500;
@@ -73,7 +78,7 @@ const FLUSH_TRIES = 5;
 
 export class Dispatcher {
   /** Names this process in leases and attempt records. */
-  readonly worker = `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  readonly worker: string;
   private readonly log: Logger;
   private readonly random: () => number;
   private running = false;
@@ -86,6 +91,7 @@ export class Dispatcher {
   private driverCache: { settings: InstanceSettings; driver: SmsDriver } | null = null;
 
   constructor(private readonly deps: DispatcherDeps) {
+    this.worker = deps.worker;
     this.log = deps.logger.child({ component: 'sms-dispatcher', worker: this.worker });
     this.random = deps.random ?? Math.random;
     this.outcomes = new Batcher((batch) => this.recordWithRetry(batch), OUTCOME_BATCH);
@@ -393,33 +399,6 @@ export class Dispatcher {
     const ceiling = Math.min(retryMaxMs, retryBaseMs * 2 ** Math.max(0, attempt - 1));
     return Math.round(ceiling / 2 + (this.random() * ceiling) / 2);
   }
-}
-
-function attemptRow(
-  row: SmsMessagesTable,
-  driver: string,
-  worker: string,
-  startedAt: number,
-  finishedAt: number,
-  outcome: string,
-  error: CarrierError | null,
-  carrierMessageId: string | null,
-  httpStatus: number | null = error?.httpStatus ?? null,
-): SmsMessageAttemptsTable {
-  return {
-    id: newId('att', finishedAt),
-    message_id: row.id,
-    attempt: row.attempts,
-    driver,
-    worker,
-    started_at: startedAt,
-    finished_at: finishedAt,
-    outcome,
-    carrier_message_id: carrierMessageId,
-    http_status: httpStatus,
-    error_code: error?.code ?? null,
-    error_message: error?.message ?? null,
-  };
 }
 
 function outcomeAttemptRow(outcome: Outcome, worker: string): SmsMessageAttemptsTable {

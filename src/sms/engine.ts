@@ -10,13 +10,14 @@
  * masked, and the body to send travels sealed in `payload` until the message has left.
  */
 import type { Clock } from '../clock.js';
+import type { Logger } from '../logger.js';
 import { appError } from '../errors.js';
 import { newId } from '../ids.js';
 import type { SecretBox } from '../secret-box.js';
 import { inTransaction, type Db, type Executor, type Tx } from '../store/database.js';
 import type { SmsMessagesTable } from '../store/schema.js';
 import { auditRow, SYSTEM_ACTOR, type Actor } from '../audit/audit-log.js';
-import { recordEvents, rowInsert } from '../webhooks/events.js';
+import { rowInsert, type ChangeWrite } from '../webhooks/events.js';
 import type { InstanceService } from '../instance/service.js';
 import type { InstanceSettings } from '../instance/settings.js';
 import { measureSms } from './encoding.js';
@@ -24,7 +25,7 @@ import { isTestNumber, parseRecipient } from './numbers.js';
 import type { TemplateService } from './templates/service.js';
 import type { TemplateSlug } from './templates/catalogue.js';
 import type { SmsMetrics } from './metrics.js';
-import type { SmsStatus } from './transitions.js';
+import { Trail, attemptRow, type SmsStatus } from './transitions.js';
 
 export { SMS_STATUSES, TERMINAL_STATUSES, type SmsStatus } from './transitions.js';
 
@@ -82,14 +83,21 @@ export class SmsEngine {
   /** Called after a message is put in the outbox (the dispatcher of this process looks sooner). */
   onQueued: () => void = () => undefined;
 
+  private readonly log: Logger;
+
   constructor(
     private readonly db: Db,
     private readonly clock: Clock,
+    logger: Logger,
+    /** Names this process in attempt records (the dispatcher's name: see `Dispatcher.worker`). */
+    private readonly worker: string,
     private readonly instance: InstanceService,
     private readonly templates: TemplateService,
     private readonly box: SecretBox,
     private readonly metrics: SmsMetrics,
-  ) {}
+  ) {
+    this.log = logger.child({ component: 'sms-engine' });
+  }
 
   async send(input: SendInput, executor: Executor = this.db): Promise<QueuedMessage> {
     const to = checkedRecipient(input.to, input.paramName);
@@ -127,7 +135,12 @@ export class SmsEngine {
 
   private async enqueue<T extends string>(tx: Tx, settings: InstanceSettings, out: Outgoing<T>): Promise<QueuedMessage<T>> {
     const testNumber = isTestNumber(out.to);
-    const status: SmsStatus = testNumber ? 'test_noop' : !out.deliveredByUs ? 'operator' : 'queued';
+    const queued: SmsStatus = testNumber ? 'test_noop' : !out.deliveredByUs ? 'operator' : 'queued';
+    // The null driver sends nothing, so there is nothing to dispatch: its drop is recorded here, in the transaction
+    // that queues the message. A caller (a CI test reading the audit log) sees the drop as soon as the send returns.
+    const dropped = queued === 'queued' && settings.sms.driver === null;
+    const status: SmsStatus = dropped ? 'dropped' : queued;
+    const waiting = status === 'queued';
     const measure = measureSms(out.body);
     const now = this.clock.now();
     const id = newId('msg', now);
@@ -148,18 +161,18 @@ export class SmsEngine {
       delivered_by_us: out.deliveredByUs ? 1 : 0,
       challenge_id: out.challenge?.id ?? null,
       expires_at: out.challenge?.expiresAt ?? null,
-      attempts: 0,
-      next_attempt_at: status === 'queued' ? now : null,
+      attempts: dropped ? 1 : 0,
+      next_attempt_at: waiting ? now : null,
       lease_owner: null,
       lease_expires_at: null,
       carrier_message_id: null,
       error_code: null,
       error_message: null,
-      payload: status === 'queued' && out.logBody !== out.body ? this.box.seal(out.body, payloadAd(id)) : null,
+      payload: waiting && out.logBody !== out.body ? this.box.seal(out.body, payloadAd(id)) : null,
       carrier_status: null,
       carrier_parts: null,
       sent_at: null,
-      completed_at: status === 'queued' ? null : now,
+      completed_at: waiting ? null : now,
       status_check_at: null,
     };
     const event = {
@@ -170,23 +183,33 @@ export class SmsEngine {
         template: row.template,
         to_phone_number: row.to_number,
         from_phone_number: row.from_number,
-        status,
+        status: queued,
         delivered_by_us: out.deliveredByUs,
         // Only a message the operator must deliver carries its body: elsewhere it holds a live code.
-        ...(status === 'operator' ? { message: out.body } : {}),
+        ...(queued === 'operator' ? { message: out.body } : {}),
       },
     };
-    // The message row is its own first history entry (see messages.ts): no status row is written here.
+    // The message row is its own first history entry (see messages.ts): no status row is written for `queued`.
     const audit = auditRow(this.clock, {
       actor: out.actor ?? SYSTEM_ACTOR,
       action: 'sms.queued',
       target: { type: 'sms_message', id },
-      data: { template: row.template, status, test_number: testNumber, delivered_by_us: out.deliveredByUs },
+      data: { template: row.template, status: queued, test_number: testNumber, delivered_by_us: out.deliveredByUs },
     });
-    // One statement on PostgreSQL: the message, its audit entry and its event (see recordEvents).
-    await recordEvents(tx, this.clock, [event], [rowInsert('sms_messages', row), rowInsert('audit_logs', audit)]);
-    this.metrics.messages.inc({ driver: row.driver!, status });
-    if (status === 'queued') this.onQueued();
+    const writes: ChangeWrite[] = [rowInsert('sms_messages', row), rowInsert('audit_logs', audit)];
+    const trail = new Trail(this.clock);
+    if (dropped) {
+      // Development only: a verification code is shown (log line and audit entry) so sign-in can be tried without a phone.
+      const echo = out.template === 'verification_code';
+      if (echo) this.log.info({ message_id: id, to: out.to, body: out.body }, 'null driver: verification code SMS dropped');
+      writes.push(rowInsert('sms_message_attempts', attemptRow(row, 'null', this.worker, now, now, 'dropped', null, null)));
+      trail.add({ message: row, applied: true, source: 'engine', actor: SYSTEM_ACTOR, action: 'sms.dropped', auditData: { attempt: 1, driver: 'null', ...(echo ? { body: out.body } : {}) } });
+    }
+    // One statement on PostgreSQL: the message, its audit entries, its history and its events (see recordEvents).
+    await trail.write(tx, writes, [event]);
+    this.metrics.messages.inc({ driver: row.driver!, status: queued });
+    trail.count(this.metrics);
+    if (waiting) this.onQueued();
     return { id, status, to: out.to, template: out.template, testNumber };
   }
 }

@@ -7,10 +7,11 @@
 import type { Clock } from '../clock.js';
 import { newId } from '../ids.js';
 import { auditRow, type Actor } from '../audit/audit-log.js';
-import { recordEvents, type ChangeWrite } from '../webhooks/events.js';
+import { recordEvents, rowInsert, type ChangeWrite, type EventInput } from '../webhooks/events.js';
 import { sql } from 'kysely';
 import type { Dialect, Tx } from '../store/database.js';
-import type { AuditLogsTable, SmsMessagesTable, SmsMessageStatusesTable } from '../store/schema.js';
+import type { AuditLogsTable, Database, SmsMessageAttemptsTable, SmsMessagesTable, SmsMessageStatusesTable } from '../store/schema.js';
+import type { CarrierError } from './drivers/driver.js';
 import type { SmsMetrics } from './metrics.js';
 
 /**
@@ -125,18 +126,58 @@ export class Trail {
     this.counted.push({ driver: message.driver ?? 'null', status: message.status });
   }
 
-  /** Writes the trail together with `change` (the writes of the changes it records): one statement on PostgreSQL. */
-  async write(tx: Tx, change: readonly ChangeWrite[]): Promise<void> {
-    const writes = [...change];
-    if (this.history.length) writes.push(tx.insertInto('sms_message_statuses').values(this.history));
-    if (this.audits.length) writes.push(tx.insertInto('audit_logs').values(this.audits));
-    await recordEvents(tx, this.clock, this.events, writes);
+  /**
+   * Writes the trail together with `change` (the writes of the changes it records) and `events` (fired before the
+   * trail's own): one statement on PostgreSQL.
+   */
+  async write(tx: Tx, change: readonly ChangeWrite[], events: readonly EventInput[] = []): Promise<void> {
+    const writes = [...change, ...rowsInsert(tx, 'sms_message_statuses', this.history), ...rowsInsert(tx, 'audit_logs', this.audits)];
+    await recordEvents(tx, this.clock, [...events, ...this.events], writes);
   }
 
   /** After commit. */
   count(metrics: SmsMetrics): void {
     for (const { driver, status } of this.counted) metrics.messages.inc({ driver, status });
   }
+}
+
+/**
+ * The insert of `rows`: a lone row through the statement compiled once per table (`rowInsert`), several as one
+ * multi-row insert.
+ */
+function rowsInsert<T extends 'sms_message_statuses' | 'audit_logs'>(tx: Tx, table: T, rows: Database[T][]): ChangeWrite[] {
+  if (rows.length === 0) return [];
+  if (rows.length === 1) return [rowInsert(table, rows[0]!)];
+  // The rows are of the table named, which the union of the two tables hides from Kysely's types.
+  return [tx.insertInto(table).values(rows as never)];
+}
+
+/** The record of one attempt to hand a message to its driver (the message log's `attempts`). */
+export function attemptRow(
+  row: SmsMessagesTable,
+  driver: string,
+  worker: string,
+  startedAt: number,
+  finishedAt: number,
+  outcome: string,
+  error: CarrierError | null,
+  carrierMessageId: string | null,
+  httpStatus: number | null = error?.httpStatus ?? null,
+): SmsMessageAttemptsTable {
+  return {
+    id: newId('att', finishedAt),
+    message_id: row.id,
+    attempt: row.attempts,
+    driver,
+    worker,
+    started_at: startedAt,
+    finished_at: finishedAt,
+    outcome,
+    carrier_message_id: carrierMessageId,
+    http_status: httpStatus,
+    error_code: error?.code ?? null,
+    error_message: error?.message ?? null,
+  };
 }
 
 /** The columns a status change may touch; the rest of a message never changes after it is queued. */

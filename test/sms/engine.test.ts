@@ -45,7 +45,7 @@ describe.each(STORES)('send engine on %s', (kind) => {
 
   it('normalises the recipient and renders the default template', async () => {
     const sent = await code('+1 (415) 555-0123');
-    expect(sent).toMatchObject({ status: 'queued', to: '+14155550123', template: 'verification_code', testNumber: false });
+    expect(sent).toMatchObject({ status: 'dropped', to: '+14155550123', template: 'verification_code', testNumber: false });
     const row = await read.message(sent.id);
     expect(row).toMatchObject({ to_number: '+14155550123', encoding: 'GSM-7', segments: 1, driver: 'null' });
     const [queued] = await read.events(sent.id);
@@ -87,8 +87,11 @@ describe.each(STORES)('send engine on %s', (kind) => {
   });
 
   it('the null driver drops a verification code with an audit entry holding its body, and logs it at info', async () => {
-    const { id } = await code('+14155550125');
-    const row = await read.waitForStatus(id, 'dropped');
+    const { id, status } = await code('+14155550125');
+    // Dropped in the transaction that queued it: nothing to wait for once the send returns.
+    expect(status).toBe('dropped');
+    const row = await read.message(id);
+    expect(row).toMatchObject({ status: 'dropped', attempts: 1, next_attempt_at: null, payload: null, completed_at: expect.any(Number) });
     expect(row.body).toBe('482913 is your authn.sh verification code. It expires in 10 minutes.');
     const dropped = (await read.audit(id)).find((a) => a.action === 'sms.dropped')!;
     expect(JSON.parse(dropped.data)).toMatchObject({ driver: 'null', body: '482913 is your authn.sh verification code. It expires in 10 minutes.' });
@@ -99,10 +102,27 @@ describe.each(STORES)('send engine on %s', (kind) => {
 
   it('the null driver drops other templates without echoing them', async () => {
     const { id } = await services().sms.send({ template: 'password_changed', to: '+14155550126', variables: {} });
-    await read.waitForStatus(id, 'dropped');
+    expect((await read.message(id)).status).toBe('dropped');
     const dropped = (await read.audit(id)).find((a) => a.action === 'sms.dropped')!;
     expect(JSON.parse(dropped.data).body).toBeUndefined();
     expect(h.server.logs.some((l) => l.includes(id) && l.includes('"body"'))).toBe(false);
+  });
+
+  it('a message queued under Twilio, then the driver switched to null before it went out, is dropped by the dispatcher', async () => {
+    await services().dispatcher.stop();
+    await useDriver('twilio');
+    const requestsBefore = h.twilio.requests.length;
+    const { id, status } = await code('+14155550127');
+    expect(status).toBe('queued');
+    expect((await read.message(id)).body).toBe('****** is your authn.sh verification code. It expires in 10 minutes.');
+    await useDriver(null);
+    services().dispatcher.start();
+    const row = await read.waitForStatus(id, 'dropped');
+    expect(row).toMatchObject({ driver: 'null', attempts: 1, payload: null });
+    expect(h.twilio.requests.length).toBe(requestsBefore);
+    const dropped = (await read.audit(id)).find((a) => a.action === 'sms.dropped')!;
+    expect(JSON.parse(dropped.data)).toMatchObject({ driver: 'null', body: '482913 is your authn.sh verification code. It expires in 10 minutes.' });
+    expect((await read.attempts(id)).map((a) => [a.outcome, a.worker])).toEqual([['dropped', services().dispatcher.worker]]);
   });
 
   it.each([null, 'twilio', 'vonage'] as const)('no-ops the reserved test range under the %s driver: recorded, sms.queued fired, no carrier request', async (driver) => {

@@ -82,7 +82,7 @@ describe.each(STORES)('message log on %s', (kind) => {
     expect(detail.attempts).toEqual([expect.objectContaining({ attempt: 1, driver: 'null', outcome: 'dropped', worker: services().dispatcher.worker, error_code: null })]);
     expect(detail.status_history.map((s: { status: string; source: string }) => [s.status, s.source])).toEqual([
       ['queued', 'engine'],
-      ['dropped', 'dispatcher'],
+      ['dropped', 'engine'],
     ]);
     const missing = await h.server.bapi('GET', '/v1/sms_messages/msg_00000000000000000000000000');
     expect(missing.statusCode).toBe(404);
