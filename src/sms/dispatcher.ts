@@ -25,6 +25,7 @@ import type { InstanceService } from '../instance/service.js';
 import type { InstanceSettings } from '../instance/settings.js';
 import { newId } from '../ids.js';
 import type { Store, Tx } from '../store/database.js';
+import { customPlans, inIds, insertRows } from '../store/batches.js';
 import type { SmsMessageAttemptsTable, SmsMessagesTable } from '../store/schema.js';
 import { payloadAd } from './engine.js';
 import type { CallbackUrls } from './callback-urls.js';
@@ -184,6 +185,7 @@ export class Dispatcher {
   private async claim(want: number): Promise<SmsMessagesTable[]> {
     const { store, clock, options } = this.deps;
     return store.db.transaction().execute(async (tx) => {
+      await customPlans(tx);
       const now = clock.now();
       let due = tx
         .selectFrom('sms_messages')
@@ -199,20 +201,17 @@ export class Dispatcher {
       await tx
         .updateTable('sms_messages')
         .set({ status: 'sending', lease_owner: this.worker, lease_expires_at: leaseEnd, next_attempt_at: leaseEnd, attempts: sql<number>`attempts + 1`, updated_at: now })
-        .where(
-          'id',
-          'in',
-          rows.map((r) => r.id),
-        )
+        .where(inIds(tx, 'id', rows.map((r) => r.id)))
         .execute();
       // Rows still `sending` were claimed by a worker that died (or hung) before recording an outcome.
       const abandoned = rows.filter((r) => r.status === 'sending');
       if (abandoned.length > 0) {
         this.log.warn({ count: abandoned.length }, 'reclaiming messages whose lease expired (the carrier may already have them)');
-        await tx
-          .insertInto('sms_message_attempts')
-          .values(abandoned.map((r) => attemptRow(r, r.driver ?? 'null', r.lease_owner ?? 'unknown', r.updated_at, now, 'lease_expired', null, null)))
-          .execute();
+        await insertRows(
+          tx,
+          'sms_message_attempts',
+          abandoned.map((r) => attemptRow(r, r.driver ?? 'null', r.lease_owner ?? 'unknown', r.updated_at, now, 'lease_expired', null, null)),
+        ).execute(tx);
       }
       return rows.map((r) => ({ ...r, status: 'sending', lease_owner: this.worker, lease_expires_at: leaseEnd, next_attempt_at: leaseEnd, attempts: r.attempts + 1, updated_at: now }));
     });
@@ -303,14 +302,11 @@ export class Dispatcher {
     const trail = new Trail(clock);
     const retries = new Map<string, number>();
     await store.db.transaction().execute(async (tx) => {
+      await customPlans(tx);
       let query = tx
         .selectFrom('sms_messages')
         .selectAll()
-        .where(
-          'id',
-          'in',
-          batch.map((o) => o.claimed.id),
-        )
+        .where(inIds(tx, 'id', batch.map((o) => o.claimed.id)))
         // Rows are locked in id order, as callbacks lock them: two writers never wait on each other in a circle.
         .orderBy('id');
       if (store.dialect === 'postgres') query = query.forUpdate();
@@ -329,7 +325,7 @@ export class Dispatcher {
         if (change.trail) trail.add({ ...change.trail, message: next });
         if (change.retry) retries.set(outcome.driver, (retries.get(outcome.driver) ?? 0) + 1);
       }
-      await trail.write(tx, [...messageUpdates(store.dialect, changed), ...(attempts.length > 0 ? [tx.insertInto('sms_message_attempts').values(attempts)] : [])]);
+      await trail.write(tx, [...messageUpdates(store.dialect, changed), ...(attempts.length > 0 ? [insertRows(tx, 'sms_message_attempts', attempts)] : [])]);
     });
     trail.count(metrics);
     for (const [driver, count] of retries) metrics.retries.inc({ driver }, count);

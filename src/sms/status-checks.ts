@@ -14,6 +14,7 @@ import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import type { InstanceService } from '../instance/service.js';
 import type { Store } from '../store/database.js';
+import { customPlans, inIds } from '../store/batches.js';
 import type { CarrierCallbacks } from './callbacks.js';
 import type { SmsMetrics } from './metrics.js';
 import { createDriver, type DriverDeps } from './drivers/index.js';
@@ -154,6 +155,7 @@ export class StatusChecks {
   private claim(): Promise<Due[]> {
     const { store, clock } = this.deps;
     return store.db.transaction().execute(async (tx) => {
+      await customPlans(tx);
       const now = clock.now();
       let query = tx
         .selectFrom('sms_messages')
@@ -168,11 +170,7 @@ export class StatusChecks {
         await tx
           .updateTable('sms_messages')
           .set({ status_check_at: now + CLAIM_MS })
-          .where(
-            'id',
-            'in',
-            rows.map((row) => row.id),
-          )
+          .where(inIds(tx, 'id', rows.map((row) => row.id)))
           .execute();
       }
       return rows;
@@ -182,6 +180,7 @@ export class StatusChecks {
   /** Checks that will not happen: nobody can be asked about these messages. */
   private async dropChecks(ids: readonly string[]): Promise<void> {
     if (ids.length === 0) return;
-    await this.deps.store.db.updateTable('sms_messages').set({ status_check_at: null }).where('id', 'in', ids).execute();
+    const { db } = this.deps.store;
+    await db.updateTable('sms_messages').set({ status_check_at: null }).where(inIds(db, 'id', ids)).execute();
   }
 }

@@ -10,6 +10,7 @@ import { auditRow, type Actor } from '../audit/audit-log.js';
 import { recordEvents, rowInsert, type ChangeWrite, type EventInput } from '../webhooks/events.js';
 import { sql } from 'kysely';
 import type { Dialect, Tx } from '../store/database.js';
+import { insertRows, updateRowsById } from '../store/batches.js';
 import type { AuditLogsTable, Database, SmsMessageAttemptsTable, SmsMessagesTable, SmsMessageStatusesTable } from '../store/schema.js';
 import type { CarrierError } from './drivers/driver.js';
 import type { SmsMetrics } from './metrics.js';
@@ -147,9 +148,7 @@ export class Trail {
  */
 function rowsInsert<T extends 'sms_message_statuses' | 'audit_logs'>(tx: Tx, table: T, rows: Database[T][]): ChangeWrite[] {
   if (rows.length === 0) return [];
-  if (rows.length === 1) return [rowInsert(table, rows[0]!)];
-  // The rows are of the table named, which the union of the two tables hides from Kysely's types.
-  return [tx.insertInto(table).values(rows as never)];
+  return [rows.length === 1 ? rowInsert(table, rows[0]!) : insertRows(tx, table, rows)];
 }
 
 /** The record of one attempt to hand a message to its driver (the message log's `attempts`). */
@@ -199,20 +198,19 @@ const MUTABLE = [
   'completed_at',
   'status_check_at',
 ] as const satisfies readonly (keyof SmsMessagesTable)[];
-const INTEGER_COLUMNS: ReadonlySet<string> = new Set(['updated_at', 'attempts', 'next_attempt_at', 'lease_expires_at', 'carrier_parts', 'sent_at', 'completed_at', 'status_check_at']);
 
 /**
- * The writes that store the new state of several messages. PostgreSQL: one `UPDATE … FROM (VALUES …)` (a
- * statement per row would be a network round trip per row); SQLite: a statement per row, which costs
- * microseconds (its text is the same for every row, so it is prepared once).
+ * The writes that store the new state of several messages. PostgreSQL: one `UPDATE … FROM` the rows as one JSON
+ * parameter (a statement per row would be a network round trip per row; see `store/batches.ts`); SQLite: a
+ * statement per row, which costs microseconds (its text is the same for every row, so it is prepared once).
  *
- * The statements are `sql` calls over fragments made once per shape: composing them from `sql.ref` and
- * `sql.join` allocated some fifty nodes per row, which cost more than SQLite's own work for the update.
+ * SQLite's statement is a `sql` call over fragments made once: composing it from `sql.ref` and `sql.join`
+ * allocated some fifty nodes per row, which cost more than SQLite's own work for the update.
  */
 export function messageUpdates(dialect: Dialect, rows: readonly SmsMessagesTable[]): ChangeWrite[] {
   if (rows.length === 0) return [];
   if (dialect === 'sqlite' || rows.length === 1) return rows.map((row) => sql(ROW_UPDATE, ...MUTABLE.map((column) => row[column]), row.id));
-  return [sql(valuesUpdate(rows.length), ...rows.flatMap((row) => [row.id, ...MUTABLE.map((column) => row[column])]))];
+  return [updateRowsById('sms_messages', MUTABLE, rows.map((row) => Object.fromEntries([['id', row.id], ...MUTABLE.map((column) => [column, row[column]])])))];
 }
 
 /** Fragments for `sql(fragments, ...values)`: `parts` has one more element than there are values. */
@@ -221,20 +219,3 @@ function fragments(parts: string[]): TemplateStringsArray {
 }
 
 const ROW_UPDATE = fragments([`UPDATE sms_messages SET "${MUTABLE[0]}" = `, ...MUTABLE.slice(1).map((column) => `, "${column}" = `), ' WHERE id = ', '']);
-
-const VALUES_UPDATES = new Map<number, TemplateStringsArray>();
-
-/** `UPDATE … FROM (VALUES …)` for `count` rows of (id, ...MUTABLE); PostgreSQL types the bigint columns by cast. */
-function valuesUpdate(count: number): TemplateStringsArray {
-  let statement = VALUES_UPDATES.get(count);
-  if (!statement) {
-    const assignments = MUTABLE.map((column) => `"${column}" = v."${column}"${INTEGER_COLUMNS.has(column) ? '::bigint' : ''}`).join(', ');
-    const row = Array<string>(MUTABLE.length).fill(', ');
-    const parts = [`UPDATE sms_messages SET ${assignments} FROM (VALUES (`];
-    for (let i = 0; i < count; i++) parts.push(...row, i < count - 1 ? '), (' : '');
-    parts[parts.length - 1] = `)) AS v(${['id', ...MUTABLE].map((column) => `"${column}"`).join(', ')}) WHERE sms_messages.id = v.id`;
-    statement = fragments(parts);
-    VALUES_UPDATES.set(count, statement);
-  }
-  return statement;
-}

@@ -53,8 +53,9 @@ export interface StoreOptions {
 
 /**
  * PostgreSQL parses and plans every unnamed statement anew. Naming each parameterised statement after its text
- * makes node-postgres prepare it once per connection and afterwards only bind and execute it (the statements
- * are Kysely's, so their texts form a small, fixed set).
+ * makes node-postgres prepare it once per connection and afterwards only bind and execute it. The texts form a
+ * small, fixed set: statements over batches keep one text whatever the batch's size (`batches.ts`), where an
+ * `IN` list or a `VALUES` list per size would leave hundreds of prepared statements on every connection.
  */
 const statementNames = new Map<string, string>();
 function statementName(text: string): string {

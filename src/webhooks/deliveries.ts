@@ -10,6 +10,7 @@ import { appError } from '../errors.js';
 import { newId } from '../ids.js';
 import { SYSTEM_ACTOR, recordAudit, type Actor } from '../audit/audit-log.js';
 import type { Db, Dialect, Executor, Tx } from '../store/database.js';
+import { customPlans, inIds, insertRows } from '../store/batches.js';
 import { decodeCursor, toPage, type Page } from '../store/pagination.js';
 import type { WebhookAttemptsTable, WebhookDeliveriesTable } from '../store/schema.js';
 import type { StoredEvent } from './events.js';
@@ -65,7 +66,7 @@ export async function insertDeliveries(tx: Tx, event: StoredEvent, endpointIds: 
     created_at: now,
     updated_at: now,
   }));
-  await tx.insertInto('webhook_deliveries').values(rows).execute();
+  await insertRows(tx, 'webhook_deliveries', rows).execute(tx);
   return rows.map((row) => row.id);
 }
 
@@ -96,6 +97,7 @@ export interface ClaimOptions {
  */
 export async function claimDue(db: Db, dialect: Dialect, options: ClaimOptions, saturated: readonly string[]): Promise<{ claimed: ClaimedDelivery[]; more: boolean }> {
   return db.transaction().execute(async (tx) => {
+    await customPlans(tx);
     let query = tx
       .selectFrom('webhook_deliveries')
       .select(['id', 'endpoint_id', 'event_id', 'attempt_count', 'auto_retry', 'manual'])
@@ -123,7 +125,7 @@ export async function claimDue(db: Db, dialect: Dialect, options: ClaimOptions, 
       await tx
         .updateTable('webhook_deliveries')
         .set({ lease_owner: options.token, next_attempt_at: options.leaseUntil })
-        .where('id', 'in', claimed.map((c) => c.id))
+        .where(inIds(tx, 'id', claimed.map((c) => c.id)))
         .execute();
     }
     return { claimed, more };
@@ -238,7 +240,7 @@ function toAttemptView(row: WebhookAttemptsTable): AttemptView {
 
 async function withAttempts(executor: Executor, rows: WebhookDeliveriesTable[]): Promise<DeliveryView[]> {
   const attempts = rows.length
-    ? await executor.selectFrom('webhook_attempts').selectAll().where('delivery_id', 'in', rows.map((r) => r.id)).orderBy('id').execute()
+    ? await executor.selectFrom('webhook_attempts').selectAll().where(inIds(executor, 'delivery_id', rows.map((r) => r.id))).orderBy('id').execute()
     : [];
   const byDelivery = new Map<string, AttemptView[]>();
   for (const attempt of attempts) {

@@ -17,6 +17,7 @@ import type { Clock } from '../clock.js';
 import { newId } from '../ids.js';
 import { fromJson, inTransaction, toJson, type Executor, type Tx } from '../store/database.js';
 import { insertRow, prepared } from '../store/prepared.js';
+import { insertRows } from '../store/batches.js';
 import type { Database, WebhookEndpointsTable } from '../store/schema.js';
 import { insertDeliveries } from './deliveries.js';
 
@@ -90,7 +91,7 @@ export async function recordEvents(executor: Executor, clock: Clock, inputs: rea
     let endpoints: Endpoint[] = [];
     if (tx.getExecutor().adapter instanceof PostgresAdapter) {
       const writes = change.map((write) => asQuery(tx, write));
-      if (events.length) endpoints = (await together([...writes, tx.insertInto('events').values(events.map(eventRow))], endpointsQuery(tx)).execute(tx)).rows as Endpoint[];
+      if (events.length) endpoints = (await together([...writes, insertRows(tx, 'events', events.map(eventRow))], endpointsQuery(tx)).execute(tx)).rows as Endpoint[];
       else await together(writes.slice(0, -1), writes[writes.length - 1]!).execute(tx);
     } else {
       for (const write of [...change, ...events.map((event) => rowInsert('events', eventRow(event)))]) await runWrite(tx, write);
