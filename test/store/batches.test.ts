@@ -3,38 +3,16 @@
  * whatever characters the values hold, and their text does not depend on the batch's size (so PostgreSQL plans,
  * and node-postgres prepares, one statement rather than one per size).
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { migrate, openStore, type Executor, type Store } from '../../src/store/database.js';
+import { describe, expect, it } from 'vitest';
+import type { Executor, Store } from '../../src/store/database.js';
 import { customPlans, inIds, insertRows, updateRowsById } from '../../src/store/batches.js';
 import type { EventsTable } from '../../src/store/schema.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/postgres.js';
-import { STORES, type StoreKind } from '../helpers/server.js';
+import { STORES } from '../helpers/server.js';
+import { useStore } from '../helpers/store.js';
 
 /** Ids and data that an array literal, a JSON document or a VALUES list could get wrong if not passed as parameters. */
 const AWKWARD = ['evt_plain', 'evt_with,comma', 'evt_"quoted"', "evt_o'neil", 'evt_{braces}', 'evt_back\\slash', 'evt_ünïcødé NULL'];
-
-/** A migrated store of `kind` for the suite, dropped after it. */
-function useStore(kind: StoreKind): () => Store {
-  let dataDir: string;
-  let database: TestDatabase | null = null;
-  let store: Store;
-  beforeAll(async () => {
-    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'authn-store-'));
-    if (kind === 'postgres') database = await createTestDatabase();
-    store = await openStore({ databaseUrl: database?.url ?? null, dataDir });
-    await migrate(store);
-  });
-  afterAll(async () => {
-    await store?.close();
-    await database?.drop();
-    fs.rmSync(dataDir, { recursive: true, force: true });
-  });
-  return () => store;
-}
 
 const row = (id: string, i: number): EventsTable => ({ id, type: `type ${i}`, created_at: 1_700_000_000_000 + i, data: JSON.stringify({ id, n: i, text: 'a "b" \\ c' }) });
 const byId = (store: Store, ids: readonly string[]) => store.db.selectFrom('events').selectAll().where(inIds(store.db, 'id', ids)).orderBy('id').execute();

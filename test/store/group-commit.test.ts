@@ -12,29 +12,20 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate, openStore, type Store, type Tx } from '../../src/store/database.js';
 import { Transactions, openConnection } from '../../src/store/group-commit.js';
 import { insertRow, prepared } from '../../src/store/prepared.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/postgres.js';
 import { STORES } from '../helpers/server.js';
+import { useStore } from '../helpers/store.js';
 
 const insertEvent = insertRow('events');
 const eventsOfType = prepared<{ type: string }, { id: string }>((db, $) => db.selectFrom('events').select('id').where('type', '=', $('type')).orderBy('id'));
 
 describe.each(STORES)('request transactions on %s', (kind) => {
-  let dataDir: string;
-  let database: TestDatabase | null = null;
+  const current = useStore(kind);
   let store: Store;
   let transactions: Transactions;
 
-  beforeAll(async () => {
-    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'authn-store-'));
-    if (kind === 'postgres') database = await createTestDatabase();
-    store = await openStore({ databaseUrl: database?.url ?? null, dataDir });
-    await migrate(store);
+  beforeAll(() => {
+    store = current();
     transactions = new Transactions(store);
-  });
-  afterAll(async () => {
-    await store?.close();
-    await database?.drop();
-    fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
   const write = (tx: Tx, type: string, id: string) => insertEvent(tx, { id, type, created_at: 1, data: '{}' });
