@@ -23,7 +23,6 @@ import type { SecretBox } from '../secret-box.js';
 import type { Actor } from '../audit/audit-log.js';
 import type { InstanceService } from '../instance/service.js';
 import type { InstanceSettings } from '../instance/settings.js';
-import { newId } from '../ids.js';
 import type { Store, Tx } from '../store/database.js';
 import { customPlans, inIds, insertRows } from '../store/batches.js';
 import type { SmsMessageAttemptsTable, SmsMessagesTable } from '../store/schema.js';
