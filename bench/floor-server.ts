@@ -68,10 +68,11 @@ const hashCode = (challengeId: string, code: string) => createHmac('sha256', cod
 const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const signToken = createSigner({ key: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, algorithm: 'ES256', kid: 'floor' });
 
+const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
 const clientToken = `ct_${randomBytes(32).toString('base64url')}`;
 const clientId = newId('client');
-db.prepare('INSERT INTO clients (id, token_hash, created_at) VALUES (?, ?, ?)').run(clientId, createHash('sha256').update(clientToken).digest('hex'), Date.now());
-const clients = new Map([[createHash('sha256').update(clientToken).digest('hex'), clientId]]);
+db.prepare('INSERT INTO clients (id, token_hash, created_at) VALUES (?, ?, ?)').run(clientId, hashToken(clientToken), Date.now());
+const clients = new Map([[hashToken(clientToken), clientId]]);
 
 class Refusal extends Error {
   constructor(
@@ -219,7 +220,7 @@ const server = http.createServer((request, response) => {
       response.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) });
       response.end(payload);
     };
-    const client = clients.get(createHash('sha256').update((request.headers.authorization ?? '').slice(7)).digest('hex'));
+    const client = clients.get(hashToken((request.headers.authorization ?? '').slice(7)));
     const [, , , , id, step] = (request.url ?? '').split('/');
     if (!client || !id) return answer(401, { errors: [{ code: 'client_token_invalid' }] });
     const body = JSON.parse(text) as { code?: string };

@@ -1,8 +1,9 @@
 /**
  * Sign-up code requests and code verifications per second, against the reference server in the same run (measured
- * before and after, the ratios taken to the mean). Both servers are real child processes on loopback (the authn
- * server built and started as `npm start` starts it, SQLite store, null driver); autocannon drives 32
- * connections from this process.
+ * before and after, the ratios taken to the mean) and against the floor server (`bench/floor-server.ts`: the same
+ * requests with only their durable writes). All three are real child processes on loopback (the authn server
+ * built and started as `npm start` starts it, SQLite store, null driver); autocannon drives 32 connections from
+ * this process.
  *
  * - code request: `POST /v1/client/sign_ups/{id}/prepare_verification` on a sign-up of its own (each with its
  *   own number, so no cooldown or per-number limit applies; the per-IP limit and budget are raised, as all
