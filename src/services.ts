@@ -92,8 +92,8 @@ export function buildServices(deps: { config: Config; clock: Clock; logger: Logg
   const callbackUrls = new CallbackUrls(config.publicUrl);
   const carrierHttp = new CarrierHttp(config.carriers.timeoutMs, Math.max(16, config.sms.concurrency));
   const drivers = { http: carrierHttp, twilioApiUrl: config.carriers.twilioApiUrl, vonageApiUrl: config.carriers.vonageApiUrl };
-  const dispatcher = new Dispatcher({ store, clock, logger, box, instance, metrics: smsMetrics, urls: callbackUrls, drivers, options: config.sms, worker });
-  const smsCallbacks = new CarrierCallbacks({ store, clock, logger, instance, urls: callbackUrls, metrics: smsMetrics, vonageDlrMaxAgeSeconds: config.sms.vonageDlrMaxAgeSeconds });
+  const dispatcher = new Dispatcher({ store, clock, logger, box, instance, metrics: smsMetrics, urls: callbackUrls, drivers, options: config.sms, worker, transactions });
+  const smsCallbacks = new CarrierCallbacks({ store, transactions, clock, logger, instance, urls: callbackUrls, metrics: smsMetrics, vonageDlrMaxAgeSeconds: config.sms.vonageDlrMaxAgeSeconds });
   sms.onQueued = () => dispatcher.wake();
   const authKeys = new AuthKeys(store.db, box, clock);
   const limits = new Limits(store, { databaseUrl: config.databaseUrl, redisUrl: config.redisUrl });

@@ -11,6 +11,7 @@ import type { Actor } from '../audit/audit-log.js';
 import type { InstanceService } from '../instance/service.js';
 import { sql } from 'kysely';
 import type { Dialect, Store, Tx } from '../store/database.js';
+import type { Transactions } from '../store/group-commit.js';
 import { customPlans, inIds } from '../store/batches.js';
 import type { SmsMessagesTable, SmsMessageStatusesTable } from '../store/schema.js';
 import type { CallbackUrls } from './callback-urls.js';
@@ -37,6 +38,8 @@ export interface CarrierReport {
 
 export interface CallbackDeps {
   store: Store;
+  /** Reports join the shared commit of request paths on SQLite (group-commit.ts). */
+  transactions: Transactions;
   clock: Clock;
   logger: Logger;
   instance: InstanceService;
@@ -137,10 +140,10 @@ export class CarrierCallbacks {
   }
 
   private async applyBatch(batch: Pending[]): Promise<void> {
-    const { store, clock, metrics } = this.deps;
+    const { store, transactions, clock, metrics } = this.deps;
     const trail = new Trail(clock);
     const results: CallbackResult[] = [];
-    await store.db.transaction().execute(async (tx) => {
+    await transactions.run(async (tx) => {
       await customPlans(tx);
       const ids = [...new Set(batch.map((p) => p.report.messageId))];
       // The row locks (PostgreSQL; SQLite's write lock is whole-database) serialise reports about one message.

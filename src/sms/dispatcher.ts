@@ -14,6 +14,7 @@
  * so a carrier callback that got there first, or a worker that took over an expired lease, is never undone.
  */
 import os from 'node:os';
+import { setMaxListeners } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Clock } from '../clock.js';
@@ -24,6 +25,7 @@ import type { Actor } from '../audit/audit-log.js';
 import type { InstanceService } from '../instance/service.js';
 import type { InstanceSettings } from '../instance/settings.js';
 import type { Store, Tx } from '../store/database.js';
+import type { Transactions } from '../store/group-commit.js';
 import { customPlans, inIds, insertRows } from '../store/batches.js';
 import type { SmsMessageAttemptsTable, SmsMessagesTable } from '../store/schema.js';
 import { payloadAd } from './engine.js';
@@ -37,6 +39,8 @@ import { createDriver, type DriverDeps } from './drivers/index.js';
 
 export interface DispatcherDeps {
   store: Store;
+  /** Claims and outcomes join the shared commit of request paths on SQLite (group-commit.ts). */
+  transactions: Transactions;
   clock: Clock;
   logger: Logger;
   box: SecretBox;
@@ -71,6 +75,13 @@ interface Outcome {
 /** A name for this process in leases and attempt records, unique across hosts and restarts. */
 export const workerName = () => `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
 
+/** A controller whose signal every call in flight listens to (no "possible leak" warning past ten listeners). */
+function sharedAbortController(): AbortController {
+  const controller = new AbortController();
+  setMaxListeners(0, controller.signal);
+  return controller;
+}
+
 const DISPATCHER_ACTOR: Actor = { type: 'dispatcher', id: null };
 /** Outcomes written per transaction at most. */
 const OUTCOME_BATCH = 500;
@@ -83,7 +94,10 @@ export class Dispatcher {
   private readonly random: () => number;
   private running = false;
   private loop: Promise<void> | null = null;
-  private readonly inflight = new Map<string, AbortController>();
+  /** Messages claimed by this process whose outcome is not yet committed. */
+  private readonly inflight = new Set<string>();
+  /** Aborts every call still in flight when the shutdown grace period is over (one signal for all of them). */
+  private shutdown = sharedAbortController();
   private readonly outcomes: Batcher<Outcome>;
   private woken = false;
   private waiter: { wake: () => void; slots: number | null } | null = null;
@@ -100,6 +114,7 @@ export class Dispatcher {
   start(): void {
     if (this.running) return;
     this.running = true;
+    if (this.shutdown.signal.aborted) this.shutdown = sharedAbortController();
     this.loop = this.run();
   }
 
@@ -120,7 +135,7 @@ export class Dispatcher {
       await Promise.race([this.drained(), new Promise<void>((resolve) => (timer = setTimeout(resolve, this.deps.options.shutdownGraceMs)))]);
       clearTimeout(timer);
       if (this.inflight.size > 0) this.log.warn({ in_flight: this.inflight.size }, 'shutdown grace period over: releasing in-flight messages');
-      for (const controller of this.inflight.values()) controller.abort();
+      this.shutdown.abort();
       await this.drained();
     }
     await this.outcomes.drained();
@@ -182,8 +197,8 @@ export class Dispatcher {
   }
 
   private async claim(want: number): Promise<SmsMessagesTable[]> {
-    const { store, clock, options } = this.deps;
-    return store.db.transaction().execute(async (tx) => {
+    const { store, transactions, clock, options } = this.deps;
+    return transactions.run(async (tx) => {
       await customPlans(tx);
       const now = clock.now();
       let due = tx
@@ -217,9 +232,8 @@ export class Dispatcher {
   }
 
   private startAttempt(row: SmsMessagesTable, driver: SmsDriver): void {
-    const controller = new AbortController();
-    this.inflight.set(row.id, controller);
-    void this.attempt(row, driver, controller.signal).finally(() => {
+    this.inflight.add(row.id);
+    void this.attempt(row, driver, this.shutdown.signal).finally(() => {
       this.inflight.delete(row.id);
       const free = this.deps.options.concurrency - this.inflight.size;
       if (this.waiter?.slots !== null && this.waiter !== null && free >= this.waiter.slots) this.waiter.wake();
@@ -297,10 +311,10 @@ export class Dispatcher {
   }
 
   private async record(batch: Outcome[]): Promise<void> {
-    const { store, clock, metrics } = this.deps;
+    const { store, transactions, clock, metrics } = this.deps;
     const trail = new Trail(clock);
     const retries = new Map<string, number>();
-    await store.db.transaction().execute(async (tx) => {
+    await transactions.run(async (tx) => {
       await customPlans(tx);
       let query = tx
         .selectFrom('sms_messages')

@@ -1,5 +1,8 @@
 /**
- * Transactions for request paths, with group commit on SQLite.
+ * Transactions for request paths and the send path's batches (the dispatcher's claims and outcomes, carrier
+ * reports), with group commit on SQLite: one writer, so everything written in a few turns of the event loop
+ * shares one commit (measured with `npm run bench sms-dispatch`: 2,257 commits for 11,000 messages when the
+ * dispatcher and the callbacks committed on their own, 1,271 together, and a quarter less time in commits).
  *
  * On SQLite a commit costs far more than the statements before it (every page the transaction touched is
  * appended to the WAL), and writers take turns anyway. So transactions that arrive while one is being written
