@@ -166,8 +166,52 @@ async function measure(kind: 'sqlite' | 'postgres'): Promise<BenchRow> {
   }
 }
 
+/**
+ * The floor (bench/dispatch-floor.ts, its own process) against a fake of its own: the same messages, the same
+ * durable writes on SQLite, none of authn.sh's layers.
+ */
+async function measureFloor(): Promise<BenchRow> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'authn-floor-'));
+  const fake = await startFake();
+  try {
+    const floor = spawn(process.execPath, ['--import', 'tsx', 'bench/dispatch-floor.ts', dataDir, fake.url, ACCOUNT.accountSid, ACCOUNT.authToken, String(MESSAGES), String(WARMUP)], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let fakeBefore = 0;
+    let output = '';
+    const figures = await new Promise<{ seconds: number; cpuSeconds: number; mainThreadSeconds: number }>((resolve, reject) => {
+      floor.stdout!.on('data', (data: Buffer) => {
+        output += String(data);
+        if (fakeBefore === 0 && output.startsWith('measuring\n')) fakeBefore = processCpuSeconds(fake.child.pid!);
+        const line = output.split('\n')[1];
+        if (line) resolve(JSON.parse(line) as { seconds: number; cpuSeconds: number; mainThreadSeconds: number });
+      });
+      floor.once('exit', (code) => reject(new Error(`the floor exited (${code}) before its figures`)));
+    });
+    const fakeSeconds = processCpuSeconds(fake.child.pid!) - fakeBefore;
+    await new Promise((resolve) => (floor.exitCode === null ? floor.once('exit', resolve) : resolve(null)));
+    return {
+      name: `${MESSAGES} messages (the floor, SQLite)`,
+      figures: {
+        'messages/s': MESSAGES / figures.seconds,
+        'server CPU ms/msg': (figures.cpuSeconds * 1000) / MESSAGES,
+        'main thread ms/msg': (figures.mainThreadSeconds * 1000) / MESSAGES,
+        'fake CPU ms/msg': (fakeSeconds * 1000) / MESSAGES,
+        seconds: figures.seconds,
+      },
+    };
+  } finally {
+    fake.child.kill('SIGTERM');
+    await new Promise((resolve) => fake.child.once('exit', resolve));
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
 export async function run(): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
   for (const kind of STORES) rows.push(await measure(kind));
+  // BENCH_SMS_FLOOR=0 leaves the floor out.
+  if (process.env.BENCH_SMS_FLOOR !== '0') rows.push(await measureFloor());
   return rows;
 }
