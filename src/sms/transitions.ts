@@ -7,11 +7,11 @@
 import type { Clock } from '../clock.js';
 import { newId } from '../ids.js';
 import { auditRow, type Actor } from '../audit/audit-log.js';
-import { recordEvents, rowInsert, type ChangeWrite, type EventInput } from '../webhooks/events.js';
+import { recordEvents, rowsInsert, type ChangeWrite, type EventInput } from '../webhooks/events.js';
 import { sql } from 'kysely';
 import type { Dialect, Tx } from '../store/database.js';
-import { insertRows, updateRowsById } from '../store/batches.js';
-import type { AuditLogsTable, Database, SmsMessageAttemptsTable, SmsMessagesTable, SmsMessageStatusesTable } from '../store/schema.js';
+import { updateRowsById } from '../store/batches.js';
+import type { AuditLogsTable, SmsMessageAttemptsTable, SmsMessagesTable, SmsMessageStatusesTable } from '../store/schema.js';
 import type { CarrierError } from './drivers/driver.js';
 import type { SmsMetrics } from './metrics.js';
 
@@ -140,15 +140,6 @@ export class Trail {
   count(metrics: SmsMetrics): void {
     for (const { driver, status } of this.counted) metrics.messages.inc({ driver, status });
   }
-}
-
-/**
- * The insert of `rows`: a lone row through the statement compiled once per table (`rowInsert`), several as one
- * multi-row insert.
- */
-function rowsInsert<T extends 'sms_message_statuses' | 'audit_logs'>(tx: Tx, table: T, rows: Database[T][]): ChangeWrite[] {
-  if (rows.length === 0) return [];
-  return [rows.length === 1 ? rowInsert(table, rows[0]!) : insertRows(tx, table, rows)];
 }
 
 /** The record of one attempt to hand a message to its driver (the message log's `attempts`). */

@@ -46,6 +46,17 @@ export function rowInsert<T extends Table>(table: T, row: Database[T]): RowInser
   return { table, row };
 }
 
+/**
+ * The insert of `rows` (all of `table`): on SQLite a row at a time through the statement compiled once for the
+ * table (a multi-row `VALUES` would be compiled by Kysely anew for every batch, which costs more than SQLite's
+ * own work for the rows), on PostgreSQL one statement for all of them (a statement is a round trip).
+ */
+export function rowsInsert<T extends Table>(executor: Executor, table: T, rows: readonly Database[T][]): ChangeWrite[] {
+  if (rows.length === 0) return [];
+  if (rows.length === 1 || !(executor.getExecutor().adapter instanceof PostgresAdapter)) return rows.map((row) => rowInsert(table, row));
+  return [insertRows(executor, table, rows)];
+}
+
 /** A write of the change the events report: a row to insert, or any Kysely query or `sql` statement (not yet run). */
 export type ChangeWrite = RowInsert | OperationNodeSource;
 
