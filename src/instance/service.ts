@@ -53,6 +53,8 @@ export class InstanceService {
   private refreshing: Promise<InstanceSettings> | null = null;
   /** Bumped by every write here, so a re-read that started before it does not bring the old settings back. */
   private generation = 0;
+  /** Writes under way in this process. */
+  private writing = 0;
   private readonly checks: SettingsCheck[] = [];
 
   constructor(
@@ -78,19 +80,24 @@ export class InstanceService {
       void this.refresh().catch(() => undefined);
       return this.cached!.settings;
     }
-    if (executor?.isTransaction) return this.load(executor, 'decrypt');
+    // Read in the caller's transaction, and kept like any other read: a server whose every send runs in a
+    // transaction (a busy one) would otherwise read and decrypt the settings once per send.
+    if (executor?.isTransaction) return this.read(executor);
     return this.refresh();
+  }
+
+  /** Reads the settings and caches them, unless a write here began meanwhile (it would be older than that write). */
+  private async read(executor: Executor): Promise<InstanceSettings> {
+    const at = this.clock.now();
+    const generation = this.generation;
+    const settings = await this.load(executor, 'decrypt');
+    if (generation === this.generation && this.writing === 0) this.cached = { settings, at };
+    return settings;
   }
 
   /** One re-read at a time; its result replaces the cached copy. */
   private refresh(): Promise<InstanceSettings> {
-    this.refreshing ??= (async () => {
-      const at = this.clock.now();
-      const generation = this.generation;
-      const settings = await this.load(this.db, 'decrypt');
-      if (generation === this.generation) this.cached = { settings, at };
-      return settings;
-    })().finally(() => {
+    this.refreshing ??= this.read(this.db).finally(() => {
       this.refreshing = null;
     });
     return this.refreshing;
@@ -112,13 +119,18 @@ export class InstanceService {
 
   async patch(patch: unknown, actor: Actor): Promise<InstanceSettings> {
     for (let attempt = 1; ; attempt++) {
-      const outcome = await this.db.transaction().execute((tx) => this.applyPatch(tx, patch, actor));
-      if (outcome !== 'conflict') {
+      // Nothing read while the write is under way is cached (a read in its transaction would see it uncommitted).
+      this.writing++;
+      let outcome;
+      try {
+        outcome = await this.db.transaction().execute((tx) => this.applyPatch(tx, patch, actor));
+      } finally {
+        this.writing--;
         this.cached = null;
         this.refreshing = null;
         this.generation++;
-        return this.view();
       }
+      if (outcome !== 'conflict') return this.view();
       if (attempt >= MAX_WRITE_ATTEMPTS) throw new Error('instance settings kept changing under a PATCH');
     }
   }
