@@ -30,19 +30,19 @@ export class CarrierHttp {
     return this.call('GET', url, headers, undefined, signal);
   }
 
-  /**
-   * Each phase of a call (connecting, waiting for the answer's headers, each wait for more of its body) is cut
-   * off after `timeoutMs` by undici's own timers: a timer and an `AbortSignal` of our own per call cost more
-   * than a tenth of what the call does.
-   */
   private async call(method: 'GET' | 'POST', url: string, headers: Record<string, string>, body: string | undefined, signal?: AbortSignal): Promise<CarrierResponse> {
+    const timeout = AbortSignal.timeout(this.timeoutMs);
+    const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
     try {
-      const res = await request(url, { method, headers, body, dispatcher: this.agent, signal, headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs });
+      const res = await request(url, { method, headers, body, dispatcher: this.agent, signal: combined, headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs });
       return { status: res.statusCode, headers: res.headers, text: await res.body.text() };
     } catch (error) {
       if (signal?.aborted) throw transient('aborted', 'the request was abandoned at shutdown; the carrier may or may not have it');
-      const { name, code } = error as { name?: string; code?: string };
-      if (/Timeout/.test(name ?? '') || code?.includes('TIMEOUT')) throw transient('timeout', `no answer from the carrier within ${this.timeoutMs} ms`);
+      const name = (error as Error).name;
+      if (timeout.aborted || /Timeout/.test(name) || (error as { code?: string }).code?.includes('TIMEOUT')) {
+        throw transient('timeout', `no answer from the carrier within ${this.timeoutMs} ms`);
+      }
+      const code = (error as { code?: string }).code;
       throw transient('network_error', `could not reach the carrier${code ? ` (${code})` : ''}`);
     }
   }
