@@ -8,7 +8,7 @@
  *   const byId = prepared<{ id: string }>((db, $) => db.selectFrom('users').selectAll().where('id', '=', $('id')));
  *   const user = await byId.takeFirst(tx, { id });
  */
-import { CompiledQuery, type Compilable, type QueryResult, type SqliteDatabase } from 'kysely';
+import { CompiledQuery, type Compilable, type Kysely, type QueryResult, type SqliteDatabase } from 'kysely';
 import { openConnection } from './group-commit.js';
 import type { Db, Executor } from './database.js';
 import type { Database } from './schema.js';
@@ -87,6 +87,27 @@ export function insertRow<T extends keyof Database & string>(table: T): (executo
       const values = Object.fromEntries(Object.keys(row).map((column) => [column, $(column as keyof Database[T] & string)]));
       // The values object is built from the row's own keys, which TypeScript cannot follow.
       return db.insertInto(table).values(values as never);
+    });
+    await query.execute(executor, row);
+  };
+}
+
+/**
+ * `UPDATE <table> SET <columns> WHERE id = <id>`, compiled once: the columns are those of the first row given
+ * besides `id` (callers keep one compiled update per set of columns).
+ */
+export function updateRow<T extends keyof Database & string>(table: T): (executor: Executor, row: Partial<Database[T]> & { id: string }) => Promise<void> {
+  let query: PreparedQuery<Partial<Database[T]> & { id: string }, unknown> | null = null;
+  return async (executor, row) => {
+    query ??= prepared<Partial<Database[T]> & { id: string }>((db, $) => {
+      const columns = Object.keys(row).filter((column) => column !== 'id');
+      const values = Object.fromEntries(columns.map((column) => [column, $(column as keyof Database[T] & string)]));
+      // Seen as a table of ids only: the columns are the row's own keys and `id` is the key of every table that
+      // rows are updated in, which TypeScript cannot follow through the union of tables.
+      return (db as unknown as Kysely<Record<string, { id: string }>>)
+        .updateTable(table as string)
+        .set(values as never)
+        .where('id', '=', $('id'));
     });
     await query.execute(executor, row);
   };

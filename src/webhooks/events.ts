@@ -16,7 +16,7 @@ import { PostgresAdapter, sql, type OperationNodeSource } from 'kysely';
 import type { Clock } from '../clock.js';
 import { newId } from '../ids.js';
 import { fromJson, inTransaction, toJson, type Executor, type Tx } from '../store/database.js';
-import { insertRow, prepared } from '../store/prepared.js';
+import { insertRow, prepared, updateRow } from '../store/prepared.js';
 import { insertRows } from '../store/batches.js';
 import type { Database, WebhookEndpointsTable } from '../store/schema.js';
 import { insertDeliveries } from './deliveries.js';
@@ -34,16 +34,21 @@ export interface StoredEvent {
   data: Record<string, unknown>;
 }
 
-/** A row to insert: on SQLite through a statement compiled once, where a query would be compiled on every call. */
-export interface RowInsert<T extends Table = Table> {
-  table: T;
-  row: Database[T];
-}
+/**
+ * A row to insert, or the columns to set on the row of an id: on SQLite through a statement compiled once (per
+ * table, and per set of columns for an update), where a query would be compiled on every call.
+ */
+export type RowWrite<T extends Table = Table> = { table: T; row: Database[T]; update?: false } | { table: T; row: Partial<Database[T]> & { id: string }; update: true };
 
 type Table = keyof Database & string;
 
-export function rowInsert<T extends Table>(table: T, row: Database[T]): RowInsert<T> {
+export function rowInsert<T extends Table>(table: T, row: Database[T]): RowWrite<T> {
   return { table, row };
+}
+
+/** `UPDATE table SET <row's other columns> WHERE id = row.id`. */
+export function rowUpdate<T extends Table>(table: T, row: Partial<Database[T]> & { id: string }): RowWrite<T> {
+  return { table, row, update: true };
 }
 
 /**
@@ -57,31 +62,41 @@ export function rowsInsert<T extends Table>(executor: Executor, table: T, rows: 
   return [insertRows(executor, table, rows)];
 }
 
-/** A write of the change the events report: a row to insert, or any Kysely query or `sql` statement (not yet run). */
-export type ChangeWrite = RowInsert | OperationNodeSource;
+/** A write of the change the events report: a row to write, or any Kysely query or `sql` statement (not yet run). */
+export type ChangeWrite = RowWrite | OperationNodeSource;
 
-function isRowInsert(write: ChangeWrite): write is RowInsert {
+function isRowWrite(write: ChangeWrite): write is RowWrite {
   return !('toOperationNode' in write);
 }
 
-/** One compiled insert per table, made on first use (each takes the row of its own table, hence `never` here). */
-const rowInserters = new Map<Table, (executor: Executor, row: never) => Promise<void>>();
+/**
+ * Compiled writes, made on first use: an insert per table, an update per table and set of columns (each takes
+ * the row of its own table, hence `never` here).
+ */
+const rowWriters = new Map<string, (executor: Executor, row: never) => Promise<void>>();
 
 /** SQLite: runs one write. */
 async function runWrite(tx: Tx, write: ChangeWrite): Promise<void> {
-  if (!isRowInsert(write)) {
+  if (!isRowWrite(write)) {
     await sql`${write}`.execute(tx);
     return;
   }
-  let insert = rowInserters.get(write.table);
-  if (!insert) rowInserters.set(write.table, (insert = insertRow(write.table)));
-  await insert(tx, write.row as never);
+  const key = write.update ? `${write.table} ${Object.keys(write.row).join(' ')}` : write.table;
+  let run = rowWriters.get(key);
+  if (!run) rowWriters.set(key, (run = write.update ? updateRow(write.table) : insertRow(write.table)));
+  await run(tx, write.row as never);
 }
 
 /** PostgreSQL: a write as a query, to go into the one statement. */
 function asQuery(tx: Tx, write: ChangeWrite): OperationNodeSource {
+  if (!isRowWrite(write)) return write;
   // The row is of the table it names, which the union of tables hides from TypeScript.
-  return isRowInsert(write) ? tx.insertInto(write.table).values(write.row as never) : write;
+  if (!write.update) return tx.insertInto(write.table).values(write.row as never);
+  const { id, ...columns } = write.row;
+  return tx
+    .updateTable(write.table)
+    .set(columns as never)
+    .where('id' as never, '=', id as never);
 }
 
 export async function recordEvent(executor: Executor, clock: Clock, input: EventInput): Promise<StoredEvent> {
