@@ -17,10 +17,9 @@
  */
 import http from 'node:http';
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import BetterSqlite3 from 'better-sqlite3';
 import { Agent, request } from 'undici';
 import { newId } from '../src/ids.js';
-import { migrate, openStore, sqliteFile } from '../src/store/database.js';
+import { openFloorStore } from './floor-store.js';
 import { verifyTwilioSignature } from '../src/sms/drivers/twilio.js';
 import { mainThreadCpuSeconds } from './proc.js';
 
@@ -31,13 +30,7 @@ const WARMUP = Number(warmupArg);
 const CONCURRENCY = 64;
 const BATCH = 100;
 
-const store = await openStore({ databaseUrl: null, dataDir: dir });
-await migrate(store);
-await store.close();
-const db = new BetterSqlite3(sqliteFile(dir));
-db.pragma('journal_mode = WAL');
-db.pragma('synchronous = NORMAL');
-db.pragma('temp_store = MEMORY');
+const db = await openFloorStore(dir);
 
 const sql = {
   begin: db.prepare('BEGIN IMMEDIATE'),

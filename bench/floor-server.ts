@@ -15,21 +15,13 @@
  */
 import http from 'node:http';
 import { createHash, createHmac, generateKeyPairSync, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
-import BetterSqlite3 from 'better-sqlite3';
 import { createSigner } from 'fast-jwt';
 import { newId } from '../src/ids.js';
-import { migrate, openStore, sqliteFile } from '../src/store/database.js';
+import { openFloorStore } from './floor-store.js';
 
 const dir = process.argv[2];
 if (!dir) throw new Error('usage: floor-server <data dir>');
-const store = await openStore({ databaseUrl: null, dataDir: dir });
-await migrate(store);
-await store.close();
-
-const db = new BetterSqlite3(sqliteFile(dir));
-db.pragma('journal_mode = WAL');
-db.pragma('synchronous = NORMAL');
-db.pragma('temp_store = MEMORY');
+const db = await openFloorStore(dir);
 
 const UPSERT_COUNTER =
   'INSERT INTO rate_limits (key, points, expire) VALUES (?, 1, ?) ON CONFLICT(key) DO UPDATE SET ' +
