@@ -14,7 +14,6 @@
  * so a carrier callback that got there first, or a worker that took over an expired lease, is never undone.
  */
 import os from 'node:os';
-import { setMaxListeners } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Clock } from '../clock.js';
@@ -76,13 +75,6 @@ interface Outcome {
 /** A name for this process in leases and attempt records, unique across hosts and restarts. */
 export const workerName = () => `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
 
-/** A controller whose signal every call in flight listens to (no "possible leak" warning past ten listeners). */
-function sharedAbortController(): AbortController {
-  const controller = new AbortController();
-  setMaxListeners(0, controller.signal);
-  return controller;
-}
-
 const DISPATCHER_ACTOR: Actor = { type: 'dispatcher', id: null };
 /** Outcomes written per transaction at most. */
 const OUTCOME_BATCH = 500;
@@ -98,7 +90,7 @@ export class Dispatcher {
   /** Messages claimed by this process whose outcome is not yet committed. */
   private readonly inflight = new Set<string>();
   /** Aborts every call still in flight when the shutdown grace period is over (one signal for all of them). */
-  private shutdown = sharedAbortController();
+  private shutdown = new AbortController();
   private readonly outcomes: Batcher<Outcome>;
   private woken = false;
   private waiter: { wake: () => void; slots: number | null } | null = null;
@@ -115,7 +107,7 @@ export class Dispatcher {
   start(): void {
     if (this.running) return;
     this.running = true;
-    if (this.shutdown.signal.aborted) this.shutdown = sharedAbortController();
+    if (this.shutdown.signal.aborted) this.shutdown = new AbortController();
     this.loop = this.run();
   }
 

@@ -101,14 +101,18 @@ export function updateRow<T extends keyof Database & string>(table: T): (executo
   return async (executor, row) => {
     query ??= prepared<Partial<Database[T]> & { id: string }>((db, $) => {
       const columns = Object.keys(row).filter((column) => column !== 'id');
-      const values = Object.fromEntries(columns.map((column) => [column, $(column as keyof Database[T] & string)]));
-      // Seen as a table of ids only: the columns are the row's own keys and `id` is the key of every table that
-      // rows are updated in, which TypeScript cannot follow through the union of tables.
-      return (db as unknown as Kysely<Record<string, { id: string }>>)
-        .updateTable(table as string)
-        .set(values as never)
-        .where('id', '=', $('id'));
+      return updateById(db, table, Object.fromEntries(columns.map((column) => [column, $(column as keyof Database[T] & string)])), $('id'));
     });
     await query.execute(executor, row);
   };
+}
+
+/** `UPDATE <table> SET <values> WHERE id = <id>`, not yet run. */
+export function updateById(executor: Executor, table: keyof Database & string, values: Record<string, unknown>, id: string) {
+  // Seen as a table of ids only: the columns are the caller's and `id` is the key of every table that rows are
+  // updated in, which TypeScript cannot follow through the union of tables.
+  return (executor as unknown as Kysely<Record<string, { id: string }>>)
+    .updateTable(table as string)
+    .set(values as never)
+    .where('id', '=', id);
 }

@@ -16,7 +16,7 @@ import { PostgresAdapter, sql, type OperationNodeSource } from 'kysely';
 import type { Clock } from '../clock.js';
 import { newId } from '../ids.js';
 import { fromJson, inTransaction, toJson, type Executor, type Tx } from '../store/database.js';
-import { insertRow, prepared, updateRow } from '../store/prepared.js';
+import { insertRow, prepared, updateById, updateRow } from '../store/prepared.js';
 import { insertRows } from '../store/batches.js';
 import type { Database, WebhookEndpointsTable } from '../store/schema.js';
 import { insertDeliveries } from './deliveries.js';
@@ -93,10 +93,7 @@ function asQuery(tx: Tx, write: ChangeWrite): OperationNodeSource {
   // The row is of the table it names, which the union of tables hides from TypeScript.
   if (!write.update) return tx.insertInto(write.table).values(write.row as never);
   const { id, ...columns } = write.row;
-  return tx
-    .updateTable(write.table)
-    .set(columns as never)
-    .where('id' as never, '=', id as never);
+  return updateById(tx, write.table, columns, id);
 }
 
 export async function recordEvent(executor: Executor, clock: Clock, input: EventInput): Promise<StoredEvent> {
