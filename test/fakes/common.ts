@@ -1,5 +1,5 @@
 /**
- * What both carrier fakes share: the contract documents (shared/contracts, found beside the repository), an
+ * What both carrier fakes share: the contract documents (vendored in test/fakes/contracts), an
  * HTTP server on a free loopback port, request recording, injectable failures, and callback delivery with
  * retries (a server that is down — killed in a test — gets the callback once it is back).
  */
@@ -12,18 +12,11 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import ajvFormats from 'ajv-formats';
 import { Agent, request } from 'undici';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-
-/** shared/contracts sits beside the repository (main and CI) or beside the worktrees' folder. */
-export function contractsDir(): string {
-  for (const candidate of [path.join(ROOT, '..', 'shared', 'contracts'), path.join(ROOT, '..', '..', 'shared', 'contracts')]) {
-    if (fs.existsSync(path.join(candidate, 'README.md'))) return candidate;
-  }
-  throw new Error(`shared/contracts not found beside ${ROOT}: the carrier fakes validate against it`);
-}
+/** The carriers' published API descriptions and our signature vectors, with their sources and licences in its README. */
+const CONTRACTS = fileURLToPath(new URL('./contracts', import.meta.url));
 
 export function readContract<T = unknown>(file: string): T {
-  return JSON.parse(fs.readFileSync(path.join(contractsDir(), file), 'utf8')) as T;
+  return JSON.parse(fs.readFileSync(path.join(CONTRACTS, file), 'utf8')) as T;
 }
 
 /** Ajv for carrier documents: form values arrive as strings (coerced), vendor keywords and formats are ignored. */

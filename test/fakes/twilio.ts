@@ -1,5 +1,5 @@
 /**
- * A fake Twilio Messages API on a loopback port, following shared/contracts (§2 of its README):
+ * A fake Twilio Messages API on a loopback port, following test/fakes/contracts (§2 of its README):
  * - `POST /2010-04-01/Accounts/{AccountSid}/Messages.json`: HTTP Basic, form body validated against the
  *   OpenAPI request schema (stricter than Twilio: unknown fields are refused and recorded as violations),
  *   then Twilio's own checks with its error codes (21604, 21211, 21603, 21602, 21617, 21606, 21609…).

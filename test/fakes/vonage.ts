@@ -1,5 +1,5 @@
 /**
- * A fake Vonage SMS API on a loopback port, following shared/contracts (§3 of its README):
+ * A fake Vonage SMS API on a loopback port, following test/fakes/contracts (§3 of its README):
  * - `POST /sms/json`, form or JSON body, credentials in the body or a Basic header, or a signed request
  *   (`timestamp` + `sig`, five methods). Validated against the `NewMessage` schema (with the `sig` length
  *   relaxed, as the contracts say). Answers HTTP 200 with `message-count` / `messages[]` and string values;

@@ -1,5 +1,5 @@
 /**
- * Twilio Programmable Messaging (shared/contracts/README.md §2): `POST {api}/2010-04-01/Accounts/{sid}/Messages.json`
+ * Twilio Programmable Messaging (test/fakes/contracts/README.md §2): `POST {api}/2010-04-01/Accounts/{sid}/Messages.json`
  * with HTTP Basic (account SID : auth token) and a form body; status callbacks signed with X-Twilio-Signature.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';

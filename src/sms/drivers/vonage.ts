@@ -1,5 +1,5 @@
 /**
- * Vonage SMS API (shared/contracts/README.md §3): `POST {api}/sms/json` with the key and secret in a form
+ * Vonage SMS API (test/fakes/contracts/README.md §3): `POST {api}/sms/json` with the key and secret in a form
  * body. Vonage answers HTTP 200 even when it refuses a message: every part carries its own `status`, and
  * anything but "0" is an error. Delivery receipts arrive per part, optionally signed (`sig`, five methods).
  */
