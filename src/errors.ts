@@ -19,6 +19,7 @@ export const ERROR_CODES = {
   route_not_found: { status: 404, message: 'No such route' },
   resource_not_found: { status: 404, message: 'Resource not found' },
   internal_error: { status: 500, message: 'Internal error' },
+  errors_truncated: { status: 422, message: 'More errors than are reported' },
 
   // BAPI authentication (src/auth/secret-keys.ts)
   authorization_header_missing: { status: 401, message: 'Authorization header missing' },
@@ -103,6 +104,19 @@ export interface AppErrorInit {
   cause?: unknown;
 }
 
+/**
+ * The most details one answer reports: past them a last detail (`errors_truncated`) counts the rest, so that a
+ * body of thousands of bad fields cannot be answered with megabytes.
+ */
+export const MAX_ERROR_DETAILS = 10;
+
+function capDetails(details: ErrorDetail[]): ErrorDetail[] {
+  if (details.length <= MAX_ERROR_DETAILS) return details;
+  const omitted = details.length - MAX_ERROR_DETAILS;
+  const note = errorDetail('errors_truncated', { longMessage: `${omitted} more errors are not reported: correct these and send the request again.`, meta: { omitted } });
+  return [...details.slice(0, MAX_ERROR_DETAILS), note];
+}
+
 export class AppError extends Error {
   readonly status: number;
   readonly details: ErrorDetail[];
@@ -113,7 +127,7 @@ export class AppError extends Error {
     if (!first) throw new TypeError('AppError needs at least one detail');
     super(first.long_message, { cause: init.cause });
     this.name = 'AppError';
-    this.details = details;
+    this.details = capDetails(details);
     // Several details share one status: the first one's (all validation details are 422).
     this.status = ERROR_CODES[first.code].status;
     this.headers = init.headers ?? {};

@@ -57,13 +57,17 @@ interface Loaded {
   phones: PhoneNumbersTable[];
 }
 
+/** What a password is tried on: a stored sign-in, or the one `create` made, stored only if the password is right. */
+type PasswordTarget = { clientId: string; id: string } | { unsaved: SignInsTable };
+
 const lockoutWindow = (s: InstanceSettings): Window => ({ max: s.abuse.password_lockout.max_failures, windowSeconds: s.abuse.password_lockout.window_seconds });
 
 export class SignIns extends FlowService {
 
   /** Starts a sign-in; with a password, also attempts it at once. */
   async create(clientId: string, input: { identifier: string; password?: string }, ctx: RequestContext): Promise<SignInView> {
-    await this.consumeCreateLimit(await this.instance.current(), ctx);
+    const settings = await this.instance.current();
+    await this.consumeCreateLimit(settings, ctx);
     const phone = parsePhoneParam(input.identifier, 'identifier');
     const user = await this.users.byPrimaryNumber(this.db, phone.e164);
     if (!user) throw appError('form_identifier_not_found', { paramName: 'identifier', longMessage: 'No account uses this phone number; sign up instead.' });
@@ -81,8 +85,9 @@ export class SignIns extends FlowService {
       created_at: now,
       updated_at: now,
     };
+    // With the password at once, the sign-in is stored only with a right password: a refusal leaves no row behind.
+    if (input.password !== undefined) return this.attemptPassword({ unsaved: row }, input.password, settings, ctx);
     await this.db.insertInto('sign_ins').values(row).execute();
-    if (input.password !== undefined) return this.attemptFirstFactor(clientId, row.id, { strategy: 'password', password: input.password }, ctx);
     return this.get(clientId, row.id);
   }
 
@@ -104,7 +109,7 @@ export class SignIns extends FlowService {
 
   async attemptFirstFactor(clientId: string, id: string, attempt: FirstFactorAttempt, ctx: RequestContext): Promise<SignInView> {
     const settings = await this.instance.current();
-    if (attempt.strategy === 'password') return this.attemptPassword(clientId, id, attempt.password, settings, ctx);
+    if (attempt.strategy === 'password') return this.attemptPassword({ clientId, id }, attempt.password, settings, ctx);
     return this.completeOrStep(
       this.transactions.run(async (tx) => {
         const refused = await this.consumeAttemptLimit(tx, settings, ctx, ANONYMOUS);
@@ -150,12 +155,12 @@ export class SignIns extends FlowService {
     );
   }
 
-  private async attemptPassword(clientId: string, id: string, password: string, settings: InstanceSettings, ctx: RequestContext): Promise<SignInView> {
+  private async attemptPassword(target: PasswordTarget, password: string, settings: InstanceSettings, ctx: RequestContext): Promise<SignInView> {
     const window = lockoutWindow(settings);
     const loaded = await this.transactions.run(async (tx) => {
       const refused = await this.consumeAttemptLimit(tx, settings, ctx, ANONYMOUS);
       if (refused) return refused;
-      const l = await this.load(tx, clientId, id, 'needs_first_factor');
+      const l = await this.loadTarget(tx, target);
       const lock = await this.limits.check(tx, 'password_lockout', l.user.id, window);
       return { ...l, lock };
     });
@@ -164,16 +169,18 @@ export class SignIns extends FlowService {
     const right = await verifyPassword(loaded.user.password_hash, password);
     return this.completeOrStep(
       this.transactions.run(async (tx) => {
-        const current = await this.load(tx, clientId, id, 'needs_first_factor');
+        const current = await this.loadTarget(tx, target);
         if (!right) {
           const counted = await this.limits.count(tx, 'password_lockout', current.user.id, window);
           if (counted.justReached) {
-            await recordLimitReached(tx, this.clock, { limit: 'password_lockout', key: current.user.id, window, retryAfterMs: counted.retryAfterMs, actor: { type: 'user', id: null }, details: { sign_in_id: id } });
+            const details = 'id' in target ? { sign_in_id: target.id } : {};
+            await recordLimitReached(tx, this.clock, { limit: 'password_lockout', key: current.user.id, window, retryAfterMs: counted.retryAfterMs, actor: { type: 'user', id: null }, details });
           }
           const lock = counted.allowed ? '' : ` Password sign-in is now locked for ${Math.ceil(counted.retryAfterMs / 1000)} s; a phone code still works.`;
           return appError('form_password_incorrect', { paramName: 'password', longMessage: `The password is incorrect.${lock}` });
         }
         await this.limits.reset(tx, 'password_lockout', current.user.id, window);
+        if ('unsaved' in target) await tx.insertInto('sign_ins').values(target.unsaved).execute();
         const needsSecond = settings.multi_factor.phone_code.enabled && secondFactors(current.phones).length > 0;
         return this.finish(tx, current, { first_factor: 'password', status: needsSecond ? 'needs_second_factor' : 'complete' });
       }),
@@ -249,6 +256,15 @@ export class SignIns extends FlowService {
     if (expected) assertNotAbandoned('sign-in', row.created_at, this.clock.now());
     const user = await tx.selectFrom('users').selectAll().where('id', '=', row.user_id).executeTakeFirstOrThrow();
     return { row, user, phones: await this.users.phoneNumbers(tx, user.id) };
+  }
+
+  /** A stored sign-in waiting for its first factor, or one not stored yet with its user as it is now. */
+  private async loadTarget(tx: Tx, target: PasswordTarget): Promise<Loaded> {
+    if ('id' in target) return this.load(tx, target.clientId, target.id, 'needs_first_factor');
+    const user = await tx.selectFrom('users').selectAll().where('id', '=', target.unsaved.user_id).executeTakeFirst();
+    // Deleted since the sign-in began: as if the number had no account.
+    if (!user) throw appError('form_identifier_not_found', { paramName: 'identifier', longMessage: 'No account uses this phone number; sign up instead.' });
+    return { row: target.unsaved, user, phones: await this.users.phoneNumbers(tx, user.id) };
   }
 
   private lockedOut(retryAfterMs: number): AppError {

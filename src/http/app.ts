@@ -107,6 +107,10 @@ export async function buildApp(options: AppOptions): Promise<App> {
   });
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    // Answers carry personal data and tokens: no cache may keep them, no browser may read them as another type.
+    // An answer that says how to cache it (the dashboard's files, the JWKS) keeps its own rule.
+    reply.header('x-content-type-options', 'nosniff');
+    if (!reply.hasHeader('cache-control') && !reply.raw.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
     if (closing) reply.header('connection', 'close');
   });
   app.addHook('onResponse', async (request, reply) => {

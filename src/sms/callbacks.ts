@@ -50,6 +50,43 @@ export interface CallbackDeps {
 
 const first = (value: string | string[] | undefined): string | undefined => (Array.isArray(value) ? value[0] : value);
 
+/** A Twilio status callback as it arrived; `query` is the request's query string (with its `?`), usually empty. */
+export interface TwilioRequest {
+  messageId: string;
+  signature: string | undefined;
+  query: string;
+  /** The parsed body, not yet checked: only form fields (text, or lists of text) can carry a valid signature. */
+  body: unknown;
+}
+
+/** A Vonage delivery receipt as it arrived: the token of its callback URL, and its fields (query string or body), not yet checked. */
+export interface VonageRequest {
+  messageId: string;
+  token: string;
+  fields: unknown;
+}
+
+declare const authenticated: unique symbol;
+/** A callback's fields once it authenticated: only `authenticateTwilio` and `authenticateVonage` make one. */
+export type Authenticated<P> = { readonly messageId: string; readonly params: P; readonly [authenticated]: true };
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** The body as Twilio's form fields, or null when it is not made of them. */
+function formParams(body: unknown): FormParams | null {
+  if (!isRecord(body)) return null;
+  const fields = Object.values(body);
+  return fields.every((v) => typeof v === 'string' || (Array.isArray(v) && v.every((item) => typeof item === 'string'))) ? (body as FormParams) : null;
+}
+
+/** A receipt's fields as text (JSON receipts have numbers and booleans), or null when one is not a scalar. */
+function receiptFields(fields: unknown): Record<string, string> | null {
+  if (!isRecord(fields)) return null;
+  const entries = Object.entries(fields);
+  if (!entries.every(([, v]) => typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean')) return null;
+  return Object.fromEntries(entries.map(([name, value]) => [name, String(value)]));
+}
+
 interface Pending {
   report: CarrierReport;
   resolve: (result: CallbackResult) => void;
@@ -66,20 +103,29 @@ export class CarrierCallbacks {
     this.reports = new Batcher((batch) => this.applyOrSplit(batch), MAX_BATCH);
   }
 
-  /** A Twilio status callback. `query` is the request's query string (with its `?`), usually empty. */
-  async twilioStatus(input: { messageId: string; signature: string | undefined; query: string; params: FormParams }): Promise<CallbackResult> {
-    const settings = await this.deps.instance.current();
-    const token = settings.sms.twilio.auth_token;
+  /**
+   * Throws unless Twilio signed this request; the form fields it signed. Runs before the body's shape is checked
+   * (the route's preValidation), so an unsigned request costs one HMAC whatever its body, and gets a short 403.
+   */
+  async authenticateTwilio(input: TwilioRequest): Promise<Authenticated<FormParams>> {
+    const token = (await this.deps.instance.current()).sms.twilio.auth_token;
+    const params = formParams(input.body);
     const url = this.deps.urls.twilioStatus(input.messageId) + input.query;
-    if (!token || !verifyTwilioSignature(token, input.signature, url, input.params)) {
+    if (!token || !params || !verifyTwilioSignature(token, input.signature, url, params)) {
       throw this.rejected('twilio', 'X-Twilio-Signature is missing or does not sign this request with the configured auth token');
     }
-    const status = first(input.params.MessageStatus);
-    const sid = first(input.params.MessageSid);
+    return { messageId: input.messageId, params } as Authenticated<FormParams>;
+  }
+
+  /** A Twilio status callback that authenticated (and whose fields were then checked). */
+  async twilioStatus(callback: Authenticated<FormParams>): Promise<CallbackResult> {
+    const { params } = callback;
+    const status = first(params.MessageStatus);
+    const sid = first(params.MessageSid);
     if (!status || !sid) throw appError('form_param_missing', { paramName: status ? 'MessageSid' : 'MessageStatus' });
-    const errorCode = first(input.params.ErrorCode) || null;
+    const errorCode = first(params.ErrorCode) || null;
     return this.report({
-      messageId: input.messageId,
+      messageId: callback.messageId,
       source: 'twilio',
       carrierStatus: status,
       carrierMessageId: sid,
@@ -89,23 +135,34 @@ export class CarrierCallbacks {
     });
   }
 
-  /** A Vonage delivery receipt (one per message part), from the query string, a form or a JSON body. */
-  async vonageReceipt(input: { messageId: string; token: string; params: Record<string, string> }): Promise<CallbackResult> {
+  /**
+   * Throws unless the receipt comes through a callback URL this server gave out (and, with a signature secret,
+   * carries a valid `sig`); its fields as text. Runs before the fields' shape is checked, like `authenticateTwilio`.
+   */
+  async authenticateVonage(input: VonageRequest): Promise<Authenticated<Record<string, string>>> {
     if (!this.deps.urls.checkVonageToken(input.messageId, input.token)) throw this.rejected('vonage', 'the callback URL is not one this server gave out');
     const { vonage } = (await this.deps.instance.current()).sms;
+    const params = receiptFields(input.fields);
     if (vonage.signature_secret) {
-      const check = verifyVonageSignature(input.params, vonage.signature_secret, vonage.signature_method, Math.floor(this.deps.clock.now() / 1000), this.deps.vonageDlrMaxAgeSeconds);
+      const check = params ? verifyVonageSignature(params, vonage.signature_secret, vonage.signature_method, Math.floor(this.deps.clock.now() / 1000), this.deps.vonageDlrMaxAgeSeconds) : 'missing';
       if (check !== 'valid') {
         const why = { missing: 'the receipt is not signed', mismatch: 'sig does not match the configured signature secret and method', stale: 'the receipt timestamp is outside the accepted window' }[check];
         throw this.rejected('vonage', why);
       }
     }
-    const { status, messageId } = input.params;
+    // Unsigned and of the wrong shape: authenticated by its URL alone, so the fields' check says what is wrong.
+    return { messageId: input.messageId, params: params ?? {} } as Authenticated<Record<string, string>>;
+  }
+
+  /** A Vonage delivery receipt (one per message part) that authenticated, from the query string, a form or a JSON body. */
+  async vonageReceipt(callback: Authenticated<Record<string, string>>): Promise<CallbackResult> {
+    const { params } = callback;
+    const { status, messageId } = params;
     if (!status || !messageId) throw appError('form_param_missing', { paramName: status ? 'messageId' : 'status' });
-    const errCode = input.params['err-code'];
+    const errCode = params['err-code'];
     const errorCode = errCode && errCode !== '0' ? errCode : null;
     return this.report({
-      messageId: input.messageId,
+      messageId: callback.messageId,
       source: 'vonage',
       carrierStatus: status,
       carrierMessageId: messageId,

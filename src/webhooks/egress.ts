@@ -15,14 +15,100 @@ import { appError } from '../errors.js';
 
 export type Resolver = typeof dns.lookup;
 
-/** Only ordinary public unicast addresses; IPv4-mapped IPv6 is judged as the IPv4 address it carries. */
+type Ranges<A> = readonly { block: [A, number]; name: string }[];
+
+function ranges<A>(parse: (cidr: string) => [A, number], list: readonly [string, string][]): Ranges<A> {
+  return list.map(([cidr, name]) => ({ block: parse(cidr), name }));
+}
+
+/**
+ * IPv4 blocks no webhook may target: every block of the IANA IPv4 special-purpose registry that is not globally
+ * reachable (and the whole of 192.0.0.0/24, whose two anycast services receive no webhooks), multicast and the
+ * reserved 240/4 (the limited broadcast included). test/webhooks/egress-ranges.test.ts holds the registry.
+ */
+const REFUSED_IPV4 = ranges((cidr) => ipaddr.IPv4.parseCIDR(cidr), [
+  ['0.0.0.0/8', 'this-network'],
+  ['10.0.0.0/8', 'private-use'],
+  ['100.64.0.0/10', 'shared (carrier-grade NAT)'],
+  ['127.0.0.0/8', 'loopback'],
+  ['169.254.0.0/16', 'link-local'],
+  ['172.16.0.0/12', 'private-use'],
+  ['192.0.0.0/24', 'protocol-assignment'],
+  ['192.0.2.0/24', 'documentation'],
+  ['192.88.99.0/24', 'deprecated 6to4 relay anycast'],
+  ['192.168.0.0/16', 'private-use'],
+  ['198.18.0.0/15', 'benchmarking'],
+  ['198.51.100.0/24', 'documentation'],
+  ['203.0.113.0/24', 'documentation'],
+  ['224.0.0.0/4', 'multicast'],
+  ['240.0.0.0/4', 'reserved'],
+]);
+
+/** In IPv6 only global unicast is public: the rest of the space is special-purpose or unassigned. */
+const GLOBAL_UNICAST_IPV6 = ipaddr.IPv6.parseCIDR('2000::/3');
+
+/**
+ * Named for the refusal's message, most specific first. Inside global unicast: the IANA IPv6 special-purpose
+ * blocks that are not globally reachable (all of 2001::/23, as 192.0.0.0/24), and the tunnels 6to4 and Teredo,
+ * whose far end is an IPv4 address carried inside. Outside it everything is refused, the deprecated
+ * IPv4-compatible ::/96 included (`::a9fe:a9fe` reaches 169.254.169.254 where the system still routes it).
+ */
+const NAMED_IPV6 = ranges((cidr) => ipaddr.IPv6.parseCIDR(cidr), [
+  ['::/128', 'unspecified'],
+  ['::1/128', 'loopback'],
+  ['::/96', 'deprecated IPv4-compatible'],
+  ['64:ff9b:1::/48', 'local-use IPv4/IPv6 translation'],
+  ['100::/64', 'discard-only'],
+  ['2001::/32', 'Teredo'],
+  ['2001::/23', 'protocol-assignment'],
+  ['2001:db8::/32', 'documentation'],
+  ['2002::/16', '6to4'],
+  ['3fff::/20', 'documentation'],
+  ['5f00::/16', 'segment-routing'],
+  ['fc00::/7', 'unique-local'],
+  ['fe80::/10', 'link-local'],
+  ['fec0::/10', 'deprecated site-local'],
+  ['ff00::/8', 'multicast'],
+]);
+
+/** NAT64's well-known prefix: the gateway connects to the IPv4 address in the last 32 bits. */
+const NAT64_IPV6 = ipaddr.IPv6.parseCIDR('64:ff9b::/96');
+
+/**
+ * `::1.2.3.4` → `::102:304`. ipaddr.js reads every IPv6 address with a dotted tail as IPv4-mapped, but `::1.2.3.4`
+ * is IPv4-compatible, and the system's DNS answers write that range so.
+ */
+function hexTail(address: string): string {
+  if (!address.includes(':')) return address;
+  return address.replace(/(\d+)\.(\d+)\.(\d+)\.(\d+)(%.*)?$/, (_all, a: string, b: string, c: string, d: string, zone: string | undefined) =>
+    `${((Number(a) << 8) | Number(b)).toString(16)}:${((Number(c) << 8) | Number(d)).toString(16)}${zone ?? ''}`,
+  );
+}
+
+function matching<A extends ipaddr.IPv4 | ipaddr.IPv6>(address: A, list: Ranges<A>): string | null {
+  return list.find((range) => address.match(range.block))?.name ?? null;
+}
+
+/**
+ * Why `address` may not be a webhook's target (the name of its range), or null when it may: only ordinary public
+ * unicast. IPv4-mapped and NAT64 addresses are judged as the IPv4 address they carry.
+ */
+function refusedRange(address: string): string | null {
+  if (!ipaddr.isValid(address)) return 'invalid';
+  const parsed = ipaddr.parse(hexTail(address));
+  if (parsed.kind() === 'ipv4') return matching(parsed as ipaddr.IPv4, REFUSED_IPV4);
+  const ipv6 = parsed as ipaddr.IPv6;
+  if (ipv6.isIPv4MappedAddress()) return matching(ipv6.toIPv4Address(), REFUSED_IPV4);
+  if (ipv6.match(NAT64_IPV6)) return matching(new ipaddr.IPv4(ipv6.toByteArray().slice(12)), REFUSED_IPV4);
+  return matching(ipv6, NAMED_IPV6) ?? (ipv6.match(GLOBAL_UNICAST_IPV6) ? null : 'reserved');
+}
+
 export function isPublicAddress(address: string): boolean {
-  if (!ipaddr.isValid(address)) return false;
-  return ipaddr.process(address).range() === 'unicast';
+  return refusedRange(address) === null;
 }
 
 function describeRange(address: string): string {
-  return ipaddr.isValid(address) ? ipaddr.process(address).range() : 'invalid';
+  return refusedRange(address) ?? 'public';
 }
 
 /** The endpoint URL's syntax rules (no network): absolute http(s), no credentials, no fragment. */

@@ -1,7 +1,7 @@
 /** Sign-in by phone code, by password, and by password then the phone second factor; the password lockout. */
 import { describe, expect, it } from 'vitest';
 import { STORES, type TestServer } from '../helpers/server.js';
-import { Fapi, useAuthServer, auditActions, expectError, numbers, patchSettings, snapshot } from './helpers.js';
+import { Fapi, useAuthServer, auditActions, eventTypes, expectError, numbers, patchSettings, snapshot } from './helpers.js';
 
 describe.each(STORES)('sign-in on %s', (kind) => {
   let server!: TestServer;
@@ -123,6 +123,49 @@ describe.each(STORES)('sign-in on %s', (kind) => {
     const entries = (await server.bapi('GET', '/v1/audit_logs?action=user.unlocked')).json().data;
     expect(entries[0]).toMatchObject({ action: 'user.unlocked', actor: { type: 'secret_key' }, target: { type: 'user', id: userId } });
     expect((await signIn({ identifier: phone, password: 'correct horse battery' })).json().status).toBe('complete');
+  });
+
+  it('a refused password sign-in stores no sign-in: only its counters move', async () => {
+    const ip = '198.51.100.19';
+    const { db } = server.running.services.store;
+    const signIns = async () => Number((await db.selectFrom('sign_ins').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+    const points = async (key: string) => (await db.selectFrom('rate_limits').select('points').where('key', '=', key).executeTakeFirst())?.points ?? 0;
+    const signInFrom = (body: Record<string, unknown>) => fapi.call('POST', '/v1/client/sign_ins', body, { ip });
+    const withoutPassword = nextNumber();
+    const withPassword = nextNumber();
+    const noPasswordUser = (await fapi.signedUpUser(withoutPassword)).userId;
+    const passwordUser = (await fapi.signedUpUser(withPassword, { password: 'correct horse battery' })).userId;
+
+    const refusals: [Record<string, unknown>, number, string, string][] = [
+      [{ identifier: withoutPassword, password: 'whatever1' }, 422, 'strategy_not_allowed', noPasswordUser],
+      [{ identifier: withPassword, password: 'wrong password' }, 422, 'form_password_incorrect', passwordUser],
+    ];
+    for (const [body, status, code, userId] of refusals) {
+      const before = { signIns: await signIns(), rows: await snapshot(server), audit: await auditActions(server, ''), events: await eventTypes(server) };
+      const counters = { creates: await points(`creates_per_ip:${ip}`), attempts: await points(`attempts_per_ip:${ip}`), lockout: await points(`password_lockout:${userId}`) };
+      expectError(await signInFrom(body), status, code);
+      expect(await signIns(), code).toBe(before.signIns);
+      expect(await snapshot(server)).toEqual(before.rows);
+      expect(await auditActions(server, '')).toEqual(before.audit);
+      expect(await eventTypes(server)).toEqual(before.events);
+      // Documented: creates_per_ip and attempts_per_ip count every request; a wrong password counts towards the lockout.
+      expect(await points(`creates_per_ip:${ip}`)).toBe(counters.creates + 1);
+      expect(await points(`attempts_per_ip:${ip}`)).toBe(counters.attempts + 1);
+      expect(await points(`password_lockout:${userId}`)).toBe(counters.lockout + (code === 'form_password_incorrect' ? 1 : 0));
+    }
+
+    // Locked out: refused before the password is looked at, and still nothing stored.
+    for (let i = 0; i < 2; i++) expectError(await signInFrom({ identifier: withPassword, password: 'wrong password' }), 422, 'form_password_incorrect');
+    const before = await signIns();
+    expectError(await signInFrom({ identifier: withPassword, password: 'correct horse battery' }), 429, 'password_attempts_exceeded');
+    expect(await signIns()).toBe(before);
+
+    // A right password stores the sign-in, complete.
+    await server.bapi('POST', `/v1/users/${passwordUser}/unlock`);
+    const done = await signInFrom({ identifier: withPassword, password: 'correct horse battery' });
+    expect(done.statusCode, done.body).toBe(201);
+    expect(await signIns()).toBe(before + 1);
+    expect((await fapi.call('GET', `/v1/client/sign_ins/${done.json().id}`)).json()).toMatchObject({ status: 'complete', created_session_id: done.json().session.id });
   });
 
   it('a right password clears earlier failures', async () => {

@@ -136,6 +136,9 @@ describe.each(STORES)('webhook URL safety on %s (private targets not allowed)', 
     'http://[::ffff:127.0.0.1]/hook',
     'http://0.0.0.0/hook',
     'http://2130706433/hook',
+    'http://[::a9fe:a9fe]/latest/meta-data/',
+    'http://[::127.0.0.1]:8080/',
+    'http://[64:ff9b::a9fe:a9fe]/latest/meta-data/',
   ])('refuses %s with webhook_url_private, on create and on update', async (url) => {
     const res = await server.bapi('POST', '/v1/webhooks/endpoints', { url });
     expect(res.statusCode, res.body).toBe(422);

@@ -1,13 +1,17 @@
 /**
  * Carrier callbacks: public routes that Twilio and Vonage call with delivery reports. Each is authenticated
- * by the service before anything is read or written (Twilio: X-Twilio-Signature; Vonage: the per-message
- * token in the path, plus `sig` when a signature secret is configured); a request that fails gets 403.
+ * by the service before anything is read or written, and before its fields are checked (Twilio:
+ * X-Twilio-Signature; Vonage: the per-message token in the path, plus `sig` when a signature secret is
+ * configured); a request that fails gets a short 403, whatever its body.
  * Only here are form bodies accepted (the plugin is encapsulated, so BAPI and FAPI stay JSON-only).
  */
 import formbody from '@fastify/formbody';
+import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { TWILIO_STATUS_ROUTE, VONAGE_DLR_ROUTE } from '../../sms/callback-urls.js';
+import type { Authenticated, TwilioRequest, VonageRequest } from '../../sms/callbacks.js';
+import type { FormParams } from '../../sms/drivers/twilio.js';
 import { errorResponses } from '../schemas.js';
 import type { RouteOptions } from '../bapi/index.js';
 
@@ -17,8 +21,28 @@ const MessageParam = Type.Object({ message_id: Type.String() });
 const FormFields = Type.Object({}, { additionalProperties: Type.Union([Type.String(), Type.Array(Type.String())]) });
 const ReceiptFields = Type.Object({}, { additionalProperties: Type.Union([Type.String(), Type.Number(), Type.Boolean()]) });
 
+/** The request as the service authenticates it: before validation, so its body is still unchecked. */
+function twilioRequest(request: FastifyRequest): TwilioRequest {
+  const at = request.url.indexOf('?');
+  return {
+    messageId: (request.params as { message_id: string }).message_id,
+    signature: request.headers['x-twilio-signature'] as string | undefined,
+    query: at === -1 ? '' : request.url.slice(at),
+    body: request.body,
+  };
+}
+
+/** `fields`: the body (POST) or the query string (GET). */
+function vonageRequest(request: FastifyRequest, fields: unknown): VonageRequest {
+  const params = request.params as { message_id: string; token: string };
+  return { messageId: params.message_id, token: params.token, fields };
+}
+
 export const callbackRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { services }) => {
   await app.register(formbody);
+  // Authentication runs before validation (preValidation); the handler takes what it authenticated.
+  const twilioCallbacks = new WeakMap<FastifyRequest, Authenticated<FormParams>>();
+  const vonageReceipts = new WeakMap<FastifyRequest, Authenticated<Record<string, string>>>();
   app.addHook('onRoute', (route) => {
     route.schema = { ...route.schema, tags: ['Carrier callbacks'] };
   });
@@ -32,24 +56,14 @@ export const callbackRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (ap
         body: FormFields,
         response: { 200: Answer, ...errorResponses(403, 415, 422) },
       },
+      preValidation: async (request) => {
+        twilioCallbacks.set(request, await services.smsCallbacks.authenticateTwilio(twilioRequest(request)));
+      },
     },
-    async (request) => {
-      const at = request.url.indexOf('?');
-      const result = await services.smsCallbacks.twilioStatus({
-        messageId: request.params.message_id,
-        signature: request.headers['x-twilio-signature'] as string | undefined,
-        query: at === -1 ? '' : request.url.slice(at),
-        params: request.body as Record<string, string | string[]>,
-      });
-      return { result };
-    },
+    async (request) => ({ result: await services.smsCallbacks.twilioStatus(twilioCallbacks.get(request)!) }),
   );
 
   const VonageParams = Type.Object({ message_id: Type.String(), token: Type.String() });
-  const receipt = async (messageId: string, token: string, fields: Record<string, unknown>) => {
-    const params = Object.fromEntries(Object.entries(fields).map(([name, value]) => [name, String(value)]));
-    return { result: await services.smsCallbacks.vonageReceipt({ messageId, token, params }) };
-  };
   app.post(
     VONAGE_DLR_ROUTE,
     {
@@ -59,8 +73,11 @@ export const callbackRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (ap
         body: ReceiptFields,
         response: { 200: Answer, ...errorResponses(403, 415, 422) },
       },
+      preValidation: async (request) => {
+        vonageReceipts.set(request, await services.smsCallbacks.authenticateVonage(vonageRequest(request, request.body)));
+      },
     },
-    async (request) => receipt(request.params.message_id, request.params.token, request.body as Record<string, unknown>),
+    async (request) => ({ result: await services.smsCallbacks.vonageReceipt(vonageReceipts.get(request)!) }),
   );
   app.get(
     VONAGE_DLR_ROUTE,
@@ -71,7 +88,10 @@ export const callbackRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (ap
         querystring: Type.Object({}, { additionalProperties: Type.String() }),
         response: { 200: Answer, ...errorResponses(403, 422) },
       },
+      preValidation: async (request) => {
+        vonageReceipts.set(request, await services.smsCallbacks.authenticateVonage(vonageRequest(request, request.query)));
+      },
     },
-    async (request) => receipt(request.params.message_id, request.params.token, request.query as Record<string, unknown>),
+    async (request) => ({ result: await services.smsCallbacks.vonageReceipt(vonageReceipts.get(request)!) }),
   );
 };
