@@ -69,7 +69,7 @@ describe('several processes starting at once on an empty store', () => {
         await database.drop();
       }
     }
-  }, 120_000);
+  }, 300_000);
 
   it('PostgreSQL: three processes migrating an empty database at once apply each migration once', async () => {
     for (let round = 0; round < 5; round++) {
@@ -86,7 +86,7 @@ describe('several processes starting at once on an empty store', () => {
         await database.drop();
       }
     }
-  }, 60_000);
+  }, 120_000);
 
   it('PostgreSQL: three processes rotating the encryption key at once re-seal once and all read the credentials', async () => {
     const database = await createTestDatabase();
@@ -107,7 +107,7 @@ describe('several processes starting at once on an empty store', () => {
     const rotated = servers.map((server) => server.logs.some((line) => line.includes('encryption key rotated')));
     expect(rotated.filter(Boolean).length).toBe(1);
     for (const server of servers) expect((await server.running.services.instance.current()).sms.twilio.auth_token).toBe(authToken);
-  }, 60_000);
+  }, 120_000);
 
   async function expectOneInstance(servers: TestServer[], configuredKey: string | null, round: string): Promise<void> {
     const printedKeys = servers.map((s) => s.printed.join('\n').match(KEY_IN_TEXT) ?? []);
@@ -166,7 +166,7 @@ describe('several processes starting at once on an empty store', () => {
     delete env.AUTHN_ENCRYPTION_KEY;
     const servers = await spawnTogether(env);
     await expectOneWorkingKey(servers);
-  }, 90_000);
+  }, 240_000);
 });
 
 describe('the development encryption key file', () => {
