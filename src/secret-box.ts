@@ -67,14 +67,31 @@ export function keyIdOf(key: Buffer): string {
  * Whoever can read the data folder can then read the credentials, which is why the start warns loudly.
  */
 export function loadOrCreateKeyFile(file: string): { key: Buffer; created: boolean } {
-  if (fs.existsSync(file)) {
-    const text = fs.readFileSync(file, 'utf8').trim();
-    const key = Buffer.from(text, 'base64');
-    if (key.length !== 32) throw new StartupError(`${file} does not hold a 32-byte base64 key; restore it or set AUTHN_ENCRYPTION_KEY`);
-    return { key, created: false };
+  if (!fs.existsSync(file)) {
+    const key = randomBytes(32);
+    if (placeKeyFile(file, key)) return { key, created: true };
   }
+  const key = Buffer.from(fs.readFileSync(file, 'utf8').trim(), 'base64');
+  if (key.length !== 32) throw new StartupError(`${file} does not hold a 32-byte base64 key; restore it or set AUTHN_ENCRYPTION_KEY`);
+  return { key, created: false };
+}
+
+/**
+ * Writes the key whole under a temporary name, then links it into place: processes starting together on one
+ * data folder never read a half-written key, and the first link wins. False when another process's key is
+ * already there.
+ */
+function placeKeyFile(file: string, key: Buffer): boolean {
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-  const key = randomBytes(32);
-  fs.writeFileSync(file, `${key.toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
-  return { key, created: true };
+  const temporary = `${file}.${process.pid}.${randomBytes(6).toString('hex')}`;
+  fs.writeFileSync(temporary, `${key.toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
+  try {
+    fs.linkSync(temporary, file);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  } finally {
+    fs.rmSync(temporary, { force: true });
+  }
 }

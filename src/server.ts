@@ -132,9 +132,9 @@ export async function startServer(config: Config, options: StartOptions = {}): P
 
 /** On the very first start (no key at all): AUTHN_SECRET_KEY becomes the first key, or one is made and shown once. */
 async function createFirstSecretKey(services: Services, config: Config, print: (line: string) => void): Promise<void> {
-  if ((await services.secretKeys.count()) > 0) return;
-  const { key } = await services.secretKeys.create({ key: config.secretKey ?? undefined, name: 'first key', actor: SYSTEM_ACTOR });
-  if (!config.secretKey) {
+  const created = await services.secretKeys.createFirst({ key: config.secretKey ?? undefined, name: 'first key', actor: SYSTEM_ACTOR });
+  if (created && !config.secretKey) {
+    const { key } = created;
     // Printed, not logged: log lines are shipped and kept; this is the only time the key is visible.
     print(`\nYour first secret key (shown once, store it now):\n\n    ${key}\n\nUse it as "Authorization: Bearer ${key.slice(0, 8)}…". Make more with "authn keys create".\n`);
   }

@@ -25,6 +25,9 @@ export interface SecretKey {
   revoked_at: number | null;
 }
 
+/** The `store_meta` row naming the first key: its presence means the first key has been made. */
+const FIRST_KEY_META = 'first_secret_key_id';
+
 const BASE62 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
 export function generateSecretKey(kind: SecretKeyKind): string {
@@ -63,21 +66,41 @@ export class SecretKeys {
   /** Stores a key (a given one, e.g. `AUTHN_SECRET_KEY`, or a new one) and returns it with its plaintext. */
   async create(input: { kind?: SecretKeyKind; name?: string | null; key?: string; actor: Actor }, executor: Executor = this.db): Promise<{ secretKey: SecretKey; key: string }> {
     const key = input.key ?? generateSecretKey(input.kind ?? 'live');
+    const row = this.newRow(key, input.name ?? null);
+    await this.insert(executor, row, input.actor);
+    return { secretKey: toSecretKey(row), key };
+  }
+
+  /**
+   * The store's very first key, made only when it has never had one. Processes starting together each try:
+   * the first to record the key's id in `store_meta` makes it, the others get null (and have no key to show).
+   */
+  async createFirst(input: { name: string; key?: string; actor: Actor }): Promise<{ secretKey: SecretKey; key: string } | null> {
+    if ((await this.count()) > 0) return null;
+    const key = input.key ?? generateSecretKey('live');
+    const row = this.newRow(key, input.name);
+    return this.db.transaction().execute(async (tx) => {
+      const claimed = await tx
+        .insertInto('store_meta')
+        .values({ key: FIRST_KEY_META, value: row.id })
+        .onConflict((oc) => oc.column('key').doNothing())
+        .executeTakeFirst();
+      if (Number(claimed.numInsertedOrUpdatedRows) === 0) return null;
+      await this.insert(tx, row, input.actor);
+      return { secretKey: toSecretKey(row), key };
+    });
+  }
+
+  private newRow(key: string, name: string | null): SecretKeysTable {
     const match = SECRET_KEY_PATTERN.exec(key);
     if (!match) throw new TypeError('malformed secret key');
     const now = this.clock.now();
-    const row: SecretKeysTable = {
-      id: newId('sk', now),
-      kind: match[1]!,
-      key_hash: hashSecretKey(key),
-      last4: key.slice(-4),
-      name: input.name ?? null,
-      created_at: now,
-      revoked_at: null,
-    };
+    return { id: newId('sk', now), kind: match[1]!, key_hash: hashSecretKey(key), last4: key.slice(-4), name, created_at: now, revoked_at: null };
+  }
+
+  private async insert(executor: Executor, row: SecretKeysTable, actor: Actor): Promise<void> {
     await executor.insertInto('secret_keys').values(row).execute();
-    await recordAudit(executor, this.clock, { actor: input.actor, action: 'secret_key.created', target: { type: 'secret_key', id: row.id }, data: { kind: row.kind, name: row.name } });
-    return { secretKey: toSecretKey(row), key };
+    await recordAudit(executor, this.clock, { actor, action: 'secret_key.created', target: { type: 'secret_key', id: row.id }, data: { kind: row.kind, name: row.name } });
   }
 
   async count(executor: Executor = this.db): Promise<number> {

@@ -47,8 +47,9 @@ export function bootstrapPatch(env: BootstrapEnv): Record<string, unknown> {
 /** Seeds the settings on the first start, or warns about variables that no longer match the store. */
 export async function applyBootstrap(instance: InstanceService, env: BootstrapEnv, logger: Logger): Promise<'seeded' | 'existing'> {
   if (!(await instance.exists())) {
+    let created: boolean;
     try {
-      await instance.initialise(bootstrapPatch(env));
+      created = await instance.initialise(bootstrapPatch(env));
     } catch (error) {
       if (!(error instanceof AppError)) throw error;
       const variableOf = (param: string | undefined) => BOOTSTRAP_VARIABLES.find((n) => SETTING_OF[n] === param);
@@ -59,9 +60,12 @@ export async function applyBootstrap(instance: InstanceService, env: BootstrapEn
       });
       throw new StartupError(`Invalid env bootstrap, nothing was seeded: ${problems.join('; ')}`);
     }
-    const seeded = BOOTSTRAP_VARIABLES.filter((n) => env[n] !== undefined);
-    logger.info({ variables: seeded }, 'instance settings seeded from the environment (first start)');
-    return 'seeded';
+    if (created) {
+      const seeded = BOOTSTRAP_VARIABLES.filter((n) => env[n] !== undefined);
+      logger.info({ variables: seeded }, 'instance settings seeded from the environment (first start)');
+      return 'seeded';
+    }
+    // Another process starting at the same moment seeded them: compared below like any later start.
   }
   const current: InstanceSettings = await instance.current();
   for (const name of BOOTSTRAP_VARIABLES) {

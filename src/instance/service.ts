@@ -137,17 +137,21 @@ export class InstanceService {
 
   /**
    * First start: creates the settings from `bootstrap` (the env-var patch) when the store has none yet.
-   * Returns false when settings already existed (bootstrap is then not applied).
+   * Returns false when settings already existed (bootstrap is then not applied). Processes starting together
+   * all try: the insert ignores the row another one made, and only the one whose row went in writes the rest.
    */
   async initialise(bootstrap: unknown): Promise<boolean> {
     return this.db.transaction().execute(async (tx) => {
-      const existing = await tx.selectFrom('instance_settings').select('id').where('id', '=', 1).executeTakeFirst();
-      if (existing) return false;
       const settings = mergePatch(defaultSettings(), bootstrap, defaultSettings());
       const errors = validateSettings(settings);
       if (errors.length) throw new AppError(errors);
       const { document } = splitSecrets(settings);
-      await tx.insertInto('instance_settings').values({ id: 1, document: toJson(document), version: 1, updated_at: this.clock.now() }).execute();
+      const inserted = await tx
+        .insertInto('instance_settings')
+        .values({ id: 1, document: toJson(document), version: 1, updated_at: this.clock.now() })
+        .onConflict((oc) => oc.column('id').doNothing())
+        .executeTakeFirst();
+      if (Number(inserted.numInsertedOrUpdatedRows) === 0) return false;
       await this.writeSecrets(tx, settings);
       const changes = diffSettings(defaultSettings(), settings);
       await recordAudit(tx, this.clock, { actor: SYSTEM_ACTOR, action: 'instance.bootstrapped', target: { type: 'instance', id: 'instance' }, data: { changes } });

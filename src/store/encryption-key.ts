@@ -15,21 +15,34 @@ const META_KEY = 'encryption_key_id';
 
 export async function checkEncryptionKey(db: Db, box: SecretBox, resealers: readonly Resealer[]): Promise<{ rotatedFrom: string | null; resealed: number }> {
   return db.transaction().execute(async (tx) => {
-    const row = await tx.selectFrom('store_meta').select('value').where('key', '=', META_KEY).executeTakeFirst();
-    if (!row) {
-      await tx.insertInto('store_meta').values({ key: META_KEY, value: box.keyId }).execute();
+    // A new store takes the configured key. Processes starting together all insert; the first row stays and
+    // every one reads it back.
+    await tx
+      .insertInto('store_meta')
+      .values({ key: META_KEY, value: box.keyId })
+      .onConflict((oc) => oc.column('key').doNothing())
+      .execute();
+    const read = async () => (await tx.selectFrom('store_meta').select('value').where('key', '=', META_KEY).executeTakeFirstOrThrow()).value;
+    const stored = await read();
+    if (stored === box.keyId) return { rotatedFrom: null, resealed: 0 };
+    if (!box.hasKey(stored)) throw wrongKey(stored, box);
+    // Claimed before re-sealing: of processes rotating at once, the others wait on this row until the first
+    // commits, then find the rotation done.
+    const claimed = await tx.updateTable('store_meta').set({ value: box.keyId }).where('key', '=', META_KEY).where('value', '=', stored).executeTakeFirst();
+    if (Number(claimed.numUpdatedRows) === 0) {
+      const now = await read();
+      if (now !== box.keyId) throw wrongKey(now, box);
       return { rotatedFrom: null, resealed: 0 };
-    }
-    if (row.value === box.keyId) return { rotatedFrom: null, resealed: 0 };
-    if (!box.hasKey(row.value)) {
-      throw new StartupError(
-        `AUTHN_ENCRYPTION_KEY is not the key this store's credentials are encrypted with (the store expects key id ${row.value}, the configured key has id ${box.keyId}). ` +
-          'Set the original key, or list it in AUTHN_PREVIOUS_ENCRYPTION_KEYS to rotate to the new one.',
-      );
     }
     let resealed = 0;
     for (const reseal of resealers) resealed += await reseal(tx);
-    await tx.updateTable('store_meta').set({ value: box.keyId }).where('key', '=', META_KEY).execute();
-    return { rotatedFrom: row.value, resealed };
+    return { rotatedFrom: stored, resealed };
   });
+}
+
+function wrongKey(stored: string, box: SecretBox): StartupError {
+  return new StartupError(
+    `AUTHN_ENCRYPTION_KEY is not the key this store's credentials are encrypted with (the store expects key id ${stored}, the configured key has id ${box.keyId}). ` +
+      'Set the original key, or list it in AUTHN_PREVIOUS_ENCRYPTION_KEYS to rotate to the new one.',
+  );
 }
