@@ -80,7 +80,7 @@ export class Mfa extends FlowService {
         const refused = await this.consumeAttemptLimit(tx, settings, ctx, actor);
         if (refused) return refused;
         const row = await this.enrolling(tx, userId, phoneNumberId);
-        if (!row.challenge_id) return appError('verification_not_prepared', { longMessage: 'Request a code first (prepare_verification).' });
+        if (!row.challenge_id) return appError('verification_not_prepared', { paramName: 'code', longMessage: 'Request a code first (prepare_verification).' });
         const result = await this.challenges.attempt(tx, row.challenge_id, code, settings, actor);
         if (result instanceof Error) return result;
         const now = this.clock.now();
@@ -127,7 +127,7 @@ export class Mfa extends FlowService {
 
   private async owned(tx: Tx, userId: string, phoneNumberId: string): Promise<PhoneNumbersTable> {
     const row = await tx.selectFrom('phone_numbers').selectAll().where('id', '=', phoneNumberId).where('user_id', '=', userId).executeTakeFirst();
-    if (!row) throw appError('resource_not_found', { longMessage: `No phone number ${phoneNumberId} on your account` });
+    if (!row) throw appError('resource_not_found', { paramName: 'id', longMessage: `No phone number ${phoneNumberId} on your account` });
     return row;
   }
 

@@ -132,7 +132,7 @@ export class Sessions {
   async issueToken(clientId: string, sessionId: string): Promise<TokenView> {
     const now = this.clock.now();
     const row = await this.ofClient(clientId, sessionId);
-    this.assertLive(row);
+    this.assertLive(row, 'id');
     await this.db.updateTable('sessions').set({ last_active_at: now, updated_at: now }).where('id', '=', sessionId).execute();
     return this.sign({ ...row, last_active_at: now });
   }
@@ -146,13 +146,13 @@ export class Sessions {
   /** BAPI revoke. */
   async revoke(sessionId: string, actor: Actor): Promise<SessionView> {
     const row = await this.db.selectFrom('sessions').selectAll().where('id', '=', sessionId).executeTakeFirst();
-    if (!row) throw appError('resource_not_found', { longMessage: `No session ${sessionId}` });
+    if (!row) throw appError('resource_not_found', { paramName: 'id', longMessage: `No session ${sessionId}` });
     return this.close(row, 'revoked', actor);
   }
 
   async get(sessionId: string): Promise<SessionView> {
     const row = await this.db.selectFrom('sessions').selectAll().where('id', '=', sessionId).executeTakeFirst();
-    if (!row) throw appError('resource_not_found', { longMessage: `No session ${sessionId}` });
+    if (!row) throw appError('resource_not_found', { paramName: 'id', longMessage: `No session ${sessionId}` });
     return this.view(row);
   }
 
@@ -178,7 +178,7 @@ export class Sessions {
   /** `Authorization: Bearer <session token>` on `/v1/me`: a valid token of a session that is still live. */
   async authenticate(header: string | undefined): Promise<SignedInUser> {
     const token = bearer(header);
-    if (token === null) throw appError('session_token_missing', { longMessage: 'Send a session token as "Authorization: Bearer <jwt>" (POST /v1/client/sessions/{id}/tokens makes one).' });
+    if (token === null) throw appError('session_token_missing', { paramName: 'Authorization', longMessage: 'Send a session token as "Authorization: Bearer <jwt>" (POST /v1/client/sessions/{id}/tokens makes one).' });
     let sessionId: string;
     let userId: string;
     try {
@@ -193,23 +193,24 @@ export class Sessions {
     } catch (error) {
       if (!(error instanceof joseErrors.JOSEError)) throw error;
       const expired = error instanceof joseErrors.JWTExpired;
-      throw appError('session_token_invalid', { longMessage: expired ? 'The session token has expired; get a new one from POST /v1/client/sessions/{id}/tokens.' : 'The session token is not one this server signed.' });
+      throw appError('session_token_invalid', { paramName: 'Authorization', longMessage: expired ? 'The session token has expired; get a new one from POST /v1/client/sessions/{id}/tokens.' : 'The session token is not one this server signed.' });
     }
     const row = await this.db.selectFrom('sessions').selectAll().where('id', '=', sessionId).executeTakeFirst();
-    if (!row || row.user_id !== userId) throw appError('session_token_invalid', { longMessage: 'The session token is not one this server signed.' });
-    this.assertLive(row);
+    if (!row || row.user_id !== userId) throw appError('session_token_invalid', { paramName: 'Authorization', longMessage: 'The session token is not one this server signed.' });
+    this.assertLive(row, 'Authorization');
     return { userId, sessionId };
   }
 
   private async ofClient(clientId: string, sessionId: string): Promise<SessionsTable> {
     const row = await this.db.selectFrom('sessions').selectAll().where('id', '=', sessionId).where('client_id', '=', clientId).executeTakeFirst();
-    if (!row) throw appError('resource_not_found', { longMessage: `No session ${sessionId} on this client` });
+    if (!row) throw appError('resource_not_found', { paramName: 'id', longMessage: `No session ${sessionId} on this client` });
     return row;
   }
 
-  private assertLive(row: SessionsTable): void {
+  /** `paramName`: where the session came from, the path's `id` or the token in `Authorization`. */
+  private assertLive(row: SessionsTable, paramName: 'id' | 'Authorization'): void {
     const status = this.view(row).status;
-    if (status !== 'active') throw appError('session_inactive', { longMessage: `The session is ${status}; sign in again.` });
+    if (status !== 'active') throw appError('session_inactive', { paramName, longMessage: `The session is ${status}; sign in again.` });
   }
 
   private async close(row: SessionsTable, status: 'ended' | 'revoked', actor: Actor): Promise<SessionView> {

@@ -124,7 +124,7 @@ export class Users {
 
   async view(userId: string, executor: Executor = this.db): Promise<UserView> {
     const user = await executor.selectFrom('users').selectAll().where('id', '=', userId).executeTakeFirst();
-    if (!user) throw appError('resource_not_found', { longMessage: `No user ${userId}` });
+    if (!user) throw appError('resource_not_found', { paramName: 'id', longMessage: `No user ${userId}` });
     return userView(user, await this.phoneNumbers(executor, userId));
   }
 

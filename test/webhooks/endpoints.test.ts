@@ -65,7 +65,7 @@ describe.each(STORES)('webhook endpoints API on %s', (kind) => {
     ] as const) {
       const res = await server.bapi(method, url, method === 'PATCH' ? { enabled: true } : undefined);
       expect(res.statusCode, `${method} ${url}`).toBe(404);
-      expect(res.json().errors[0]).toMatchObject({ code: 'resource_not_found', meta: { param_name: 'endpoint_id' } });
+      expect(res.json().errors[0]).toMatchObject({ code: 'resource_not_found', meta: { param_name: 'id' } });
     }
     expect((await audit('webhook_endpoint.*')).map((e: { action: string }) => e.action)).toEqual(['webhook_endpoint.deleted', 'webhook_endpoint.updated', 'webhook_endpoint.created']);
   });
