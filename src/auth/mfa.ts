@@ -7,8 +7,8 @@ import { appError } from '../errors.js';
 import { newId } from '../ids.js';
 import type { Tx } from '../store/database.js';
 import type { PhoneNumbersTable } from '../store/schema.js';
-import { recordAudit, type Actor } from '../audit/audit-log.js';
-import { recordEvent } from '../webhooks/events.js';
+import type { Actor } from '../audit/audit-log.js';
+import { recordEventAndAudit } from '../webhooks/events.js';
 import type { InstanceSettings } from '../instance/settings.js';
 import { phoneNumberView, type PhoneNumberView } from './users.js';
 import { FlowService, assertNumberAccepted, mapLostRaces, parsePhoneParam, type RequestContext } from './flow.js';
@@ -139,7 +139,6 @@ export class Mfa extends FlowService {
 
   private async record(tx: Tx, type: 'mfa.enrolled' | 'mfa.removed', row: PhoneNumbersTable, actor: Actor): Promise<void> {
     const data = { object: 'phone_second_factor', user_id: row.user_id, strategy: 'phone_code', phone_number_id: row.id, phone_number: row.phone_number };
-    await recordEvent(tx, this.clock, { type, data });
-    await recordAudit(tx, this.clock, { actor, action: type, target: { type: 'user', id: row.user_id }, data: { phone_number_id: row.id, phone_number: row.phone_number } });
+    await recordEventAndAudit(tx, this.clock, { type, actor, target: { type: 'user', id: row.user_id }, data });
   }
 }

@@ -14,8 +14,8 @@ import type { Db, Executor } from '../store/database.js';
 import { insertRow, prepared } from '../store/prepared.js';
 import { decodeCursor, toPage, type Page } from '../store/pagination.js';
 import type { SessionsTable } from '../store/schema.js';
-import { recordAudit, type Actor } from '../audit/audit-log.js';
-import { recordEvent } from '../webhooks/events.js';
+import type { Actor } from '../audit/audit-log.js';
+import { recordEventAndAudit } from '../webhooks/events.js';
 import { bearer } from './clients.js';
 import { SESSION_JWT_ALG, type AuthKeys } from './keys.js';
 
@@ -88,8 +88,7 @@ export class Sessions {
     };
     await insertSession(tx, row);
     await markSignIn.execute(tx, { id: input.userId, now });
-    await recordEvent(tx, this.clock, { type: 'session.created', data: this.view(row) as unknown as Record<string, unknown> });
-    await recordAudit(tx, this.clock, { actor: { type: 'user', id: input.userId }, action: 'session.created', target: { type: 'session', id: row.id }, data: { client_id: row.client_id } });
+    await recordEventAndAudit(tx, this.clock, { type: 'session.created', actor: { type: 'user', id: input.userId }, target: { type: 'session', id: row.id }, data: { ...this.view(row) } });
     return row;
   }
 
@@ -220,8 +219,7 @@ export class Sessions {
       const updated = await tx.updateTable('sessions').set({ status, ended_at: now, updated_at: now }).where('id', '=', row.id).where('status', '=', 'active').executeTakeFirst();
       const closed = { ...row, status, ended_at: now, updated_at: now };
       if (Number(updated.numUpdatedRows) === 1) {
-        await recordEvent(tx, this.clock, { type: status === 'ended' ? 'session.ended' : 'session.revoked', data: this.view(closed) as unknown as Record<string, unknown> });
-        await recordAudit(tx, this.clock, { actor, action: status === 'ended' ? 'session.ended' : 'session.revoked', target: { type: 'session', id: row.id }, data: { user_id: row.user_id } });
+        await recordEventAndAudit(tx, this.clock, { type: status === 'ended' ? 'session.ended' : 'session.revoked', actor, target: { type: 'session', id: row.id }, data: { ...this.view(closed) } });
       }
       return this.view(closed);
     });
