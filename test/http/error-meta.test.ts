@@ -68,6 +68,15 @@ describe.each(STORES)('errors that used to lack meta, on %s', (kind) => {
     return res;
   }
 
+  it('request-shape errors: a field error names the field, the others have an empty meta', async () => {
+    const patch = (payload: string, contentType = 'application/json') =>
+      server.inject({ method: 'PATCH', url: '/v1/instance', headers: { authorization: `Bearer ${server.key}`, 'content-type': contentType }, payload });
+    expectEnvelope(await server.inject({ method: 'GET', url: '/v1/nothing-here' }), 404, 'route_not_found', {});
+    expectEnvelope(await patch('{"app_name": '), 400, 'malformed_request_body', {});
+    expectEnvelope(await patch('app_name=x', 'text/plain'), 415, 'unsupported_media_type', {});
+    expectEnvelope(await patch(JSON.stringify({ colour: 'red' })), 422, 'form_param_unknown', { param_name: 'colour' });
+  });
+
   it('client tokens: missing and invalid name the Authorization header', async () => {
     const body = { phone_number: nextNumber() };
     expectEnvelope(await refused(() => fapi.call('POST', '/v1/client/sign_ups', body, { auth: null })), 401, 'client_token_missing', { param_name: 'Authorization' });
