@@ -20,7 +20,7 @@ import { insertRow, prepared, updateById, updateRow } from '../store/prepared.js
 import { insertRows } from '../store/batches.js';
 import type { Database, WebhookEndpointsTable } from '../store/schema.js';
 import { insertDeliveries } from './deliveries.js';
-import { eventAuditData, recordAudit, type Actor, type AuditInput } from '../audit/audit-log.js';
+import { auditRow, eventAuditData, type Actor, type AuditInput } from '../audit/audit-log.js';
 
 export interface EventInput {
   type: string;
@@ -144,14 +144,17 @@ function together(writes: readonly ChangeWrite[], last: ChangeWrite) {
   return sql`WITH ${sql.join(writes.map((write, i) => sql`${sql.id(`w${i}`)} AS (${write})`))} ${last}`;
 }
 
-/** An action that webhooks and the audit log both report (`user.created`…): its event and its audit entry, in the caller's transaction. */
+/**
+ * An action that webhooks and the audit log both report (`user.created`…): its event and its audit entry, made from
+ * the same data, in the caller's transaction (one statement on PostgreSQL).
+ */
 export async function recordEventAndAudit(
   executor: Executor,
   clock: Clock,
   input: { type: string; actor: Actor; target: AuditInput['target']; data: Record<string, unknown>; details?: Record<string, unknown> },
 ): Promise<void> {
-  await recordEvent(executor, clock, { type: input.type, data: input.data });
-  await recordAudit(executor, clock, { actor: input.actor, action: input.type, target: input.target, data: eventAuditData(input.type, input.data, input.details) });
+  const audit = auditRow(clock, { actor: input.actor, action: input.type, target: input.target, data: eventAuditData(input.type, input.data, input.details) });
+  await recordEvents(executor, clock, [{ type: input.type, data: input.data }], [rowInsert('audit_logs', audit)]);
 }
 
 /** Writes the event itself, without fan-out (the test event goes to one endpoint only). */
