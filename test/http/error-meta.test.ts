@@ -21,9 +21,9 @@ function expectEnvelope(res: LightMyRequestResponse, status: number, code: strin
 }
 
 describe('the error serialiser', () => {
-  // The real server's handler and response schema, on a route that throws each code with nothing but the code: the
-  // least any call site can give. Producing all of them through the real server's routes is the next suite's job
-  // for the codes that lacked `meta`; here the point is that no code, however it is raised, can leave without it.
+  // The server's error handler and envelope schema, on a bare route that throws each code with nothing but the code
+  // (the least a call site can give): no code, however it is raised, leaves without `meta`. The next suite produces
+  // codes through the real server's routes, with the `param_name` each should carry.
   async function answer(error: AppError): Promise<LightMyRequestResponse> {
     const app = Fastify();
     app.addSchema(ErrorEnvelope);
@@ -47,7 +47,7 @@ describe('the error serialiser', () => {
   });
 });
 
-describe.each(STORES)('errors that used to lack meta, on %s', (kind) => {
+describe.each(STORES)('errors through the real server, on %s', (kind) => {
   let server!: TestServer;
   let fapi!: Fapi;
   const clock = new ManualClock();
