@@ -88,11 +88,16 @@ export const ERROR_CODES = {
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 
+/**
+ * `meta` is always an object. `param_name` names the one input the error is about, when there is one: a field's
+ * path (`sms.from_number`), the header `Authorization` for a credential, or a path parameter (`id`, `slug`).
+ * Errors about the state of things or a limit (a flow step, a cooldown) have no `param_name`.
+ */
 export interface ErrorDetail {
   code: ErrorCode;
   message: string;
   long_message: string;
-  meta?: { param_name?: string } & Record<string, unknown>;
+  meta: { param_name?: string } & Record<string, unknown>;
 }
 
 export interface AppErrorInit {
@@ -140,8 +145,8 @@ export class AppError extends Error {
 
 export function errorDetail(code: ErrorCode, init: Omit<AppErrorInit, 'headers' | 'cause'> = {}): ErrorDetail {
   const spec = ERROR_CODES[code];
-  const meta = init.paramName !== undefined || init.meta ? { ...init.meta, ...(init.paramName !== undefined ? { param_name: init.paramName } : {}) } : undefined;
-  return { code, message: spec.message, long_message: init.longMessage ?? spec.message, ...(meta ? { meta } : {}) };
+  const meta = { ...init.meta, ...(init.paramName !== undefined ? { param_name: init.paramName } : {}) };
+  return { code, message: spec.message, long_message: init.longMessage ?? spec.message, meta };
 }
 
 /** The one way to make a client-facing error: `throw appError('form_param_missing', { paramName: 'to' })`. */

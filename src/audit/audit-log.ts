@@ -10,6 +10,7 @@ import { fromJson, toJson, type Db, type Executor } from '../store/database.js';
 import { decodeCursor, toPage, type Page } from '../store/pagination.js';
 import { insertRow } from '../store/prepared.js';
 import type { AuditLogsTable } from '../store/schema.js';
+import { EVENT_CATALOGUE } from '../webhooks/catalogue.js';
 
 export type ActorType = 'secret_key' | 'system' | 'user' | 'carrier' | 'dispatcher';
 
@@ -69,6 +70,19 @@ const insertAudit = insertRow('audit_logs');
 
 export async function recordAudit(executor: Executor, clock: Clock, input: AuditInput): Promise<void> {
   await insertAudit(executor, auditRow(clock, input));
+}
+
+const AUDIT_OMITS = new Map(EVENT_CATALOGUE.map((info) => [info.type, info.auditOmits ?? []]));
+
+/**
+ * The data of the audit entry that goes with the event `type`: the event's `data` (less the fields the catalogue
+ * keeps out of the audit log) over `details` that only operators see (the sign-up it came from, the caller's
+ * address). The entry and the event are made from the same data here, so they cannot drift apart.
+ */
+export function eventAuditData(type: string, data: Record<string, unknown>, details: Record<string, unknown> = {}): Record<string, unknown> {
+  const out = { ...details, ...data };
+  for (const field of AUDIT_OMITS.get(type) ?? []) delete out[field];
+  return out;
 }
 
 export function toAuditEntry(row: AuditLogsTable): AuditEntry {

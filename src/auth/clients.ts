@@ -59,8 +59,8 @@ export class Clients {
   /** The client an `Authorization: Bearer ct_…` header belongs to. */
   async authenticate(header: string | undefined): Promise<string> {
     const token = bearer(header);
-    if (token === null) throw appError('client_token_missing', { longMessage: 'Send the client token from POST /v1/client as "Authorization: Bearer ct_…".' });
-    const invalid = () => appError('client_token_invalid', { longMessage: 'The client token is malformed or unknown; create a client with POST /v1/client.' });
+    if (token === null) throw appError('client_token_missing', { paramName: 'Authorization', longMessage: 'Send the client token from POST /v1/client as "Authorization: Bearer ct_…".' });
+    const invalid = () => appError('client_token_invalid', { paramName: 'Authorization', longMessage: 'The client token is malformed or unknown; create a client with POST /v1/client.' });
     if (!TOKEN.test(token)) throw invalid();
     const hash = hashToken(token);
     const cached = this.known.get(hash);

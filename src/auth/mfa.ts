@@ -7,8 +7,8 @@ import { appError } from '../errors.js';
 import { newId } from '../ids.js';
 import type { Tx } from '../store/database.js';
 import type { PhoneNumbersTable } from '../store/schema.js';
-import { recordAudit, type Actor } from '../audit/audit-log.js';
-import { recordEvent } from '../webhooks/events.js';
+import type { Actor } from '../audit/audit-log.js';
+import { recordEventAndAudit } from '../webhooks/events.js';
 import type { InstanceSettings } from '../instance/settings.js';
 import { phoneNumberView, type PhoneNumberView } from './users.js';
 import { FlowService, assertNumberAccepted, mapLostRaces, parsePhoneParam, type RequestContext } from './flow.js';
@@ -80,7 +80,7 @@ export class Mfa extends FlowService {
         const refused = await this.consumeAttemptLimit(tx, settings, ctx, actor);
         if (refused) return refused;
         const row = await this.enrolling(tx, userId, phoneNumberId);
-        if (!row.challenge_id) return appError('verification_not_prepared', { longMessage: 'Request a code first (prepare_verification).' });
+        if (!row.challenge_id) return appError('verification_not_prepared', { paramName: 'code', longMessage: 'Request a code first (prepare_verification).' });
         const result = await this.challenges.attempt(tx, row.challenge_id, code, settings, actor);
         if (result instanceof Error) return result;
         const now = this.clock.now();
@@ -127,7 +127,7 @@ export class Mfa extends FlowService {
 
   private async owned(tx: Tx, userId: string, phoneNumberId: string): Promise<PhoneNumbersTable> {
     const row = await tx.selectFrom('phone_numbers').selectAll().where('id', '=', phoneNumberId).where('user_id', '=', userId).executeTakeFirst();
-    if (!row) throw appError('resource_not_found', { longMessage: `No phone number ${phoneNumberId} on your account` });
+    if (!row) throw appError('resource_not_found', { paramName: 'id', longMessage: `No phone number ${phoneNumberId} on your account` });
     return row;
   }
 
@@ -139,7 +139,6 @@ export class Mfa extends FlowService {
 
   private async record(tx: Tx, type: 'mfa.enrolled' | 'mfa.removed', row: PhoneNumbersTable, actor: Actor): Promise<void> {
     const data = { object: 'phone_second_factor', user_id: row.user_id, strategy: 'phone_code', phone_number_id: row.id, phone_number: row.phone_number };
-    await recordEvent(tx, this.clock, { type, data });
-    await recordAudit(tx, this.clock, { actor, action: type, target: { type: 'user', id: row.user_id }, data: { phone_number_id: row.id, phone_number: row.phone_number } });
+    await recordEventAndAudit(tx, this.clock, { type, actor, target: { type: 'user', id: row.user_id }, data });
   }
 }

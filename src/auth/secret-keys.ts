@@ -133,11 +133,11 @@ export class SecretKeys {
    */
   async authenticate(header: string | undefined): Promise<Actor> {
     if (header === undefined || header.trim() === '') {
-      throw appError('authorization_header_missing', { longMessage: 'Send your secret key as "Authorization: Bearer sk_live_…".' });
+      throw appError('authorization_header_missing', { paramName: 'Authorization', longMessage: 'Send your secret key as "Authorization: Bearer sk_live_…".' });
     }
     const match = /^Bearer\s+(\S+)$/i.exec(header.trim());
     if (!match || !SECRET_KEY_PATTERN.test(match[1]!)) {
-      throw appError('authorization_header_malformed', { longMessage: 'The Authorization header must be "Bearer " followed by a secret key (sk_live_… or sk_test_…).' });
+      throw appError('authorization_header_malformed', { paramName: 'Authorization', longMessage: 'The Authorization header must be "Bearer " followed by a secret key (sk_live_… or sk_test_…).' });
     }
     const row = await this.db
       .selectFrom('secret_keys')
@@ -145,7 +145,7 @@ export class SecretKeys {
       .where('key_hash', '=', hashSecretKey(match[1]!))
       .executeTakeFirst();
     if (!row || row.revoked_at !== null) {
-      throw appError('secret_key_invalid', { longMessage: 'The secret key is unknown or has been revoked.' });
+      throw appError('secret_key_invalid', { paramName: 'Authorization', longMessage: 'The secret key is unknown or has been revoked.' });
     }
     return { type: 'secret_key', id: row.id };
   }

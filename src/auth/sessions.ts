@@ -14,8 +14,8 @@ import type { Db, Executor } from '../store/database.js';
 import { insertRow, prepared } from '../store/prepared.js';
 import { decodeCursor, toPage, type Page } from '../store/pagination.js';
 import type { SessionsTable } from '../store/schema.js';
-import { recordAudit, type Actor } from '../audit/audit-log.js';
-import { recordEvent } from '../webhooks/events.js';
+import type { Actor } from '../audit/audit-log.js';
+import { recordEventAndAudit } from '../webhooks/events.js';
 import { bearer } from './clients.js';
 import { SESSION_JWT_ALG, type AuthKeys } from './keys.js';
 
@@ -88,8 +88,7 @@ export class Sessions {
     };
     await insertSession(tx, row);
     await markSignIn.execute(tx, { id: input.userId, now });
-    await recordEvent(tx, this.clock, { type: 'session.created', data: this.view(row) as unknown as Record<string, unknown> });
-    await recordAudit(tx, this.clock, { actor: { type: 'user', id: input.userId }, action: 'session.created', target: { type: 'session', id: row.id }, data: { client_id: row.client_id } });
+    await recordEventAndAudit(tx, this.clock, { type: 'session.created', actor: { type: 'user', id: input.userId }, target: { type: 'session', id: row.id }, data: { ...this.view(row) } });
     return row;
   }
 
@@ -132,7 +131,7 @@ export class Sessions {
   async issueToken(clientId: string, sessionId: string): Promise<TokenView> {
     const now = this.clock.now();
     const row = await this.ofClient(clientId, sessionId);
-    this.assertLive(row);
+    this.assertLive(row, 'id');
     await this.db.updateTable('sessions').set({ last_active_at: now, updated_at: now }).where('id', '=', sessionId).execute();
     return this.sign({ ...row, last_active_at: now });
   }
@@ -146,13 +145,13 @@ export class Sessions {
   /** BAPI revoke. */
   async revoke(sessionId: string, actor: Actor): Promise<SessionView> {
     const row = await this.db.selectFrom('sessions').selectAll().where('id', '=', sessionId).executeTakeFirst();
-    if (!row) throw appError('resource_not_found', { longMessage: `No session ${sessionId}` });
+    if (!row) throw appError('resource_not_found', { paramName: 'id', longMessage: `No session ${sessionId}` });
     return this.close(row, 'revoked', actor);
   }
 
   async get(sessionId: string): Promise<SessionView> {
     const row = await this.db.selectFrom('sessions').selectAll().where('id', '=', sessionId).executeTakeFirst();
-    if (!row) throw appError('resource_not_found', { longMessage: `No session ${sessionId}` });
+    if (!row) throw appError('resource_not_found', { paramName: 'id', longMessage: `No session ${sessionId}` });
     return this.view(row);
   }
 
@@ -178,7 +177,7 @@ export class Sessions {
   /** `Authorization: Bearer <session token>` on `/v1/me`: a valid token of a session that is still live. */
   async authenticate(header: string | undefined): Promise<SignedInUser> {
     const token = bearer(header);
-    if (token === null) throw appError('session_token_missing', { longMessage: 'Send a session token as "Authorization: Bearer <jwt>" (POST /v1/client/sessions/{id}/tokens makes one).' });
+    if (token === null) throw appError('session_token_missing', { paramName: 'Authorization', longMessage: 'Send a session token as "Authorization: Bearer <jwt>" (POST /v1/client/sessions/{id}/tokens makes one).' });
     let sessionId: string;
     let userId: string;
     try {
@@ -193,23 +192,24 @@ export class Sessions {
     } catch (error) {
       if (!(error instanceof joseErrors.JOSEError)) throw error;
       const expired = error instanceof joseErrors.JWTExpired;
-      throw appError('session_token_invalid', { longMessage: expired ? 'The session token has expired; get a new one from POST /v1/client/sessions/{id}/tokens.' : 'The session token is not one this server signed.' });
+      throw appError('session_token_invalid', { paramName: 'Authorization', longMessage: expired ? 'The session token has expired; get a new one from POST /v1/client/sessions/{id}/tokens.' : 'The session token is not one this server signed.' });
     }
     const row = await this.db.selectFrom('sessions').selectAll().where('id', '=', sessionId).executeTakeFirst();
-    if (!row || row.user_id !== userId) throw appError('session_token_invalid', { longMessage: 'The session token is not one this server signed.' });
-    this.assertLive(row);
+    if (!row || row.user_id !== userId) throw appError('session_token_invalid', { paramName: 'Authorization', longMessage: 'The session token is not one this server signed.' });
+    this.assertLive(row, 'Authorization');
     return { userId, sessionId };
   }
 
   private async ofClient(clientId: string, sessionId: string): Promise<SessionsTable> {
     const row = await this.db.selectFrom('sessions').selectAll().where('id', '=', sessionId).where('client_id', '=', clientId).executeTakeFirst();
-    if (!row) throw appError('resource_not_found', { longMessage: `No session ${sessionId} on this client` });
+    if (!row) throw appError('resource_not_found', { paramName: 'id', longMessage: `No session ${sessionId} on this client` });
     return row;
   }
 
-  private assertLive(row: SessionsTable): void {
+  /** `paramName`: where the session came from, the path's `id` or the token in `Authorization`. */
+  private assertLive(row: SessionsTable, paramName: 'id' | 'Authorization'): void {
     const status = this.view(row).status;
-    if (status !== 'active') throw appError('session_inactive', { longMessage: `The session is ${status}; sign in again.` });
+    if (status !== 'active') throw appError('session_inactive', { paramName, longMessage: `The session is ${status}; sign in again.` });
   }
 
   private async close(row: SessionsTable, status: 'ended' | 'revoked', actor: Actor): Promise<SessionView> {
@@ -219,8 +219,7 @@ export class Sessions {
       const updated = await tx.updateTable('sessions').set({ status, ended_at: now, updated_at: now }).where('id', '=', row.id).where('status', '=', 'active').executeTakeFirst();
       const closed = { ...row, status, ended_at: now, updated_at: now };
       if (Number(updated.numUpdatedRows) === 1) {
-        await recordEvent(tx, this.clock, { type: status === 'ended' ? 'session.ended' : 'session.revoked', data: this.view(closed) as unknown as Record<string, unknown> });
-        await recordAudit(tx, this.clock, { actor, action: status === 'ended' ? 'session.ended' : 'session.revoked', target: { type: 'session', id: row.id }, data: { user_id: row.user_id } });
+        await recordEventAndAudit(tx, this.clock, { type: status === 'ended' ? 'session.ended' : 'session.revoked', actor, target: { type: 'session', id: row.id }, data: { ...this.view(closed) } });
       }
       return this.view(closed);
     });

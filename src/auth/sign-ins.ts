@@ -116,7 +116,7 @@ export class SignIns extends FlowService {
         if (refused) return refused;
         const loaded = await this.load(tx, clientId, id, 'needs_first_factor');
         const challengeId = loaded.row.first_factor_challenge_id;
-        if (!challengeId) return appError('verification_not_prepared', { longMessage: 'Request a code first (prepare_first_factor).' });
+        if (!challengeId) return appError('verification_not_prepared', { paramName: 'code', longMessage: 'Request a code first (prepare_first_factor).' });
         const result = await this.challenges.attempt(tx, challengeId, attempt.code, settings, { type: 'user', id: loaded.user.id });
         if (result instanceof Error) return result;
         return this.finish(tx, loaded, { first_factor: 'phone_code', status: 'complete' });
@@ -147,7 +147,7 @@ export class SignIns extends FlowService {
         if (refused) return refused;
         const loaded = await this.load(tx, clientId, id, 'needs_second_factor');
         const challengeId = loaded.row.second_factor_challenge_id;
-        if (!challengeId) return appError('verification_not_prepared', { longMessage: 'Request a code first (prepare_second_factor).' });
+        if (!challengeId) return appError('verification_not_prepared', { paramName: 'code', longMessage: 'Request a code first (prepare_second_factor).' });
         const result = await this.challenges.attempt(tx, challengeId, code, settings, { type: 'user', id: loaded.user.id });
         if (result instanceof Error) return result;
         return this.finish(tx, loaded, { status: 'complete' });
@@ -249,7 +249,7 @@ export class SignIns extends FlowService {
 
   private async load(tx: Tx, clientId: string, id: string, expected?: SignInStatus): Promise<Loaded> {
     const row = await tx.selectFrom('sign_ins').selectAll().where('id', '=', id).where('client_id', '=', clientId).executeTakeFirst();
-    if (!row) throw appError('resource_not_found', { longMessage: `No sign-in ${id} on this client` });
+    if (!row) throw appError('resource_not_found', { paramName: 'id', longMessage: `No sign-in ${id} on this client` });
     if (expected && row.status !== expected) {
       throw appError('flow_step_invalid', { longMessage: `This step needs the sign-in to be ${expected}; it is ${row.status}.` });
     }

@@ -104,7 +104,7 @@ export class SignUps extends FlowService {
         const refused = await this.consumeAttemptLimit(tx, settings, ctx, ANONYMOUS);
         if (refused) return refused;
         const row = await this.loadOpen(tx, clientId, id);
-        if (!row.challenge_id) return appError('verification_not_prepared', { longMessage: 'Request a code first (prepare_verification).' });
+        if (!row.challenge_id) return appError('verification_not_prepared', { paramName: 'code', longMessage: 'Request a code first (prepare_verification).' });
         if (await this.users.numberTaken(tx, row.phone_number)) return this.taken();
         const result = await this.challenges.attempt(tx, row.challenge_id, code, settings, ANONYMOUS);
         if (result instanceof Error) return result;
@@ -141,7 +141,7 @@ export class SignUps extends FlowService {
 
   private async load(tx: Tx, clientId: string, id: string): Promise<SignUpsTable> {
     const row = await signUpOfClient.takeFirst(tx, { id, client_id: clientId });
-    if (!row) throw appError('resource_not_found', { longMessage: `No sign-up ${id} on this client` });
+    if (!row) throw appError('resource_not_found', { paramName: 'id', longMessage: `No sign-up ${id} on this client` });
     return row;
   }
 

@@ -9,8 +9,8 @@ import type { Db, Executor } from '../store/database.js';
 import { insertRow, prepared } from '../store/prepared.js';
 import { decodeCursor, toPage, type Page } from '../store/pagination.js';
 import type { PhoneNumbersTable, UsersTable } from '../store/schema.js';
-import { recordAudit, type Actor } from '../audit/audit-log.js';
-import { recordEvent } from '../webhooks/events.js';
+import type { Actor } from '../audit/audit-log.js';
+import { recordEventAndAudit } from '../webhooks/events.js';
 import type { Verification } from '../challenges/service.js';
 
 export interface PhoneNumberView {
@@ -96,8 +96,7 @@ export class Users {
     await insertUser(tx, user);
     await insertPhoneNumber(tx, phone);
     const view = userView(user, [phone]);
-    await recordEvent(tx, this.clock, { type: 'user.created', data: view as unknown as Record<string, unknown> });
-    await recordAudit(tx, this.clock, { actor: { type: 'user', id: user.id }, action: 'user.created', target: { type: 'user', id: user.id }, data: { sign_up_id: input.signUpId, phone_number: input.phoneNumber } });
+    await recordEventAndAudit(tx, this.clock, { type: 'user.created', actor: { type: 'user', id: user.id }, target: { type: 'user', id: user.id }, data: { ...view }, details: { sign_up_id: input.signUpId, phone_number: input.phoneNumber } });
     return view;
   }
 
@@ -124,7 +123,7 @@ export class Users {
 
   async view(userId: string, executor: Executor = this.db): Promise<UserView> {
     const user = await executor.selectFrom('users').selectAll().where('id', '=', userId).executeTakeFirst();
-    if (!user) throw appError('resource_not_found', { longMessage: `No user ${userId}` });
+    if (!user) throw appError('resource_not_found', { paramName: 'id', longMessage: `No user ${userId}` });
     return userView(user, await this.phoneNumbers(executor, userId));
   }
 
@@ -148,8 +147,13 @@ export class Users {
     return this.db.transaction().execute(async (tx) => {
       const view = await this.view(userId, tx);
       await tx.deleteFrom('users').where('id', '=', userId).execute();
-      await recordEvent(tx, this.clock, { type: 'user.deleted', data: { object: 'user', id: userId, deleted: true } });
-      await recordAudit(tx, this.clock, { actor, action: 'user.deleted', target: { type: 'user', id: userId }, data: { phone_numbers: view.phone_numbers.map((p) => p.phone_number) } });
+      await recordEventAndAudit(tx, this.clock, {
+        type: 'user.deleted',
+        actor,
+        target: { type: 'user', id: userId },
+        data: { object: 'user', id: userId, deleted: true },
+        details: { phone_numbers: view.phone_numbers.map((p) => p.phone_number) },
+      });
       return { object: 'user', id: userId, deleted: true };
     });
   }

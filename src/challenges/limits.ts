@@ -14,8 +14,8 @@ import type { Clock } from '../clock.js';
 import { appError, type AppError } from '../errors.js';
 import type { InstanceSettings } from '../instance/settings.js';
 import type { Store, Tx } from '../store/database.js';
-import { recordAudit, type Actor } from '../audit/audit-log.js';
-import { recordEvent } from '../webhooks/events.js';
+import type { Actor } from '../audit/audit-log.js';
+import { recordEventAndAudit } from '../webhooks/events.js';
 
 export type LimitName = 'sends_per_ip' | 'sends_per_phone_number' | 'hourly_send_budget' | 'password_lockout' | 'attempts_per_ip' | 'creates_per_ip';
 
@@ -158,8 +158,7 @@ export async function recordLimitReached(
   input: { limit: LimitName; key: string; window: Window; retryAfterMs: number; actor: Actor; details: Record<string, unknown> },
 ): Promise<void> {
   const data = { limit: input.limit, key: input.key, max: input.window.max, window_seconds: input.window.windowSeconds, retry_after_seconds: Math.ceil(input.retryAfterMs / 1000) };
-  await recordAudit(tx, clock, { actor: input.actor, action: 'abuse.limit_reached', target: null, data: { ...data, ...input.details } });
-  await recordEvent(tx, clock, { type: 'abuse.limit_reached', data: { object: 'abuse_limit', ...data } });
+  await recordEventAndAudit(tx, clock, { type: 'abuse.limit_reached', actor: input.actor, target: null, data: { object: 'abuse_limit', ...data }, details: input.details });
 }
 
 /** A refusal's `Retry-After` header: whole seconds until the window ends, at least 1. */

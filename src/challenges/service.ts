@@ -14,8 +14,8 @@ import { newId } from '../ids.js';
 import type { Tx } from '../store/database.js';
 import { insertRow, prepared } from '../store/prepared.js';
 import type { ChallengesTable } from '../store/schema.js';
-import { recordAudit, type Actor } from '../audit/audit-log.js';
-import { recordEvent } from '../webhooks/events.js';
+import type { Actor } from '../audit/audit-log.js';
+import { recordEventAndAudit } from '../webhooks/events.js';
 import type { InstanceSettings } from '../instance/settings.js';
 import { isTestNumber } from '../sms/numbers.js';
 import type { SmsEngine } from '../sms/engine.js';
@@ -269,7 +269,6 @@ export class ChallengeService {
 
   private async record(tx: Tx, type: 'challenge.created' | 'challenge.verified' | 'challenge.failed', c: ChallengesTable, actor: Actor, extra: Record<string, unknown>): Promise<void> {
     const data = { id: c.id, object: 'challenge', purpose: c.purpose, phone_number: c.phone_number, test_number: c.test_number === 1, status: c.status, attempts: c.attempts, expire_at: c.expires_at };
-    await recordEvent(tx, this.clock, { type, data: type === 'challenge.failed' ? { ...data, reason: 'attempts_exhausted' } : data });
-    await recordAudit(tx, this.clock, { actor, action: type, target: { type: 'challenge', id: c.id }, data: { purpose: c.purpose, phone_number: c.phone_number, ...extra } });
+    await recordEventAndAudit(tx, this.clock, { type, actor, target: { type: 'challenge', id: c.id }, data: type === 'challenge.failed' ? { ...data, reason: 'attempts_exhausted' } : data, details: extra });
   }
 }

@@ -22,7 +22,7 @@ export const ErrorEnvelope = Type.Object(
         code: Type.String(),
         message: Type.String(),
         long_message: Type.String(),
-        meta: Type.Optional(Type.Object({ param_name: Type.Optional(Type.String()) }, { additionalProperties: true })),
+        meta: Type.Object({ param_name: Type.Optional(Type.String()) }, { additionalProperties: true }),
       }),
     ),
   },

@@ -16,7 +16,7 @@ import { newId } from '../ids.js';
 import type { SecretBox } from '../secret-box.js';
 import { inTransaction, type Db, type Executor, type Tx } from '../store/database.js';
 import type { SmsMessagesTable } from '../store/schema.js';
-import { auditRow, SYSTEM_ACTOR, type Actor } from '../audit/audit-log.js';
+import { auditRow, eventAuditData, SYSTEM_ACTOR, type Actor } from '../audit/audit-log.js';
 import { rowInsert, type ChangeWrite } from '../webhooks/events.js';
 import type { InstanceService } from '../instance/service.js';
 import type { InstanceSettings } from '../instance/settings.js';
@@ -194,7 +194,7 @@ export class SmsEngine {
       actor: out.actor ?? SYSTEM_ACTOR,
       action: 'sms.queued',
       target: { type: 'sms_message', id },
-      data: { template: row.template, status: queued, test_number: testNumber, delivered_by_us: out.deliveredByUs },
+      data: eventAuditData(event.type, event.data, { test_number: testNumber }),
     });
     const writes: ChangeWrite[] = [rowInsert('sms_messages', row), rowInsert('audit_logs', audit)];
     const trail = new Trail(this.clock);

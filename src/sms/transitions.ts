@@ -6,7 +6,7 @@
  */
 import type { Clock } from '../clock.js';
 import { newId } from '../ids.js';
-import { auditRow, type Actor } from '../audit/audit-log.js';
+import { auditRow, eventAuditData, type Actor } from '../audit/audit-log.js';
 import { recordEvents, rowUpdate, rowsInsert, type ChangeWrite, type EventInput } from '../webhooks/events.js';
 import type { Dialect, Tx } from '../store/database.js';
 import { updateRowsById } from '../store/batches.js';
@@ -113,16 +113,19 @@ export class Trail {
       dedupe_key: entry.carrier?.dedupeKey ?? null,
     });
     if (!entry.applied) return;
+    const type = entry.event === false ? undefined : EVENT_OF[message.status as SmsStatus];
+    const details = { status: message.status, ...(message.error_code ? { error_code: message.error_code, error_message: message.error_message } : {}), ...entry.auditData };
+    const event = type ? { type, data: messageEventData(message) } : null;
     this.audits.push(
       auditRow(this.clock, {
         actor: entry.actor,
         action: entry.action ?? `sms.${message.status}`,
         target: { type: 'sms_message', id: message.id },
-        data: { status: message.status, ...(message.error_code ? { error_code: message.error_code, error_message: message.error_message } : {}), ...entry.auditData },
+        // An entry that comes with an event carries the event's data (undelivered and expired fire sms.failed).
+        data: event ? eventAuditData(event.type, event.data, details) : details,
       }),
     );
-    const type = EVENT_OF[message.status as SmsStatus];
-    if (type && entry.event !== false) this.events.push({ type, data: messageEventData(message) });
+    if (event) this.events.push(event);
     this.counted.push({ driver: message.driver ?? 'null', status: message.status });
   }
 

@@ -293,7 +293,7 @@ export class WebhookDeliveries {
 
   async get(id: string, executor: Executor = this.db): Promise<DeliveryView> {
     const row = await executor.selectFrom('webhook_deliveries').selectAll().where('id', '=', id).executeTakeFirst();
-    if (!row) throw appError('resource_not_found', { paramName: 'delivery_id', longMessage: `No webhook delivery ${id}` });
+    if (!row) throw appError('resource_not_found', { paramName: 'id', longMessage: `No webhook delivery ${id}` });
     return (await withAttempts(executor, [row]))[0]!;
   }
 
@@ -306,7 +306,7 @@ export class WebhookDeliveries {
       let query = tx.selectFrom('webhook_deliveries').selectAll().where('id', '=', id);
       if (this.dialect === 'postgres') query = query.forUpdate();
       const row = await query.executeTakeFirst();
-      if (!row) throw appError('resource_not_found', { paramName: 'delivery_id', longMessage: `No webhook delivery ${id}` });
+      if (!row) throw appError('resource_not_found', { paramName: 'id', longMessage: `No webhook delivery ${id}` });
       await this.enabledEndpoint(tx, row.endpoint_id);
       const now = this.clock.now();
       if (row.status === 'pending' && row.lease_owner !== null && (row.next_attempt_at ?? 0) > now) {
@@ -339,7 +339,7 @@ export class WebhookDeliveries {
 
   private async endpointRow(executor: Executor, endpointId: string) {
     const endpoint = await executor.selectFrom('webhook_endpoints').select(['id', 'enabled']).where('id', '=', endpointId).executeTakeFirst();
-    if (!endpoint) throw appError('resource_not_found', { paramName: 'endpoint_id', longMessage: `No webhook endpoint ${endpointId}` });
+    if (!endpoint) throw appError('resource_not_found', { paramName: 'id', longMessage: `No webhook endpoint ${endpointId}` });
     return endpoint;
   }
 

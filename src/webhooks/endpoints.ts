@@ -213,7 +213,7 @@ export class WebhookEndpoints {
 
   private async row(executor: Executor, id: string): Promise<WebhookEndpointsTable> {
     const row = await executor.selectFrom('webhook_endpoints').selectAll().where('id', '=', id).executeTakeFirst();
-    if (!row) throw appError('resource_not_found', { paramName: 'endpoint_id', longMessage: `No webhook endpoint ${id}` });
+    if (!row) throw appError('resource_not_found', { paramName: 'id', longMessage: `No webhook endpoint ${id}` });
     return row;
   }
 }

@@ -20,6 +20,7 @@ import { insertRow, prepared, updateById, updateRow } from '../store/prepared.js
 import { insertRows } from '../store/batches.js';
 import type { Database, WebhookEndpointsTable } from '../store/schema.js';
 import { insertDeliveries } from './deliveries.js';
+import { auditRow, eventAuditData, type Actor, type AuditInput } from '../audit/audit-log.js';
 
 export interface EventInput {
   type: string;
@@ -141,6 +142,19 @@ const enabledEndpoints = prepared<object, Endpoint>(endpointsQuery);
 function together(writes: readonly ChangeWrite[], last: ChangeWrite) {
   if (writes.length === 0) return sql`${last}`;
   return sql`WITH ${sql.join(writes.map((write, i) => sql`${sql.id(`w${i}`)} AS (${write})`))} ${last}`;
+}
+
+/**
+ * An action that webhooks and the audit log both report (`user.created`…): its event and its audit entry, made from
+ * the same data, in the caller's transaction (one statement on PostgreSQL).
+ */
+export async function recordEventAndAudit(
+  executor: Executor,
+  clock: Clock,
+  input: { type: string; actor: Actor; target: AuditInput['target']; data: Record<string, unknown>; details?: Record<string, unknown> },
+): Promise<void> {
+  const audit = auditRow(clock, { actor: input.actor, action: input.type, target: input.target, data: eventAuditData(input.type, input.data, input.details) });
+  await recordEvents(executor, clock, [{ type: input.type, data: input.data }], [rowInsert('audit_logs', audit)]);
 }
 
 /** Writes the event itself, without fan-out (the test event goes to one endpoint only). */

@@ -94,6 +94,7 @@ export class Fapi {
 export function expectError(res: LightMyRequestResponse, status: number, code: string): void {
   expect(res.statusCode, res.body).toBe(status);
   expect(res.json().errors[0].code, res.body).toBe(code);
+  expect(res.json().errors[0].meta, res.body).toBeTypeOf('object');
 }
 
 /** Changes instance settings through BAPI (the way an operator would). */

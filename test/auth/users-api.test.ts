@@ -57,7 +57,7 @@ describe.each(STORES)('BAPI users on %s', (kind) => {
     expectError(await fapi.call('POST', `/v1/client/sessions/${sessionId}/tokens`), 404, 'resource_not_found');
     expectError(await fapi.call('GET', '/v1/me', undefined, { auth: jwt }), 401, 'session_token_invalid');
     expect(await eventTypes(server)).toContain('user.deleted');
-    expect((await auditActions(server, 'user.deleted'))[0]!.data).toEqual({ phone_numbers: [phone] });
+    expect((await auditActions(server, 'user.deleted'))[0]!.data).toEqual({ object: 'user', id: userId, deleted: true, phone_numbers: [phone] });
     expect((await fapi.signedUpUser(phone)).userId).not.toBe(userId);
     expectError(await server.bapi('DELETE', `/v1/users/${userId}`), 404, 'resource_not_found');
   });

@@ -65,7 +65,7 @@ describe.each(STORES)('webhook endpoints API on %s', (kind) => {
     ] as const) {
       const res = await server.bapi(method, url, method === 'PATCH' ? { enabled: true } : undefined);
       expect(res.statusCode, `${method} ${url}`).toBe(404);
-      expect(res.json().errors[0]).toMatchObject({ code: 'resource_not_found', meta: { param_name: 'endpoint_id' } });
+      expect(res.json().errors[0]).toMatchObject({ code: 'resource_not_found', meta: { param_name: 'id' } });
     }
     expect((await audit('webhook_endpoint.*')).map((e: { action: string }) => e.action)).toEqual(['webhook_endpoint.deleted', 'webhook_endpoint.updated', 'webhook_endpoint.created']);
   });
@@ -105,6 +105,8 @@ describe.each(STORES)('webhook endpoints API on %s', (kind) => {
     const res = (await server.bapi('GET', '/v1/webhooks/event_types')).json();
     const types: string[] = res.data.map((t: { type: string }) => t.type);
     expect(types).toEqual(expect.arrayContaining(['sms.queued', 'sms.sent', 'sms.delivered', 'sms.failed', 'webhook.test']));
+    // What the catalogue keeps for itself (which fields stay out of the audit log) is not served.
+    for (const entry of res.data) expect(Object.keys(entry).sort()).toEqual(['description', 'example', 'type']);
     const readme = fs.readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
     const catalogue = readme.slice(readme.indexOf('#### Event catalogue'));
     for (const type of types) expect(catalogue, type).toContain(`\`${type}\``);

@@ -74,7 +74,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app
         response: { 200: Type.Object({ data: Type.Array(Type.Object({ type: Type.String(), description: Type.String(), example: Type.Object({}, { additionalProperties: true }) })) }), ...errorResponses(401) },
       },
     },
-    async () => ({ data: [...EVENT_CATALOGUE] }),
+    async () => ({ data: EVENT_CATALOGUE.map(({ type, description, example }) => ({ type, description, example })) }),
   );
 
   app.post(
