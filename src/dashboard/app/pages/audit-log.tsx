@@ -269,7 +269,13 @@ function EntryData({ data }: { data: Record<string, unknown> }) {
           {changes.map((change) => (
             <li key={change.path}>
               <code>{change.path}</code>:{' '}
-              {change.change ? <strong>{change.change}</strong> : <>{JSON.stringify(change.old)} → {JSON.stringify(change.new)}</>}
+              {change.change ? (
+                <strong>{change.change}</strong>
+              ) : (
+                <>
+                  <code>{JSON.stringify(change.old)}</code> → <code>{JSON.stringify(change.new)}</code>
+                </>
+              )}
             </li>
           ))}
         </ul>
