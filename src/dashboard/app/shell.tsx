@@ -1,8 +1,8 @@
 /**
  * The signed-in frame: skip link, top bar (key hint and id, sign out), navigation (behind a menu on a phone, closed
- * by Escape), and the page. After a page change (and
- * after signing in) the page heading takes the focus, so keyboard and screen-reader users start at the new content;
- * the same after a change of view within a page, unless the page placed the focus itself.
+ * by Escape), and the page. After a page change (and after signing in) the page heading takes the focus, so keyboard
+ * and screen-reader users start at the new content; the same after a change of view within a page, unless the page
+ * placed the focus itself.
  */
 import { Fragment } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';

@@ -1,4 +1,4 @@
-/** BAPI users: list, read and delete users, with their phone numbers and second factors. */
+/** BAPI users: list, read, unlock and delete users, with their phone numbers, second factors and password lockout. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { Nullable, Page, PageQuery, errorResponses } from '../schemas.js';
