@@ -13,6 +13,7 @@ import { checkEncryptionKey } from './store/encryption-key.js';
 import { buildServices, type Services } from './services.js';
 import { applyBootstrap } from './instance/bootstrap.js';
 import { SYSTEM_ACTOR } from './audit/audit-log.js';
+import { DASHBOARD_PREFIX } from './dashboard/serve.js';
 import { buildApp, type App } from './http/app.js';
 import { resealCallbackSecret } from './sms/callback-urls.js';
 import { resealPayloads } from './sms/dispatcher.js';
@@ -24,7 +25,7 @@ export interface StartOptions {
   clock?: Clock;
   /** Where log lines go (default stdout). */
   logDestination?: DestinationStream;
-  /** Where the one-time notices go (the generated first secret key). Default stdout. */
+  /** Where the notices for the person starting the server go (the dashboard's address, the generated first secret key). Default stdout. */
   print?: (line: string) => void;
   /** false: build everything but do not open a port (in-process tests use `app.inject`). */
   listen?: boolean;
@@ -96,6 +97,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       const port = typeof address === 'object' && address ? address.port : config.port;
       url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
       logger.info({ url, store: store.dialect }, 'authn.sh listening');
+      // With port 0 (chosen by the system) the configured public URL cannot name the port: the listening address can.
+      print(`The dashboard is at ${config.port === 0 ? url : config.publicUrl}${DASHBOARD_PREFIX} (sign in with a secret key).`);
     }
     services.webhooks.worker.start();
     services.housekeeping.start();

@@ -26,6 +26,7 @@ import { Users } from './auth/users.js';
 import { Sessions } from './auth/sessions.js';
 import { SignUps } from './auth/sign-ups.js';
 import { SignIns } from './auth/sign-ins.js';
+import { OperatorUsers } from './auth/operator-users.js';
 import { Mfa } from './auth/mfa.js';
 import { Limits } from './challenges/limits.js';
 import { ChallengeService } from './challenges/service.js';
@@ -63,6 +64,8 @@ export interface Services {
   clients: Clients;
   housekeeping: Housekeeping;
   users: Users;
+  /** Users as the BAPI shows them (with their password lockout). */
+  operatorUsers: OperatorUsers;
   sessions: Sessions;
   signUps: SignUps;
   signIns: SignIns;
@@ -101,6 +104,7 @@ export function buildServices(deps: { config: Config; clock: Clock; logger: Logg
   const users = new Users(store.db, clock);
   const sessions = new Sessions(store.db, clock, authKeys, config.publicUrl);
   const flows = { db: store.db, transactions, clock, instance, challenges, limits, users, sessions };
+  const signIns = new SignIns(flows);
   return {
     ...deps,
     transactions,
@@ -112,7 +116,7 @@ export function buildServices(deps: { config: Config; clock: Clock; logger: Logg
     smsMetrics,
     callbackUrls,
     smsCallbacks,
-    smsMessages: new SmsMessageLog(store.db, sms),
+    smsMessages: new SmsMessageLog(store.db, sms, instance),
     dispatcher,
     smsStatusChecks: new StatusChecks({ store, clock, logger, instance, drivers, callbacks: smsCallbacks, metrics: smsMetrics }),
     carrierHttp,
@@ -124,7 +128,8 @@ export function buildServices(deps: { config: Config; clock: Clock; logger: Logg
     users,
     sessions,
     signUps: new SignUps(flows),
-    signIns: new SignIns(flows),
+    signIns,
+    operatorUsers: new OperatorUsers(users, signIns, instance),
     mfa: new Mfa(flows),
     webhooks: {
       endpoints,

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
+import { freePort } from './fakes/common.js';
 import { runCli, spawnServer, type ServerProcess } from './helpers/cli.js';
 
 describe('authn CLI', () => {
@@ -43,6 +44,19 @@ describe('authn CLI', () => {
 
     server = await spawnServer(env);
     expect(server.output()).not.toMatch(/sk_live_/);
+  });
+
+  it("names the dashboard's address at start", async () => {
+    server = await spawnServer({ ...freshEnv(), AUTHN_SECRET_KEY: `sk_test_${'a'.repeat(40)}` });
+    const line = `The dashboard is at ${server.url}/dashboard (sign in with a secret key).`;
+    await expect.poll(() => server!.output().split('\n')).toContain(line);
+  });
+
+  it('names the dashboard at its public address when one is set', async () => {
+    const port = await freePort();
+    const env = { ...freshEnv(), AUTHN_SECRET_KEY: `sk_test_${'a'.repeat(40)}`, AUTHN_PORT: String(port), AUTHN_PUBLIC_URL: 'https://auth.example.com' };
+    server = await spawnServer(env);
+    await expect.poll(() => server!.output().split('\n')).toContain('The dashboard is at https://auth.example.com/dashboard (sign in with a secret key).');
   });
 
   it('creates, lists and revokes keys beside a running server', async () => {

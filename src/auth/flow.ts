@@ -86,8 +86,9 @@ export interface PhoneParam {
   country: string | null;
 }
 
-export function parsePhoneParam(value: string, paramName: string): PhoneParam {
-  const parsed = parseRecipient(value);
+/** `homeCountries`: also a national number of these countries (see `parseRecipient`). */
+export function parsePhoneParam(value: string, paramName: string, homeCountries: readonly string[] = []): PhoneParam {
+  const parsed = parseRecipient(value, homeCountries);
   if (!parsed.ok) throw appError('form_param_format_invalid', { paramName, longMessage: `${paramName} ${parsed.reason}` });
   return { e164: parsed.e164, country: parsed.country };
 }

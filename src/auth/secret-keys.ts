@@ -113,6 +113,13 @@ export class SecretKeys {
     return rows.map(toSecretKey);
   }
 
+  /** The key a request was authenticated with (its actor id): which key an audit entry's `sk_…` id is. */
+  async current(actor: Actor): Promise<SecretKey> {
+    const row = actor.type === 'secret_key' && actor.id !== null ? await this.db.selectFrom('secret_keys').selectAll().where('id', '=', actor.id).executeTakeFirst() : undefined;
+    if (!row) throw new Error(`no secret key behind the actor ${actor.type} ${actor.id}`);
+    return toSecretKey(row);
+  }
+
   /** Revokes by id; revoking twice is harmless. Returns null for an unknown id. */
   async revoke(id: string, actor: Actor): Promise<SecretKey | null> {
     return this.db.transaction().execute(async (tx) => {

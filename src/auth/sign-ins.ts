@@ -198,6 +198,16 @@ export class SignIns extends FlowService {
     });
   }
 
+  /** When password sign-in opens again for each of these users that is locked out of it now; the others are absent. */
+  async lockouts(userIds: string[]): Promise<Map<string, number>> {
+    const window = lockoutWindow(await this.instance.current());
+    return this.transactions.run(async (tx) => {
+      const verdicts = await Promise.all(userIds.map((id) => this.limits.check(tx, 'password_lockout', id, window)));
+      const now = this.clock.now();
+      return new Map(userIds.flatMap((id, i) => (verdicts[i]!.allowed ? [] : [[id, now + verdicts[i]!.retryAfterMs] as const])));
+    });
+  }
+
   /** Moves the sign-in on; on `complete`, with a new session. */
   private async finish(tx: Tx, loaded: Loaded, change: { status: SignInStatus; first_factor?: string }): Promise<{ view: SignInView; session: SessionsTable | null }> {
     const session = change.status === 'complete' ? await this.sessions.create(tx, { clientId: loaded.row.client_id, userId: loaded.user.id }) : null;

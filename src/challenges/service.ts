@@ -100,6 +100,15 @@ export function countryRefusal(paramName: string): AppError {
   });
 }
 
+/**
+ * The countries whose national numbers a search reads ("(555) 555-0112" without +1): those codes may go to. A deny
+ * list names no country of its own, so under it a number needs its country code.
+ */
+export function homeCountries(settings: InstanceSettings): string[] {
+  const { mode, countries } = settings.abuse.sms_countries;
+  return mode === 'allow' ? countries : [];
+}
+
 export class ChallengeService {
   constructor(
     private readonly clock: Clock,

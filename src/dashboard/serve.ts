@@ -3,7 +3,7 @@
  * to the server only through the BAPI with the operator's secret key: these routes hand out files and nothing else.
  *
  * Client routes (`/dashboard/configure/…`) get `index.html` (the SPA fallback); a missing file with an extension
- * is a plain 404, so a stale page asking for an old bundle fails loudly rather than receiving HTML.
+ * is a plain 404, so a stale page asking for an old bundle fails loudly rather than receiving HTML. `/` leads here.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -69,5 +69,7 @@ export const dashboardRoutes: FastifyPluginAsync<DashboardOptions> = async (app,
     return reply.sendFile('index.html');
   };
   app.get(DASHBOARD_PREFIX, { schema: { hide: true } }, appShell);
+  // The server's root has nothing of its own: someone who opens it in a browser is looking for the dashboard.
+  app.get('/', { schema: { hide: true } }, (_request, reply) => reply.redirect(DASHBOARD_PREFIX, 302));
   app.get(`${DASHBOARD_PREFIX}/*`, { schema: { hide: true } }, appShell);
 };

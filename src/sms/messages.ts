@@ -4,6 +4,8 @@
  */
 import { appError } from '../errors.js';
 import type { Actor } from '../audit/audit-log.js';
+import { homeCountries } from '../challenges/service.js';
+import type { InstanceService } from '../instance/service.js';
 import type { Db } from '../store/database.js';
 import { decodeCursor, toPage, type Page } from '../store/pagination.js';
 import type { SmsMessageAttemptsTable, SmsMessagesTable, SmsMessageStatusesTable } from '../store/schema.js';
@@ -49,7 +51,7 @@ export interface SmsMessageDetail extends SmsMessageView {
 
 export interface SmsMessageFilter {
   status?: string;
-  /** A recipient in any notation `parseRecipient` accepts. */
+  /** A recipient in any notation `parseRecipient` accepts, national numbers of the instance's home countries included. */
   to?: string;
   template?: string;
   created_after?: number;
@@ -61,6 +63,7 @@ export class SmsMessageLog {
   constructor(
     private readonly db: Db,
     private readonly engine: SmsEngine,
+    private readonly instance: InstanceService,
   ) {}
 
   async list(filter: SmsMessageFilter, startingAfter?: string): Promise<Page<SmsMessageView>> {
@@ -68,7 +71,7 @@ export class SmsMessageLog {
     const limit = filter.limit ?? 50;
     let query = this.db.selectFrom('sms_messages').selectAll().orderBy('id', 'desc').limit(limit + 1);
     if (filter.to !== undefined) {
-      const recipient = parseRecipient(filter.to);
+      const recipient = parseRecipient(filter.to, homeCountries(await this.instance.current()));
       if (!recipient.ok) throw appError('form_param_format_invalid', { paramName: 'to', longMessage: `to ${recipient.reason}` });
       query = query.where('to_number', '=', recipient.e164);
     }

@@ -6,7 +6,7 @@
  *   code), so fictional and newly assigned ranges work; short codes and (Vonage) alphanumeric ids have their
  *   own rules.
  */
-import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
+import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/max';
 
 const E164 = /^\+[1-9]\d{1,14}$/;
 
@@ -24,21 +24,29 @@ export type RecipientCheck = { ok: true; e164: string; country: string | null } 
 const recentRecipients = new Map<string, RecipientCheck>();
 const RECENT_RECIPIENTS_MAX = 1_024;
 
-/** Normalises a recipient to E.164. Accepts spaces, dashes, dots and brackets around an international number. */
-export function parseRecipient(input: string): RecipientCheck {
-  let check = recentRecipients.get(input);
+/**
+ * Normalises a recipient to E.164. Accepts spaces, dashes, dots and brackets around an international number; with
+ * `homeCountries` (ISO 3166-1 alpha-2), also a national number of those countries ("(555) 555-0112" in the US),
+ * when they all read it as the same number.
+ */
+export function parseRecipient(input: string, homeCountries: readonly string[] = []): RecipientCheck {
+  // Country codes hold no "|", so the key names one pair of countries and input.
+  const key = homeCountries.length ? `${homeCountries.join(',')}|${input}` : input;
+  let check = recentRecipients.get(key);
   if (!check) {
-    check = Object.freeze(checkRecipient(input));
+    check = Object.freeze(checkRecipient(input, homeCountries));
     if (recentRecipients.size >= RECENT_RECIPIENTS_MAX) recentRecipients.delete(recentRecipients.keys().next().value!);
-    recentRecipients.set(input, check);
+    recentRecipients.set(key, check);
   }
   return check;
 }
 
-function checkRecipient(input: string): RecipientCheck {
+function checkRecipient(input: string, homeCountries: readonly string[]): RecipientCheck {
   const compact = input.replace(/[\s().-]/g, '');
+  if (homeCountries.length && /^\d+$/.test(compact)) return checkNational(compact, homeCountries);
   if (!E164.test(compact)) {
-    return { ok: false, reason: 'must be an international number in E.164 form, such as +14155550123' };
+    const national = homeCountries.length ? `, or a national number of ${homeCountries.join(', ')}` : '';
+    return { ok: false, reason: `must be an international number in E.164 form, such as +14155550123${national}` };
   }
   if (isTestNumber(compact)) return { ok: true, e164: compact, country: 'US' };
   const parsed = parsePhoneNumberFromString(compact);
@@ -46,6 +54,24 @@ function checkRecipient(input: string): RecipientCheck {
     return { ok: false, reason: 'is not a valid phone number' };
   }
   return { ok: true, e164: parsed.number, country: parsed.country ?? null };
+}
+
+/** A number without its country code, read in each home country: one number it can be, or a refusal saying why. */
+function checkNational(digits: string, homeCountries: readonly string[]): RecipientCheck {
+  const readings = new Map<string, string | null>();
+  const readIn: string[] = [];
+  for (const homeCountry of homeCountries) {
+    // The instance's country lists hold only codes libphonenumber knows (checked when they are saved).
+    const parsed = parsePhoneNumberFromString(digits, homeCountry as CountryCode);
+    if (!parsed || !(isTestNumber(parsed.number) || parsed.isValid())) continue;
+    readings.set(parsed.number, isTestNumber(parsed.number) ? 'US' : (parsed.country ?? null));
+    readIn.push(homeCountry);
+  }
+  const [first, ...others] = readings;
+  if (first && others.length === 0) return { ok: true, e164: first[0], country: first[1] };
+  const withCode = 'write it with + and its country code, such as +14155550123';
+  if (first) return { ok: false, reason: `is a different national number in each of ${readIn.join(', ')}: ${withCode}` };
+  return { ok: false, reason: `is not a valid national number of ${homeCountries.join(', ')}: ${withCode}` };
 }
 
 export type SenderKind = 'e164' | 'short_code' | 'alphanumeric';

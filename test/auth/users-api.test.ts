@@ -1,7 +1,7 @@
-/** BAPI users: list (by number, paginated), get, delete — with phone numbers and second factors. */
+/** BAPI users: list (by number, paginated), get, delete — with phone numbers, second factors and the password lockout. */
 import { describe, expect, it } from 'vitest';
 import { STORES, type TestServer } from '../helpers/server.js';
-import { Fapi, useAuthServer, auditActions, eventTypes, expectError, numbers } from './helpers.js';
+import { Fapi, useAuthServer, auditActions, eventTypes, expectError, numbers, patchSettings, testNumber } from './helpers.js';
 
 describe.each(STORES)('BAPI users on %s', (kind) => {
   let server!: TestServer;
@@ -40,6 +40,54 @@ describe.each(STORES)('BAPI users on %s', (kind) => {
     expect(found.data.map((u: { id: string }) => u.id)).toEqual([ids[1]]);
     expect((await server.bapi('GET', `/v1/users?phone_number=${encodeURIComponent(mfaPhone)}`)).json().data.map((u: { id: string }) => u.id)).toEqual([ids[2]]);
     expectError(await server.bapi('GET', '/v1/users?phone_number=nope'), 422, 'form_param_format_invalid');
+  });
+
+  it('finds a user by a national number of the countries codes may go to, and says what a search accepts', async () => {
+    const phone = nextNumber();
+    const { userId } = await fapi.signedUpUser(phone);
+    const { userId: testUserId } = await fapi.signedUpUser(testNumber(12));
+    const find = (query: string) => server.bapi('GET', `/v1/users?phone_number=${encodeURIComponent(query)}`);
+    const national = `(${phone.slice(2, 5)}) ${phone.slice(5, 8)}-${phone.slice(8)}`;
+    expect((await find(national)).json().data.map((u: { id: string }) => u.id)).toEqual([userId]);
+    expect((await find('(555) 555-0112')).json().data.map((u: { id: string }) => u.id)).toEqual([testUserId]);
+
+    const refused = await find('555-0112');
+    expectError(refused, 422, 'form_param_format_invalid');
+    expect(refused.json().errors[0]).toMatchObject({
+      long_message: 'phone_number is not a valid national number of US, CA: write it with + and its country code, such as +14155550123',
+      meta: { param_name: 'phone_number' },
+    });
+  });
+
+  it('shows whether password sign-in is locked out and until when, to operators only; unlocking clears it', async () => {
+    await patchSettings(server, { abuse: { password_lockout: { max_failures: 2, window_seconds: 600 } } });
+    const [locked, other] = [nextNumber(), nextNumber()];
+    const { userId, jwt } = await fapi.signedUpUser(locked, { password: 'correct horse battery' });
+    const { userId: otherId } = await fapi.signedUpUser(other, { password: 'correct horse battery' });
+    const lockedUntil = async (id: string) => (await server.bapi('GET', `/v1/users/${id}`)).json().password_locked_until;
+    expect(await lockedUntil(userId)).toBeNull();
+
+    for (let i = 0; i < 2; i++) expectError(await fapi.call('POST', '/v1/client/sign_ins', { identifier: locked, password: 'wrong password' }), 422, 'form_password_incorrect');
+    // One wrong password does not lock: only the window's last failure does.
+    expectError(await fapi.call('POST', '/v1/client/sign_ins', { identifier: other, password: 'wrong password' }), 422, 'form_password_incorrect');
+    const refusal = await fapi.call('POST', '/v1/client/sign_ins', { identifier: locked, password: 'correct horse battery' });
+    expectError(refusal, 429, 'password_attempts_exceeded');
+    const until = await lockedUntil(userId);
+    expect(until).toBeGreaterThan(Date.now());
+    expect(until).toBeLessThanOrEqual(Date.now() + 600_000);
+    // The same moment as the refusal's Retry-After, give or take the seconds it is rounded to.
+    expect(Math.abs(until - (Date.now() + Number(refusal.headers['retry-after']) * 1000))).toBeLessThan(5_000);
+    const listed = (await server.bapi('GET', '/v1/users?limit=10')).json().data as { id: string; password_locked_until: number | null }[];
+    // Read again from the counter's time to live, so within the moments between the two reads.
+    expect(Math.abs(listed.find((u) => u.id === userId)!.password_locked_until! - until)).toBeLessThan(1_000);
+    expect(listed.find((u) => u.id === otherId)?.password_locked_until).toBeNull();
+    // The user's own view does not carry it.
+    expect((await fapi.call('GET', '/v1/me', undefined, { auth: jwt })).json()).not.toHaveProperty('password_locked_until');
+
+    const unlocked = await server.bapi('POST', `/v1/users/${userId}/unlock`);
+    expect(unlocked.statusCode, unlocked.body).toBe(200);
+    expect(unlocked.json()).toMatchObject({ id: userId, password_locked_until: null });
+    expect(await lockedUntil(userId)).toBeNull();
   });
 
   it('gets one user; an unknown id is 404', async () => {

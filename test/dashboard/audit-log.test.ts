@@ -65,15 +65,28 @@ describe('the audit log page', () => {
     expect([...shown].sort().reverse()).toEqual(shown);
   });
 
-  it('shows each entry\'s actor, target and data', async () => {
+  it('shows each entry\'s actor (the signed-in key marked), target and data', async () => {
     const page = await open();
     const change = rows(page).filter({ hasText: 'App 29' });
-    expect(await change.locator('td[data-label="Actor"]').textContent()).toBe(`secret key ${keyId}`);
-    expect(await change.locator('td[data-label="Target"]').textContent()).toBe('instance instance');
+    await expect.poll(() => change.locator('td[data-label="Actor"]').textContent()).toBe(`secret key ${keyId} (this key)`);
+    // The instance's settings are one target: its type is its name.
+    expect(await change.locator('td[data-label="Target"]').textContent()).toBe('instance');
     expect(await change.locator('td[data-label="Details"]').textContent()).toBe('app_name: "App 28" → "App 29"');
     const sms = rows(page).filter({ hasText: 'sms_4' });
     expect(await sms.locator('td[data-label="Actor"]').textContent()).toBe('system');
     expect(await sms.locator('td[data-label="Details"]').textContent()).toContain('"template": "verification_code"');
+  });
+
+  it('matches the signed-in key to its entries: the top bar names its id and leads to them, the actor filter says it', async () => {
+    const page = await open(`${AUDIT_PAGE}?action=sms.*`);
+    const keyLink = page.getByRole('banner').getByRole('link', { name: `key ${keyId}` });
+    await expect.poll(() => keyLink.count()).toBe(1);
+    expect(await page.getByRole('banner').textContent()).toContain(`${suite.server.key.slice(0, 8)}…${suite.server.key.slice(-4)} key ${keyId}`);
+    expect(await page.locator('#field-actor_id-hint').textContent()).toBe(`A secret key id (sk_01…); yours is ${keyId}`);
+    await keyLink.click();
+    await expect.poll(() => page.getByLabel('Actor id').inputValue()).toBe(keyId);
+    await expect.poll(() => rows(page).count()).toBe(25);
+    expect(new Set(await actions(page))).toEqual(new Set(['instance.updated']));
   });
 
   it('filters by action: a quick filter for sms.*, and an exact action typed in', async () => {

@@ -4,6 +4,7 @@
  * violation (a test ends by asserting there were none).
  */
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
@@ -51,9 +52,15 @@ export interface DashboardTab {
   close(): Promise<void>;
 }
 
-async function openTab(browser: Browser, options: { viewport?: ViewportName } = {}): Promise<DashboardTab> {
+export interface TabOptions {
+  viewport?: ViewportName;
+  /** Lets the test add scripts of its own (axe-core), which the dashboard's Content-Security-Policy refuses. */
+  bypassCSP?: boolean;
+}
+
+async function openTab(browser: Browser, options: TabOptions = {}): Promise<DashboardTab> {
   // UTC and a fixed locale make dates on screen and datetime-local values predictable.
-  const context = await browser.newContext({ viewport: VIEWPORTS[options.viewport ?? 'laptop'], timezoneId: 'UTC', locale: 'en-GB' });
+  const context = await browser.newContext({ viewport: VIEWPORTS[options.viewport ?? 'laptop'], timezoneId: 'UTC', locale: 'en-GB', bypassCSP: options.bypassCSP ?? false });
   context.setDefaultTimeout(10_000);
   const page = await context.newPage();
   const bodies: Promise<string>[] = [];
@@ -75,7 +82,7 @@ async function openTab(browser: Browser, options: { viewport?: ViewportName } = 
 export interface DashboardSuite {
   readonly server: TestServer;
   /** A new tab in its own browser context; closed after the test, which then fails if the page logged a problem. */
-  openTab(options?: { viewport?: ViewportName }): Promise<DashboardTab>;
+  openTab(options?: TabOptions): Promise<DashboardTab>;
 }
 
 /**
@@ -264,6 +271,22 @@ export async function expectFieldError(page: Page, param: string, text: string, 
   if (!options.summary) return;
   await expect.poll(() => page.evaluate(`document.activeElement?.className`)).toBe('error-summary');
   expect(await page.locator(`.error-summary a[href="#${fieldIdOf(param)}"]`).count()).toBe(1);
+}
+
+const AXE_SCRIPT = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+
+/**
+ * axe-core's serious and critical violations on the page as it is now, one line each (rule, impact, the elements).
+ * The tab must be opened with `bypassCSP` (axe is added as a script of the page).
+ */
+export async function seriousA11yViolations(page: Page): Promise<string[]> {
+  if (!(await page.evaluate(`typeof window.axe !== 'undefined'`))) await page.addScriptTag({ path: AXE_SCRIPT });
+  const violations: { id: string; impact: string | null; help: string; nodes: { target: unknown[] }[] }[] = await page.evaluate(
+    `axe.run(document, { resultTypes: ['violations'] }).then((results) => results.violations.map(({ id, impact, help, nodes }) => ({ id, impact, help, nodes: nodes.map(({ target }) => ({ target })) })))`,
+  );
+  return violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => JSON.stringify(n.target)).join(', ')}`);
 }
 
 export async function screenshot(page: Page, name: string): Promise<void> {

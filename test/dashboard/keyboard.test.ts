@@ -2,7 +2,7 @@
  * The main flows with the keyboard alone: sign in, skip to content, move through the navigation, configure a driver
  * in the wizard (arrow keys in the driver choice, Replace / Cancel returning focus), filter and page the audit log,
  * edit, save and revert an SMS template (the confirmation dialog included), add a webhook endpoint, keep its secret
- * and send it a test event, the phone-width menu. Every control that takes focus on the way must show a visible
+ * and send it a test event, the phone-width menu (Escape closes it). Every control that takes focus on the way must show a visible
  * focus ring.
  */
 import { randomBytes } from 'node:crypto';
@@ -215,8 +215,8 @@ describe('keyboard only', () => {
     await page.keyboard.press('Enter');
     await expect.poll(() => new URL(page.url()).search).toBe('?status=test_noop&to=%2B1+555+555+0143');
     await expect.poll(() => page.locator('.messages-table tbody tr').count()).toBe(1);
-    // The message's link is its time.
-    await tabTo(page, (el) => el.tag === 'a' && /\d\d:\d\d:\d\d$/.test(el.text));
+    // The message's link is its time (then, unseen, which message it is).
+    await tabTo(page, (el) => el.tag === 'a' && /\d\d:\d\d:\d\d: message to \+15555550143/.test(el.text));
     await page.keyboard.press('Enter');
     await expect.poll(() => page.locator('.message-title').textContent()).toBe('To +15555550143 Test number');
   });
@@ -225,6 +225,14 @@ describe('keyboard only', () => {
     const page = await signInByKeyboard('phone');
     expect(await page.getByRole('navigation', { name: 'Dashboard' }).isVisible()).toBe(false);
     await tabTo(page, byText('Menu'), { back: true });
+    await page.keyboard.press('Enter');
+    expect(await page.getByRole('button', { name: 'Menu' }).getAttribute('aria-expanded')).toBe('true');
+    // Escape closes it and gives the focus back to its button, from which Enter opens it again.
+    await tabTo(page, byText('SMS templates'));
+    await page.keyboard.press('Escape');
+    await expect.poll(() => page.getByRole('navigation', { name: 'Dashboard' }).isVisible()).toBe(false);
+    expect(await page.getByRole('button', { name: 'Menu' }).getAttribute('aria-expanded')).toBe('false');
+    expect((await focused(page)).text).toBe('Menu');
     await page.keyboard.press('Enter');
     expect(await page.getByRole('button', { name: 'Menu' }).getAttribute('aria-expanded')).toBe('true');
     await goTo(page, 'Webhooks');

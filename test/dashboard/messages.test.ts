@@ -79,7 +79,7 @@ describe('the messages page', () => {
     expect(await page.getByText('End of the messages for these filters.').isVisible()).toBe(true);
   });
 
-  it('filters by status, recipient in any notation, and template; refuses a recipient that is not a number beside its field', async () => {
+  it('filters by status, recipient in any notation (national included), and template; refuses a recipient that is not a number beside its field', async () => {
     const page = await open();
     await page.getByLabel('Status').selectOption('failed');
     await page.getByRole('button', { name: 'Apply filters' }).click();
@@ -90,6 +90,14 @@ describe('the messages page', () => {
     await page.getByLabel('Recipient').fill('+1 (415) 555-0123');
     await page.getByRole('button', { name: 'Apply filters' }).click();
     await expect.poll(() => cells(page, 'Recipient')).toEqual([DELIVERED_TO]);
+    // National notation too: the instance sends codes to the US and Canada.
+    await page.getByLabel('Recipient').fill('(415) 555-0123');
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await expect.poll(() => new URL(page.url()).searchParams.get('to')).toBe('(415) 555-0123');
+    await expect.poll(() => cells(page, 'Recipient')).toEqual([DELIVERED_TO]);
+    // A row's link is named by the time it shows, then by the message it opens.
+    expect(await rows(page).first().getByRole('link').getAttribute('aria-label')).toBeNull();
+    expect(await rows(page).first().getByRole('link').textContent()).toMatch(new RegExp(`^\\d+ \\w+ \\d{4}, \\d\\d:\\d\\d:\\d\\d: message to \\${DELIVERED_TO}, Delivered$`));
 
     await page.getByLabel('Recipient').fill('');
     await page.getByLabel('Template').selectOption('verification_code');

@@ -1,4 +1,4 @@
-/** The dashboard's files at /dashboard: the app shell for client routes, cache headers, security headers, 404s. */
+/** The dashboard's files at /dashboard: the app shell for client routes, cache headers, security headers, 404s; `/` leads there. */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -63,9 +63,15 @@ describe('serving the dashboard', () => {
     }
   });
 
+  it('sends a visitor of the server\'s root to the dashboard', async () => {
+    const res = await get('/');
+    expect(res.statusCode).toBe(302);
+    expect(res.headers.location).toBe('/dashboard');
+  });
+
   it('keeps its routes out of the OpenAPI document', async () => {
     const doc = (await get('/v1/openapi.json')).json();
-    expect(Object.keys(doc.paths).filter((p) => p.startsWith('/dashboard'))).toEqual([]);
+    expect(Object.keys(doc.paths).filter((p) => p === '/' || p.startsWith('/dashboard'))).toEqual([]);
   });
 });
 
@@ -78,6 +84,8 @@ describe('without a build', () => {
     try {
       await app.register(dashboardRoutes, { root: empty });
       expect((await app.inject({ method: 'GET', url: '/dashboard' })).statusCode).toBe(404);
+      // No redirect from the root to a dashboard that is not there.
+      expect((await app.inject({ method: 'GET', url: '/' })).statusCode).toBe(404);
       expect(lines.filter((l) => l.includes('dashboard is not built'))).toHaveLength(1);
     } finally {
       await app.close();

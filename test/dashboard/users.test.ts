@@ -1,11 +1,11 @@
 /**
  * Manage → Users in a real browser, confirmed through the API: users listed newest first and found by phone
- * number (a bad number explained beside the field), one user's numbers, a password lockout lifted, and a deletion
- * confirmed in a dialog.
+ * number in international or national notation (a bad number explained beside the field), one user's numbers, a
+ * password lockout shown and lifted (Unlock offered only then), and a deletion confirmed in a dialog.
  */
 import { describe, expect, it } from 'vitest';
 import { Fapi, patchSettings } from '../auth/helpers.js';
-import { dashboardSuite, expectFieldError, fieldInput, openSignedIn } from './browser.js';
+import { dashboardSuite, dashboardUrl, expectFieldError, fieldInput, openSignedIn } from './browser.js';
 
 const USERS_PAGE = '/dashboard/manage/users';
 const [ALICE, BOB] = ['+12015550171', '+12015550172'];
@@ -35,20 +35,44 @@ describe('the users page', () => {
     await fieldInput(page, 'phone_number').fill('not a number');
     await page.getByRole('button', { name: 'Find' }).click();
     await expectFieldError(page, 'phone_number', 'phone_number');
+    expect(await page.locator('#field-phone_number-hint').textContent()).toContain('or without it for a number of a country codes may go to');
     await fieldInput(page, 'phone_number').fill('+1 (201) 555-0171');
     await page.getByRole('button', { name: 'Find' }).click();
     await expect.poll(() => rows.count()).toBe(1);
     expect(await rows.first().locator('td[data-label="Phone number"]').textContent()).toBe(ALICE);
+    await fieldInput(page, 'phone_number').fill('(201) 555-0172');
+    await page.getByRole('button', { name: 'Find' }).click();
+    await expect.poll(() => rows.first().locator('td[data-label="Phone number"]').textContent()).toBe(BOB);
+    expect(await rows.count()).toBe(1);
 
-    // Alice is locked out of password sign-in; the operator lifts it.
+    // Nobody is locked out: no user offers Unlock.
+    await rows.first().getByRole('link', { name: BOB }).click();
+    await expect.poll(() => page.locator('.user-view h2').textContent()).toBe(BOB);
+    expect(await page.getByRole('button', { name: 'Delete user' }).count()).toBe(1);
+    expect(await page.getByRole('button', { name: 'Unlock password sign-in' }).count()).toBe(0);
+
+    // Alice is locked out of password sign-in: the list and her page say so, until when; the operator lifts it.
     const fapi = await new Fapi(suite.server).start();
     for (let i = 0; i < 2; i++) await fapi.call('POST', '/v1/client/sign_ins', { identifier: ALICE, password: 'wrong password' });
     expect((await fapi.call('POST', '/v1/client/sign_ins', { identifier: ALICE, password: PASSWORD })).json().errors[0].code).toBe('password_attempts_exceeded');
-    await rows.first().getByRole('link', { name: ALICE }).click();
+    await page.goto(dashboardUrl(suite.server, USERS_PAGE));
+    await expect.poll(() => rows.count()).toBe(2);
+    expect(await rows.nth(1).locator('td[data-label="Sign-in"]').textContent()).toBe('Phone code or password Password locked');
+    expect(await rows.nth(0).locator('td[data-label="Sign-in"]').textContent()).toBe('Phone code');
+    await rows.nth(1).getByRole('link', { name: ALICE }).click();
     await expect.poll(() => page.locator('.user-view h2').textContent()).toBe(ALICE);
     expect(await page.locator('.phone-numbers li').textContent()).toContain('Sign-in number');
+    const lockedUntil = (await suite.server.bapi('GET', `/v1/users?phone_number=${encodeURIComponent(ALICE)}`)).json().data[0].password_locked_until;
+    const passwordFact = page.locator('.facts dt', { hasText: 'Password sign-in' }).locator('xpath=following-sibling::dd[1]');
+    expect(await passwordFact.textContent()).toContain('Locked after too many wrong passwords, until');
+    // The moment shown is the API's (to the second).
+    expect(Date.parse((await passwordFact.locator('time').getAttribute('datetime'))!) / 1000).toBeCloseTo(lockedUntil / 1000, -1);
     await page.getByRole('button', { name: 'Unlock password sign-in' }).click();
     await expect.poll(() => page.locator('.user-view .save-state').textContent()).toContain('Password sign-in is unlocked');
+    expect(await passwordFact.textContent()).toBe('Open');
+    expect(await page.getByRole('button', { name: 'Unlock password sign-in' }).count()).toBe(0);
+    // The button went with the lockout; the focus is on what happened rather than lost.
+    expect(await page.evaluate(`document.activeElement?.classList.contains('save-state')`)).toBe(true);
     expect((await fapi.call('POST', '/v1/client/sign_ins', { identifier: ALICE, password: PASSWORD })).json().status).toBe('complete');
 
     // Deleting asks first; cancelling keeps the user.

@@ -77,6 +77,18 @@ describe.each(STORES)('BAPI authentication on %s', (kind) => {
     }
   });
 
+  it('names the key a request is made with: the id its audit entries carry, and its hint', async () => {
+    const { key, secretKey } = await server.running.services.secretKeys.create({ kind: 'live', name: 'dashboard', actor: SYSTEM_ACTOR });
+    const res = await server.inject({ method: 'GET', url: '/v1/secret_keys/current', headers: { authorization: `Bearer ${key}` } });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json()).toEqual({ object: 'secret_key', id: secretKey.id, kind: 'live', name: 'dashboard', hint: `sk_live_…${key.slice(-4)}`, created_at: secretKey.created_at, revoked_at: null });
+    expect(res.body).not.toContain(key);
+    // The id is the actor of what the key does.
+    await server.inject({ method: 'PATCH', url: '/v1/instance', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, payload: '{"app_name":"Acme"}' });
+    expect((await server.bapi('GET', '/v1/audit_logs?action=instance.updated&limit=1')).json().data[0].actor).toEqual({ type: 'secret_key', id: secretKey.id });
+    await server.bapi('PATCH', '/v1/instance', { app_name: 'authn.sh' });
+  });
+
   it('a test key (sk_test_) works like a live one', async () => {
     expect(server.key.startsWith('sk_test_')).toBe(true);
     expect((await server.bapi('GET', '/v1/instance')).statusCode).toBe(200);

@@ -1,6 +1,7 @@
 /** BAPI message log and "send test SMS", on both stores. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STORES, createTestStore, type TestStore } from '../helpers/server.js';
+import { patchSettings } from '../auth/helpers.js';
 import { FROM, startSmsServer, storeReader, waitFor, type SmsHarness } from './harness.js';
 
 describe.each(STORES)('message log on %s', (kind) => {
@@ -57,6 +58,9 @@ describe.each(STORES)('message log on %s', (kind) => {
     ['template=password_changed', () => [ids[1]]],
     ['to=%2B1%20415%20555%200130', () => [ids[2], ids[0]]],
     ['to=%2B14155550130&status=dropped&template=verification_code', () => [ids[2], ids[0]]],
+    // National notation, read in the countries codes may go to (US and CA by default).
+    ['to=(415)%20555-0130', () => [ids[2], ids[0]]],
+    ['to=(555)%20555-0150', () => [ids[3]]],
   ])('filters by %s', async (query, expected) => {
     const res = await h.server.bapi('GET', `/v1/sms_messages?${query}`);
     expect(res.statusCode).toBe(200);
@@ -72,6 +76,29 @@ describe.each(STORES)('message log on %s', (kind) => {
     const res = await h.server.bapi('GET', `/v1/sms_messages?${query}`);
     expect(res.statusCode).toBe(422);
     expect(res.json().errors[0]).toMatchObject({ code, meta: { param_name: param } });
+  });
+
+  it('reads a national recipient only in the countries codes may go to, and says what it accepts', async () => {
+    const national = () => h.server.bapi('GET', `/v1/sms_messages?to=${encodeURIComponent('(415) 555-0130')}`);
+    const refusal = (await h.server.bapi('GET', '/v1/sms_messages?to=12')).json().errors[0];
+    expect(refusal.long_message).toBe('to is not a valid national number of US, CA: write it with + and its country code, such as +14155550123');
+    try {
+      // Under a deny list there is no country of the instance's own: a number needs its country code.
+      await patchSettings(h.server, { abuse: { sms_countries: { mode: 'deny', countries: [] } } });
+      const res = await national();
+      expect(res.statusCode).toBe(422);
+      expect(res.json().errors[0]).toMatchObject({
+        code: 'form_param_format_invalid',
+        long_message: 'to must be an international number in E.164 form, such as +14155550123',
+        meta: { param_name: 'to' },
+      });
+      // Read in GB, the same digits are no number at all.
+      await patchSettings(h.server, { abuse: { sms_countries: { mode: 'allow', countries: ['GB'] } } });
+      expect((await national()).json().errors[0].long_message).toBe('to is not a valid national number of GB: write it with + and its country code, such as +14155550123');
+    } finally {
+      await patchSettings(h.server, { abuse: { sms_countries: { mode: 'allow', countries: ['US', 'CA'] } } });
+    }
+    expect((await national()).json().data.map((m: { id: string }) => m.id)).toEqual([ids[2], ids[0]]);
   });
 
   it('shows one message with its attempts and status history', async () => {

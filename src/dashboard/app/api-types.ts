@@ -1,7 +1,6 @@
 /** The BAPI's JSON as the dashboard reads it (see the README's API section). */
 // The server's own view types, where the dashboard reads them as they are (type-only: nothing is bundled).
 import type { InstanceSettings as ServerSettings } from '../../instance/settings.js';
-import type { UserView } from '../../auth/users.js';
 import type { AttemptView, DeliveryStatus as ServerDeliveryStatus, DeliveryView } from '../../webhooks/deliveries.js';
 import type { EndpointView, EndpointWithSecret } from '../../webhooks/endpoints.js';
 import type { SmsMessageDetail as ServerSmsMessageDetail, SmsMessageView } from '../../sms/messages.js';
@@ -9,6 +8,8 @@ import type { SmsStatus as ServerSmsStatus } from '../../sms/transitions.js';
 import type { PreviewView, TemplateView } from '../../sms/templates/service.js';
 import type { EventTypeInfo } from '../../webhooks/catalogue.js';
 import type { AuditEntry as ServerAuditEntry } from '../../audit/audit-log.js';
+import type { SecretKey } from '../../auth/secret-keys.js';
+import type { OperatorUserView } from '../../auth/operator-users.js';
 
 export type SmsDriver = NonNullable<ServerSettings['sms']['driver']>;
 export type TestMode = ServerSettings['test_mode'];
@@ -35,7 +36,10 @@ export interface InstanceSettings {
 export type AbuseSettings = ServerSettings['abuse'];
 
 /** `GET /v1/users` and `/v1/users/{id}`. */
-export type User = UserView;
+export type User = OperatorUserView;
+
+/** `GET /v1/secret_keys/current`. */
+export type SecretKeyInfo = SecretKey;
 
 /** One entry of the error envelope `{ "errors": [...] }`. */
 export interface ApiErrorDetail {

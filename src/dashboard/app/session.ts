@@ -3,8 +3,9 @@
  * never reaches localStorage, a cookie or a URL.
  */
 import { createContext } from 'preact';
-import { useContext } from 'preact/hooks';
+import { useContext, useEffect, useState } from 'preact/hooks';
 import type { Api } from './api.js';
+import type { SecretKeyInfo } from './api-types.js';
 
 const STORAGE_KEY = 'authn.dashboard.secret_key';
 
@@ -37,4 +38,30 @@ export function useSession(): Session {
   const session = useContext(SessionContext);
   if (!session) throw new Error('useSession outside a signed-in dashboard');
   return session;
+}
+
+/** One request per signed-in key, shared by the pages that name it. */
+const currentKeys = new WeakMap<Api, Promise<SecretKeyInfo>>();
+
+/** The signed-in key as the API names it (`id`: the `sk_01…` its audit entries carry); null until it is known. */
+export function useCurrentKey(): SecretKeyInfo | null {
+  const { api } = useSession();
+  const [key, setKey] = useState<SecretKeyInfo | null>(null);
+  useEffect(() => {
+    let current = true;
+    let request = currentKeys.get(api);
+    if (!request) {
+      request = api.get<SecretKeyInfo>('/v1/secret_keys/current');
+      currentKeys.set(api, request);
+    }
+    request.then(
+      (info) => current && setKey(info),
+      // Only a name on screen: without it the pages still work; the next page asks again.
+      () => currentKeys.delete(api),
+    );
+    return () => {
+      current = false;
+    };
+  }, [api]);
+  return key;
 }

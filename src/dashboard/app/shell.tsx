@@ -1,13 +1,15 @@
 /**
- * The signed-in frame: skip link, top bar (key hint, sign out), navigation, and the page. After a page change (and
- * after signing in) the page heading takes the focus, so keyboard and screen-reader users start at the new content;
- * the same after a change of view within a page, unless the page placed the focus itself.
+ * The signed-in frame: skip link, top bar (key hint and id, sign out), navigation (behind a menu on a phone, closed
+ * by Escape), and the page. After a page change (and after signing in) the page heading takes the focus, so keyboard
+ * and screen-reader users start at the new content; the same after a change of view within a page, unless the page
+ * placed the focus itself.
  */
 import { Fragment } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { Route, Router, useLocation } from 'preact-iso';
+import { AUDIT_LOG_PATH } from './pages/audit-log.js';
 import { HOME_PATH, PAGES, navTree, type NavGroup } from './routes.js';
-import { useSession } from './session.js';
+import { useCurrentKey, useSession } from './session.js';
 
 function currentPage(path: string) {
   const normalised = path.replace(/\/+$/, '');
@@ -61,10 +63,12 @@ function NotFound() {
 /** `focusOnArrival`: take the focus at once (just signed in); on a fresh page load the browser's focus is left alone. */
 export function Shell({ focusOnArrival }: { focusOnArrival: boolean }) {
   const { keyHint, signOut } = useSession();
+  const currentKey = useCurrentKey();
   const { path, url } = useLocation();
   const page = currentPage(path);
   const heading = useRef<HTMLHeadingElement>(null);
   const sidebar = useRef<HTMLElement>(null);
+  const menuButton = useRef<HTMLButtonElement>(null);
   const firstUrl = useRef(true);
   const [menuOpen, setMenuOpen] = useState(false);
   const arrived = useRef(focusOnArrival);
@@ -89,6 +93,18 @@ export function Shell({ focusOnArrival }: { focusOnArrival: boolean }) {
     if (!active || active === document.body || sidebar.current?.contains(active)) heading.current?.focus();
   }, [url]);
 
+  // Escape closes the open menu, as it would a disclosure, and hands the focus back to its button.
+  useEffect(() => {
+    if (!menuOpen) return;
+    const onKeyDown = (event: KeyboardEvent) => {
+      if (event.key !== 'Escape') return;
+      setMenuOpen(false);
+      menuButton.current?.focus();
+    };
+    document.addEventListener('keydown', onKeyDown);
+    return () => document.removeEventListener('keydown', onKeyDown);
+  }, [menuOpen]);
+
   return (
     <>
       <a class="skip-link" href="#main">
@@ -98,13 +114,22 @@ export function Shell({ focusOnArrival }: { focusOnArrival: boolean }) {
         <a class="brand" href={HOME_PATH}>
           authn.sh <span>dashboard</span>
         </a>
-        <button type="button" class="menu-button button button-secondary" aria-expanded={menuOpen} aria-controls="sidebar" onClick={() => setMenuOpen(!menuOpen)}>
+        <button type="button" ref={menuButton} class="menu-button button button-secondary" aria-expanded={menuOpen} aria-controls="sidebar" onClick={() => setMenuOpen(!menuOpen)}>
           Menu
         </button>
         <div class="account">
           <span class="key-hint">
             <span class="visually-hidden">Signed in with </span>
             <code>{keyHint}</code>
+            {/* The id audit entries name as their actor: it leads to what this key did. */}
+            {currentKey && (
+              <>
+                {' '}
+                <a href={`${AUDIT_LOG_PATH}?actor_id=${encodeURIComponent(currentKey.id)}`}>
+                  key <code>{currentKey.id}</code>
+                </a>
+              </>
+            )}
           </span>
           <button type="button" class="button button-secondary" onClick={signOut}>
             Sign out

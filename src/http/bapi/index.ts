@@ -12,6 +12,7 @@ import { userRoutes } from './users.js';
 import { sessionRoutes } from './sessions.js';
 import { webhookRoutes } from './webhooks.js';
 import { smsTemplateRoutes } from './sms-templates.js';
+import { secretKeyRoutes } from './secret-keys.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -39,4 +40,5 @@ export const bapiRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, {
   await app.register(sessionRoutes, { services });
   await app.register(webhookRoutes, { services });
   await app.register(smsTemplateRoutes, { services });
+  await app.register(secretKeyRoutes, { services });
 };

@@ -72,7 +72,7 @@ const SmsMessageDetail = Type.Object({
 const ListQuery = Type.Object(
   {
     status: Type.Optional(StringEnum(SMS_STATUSES)),
-    to: Type.Optional(Type.String({ minLength: 1, description: 'Recipient (normalised to E.164)' })),
+    to: Type.Optional(Type.String({ minLength: 1, description: 'Recipient: with its country code in any notation, or a national number of the countries codes may go to (abuse.sms_countries, allow list)' })),
     template: Type.Optional(Type.String({ minLength: 1 })),
     created_after: Type.Optional(Type.Integer({ minimum: 0, description: 'ms since the epoch, inclusive' })),
     created_before: Type.Optional(Type.Integer({ minimum: 0, description: 'ms since the epoch, exclusive' })),

@@ -1,27 +1,46 @@
-/** BAPI users: list, read and delete users, with their phone numbers and second factors. */
+/** BAPI users: list, read, unlock and delete users, with their phone numbers, second factors and password lockout. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { Page, PageQuery, errorResponses } from '../schemas.js';
+import { Nullable, Page, PageQuery, errorResponses } from '../schemas.js';
 import { IdParams, User } from '../auth-schemas.js';
-import { parsePhoneParam } from '../../auth/flow.js';
 import type { RouteOptions } from './index.js';
 
 const UsersQuery = Type.Object(
-  { phone_number: Type.Optional(Type.String({ minLength: 1, description: 'The user a verified number belongs to (any notation of an E.164 number).' })), ...PageQuery },
+  {
+    phone_number: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: 'The user a verified number belongs to: with its country code in any notation, or a national number of the countries codes may go to (abuse.sms_countries, allow list).',
+      }),
+    ),
+    ...PageQuery,
+  },
+  { additionalProperties: false },
+);
+
+/** The user as operators see them: with the password lockout, which the user's own `GET /v1/me` does not show. */
+const OperatorUser = Type.Object(
+  {
+    ...User.properties,
+    password_locked_until: Nullable(
+      Type.Integer({
+        description: 'When password sign-in opens again after too many wrong passwords (abuse.password_lockout), ms since the epoch; null when it is not locked. A phone code still signs the user in meanwhile.',
+      }),
+    ),
+  },
   { additionalProperties: false },
 );
 
 const Deleted = Type.Object({ object: Type.Literal('user'), id: Type.String(), deleted: Type.Literal(true) }, { additionalProperties: false });
 
 export const userRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { services }) => {
-  app.get('/v1/users', { schema: { summary: 'List users, newest first', querystring: UsersQuery, response: { 200: Page(User), ...errorResponses(401, 422) } } }, async (request) => {
-    const { starting_after, phone_number, limit } = request.query;
-    const filter = { limit, ...(phone_number !== undefined ? { phone_number: parsePhoneParam(phone_number, 'phone_number').e164 } : {}) };
-    return services.users.list(filter, starting_after);
+  app.get('/v1/users', { schema: { summary: 'List users, newest first', querystring: UsersQuery, response: { 200: Page(OperatorUser), ...errorResponses(401, 422) } } }, async (request) => {
+    const { starting_after, ...filter } = request.query;
+    return services.operatorUsers.list(filter, starting_after);
   });
 
-  app.get('/v1/users/:id', { schema: { summary: 'Read a user', params: IdParams, response: { 200: User, ...errorResponses(401, 404) } } }, async (request) =>
-    services.users.view(request.params.id),
+  app.get('/v1/users/:id', { schema: { summary: 'Read a user', params: IdParams, response: { 200: OperatorUser, ...errorResponses(401, 404) } } }, async (request) =>
+    services.operatorUsers.view(request.params.id),
   );
 
   app.post(
@@ -30,10 +49,10 @@ export const userRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, {
       schema: {
         summary: 'Lift the password lockout of a user (abuse.password_lockout) at once',
         params: IdParams,
-        response: { 200: User, ...errorResponses(401, 404) },
+        response: { 200: OperatorUser, ...errorResponses(401, 404) },
       },
     },
-    async (request) => services.signIns.unlock(request.params.id, request.actor!),
+    async (request) => services.operatorUsers.unlock(request.params.id, request.actor!),
   );
 
   app.delete(

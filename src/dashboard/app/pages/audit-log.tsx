@@ -11,7 +11,7 @@ import { LoadMore } from '../components/load-more.js';
 import { EmptyState, ErrorPanel, Loading } from '../components/states.js';
 import { Time } from '../components/time.js';
 import { useDraft, usePagedList } from '../hooks.js';
-import { useSession } from '../session.js';
+import { useCurrentKey, useSession } from '../session.js';
 
 export const AUDIT_LOG_PATH = '/dashboard/activity/audit-log';
 const PAGE_SIZE = 25;
@@ -82,6 +82,7 @@ export function AuditLogPage() {
   const appliedKey = JSON.stringify(applied);
   const [form, setForm] = useDraft<Filters>(applied, appliedKey);
   const [announcement, setAnnouncement] = useState('');
+  const currentKey = useCurrentKey();
 
   const list = usePagedList<AuditEntry>(
     async (cursor, limit) => {
@@ -142,7 +143,7 @@ export function AuditLogPage() {
           {filterField('action', 'Action', 'Exact, or a prefix ending in * (sms.*)')}
           {filterField('target_type', 'Target type', 'instance, secret_key, sms_message…')}
           {filterField('target_id', 'Target id')}
-          {filterField('actor_id', 'Actor id', 'A secret key id (key_…)')}
+          {filterField('actor_id', 'Actor id', currentKey ? `A secret key id (sk_01…); yours is ${currentKey.id}` : 'A secret key id (sk_01…)')}
           {filterField('created_after', 'From', 'Your local time, inclusive', 'datetime-local')}
           {filterField('created_before', 'To', 'Your local time, exclusive', 'datetime-local')}
         </div>
@@ -171,7 +172,7 @@ export function AuditLogPage() {
         </EmptyState>
       ) : (
         <>
-          <AuditTable entries={list.items} />
+          <AuditTable entries={list.items} currentKeyId={currentKey?.id ?? null} />
           <LoadMore
             list={list}
             label="Load older entries"
@@ -184,7 +185,20 @@ export function AuditLogPage() {
   );
 }
 
-function AuditTable({ entries }: { entries: AuditEntry[] }) {
+/** A target as words: its type, then its id unless the id only repeats it (the instance's settings are "instance"). */
+function targetName(target: { type: string; id: string }) {
+  const type = target.type.replace(/_/g, ' ');
+  return target.id === target.type ? (
+    type
+  ) : (
+    <>
+      {type} <code>{target.id}</code>
+    </>
+  );
+}
+
+/** `currentKeyId`: the signed-in key, whose entries say so. */
+function AuditTable({ entries, currentKeyId }: { entries: AuditEntry[]; currentKeyId: string | null }) {
   return (
     <table class="data-table">
       <caption class="visually-hidden">Audit log entries, newest first</caption>
@@ -212,13 +226,14 @@ function AuditTable({ entries }: { entries: AuditEntry[] }) {
                 <>
                   {' '}
                   <code>{entry.actor.id}</code>
+                  {entry.actor.type === 'secret_key' && entry.actor.id === currentKeyId && ' (this key)'}
                 </>
               )}
             </td>
             <td data-label="Target">
               {entry.target ? (
                 <a href={auditLogUrl({ target_type: entry.target.type, target_id: entry.target.id })} title="Show every entry for this target">
-                  {entry.target.type.replace(/_/g, ' ')} <code>{entry.target.id}</code>
+                  {targetName(entry.target)}
                 </a>
               ) : (
                 '—'
@@ -254,7 +269,13 @@ function EntryData({ data }: { data: Record<string, unknown> }) {
           {changes.map((change) => (
             <li key={change.path}>
               <code>{change.path}</code>:{' '}
-              {change.change ? <strong>{change.change}</strong> : <>{JSON.stringify(change.old)} → {JSON.stringify(change.new)}</>}
+              {change.change ? (
+                <strong>{change.change}</strong>
+              ) : (
+                <>
+                  <code>{JSON.stringify(change.old)}</code> → <code>{JSON.stringify(change.new)}</code>
+                </>
+              )}
             </li>
           ))}
         </ul>

@@ -13,6 +13,7 @@ import { EmptyState, ErrorPanel, Loading } from '../components/states.js';
 import { Time } from '../components/time.js';
 import { useDraft, usePagedList, useSmsMessage } from '../hooks.js';
 import { useSession } from '../session.js';
+import { PHONE_SEARCH_HINT } from './users.js';
 
 export const MESSAGES_PATH = '/dashboard/activity/messages';
 const PAGE_SIZE = 25;
@@ -92,7 +93,7 @@ function MessageLog() {
             onChange={(status) => setForm({ ...form, status })}
             errors={errors}
           />
-          <TextField param="to" label="Recipient" hint="A phone number, in any notation" type="tel" code value={form.to} onInput={(to) => setForm({ ...form, to })} errors={errors} />
+          <TextField param="to" label="Recipient" hint={PHONE_SEARCH_HINT} type="tel" code value={form.to} onInput={(to) => setForm({ ...form, to })} errors={errors} />
           <SelectField
             param="template"
             label="Template"
@@ -166,8 +167,12 @@ function MessageTable({ messages }: { messages: SmsMessage[] }) {
         {messages.map((message) => (
           <tr key={message.id} data-message={message.id}>
             <td data-label="Time">
-              <a href={messageUrl(message.id)} aria-label={`Message to ${message.to_phone_number}, ${statusName(message.status)}`}>
+              {/* Named by what it shows, then which message it opens (a name that starts with the visible text). */}
+              <a href={messageUrl(message.id)}>
                 <Time ms={message.created_at} />
+                <span class="visually-hidden">
+                  : message to {message.to_phone_number}, {statusName(message.status)}
+                </span>
               </a>
             </td>
             <td data-label="Recipient">

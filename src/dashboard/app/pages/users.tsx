@@ -1,8 +1,9 @@
 /**
- * Manage → Users over `GET /v1/users`: users newest first, found by phone number (kept in the address); and one
- * user (`?user=<id>`) with their numbers, where an operator lifts a password lockout or deletes the user.
+ * Manage → Users over `GET /v1/users`: users newest first, found by phone number (kept in the address), those locked
+ * out of password sign-in marked; and one user (`?user=<id>`) with their numbers, where an operator lifts a password
+ * lockout (offered only while there is one) or deletes the user.
  */
-import { useState } from 'preact/hooks';
+import { useRef, useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
 import { asApiError, type ApiError } from '../api.js';
 import type { ApiErrorDetail, Page, User } from '../api-types.js';
@@ -19,6 +20,9 @@ const PAGE_SIZE = 25;
 
 const userUrl = (id: string) => `${USERS_PATH}?user=${encodeURIComponent(id)}`;
 const usersUrl = (phoneNumber: string) => (phoneNumber.trim() ? `${USERS_PATH}?phone_number=${encodeURIComponent(phoneNumber.trim())}` : USERS_PATH);
+
+/** What a phone search accepts (the API's rule: a national number is read in the countries codes may go to). */
+export const PHONE_SEARCH_HINT = 'With its country code (+44 7911 123456), or without it for a number of a country codes may go to (see Abuse defences).';
 
 const primaryNumber = (user: User) => user.phone_numbers.find((p) => p.id === user.primary_phone_number_id)?.phone_number ?? '—';
 
@@ -58,7 +62,7 @@ function UserList({ notice }: { notice: string | null }) {
           else location.route(usersUrl(phoneNumber));
         }}
       >
-        <TextField param="phone_number" label="Phone number" hint="The user a verified number belongs to, in any notation." type="tel" code value={phoneNumber} onInput={setPhoneNumber} errors={fieldErrorsOf(searchErrors)} />
+        <TextField param="phone_number" label="Phone number" hint={`The user a verified number belongs to. ${PHONE_SEARCH_HINT}`} type="tel" code value={phoneNumber} onInput={setPhoneNumber} errors={fieldErrorsOf(searchErrors)} />
         <div class="filter-actions">
           <button type="submit" class="button button-primary">
             Find
@@ -103,7 +107,15 @@ function UserList({ notice }: { notice: string | null }) {
                     <Time ms={user.created_at} />
                   </td>
                   <td data-label="Last sign-in">{user.last_sign_in_at === null ? 'Never' : <Time ms={user.last_sign_in_at} />}</td>
-                  <td data-label="Sign-in">{signInSummary(user)}</td>
+                  <td data-label="Sign-in">
+                    {signInSummary(user)}
+                    {user.password_locked_until !== null && (
+                      <>
+                        {' '}
+                        <span class="badge badge-unset">Password locked</span>
+                      </>
+                    )}
+                  </td>
                 </tr>
               ))}
             </tbody>
@@ -127,6 +139,7 @@ function UserView({ id }: { id: string }) {
   const [notice, setNotice] = useState<string | null>(null);
   const [actionError, setActionError] = useState<ApiError | null>(null);
   const [busy, setBusy] = useState(false);
+  const noticeRef = useRef<HTMLParagraphElement>(null);
   const [deleting, setDeleting] = useState<{ busy: boolean; error: ApiError | null } | null>(null);
 
   if (loaded.error) {
@@ -150,6 +163,8 @@ function UserView({ id }: { id: string }) {
     try {
       loaded.setValue(await api.post<User>(`${path}/unlock`));
       setNotice('Password sign-in is unlocked: earlier wrong passwords no longer count.');
+      // The button is gone with the lockout: the focus goes to what happened.
+      noticeRef.current?.focus();
     } catch (error) {
       setActionError(asApiError(error));
     } finally {
@@ -185,6 +200,20 @@ function UserView({ id }: { id: string }) {
         <dd>{user.last_sign_in_at === null ? 'Never' : <Time ms={user.last_sign_in_at} />}</dd>
         <dt>Signs in with</dt>
         <dd>{signInSummary(user)}</dd>
+        {user.password_enabled && (
+          <>
+            <dt>Password sign-in</dt>
+            <dd>
+              {user.password_locked_until === null ? (
+                'Open'
+              ) : (
+                <>
+                  <span class="badge badge-unset">Locked</span> after too many wrong passwords, until <Time ms={user.password_locked_until} /> (a phone code still works)
+                </>
+              )}
+            </dd>
+          </>
+        )}
       </dl>
       <h3>Phone numbers</h3>
       <ul class="plain phone-numbers">
@@ -196,7 +225,7 @@ function UserView({ id }: { id: string }) {
           </li>
         ))}
       </ul>
-      <p class="save-state" role="status" aria-live="polite">
+      <p class="save-state" role="status" aria-live="polite" tabindex={-1} ref={noticeRef}>
         {notice}
       </p>
       {actionError && (
@@ -205,7 +234,7 @@ function UserView({ id }: { id: string }) {
         </p>
       )}
       <div class="form-actions" role="group" aria-label="User actions">
-        {user.password_enabled && (
+        {user.password_locked_until !== null && (
           <button type="button" class="button button-secondary" onClick={() => busy || unlock()} aria-disabled={busy}>
             Unlock password sign-in
           </button>
