@@ -13,6 +13,7 @@ import type { Logger } from '../logger.js';
 import type { Config } from '../config.js';
 import { appError } from '../errors.js';
 import { errorHandler, sendError } from './errors.js';
+import { withInputRules } from './validation.js';
 import { ErrorEnvelope } from './schemas.js';
 import { bapiRoutes } from './bapi/index.js';
 import { fapiRoutes } from './fapi/index.js';
@@ -77,7 +78,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   const bodyAjv = makeAjv({ coerceTypes: false, removeAdditional: false, useDefaults: true });
   const textAjv = makeAjv({ coerceTypes: true, removeAdditional: false, useDefaults: true });
   for (const ajv of [bodyAjv, textAjv]) ajv.addSchema(ErrorEnvelope);
-  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : textAjv).compile(schema));
+  app.setValidatorCompiler(({ schema, httpPart }) => withInputRules((httpPart === 'body' ? bodyAjv : textAjv).compile(schema)));
   app.addSchema(ErrorEnvelope);
 
   // Only JSON bodies (and, on carrier callback routes, forms): text/plain gets 415 like any other type.
