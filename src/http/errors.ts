@@ -51,7 +51,13 @@ export function validationDetail(error: ErrorObject, context: string): ErrorDeta
   }
 }
 
+/** The router refuses a longer path parameter before any schema sees it (Fastify's `maxParamLength`). */
+export const MAX_PATH_PARAM_LENGTH = 100;
+
+// The router's own errors carry the raw path in their message: the answer never repeats it.
 const FASTIFY_ERRORS: Record<string, () => AppError> = {
+  FST_ERR_BAD_URL: () => appError('malformed_request_url', { longMessage: 'The request path is not valid percent-encoded UTF-8.' }),
+  FST_ERR_MAX_PARAM_LENGTH: () => appError('path_param_too_long', { longMessage: `A path parameter is over ${MAX_PATH_PARAM_LENGTH} characters.` }),
   FST_ERR_CTP_INVALID_JSON_BODY: () => appError('malformed_request_body', { longMessage: 'The request body could not be parsed as JSON.' }),
   FST_ERR_CTP_EMPTY_JSON_BODY: () => appError('malformed_request_body', { longMessage: 'The request has Content-Type application/json but no body.' }),
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: () => appError('malformed_request_body', { longMessage: 'Content-Length does not match the body.' }),
