@@ -12,7 +12,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Logger } from '../logger.js';
 import type { Config } from '../config.js';
 import { appError } from '../errors.js';
-import { MAX_PATH_PARAM_LENGTH, errorHandler, sendError } from './errors.js';
+import { MAX_PATH_PARAM_LENGTH, clientErrorHandler, errorHandler, sendError } from './errors.js';
 import { withInputRules } from './validation.js';
 import { ErrorEnvelope } from './schemas.js';
 import { bapiRoutes } from './bapi/index.js';
@@ -40,6 +40,7 @@ function createFastify(logger: Logger, bodyLimitBytes: number, trustProxy: Confi
     // Bad percent-encoding and over-long path parameters are refused by the router, before any route or hook runs:
     // the same envelope, and the request id the onSend hook would have added.
     frameworkErrors: (error, request, reply) => errorHandler(error, request, reply.header('x-request-id', request.id)),
+    clientErrorHandler,
   }).withTypeProvider<TypeBoxTypeProvider>();
 }
 

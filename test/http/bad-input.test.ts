@@ -1,13 +1,17 @@
 /**
  * The bad input of issue 17, case by case, on both stores: text PostgreSQL cannot hold (NUL, unpaired
  * surrogates), numbers that are not finite or not exact, and the router's own refusals (bad percent-encoding, an
- * over-long path parameter). Each is a 4xx in the envelope, logs nothing at error level and changes nothing.
+ * over-long path parameter), and what Node's HTTP parser refuses before Fastify sees it. Each is a 4xx in the
+ * envelope, logs nothing at error level and changes nothing.
  * The generated sweep over every route is in bad-input-generated.test.ts.
  */
+import net, { type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import type { LightMyRequestResponse } from 'fastify';
+import { ERROR_CODES } from '../../src/errors.js';
+import { clientErrorHandler } from '../../src/http/errors.js';
 import { inputRuleProblems } from '../../src/http/validation.js';
-import { STORES, storeFingerprint, type TestServer } from '../helpers/server.js';
+import { STORES, storeFingerprint, useTestServer, type TestServer } from '../helpers/server.js';
 import { Fapi, expectError, useAuthServer } from '../auth/helpers.js';
 
 const LIST_ROUTES = ['/v1/audit_logs', '/v1/sms_messages', '/v1/users', '/v1/sessions', '/v1/webhooks/endpoints', '/v1/webhooks/endpoints/whe_01J00000000000000000000000/deliveries'];
@@ -158,5 +162,50 @@ describe('the input rules', () => {
   it('walks a deeply nested value without running out of stack', () => {
     const deep = JSON.parse(`${'['.repeat(100_000)}"\\u0000"${']'.repeat(100_000)}`) as unknown;
     expect(inputRuleProblems(deep)).toHaveLength(1);
+  });
+});
+
+describe("requests Node's HTTP parser refuses", () => {
+  const ctx = useTestServer('sqlite', { listen: true });
+
+  /** Writes raw bytes to the listening server and reads the answer until it closes the connection. */
+  function rawRequest(bytes: string): Promise<{ head: string; status: number; body: string }> {
+    const { hostname, port } = new URL(ctx.server.running.url!);
+    return new Promise((resolve, reject) => {
+      const socket = net.connect(Number(port), hostname);
+      let received = '';
+      socket.on('data', (chunk) => (received += String(chunk)));
+      socket.on('error', reject);
+      socket.on('close', () => {
+        const at = received.indexOf('\r\n\r\n');
+        const head = received.slice(0, at);
+        resolve({ head, status: Number(head.split(' ')[1]), body: received.slice(at + 4) });
+      });
+      socket.write(bytes);
+    });
+  }
+
+  it.each([
+    ['a NUL in a header value', 'GET /v1/environment HTTP/1.1\r\nHost: x\r\nX-Note: a\u0000b\r\n\r\n', 400, 'malformed_request'],
+    ['a request line that is not HTTP', 'HELLO THERE\r\n\r\n', 400, 'malformed_request'],
+    ['headers over the size limit', `GET /v1/environment HTTP/1.1\r\nHost: x\r\nX-Pad: ${'a'.repeat(17_000)}\r\n\r\n`, 431, 'request_headers_too_large'],
+  ])('%s', async (_name, bytes, status, code) => {
+    const res = await rawRequest(bytes);
+    expect(res.status, res.head).toBe(status);
+    expect(res.head).toMatch(/content-type: application\/json/i);
+    const body = JSON.parse(res.body);
+    expect(body.errors).toHaveLength(1);
+    expect(body.errors[0]).toMatchObject({ code, message: ERROR_CODES[code as keyof typeof ERROR_CODES].message, long_message: expect.any(String) });
+    expect(res.body).not.toContain('X-');
+  });
+
+  it('answers headers that never finish arriving with request_timeout, and a reset connection with nothing', () => {
+    const written: string[] = [];
+    const socket = { destroyed: false, writable: true, write: (text: string) => written.push(text), destroy: () => undefined } as unknown as Socket;
+    clientErrorHandler(Object.assign(new Error('timeout'), { code: 'ERR_HTTP_REQUEST_TIMEOUT', bytesParsed: 0, rawPacket: { type: 'Buffer', data: [] } }), socket);
+    clientErrorHandler(Object.assign(new Error('reset'), { code: 'ECONNRESET', bytesParsed: 0, rawPacket: { type: 'Buffer', data: [] } }), socket);
+    expect(written).toHaveLength(1);
+    expect(written[0]).toMatch(/^HTTP\/1\.1 408 Request Timeout\r\n/);
+    expect(JSON.parse(written[0]!.split('\r\n\r\n')[1]!).errors[0].code).toBe('request_timeout');
   });
 });
