@@ -77,7 +77,7 @@ export function toAppError(error: FastifyError | Error): AppError | null {
   }
   const mapped = fastifyError.code ? FASTIFY_ERRORS[fastifyError.code] : undefined;
   if (mapped) return mapped();
-  // Any other 4xx Fastify raises is about the request's form (bad URL encoding, bad header…).
+  // Any other 4xx Fastify raises is about the request's form (a bad header…).
   if (fastifyError.statusCode && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
     return appError('malformed_request_body', { longMessage: 'The request could not be read.' });
   }
