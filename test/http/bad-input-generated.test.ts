@@ -21,7 +21,6 @@ interface JsonSchema {
   properties?: Record<string, JsonSchema>;
   required?: string[];
   items?: JsonSchema;
-  additionalProperties?: boolean | JsonSchema;
   minLength?: number;
   maxLength?: number;
   pattern?: string;
