@@ -12,7 +12,7 @@ type Validator = ReturnType<FastifySchemaCompiler<unknown>>;
 /** NUL, a high surrogate not followed by a low one, or a low surrogate not preceded by a high one. */
 const UNSTORABLE_TEXT = /\0|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
-export function isStorableText(text: string): boolean {
+function isStorableText(text: string): boolean {
   return !UNSTORABLE_TEXT.test(text);
 }
 
