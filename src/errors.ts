@@ -14,6 +14,11 @@ interface ErrorCodeSpec {
 export const ERROR_CODES = {
   // Request shape (src/http)
   malformed_request_body: { status: 400, message: 'The request body is not valid JSON' },
+  malformed_request_url: { status: 400, message: 'The request URL is not valid' },
+  path_param_too_long: { status: 414, message: 'A path parameter is too long' },
+  malformed_request: { status: 400, message: 'The request is not valid HTTP' },
+  request_headers_too_large: { status: 431, message: 'The request headers are too large' },
+  request_timeout: { status: 408, message: 'The request took too long to arrive' },
   unsupported_media_type: { status: 415, message: 'Unsupported content type' },
   request_body_too_large: { status: 413, message: 'The request body is too large' },
   route_not_found: { status: 404, message: 'No such route' },

@@ -12,7 +12,8 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Logger } from '../logger.js';
 import type { Config } from '../config.js';
 import { appError } from '../errors.js';
-import { errorHandler, sendError } from './errors.js';
+import { MAX_PATH_PARAM_LENGTH, clientErrorHandler, errorHandler, sendError } from './errors.js';
+import { withInputRules } from './validation.js';
 import { ErrorEnvelope } from './schemas.js';
 import { bapiRoutes } from './bapi/index.js';
 import { fapiRoutes } from './fapi/index.js';
@@ -35,7 +36,11 @@ function createFastify(logger: Logger, bodyLimitBytes: number, trustProxy: Confi
     logController: new LogController({ disableRequestLogging: true }),
     genReqId: () => randomUUID(),
     requestIdHeader: false,
-    routerOptions: { ignoreTrailingSlash: true },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PATH_PARAM_LENGTH },
+    // Bad percent-encoding and over-long path parameters are refused by the router, before any route or hook runs:
+    // the same envelope, and the request id the onSend hook would have added.
+    frameworkErrors: (error, request, reply) => errorHandler(error, request, reply.header('x-request-id', request.id)),
+    clientErrorHandler,
   }).withTypeProvider<TypeBoxTypeProvider>();
 }
 
@@ -77,7 +82,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   const bodyAjv = makeAjv({ coerceTypes: false, removeAdditional: false, useDefaults: true });
   const textAjv = makeAjv({ coerceTypes: true, removeAdditional: false, useDefaults: true });
   for (const ajv of [bodyAjv, textAjv]) ajv.addSchema(ErrorEnvelope);
-  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : textAjv).compile(schema));
+  app.setValidatorCompiler(({ schema, httpPart }) => withInputRules((httpPart === 'body' ? bodyAjv : textAjv).compile(schema)));
   app.addSchema(ErrorEnvelope);
 
   // Only JSON bodies (and, on carrier callback routes, forms): text/plain gets 415 like any other type.

@@ -2,7 +2,9 @@
  * Error mapping: every failure leaves as the one envelope, with a stable code. Client mistakes get 4xx
  * (never 500); anything unexpected is logged with its cause and answered as `internal_error` without detail.
  */
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+import type { ConnectionError, FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorObject } from 'ajv';
 import { AppError, appError, errorDetail, type ErrorDetail } from '../errors.js';
 
@@ -51,7 +53,13 @@ export function validationDetail(error: ErrorObject, context: string): ErrorDeta
   }
 }
 
+/** The router refuses a longer path parameter before any schema sees it (Fastify's `maxParamLength`). */
+export const MAX_PATH_PARAM_LENGTH = 100;
+
+// The router's own errors carry the raw path in their message: the answer never repeats it.
 const FASTIFY_ERRORS: Record<string, () => AppError> = {
+  FST_ERR_BAD_URL: () => appError('malformed_request_url', { longMessage: 'The request path is not valid percent-encoded UTF-8.' }),
+  FST_ERR_MAX_PARAM_LENGTH: () => appError('path_param_too_long', { longMessage: `A path parameter is over ${MAX_PATH_PARAM_LENGTH} characters.` }),
   FST_ERR_CTP_INVALID_JSON_BODY: () => appError('malformed_request_body', { longMessage: 'The request body could not be parsed as JSON.' }),
   FST_ERR_CTP_EMPTY_JSON_BODY: () => appError('malformed_request_body', { longMessage: 'The request has Content-Type application/json but no body.' }),
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: () => appError('malformed_request_body', { longMessage: 'Content-Length does not match the body.' }),
@@ -69,7 +77,7 @@ export function toAppError(error: FastifyError | Error): AppError | null {
   }
   const mapped = fastifyError.code ? FASTIFY_ERRORS[fastifyError.code] : undefined;
   if (mapped) return mapped();
-  // Any other 4xx Fastify raises is about the request's form (bad URL encoding, bad header…).
+  // Any other 4xx Fastify raises is about the request's form (a bad header…).
   if (fastifyError.statusCode && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
     return appError('malformed_request_body', { longMessage: 'The request could not be read.' });
   }
@@ -85,4 +93,27 @@ export function errorHandler(error: FastifyError, request: FastifyRequest, reply
   if (appErr) return sendError(reply, appErr);
   request.log.error({ err: error }, 'unhandled error');
   return sendError(reply, appError('internal_error', { longMessage: 'Something went wrong on our side. The request id is in the x-request-id header.' }));
+}
+
+/**
+ * Node's HTTP parser refuses some requests before Fastify sees them (a malformed request line or header, headers
+ * over the size limit, headers that take too long to arrive): the same envelope, written straight to the socket,
+ * which is then closed. Never the request's bytes.
+ */
+export function clientErrorHandler(error: ConnectionError, socket: Socket): void {
+  // A reset connection has nobody left to answer.
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const appErr =
+    error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? appError('request_timeout', { longMessage: 'The request headers did not arrive in time.' })
+      : error.code === 'HPE_HEADER_OVERFLOW'
+        ? appError('request_headers_too_large', { longMessage: 'The request line and headers are over the size limit.' })
+        : appError('malformed_request', { longMessage: 'The request could not be parsed as HTTP/1.1.' });
+  const body = JSON.stringify({ errors: appErr.details });
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${appErr.status} ${STATUS_CODES[appErr.status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(error);
 }

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { sql } from 'kysely';
@@ -106,13 +106,45 @@ export async function storeBytes(server: TestServer): Promise<Buffer> {
     return Buffer.concat(parts);
   }
   // Every row of every table, as PostgreSQL renders it.
-  const { rows: tables } = await sql<{ table_name: string }>`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'`.execute(store.db);
-  const parts: string[] = [];
+  return Buffer.from([...(await tableRows(server)).values()].flat().join('\n'));
+}
+
+/** Every table's rows as text, in no particular order: PostgreSQL renders each row as JSON, SQLite's are serialised here. */
+async function tableRows(server: TestServer): Promise<Map<string, string[]>> {
+  const { store } = server.running.services;
+  const { rows: tables } =
+    store.dialect === 'sqlite'
+      ? await sql<{ table_name: string }>`SELECT name AS table_name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`.execute(store.db)
+      : await sql<{ table_name: string }>`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'`.execute(store.db);
+  const out = new Map<string, string[]>();
   for (const { table_name } of tables) {
-    const { rows } = await sql<{ row: string }>`SELECT row_to_json(t)::text AS row FROM ${sql.table(table_name)} t`.execute(store.db);
-    parts.push(...rows.map((r) => r.row));
+    if (store.dialect === 'sqlite') {
+      const { rows } = await sql<Record<string, unknown>>`SELECT * FROM ${sql.table(table_name)}`.execute(store.db);
+      out.set(table_name, rows.map((row) => JSON.stringify(row)));
+    } else {
+      const { rows } = await sql<{ row: string }>`SELECT row_to_json(t)::text AS row FROM ${sql.table(table_name)} t`.execute(store.db);
+      out.set(table_name, rows.map((r) => r.row));
+    }
   }
-  return Buffer.from(parts.join('\n'));
+  return out;
+}
+
+/** Per table, its row count and a hash of its rows: equal fingerprints mean nothing in the store changed. */
+export async function storeFingerprint(server: TestServer): Promise<Record<string, string>> {
+  const { store } = server.running.services;
+  const out: Record<string, string> = {};
+  if (store.dialect === 'sqlite') {
+    for (const [table, rows] of await tableRows(server)) out[table] = `${rows.length} rows, ${createHash('md5').update(rows.sort().join('\n')).digest('hex')}`;
+    return out;
+  }
+  // One round trip: the tests that take a fingerprint around every request would spend most of their time waiting.
+  const { rows: tables } = await sql<{ table_name: string }>`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'`.execute(store.db);
+  const perTable = tables.map(
+    ({ table_name }) => sql`SELECT ${table_name} AS t, count(*) || ' rows, ' || md5(coalesce(string_agg(x::text, E'\n' ORDER BY x::text), '')) AS f FROM ${sql.table(table_name)} x`,
+  );
+  const { rows } = await sql<{ t: string; f: string }>`${sql.join(perTable, sql` UNION ALL `)}`.execute(store.db);
+  for (const { t, f } of rows) out[t] = f;
+  return out;
 }
 
 /**
