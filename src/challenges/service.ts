@@ -65,10 +65,10 @@ const pendingChallenge = prepared<{ purpose: string; phone_number: string }, { i
     .where('status', '=', sql.lit('pending')),
 );
 /** The last code sent for a purpose and number, whatever became of it: the next one waits for its `resend_at`. */
-const latestChallenge = prepared<{ purpose: string; phone_number: string }, { created_at: number; resend_at: number }>((db, $) =>
+const latestChallenge = prepared<{ purpose: string; phone_number: string }, { id: string; status: string; created_at: number; resend_at: number }>((db, $) =>
   db
     .selectFrom('challenges')
-    .select(['created_at', 'resend_at'])
+    .select(['id', 'status', 'created_at', 'resend_at'])
     .where('phone_number', '=', $('phone_number'))
     .where('purpose', '=', $('purpose'))
     .orderBy('created_at', 'desc')
@@ -167,8 +167,8 @@ export class ChallengeService {
       if (refusal) return refusal;
     }
 
-    // Looked up on its own: the pending challenge is the latest one unless two processes' clocks disagree.
-    const pending = await pendingChallenge.takeFirst(tx, { purpose: input.purpose, phone_number: phoneNumber });
+    // The pending challenge is the latest one, unless two processes' clocks disagree: then it is looked up by itself.
+    const pending = !latest || latest.status === 'pending' ? latest : await pendingChallenge.takeFirst(tx, { purpose: input.purpose, phone_number: phoneNumber });
     if (pending) await replaceChallenge.execute(tx, { id: pending.id, now });
     const code = generateCode();
     const id = newId('chl', now);
