@@ -116,9 +116,20 @@ const countAttempt = prepared<{ id: string; max_attempts: number; now: number },
     .where('attempts', '<', $('max_attempts'))
     .returning('attempts'),
 );
-/** Moves a pending challenge to verified or failed; affects no row when it already left pending. */
-const settleChallenge = prepared<{ id: string; status: string; now: number }>((db, $) =>
-  db.updateTable('challenges').set({ status: $('status'), updated_at: $('now') }).where('id', '=', $('id')).where('status', '=', 'pending'),
+/** Moves a pending challenge to failed; affects no row when it already left pending. */
+const failChallenge = prepared<{ id: string; now: number }>((db, $) =>
+  db.updateTable('challenges').set({ status: sql.lit('failed'), updated_at: $('now') }).where('id', '=', $('id')).where('status', '=', 'pending'),
+);
+/**
+ * Moves a pending challenge to verified (no row when it already left pending). A right code ends the wait after
+ * wrong codes: the next code waits only the cooldown from this one's sending.
+ */
+const verifyChallenge = prepared<{ id: string; now: number }>((db, $) =>
+  db
+    .updateTable('challenges')
+    .set((eb) => ({ status: sql.lit('verified'), updated_at: $('now'), resend_at: eb('created_at', '+', sql.lit(RESEND_COOLDOWN_MS)) }))
+    .where('id', '=', $('id'))
+    .where('status', '=', 'pending'),
 );
 
 
@@ -216,8 +227,9 @@ export class ChallengeService {
 
     const magic = settings.test_mode === 'enabled' && challenge.test_number === 1 && code === MAGIC_CODE;
     if (magic || codeMatches(this.keys.codeKey(), challengeId, code, challenge.code_hash)) {
-      if ((await settleChallenge.affected(tx, { id: challengeId, status: 'verified', now })) !== 1) return this.alreadyUsed();
+      if ((await verifyChallenge.affected(tx, { id: challengeId, now })) !== 1) return this.alreadyUsed();
       challenge.status = 'verified';
+      challenge.resend_at = challenge.created_at + RESEND_COOLDOWN_MS;
       await this.record(tx, 'challenge.verified', challenge, actor, { magic_code: magic });
       return { challenge, magic };
     }
@@ -227,7 +239,7 @@ export class ChallengeService {
     if (remaining > 0) {
       return appError('form_code_incorrect', { paramName: 'code', longMessage: `The code is incorrect; ${remaining} attempt${remaining === 1 ? '' : 's'} left.`, meta: { attempts_remaining: remaining } });
     }
-    await settleChallenge.execute(tx, { id: challengeId, status: 'failed', now });
+    await failChallenge.execute(tx, { id: challengeId, now });
     challenge.status = 'failed';
     await this.record(tx, 'challenge.failed', challenge, actor, {});
     return this.failed();

@@ -136,6 +136,21 @@ describe.each(STORES)('resend waits and code lifetime on %s', (kind) => {
     await expectWait(second.prepareIt, 'phone_code_failure_backoff', { min: 48, max: 60 });
   });
 
+  it('ends the wait with a right code: a code after a mistyped one leaves only the cooldown', async () => {
+    const phone = nextNumber();
+    await fapi.signedUpUser(phone);
+    const id = (await fapi.call('POST', '/v1/client/sign_ins', { identifier: phone })).json().id;
+    expect((await fapi.call('POST', `/v1/client/sign_ins/${id}/prepare_first_factor`, { strategy: 'phone_code' })).statusCode).toBe(200);
+    const code = await fapi.lastCode(phone);
+    clock.advance(20_000);
+    expectError(await fapi.call('POST', `/v1/client/sign_ins/${id}/attempt_first_factor`, { strategy: 'phone_code', code: Fapi.wrong(code) }), 422, 'form_code_incorrect');
+    expect((await fapi.call('POST', `/v1/client/sign_ins/${id}/attempt_first_factor`, { strategy: 'phone_code', code })).statusCode).toBe(200);
+    const again = (await fapi.call('POST', '/v1/client/sign_ins', { identifier: phone })).json().id;
+    await expectWait(() => fapi.call('POST', `/v1/client/sign_ins/${again}/prepare_first_factor`, { strategy: 'phone_code' }), 'phone_code_resend_cooldown', { min: 10, max: 10 });
+    clock.advance(10_000);
+    expect((await fapi.call('POST', `/v1/client/sign_ins/${again}/prepare_first_factor`, { strategy: 'phone_code' })).statusCode).toBe(200);
+  });
+
   it('keeps the wait in the store: another server process on the same store refuses too', async () => {
     const { id, code } = await signUpPrepared();
     await fail(id, code);
