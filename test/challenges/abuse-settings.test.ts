@@ -77,6 +77,14 @@ describe.each(STORES)('code lifetime and wait after wrong codes settings on %s',
     expect(back.json().abuse).toMatchObject({ code_lifetime_minutes: 10, wrong_code_backoff: { initial_seconds: 60, max_seconds: 1_920 } });
   });
 
+  it('documents both settings with their bounds in the OpenAPI document', async () => {
+    const doc = (await server.inject({ method: 'GET', url: '/v1/openapi.json' })).json();
+    const abuse = doc.paths['/v1/instance'].get.responses['200'].content['application/json'].schema.properties.abuse.properties;
+    expect(abuse.code_lifetime_minutes).toMatchObject({ type: 'integer', minimum: 1, maximum: 60 });
+    expect(abuse.wrong_code_backoff.properties.initial_seconds).toMatchObject({ type: 'integer', minimum: 0, maximum: 86_400 });
+    expect(abuse.wrong_code_backoff.properties.max_seconds).toMatchObject({ type: 'integer', minimum: 0, maximum: 86_400 });
+  });
+
   it('refuses a longest wait under the first one, and a lifetime out of bounds, in one answer that changes nothing', async () => {
     const before = (await server.bapi('GET', '/v1/instance')).body;
     const audits = (await server.bapi('GET', '/v1/audit_logs?action=instance.updated')).json().data.length;
