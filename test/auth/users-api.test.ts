@@ -55,13 +55,13 @@ describe.each(STORES)('BAPI users on %s', (kind) => {
     const { userId, sessionId, jwt } = await fapi.signedUpUser(phone);
     const res = await server.bapi('DELETE', `/v1/users/${userId}`);
     expect(res.json()).toEqual({ object: 'user', id: userId, deleted: true });
+    // The number's next sign-up code (below) comes once the resend cooldown after the deleted account's has passed.
+    clock.advance(30_000);
     expectError(await server.bapi('GET', `/v1/users/${userId}`), 404, 'resource_not_found');
     expectError(await fapi.call('POST', `/v1/client/sessions/${sessionId}/tokens`), 404, 'resource_not_found');
     expectError(await fapi.call('GET', '/v1/me', undefined, { auth: jwt }), 401, 'session_token_invalid');
     expect(await eventTypes(server)).toContain('user.deleted');
     expect((await auditActions(server, 'user.deleted'))[0]!.data).toEqual({ phone_numbers: [phone] });
-    // Its next sign-up code comes once the resend cooldown after the deleted account's code has passed.
-    clock.advance(30_000);
     expect((await fapi.signedUpUser(phone)).userId).not.toBe(userId);
     expectError(await server.bapi('DELETE', `/v1/users/${userId}`), 404, 'resource_not_found');
   });
