@@ -66,6 +66,7 @@ export const ERROR_CODES = {
   verification_expired: { status: 422, message: 'The code has expired' },
   verification_failed: { status: 422, message: 'Too many wrong codes' },
   phone_code_resend_cooldown: { status: 429, message: 'A code was sent moments ago' },
+  phone_code_failure_backoff: { status: 429, message: 'Wrong codes were entered: wait before requesting a new one' },
   phone_country_not_allowed: { status: 422, message: 'SMS to this country is not allowed' },
   phone_number_send_limit_reached: { status: 429, message: 'Too many codes sent to this number' },
   ip_send_limit_reached: { status: 429, message: 'Too many codes requested from this address' },

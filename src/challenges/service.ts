@@ -20,7 +20,7 @@ import type { InstanceSettings } from '../instance/settings.js';
 import { isTestNumber } from '../sms/numbers.js';
 import type { SmsEngine } from '../sms/engine.js';
 import type { AuthKeys } from '../auth/keys.js';
-import { CODE_LIFETIME_MS, MAGIC_CODE, RESEND_COOLDOWN_MS, codeMatches, generateCode, hashCode } from './codes.js';
+import { MAGIC_CODE, RESEND_COOLDOWN_MS, WRONG_CODE_MEMORY_MS, codeLifetimeMs, codeMatches, generateCode, hashCode, wrongCodeWaitMs } from './codes.js';
 import { recordLimitReached, retryAfter, type LimitName, type Limits, type Window } from './limits.js';
 
 export const CHALLENGE_PURPOSES = ['sign_up', 'sign_in', 'mfa_enrollment', 'mfa_verification'] as const;
@@ -64,6 +64,43 @@ const pendingChallenge = prepared<{ purpose: string; phone_number: string }, { i
     // the query asks for what the index holds.
     .where('status', '=', sql.lit('pending')),
 );
+/** The last code sent for a purpose and number, whatever became of it: the next one waits for its `resend_at`. */
+const latestChallenge = prepared<{ purpose: string; phone_number: string }, { id: string; status: string; created_at: number; resend_at: number }>((db, $) =>
+  db
+    .selectFrom('challenges')
+    .select(['id', 'status', 'created_at', 'resend_at'])
+    .where('phone_number', '=', $('phone_number'))
+    .where('purpose', '=', $('purpose'))
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(1),
+);
+/**
+ * Challenges for a purpose and number that ended, or are ending, on a wrong code (any attempt on a challenge that
+ * is not verified was wrong) since the last right code and within the memory: the failures the wait doubles with.
+ */
+const wrongCodeFailures = prepared<{ purpose: string; phone_number: string; since: number }, { failures: number | string }>((db, $) =>
+  db
+    .selectFrom('challenges')
+    .select((eb) => eb.fn.countAll<number | string>().as('failures'))
+    .where('phone_number', '=', $('phone_number'))
+    .where('purpose', '=', $('purpose'))
+    .where('created_at', '>', $('since'))
+    .where('attempts', '>', 0)
+    .where('status', '!=', sql.lit('verified'))
+    .where('created_at', '>', (eb) =>
+      eb
+        .selectFrom('challenges as verified')
+        .select((v) => v.fn.coalesce(v.fn.max('verified.created_at'), sql.lit(0)).as('at'))
+        .where('verified.phone_number', '=', $('phone_number'))
+        .where('verified.purpose', '=', $('purpose'))
+        .where('verified.status', '=', sql.lit('verified')),
+    ),
+);
+/** Moves the time of the next code later (never earlier). */
+const holdNextCode = prepared<{ id: string; resend_at: number }>((db, $) =>
+  db.updateTable('challenges').set({ resend_at: $('resend_at') }).where('id', '=', $('id')).where('resend_at', '<', $('resend_at')),
+);
 const replaceChallenge = prepared<{ id: string; now: number }>((db, $) =>
   db.updateTable('challenges').set({ status: 'replaced', updated_at: $('now') }).where('id', '=', $('id')).where('status', '=', 'pending'),
 );
@@ -79,9 +116,20 @@ const countAttempt = prepared<{ id: string; max_attempts: number; now: number },
     .where('attempts', '<', $('max_attempts'))
     .returning('attempts'),
 );
-/** Moves a pending challenge to verified or failed; affects no row when it already left pending. */
-const settleChallenge = prepared<{ id: string; status: string; now: number }>((db, $) =>
-  db.updateTable('challenges').set({ status: $('status'), updated_at: $('now') }).where('id', '=', $('id')).where('status', '=', 'pending'),
+/** Moves a pending challenge to failed; affects no row when it already left pending. */
+const failChallenge = prepared<{ id: string; now: number }>((db, $) =>
+  db.updateTable('challenges').set({ status: sql.lit('failed'), updated_at: $('now') }).where('id', '=', $('id')).where('status', '=', 'pending'),
+);
+/**
+ * Moves a pending challenge to verified (no row when it already left pending). A right code ends the wait after
+ * wrong codes: the next code waits only the cooldown from this one's sending.
+ */
+const verifyChallenge = prepared<{ id: string; now: number }>((db, $) =>
+  db
+    .updateTable('challenges')
+    .set((eb) => ({ status: sql.lit('verified'), updated_at: $('now'), resend_at: eb('created_at', '+', sql.lit(RESEND_COOLDOWN_MS)) }))
+    .where('id', '=', $('id'))
+    .where('status', '=', 'pending'),
 );
 
 
@@ -109,6 +157,12 @@ export function homeCountries(settings: InstanceSettings): string[] {
   return mode === 'allow' ? countries : [];
 }
 
+/** `45 s`, `3 min`: a wait as a person reads it (minutes rounded up). */
+function formatWait(ms: number): string {
+  const seconds = Math.ceil(ms / 1000);
+  return seconds < 60 ? `${seconds} s` : `${Math.ceil(seconds / 60)} min`;
+}
+
 export class ChallengeService {
   constructor(
     private readonly clock: Clock,
@@ -124,13 +178,8 @@ export class ChallengeService {
     if (!countryAllowed(settings, phoneNumber, input.country)) return countryRefusal(paramName);
 
     const now = this.clock.now();
-    const pending = await pendingChallenge.takeFirst(tx, { purpose: input.purpose, phone_number: phoneNumber });
-    if (pending && pending.resend_at > now) {
-      return appError('phone_code_resend_cooldown', {
-        longMessage: `A code was sent to this number moments ago; a new one can be requested in ${Math.ceil((pending.resend_at - now) / 1000)} s.`,
-        headers: retryAfter(pending.resend_at - now),
-      });
-    }
+    const latest = await latestChallenge.takeFirst(tx, { purpose: input.purpose, phone_number: phoneNumber });
+    if (latest && latest.resend_at > now) return this.tooSoon(latest, now);
 
     // Test-range numbers are never sent and cost nothing: they skip the send limits and the budget.
     if (!testNumber) {
@@ -138,6 +187,8 @@ export class ChallengeService {
       if (refusal) return refusal;
     }
 
+    // The pending challenge is the latest one, unless two processes' clocks disagree: then it is looked up by itself.
+    const pending = !latest || latest.status === 'pending' ? latest : await pendingChallenge.takeFirst(tx, { purpose: input.purpose, phone_number: phoneNumber });
     if (pending) await replaceChallenge.execute(tx, { id: pending.id, now });
     const code = generateCode();
     const id = newId('chl', now);
@@ -150,7 +201,7 @@ export class ChallengeService {
       status: 'pending',
       attempts: 0,
       max_attempts: settings.abuse.attempts_per_challenge,
-      expires_at: now + CODE_LIFETIME_MS,
+      expires_at: now + codeLifetimeMs(settings),
       resend_at: now + RESEND_COOLDOWN_MS,
       created_at: now,
       updated_at: now,
@@ -160,7 +211,7 @@ export class ChallengeService {
       {
         template: 'verification_code',
         to: phoneNumber,
-        variables: { code, expires_in_minutes: String(CODE_LIFETIME_MS / 60_000) },
+        variables: { code, expires_in_minutes: String(settings.abuse.code_lifetime_minutes) },
         challenge: { id, expiresAt: row.expires_at },
         actor: input.actor,
         paramName,
@@ -185,17 +236,19 @@ export class ChallengeService {
 
     const magic = settings.test_mode === 'enabled' && challenge.test_number === 1 && code === MAGIC_CODE;
     if (magic || codeMatches(this.keys.codeKey(), challengeId, code, challenge.code_hash)) {
-      if ((await settleChallenge.affected(tx, { id: challengeId, status: 'verified', now })) !== 1) return this.alreadyUsed();
+      if ((await verifyChallenge.affected(tx, { id: challengeId, now })) !== 1) return this.alreadyUsed();
       challenge.status = 'verified';
+      challenge.resend_at = challenge.created_at + RESEND_COOLDOWN_MS;
       await this.record(tx, 'challenge.verified', challenge, actor, { magic_code: magic });
       return { challenge, magic };
     }
 
+    challenge.resend_at = await this.holdNextCodeAfterWrongCode(tx, challenge, settings, now);
     const remaining = challenge.max_attempts - challenge.attempts;
     if (remaining > 0) {
       return appError('form_code_incorrect', { paramName: 'code', longMessage: `The code is incorrect; ${remaining} attempt${remaining === 1 ? '' : 's'} left.`, meta: { attempts_remaining: remaining } });
     }
-    await settleChallenge.execute(tx, { id: challengeId, status: 'failed', now });
+    await failChallenge.execute(tx, { id: challengeId, now });
     challenge.status = 'failed';
     await this.record(tx, 'challenge.failed', challenge, actor, {});
     return this.failed();
@@ -218,6 +271,38 @@ export class ChallengeService {
       expire_at: c.expires_at,
       next_resend_at: c.resend_at,
     };
+  }
+
+  /**
+   * After a wrong code, the next code for the purpose and number waits longer the more challenges in a row ended on
+   * wrong codes, counted from this wrong code. Written on the challenge (its `resend_at`), so every process sees it.
+   */
+  private async holdNextCodeAfterWrongCode(tx: Tx, c: ChallengesTable, settings: InstanceSettings, now: number): Promise<number> {
+    const backoff = settings.abuse.wrong_code_backoff;
+    if (backoff.initial_seconds === 0) return c.resend_at;
+    const row = await wrongCodeFailures.takeFirst(tx, { purpose: c.purpose, phone_number: c.phone_number, since: now - WRONG_CODE_MEMORY_MS });
+    const resendAt = now + wrongCodeWaitMs(Number(row?.failures ?? 1), backoff);
+    if (resendAt <= c.resend_at) return c.resend_at;
+    await holdNextCode.execute(tx, { id: c.id, resend_at: resendAt });
+    return resendAt;
+  }
+
+  /** The refusal of a code requested before `resend_at`: the plain cooldown, or the longer wait after wrong codes. */
+  private tooSoon(latest: { created_at: number; resend_at: number }, now: number): AppError {
+    const waitMs = latest.resend_at - now;
+    const meta = { next_code_at: latest.resend_at };
+    if (latest.resend_at > latest.created_at + RESEND_COOLDOWN_MS) {
+      return appError('phone_code_failure_backoff', {
+        longMessage: `Wrong codes were entered for this number; a new code can be requested in ${formatWait(waitMs)}.`,
+        meta,
+        headers: retryAfter(waitMs),
+      });
+    }
+    return appError('phone_code_resend_cooldown', {
+      longMessage: `A code was sent to this number moments ago; a new one can be requested in ${Math.ceil(waitMs / 1000)} s.`,
+      meta,
+      headers: retryAfter(waitMs),
+    });
   }
 
   private async reload(tx: Tx, challengeId: string): Promise<ChallengesTable> {

@@ -9,7 +9,10 @@ import { Nullable, StringEnum } from './schemas.js';
 const Time = (description = 'ms since the epoch') => Type.Integer({ description });
 
 export const PhoneNumberParam = Type.String({ minLength: 1, maxLength: 32, description: 'An international number, E.164 (+14155550123); spaces, dashes, dots and brackets are ignored.' });
-export const CodeParam = Type.String({ pattern: '^[0-9]{6}$', description: 'The 6-digit code from the SMS.' });
+export const CodeParam = Type.String({
+  pattern: '^[0-9]{6}$',
+  description: 'The 6-digit code from the SMS. Anything else is refused (form_param_format_invalid) before the code is looked at: it counts neither as an attempt on the challenge nor against abuse.attempts_per_ip.',
+});
 export const PasswordParam = Type.String({ minLength: PASSWORD_MIN_LENGTH, maxLength: PASSWORD_MAX_LENGTH, description: `${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters.` });
 export const PhoneCodeStrategy = StringEnum(['phone_code'] as const, { description: 'Only phone_code (a code by SMS).' });
 export const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false });
@@ -21,7 +24,7 @@ export const Verification = Type.Object(
     attempts: Nullable(Type.Integer({ description: 'Codes tried so far.' })),
     attempts_remaining: Nullable(Type.Integer({ description: 'Wrong codes left before the challenge fails.' })),
     expire_at: Nullable(Time('When the code stops working (ms since the epoch).')),
-    next_resend_at: Nullable(Time('When a new code may be requested (ms since the epoch).')),
+    next_resend_at: Nullable(Time('When a new code may be requested (ms since the epoch): 30 s after this one was sent, later after a wrong code (abuse.wrong_code_backoff).')),
   },
   { additionalProperties: false, description: 'Where a factor stands. The numbers are null for a password or a number verified earlier.' },
 );

@@ -27,6 +27,11 @@ export const ABUSE_BOUNDS = {
   window_seconds: { minimum: 1, maximum: 86_400 },
   hourly_send_budget: { minimum: 1, maximum: 10_000_000 },
   attempts_per_challenge: { minimum: 1, maximum: 10 },
+  // One minute lets an app's CI see a code expire; an hour keeps an intercepted code from living long (the range of
+  // Vonage Verify's pin_expiry).
+  code_lifetime_minutes: { minimum: 1, maximum: 60 },
+  // 0 switches the wait off; a day at most, like the limit windows.
+  backoff_seconds: { minimum: 0, maximum: 86_400 },
   countries: { maxItems: 250 },
 } as const;
 
@@ -78,6 +83,13 @@ export interface InstanceSettings {
     hourly_send_budget: number;
     /** Wrong codes a challenge takes before it fails. */
     attempts_per_challenge: number;
+    /** How long a code works after it was sent (`{{expires_in_minutes}}`, the carrier's validity period). */
+    code_lifetime_minutes: number;
+    /**
+     * The wait before a new code after wrong ones: `initial_seconds` after the first challenge that ended on a
+     * wrong code, doubling with each further one up to `max_seconds`; a right code starts again from the first.
+     */
+    wrong_code_backoff: { initial_seconds: number; max_seconds: number };
     /** Wrong passwords per user before password sign-in is refused for the rest of the window. */
     password_lockout: { max_failures: number; window_seconds: number };
     /** Which destination countries (ISO 3166-1 alpha-2) codes may be sent to. */
@@ -99,7 +111,8 @@ export function defaultSettings(): InstanceSettings {
     multi_factor: { phone_code: { enabled: true } },
     // Anchors: 5 sends per number per 10 min (Twilio Verify), US + CA only (Clerk, Stytch), lockout after 10
     // wrong passwords for an hour (Clerk), 5 wrong codes per challenge (Twilio Verify), 30 answers per address
-    // per 5 min (Supabase Auth's verify limit), 30 new sign-ups or sign-ins per address per minute (Clerk's 5 per 10 s).
+    // per 5 min (Supabase Auth's verify limit), 30 new sign-ups or sign-ins per address per minute (Clerk's 5 per 10 s),
+    // codes valid 10 minutes (Twilio Verify), a wait of 1 doubling to 32 minutes after wrong codes (Auth0's).
     abuse: {
       sends_per_phone_number: { max: 5, window_seconds: 600 },
       sends_per_ip: { max: 20, window_seconds: 600 },
@@ -107,6 +120,8 @@ export function defaultSettings(): InstanceSettings {
       creates_per_ip: { max: 30, window_seconds: 60 },
       hourly_send_budget: 1_000,
       attempts_per_challenge: 5,
+      code_lifetime_minutes: 10,
+      wrong_code_backoff: { initial_seconds: 60, max_seconds: 1_920 },
       password_lockout: { max_failures: 10, window_seconds: 3_600 },
       sms_countries: { mode: 'allow', countries: ['US', 'CA'] },
     },
@@ -285,6 +300,18 @@ function validateAbuse(abuse: InstanceSettings['abuse'], errors: ErrorDetail[]):
   }
   within('abuse.hourly_send_budget', abuse.hourly_send_budget, ABUSE_BOUNDS.hourly_send_budget);
   within('abuse.attempts_per_challenge', abuse.attempts_per_challenge, ABUSE_BOUNDS.attempts_per_challenge);
+  within('abuse.code_lifetime_minutes', abuse.code_lifetime_minutes, ABUSE_BOUNDS.code_lifetime_minutes);
+  const backoff = abuse.wrong_code_backoff;
+  within('abuse.wrong_code_backoff.initial_seconds', backoff.initial_seconds, ABUSE_BOUNDS.backoff_seconds);
+  within('abuse.wrong_code_backoff.max_seconds', backoff.max_seconds, ABUSE_BOUNDS.backoff_seconds);
+  if (backoff.max_seconds < backoff.initial_seconds) {
+    errors.push(
+      errorDetail('form_param_value_invalid', {
+        paramName: 'abuse.wrong_code_backoff.max_seconds',
+        longMessage: 'abuse.wrong_code_backoff.max_seconds must not be less than abuse.wrong_code_backoff.initial_seconds',
+      }),
+    );
+  }
   within('abuse.password_lockout.max_failures', abuse.password_lockout.max_failures, ABUSE_BOUNDS.max);
   within('abuse.password_lockout.window_seconds', abuse.password_lockout.window_seconds, ABUSE_BOUNDS.window_seconds);
 

@@ -96,10 +96,26 @@ describe.each(STORES)('challenges on %s', (kind) => {
     expectError(await attempt(id, Fapi.wrong(code)), 422, 'verification_failed');
   });
 
-  it('refuses a malformed code without counting it', async () => {
-    const { id } = await prepared();
-    expectError(await attempt(id, '12345'), 422, 'form_param_format_invalid');
-    expect((await challengeOf(id)).attempts).toBe(0);
+  it('refuses a malformed code without counting it: not an attempt on the challenge, nor one against attempts_per_ip', async () => {
+    const { id, code } = await prepared();
+    // An address of its own, allowed a single answer.
+    const ip = '198.51.100.23';
+    await patchSettings(server, { abuse: { attempts_per_ip: { max: 1 } } });
+    try {
+      for (const malformed of ['12345', '1234567', '12a456']) {
+        const before = await snapshot(server);
+        const res = await fapi.call('POST', `/v1/client/sign_ups/${id}/attempt_verification`, { strategy: 'phone_code', code: malformed }, { ip });
+        expectError(res, 422, 'form_param_format_invalid');
+        expect(res.json().errors[0].meta.param_name).toBe('code');
+        expect(await snapshot(server)).toEqual(before);
+      }
+      expect((await challengeOf(id)).attempts).toBe(0);
+      // The address's one answer was not spent: the right code goes through.
+      const res = await fapi.call('POST', `/v1/client/sign_ups/${id}/attempt_verification`, { strategy: 'phone_code', code }, { ip });
+      expect(res.statusCode, res.body).toBe(200);
+    } finally {
+      await patchSettings(server, { abuse: { attempts_per_ip: { max: 1_000 } } });
+    }
   });
 
   it('refuses a resend within 30 s with Retry-After, sending nothing; after it, the new code replaces the old', async () => {

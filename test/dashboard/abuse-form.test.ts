@@ -18,6 +18,14 @@ describe('buildAbusePatch', () => {
     expect(buildAbusePatch(view, draft)).toEqual({ abuse: { sends_per_phone_number: { max: 3 } } });
   });
 
+  it('shows the code lifetime and the wait after wrong codes, and sends a change to either as a nested merge patch', () => {
+    const draft = abuseDraftFrom(view);
+    expect(draft.numbers).toMatchObject({ 'abuse.code_lifetime_minutes': '10', 'abuse.wrong_code_backoff.initial_seconds': '60', 'abuse.wrong_code_backoff.max_seconds': '1920' });
+    draft.numbers['abuse.code_lifetime_minutes'] = '1';
+    draft.numbers['abuse.wrong_code_backoff.max_seconds'] = '600';
+    expect(buildAbusePatch(view, draft)).toEqual({ abuse: { code_lifetime_minutes: 1, wrong_code_backoff: { max_seconds: 600 } } });
+  });
+
   it('sends anything else as typed, for the API to explain beside the field', () => {
     const draft = abuseDraftFrom(view);
     draft.numbers['abuse.attempts_per_ip.window_seconds'] = '1.5';

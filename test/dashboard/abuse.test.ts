@@ -45,6 +45,22 @@ describe('the abuse defences page', () => {
     await expectFieldError(page, 'abuse.attempts_per_challenge', 'abuse.attempts_per_challenge must be <= 10', { summary: true });
     expect(await abuse()).toEqual(before);
 
+    // The code lifetime and the wait after wrong codes: saved, and a longest wait under the first one refused.
+    await page.getByRole('button', { name: 'Discard changes' }).click();
+    expect(await fieldInput(page, 'abuse.code_lifetime_minutes').inputValue()).toBe('10');
+    await fieldInput(page, 'abuse.code_lifetime_minutes').fill('1');
+    await fieldInput(page, 'abuse.wrong_code_backoff.initial_seconds').fill('30');
+    await page.getByRole('button', { name: 'Save abuse defences' }).click();
+    await expect.poll(() => page.locator('.save-state').textContent()).toBe('Saved.');
+    expect(await abuse()).toMatchObject({ code_lifetime_minutes: 1, wrong_code_backoff: { initial_seconds: 30, max_seconds: 1_920 } });
+    const saved = await abuse();
+    await fieldInput(page, 'abuse.wrong_code_backoff.max_seconds').fill('10');
+    await page.getByRole('button', { name: 'Save abuse defences' }).click();
+    await expectFieldError(page, 'abuse.wrong_code_backoff.max_seconds', 'must not be less than abuse.wrong_code_backoff.initial_seconds', { summary: true });
+    expect(await abuse()).toEqual(saved);
+    await fieldInput(page, 'abuse.attempts_per_challenge').fill('11');
+    await fieldInput(page, 'abuse.sends_per_ip.max').fill('50');
+
     // Discarded: the inputs show what is stored again.
     await page.getByRole('button', { name: 'Discard changes' }).click();
     expect(await fieldInput(page, 'abuse.attempts_per_challenge').inputValue()).toBe('5');

@@ -112,7 +112,7 @@ describe.each(STORES)('errors through the real server, on %s', (kind) => {
     expectEnvelope(await refused(() => fapi.call('POST', `/v1/client/sign_ups/${id}/attempt_verification`, { strategy: 'phone_code', code: '123456' })), 422, 'verification_not_prepared', { param_name: 'code' });
     expect((await fapi.call('POST', `/v1/client/sign_ups/${id}/prepare_verification`, { strategy: 'phone_code' })).statusCode).toBe(200);
     const cooldown = await refused(() => fapi.call('POST', `/v1/client/sign_ups/${id}/prepare_verification`, { strategy: 'phone_code' }));
-    expectEnvelope(cooldown, 429, 'phone_code_resend_cooldown', {});
+    expectEnvelope(cooldown, 429, 'phone_code_resend_cooldown', { next_code_at: expect.any(Number) });
     expect(cooldown.headers['retry-after']).toMatch(/^\d+$/);
     expect((await fapi.call('POST', `/v1/client/sign_ups/${id}/attempt_verification`, { strategy: 'phone_code', code: await fapi.lastCode(phone) })).statusCode).toBe(200);
     expectEnvelope(await refused(() => fapi.call('POST', `/v1/client/sign_ups/${id}/prepare_verification`, { strategy: 'phone_code' })), 422, 'flow_step_invalid', {});

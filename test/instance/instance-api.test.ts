@@ -39,6 +39,8 @@ describe.each(STORES)('instance settings on %s', (kind) => {
         creates_per_ip: { max: 30, window_seconds: 60 },
         hourly_send_budget: 1000,
         attempts_per_challenge: 5,
+        code_lifetime_minutes: 10,
+        wrong_code_backoff: { initial_seconds: 60, max_seconds: 1920 },
         password_lockout: { max_failures: 10, window_seconds: 3600 },
         sms_countries: { mode: 'allow', countries: ['US', 'CA'] },
       },

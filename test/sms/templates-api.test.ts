@@ -86,6 +86,16 @@ describe.each(STORES)('SMS templates API on %s', (kind) => {
       expect((await get('password_changed')).sample_message).toBe('Your Acme password was changed. If this was not you, contact support.');
     });
 
+    it('previews with the instance code lifetime', async () => {
+      expect((await ctx.server.bapi('PATCH', '/v1/instance', { abuse: { code_lifetime_minutes: 3 } })).statusCode).toBe(200);
+      try {
+        expect((await get('verification_code')).sample_message).toBe('123456 is your authn.sh verification code. It expires in 3 minutes.');
+        expect((await get('reset_password_code')).sample_message).toBe('123456 is your authn.sh password reset code. It expires in 3 minutes.');
+      } finally {
+        await ctx.server.bapi('PATCH', '/v1/instance', { abuse: { code_lifetime_minutes: null } });
+      }
+    });
+
     it('needs a secret key', async () => {
       for (const [method, url] of [
         ['GET', '/v1/templates/sms'],

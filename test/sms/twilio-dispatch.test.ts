@@ -5,6 +5,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { STORES, createTestStore, type TestStore } from '../helpers/server.js';
 import { TWILIO_FAILURES } from '../fakes/twilio.js';
+import { Fapi, patchSettings } from '../auth/helpers.js';
 import { FROM, TWILIO, startSmsServer, storeReader, waitFor, type SmsHarness } from './harness.js';
 
 describe.each(STORES)('Twilio dispatch on %s', (kind) => {
@@ -65,6 +66,23 @@ describe.each(STORES)('Twilio dispatch on %s', (kind) => {
       ['sms.sent', 'dispatcher'],
       ['sms.delivered', 'carrier'],
     ]);
+  });
+
+  it('gives a code requested through FAPI the lifetime of abuse.code_lifetime_minutes: its text and ValidityPeriod', async () => {
+    await patchSettings(h.server, { abuse: { code_lifetime_minutes: 2 } });
+    try {
+      const to = recipient();
+      const fapi = await new Fapi(h.server).start();
+      const { id } = await fapi.signUp(to);
+      const prepared = await fapi.call('POST', `/v1/client/sign_ups/${id}/prepare_verification`, { strategy: 'phone_code' });
+      expect(prepared.statusCode, prepared.body).toBe(200);
+      const request = await waitFor('the code at Twilio', () => h.twilio.requests.find((r) => r.fields.To === to));
+      expect(request.fields.Body).toMatch(/^\d{6} is your authn\.sh verification code\. It expires in 2 minutes\.$/);
+      expect(Number(request.fields.ValidityPeriod)).toBeGreaterThan(100);
+      expect(Number(request.fields.ValidityPeriod)).toBeLessThanOrEqual(120);
+    } finally {
+      await patchSettings(h.server, { abuse: { code_lifetime_minutes: null } });
+    }
   });
 
   it('keeps delivered when a late sent arrives, and a duplicate changes nothing', async () => {

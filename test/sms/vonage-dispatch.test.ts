@@ -5,6 +5,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { STORES, createTestStore, type TestStore } from '../helpers/server.js';
 import { VONAGE_FAILURES, type VonageMethod } from '../fakes/vonage.js';
+import { Fapi, patchSettings } from '../auth/helpers.js';
 import { VONAGE, startSmsServer, storeReader, templateEditor, waitFor, type SmsHarness } from './harness.js';
 
 const SIGNATURE_SECRET = 's3cr3tSIGkey0123456789abcdefABCD';
@@ -49,6 +50,24 @@ describe.each(STORES)('Vonage dispatch on %s', (kind) => {
     expect((await h.vonage.sendReceipt(part, { status: 'delivered' })).status).toBe(200);
     expect(await read.message(id)).toMatchObject({ status: 'delivered', carrier_status: 'delivered' });
     expect((await read.events(id)).map((e) => e.type)).toEqual(['sms.queued', 'sms.sent', 'sms.delivered']);
+  });
+
+  it('gives a code requested through FAPI the lifetime of abuse.code_lifetime_minutes: its text and ttl', async () => {
+    await patchSettings(h.server, { abuse: { code_lifetime_minutes: 2 } });
+    try {
+      // A US number: the default country list allows the US and Canada only.
+      const to = `+1415555${String(3000 + next++)}`;
+      const fapi = await new Fapi(h.server).start();
+      const { id } = await fapi.signUp(to);
+      const prepared = await fapi.call('POST', `/v1/client/sign_ups/${id}/prepare_verification`, { strategy: 'phone_code' });
+      expect(prepared.statusCode, prepared.body).toBe(200);
+      const request = await waitFor('the code at Vonage', () => h.vonage.requests.find((r) => r.fields.to === to.slice(1)));
+      expect(request.fields.text).toMatch(/^\d{6} is your authn\.sh verification code\. It expires in 2 minutes\.$/);
+      expect(Number(request.fields.ttl)).toBeGreaterThan(100_000);
+      expect(Number(request.fields.ttl)).toBeLessThanOrEqual(120_000);
+    } finally {
+      await patchSettings(h.server, { abuse: { code_lifetime_minutes: null } });
+    }
   });
 
   it.each(['json', 'form', 'get'] as const)('takes a receipt sent as %s', async (method) => {

@@ -20,6 +20,19 @@ export const ABUSE_NUMBERS = [
   { param: 'abuse.password_lockout.window_seconds', group: 'Wrong passwords for one account', label: 'Window (seconds)', hint: 'Default 3600 (1 hour).' },
   { param: 'abuse.hourly_send_budget', group: 'The whole instance', label: 'Codes sent per hour', hint: 'Over it, sends are refused and an audit entry is written (default 1000). Test numbers do not count.' },
   { param: 'abuse.attempts_per_challenge', group: 'The whole instance', label: 'Wrong codes per challenge', hint: 'Then the code stops working and a new one is needed: 1 to 10 (default 5).' },
+  { param: 'abuse.code_lifetime_minutes', group: 'The whole instance', label: 'Code lifetime (minutes)', hint: 'How long a code works after it is sent, as its SMS says: 1 to 60 (default 10).' },
+  {
+    param: 'abuse.wrong_code_backoff.initial_seconds',
+    group: 'Wait for a new code after wrong codes',
+    label: 'First wait (seconds)',
+    hint: 'After the first challenge that ends on a wrong code, doubled for each further one; 0 switches the wait off (default 60).',
+  },
+  {
+    param: 'abuse.wrong_code_backoff.max_seconds',
+    group: 'Wait for a new code after wrong codes',
+    label: 'Longest wait (seconds)',
+    hint: 'Default 1920 (32 minutes). A right code starts again from the first wait.',
+  },
 ] as const;
 
 export type AbuseNumberParam = (typeof ABUSE_NUMBERS)[number]['param'];

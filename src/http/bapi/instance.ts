@@ -70,6 +70,18 @@ function settingsSchema(patch: boolean) {
           attempts_per_ip: field(windowLimit('max', 'Answers (codes and passwords) from one IP address per window, right or wrong, whatever they are for (default 30 per 300 s).')),
           hourly_send_budget: field(leaf(Type.Integer({ ...ABUSE_BOUNDS.hourly_send_budget, description: 'Codes sent per hour across the instance; over it, sends are refused and an audit entry is written (default 1000).' }))),
           attempts_per_challenge: field(leaf(Type.Integer({ ...ABUSE_BOUNDS.attempts_per_challenge, description: 'Wrong codes a challenge takes before it fails (default 5).' }))),
+          code_lifetime_minutes: field(
+            leaf(Type.Integer({ ...ABUSE_BOUNDS.code_lifetime_minutes, description: 'How long a code works after it was sent: the expire_at of its verification, {{expires_in_minutes}} in its SMS and the carrier validity period (default 10).' })),
+          ),
+          wrong_code_backoff: field(
+            object(
+              {
+                initial_seconds: field(leaf(Type.Integer({ ...ABUSE_BOUNDS.backoff_seconds, description: 'The wait after the first challenge that ends on a wrong code; 0 switches the wait off (default 60).' }))),
+                max_seconds: field(leaf(Type.Integer({ ...ABUSE_BOUNDS.backoff_seconds, description: 'The longest wait, at least initial_seconds (default 1920).' }))),
+              },
+              'The wait before a new code for a number and purpose after wrong codes: doubled for each challenge in a row that ended on a wrong code (in the last 24 hours), up to max_seconds, up to a fifth shorter at random; a right code starts again from initial_seconds. Refused with phone_code_failure_backoff and Retry-After.',
+            ),
+          ),
           password_lockout: field(windowLimit('max_failures', 'Wrong passwords per user per window before password sign-in is refused (default 10 per 3600 s).')),
           sms_countries: field(
             object(

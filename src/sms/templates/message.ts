@@ -34,9 +34,10 @@ export interface ComposedMessage extends SmsMeasure {
   values: Partial<Record<VariableName, string>>;
 }
 
-/** The values previews use: each variable's sample, and the instance's own `app_name`. */
+/** The values previews use: each variable's sample, but the instance's own `app_name` and code lifetime. */
 export function sampleValues(slug: TemplateSlug, settings: InstanceSettings): Record<string, string> {
-  return Object.fromEntries(TEMPLATES[slug].variables.map((name) => [name, name === 'app_name' ? settings.app_name : VARIABLES[name].sample]));
+  const instance: Partial<Record<VariableName, string>> = { app_name: settings.app_name, expires_in_minutes: String(settings.abuse.code_lifetime_minutes) };
+  return Object.fromEntries(TEMPLATES[slug].variables.map((name) => [name, instance[name] ?? VARIABLES[name].sample]));
 }
 
 /** The origin-bound one-time code line (WebOTP: `@app.example.com #123456`) that ends a verification code, when enabled. */

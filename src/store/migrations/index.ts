@@ -14,6 +14,7 @@ import { leanIndexes } from './007_lean_indexes.js';
 import { webhookEndpointHealth } from './008_webhook_endpoint_health.js';
 import { openFlows } from './009_open_flows.js';
 import { smsStatusChecks } from './010_sms_status_checks.js';
+import { challengeHistory } from './011_challenge_history.js';
 
 export interface Migration {
   up(db: Kysely<unknown>, dialect: Dialect): Promise<void>;
@@ -29,6 +30,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '008_webhook_endpoint_health': webhookEndpointHealth,
   '009_open_flows': openFlows,
   '010_sms_status_checks': smsStatusChecks,
+  '011_challenge_history': challengeHistory,
 };
 
 export function migrationProvider(dialect: Dialect): MigrationProvider {
