@@ -4,7 +4,7 @@
  * business rules: they validate input, call one service, and shape the answer.
  */
 import { randomUUID } from 'node:crypto';
-import Fastify, { LogController } from 'fastify';
+import Fastify, { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
 import swagger from '@fastify/swagger';
 import { Ajv, type Options as AjvOptions } from 'ajv';
 import ajvFormats from 'ajv-formats';
@@ -25,6 +25,18 @@ import type { Services } from '../services.js';
 // ajv-formats is CommonJS: under ESM its function is the module's `default` property.
 const addFormats = ajvFormats.default;
 
+/**
+ * Headers of every answer, the router's refusals included. Answers carry personal data and tokens: no cache may keep
+ * them, no browser may read them as another type; an answer that says how to cache it (the dashboard's files, the
+ * JWKS) keeps its own rule.
+ */
+function withAnswerHeaders(request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  reply.header('x-request-id', request.id);
+  reply.header('x-content-type-options', 'nosniff');
+  if (!reply.hasHeader('cache-control') && !reply.raw.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
+  return reply;
+}
+
 function createFastify(logger: Logger, bodyLimitBytes: number, trustProxy: Config['trustProxy']) {
   return Fastify({
     loggerInstance: logger,
@@ -38,8 +50,8 @@ function createFastify(logger: Logger, bodyLimitBytes: number, trustProxy: Confi
     requestIdHeader: false,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PATH_PARAM_LENGTH },
     // Bad percent-encoding and over-long path parameters are refused by the router, before any route or hook runs:
-    // the same envelope, and the request id the onSend hook would have added.
-    frameworkErrors: (error, request, reply) => errorHandler(error, request, reply.header('x-request-id', request.id)),
+    // the same envelope, and the headers the onSend hook would have added.
+    frameworkErrors: (error, request, reply) => errorHandler(error, request, withAnswerHeaders(request, reply)),
     clientErrorHandler,
   }).withTypeProvider<TypeBoxTypeProvider>();
 }
@@ -111,11 +123,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
     closing = true;
   });
   app.addHook('onSend', async (request, reply) => {
-    reply.header('x-request-id', request.id);
-    // Answers carry personal data and tokens: no cache may keep them, no browser may read them as another type.
-    // An answer that says how to cache it (the dashboard's files, the JWKS) keeps its own rule.
-    reply.header('x-content-type-options', 'nosniff');
-    if (!reply.hasHeader('cache-control') && !reply.raw.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
+    withAnswerHeaders(request, reply);
     if (closing) reply.header('connection', 'close');
   });
   app.addHook('onResponse', async (request, reply) => {

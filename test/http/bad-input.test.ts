@@ -193,6 +193,8 @@ describe("requests Node's HTTP parser refuses", () => {
     const res = await rawRequest(bytes);
     expect(res.status, res.head).toBe(status);
     expect(res.head).toMatch(/content-type: application\/json/i);
+    expect(res.head).toMatch(/x-content-type-options: nosniff/i);
+    expect(res.head).toMatch(/cache-control: no-store/i);
     const body = JSON.parse(res.body);
     expect(body.errors).toHaveLength(1);
     expect(body.errors[0]).toMatchObject({ code, message: ERROR_CODES[code as keyof typeof ERROR_CODES].message, long_message: expect.any(String) });

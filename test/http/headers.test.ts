@@ -44,5 +44,7 @@ describe('API answer headers', () => {
     expectApiHeaders(await server.inject({ method: 'GET', url: '/no/such/route' }), 'a 404');
     expectApiHeaders(await server.inject({ method: 'POST', url: '/v1/client', headers: { 'content-type': 'text/plain' }, payload: 'x' }), 'a 415');
     expectApiHeaders(await server.inject({ method: 'POST', url: '/v1/client', headers: { 'content-type': 'application/json' }, payload: '{' }), 'a 400');
+    expectApiHeaders(await server.inject({ method: 'GET', url: '/v1/client/sign_ins/%ZZ' }), 'a path the router cannot decode');
+    expectApiHeaders(await server.inject({ method: 'GET', url: `/v1/users/${'a'.repeat(101)}` }), 'a path parameter the router refuses as too long');
   });
 });
