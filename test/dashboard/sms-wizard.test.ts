@@ -286,6 +286,35 @@ describe('the SMS wizard', () => {
     await expectSecretGone(tab, token);
   });
 
+  it('keeps password managers away from the credential inputs: masked, not password fields, marked to be ignored', async () => {
+    const { page } = tab;
+    const messages: string[] = [];
+    page.on('console', (message) => messages.push(`${message.type()}: ${message.text()}`));
+    // Vonage saved without a signature secret: its input is there from the start, and Replace adds the API secret's.
+    const saved = await suite.server.bapi('PATCH', '/v1/instance', { sms: { driver: 'vonage', from_number: 'Acme', vonage: { api_key: VONAGE.apiKey, api_secret: VONAGE.apiSecret } } });
+    expect(saved.statusCode).toBe(200);
+    await page.reload();
+    await page.getByRole('button', { name: 'Replace API secret' }).click();
+    await fieldInput(page, 'sms.vonage.api_secret').fill(VONAGE.apiSecret);
+    await fieldInput(page, 'sms.vonage.signature_secret').fill(VONAGE.signatureSecret);
+    for (const param of ['sms.vonage.api_secret', 'sms.vonage.signature_secret']) {
+      const input = fieldInput(page, param);
+      expect(await input.getAttribute('type')).toBe('text');
+      // Shown as dots all the same.
+      expect(await input.evaluate((element) => getComputedStyle(element).getPropertyValue('-webkit-text-security'))).toBe('disc');
+      expect(await input.getAttribute('autocomplete')).toBe('off');
+      for (const mark of ['data-1p-ignore', 'data-lpignore', 'data-bwignore', 'data-form-type']) expect(await input.getAttribute(mark), mark).not.toBeNull();
+    }
+    await page.getByLabel('Twilio', { exact: true }).check();
+    await fieldInput(page, 'sms.twilio.auth_token').fill(TWILIO_TOKEN);
+    expect(await fieldInput(page, 'sms.twilio.auth_token').getAttribute('type')).toBe('text');
+    // No password field, so nothing for Chromium's password manager to remark on ("Password forms should have …").
+    expect(await page.locator('input[type=password]').count()).toBe(0);
+    await page.getByRole('button', { name: 'Discard changes' }).click();
+    await expect.poll(() => page.locator('.save-state').textContent()).toBe('All changes saved.');
+    expect(messages.filter((message) => /password/i.test(message))).toEqual([]);
+  });
+
   it('sends a test SMS through the saved settings: Enter in its field sends it, not the settings; a test number is not sent', async () => {
     const { page } = tab;
     await fieldInput(page, 'app_name').fill('Acme');

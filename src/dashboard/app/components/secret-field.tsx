@@ -1,7 +1,7 @@
 /**
  * A write-only credential: shown only as "Set" / "Not set", with Replace and Clear. The value typed to replace it
  * stays in the (uncontrolled) input until the form reads it when saving; it is never put into component state,
- * and the input disappears once the save succeeds.
+ * and the input disappears once the save succeeds. Password managers are kept away from it (see the input).
  */
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef } from 'preact/hooks';
@@ -80,10 +80,17 @@ export function SecretField({ param, label, hint, isSet, intent, onIntent, error
                 input.current = element;
                 inputRef(element);
               }}
-              type="password"
+              // Not a password field: beside the other settings it reads as a sign-in form to password managers, which
+              // then offer to save "AC…/token" for the dashboard. A text field shown as dots, marked for the managers
+              // that look at text fields too (1Password, LastPass, Bitwarden, Dashlane) to leave it alone.
+              type="text"
               name={param}
-              class="input code"
-              autocomplete="new-password"
+              class="input code input-masked"
+              autocomplete="off"
+              data-1p-ignore=""
+              data-lpignore="true"
+              data-bwignore=""
+              data-form-type="other"
               spellcheck={false}
               autocapitalize="off"
               onInput={onTyping}
