@@ -68,7 +68,7 @@ describe('the SMS templates page', () => {
 
     // The preview's refusal appears beside the field as soon as typing pauses, and nothing is saved.
     await body.fill('Your code is ready');
-    await expectFieldError(page, 'body', 'body: the body must contain {{code}}');
+    await expectFieldError(page, 'body', 'Message: the message must contain {{code}}');
     expect((await settledPreview(page)).message).toBeNull();
     expect(await previewPanel(page).textContent()).toContain('No preview until the fields marked with an error are fixed.');
 
@@ -88,7 +88,7 @@ describe('the SMS templates page', () => {
     // A bad sender: refused on saving, beside its field, and nothing changes.
     await fieldInput(page, 'from_number_override').fill('not a number!');
     await page.getByRole('button', { name: 'Save template' }).click();
-    await expectFieldError(page, 'from_number_override', 'from_number_override', { summary: true });
+    await expectFieldError(page, 'from_number_override', 'Sender for this template must be an E.164 number', { summary: true });
     expect((await template('verification_code')).customised).toBe(false);
 
     await fieldInput(page, 'from_number_override').fill('+15555550123');
@@ -164,7 +164,7 @@ describe('the SMS templates page', () => {
     await page.getByLabel('inviter_name').fill('Grace 123 Hopper');
     await expect.poll(() => settledPreview(page).then((p) => p.message)).toBe('Grace Hopper invited you to authn.sh: https://app.example.com/invite/abc123');
     await page.getByLabel('action_url').fill('javascript:alert(1)');
-    await expectFieldError(page, 'variables.action_url', 'variables.action_url must be an absolute http or https URL');
+    await expectFieldError(page, 'variables.action_url', 'Preview value action_url must be an absolute http or https URL');
     expect(await previewPanel(page).textContent()).toContain('No preview until the fields marked with an error are fixed.');
     // Values are for the preview only: nothing is saved, so there is nothing to save.
     expect(await page.locator('.save-state').textContent()).toBe('This is the shipped default.');

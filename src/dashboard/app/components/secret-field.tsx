@@ -6,6 +6,7 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef } from 'preact/hooks';
 import { FieldError, Hint, describedBy, type FieldErrors } from './fields.js';
+import { inSentence } from '../form-errors.js';
 import type { SecretField, SecretIntent } from '../settings-form.js';
 
 interface SecretFieldProps {
@@ -20,11 +21,6 @@ interface SecretFieldProps {
   inputRef(input: HTMLInputElement | null): void;
   /** Something was typed or deleted in the input (read it from the input, not from here). */
   onTyping(): void;
-}
-
-/** "Auth token" → "auth token" inside a sentence; "API secret" keeps its acronym. */
-function inSentence(label: string): string {
-  return /^[A-Z][a-z]/.test(label) ? label[0]!.toLowerCase() + label.slice(1) : label;
 }
 
 export function SecretField({ param, label, hint, isSet, intent, onIntent, errors, inputRef, onTyping }: SecretFieldProps) {

@@ -10,6 +10,7 @@ import type { ApiErrorDetail, Page, SmsTemplate, SmsTemplatePreview } from '../a
 import { ConfirmDialog } from '../components/dialog.js';
 import { CheckboxField, ErrorSummary, SaveBar, TextField, fieldErrorsOf } from '../components/fields.js';
 import { EmptyState, ErrorPanel, Loading } from '../components/states.js';
+import { speakErrors, type FormField } from '../form-errors.js';
 import { Time } from '../components/time.js';
 import { useLoaded, useSave, useSettled } from '../hooks.js';
 import { useSession } from '../session.js';
@@ -98,6 +99,16 @@ function TemplateList({ templates }: { templates: SmsTemplate[] }) {
       </table>
     </div>
   );
+}
+
+/** The editor's fields in page order, as the page names them. */
+function templateFields(template: SmsTemplate): FormField[] {
+  return [
+    { param: 'body', label: 'Message' },
+    ...template.available_variables.map((name) => ({ param: `variables.${name}`, label: `Preview value ${name}` })),
+    { param: 'from_number_override', label: 'Sender for this template' },
+    { param: 'delivered_by_us', label: '"authn.sh sends this message"' },
+  ];
 }
 
 /** What the preview panel shows: the API's answer for the request it was asked, or the errors it gave. */
@@ -190,7 +201,9 @@ function TemplateEditor({ template, focusOnOpen, onChange }: { template: SmsTemp
   };
 
   // Preview errors are about what is typed now; a save's errors stand until the field they name is edited.
-  const errors = fieldErrorsOf([...form.errors, ...(shown?.errors ?? [])]);
+  const fields = templateFields(template);
+  const saveErrors = speakErrors(form.errors, fields);
+  const errors = fieldErrorsOf(speakErrors([...form.errors, ...(shown?.errors ?? [])], fields));
   const updating = shown === null || shown.key !== requestKey;
   const valueRefused = [...errors.keys()].some((param) => param.startsWith('variables.'));
   // A refused value must be seen, even if its fields are folded away.
@@ -212,7 +225,7 @@ function TemplateEditor({ template, focusOnOpen, onChange }: { template: SmsTemp
           Last changed <Time ms={template.updated_at} />
         </p>
       )}
-      <ErrorSummary title="The template was not saved" errors={form.errors} visibleParams={new Set(['body', 'from_number_override', 'delivered_by_us'])} summaryRef={form.summaryRef} />
+      <ErrorSummary title="The template was not saved" errors={saveErrors} visibleParams={new Set(['body', 'from_number_override', 'delivered_by_us'])} summaryRef={form.summaryRef} />
 
       {/* The preview follows the message field: beside the form on a wide screen, under the field on a narrow one. */}
       <form class="editor-form" onSubmit={save} autocomplete="off" noValidate>
