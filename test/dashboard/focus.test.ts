@@ -1,8 +1,9 @@
 /**
  * Keyboard focus is never hidden (WCAG 2.4.11): on every dashboard page with a form, at laptop and phone width, every
- * control reached by Tab lies inside the viewport and nothing drawn on top of the page (the sticky top bar, the sticky
- * save bar) covers any part of it. The step links of the SMS wizard bring their step's heading into view below the
- * top bar, and on a phone the save bar stays out of the way while there is nothing to save.
+ * control reached by Tab shows its focus ring, lies inside the viewport, and nothing drawn on top of the page (the
+ * sticky top bar, the sticky save bar) covers any part of it. The step links of the SMS wizard bring their step's
+ * heading into view below the top bar, and on a phone the save bar stays out of the way while there is nothing to
+ * save.
  */
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
@@ -13,14 +14,15 @@ const ACCOUNT_SID = `AC${'0123456789abcdef'.repeat(2)}`;
 
 interface FocusStop {
   name: string;
-  /** What is wrong with how it is shown; empty when the whole control is in view and on top. */
+  /** What is wrong with how it is shown; empty when its focus ring shows and the whole control is in view, on top. */
   hidden: string[];
 }
 
 /**
- * Where the focused element is and what covers it: its box must be inside the viewport, and at its centre and the
- * middle of each edge (2 px in: rounded corners are not the control's) the topmost element must be the control itself
- * or inside it. A control met a second time ends the tour (null). Evaluated in the page.
+ * Where the focused element is, whether it shows a focus ring, and what covers it: its box must be inside the
+ * viewport, and at its centre and the middle of each edge (2 px in: rounded corners are not the control's) the
+ * topmost element must be the control itself or inside it. A control met a second time ends the tour (null).
+ * Evaluated in the page.
  */
 const FOCUS_STOP = `(() => {
   const el = document.activeElement;
@@ -31,6 +33,8 @@ const FOCUS_STOP = `(() => {
   const name = el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + ' "' + (el.textContent || el.getAttribute('aria-label') || '').trim().slice(0, 40) + '"';
   const box = el.getClientRects()[0] || el.getBoundingClientRect();
   const hidden = [];
+  const ring = getComputedStyle(el);
+  if (ring.outlineStyle === 'none' || parseFloat(ring.outlineWidth) < 2) hidden.push('no focus ring');
   if (box.top < 0 || box.left < 0 || box.bottom > innerHeight || box.right > innerWidth) {
     hidden.push('outside the viewport: ' + [box.top, box.right, box.bottom, box.left].map(Math.round).join(' ') + ' in ' + innerWidth + 'x' + innerHeight);
   } else {
@@ -109,9 +113,10 @@ describe('keyboard focus is never hidden', () => {
         await expectAllInView(page, ['input#field-sms-vonage-api_key', 'input#field-sms-vonage-api_secret', 'select#field-sms-vonage-signature_method', 'button "Discard changes"']);
       });
 
-      it('the SMS template editor', async () => {
+      it('the SMS template editor, its messages handed to the operator', async () => {
         const page = await open(viewport, '/dashboard/configure/messaging/sms-templates?template=verification_code');
-        await expectAllInView(page, ['textarea#field-body', 'input#field-from_number_override', 'input#field-delivered_by_us', 'button "Save template"']);
+        await page.getByLabel('authn.sh sends this message').uncheck();
+        await expectAllInView(page, ['textarea#field-body', 'input#field-from_number_override', 'input#field-delivered_by_us', 'a "http://127.0.0.1:9/hooks"', 'button "Save template"']);
       });
 
       it('the form that adds a webhook endpoint', async () => {
