@@ -200,7 +200,7 @@ function TemplateEditor({ template, focusOnOpen, onChange }: { template: SmsTemp
   const save = (event: Event) => {
     event.preventDefault();
     if (!dirty) return form.reset('Nothing to save: the template has not changed.');
-    // Messages that would reach no one: only once the operator has said so twice.
+    // Messages that would reach no one (or no one known yet): saved only once the operator confirms.
     if (stopsDeliveryUnreceived(template, draft, receivers.error ? null : receivers.value)) return setConfirmingStop(true);
     saveDraft();
   };
@@ -366,7 +366,7 @@ function TemplateEditor({ template, focusOnOpen, onChange }: { template: SmsTemp
           onCancel={() => setConfirmingStop(false)}
         >
           <p>
-            {receivers.error ? (
+            {receivers.error || receivers.value === null ? (
               <>It could not be checked whether a webhook endpoint receives <code>{OPERATOR_EVENT}</code>.</>
             ) : (
               <>No enabled webhook endpoint receives <code>{OPERATOR_EVENT}</code>.</>

@@ -26,7 +26,8 @@ const OUTCOMES: Partial<Record<SmsStatus, string>> = {
   expired: 'It expired before it could be sent.',
 };
 
-const FIELDS: FormField[] = [{ param: 'to', label: 'Phone number' }];
+/** The form's one field, as the page names it. */
+const TO_FIELD: FormField = { param: 'to', label: 'Phone number' };
 
 export function TestSmsStep({ unsavedChanges }: { unsavedChanges: boolean }) {
   const { api } = useSession();
@@ -54,7 +55,7 @@ export function TestSmsStep({ unsavedChanges }: { unsavedChanges: boolean }) {
     }
   };
 
-  const spokenErrors = speakErrors(errors, FIELDS);
+  const spokenErrors = speakErrors(errors, [TO_FIELD]);
   return (
     <form class="test-sms" onSubmit={send} autocomplete="off" noValidate aria-describedby="test-sms-about">
       <p id="test-sms-about">
@@ -67,7 +68,7 @@ export function TestSmsStep({ unsavedChanges }: { unsavedChanges: boolean }) {
       )}
       <ErrorSummary title="The test SMS was not sent" errors={spokenErrors} visibleParams={new Set(['to'])} summaryRef={summaryRef} />
       <div class="input-row test-sms-row">
-        <TextField param="to" label={FIELDS[0]!.label} hint="A number you can check, such as +14155550123." type="tel" code value={to} onInput={setTo} errors={fieldErrorsOf(spokenErrors)} />
+        <TextField param="to" label={TO_FIELD.label} hint="A number you can check, such as +14155550123." type="tel" code value={to} onInput={setTo} errors={fieldErrorsOf(spokenErrors)} />
         <button type="submit" class="button button-primary" aria-disabled={busy}>
           {busy ? 'Sending…' : 'Send test SMS'}
         </button>
