@@ -37,12 +37,16 @@ describe('the abuse defences page', () => {
     });
     expect(await fieldInput(page, 'abuse.sms_countries.countries').inputValue()).toBe('RU, NG');
 
-    // A refused value: the API's words beside the field, the summary focused, nothing saved.
+    // Refused values: the reasons beside the fields, the summary focused, nothing saved.
     const before = await abuse();
     await fieldInput(page, 'abuse.attempts_per_challenge').fill('11');
     await fieldInput(page, 'abuse.sends_per_ip.max').fill('50');
+    await fieldInput(page, 'abuse.hourly_send_budget').fill('');
     await page.getByRole('button', { name: 'Save abuse defences' }).click();
-    await expectFieldError(page, 'abuse.attempts_per_challenge', 'abuse.attempts_per_challenge must be <= 10', { summary: true });
+    await expectFieldError(page, 'abuse.attempts_per_challenge', 'Wrong codes per challenge must be at most 10', { summary: true });
+    // An empty box is a number that is missing, said in the page's words, and in the page's order.
+    await expectFieldError(page, 'abuse.hourly_send_budget', 'Codes sent per hour must be a whole number.');
+    expect(await page.locator('.error-summary li a').allTextContents()).toEqual(['Codes sent per hour must be a whole number.', 'Wrong codes per challenge must be at most 10']);
     expect(await abuse()).toEqual(before);
 
     // The code lifetime and the wait after wrong codes: saved, and a longest wait under the first one refused.

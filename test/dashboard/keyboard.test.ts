@@ -89,7 +89,7 @@ describe('keyboard only', () => {
     await tabTo(page, byId('field-sms-from_number'));
     await page.keyboard.type('+15555550100');
     await page.keyboard.press('Enter');
-    await expect.poll(() => page.locator('.save-state').textContent()).toBe('Saved: driver, from number, Twilio account SID, Twilio auth token.');
+    await expect.poll(() => page.locator('.save-state').textContent()).toBe('Saved: driver, Twilio account SID, Twilio auth token, from number.');
     expect((await suite.server.bapi('GET', '/v1/instance')).json().sms).toMatchObject({ driver: 'twilio', twilio: { auth_token: '[REDACTED]' } });
 
     // Replace moves the focus into the new input; Cancel brings it back to Replace.
@@ -106,7 +106,7 @@ describe('keyboard only', () => {
     await page.keyboard.type('12');
     await page.keyboard.press('Enter');
     await expect.poll(async () => (await focused(page)).text).toContain('The settings were not saved');
-    await tabTo(page, (el) => el.tag === 'a' && el.text.startsWith('sms.from_number'));
+    await tabTo(page, (el) => el.tag === 'a' && el.text.startsWith('From number'));
     await page.keyboard.press('Enter');
     await expect.poll(async () => (await focused(page)).id).toBe('field-sms-from_number');
   });

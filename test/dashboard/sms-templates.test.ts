@@ -25,7 +25,8 @@ async function settledPreview(page: Page): Promise<{ message: string | null; mea
 }
 
 describe('the SMS templates page', () => {
-  const suite = dashboardSuite({ serverPerTest: true });
+  // Webhook endpoints on loopback, to receive the messages authn.sh does not send.
+  const suite = dashboardSuite({ serverPerTest: true, env: { AUTHN_WEBHOOKS_ALLOW_PRIVATE: 'true' } });
   let tab: DashboardTab;
   const template = async (slug: string) => (await suite.server.bapi('GET', `/v1/templates/sms/${slug}`)).json();
 
@@ -68,7 +69,7 @@ describe('the SMS templates page', () => {
 
     // The preview's refusal appears beside the field as soon as typing pauses, and nothing is saved.
     await body.fill('Your code is ready');
-    await expectFieldError(page, 'body', 'body: the body must contain {{code}}');
+    await expectFieldError(page, 'body', 'Message: the message must contain {{code}}');
     expect((await settledPreview(page)).message).toBeNull();
     expect(await previewPanel(page).textContent()).toContain('No preview until the fields marked with an error are fixed.');
 
@@ -88,7 +89,7 @@ describe('the SMS templates page', () => {
     // A bad sender: refused on saving, beside its field, and nothing changes.
     await fieldInput(page, 'from_number_override').fill('not a number!');
     await page.getByRole('button', { name: 'Save template' }).click();
-    await expectFieldError(page, 'from_number_override', 'from_number_override', { summary: true });
+    await expectFieldError(page, 'from_number_override', 'Sender for this template must be an E.164 number', { summary: true });
     expect((await template('verification_code')).customised).toBe(false);
 
     await fieldInput(page, 'from_number_override').fill('+15555550123');
@@ -148,6 +149,8 @@ describe('the SMS templates page', () => {
     await page.getByLabel('authn.sh sends this message').uncheck();
     await expect.poll(() => page.locator('.save-state').textContent()).toBe('You have unsaved changes.');
     await page.getByRole('button', { name: 'Save template' }).click();
+    // No endpoint receives the messages: saving asks first.
+    await page.getByRole('dialog').getByRole('button', { name: 'Save and stop sending' }).click();
     await expect.poll(() => page.locator('.save-state').textContent()).toBe('Saved. The next message uses it.');
     expect(await template('password_changed')).toMatchObject({ delivered_by_us: false, customised: true, from_number_override_ignored: true });
 
@@ -157,6 +160,45 @@ describe('the SMS templates page', () => {
     expect(await cell(page, 'password_changed', 'Sender')).toBe('The Twilio messaging service');
   });
 
+  it('warns before verification codes stop when no webhook endpoint would receive them, and says where they go when one does', async () => {
+    const page = await open(`${TEMPLATES_PAGE}?template=verification_code`);
+    const where = page.locator('.operator-delivery');
+    await page.getByLabel('authn.sh sends this message').uncheck();
+    await expect.poll(() => where.getAttribute('data-operator-delivery')).toBe('nowhere');
+    expect(await where.textContent()).toContain('No enabled webhook endpoint receives sms.queued: these messages would go nowhere. Nobody could sign up, sign in or add a phone number with a code.');
+
+    // Saving asks; Cancel (or Escape) keeps the codes going, and nothing is saved.
+    await page.getByRole('button', { name: 'Save template' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Stop sending "Verification code" messages?' });
+    await expect.poll(() => dialog.isVisible()).toBe(true);
+    expect(await dialog.textContent()).toContain('No enabled webhook endpoint receives sms.queued. authn.sh would record each of these messages and send it nowhere.');
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await expect.poll(() => page.getByRole('dialog').count()).toBe(0);
+    expect((await template('verification_code')).delivered_by_us).toBe(true);
+    expect(await page.locator('.save-state').textContent()).toBe('You have unsaved changes.');
+    await page.getByRole('button', { name: 'Discard changes' }).click();
+
+    // Endpoints: one takes sms.queued, one takes every event but is disabled, one takes other events only.
+    const create = async (body: Record<string, unknown>) => {
+      const created = await suite.server.bapi('POST', '/v1/webhooks/endpoints', body);
+      expect(created.statusCode).toBe(200);
+      return created.json() as { id: string; url: string };
+    };
+    const receiver = await create({ url: 'http://127.0.0.1:9/codes', event_types: ['sms.queued', 'sms.failed'] });
+    await create({ url: 'http://127.0.0.1:9/disabled', enabled: false });
+    await create({ url: 'http://127.0.0.1:9/other', event_types: ['sms.delivered'] });
+    await page.reload();
+    await page.getByLabel('authn.sh sends this message').uncheck();
+    await expect.poll(() => where.getAttribute('data-operator-delivery')).toBe('endpoints');
+    expect(await where.locator('a').allTextContents()).toEqual([receiver.url]);
+    expect(await where.locator('a').getAttribute('href')).toBe(`/dashboard/configure/webhooks?endpoint=${receiver.id}`);
+    // Somewhere to go: saved at once.
+    await page.getByRole('button', { name: 'Save template' }).click();
+    await expect.poll(() => page.locator('.save-state').textContent()).toBe('Saved. The next message uses it.');
+    expect(await page.getByRole('dialog').count()).toBe(0);
+    expect((await template('verification_code')).delivered_by_us).toBe(false);
+  });
+
   it('previews with other values, cleaned as a send would, and refuses a bad one beside its field', async () => {
     const page = await open(`${TEMPLATES_PAGE}?template=invitation`);
     await expect.poll(() => settledPreview(page).then((p) => p.message)).toBe('Ada invited you to authn.sh: https://app.example.com/invite/abc123');
@@ -164,7 +206,7 @@ describe('the SMS templates page', () => {
     await page.getByLabel('inviter_name').fill('Grace 123 Hopper');
     await expect.poll(() => settledPreview(page).then((p) => p.message)).toBe('Grace Hopper invited you to authn.sh: https://app.example.com/invite/abc123');
     await page.getByLabel('action_url').fill('javascript:alert(1)');
-    await expectFieldError(page, 'variables.action_url', 'variables.action_url must be an absolute http or https URL');
+    await expectFieldError(page, 'variables.action_url', 'Preview value action_url must be an absolute http or https URL');
     expect(await previewPanel(page).textContent()).toContain('No preview until the fields marked with an error are fixed.');
     // Values are for the preview only: nothing is saved, so there is nothing to save.
     expect(await page.locator('.save-state').textContent()).toBe('This is the shipped default.');

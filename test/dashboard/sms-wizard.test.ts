@@ -84,7 +84,7 @@ describe('the SMS wizard', () => {
     await fieldInput(page, 'sms.twilio.auth_token').fill(token);
     await fieldInput(page, 'sms.from_number').fill(FROM);
     await save(page);
-    await expectSaveError(page, 'sms.twilio.account_sid', 'sms.twilio.account_sid must be "AC" followed by 32 letters or digits');
+    await expectSaveError(page, 'sms.twilio.account_sid', 'Account SID must be "AC" followed by 32 letters or digits');
     // Refused as a whole: nothing changed.
     expect((await settings()).sms.driver).toBeNull();
     expect((await settings()).sms.twilio.auth_token).toBeNull();
@@ -92,14 +92,14 @@ describe('the SMS wizard', () => {
     // The typed token stays in its input for the retry; the SID is fixed.
     await fieldInput(page, 'sms.twilio.account_sid').fill(ACCOUNT_SID);
     await save(page);
-    await expectSaved(page, 'driver, from number, Twilio account SID, Twilio auth token');
+    await expectSaved(page, 'driver, Twilio account SID, Twilio auth token, from number');
     expect(await fieldError(page, 'sms.twilio.account_sid').count()).toBe(0);
     let saved = await settings();
     expect(saved.sms).toMatchObject({ driver: 'twilio', from_number: FROM, twilio: { account_sid: ACCOUNT_SID, auth_token: '[REDACTED]', messaging_service_sid: null } });
 
     // A test SMS: a bad number is refused beside its field and queues nothing.
     await sendTestSms(page, '12');
-    await expectFieldError(page, 'to', 'to ', { summary: true });
+    await expectFieldError(page, 'to', 'Phone number must be ', { summary: true });
     expect(await lastMessage()).toBeUndefined();
     // Queued, then sent once the carrier took it; delivered when the carrier's callback says so.
     await sendTestSms(page, PHONE);
@@ -139,7 +139,7 @@ describe('the SMS wizard', () => {
     expect(await fieldInput(page, 'sms.from_number').count()).toBe(0);
     await fieldInput(page, 'sms.twilio.messaging_service_sid').fill('MG1');
     await save(page);
-    await expectSaveError(page, 'sms.twilio.messaging_service_sid', 'must be "MG" followed by 32 letters or digits');
+    await expectSaveError(page, 'sms.twilio.messaging_service_sid', 'Messaging service SID must be "MG" followed by 32 letters or digits');
     await fieldInput(page, 'sms.twilio.messaging_service_sid').fill(SERVICE_SID);
     await save(page);
     await expectSaved(page, 'Twilio messaging service');
@@ -150,7 +150,7 @@ describe('the SMS wizard', () => {
     await page.getByRole('button', { name: 'Clear auth token' }).click();
     expect(await page.getByText('Will be cleared when you save.').isVisible()).toBe(true);
     await save(page);
-    await expect.poll(() => page.locator('.error-summary').textContent()).toContain('sms.twilio.auth_token is required when sms.driver is twilio');
+    await expect.poll(() => page.locator('.error-summary').textContent()).toContain('Auth token is required.');
     expect((await settings()).sms.twilio.auth_token).toBe('[REDACTED]');
     await page.getByRole('button', { name: 'Undo clear auth token' }).click();
 
@@ -189,12 +189,12 @@ describe('the SMS wizard', () => {
     await fieldInput(page, 'sms.vonage.signature_secret').fill(signatureSecret);
     await fieldInput(page, 'sms.vonage.signature_method').selectOption('sha256');
     await save(page);
-    await expectSaveError(page, 'sms.from_number', 'sms.from_number');
+    await expectSaveError(page, 'sms.from_number', 'From number ');
     expect((await settings()).sms.driver).toBeNull();
 
     await fieldInput(page, 'sms.from_number').fill('AcmeInc');
     await save(page);
-    await expectSaved(page, 'driver, from number, Vonage API key, Vonage API secret, Vonage signature secret, Vonage signature method');
+    await expectSaved(page, 'driver, Vonage API key, Vonage API secret, Vonage signature secret, Vonage signature method, from number');
     expect((await settings()).sms).toMatchObject({
       driver: 'vonage',
       from_number: 'AcmeInc',
@@ -252,7 +252,7 @@ describe('the SMS wizard', () => {
     await fieldInput(page, 'app_name').fill('Acme {x}');
     await page.getByLabel('Enabled', { exact: true }).check();
     await save(page);
-    await expectSaveError(page, 'app_name', 'app_name must be 1 to 40 characters on one line');
+    await expectSaveError(page, 'app_name', 'App name must be 1 to 40 characters on one line');
     expect((await settings()).test_mode).toBe('disabled');
 
     await fieldInput(page, 'app_name').fill('Acme');
@@ -270,6 +270,25 @@ describe('the SMS wizard', () => {
     expect(await page.getByLabel('Let users enrol their phone as a second factor').isChecked()).toBe(false);
   });
 
+  it("speaks of a refusal's fields by their labels, in the order of the page", async () => {
+    const { page } = tab;
+    await page.getByLabel('Twilio', { exact: true }).check();
+    await fieldInput(page, 'sms.twilio.account_sid').fill('AC1');
+    await fieldInput(page, 'sms.from_number').fill('12');
+    await fieldInput(page, 'app_name').fill('Acme {x}');
+    await save(page);
+    await expectSaveError(page, 'app_name', 'App name must be 1 to 40 characters on one line, without { or }');
+    // The API reports the app name first and the missing token last; the page, as its fields come.
+    expect(await page.locator('.error-summary li').allTextContents()).toEqual([
+      'Account SID must be "AC" followed by 32 letters or digits form_param_format_invalid',
+      'Auth token is required. form_param_missing',
+      expect.stringMatching(/^From number .* form_param_format_invalid$/),
+      'App name must be 1 to 40 characters on one line, without { or } form_param_format_invalid',
+    ]);
+    expect(await page.locator('.error-summary').textContent()).not.toMatch(/sms\.|app_name/);
+    expect((await settings()).sms.driver).toBeNull();
+  });
+
   it('discards unsaved changes, typed secrets included', async () => {
     const { page } = tab;
     const token = randomBytes(16).toString('hex');
@@ -284,6 +303,35 @@ describe('the SMS wizard', () => {
     expect(await fieldInput(page, 'sms.twilio.auth_token').inputValue()).toBe('');
     expect((await settings()).sms.driver).toBeNull();
     await expectSecretGone(tab, token);
+  });
+
+  it('keeps password managers away from the credential inputs: masked, not password fields, marked to be ignored', async () => {
+    const { page } = tab;
+    const messages: string[] = [];
+    page.on('console', (message) => messages.push(`${message.type()}: ${message.text()}`));
+    // Vonage saved without a signature secret: its input is there from the start, and Replace adds the API secret's.
+    const saved = await suite.server.bapi('PATCH', '/v1/instance', { sms: { driver: 'vonage', from_number: 'Acme', vonage: { api_key: VONAGE.apiKey, api_secret: VONAGE.apiSecret } } });
+    expect(saved.statusCode).toBe(200);
+    await page.reload();
+    await page.getByRole('button', { name: 'Replace API secret' }).click();
+    await fieldInput(page, 'sms.vonage.api_secret').fill(VONAGE.apiSecret);
+    await fieldInput(page, 'sms.vonage.signature_secret').fill(VONAGE.signatureSecret);
+    for (const param of ['sms.vonage.api_secret', 'sms.vonage.signature_secret']) {
+      const input = fieldInput(page, param);
+      expect(await input.getAttribute('type')).toBe('text');
+      // Shown as dots all the same.
+      expect(await page.evaluate(`getComputedStyle(document.getElementById('${fieldIdOf(param)}')).getPropertyValue('-webkit-text-security')`)).toBe('disc');
+      expect(await input.getAttribute('autocomplete')).toBe('off');
+      for (const mark of ['data-1p-ignore', 'data-lpignore', 'data-bwignore', 'data-form-type']) expect(await input.getAttribute(mark), mark).not.toBeNull();
+    }
+    await page.getByLabel('Twilio', { exact: true }).check();
+    await fieldInput(page, 'sms.twilio.auth_token').fill(TWILIO_TOKEN);
+    expect(await fieldInput(page, 'sms.twilio.auth_token').getAttribute('type')).toBe('text');
+    // No password field, so nothing for Chromium's password manager to remark on ("Password forms should have …").
+    expect(await page.locator('input[type=password]').count()).toBe(0);
+    await page.getByRole('button', { name: 'Discard changes' }).click();
+    await expect.poll(() => page.locator('.save-state').textContent()).toBe('All changes saved.');
+    expect(messages.filter((message) => /password/i.test(message))).toEqual([]);
   });
 
   it('sends a test SMS through the saved settings: Enter in its field sends it, not the settings; a test number is not sent', async () => {

@@ -1,7 +1,7 @@
 /** The template editor's patch and preview request: only what changed, the body as typed, blank values left out. */
 import { describe, expect, it } from 'vitest';
-import type { SmsTemplate } from '../../src/dashboard/app/api-types.js';
-import { previewRequest, templateDraftFrom, templatePatch, ucs2Characters } from '../../src/dashboard/app/template-form.js';
+import type { SmsTemplate, WebhookEndpoint } from '../../src/dashboard/app/api-types.js';
+import { operatorReceivers, previewRequest, stopsDeliveryUnreceived, templateDraftFrom, templatePatch, ucs2Characters } from '../../src/dashboard/app/template-form.js';
 
 const template: SmsTemplate = {
   object: 'sms_template',
@@ -54,5 +54,35 @@ describe('ucs2Characters', () => {
   it('lists each character outside GSM-7 once; extension characters are GSM-7', () => {
     expect(ucs2Characters('Code 123 {€} ç ç 😀')).toEqual(['ç', '😀']);
     expect(ucs2Characters('Plain [text]')).toEqual([]);
+  });
+});
+
+describe('where the messages go when authn.sh does not send them', () => {
+  const endpoint = (id: string, event_types: string[] | null, enabled = true): WebhookEndpoint => ({
+    id,
+    object: 'webhook_endpoint',
+    url: `https://example.com/${id}`,
+    description: null,
+    event_types,
+    enabled,
+    failing_since: null,
+    created_at: 1,
+    updated_at: 1,
+  });
+
+  it('to the enabled endpoints that take every event or sms.queued', () => {
+    const endpoints = [endpoint('all', null), endpoint('queued', ['sms.sent', 'sms.queued']), endpoint('off', null, false), endpoint('other', ['sms.sent'])];
+    expect(operatorReceivers(endpoints).map((e) => e.id)).toEqual(['all', 'queued']);
+  });
+
+  it('asks before a save stops the sending while no endpoint (or none known) would receive the messages', () => {
+    const stopped = { ...templateDraftFrom(template), deliveredByUs: false };
+    expect(stopsDeliveryUnreceived(template, stopped, [])).toBe(true);
+    expect(stopsDeliveryUnreceived(template, stopped, null)).toBe(true);
+    expect(stopsDeliveryUnreceived(template, stopped, [endpoint('queued', ['sms.queued'])])).toBe(false);
+    // Sending on, or already stopped before this save: nothing to ask.
+    expect(stopsDeliveryUnreceived(template, templateDraftFrom(template), [])).toBe(false);
+    const alreadyStopped = { ...template, delivered_by_us: false };
+    expect(stopsDeliveryUnreceived(alreadyStopped, templateDraftFrom(alreadyStopped), [])).toBe(false);
   });
 });

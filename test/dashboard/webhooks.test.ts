@@ -45,13 +45,13 @@ describe('the webhooks page', () => {
     await expect.poll(async () => (await focused(page)).id).toBe('field-url');
     await fieldInput(page, 'url').fill('ftp://example.com/hooks');
     await page.getByRole('button', { name: 'Add endpoint' }).click();
-    await expectFieldError(page, 'url', 'url must use http or https (got ftp)', { summary: true });
+    await expectFieldError(page, 'url', 'URL must use http or https (got ftp)', { summary: true });
 
     // Only some events, and none chosen: the API's refusal stands at the event types.
     await fieldInput(page, 'url').fill(hook.url);
     await page.getByLabel('Only the events I choose').check();
     await page.getByRole('button', { name: 'Add endpoint' }).click();
-    await expect.poll(() => page.locator('#field-event_types-error').textContent()).toContain('event_types');
+    await expect.poll(() => page.locator('#field-event_types-error').textContent()).toBe('Error: Choose at least one event, or All events.');
     expect((await api('GET', '/v1/webhooks/endpoints')).json().data).toEqual([]);
 
     await page.getByLabel('webhook.test').check();

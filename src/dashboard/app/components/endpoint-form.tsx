@@ -4,6 +4,7 @@ import { asApiError } from '../api.js';
 import type { ApiErrorDetail, EventType } from '../api-types.js';
 import { fieldId } from '../settings-form.js';
 import { eventTypeChoices, type EndpointDraft } from '../webhook-form.js';
+import { speakErrors, type FormField } from '../form-errors.js';
 import { useErrorFocus } from '../hooks.js';
 import { CheckboxField, ErrorSummary, FieldError, RadioOption, TextField, fieldErrorsOf, type FieldErrors } from './fields.js';
 
@@ -24,6 +25,15 @@ export function EventsSummary({ eventTypes }: { eventTypes: string[] | null }) {
 export function EnabledBadge({ enabled }: { enabled: boolean }) {
   return <span class={`badge ${enabled ? 'badge-set' : 'badge-unset'}`}>{enabled ? 'Enabled' : 'Disabled'}</span>;
 }
+
+/** The form's fields in page order, as the page names them. */
+const FIELDS: FormField[] = [
+  { param: 'url', label: 'URL' },
+  { param: 'description', label: 'Description' },
+  // The page offers only the catalogue's types, so the one refusal it can meet is an empty choice.
+  { param: 'event_types', label: 'Events', says: { form_param_format_invalid: 'Choose at least one event, or All events.' } },
+  { param: 'enabled', label: 'Enabled' },
+];
 
 interface EndpointFormProps {
   title: string;
@@ -59,14 +69,15 @@ export function EndpointForm({ title, submitLabel, catalogue, initial, showEnabl
     }
   };
 
-  const fieldErrors = fieldErrorsOf(errors);
+  const spokenErrors = speakErrors(errors, FIELDS);
+  const fieldErrors = fieldErrorsOf(spokenErrors);
   const update = (changes: Partial<EndpointDraft>) => setDraft({ ...draft, ...changes });
   return (
     <form class="panel endpoint-form" onSubmit={onSubmit} autocomplete="off" noValidate aria-labelledby="endpoint-form-title">
       <h2 id="endpoint-form-title">{title}</h2>
       <ErrorSummary
         title="The endpoint was not saved"
-        errors={errors}
+        errors={spokenErrors}
         visibleParams={new Set(['url', 'description', 'event_types', 'enabled'])}
         summaryRef={summaryRef}
       />
@@ -111,12 +122,6 @@ export function EndpointForm({ title, submitLabel, catalogue, initial, showEnabl
   );
 }
 
-/** The API's errors about `event_types` or one of its items (`event_types.2`), shown at the fieldset. */
-function eventTypesError(errors: FieldErrors): ApiErrorDetail | undefined {
-  for (const [param, error] of errors) if (param === 'event_types' || param.startsWith('event_types.')) return error;
-  return undefined;
-}
-
 function EventTypesField({
   catalogue,
   choices,
@@ -130,7 +135,7 @@ function EventTypesField({
   update(changes: Partial<EndpointDraft>): void;
   errors: FieldErrors;
 }) {
-  const error = eventTypesError(errors);
+  const error = errors.get('event_types');
   const describe = (type: string) => catalogue.find((entry) => entry.type === type)?.description ?? 'Not in this version\'s catalogue.';
   const toggle = (type: string, on: boolean) => update({ eventTypes: on ? [...draft.eventTypes, type] : draft.eventTypes.filter((t) => t !== type) });
   return (

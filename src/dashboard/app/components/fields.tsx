@@ -3,6 +3,7 @@
  * hint and its error, and marked invalid while an error stands beside it.
  */
 import type { ComponentChildren } from 'preact';
+import { useLayoutEffect, useRef } from 'preact/hooks';
 import type { ApiErrorDetail } from '../api-types.js';
 import { fieldId } from '../settings-form.js';
 
@@ -196,8 +197,32 @@ export function ErrorSummary({
 }
 
 /**
+ * While the save bar sticks to the bottom of the screen, its height is the page's `--save-bar-height`, so that what
+ * the browser scrolls into view (a control reached by Tab) stops above it (styles.css: `scroll-padding-bottom`).
+ */
+function useStickyHeight(bar: { current: HTMLDivElement | null }, dirty: boolean): void {
+  useLayoutEffect(() => {
+    const element = bar.current;
+    if (!element) return;
+    const root = document.documentElement;
+    const measure = () => {
+      if (getComputedStyle(element).position === 'sticky') root.style.setProperty('--save-bar-height', `${element.offsetHeight}px`);
+      else root.style.removeProperty('--save-bar-height');
+    };
+    const observer = new ResizeObserver(measure);
+    observer.observe(element);
+    measure();
+    return () => {
+      observer.disconnect();
+      root.style.removeProperty('--save-bar-height');
+    };
+  }, [dirty]);
+}
+
+/**
  * The bar under a settings form: where the form stands (`notice`, else unsaved changes, else `idle`), Discard and
- * Save, and any other action of the form before them.
+ * Save, and any other action of the form before them. It sticks to the bottom of the screen (on a phone, only while
+ * there is something to save).
  */
 export function SaveBar({
   notice,
@@ -216,8 +241,10 @@ export function SaveBar({
   idle?: string;
   children?: ComponentChildren;
 }) {
+  const bar = useRef<HTMLDivElement>(null);
+  useStickyHeight(bar, dirty);
   return (
-    <div class="save-bar">
+    <div class={`save-bar${dirty ? ' save-bar-dirty' : ''}`} ref={bar}>
       <p class="save-state" role="status" aria-live="polite">
         {notice ?? (dirty ? 'You have unsaved changes.' : idle)}
       </p>

@@ -1,11 +1,12 @@
 /**
  * A write-only credential: shown only as "Set" / "Not set", with Replace and Clear. The value typed to replace it
  * stays in the (uncontrolled) input until the form reads it when saving; it is never put into component state,
- * and the input disappears once the save succeeds.
+ * and the input disappears once the save succeeds. Password managers are kept away from it (see the input).
  */
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef } from 'preact/hooks';
 import { FieldError, Hint, describedBy, type FieldErrors } from './fields.js';
+import { inSentence } from '../form-errors.js';
 import type { SecretField, SecretIntent } from '../settings-form.js';
 
 interface SecretFieldProps {
@@ -20,11 +21,6 @@ interface SecretFieldProps {
   inputRef(input: HTMLInputElement | null): void;
   /** Something was typed or deleted in the input (read it from the input, not from here). */
   onTyping(): void;
-}
-
-/** "Auth token" → "auth token" inside a sentence; "API secret" keeps its acronym. */
-function inSentence(label: string): string {
-  return /^[A-Z][a-z]/.test(label) ? label[0]!.toLowerCase() + label.slice(1) : label;
 }
 
 export function SecretField({ param, label, hint, isSet, intent, onIntent, errors, inputRef, onTyping }: SecretFieldProps) {
@@ -80,10 +76,17 @@ export function SecretField({ param, label, hint, isSet, intent, onIntent, error
                 input.current = element;
                 inputRef(element);
               }}
-              type="password"
+              // Not a password field: beside the other settings it reads as a sign-in form to password managers, which
+              // then offer to save "AC…/token" for the dashboard. A text field shown as dots, marked for the managers
+              // that look at text fields too (1Password, LastPass, Bitwarden, Dashlane) to leave it alone.
+              type="text"
               name={param}
-              class="input code"
-              autocomplete="new-password"
+              class="input code input-masked"
+              autocomplete="off"
+              data-1p-ignore=""
+              data-lpignore="true"
+              data-bwignore=""
+              data-form-type="other"
               spellcheck={false}
               autocapitalize="off"
               onInput={onTyping}

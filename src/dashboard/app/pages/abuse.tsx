@@ -9,6 +9,7 @@ import type { InstanceSettings } from '../api-types.js';
 import { ABUSE_NUMBERS, abuseDraftFrom, buildAbusePatch, type AbuseDraft } from '../abuse-form.js';
 import { ErrorSummary, FieldError, RadioOption, SaveBar, TextField, fieldErrorsOf } from '../components/fields.js';
 import { ErrorPanel, Loading } from '../components/states.js';
+import { speakErrors, type FormField } from '../form-errors.js';
 import { useSave } from '../hooks.js';
 import { useSession } from '../session.js';
 import { fieldId, patchPaths } from '../settings-form.js';
@@ -18,6 +19,14 @@ export const ABUSE_PATH = '/dashboard/configure/abuse';
 const COUNTRIES_PARAM = 'abuse.sms_countries.countries';
 const MODE_PARAM = 'abuse.sms_countries.mode';
 const GROUPS = [...new Set(ABUSE_NUMBERS.map((field) => field.group))];
+
+/** The page's fields in page order, as errors name them. */
+const FIELDS: FormField[] = [
+  // An empty or fractional box reaches the API as text, which it refuses as "an integer or null".
+  ...ABUSE_NUMBERS.map(({ param, name }) => ({ param, label: name, says: { form_param_type_invalid: `${name} must be a whole number.` } })),
+  { param: MODE_PARAM, label: 'Countries codes may be sent to' },
+  { param: COUNTRIES_PARAM, label: 'Countries' },
+];
 
 export function AbusePage() {
   const { api } = useSession();
@@ -41,7 +50,8 @@ export function AbusePage() {
   if (loadError) return <ErrorPanel title="The abuse defences could not be loaded" error={loadError} onRetry={load} />;
   if (!view || !draft) return <Loading what="abuse defences" />;
 
-  const errors = fieldErrorsOf(form.errors);
+  const spokenErrors = speakErrors(form.errors, FIELDS);
+  const errors = fieldErrorsOf(spokenErrors);
   const patch = buildAbusePatch(view, draft);
   const dirty = patchPaths(patch).length > 0;
   const update = (changes: Partial<AbuseDraft>) => {
@@ -65,7 +75,6 @@ export function AbusePage() {
   };
 
   const visibleParams = new Set<string>([...ABUSE_NUMBERS.map((field) => field.param), MODE_PARAM, COUNTRIES_PARAM]);
-  const countryError = [...errors.entries()].find(([param]) => param.startsWith(COUNTRIES_PARAM))?.[1];
 
   return (
     <form class="wizard" onSubmit={save} autocomplete="off" noValidate aria-describedby="abuse-intro">
@@ -73,7 +82,7 @@ export function AbusePage() {
         Limits that stop SMS pumping and code guessing. A refused request sends nothing and changes nothing; the first refusal in a window is
         written to the audit log and sent as the <code>abuse.limit_reached</code> event. Test numbers are never sent, so the send limits skip them.
       </p>
-      <ErrorSummary errors={form.errors} visibleParams={visibleParams} summaryRef={form.summaryRef} />
+      <ErrorSummary errors={spokenErrors} visibleParams={visibleParams} summaryRef={form.summaryRef} />
 
       {GROUPS.map((group) => (
         <fieldset class="subsection" key={group}>
@@ -104,7 +113,7 @@ export function AbusePage() {
           hint="Two-letter country codes (ISO 3166-1), separated by commas, such as US, CA. The default allows the US and Canada only."
           value={draft.countries}
           onInput={(countries) => update({ countries })}
-          errors={countryError ? new Map([[COUNTRIES_PARAM, countryError]]) : errors}
+          errors={errors}
           code
         />
       </fieldset>

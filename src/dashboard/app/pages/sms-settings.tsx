@@ -9,6 +9,7 @@ import type { InstanceSettings, SignatureMethod, SmsDriver, TestMode } from '../
 import { CheckboxField, ErrorSummary, FieldError, RadioOption, SaveBar, SelectField, TextField, fieldErrorsOf } from '../components/fields.js';
 import { SecretField } from '../components/secret-field.js';
 import { ErrorPanel, Loading } from '../components/states.js';
+import { speakErrors, type FormField } from '../form-errors.js';
 import { useSave } from '../hooks.js';
 import { useSession } from '../session.js';
 import { TestSmsStep } from './test-sms.js';
@@ -61,23 +62,26 @@ const SIGNATURE_METHODS: { value: SignatureMethod; label: string }[] = [
   { value: 'sha512', label: 'SHA-512 HMAC' },
 ];
 
-/** How each setting is called on this page, for the "saved" notice. */
-const SETTING_NAMES: Record<string, string> = {
-  'sms.driver': 'driver',
-  'sms.from_number': 'from number',
-  'sms.twilio': 'stored Twilio settings (removed)',
-  'sms.twilio.account_sid': 'Twilio account SID',
-  'sms.twilio.auth_token': 'Twilio auth token',
-  'sms.twilio.messaging_service_sid': 'Twilio messaging service',
-  'sms.vonage': 'stored Vonage settings (removed)',
-  'sms.vonage.api_key': 'Vonage API key',
-  'sms.vonage.api_secret': 'Vonage API secret',
-  'sms.vonage.signature_secret': 'Vonage signature secret',
-  'sms.vonage.signature_method': 'Vonage signature method',
-  app_name: 'app name',
-  test_mode: 'test mode',
-  'multi_factor.phone_code.enabled': 'phone second factor',
-};
+/**
+ * Every setting of the wizard in page order: its label (errors speak of it so) and how the "saved" notice names it.
+ * Removing a driver's stored settings is a setting of its own (`sms.twilio: null`).
+ */
+const SETTINGS: (FormField & { saved: string })[] = [
+  { param: 'sms.driver', label: 'SMS driver', saved: 'driver' },
+  { param: 'sms.twilio.account_sid', label: 'Account SID', saved: 'Twilio account SID' },
+  { param: 'sms.twilio.auth_token', label: 'Auth token', saved: 'Twilio auth token' },
+  { param: 'sms.vonage.api_key', label: 'API key', saved: 'Vonage API key' },
+  { param: 'sms.vonage.api_secret', label: 'API secret', saved: 'Vonage API secret' },
+  { param: 'sms.vonage.signature_secret', label: 'Signature secret', saved: 'Vonage signature secret' },
+  { param: 'sms.vonage.signature_method', label: 'Signature method', saved: 'Vonage signature method' },
+  { param: 'sms.twilio', label: 'Stored Twilio settings', saved: 'stored Twilio settings (removed)' },
+  { param: 'sms.vonage', label: 'Stored Vonage settings', saved: 'stored Vonage settings (removed)' },
+  { param: 'sms.twilio.messaging_service_sid', label: 'Messaging service SID', saved: 'Twilio messaging service' },
+  { param: 'sms.from_number', label: 'From number', saved: 'from number' },
+  { param: 'app_name', label: 'App name', saved: 'app name' },
+  { param: 'test_mode', label: 'Test mode', saved: 'test mode' },
+  { param: 'multi_factor.phone_code.enabled', label: 'Phone second factor', saved: 'phone second factor' },
+];
 
 const STEPS = [
   { id: 'step-driver', title: 'Choose a driver' },
@@ -107,11 +111,11 @@ function Step({ index, children }: { index: number; children: ComponentChildren 
   );
 }
 
-/** "Saved: driver, from number, …", in the order of SETTING_NAMES. */
+/** "Saved: driver, Twilio account SID, …", in page order. */
 function describeSaved(paths: string[]): string {
-  const order = Object.keys(SETTING_NAMES);
+  const order = SETTINGS.map((setting) => setting.param);
   const sorted = [...paths].sort((a, b) => order.indexOf(a) - order.indexOf(b));
-  return `Saved: ${sorted.map((path) => SETTING_NAMES[path] ?? path).join(', ')}.`;
+  return `Saved: ${sorted.map((path) => SETTINGS.find((setting) => setting.param === path)?.saved ?? path).join(', ')}.`;
 }
 
 function currentSummary(view: InstanceSettings): string {
@@ -150,7 +154,8 @@ export function SmsSettingsPage() {
   if (loadError) return <ErrorPanel title="The SMS settings could not be loaded" error={loadError} onRetry={load} />;
   if (!view || !draft) return <Loading what="SMS settings" />;
 
-  const errors = fieldErrorsOf(form.errors);
+  const spokenErrors = speakErrors(form.errors, SETTINGS);
+  const errors = fieldErrorsOf(spokenErrors);
   const update = (changes: Partial<WizardDraft>) => {
     setDraft({ ...draft, ...changes });
     form.setNotice(null);
@@ -227,7 +232,7 @@ export function SmsSettingsPage() {
           </ol>
         </nav>
 
-        <ErrorSummary errors={form.errors} visibleParams={visibleParams} summaryRef={form.summaryRef} />
+        <ErrorSummary errors={spokenErrors} visibleParams={visibleParams} summaryRef={form.summaryRef} />
 
         <Step index={0}>
           <fieldset class="driver-options" id={fieldId('sms.driver')} tabindex={-1}>

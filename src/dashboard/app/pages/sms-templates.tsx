@@ -5,16 +5,28 @@
  */
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
-import { asApiError, type ApiError } from '../api.js';
-import type { ApiErrorDetail, Page, SmsTemplate, SmsTemplatePreview } from '../api-types.js';
+import { asApiError, type Api, type ApiError } from '../api.js';
+import type { ApiErrorDetail, Page, SmsTemplate, SmsTemplatePreview, WebhookEndpoint } from '../api-types.js';
 import { ConfirmDialog } from '../components/dialog.js';
 import { CheckboxField, ErrorSummary, SaveBar, TextField, fieldErrorsOf } from '../components/fields.js';
 import { EmptyState, ErrorPanel, Loading } from '../components/states.js';
+import { speakErrors, type FormField } from '../form-errors.js';
 import { Time } from '../components/time.js';
-import { useLoaded, useSave, useSettled } from '../hooks.js';
+import { useLoaded, useSave, useSettled, type Loaded } from '../hooks.js';
 import { useSession } from '../session.js';
 import { SMS_SETTINGS_PATH } from './sms-settings.js';
-import { previewRequest, templateDraftFrom, templatePatch, ucs2Characters, type TemplateDraft } from '../template-form.js';
+import {
+  OPERATOR_EVENT,
+  UNDELIVERED_CONSEQUENCE,
+  operatorReceivers,
+  previewRequest,
+  stopsDeliveryUnreceived,
+  templateDraftFrom,
+  templatePatch,
+  ucs2Characters,
+  type TemplateDraft,
+} from '../template-form.js';
+import { WEBHOOKS_PATH, endpointUrl } from './webhooks.js';
 
 export const SMS_TEMPLATES_PATH = '/dashboard/configure/messaging/sms-templates';
 const PREVIEW_DELAY_MS = 300;
@@ -100,6 +112,28 @@ function TemplateList({ templates }: { templates: SmsTemplate[] }) {
   );
 }
 
+/** The editor's fields in page order, as the page names them. */
+function templateFields(template: SmsTemplate): FormField[] {
+  return [
+    { param: 'body', label: 'Message' },
+    ...template.available_variables.map((name) => ({ param: `variables.${name}`, label: `Preview value ${name}` })),
+    { param: 'from_number_override', label: 'Sender for this template' },
+    { param: 'delivered_by_us', label: '"authn.sh sends this message"' },
+  ];
+}
+
+/** Every webhook endpoint, page after page. */
+async function allEndpoints(api: Api): Promise<WebhookEndpoint[]> {
+  const endpoints: WebhookEndpoint[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await api.get<Page<WebhookEndpoint>>('/v1/webhooks/endpoints', { limit: 500, starting_after: cursor });
+    endpoints.push(...page.data);
+    cursor = page.next_cursor ?? undefined;
+  } while (cursor);
+  return endpoints;
+}
+
 /** What the preview panel shows: the API's answer for the request it was asked, or the errors it gave. */
 type PreviewState = { key: string; preview: SmsTemplatePreview; errors?: undefined } | { key: string; preview?: undefined; errors: ApiErrorDetail[] };
 
@@ -109,6 +143,9 @@ function TemplateEditor({ template, focusOnOpen, onChange }: { template: SmsTemp
   const [shown, setShown] = useState<PreviewState | null>(null);
   const form = useSave();
   const [revert, setRevert] = useState<{ busy: boolean; error: ApiError | null } | null>(null);
+  // Where the messages go when authn.sh does not send them: asked when the editor opens.
+  const receivers = useLoaded(() => allEndpoints(api).then(operatorReceivers), '');
+  const [confirmingStop, setConfirmingStop] = useState(false);
   const heading = useRef<HTMLHeadingElement>(null);
   const valuesBox = useRef<HTMLDetailsElement>(null);
   const bodyInput = useRef<HTMLInputElement | HTMLTextAreaElement | null>(null);
@@ -163,6 +200,12 @@ function TemplateEditor({ template, focusOnOpen, onChange }: { template: SmsTemp
   const save = (event: Event) => {
     event.preventDefault();
     if (!dirty) return form.reset('Nothing to save: the template has not changed.');
+    // Messages that would reach no one (or no one known yet): saved only once the operator confirms.
+    if (stopsDeliveryUnreceived(template, draft, receivers.error ? null : receivers.value)) return setConfirmingStop(true);
+    saveDraft();
+  };
+
+  const saveDraft = () => {
     void form.run(async () => {
       const saved = await api.patch<SmsTemplate>(path, patch);
       onChange(saved);
@@ -190,7 +233,9 @@ function TemplateEditor({ template, focusOnOpen, onChange }: { template: SmsTemp
   };
 
   // Preview errors are about what is typed now; a save's errors stand until the field they name is edited.
-  const errors = fieldErrorsOf([...form.errors, ...(shown?.errors ?? [])]);
+  const fields = templateFields(template);
+  const saveErrors = speakErrors(form.errors, fields);
+  const errors = fieldErrorsOf(speakErrors([...form.errors, ...(shown?.errors ?? [])], fields));
   const updating = shown === null || shown.key !== requestKey;
   const valueRefused = [...errors.keys()].some((param) => param.startsWith('variables.'));
   // A refused value must be seen, even if its fields are folded away.
@@ -212,7 +257,7 @@ function TemplateEditor({ template, focusOnOpen, onChange }: { template: SmsTemp
           Last changed <Time ms={template.updated_at} />
         </p>
       )}
-      <ErrorSummary title="The template was not saved" errors={form.errors} visibleParams={new Set(['body', 'from_number_override', 'delivered_by_us'])} summaryRef={form.summaryRef} />
+      <ErrorSummary title="The template was not saved" errors={saveErrors} visibleParams={new Set(['body', 'from_number_override', 'delivered_by_us'])} summaryRef={form.summaryRef} />
 
       {/* The preview follows the message field: beside the form on a wide screen, under the field on a narrow one. */}
       <form class="editor-form" onSubmit={save} autocomplete="off" noValidate>
@@ -290,6 +335,7 @@ function TemplateEditor({ template, focusOnOpen, onChange }: { template: SmsTemp
           onChange={(deliveredByUs) => update({ deliveredByUs }, 'delivered_by_us')}
           errors={errors}
         />
+        <div aria-live="polite">{!draft.deliveredByUs && <OperatorDelivery template={template} receivers={receivers} />}</div>
 
         <SaveBar
           notice={form.notice}
@@ -307,6 +353,28 @@ function TemplateEditor({ template, focusOnOpen, onChange }: { template: SmsTemp
         </SaveBar>
       </form>
 
+      {confirmingStop && (
+        <ConfirmDialog
+          title={`Stop sending "${template.name}" messages?`}
+          confirmLabel="Save and stop sending"
+          busy={false}
+          error={null}
+          onConfirm={() => {
+            setConfirmingStop(false);
+            saveDraft();
+          }}
+          onCancel={() => setConfirmingStop(false)}
+        >
+          <p>
+            {receivers.error || receivers.value === null ? (
+              <>It could not be checked whether a webhook endpoint receives <code>{OPERATOR_EVENT}</code>.</>
+            ) : (
+              <>No enabled webhook endpoint receives <code>{OPERATOR_EVENT}</code>.</>
+            )}{' '}
+            authn.sh would record each of these messages and send it nowhere. {UNDELIVERED_CONSEQUENCE[template.slug]}
+          </p>
+        </ConfirmDialog>
+      )}
       {revert && (
         <ConfirmDialog
           title={`Revert "${template.name}"?`}
@@ -322,6 +390,52 @@ function TemplateEditor({ template, focusOnOpen, onChange }: { template: SmsTemp
           </p>
         </ConfirmDialog>
       )}
+    </div>
+  );
+}
+
+/**
+ * Where a template's messages go while authn.sh does not send them: the `sms.queued` event, to the endpoints that
+ * receive it; a warning when none does, since the messages then reach no one.
+ */
+function OperatorDelivery({ template, receivers }: { template: SmsTemplate; receivers: Loaded<WebhookEndpoint[]> }) {
+  const event = <code>{OPERATOR_EVENT}</code>;
+  if (receivers.error) {
+    return (
+      <div class="warning operator-delivery">
+        <p>
+          Which webhook endpoints receive {event} could not be checked ({receivers.error.code}). Make sure one does, or these messages go
+          nowhere. <button type="button" class="button button-small button-secondary" onClick={receivers.reload}>Check again</button>
+        </p>
+      </div>
+    );
+  }
+  if (!receivers.value) return <p class="muted operator-delivery">Checking which webhook endpoints receive {event}…</p>;
+  if (receivers.value.length === 0) {
+    return (
+      <div class="warning operator-delivery" data-operator-delivery="nowhere">
+        <p>
+          <strong>No enabled webhook endpoint receives {event}: these messages would go nowhere.</strong> {UNDELIVERED_CONSEQUENCE[template.slug]}
+        </p>
+        <p>
+          First <a href={WEBHOOKS_PATH}>add a webhook endpoint</a> that receives {event} and sends each message itself.
+        </p>
+      </div>
+    );
+  }
+  return (
+    <div class="notice operator-delivery" data-operator-delivery="endpoints">
+      <p>authn.sh will send nothing for this template. Each message, with its text and recipient, goes in the {event} event to:</p>
+      <ul>
+        {receivers.value.map((endpoint) => (
+          <li key={endpoint.id}>
+            <a href={endpointUrl(endpoint.id)} class="code">
+              {endpoint.url}
+            </a>
+          </li>
+        ))}
+      </ul>
+      <p>Your receiver there sends it to the user.</p>
     </div>
   );
 }

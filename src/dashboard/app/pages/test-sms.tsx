@@ -8,6 +8,7 @@ import { asApiError } from '../api.js';
 import type { ApiErrorDetail, SmsMessageDetail, SmsStatus } from '../api-types.js';
 import { ErrorSummary, TextField, fieldErrorsOf } from '../components/fields.js';
 import { SmsStatusBadge, isUnderWay, statusName } from '../components/sms-status.js';
+import { speakErrors, type FormField } from '../form-errors.js';
 import { useSmsMessage } from '../hooks.js';
 import { useSession } from '../session.js';
 import { messageUrl } from './messages.js';
@@ -24,6 +25,9 @@ const OUTCOMES: Partial<Record<SmsStatus, string>> = {
   undelivered: 'The carrier took it, then reported that it could not be delivered.',
   expired: 'It expired before it could be sent.',
 };
+
+/** The form's one field, as the page names it. */
+const TO_FIELD: FormField = { param: 'to', label: 'Phone number' };
 
 export function TestSmsStep({ unsavedChanges }: { unsavedChanges: boolean }) {
   const { api } = useSession();
@@ -51,6 +55,7 @@ export function TestSmsStep({ unsavedChanges }: { unsavedChanges: boolean }) {
     }
   };
 
+  const spokenErrors = speakErrors(errors, [TO_FIELD]);
   return (
     <form class="test-sms" onSubmit={send} autocomplete="off" noValidate aria-describedby="test-sms-about">
       <p id="test-sms-about">
@@ -61,9 +66,9 @@ export function TestSmsStep({ unsavedChanges }: { unsavedChanges: boolean }) {
           You have unsaved changes above: save them first if the test should use them.
         </p>
       )}
-      <ErrorSummary title="The test SMS was not sent" errors={errors} visibleParams={new Set(['to'])} summaryRef={summaryRef} />
+      <ErrorSummary title="The test SMS was not sent" errors={spokenErrors} visibleParams={new Set(['to'])} summaryRef={summaryRef} />
       <div class="input-row test-sms-row">
-        <TextField param="to" label="Send to" hint="A phone number you can check, such as +14155550123." type="tel" code value={to} onInput={setTo} errors={fieldErrorsOf(errors)} />
+        <TextField param="to" label={TO_FIELD.label} hint="A number you can check, such as +14155550123." type="tel" code value={to} onInput={setTo} errors={fieldErrorsOf(spokenErrors)} />
         <button type="submit" class="button button-primary" aria-disabled={busy}>
           {busy ? 'Sending…' : 'Send test SMS'}
         </button>

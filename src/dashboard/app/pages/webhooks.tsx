@@ -18,7 +18,7 @@ import { EndpointView } from './webhook-endpoint.js';
 export const WEBHOOKS_PATH = '/dashboard/configure/webhooks';
 const PAGE_SIZE = 25;
 
-const endpointUrl = (id: string) => `${WEBHOOKS_PATH}?endpoint=${encodeURIComponent(id)}`;
+export const endpointUrl = (id: string) => `${WEBHOOKS_PATH}?endpoint=${encodeURIComponent(id)}`;
 
 export function WebhooksPage() {
   const { api } = useSession();
