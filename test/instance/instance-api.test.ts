@@ -32,6 +32,7 @@ describe.each(STORES)('instance settings on %s', (kind) => {
       app_name: 'authn.sh',
       test_mode: 'disabled',
       multi_factor: { phone_code: { enabled: true } },
+      allowed_origins: [],
       abuse: {
         sends_per_phone_number: { max: 5, window_seconds: 600 },
         sends_per_ip: { max: 20, window_seconds: 600 },
