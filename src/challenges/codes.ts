@@ -5,12 +5,13 @@
 import { createHmac, randomInt, timingSafeEqual } from 'node:crypto';
 
 export const MAGIC_CODE = '424242';
+export const CODE_LENGTH = 6;
 export const CODE_LIFETIME_MS = 10 * 60_000;
 export const RESEND_COOLDOWN_MS = 30_000;
 
 export function generateCode(): string {
   for (;;) {
-    const code = randomInt(0, 1_000_000).toString().padStart(6, '0');
+    const code = randomInt(0, 10 ** CODE_LENGTH).toString().padStart(CODE_LENGTH, '0');
     if (code !== MAGIC_CODE) return code;
   }
 }

@@ -4,12 +4,13 @@
  */
 import { Type, type TSchema } from 'typebox';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../auth/passwords.js';
+import { CODE_LENGTH } from '../challenges/codes.js';
 import { Nullable, StringEnum } from './schemas.js';
 
 const Time = (description = 'ms since the epoch') => Type.Integer({ description });
 
 export const PhoneNumberParam = Type.String({ minLength: 1, maxLength: 32, description: 'An international number, E.164 (+14155550123); spaces, dashes, dots and brackets are ignored.' });
-export const CodeParam = Type.String({ pattern: '^[0-9]{6}$', description: 'The 6-digit code from the SMS.' });
+export const CodeParam = Type.String({ pattern: `^[0-9]{${CODE_LENGTH}}$`, description: `The ${CODE_LENGTH}-digit code from the SMS.` });
 export const PasswordParam = Type.String({ minLength: PASSWORD_MIN_LENGTH, maxLength: PASSWORD_MAX_LENGTH, description: `${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters.` });
 export const PhoneCodeStrategy = StringEnum(['phone_code'] as const, { description: 'Only phone_code (a code by SMS).' });
 export const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false });

@@ -279,6 +279,15 @@ export function validateSettings(s: InstanceSettings): ErrorDetail[] {
 
 const KNOWN_COUNTRIES: ReadonlySet<string> = new Set(getCountries());
 
+/**
+ * The countries `abuse.sms_countries` lets codes go to, as a list a phone input can offer: the operator's own
+ * list (in their order) under `allow`, every other known country (alphabetical) under `deny`.
+ */
+export function smsCountryChoices({ mode, countries }: InstanceSettings['abuse']['sms_countries']): string[] {
+  if (mode === 'allow') return [...countries];
+  return [...KNOWN_COUNTRIES].filter((country) => !countries.includes(country)).sort();
+}
+
 function validateAbuse(abuse: InstanceSettings['abuse'], errors: ErrorDetail[]): void {
   const within = (path: string, value: number, bounds: { minimum: number; maximum: number }) => {
     if (!Number.isInteger(value) || value < bounds.minimum || value > bounds.maximum) {
