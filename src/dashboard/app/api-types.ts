@@ -28,6 +28,7 @@ export interface InstanceSettings {
   app_name: string;
   test_mode: TestMode;
   multi_factor: { phone_code: { enabled: boolean } };
+  allowed_origins: string[];
   abuse: AbuseSettings;
 }
 
