@@ -58,12 +58,8 @@ export class Clients {
     return { client, token };
   }
 
-  /**
-   * The client a request's token belongs to: the `Authorization: Bearer ct_…` header when there is one (an
-   * explicit header wins), otherwise the browser's client cookie.
-   */
-  async authenticate(presented: { authorization: string | undefined; cookie: string | null }): Promise<string> {
-    const token = presented.authorization !== undefined ? bearer(presented.authorization) : presented.cookie;
+  /** The client a token belongs to (from `Authorization: Bearer ct_…`, or a browser's cookie); null when none was sent. */
+  async authenticate(token: string | null): Promise<string> {
     if (token === null) {
       throw appError('client_token_missing', {
         longMessage: 'Send the client token from POST /v1/client as "Authorization: Bearer ct_…" (or, from a page on an allowed origin, with credentials: the cookie POST /v1/client set).',

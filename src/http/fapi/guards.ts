@@ -5,6 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../../services.js';
 import type { SignedInUser } from '../../auth/sessions.js';
+import { bearer } from '../../auth/clients.js';
 import { readClientCookie, setClientCookie } from './browser.js';
 
 declare module 'fastify' {
@@ -24,11 +25,18 @@ export function requireClientToken(app: FastifyInstance, services: Services): vo
     route.schema = { ...route.schema, security: [{ clientToken: [] }, { clientCookie: [] }] };
   });
   app.addHook('onRequest', async (request, reply) => {
+    const { authorization } = request.headers;
     const cookie = readClientCookie(request.headers.cookie);
-    request.clientId = await services.clients.authenticate({ authorization: request.headers.authorization, cookie });
-    request.clientTokenIn = request.headers.authorization !== undefined ? 'header' : 'cookie';
+    // An explicit header wins over the cookie the browser adds by itself.
+    if (authorization !== undefined || cookie === null) {
+      request.clientTokenIn = 'header';
+      request.clientId = await services.clients.authenticate(bearer(authorization));
+      return;
+    }
+    request.clientTokenIn = 'cookie';
+    request.clientId = await services.clients.authenticate(cookie);
     // Each use keeps the cookie for another session lifetime, so it outlives the newest session it carries.
-    if (request.clientTokenIn === 'cookie') setClientCookie(reply, cookie!);
+    setClientCookie(reply, cookie);
   });
 }
 
