@@ -186,8 +186,8 @@ describe.each(STORES)('FAPI in the browser on %s', (kind) => {
       const cookie = await browserClient();
       const fromApp = await fromPage(APP, 'POST', '/v1/client/sign_ups', { cookie, body: { phone_number: testNumber(42) } });
       expect(fromApp.statusCode, fromApp.body).toBe(201);
-      const fromApp2 = await native.call('POST', '/v1/client/sign_ups', { phone_number: testNumber(43) });
-      expect(fromApp2.statusCode, fromApp2.body).toBe(201);
+      const fromNative = await native.call('POST', '/v1/client/sign_ups', { phone_number: testNumber(43) });
+      expect(fromNative.statusCode, fromNative.body).toBe(201);
     });
 
     it('a removed origin is refused at once (the settings change applies to the next request)', async () => {
