@@ -182,6 +182,13 @@ describe.each(STORES)('FAPI in the browser on %s', (kind) => {
       expect(await auditCount(server)).toBe(audit);
     });
 
+    it('is documented on every FAPI route but the reads', async () => {
+      const doc = (await server.inject({ method: 'GET', url: '/v1/openapi.json' })).json();
+      expect(Object.keys(doc.paths['/v1/client'].post.responses)).toContain('403');
+      expect(Object.keys(doc.paths['/v1/me/mfa/phone_numbers/{id}'].delete.responses)).toContain('403');
+      expect(Object.keys(doc.paths['/v1/environment'].get.responses)).not.toContain('403');
+    });
+
     it('is allowed from an allowed origin, and without any Origin (native apps and servers)', async () => {
       const cookie = await browserClient();
       const fromApp = await fromPage(APP, 'POST', '/v1/client/sign_ups', { cookie, body: { phone_number: testNumber(42) } });

@@ -16,6 +16,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { appError } from '../../errors.js';
 import { originStanding } from '../../instance/origins.js';
 import { SESSION_LIFETIME_MS } from '../../auth/sessions.js';
+import { errorResponses } from '../schemas.js';
 import type { Services } from '../../services.js';
 
 declare module 'fastify' {
@@ -74,7 +75,12 @@ export function browserAccess(app: FastifyInstance, services: Services): () => v
   app.decorateRequest('browserOrigin', null);
   const paths = new Set<string>();
   app.addHook('onRoute', (route) => {
-    if ([route.method].flat().some((method) => method !== 'OPTIONS')) paths.add(route.url);
+    const methods = [route.method].flat();
+    if (methods.some((method) => method !== 'OPTIONS')) paths.add(route.url);
+    // Documented on every route a refused origin cannot call.
+    if (methods.some((method) => !READS.has(method))) {
+      route.schema = { ...route.schema, response: { ...errorResponses(403), ...(route.schema?.response as Record<number, unknown> | undefined) } };
+    }
   });
 
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
