@@ -1,8 +1,8 @@
 /**
  * Which web pages may use the FAPI from a browser: the instance's `allowed_origins`, each an exact origin
  * (`scheme://host[:port]`, as a browser sends it in the `Origin` header). Pure rules, no I/O: the FAPI's HTTP hook
- * (`src/http/fapi/browser.ts`) asks `originStanding` on every request and turns the answer into CORS headers or a
- * refusal.
+ * (`src/http/fapi/browser.ts`) asks `originAllowed` of every request that has an `Origin` and turns the answer
+ * into CORS headers or a refusal.
  */
 import { errorDetail, type ErrorDetail } from '../errors.js';
 
@@ -11,14 +11,12 @@ export const ALLOWED_ORIGINS_MAX = 100;
 export const ORIGIN_MAX_LENGTH = 300;
 
 /**
- * A request's `Origin` against the list: `absent` (no header: a native app, a server, curl, or a browser's
- * same-origin read), `allowed`, or `refused` (any other value, `null` included).
+ * Whether a request's `Origin` header names a page the instance trusts: exactly one of the list (compared as
+ * text, as browsers send it); any other value, `null` included, is not. A request without the header is not a
+ * page's cross-origin call (a native app, a server, curl) and is not asked about.
  */
-export type OriginStanding = 'absent' | 'allowed' | 'refused';
-
-export function originStanding(allowedOrigins: readonly string[], origin: string | undefined): OriginStanding {
-  if (origin === undefined) return 'absent';
-  return allowedOrigins.includes(origin) ? 'allowed' : 'refused';
+export function originAllowed(allowedOrigins: readonly string[], origin: string): boolean {
+  return allowedOrigins.includes(origin);
 }
 
 /** Loopback hosts, where browsers treat plain http as a secure context (and accept `Secure` cookies). */

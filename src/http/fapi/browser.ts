@@ -14,7 +14,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { appError } from '../../errors.js';
-import { originStanding } from '../../instance/origins.js';
+import { originAllowed } from '../../instance/origins.js';
 import { SESSION_LIFETIME_MS } from '../../auth/sessions.js';
 import { errorResponses } from '../schemas.js';
 import type { Services } from '../../services.js';
@@ -87,7 +87,7 @@ export function browserAccess(app: FastifyInstance, services: Services): () => v
     reply.header('vary', 'Origin');
     const origin = request.headers.origin;
     if (origin === undefined) return;
-    if (originStanding((await services.instance.current()).allowed_origins, origin) === 'allowed') {
+    if (originAllowed((await services.instance.current()).allowed_origins, origin)) {
       request.browserOrigin = origin;
       reply.headers({ 'access-control-allow-origin': origin, 'access-control-allow-credentials': 'true', 'access-control-expose-headers': EXPOSED_HEADERS });
       return;
