@@ -22,6 +22,7 @@ export interface BootstrapEnv {
   AUTHN_SMS_VONAGE_API_KEY?: string;
   AUTHN_SMS_VONAGE_API_SECRET?: string;
   AUTHN_TEST_MODE?: string;
+  AUTHN_ALLOWED_ORIGINS?: string;
 }
 export const BOOTSTRAP_VARIABLES = [
   'AUTHN_SMS_DRIVER',
@@ -32,6 +33,7 @@ export const BOOTSTRAP_VARIABLES = [
   'AUTHN_SMS_VONAGE_API_KEY',
   'AUTHN_SMS_VONAGE_API_SECRET',
   'AUTHN_TEST_MODE',
+  'AUTHN_ALLOWED_ORIGINS',
 ] as const satisfies readonly (keyof BootstrapEnv)[];
 
 export interface Config {

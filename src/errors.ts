@@ -47,6 +47,8 @@ export const ERROR_CODES = {
   session_token_missing: { status: 401, message: 'Session token missing' },
   session_token_invalid: { status: 401, message: 'Session token invalid' },
   session_inactive: { status: 401, message: 'Session is no longer active' },
+  // FAPI from a browser: the page's origin (src/instance/origins.ts)
+  origin_not_allowed: { status: 403, message: 'Origin not allowed' },
 
   // Sign-up, sign-in and MFA flows (src/auth)
   form_identifier_exists: { status: 422, message: 'That phone number is taken' },

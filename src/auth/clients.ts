@@ -1,7 +1,9 @@
 /**
  * FAPI clients: a browser or app. `POST /v1/client` makes one and shows its token once; the client then sends
  * `Authorization: Bearer ct_…` on every sign-up, sign-in and session call, so only it can continue its flows
- * and mint tokens for its sessions. The store keeps only the token's SHA-256 (it carries 256 random bits).
+ * and mint tokens for its sessions. In a browser the same token lives in an HttpOnly cookie instead, out of reach
+ * of the page's scripts (`src/http/fapi/browser.ts`). The store keeps only the token's SHA-256 (it carries 256
+ * random bits).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Clock } from '../clock.js';
@@ -56,10 +58,14 @@ export class Clients {
     return { client, token };
   }
 
-  /** The client an `Authorization: Bearer ct_…` header belongs to. */
-  async authenticate(header: string | undefined): Promise<string> {
-    const token = bearer(header);
-    if (token === null) throw appError('client_token_missing', { paramName: 'Authorization', longMessage: 'Send the client token from POST /v1/client as "Authorization: Bearer ct_…".' });
+  /** The client a token belongs to (from `Authorization: Bearer ct_…`, or a browser's cookie); null when none was sent. */
+  async authenticate(token: string | null): Promise<string> {
+    if (token === null) {
+      throw appError('client_token_missing', {
+        paramName: 'Authorization',
+        longMessage: 'Send the client token from POST /v1/client as "Authorization: Bearer ct_…" (or, from a page on an allowed origin, with credentials: the cookie POST /v1/client set).',
+      });
+    }
     const invalid = () => appError('client_token_invalid', { paramName: 'Authorization', longMessage: 'The client token is malformed or unknown; create a client with POST /v1/client.' });
     if (!TOKEN.test(token)) throw invalid();
     const hash = hashToken(token);

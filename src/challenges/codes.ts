@@ -6,6 +6,7 @@ import { createHmac, randomInt, timingSafeEqual } from 'node:crypto';
 import type { InstanceSettings } from '../instance/settings.js';
 
 export const MAGIC_CODE = '424242';
+export const CODE_LENGTH = 6;
 export const RESEND_COOLDOWN_MS = 30_000;
 /** Challenges that ended on a wrong code longer ago than this no longer lengthen the wait. */
 export const WRONG_CODE_MEMORY_MS = 24 * 60 * 60_000;
@@ -26,7 +27,7 @@ export function wrongCodeWaitMs(failures: number, backoff: InstanceSettings['abu
 
 export function generateCode(): string {
   for (;;) {
-    const code = randomInt(0, 1_000_000).toString().padStart(6, '0');
+    const code = randomInt(0, 10 ** CODE_LENGTH).toString().padStart(CODE_LENGTH, '0');
     if (code !== MAGIC_CODE) return code;
   }
 }

@@ -17,6 +17,7 @@ import { withInputRules } from './validation.js';
 import { ErrorEnvelope } from './schemas.js';
 import { bapiRoutes } from './bapi/index.js';
 import { fapiRoutes } from './fapi/index.js';
+import { CLIENT_COOKIE } from './fapi/browser.js';
 import { callbackRoutes } from './callbacks/index.js';
 import { metricsRoutes } from './metrics.js';
 import { dashboardRoutes, defaultDashboardDir } from '../dashboard/serve.js';
@@ -140,6 +141,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
         securitySchemes: {
           secretKey: { type: 'http', scheme: 'bearer', description: 'sk_live_… or sk_test_…' },
           clientToken: { type: 'http', scheme: 'bearer', description: 'FAPI client token ct_… (from POST /v1/client)' },
+          clientCookie: { type: 'apiKey', in: 'cookie', name: CLIENT_COOKIE, description: 'The client token in a browser: an HttpOnly cookie POST /v1/client sets for a page on an allowed origin' },
           sessionToken: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'Session token (from POST /v1/client/sessions/{id}/tokens)' },
         },
       },

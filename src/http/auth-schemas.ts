@@ -4,14 +4,15 @@
  */
 import { Type, type TSchema } from 'typebox';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../auth/passwords.js';
+import { CODE_LENGTH } from '../challenges/codes.js';
 import { Nullable, StringEnum } from './schemas.js';
 
 const Time = (description = 'ms since the epoch') => Type.Integer({ description });
 
 export const PhoneNumberParam = Type.String({ minLength: 1, maxLength: 32, description: 'An international number, E.164 (+14155550123); spaces, dashes, dots and brackets are ignored.' });
 export const CodeParam = Type.String({
-  pattern: '^[0-9]{6}$',
-  description: 'The 6-digit code from the SMS. Anything else is refused (form_param_format_invalid) before the code is looked at: it counts neither as an attempt on the challenge nor against abuse.attempts_per_ip.',
+  pattern: `^[0-9]{${CODE_LENGTH}}$`,
+  description: `The ${CODE_LENGTH}-digit code from the SMS. Anything else is refused (form_param_format_invalid) before the code is looked at: it counts neither as an attempt on the challenge nor against abuse.attempts_per_ip.`,
 });
 export const PasswordParam = Type.String({ minLength: PASSWORD_MIN_LENGTH, maxLength: PASSWORD_MAX_LENGTH, description: `${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters.` });
 export const PhoneCodeStrategy = StringEnum(['phone_code'] as const, { description: 'Only phone_code (a code by SMS).' });

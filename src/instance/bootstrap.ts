@@ -1,7 +1,7 @@
 /**
- * Env bootstrap: on the first start against an empty store, the AUTHN_SMS_* variables (and AUTHN_TEST_MODE)
- * seed the settings, validated by the same rules as a PATCH. Afterwards they are never applied again; a start
- * whose variables differ from the store only warns, naming the variable and never a value.
+ * Env bootstrap: on the first start against an empty store, the AUTHN_SMS_* variables (and AUTHN_TEST_MODE,
+ * AUTHN_ALLOWED_ORIGINS) seed the settings, validated by the same rules as a PATCH. Afterwards they are never
+ * applied again; a start whose variables differ from the store only warns, naming the variable and never a value.
  */
 import { BOOTSTRAP_VARIABLES, type BootstrapEnv } from '../config.js';
 import { AppError, StartupError } from '../errors.js';
@@ -20,12 +20,17 @@ const SETTING_OF: Record<BootstrapVariable, string> = {
   AUTHN_SMS_VONAGE_API_KEY: 'sms.vonage.api_key',
   AUTHN_SMS_VONAGE_API_SECRET: 'sms.vonage.api_secret',
   AUTHN_TEST_MODE: 'test_mode',
+  AUTHN_ALLOWED_ORIGINS: 'allowed_origins',
 };
 const SECRET_VARIABLES: ReadonlySet<BootstrapVariable> = new Set(['AUTHN_SMS_TWILIO_AUTH_TOKEN', 'AUTHN_SMS_VONAGE_API_SECRET']);
 
-/** The value a variable stands for: empty means unset; AUTHN_SMS_DRIVER=null means the null driver. */
-function settingValue(name: BootstrapVariable, raw: string): string | null {
+/**
+ * The value a variable stands for: empty means unset; AUTHN_SMS_DRIVER=null means the null driver;
+ * AUTHN_ALLOWED_ORIGINS is a comma-separated list (empty: none).
+ */
+function settingValue(name: BootstrapVariable, raw: string): string | string[] | null {
   const value = raw.trim();
+  if (name === 'AUTHN_ALLOWED_ORIGINS') return value.split(',').map((origin) => origin.trim()).filter((origin) => origin !== '');
   if (name === 'AUTHN_SMS_DRIVER' && (value === '' || value === 'null')) return null;
   return value === '' ? null : value;
 }
@@ -72,7 +77,7 @@ export async function applyBootstrap(instance: InstanceService, env: BootstrapEn
     const raw = env[name];
     if (raw === undefined) continue;
     const stored = getPath(current, SETTING_OF[name]) ?? null;
-    if (settingValue(name, raw) !== stored) {
+    if (JSON.stringify(settingValue(name, raw)) !== JSON.stringify(stored)) {
       logger.warn(
         { variable: name, setting: SETTING_OF[name], secret: SECRET_VARIABLES.has(name) },
         `${name} differs from the stored setting ${SETTING_OF[name]} and is ignored: env bootstrap is read on the first start only. Change settings with PATCH /v1/instance or the dashboard.`,

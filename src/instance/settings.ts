@@ -9,6 +9,7 @@
 import { getCountries } from 'libphonenumber-js/max';
 import { errorDetail, type ErrorDetail } from '../errors.js';
 import { checkSender } from '../sms/numbers.js';
+import { allowedOriginsProblems } from './origins.js';
 
 export const REDACTED = '[REDACTED]';
 
@@ -71,6 +72,8 @@ export interface InstanceSettings {
   app_name: string;
   test_mode: TestMode;
   multi_factor: { phone_code: { enabled: boolean } };
+  /** Web origins (`scheme://host[:port]`) whose pages may call the FAPI from a browser (see `origins.ts`). */
+  allowed_origins: string[];
   /** SMS pumping and brute-force defences (see the README, "Abuse defences"). */
   abuse: {
     sends_per_phone_number: WindowLimit;
@@ -109,6 +112,8 @@ export function defaultSettings(): InstanceSettings {
     app_name: 'authn.sh',
     test_mode: 'disabled',
     multi_factor: { phone_code: { enabled: true } },
+    // No page on another origin may call the FAPI until the operator names it.
+    allowed_origins: [],
     // Anchors: 5 sends per number per 10 min (Twilio Verify), US + CA only (Clerk, Stytch), lockout after 10
     // wrong passwords for an hour (Clerk), 5 wrong codes per challenge (Twilio Verify), 30 answers per address
     // per 5 min (Supabase Auth's verify limit), 30 new sign-ups or sign-ins per address per minute (Clerk's 5 per 10 s),
@@ -273,6 +278,7 @@ export function validateSettings(s: InstanceSettings): ErrorDetail[] {
   }
 
   validateAbuse(s.abuse, errors);
+  errors.push(...allowedOriginsProblems(s.allowed_origins));
 
   if (sms.driver === 'twilio') {
     if (t.account_sid === null) missing('sms.twilio.account_sid', 'when sms.driver is twilio');
@@ -287,6 +293,15 @@ export function validateSettings(s: InstanceSettings): ErrorDetail[] {
 }
 
 const KNOWN_COUNTRIES: ReadonlySet<string> = new Set(getCountries());
+
+/**
+ * The countries `abuse.sms_countries` lets codes go to, as a list a phone input can offer: the operator's own
+ * list (in their order) under `allow`, every other known country (alphabetical) under `deny`.
+ */
+export function smsCountryChoices({ mode, countries }: InstanceSettings['abuse']['sms_countries']): string[] {
+  if (mode === 'allow') return [...countries];
+  return [...KNOWN_COUNTRIES].filter((country) => !countries.includes(country)).sort();
+}
 
 function validateAbuse(abuse: InstanceSettings['abuse'], errors: ErrorDetail[]): void {
   const within = (path: string, value: number, bounds: { minimum: number; maximum: number }) => {

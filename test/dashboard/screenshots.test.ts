@@ -16,6 +16,7 @@ const PAGES = [
   { name: 'sms-templates', path: '/dashboard/configure/messaging/sms-templates', title: 'SMS templates' },
   { name: 'webhooks', path: '/dashboard/configure/webhooks', title: 'Webhooks' },
   { name: 'abuse', path: '/dashboard/configure/abuse', title: 'Abuse defences' },
+  { name: 'allowed-origins', path: '/dashboard/configure/allowed-origins', title: 'Allowed origins' },
   { name: 'users', path: '/dashboard/manage/users', title: 'Users' },
   { name: 'messages', path: '/dashboard/activity/messages', title: 'Messages' },
   { name: 'audit-log', path: '/dashboard/activity/audit-log', title: 'Audit log' },

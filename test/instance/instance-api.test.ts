@@ -32,6 +32,7 @@ describe.each(STORES)('instance settings on %s', (kind) => {
       app_name: 'authn.sh',
       test_mode: 'disabled',
       multi_factor: { phone_code: { enabled: true } },
+      allowed_origins: [],
       abuse: {
         sends_per_phone_number: { max: 5, window_seconds: 600 },
         sends_per_ip: { max: 20, window_seconds: 600 },
@@ -143,9 +144,17 @@ describe.each(STORES)('instance settings on %s', (kind) => {
     expect(JSON.stringify(entry)).not.toContain('ffffffff');
   });
 
-  it('FAPI environment shows only the driver, the from number and the MFA flag', async () => {
+  it('FAPI environment shows the driver, the from number, the MFA flag and the public rules of the screens, nothing else', async () => {
     const res = await ctx.server.inject({ method: 'GET', url: '/v1/environment' });
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toEqual({ object: 'environment', sms: { driver: 'twilio', from_number: '+14155550199' }, multi_factor: { phone_code: { enabled: true } } });
+    expect(res.json()).toEqual({
+      object: 'environment',
+      app_name: 'authn.sh',
+      sms: { driver: 'twilio', from_number: '+14155550199' },
+      phone_number: { countries: ['US', 'CA'] },
+      phone_code: { length: 6 },
+      password: { enabled: true, min_length: 8, max_length: 128 },
+      multi_factor: { phone_code: { enabled: true } },
+    });
   });
 });

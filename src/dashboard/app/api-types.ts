@@ -29,6 +29,7 @@ export interface InstanceSettings {
   app_name: string;
   test_mode: TestMode;
   multi_factor: { phone_code: { enabled: boolean } };
+  allowed_origins: string[];
   abuse: AbuseSettings;
 }
 

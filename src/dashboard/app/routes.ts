@@ -1,6 +1,7 @@
 /** The dashboard's pages: where each lives, what it is called and where it sits in the navigation. */
 import type { FunctionComponent } from 'preact';
 import { ABUSE_PATH, AbusePage } from './pages/abuse.js';
+import { ALLOWED_ORIGINS_PATH, AllowedOriginsPage } from './pages/allowed-origins.js';
 import { AUDIT_LOG_PATH, AuditLogPage } from './pages/audit-log.js';
 import { MESSAGES_PATH, MessagesPage } from './pages/messages.js';
 import { SMS_SETTINGS_PATH, SmsSettingsPage } from './pages/sms-settings.js';
@@ -23,6 +24,7 @@ export const PAGES: PageEntry[] = [
   { path: SMS_TEMPLATES_PATH, title: 'SMS templates', trail: ['Configure', 'Messaging'], component: SmsTemplatesPage },
   { path: WEBHOOKS_PATH, title: 'Webhooks', trail: ['Configure'], component: WebhooksPage },
   { path: ABUSE_PATH, title: 'Abuse defences', trail: ['Configure'], component: AbusePage },
+  { path: ALLOWED_ORIGINS_PATH, title: 'Allowed origins', trail: ['Configure'], component: AllowedOriginsPage },
   { path: USERS_PATH, title: 'Users', trail: ['Manage'], component: UsersPage },
   { path: MESSAGES_PATH, title: 'Messages', trail: ['Activity'], component: MessagesPage },
   { path: AUDIT_LOG_PATH, title: 'Audit log', trail: ['Activity'], component: AuditLogPage },

@@ -2,6 +2,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type TSchema } from 'typebox';
 import { ABUSE_BOUNDS, COUNTRY_LIST_MODES, REDACTED, SMS_DRIVERS, TEST_MODES, VONAGE_SIGNATURE_METHODS } from '../../instance/settings.js';
+import { ALLOWED_ORIGINS_MAX, ORIGIN_MAX_LENGTH } from '../../instance/origins.js';
 import { Nullable, StringEnum, errorResponses } from '../schemas.js';
 import type { RouteOptions } from './index.js';
 
@@ -61,6 +62,15 @@ function settingsSchema(patch: boolean) {
     app_name: field(patch ? Nullable(Type.String({ description: 'Product name used in SMS templates as {{app_name}}.' })) : Type.String()),
     test_mode: field(patch ? Nullable(StringEnum(TEST_MODES)) : StringEnum(TEST_MODES)),
     multi_factor: field(object({ phone_code: field(object({ enabled: field(patch ? Nullable(Type.Boolean()) : Type.Boolean()) })) })),
+    allowed_origins: field(
+      leaf(
+        Type.Array(Type.String({ maxLength: ORIGIN_MAX_LENGTH }), {
+          maxItems: ALLOWED_ORIGINS_MAX,
+          description:
+            'Origins (scheme://host[:port], exactly as browsers send them) whose pages may call the FAPI from a browser: CORS answers them, the client cookie works for them, and a state-changing FAPI request from any other origin is refused (origin_not_allowed). https only, except http on localhost. Default: none.',
+        }),
+      ),
+    ),
     abuse: field(
       object(
         {
