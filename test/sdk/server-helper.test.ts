@@ -21,17 +21,19 @@ const parts = (jwt: string) => {
 
 /** A JWKS host whose keys the test swaps: the instance's JWKS before and after a key rotation. */
 async function jwksHost(initial: string) {
-  let body = initial;
+  let body: string | null = initial;
   let fetches = 0;
   const host = http.createServer((_req, res) => {
     fetches++;
+    res.statusCode = body === null ? 503 : 200;
     res.setHeader('content-type', 'application/json');
-    res.end(body);
+    res.end(body ?? '{}');
   });
   await new Promise<void>((resolve) => host.listen(0, '127.0.0.1', resolve));
   return {
     url: `http://127.0.0.1:${(host.address() as AddressInfo).port}/.well-known/jwks.json`,
-    serve: (next: string) => {
+    /** null: the host is down (503). */
+    serve: (next: string | null) => {
       body = next;
     },
     fetches: () => fetches,
@@ -120,6 +122,13 @@ describe.each(STORES)('verifyToken and the middleware against tokens from the se
       expect(host.fetches()).toBe(2);
       // The old key left the JWKS: its tokens no longer verify.
       expect((await check.verify(oldToken)).error?.code).toBe('token_key_unknown');
+
+      // After the max age (300 s) the JWKS is fetched again; while it is down, the keys already fetched stay in use.
+      host.serve(null);
+      clock.advance(300_000);
+      expect((await check.verify(newToken)).error?.code).toBe('token_expired');
+      expect(host.fetches()).toBe(3);
+      expect((await verifier({ jwksUrl: host.url }).verify(newToken)).error?.code).toBe('jwks_unavailable');
     } finally {
       await host.close();
       await rotated.close();

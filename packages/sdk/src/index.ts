@@ -357,7 +357,8 @@ export class AuthnClient {
       if (gone && this.activeSession?.id === sessionId) this.deactivate();
       return result;
     }
-    if (this.activeSession?.id !== sessionId) return ok(null);
+    // Another session became active meanwhile: its token is the one wanted now.
+    if (this.activeSession?.id !== sessionId) return this.getToken();
     this.token = this.cacheable(sessionId, result.data.jwt);
     this.emit('TOKEN_REFRESHED', this.activeSession);
     return ok(result.data.jwt);

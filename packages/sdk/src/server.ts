@@ -96,7 +96,9 @@ function decodeHeader(part: string): Record<string, unknown> | null {
 /** The JWKS of one instance, cached. */
 class KeySet {
   private keys = new Map<string, VerifyKey>();
+  /** The last successful fetch (for the max age), and the last attempt (for the cooldown). */
   private fetchedAt = -Infinity;
+  private attemptedAt = -Infinity;
   private loading: Promise<void> | null = null;
 
   constructor(
@@ -108,18 +110,24 @@ class KeySet {
   ) {}
 
   async key(kid: string): Promise<Result<VerifyKey, TokenError>> {
-    const stale = this.now() - this.fetchedAt >= this.maxAgeMs;
-    const unknownAndMayRefetch = !this.keys.has(kid) && this.now() - this.fetchedAt >= this.cooldownMs;
-    if (stale || unknownAndMayRefetch) {
+    const now = this.now();
+    const wanted = !this.keys.has(kid) || now - this.fetchedAt >= this.maxAgeMs;
+    // Never fetched: always try. Otherwise at most once per cooldown, so tokens with made-up kids cannot flood the JWKS.
+    const allowed = this.fetchedAt === -Infinity || now - this.attemptedAt >= this.cooldownMs;
+    let failure: string | null = null;
+    if (wanted && allowed) {
+      this.attemptedAt = now;
       try {
         await this.refresh();
       } catch (error) {
-        // A JWKS that cannot be fetched again leaves the keys we had in use.
-        if (!this.keys.has(kid)) return fail(new TokenError('jwks_unavailable', `The JWKS at ${this.url} could not be fetched: ${error instanceof Error ? error.message : String(error)}`));
+        // Keys fetched earlier stay in use while the JWKS is out of reach.
+        failure = error instanceof Error ? error.message : String(error);
       }
     }
     const key = this.keys.get(kid);
-    return key ? ok(key) : fail(new TokenError('token_key_unknown', `No key with kid "${kid}" in the JWKS at ${this.url}.`));
+    if (key) return ok(key);
+    if (failure !== null || this.fetchedAt === -Infinity) return fail(new TokenError('jwks_unavailable', `The JWKS at ${this.url} could not be fetched${failure ? `: ${failure}` : ''}.`));
+    return fail(new TokenError('token_key_unknown', `No key with kid "${kid}" in the JWKS at ${this.url}.`));
   }
 
   /** One fetch at a time, however many tokens are waiting. */
