@@ -138,6 +138,7 @@ describe.each(STORES)('SDK client against the server on %s', (kind) => {
     const done = await authn.signIn.phoneCode.verifyCode({ code: await codes.lastCode(phone) });
     expect(done.data).toMatchObject({ status: 'complete' });
     expect(authn.session).toMatchObject({ user_id: user.created_user_id });
+    expect(authn.signIn.current()).toEqual(done.data);
 
     clock.advance(60_000);
     const second = sdk();
@@ -249,6 +250,40 @@ describe.each(STORES)('SDK client against the server on %s', (kind) => {
     expect(revoked.session).toBeNull();
     expect(revokedEvents).toEqual(['SIGNED_IN', 'SIGNED_OUT']);
     expect(events).toHaveLength(2);
+  });
+
+  it('several sessions on one client: setActive switches, an unknown id is a resource_not_found value', async () => {
+    const store = memoryTokenStore();
+    const authn = sdk({ tokenStore: store });
+    const first = await signedUp(authn, nextNumber());
+    const second = await signedUp(authn, nextNumber());
+    expect(authn.session?.id).toBe(second.created_session_id);
+    expect((await authn.sessions.list()).data!.map((s) => s.id)).toEqual([second.created_session_id, first.created_session_id]);
+    const events: AuthEvent[] = [];
+    authn.onAuthStateChange((event) => events.push(event));
+    const switched = await authn.sessions.setActive(first.created_session_id!);
+    expect(switched.data?.id).toBe(first.created_session_id);
+    expect((await authn.user.get()).data?.id).toBe(first.created_user_id);
+    expect(events).toEqual(['SIGNED_IN', 'TOKEN_REFRESHED']);
+    const unknown = await authn.sessions.setActive('sess_unknown');
+    expect(unknown.error).toMatchObject({ code: 'resource_not_found', paramName: 'sessionId', status: 404 });
+    expect(authn.session?.id).toBe(first.created_session_id);
+  });
+
+  it('phone MFA switched off: adding a second factor is refused with phone_mfa_disabled and nothing is stored', async () => {
+    const authn = sdk();
+    await signedUp(authn, nextNumber());
+    await patchSettings(server, { multi_factor: { phone_code: { enabled: false } } });
+    try {
+      expect((await authn.getEnvironment()).data!.multi_factor.phone_code.enabled).toBe(false);
+      const before = await snapshot(server);
+      const refused = await authn.user.phoneMfa.add({ phoneNumber: nextNumber() });
+      expect(refused).toEqual({ data: null, error: expect.objectContaining({ code: 'phone_mfa_disabled', status: 422 }) });
+      expect(await snapshot(server)).toEqual(before);
+      expect((await authn.user.phoneMfa.list()).data).toEqual([]);
+    } finally {
+      await patchSettings(server, { multi_factor: { phone_code: { enabled: true } } });
+    }
   });
 
   it('native mode keeps the client token in the store it is given: a restarted app is still signed in', async () => {
