@@ -1,11 +1,12 @@
 /**
- * The SDK's FAPI types are generated from the server's OpenAPI document: regenerating them from the server as it
- * is now must give the checked-in file, byte for byte. On a difference, regenerate with
+ * The SDK's FAPI types are generated from the server's OpenAPI document (and its error codes from `src/errors.ts`):
+ * regenerating them from the server as it is now must give the checked-in file, byte for byte. On a difference, regenerate with
  * `npx tsx packages/sdk/scripts/generate-types.ts <openapi.json or server URL>` and review the SDK against it.
  */
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { useTestServer } from '../helpers/server.js';
+import { ERROR_CODES } from '../../src/errors.js';
 import { GENERATED_FILE, renderFapiTypes, type OpenApiDocument } from '../../packages/sdk/scripts/generate-types.js';
 
 describe('SDK types from the server OpenAPI document', () => {
@@ -15,7 +16,7 @@ describe('SDK types from the server OpenAPI document', () => {
     const res = await suite.server.inject({ method: 'GET', url: '/v1/openapi.json' });
     expect(res.statusCode).toBe(200);
     const document = res.json() as OpenApiDocument;
-    const generated = renderFapiTypes(document);
+    const generated = renderFapiTypes(document, Object.keys(ERROR_CODES));
     // Every FAPI route is in it (a route the generator skipped would leave the SDK blind to it).
     const fapiRoutes = Object.entries(document.paths).flatMap(([path, ops]) => Object.entries(ops).filter(([, op]) => op.tags?.includes('FAPI')).map(([method]) => `'${method.toUpperCase()} ${path}'`));
     expect(fapiRoutes.length).toBeGreaterThan(20);
@@ -40,8 +41,9 @@ describe('SDK types from the server OpenAPI document', () => {
         },
         '/v1/secret': { get: { tags: ['BAPI'], responses: { '200': { content: { 'application/json': { schema: { type: 'object' } } } } } } },
       },
-    });
+    }, ['z_code', 'a_code']);
     expect(generated).toContain(`'POST /v1/things/{id}': {\n    params: {\n      id: string;\n    };\n    body: {\n      kind: "a" | "b";\n      note?: string;\n    };\n    status: 201;\n    response: {\n      n: number;\n      /** ms */\n      at: number | null;\n      tags?: ("x" | "y")[];\n      [key: string]: unknown;\n    };\n  };`);
     expect(generated).not.toContain('/v1/secret');
+    expect(generated).toContain('export type ServerErrorCode =\n  | "a_code"\n  | "z_code";');
   });
 });

@@ -1,6 +1,6 @@
 /**
  * Writes `src/fapi.generated.ts`: the FAPI's request and response types, read from the server's OpenAPI document
- * (`GET /v1/openapi.json`), so the SDK cannot drift from the server (test/sdk/types-drift.test.ts regenerates it
+ * (`GET /v1/openapi.json`), and the server's error codes (`src/errors.ts`), so the SDK cannot drift from the server (test/sdk/types-drift.test.ts regenerates it
  * and fails on any difference).
  *
  *   npx tsx packages/sdk/scripts/generate-types.ts http://localhost:3000   (a running authn.sh)
@@ -9,6 +9,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ERROR_CODES } from '../../../src/errors.js';
 
 /** The part of JSON Schema the server's TypeBox schemas use. */
 interface Schema {
@@ -76,8 +77,11 @@ function single(type: string | undefined, schema: Schema): string {
   }
 }
 
-/** The source of `fapi.generated.ts` for a document: every FAPI operation, keyed `METHOD /path`. */
-export function renderFapiTypes(document: OpenApiDocument): string {
+/**
+ * The source of `fapi.generated.ts`: every FAPI operation of the document, keyed `METHOD /path`, and the server's
+ * error codes (the catalogue of `src/errors.ts`, which the OpenAPI document does not list).
+ */
+export function renderFapiTypes(document: OpenApiDocument, errorCodes: readonly string[]): string {
   const entries: string[] = [];
   for (const [route, operations] of Object.entries(document.paths).sort(([a], [b]) => a.localeCompare(b))) {
     for (const [method, operation] of Object.entries(operations).sort(([a], [b]) => a.localeCompare(b))) {
@@ -101,6 +105,9 @@ export function renderFapiTypes(document: OpenApiDocument): string {
     '/** Every FAPI operation: path parameters, JSON body, success status and response. */',
     `export interface FapiOperations {\n  ${entries.map(indent).join('\n  ')}\n}`,
     '',
+    '/** The stable codes of the server\'s errors (`errors[].code`). */',
+    `export type ServerErrorCode =\n  | ${[...errorCodes].sort().map((code) => JSON.stringify(code)).join('\n  | ')};`,
+    '',
   ].join('\n');
 }
 
@@ -119,6 +126,6 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
     process.stderr.write('usage: generate-types.ts <server URL | openapi.json>\n');
     process.exit(2);
   }
-  fs.writeFileSync(GENERATED_FILE, renderFapiTypes(await readDocument(source)));
+  fs.writeFileSync(GENERATED_FILE, renderFapiTypes(await readDocument(source), Object.keys(ERROR_CODES)));
   process.stdout.write(`wrote ${GENERATED_FILE}\n`);
 }

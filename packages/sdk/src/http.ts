@@ -1,3 +1,5 @@
+import type { ServerErrorCode } from './fapi.generated.js';
+
 /**
  * Results and errors shared by the browser/Node core and the server helper: every API refusal comes back as a
  * value, `{ data: null, error }`, never as a thrown exception; only programmer errors throw.
@@ -5,7 +7,7 @@
 
 /** One entry of the server's error envelope `{ "errors": [ … ] }`. */
 export interface ErrorDetail {
-  code: string;
+  code: ServerErrorCode | SdkErrorCode;
   message: string;
   long_message: string;
   meta?: { param_name?: string; [key: string]: unknown };
@@ -26,7 +28,7 @@ export type SdkErrorCode =
 export class AuthnError extends Error {
   override readonly name = 'AuthnError';
   /** The server's stable code (or an `SdkErrorCode`): branch on this, never on the message. */
-  readonly code: string;
+  readonly code: ServerErrorCode | SdkErrorCode;
   /** A sentence for developers; show `message` or your own text to users. */
   readonly longMessage: string;
   /** The request field the error concerns (`code`, `phone_number`, `password`…), or null. */
@@ -81,15 +83,18 @@ export async function readResponse<T>(response: Response, now: number): Promise<
   return fail(new AuthnError(first, { status: response.status, retryAfterSeconds: retryAfter(response.headers.get('retry-after'), now), errors: errors! }));
 }
 
-/** The JSON payload of a JWT, unverified (the client only reads its times; backends verify with `./server`). */
-export function decodeJwtPayload(jwt: string): Record<string, unknown> | null {
-  const part = jwt.split('.')[1];
+/** The bytes of a base64url text (throws on a character outside the alphabet). */
+export function base64urlBytes(text: string): Uint8Array<ArrayBuffer> {
+  const binary = atob(text.replace(/-/g, '+').replace(/_/g, '/'));
+  return Uint8Array.from(binary, (c) => c.charCodeAt(0));
+}
+
+/** A base64url part of a JWT as a JSON object, or null. */
+export function decodeJwtPart(part: string | undefined): Record<string, unknown> | null {
   if (part === undefined) return null;
   try {
-    const binary = atob(part.replace(/-/g, '+').replace(/_/g, '/'));
-    const bytes = Uint8Array.from(binary, (c) => c.charCodeAt(0));
-    const payload: unknown = JSON.parse(new TextDecoder().decode(bytes));
-    return typeof payload === 'object' && payload !== null ? (payload as Record<string, unknown>) : null;
+    const value: unknown = JSON.parse(new TextDecoder().decode(base64urlBytes(part)));
+    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : null;
   } catch {
     return null;
   }

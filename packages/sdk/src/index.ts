@@ -6,10 +6,10 @@
  * Clerk's (sign-ups and sign-ins with prepare/attempt steps); results are Supabase's `{ data, error }`.
  */
 import type { FapiOperations } from './fapi.generated.js';
-import { AuthnError, decodeJwtPayload, fail, ok, readResponse, sdkError, type Result } from './http.js';
+import { AuthnError, decodeJwtPart, fail, ok, readResponse, sdkError, type Result } from './http.js';
 
 export { AuthnError, type ErrorDetail, type Result, type SdkErrorCode } from './http.js';
-export type { FapiOperations } from './fapi.generated.js';
+export type { FapiOperations, ServerErrorCode } from './fapi.generated.js';
 
 type Operation = keyof FapiOperations;
 type ResponseOf<K extends Operation> = FapiOperations[K]['response'];
@@ -344,7 +344,8 @@ export class AuthnClient {
    * from our clock rather than comparing `exp` with it keeps a device whose clock is off from refreshing too late.
    */
   private cacheable(sessionId: string, jwt: string): CachedToken {
-    const payload = decodeJwtPayload(jwt);
+    // Unverified: the client only reads the token's times (backends verify it with `./server`).
+    const payload = decodeJwtPart(jwt.split('.')[1]);
     const lifetimeMs = typeof payload?.exp === 'number' && typeof payload.iat === 'number' ? (payload.exp - payload.iat) * 1000 : 0;
     return { sessionId, jwt, refreshAt: this.now() + lifetimeMs - this.leewayMs };
   }

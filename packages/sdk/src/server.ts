@@ -4,7 +4,7 @@
  * not-before time, with one error code per failure. WebCrypto only (Node 20+, Deno, Bun, edge runtimes): no
  * dependency, and the same code runs wherever a route handler does.
  */
-import { decodeJwtPayload, fail, ok, type Result } from './http.js';
+import { base64urlBytes, decodeJwtPart, fail, ok, type Result } from './http.js';
 
 export type { Result } from './http.js';
 
@@ -78,20 +78,6 @@ type VerifyKey = Awaited<ReturnType<typeof crypto.subtle.importKey>>;
 
 const ALGORITHM = 'ES256';
 const textEncoder = new TextEncoder();
-
-function base64url(part: string): Uint8Array<ArrayBuffer> {
-  const binary = atob(part.replace(/-/g, '+').replace(/_/g, '/'));
-  return Uint8Array.from(binary, (c) => c.charCodeAt(0));
-}
-
-function decodeHeader(part: string): Record<string, unknown> | null {
-  try {
-    const header: unknown = JSON.parse(new TextDecoder().decode(base64url(part)));
-    return typeof header === 'object' && header !== null ? (header as Record<string, unknown>) : null;
-  } catch {
-    return null;
-  }
-}
 
 /** The JWKS of one instance, cached. */
 class KeySet {
@@ -187,8 +173,8 @@ export function createTokenVerifier(options: VerifyOptions): TokenVerifier {
   async function verify(token: string | null | undefined): Promise<Result<SessionClaims, TokenError>> {
     if (!token) return fail(new TokenError('token_missing', 'Send the session token as "Authorization: Bearer <jwt>".'));
     const parts = token.split('.');
-    const header = parts.length === 3 ? decodeHeader(parts[0]!) : null;
-    const payload = header ? decodeJwtPayload(token) : null;
+    const header = parts.length === 3 ? decodeJwtPart(parts[0]) : null;
+    const payload = header ? decodeJwtPart(parts[1]) : null;
     if (!header || !payload) return fail(new TokenError('token_malformed', 'The token is not a JWT.'));
     if (header.alg !== ALGORITHM) return fail(new TokenError('token_algorithm_invalid', `The token's algorithm is ${JSON.stringify(header.alg)}; session tokens are ${ALGORITHM}.`));
     if (typeof header.kid !== 'string') return fail(new TokenError('token_key_unknown', 'The token names no key (kid).'));
@@ -196,7 +182,7 @@ export function createTokenVerifier(options: VerifyOptions): TokenVerifier {
     if (key.error) return key;
     let signature: Uint8Array<ArrayBuffer>;
     try {
-      signature = base64url(parts[2]!);
+      signature = base64urlBytes(parts[2]!);
     } catch {
       return fail(new TokenError('token_malformed', 'The token signature is not base64url.'));
     }
