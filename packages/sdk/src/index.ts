@@ -365,12 +365,15 @@ export class AuthnClient {
     return ok(result.data.jwt);
   }
 
-  /** Native mode: a client is made on first need and its token kept in the store. */
+  /** A client is made on first need (native: its token kept in the store; browser: the FAPI sets its cookie). */
   private async createClient(): Promise<Result<null>> {
     this.creatingClient ??= (async () => {
       const created = await this.send('POST /v1/client', { auth: 'none' }, null);
       if (created.error) return created;
-      if (this.mode === 'native') await this.tokenStore.set(created.data.token);
+      // A browser gets its client as an HttpOnly cookie, and no token in the body; a native app keeps the token.
+      if (this.mode === 'browser') return ok(null);
+      if (!created.data.token) return fail(sdkError('invalid_response', 'POST /v1/client answered without a client token.', 201));
+      await this.tokenStore.set(created.data.token);
       return ok(null);
     })().finally(() => {
       this.creatingClient = null;
