@@ -270,6 +270,28 @@ describe.each(STORES)('SDK client against the server on %s', (kind) => {
     expect(authn.session?.id).toBe(first.created_session_id);
   });
 
+  it('getToken() answers for the session active when its token arrives, if another became active meanwhile', async () => {
+    // A fetch that holds token requests back until the test lets them go.
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const gated: typeof fetch = async (input, init) => {
+      if (String(input).endsWith('/tokens')) await gate;
+      return fetch(input, init);
+    };
+    const authn = sdk({ fetch: gated });
+    const first = await signedUp(authn, nextNumber());
+    await signedUp(authn, nextNumber());
+    clock.advance(51_000);
+    const pending = authn.getToken();
+    expect((await authn.sessions.setActive(first.created_session_id!)).error).toBeNull();
+    release();
+    const { data: jwt } = await pending;
+    const payload = JSON.parse(Buffer.from(jwt!.split('.')[1]!, 'base64url').toString()) as { sid: string };
+    expect(payload.sid).toBe(first.created_session_id);
+  });
+
   it('phone MFA switched off: adding a second factor is refused with phone_mfa_disabled and nothing is stored', async () => {
     const authn = sdk();
     await signedUp(authn, nextNumber());

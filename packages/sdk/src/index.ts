@@ -105,7 +105,8 @@ export class AuthnClient {
   private readonly tokenStore: ClientTokenStore;
   private activeSession: Session | null = null;
   private token: CachedToken | null = null;
-  private refreshing: Promise<Result<string | null>> | null = null;
+  /** The token request in flight, shared by every caller for that session. */
+  private refreshing: { sessionId: string; promise: Promise<Result<string | null>> } | null = null;
   private creatingClient: Promise<Result<null>> | null = null;
   private readonly listeners = new Set<AuthListener>();
   private signInFlow: SignIn | null = null;
@@ -160,14 +161,23 @@ export class AuthnClient {
    * callers are waiting. A session that has ended (revoked elsewhere) signs the client out.
    */
   async getToken(): Promise<Result<string | null>> {
-    const session = this.activeSession;
-    if (!session) return ok(null);
-    const cached = this.token;
-    if (cached && cached.sessionId === session.id && this.now() < cached.refreshAt) return ok(cached.jwt);
-    this.refreshing ??= this.refreshToken(session.id).finally(() => {
-      this.refreshing = null;
-    });
-    return this.refreshing;
+    for (;;) {
+      const session = this.activeSession;
+      if (!session) return ok(null);
+      const cached = this.token;
+      if (cached && cached.sessionId === session.id && this.now() < cached.refreshAt) return ok(cached.jwt);
+      if (this.refreshing?.sessionId !== session.id) {
+        const refresh = { sessionId: session.id, promise: this.refreshToken(session.id) };
+        const done = () => {
+          if (this.refreshing === refresh) this.refreshing = null;
+        };
+        refresh.promise.then(done, done);
+        this.refreshing = refresh;
+      }
+      const result = await this.refreshing.promise;
+      // The active session changed while the token was fetched: go round for the one active now.
+      if (result.error || this.activeSession?.id === session.id) return result;
+    }
   }
 
   /** Ends the active session (or the one named); the client is signed out of it at once. */
@@ -358,8 +368,8 @@ export class AuthnClient {
       if (gone && this.activeSession?.id === sessionId) this.deactivate();
       return result;
     }
-    // Another session became active meanwhile: its token is the one wanted now.
-    if (this.activeSession?.id !== sessionId) return this.getToken();
+    // Another session became active meanwhile: this token is not kept (getToken() goes round for that one).
+    if (this.activeSession?.id !== sessionId) return ok(result.data.jwt);
     this.token = this.cacheable(sessionId, result.data.jwt);
     this.emit('TOKEN_REFRESHED', this.activeSession);
     return ok(result.data.jwt);
