@@ -176,6 +176,14 @@ describe.each(STORES)('verifyToken and the middleware against tokens from the se
         expect(tampered.status, name).toBe(401);
         expect(((await tampered.json()) as { errors: { code: string }[] }).errors[0]!.code, name).toBe('token_signature_invalid');
       }
+      // Something unexpected in the verifier goes to the framework's error handler, not to an unhandled rejection.
+      const failing = requireSession({ verify: () => Promise.reject(new Error('boom')), verifyRequest: () => Promise.reject(new Error('boom')) });
+      let handed: unknown;
+      await failing({ headers: {} }, { statusCode: 0, setHeader: () => undefined, end: () => undefined }, (error) => {
+        handed = error;
+      });
+      expect((handed as Error).message).toBe('boom');
+
       clock.advance(66_000);
       const expired = await handler(new Request('https://app.example.test/private', { headers: { authorization: `Bearer ${jwt}` } }));
       expect(expired.status).toBe(401);

@@ -224,7 +224,14 @@ export interface NodeResponse {
  */
 export function requireSession(verifier: TokenVerifier): (req: NodeRequest, res: NodeResponse, next: (error?: unknown) => void) => Promise<void> {
   return async (req, res, next) => {
-    const result = await verifier.verifyRequest(req.headers);
+    let result: Result<SessionClaims, TokenError>;
+    try {
+      result = await verifier.verifyRequest(req.headers);
+    } catch (error) {
+      // Express 4 does not watch a middleware's promise: hand anything unexpected to its error handler.
+      next(error);
+      return;
+    }
     if (result.error) {
       res.statusCode = result.error.status;
       res.setHeader('content-type', 'application/json; charset=utf-8');
