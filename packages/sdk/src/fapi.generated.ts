@@ -47,12 +47,12 @@ export interface FapiOperations {
     response: {
       object: "client";
       id: string;
-      /** The client token, shown once: send it as "Authorization: Bearer ct_…" on every /v1/client call. */
-      token: string;
+      /** The client token, shown once: send it as "Authorization: Bearer ct_…" on every /v1/client call. Absent for a page on an allowed origin (an Origin header): the token is set as an HttpOnly cookie instead, which the browser sends itself. */
+      token?: string;
       created_at: number;
     };
   };
-  /** Sign out: end the session (no new token is issued for it) */
+  /** Sign out: end the session (no new token is issued for it); in a browser, ending the last live session also clears the client cookie */
   'POST /v1/client/sessions/{id}/end': {
     params: {
       id: string;
@@ -122,7 +122,7 @@ export interface FapiOperations {
         attempts_remaining: number | null;
         /** When the code stops working (ms since the epoch). */
         expire_at: number | null;
-        /** When a new code may be requested (ms since the epoch). */
+        /** When a new code may be requested (ms since the epoch): 30 s after this one was sent, later after a wrong code (abuse.wrong_code_backoff). */
         next_resend_at: number | null;
       } | null;
       /** Where a factor stands. The numbers are null for a password or a number verified earlier. */
@@ -135,7 +135,7 @@ export interface FapiOperations {
         attempts_remaining: number | null;
         /** When the code stops working (ms since the epoch). */
         expire_at: number | null;
-        /** When a new code may be requested (ms since the epoch). */
+        /** When a new code may be requested (ms since the epoch): 30 s after this one was sent, later after a wrong code (abuse.wrong_code_backoff). */
         next_resend_at: number | null;
       } | null;
       created_session_id: string | null;
@@ -200,7 +200,7 @@ export interface FapiOperations {
         attempts_remaining: number | null;
         /** When the code stops working (ms since the epoch). */
         expire_at: number | null;
-        /** When a new code may be requested (ms since the epoch). */
+        /** When a new code may be requested (ms since the epoch): 30 s after this one was sent, later after a wrong code (abuse.wrong_code_backoff). */
         next_resend_at: number | null;
       } | null;
       /** Where a factor stands. The numbers are null for a password or a number verified earlier. */
@@ -213,7 +213,7 @@ export interface FapiOperations {
         attempts_remaining: number | null;
         /** When the code stops working (ms since the epoch). */
         expire_at: number | null;
-        /** When a new code may be requested (ms since the epoch). */
+        /** When a new code may be requested (ms since the epoch): 30 s after this one was sent, later after a wrong code (abuse.wrong_code_backoff). */
         next_resend_at: number | null;
       } | null;
       created_session_id: string | null;
@@ -285,7 +285,7 @@ export interface FapiOperations {
         attempts_remaining: number | null;
         /** When the code stops working (ms since the epoch). */
         expire_at: number | null;
-        /** When a new code may be requested (ms since the epoch). */
+        /** When a new code may be requested (ms since the epoch): 30 s after this one was sent, later after a wrong code (abuse.wrong_code_backoff). */
         next_resend_at: number | null;
       } | null;
       /** Where a factor stands. The numbers are null for a password or a number verified earlier. */
@@ -298,7 +298,7 @@ export interface FapiOperations {
         attempts_remaining: number | null;
         /** When the code stops working (ms since the epoch). */
         expire_at: number | null;
-        /** When a new code may be requested (ms since the epoch). */
+        /** When a new code may be requested (ms since the epoch): 30 s after this one was sent, later after a wrong code (abuse.wrong_code_backoff). */
         next_resend_at: number | null;
       } | null;
       created_session_id: string | null;
@@ -338,7 +338,7 @@ export interface FapiOperations {
     body: {
       /** Only phone_code (a code by SMS). */
       strategy: "phone_code";
-      /** The 6-digit code from the SMS. */
+      /** The 6-digit code from the SMS. Anything else is refused (form_param_format_invalid) before the code is looked at: it counts neither as an attempt on the challenge nor against abuse.attempts_per_ip. */
       code: string;
     };
     status: 200;
@@ -369,7 +369,7 @@ export interface FapiOperations {
         attempts_remaining: number | null;
         /** When the code stops working (ms since the epoch). */
         expire_at: number | null;
-        /** When a new code may be requested (ms since the epoch). */
+        /** When a new code may be requested (ms since the epoch): 30 s after this one was sent, later after a wrong code (abuse.wrong_code_backoff). */
         next_resend_at: number | null;
       } | null;
       /** Where a factor stands. The numbers are null for a password or a number verified earlier. */
@@ -382,7 +382,7 @@ export interface FapiOperations {
         attempts_remaining: number | null;
         /** When the code stops working (ms since the epoch). */
         expire_at: number | null;
-        /** When a new code may be requested (ms since the epoch). */
+        /** When a new code may be requested (ms since the epoch): 30 s after this one was sent, later after a wrong code (abuse.wrong_code_backoff). */
         next_resend_at: number | null;
       } | null;
       created_session_id: string | null;
@@ -451,7 +451,7 @@ export interface FapiOperations {
         attempts_remaining: number | null;
         /** When the code stops working (ms since the epoch). */
         expire_at: number | null;
-        /** When a new code may be requested (ms since the epoch). */
+        /** When a new code may be requested (ms since the epoch): 30 s after this one was sent, later after a wrong code (abuse.wrong_code_backoff). */
         next_resend_at: number | null;
       } | null;
       /** Where a factor stands. The numbers are null for a password or a number verified earlier. */
@@ -464,7 +464,7 @@ export interface FapiOperations {
         attempts_remaining: number | null;
         /** When the code stops working (ms since the epoch). */
         expire_at: number | null;
-        /** When a new code may be requested (ms since the epoch). */
+        /** When a new code may be requested (ms since the epoch): 30 s after this one was sent, later after a wrong code (abuse.wrong_code_backoff). */
         next_resend_at: number | null;
       } | null;
       created_session_id: string | null;
@@ -535,7 +535,7 @@ export interface FapiOperations {
         attempts_remaining: number | null;
         /** When the code stops working (ms since the epoch). */
         expire_at: number | null;
-        /** When a new code may be requested (ms since the epoch). */
+        /** When a new code may be requested (ms since the epoch): 30 s after this one was sent, later after a wrong code (abuse.wrong_code_backoff). */
         next_resend_at: number | null;
       } | null;
       /** Where a factor stands. The numbers are null for a password or a number verified earlier. */
@@ -548,7 +548,7 @@ export interface FapiOperations {
         attempts_remaining: number | null;
         /** When the code stops working (ms since the epoch). */
         expire_at: number | null;
-        /** When a new code may be requested (ms since the epoch). */
+        /** When a new code may be requested (ms since the epoch): 30 s after this one was sent, later after a wrong code (abuse.wrong_code_backoff). */
         next_resend_at: number | null;
       } | null;
       created_session_id: string | null;
@@ -607,7 +607,7 @@ export interface FapiOperations {
           attempts_remaining: number | null;
           /** When the code stops working (ms since the epoch). */
           expire_at: number | null;
-          /** When a new code may be requested (ms since the epoch). */
+          /** When a new code may be requested (ms since the epoch): 30 s after this one was sent, later after a wrong code (abuse.wrong_code_backoff). */
           next_resend_at: number | null;
         } | null;
       };
@@ -665,7 +665,7 @@ export interface FapiOperations {
           attempts_remaining: number | null;
           /** When the code stops working (ms since the epoch). */
           expire_at: number | null;
-          /** When a new code may be requested (ms since the epoch). */
+          /** When a new code may be requested (ms since the epoch): 30 s after this one was sent, later after a wrong code (abuse.wrong_code_backoff). */
           next_resend_at: number | null;
         } | null;
       };
@@ -707,7 +707,7 @@ export interface FapiOperations {
     body: {
       /** Only phone_code (a code by SMS). */
       strategy: "phone_code";
-      /** The 6-digit code from the SMS. */
+      /** The 6-digit code from the SMS. Anything else is refused (form_param_format_invalid) before the code is looked at: it counts neither as an attempt on the challenge nor against abuse.attempts_per_ip. */
       code: string;
     };
     status: 200;
@@ -729,7 +729,7 @@ export interface FapiOperations {
           attempts_remaining: number | null;
           /** When the code stops working (ms since the epoch). */
           expire_at: number | null;
-          /** When a new code may be requested (ms since the epoch). */
+          /** When a new code may be requested (ms since the epoch): 30 s after this one was sent, later after a wrong code (abuse.wrong_code_backoff). */
           next_resend_at: number | null;
         } | null;
       };
@@ -791,7 +791,7 @@ export interface FapiOperations {
           attempts_remaining: number | null;
           /** When the code stops working (ms since the epoch). */
           expire_at: number | null;
-          /** When a new code may be requested (ms since the epoch). */
+          /** When a new code may be requested (ms since the epoch): 30 s after this one was sent, later after a wrong code (abuse.wrong_code_backoff). */
           next_resend_at: number | null;
         } | null;
       };
@@ -830,16 +830,31 @@ export interface FapiOperations {
     status: 200;
     response: {
       object: "environment";
+      /** The product name, for headings such as "Sign in to …". */
+      app_name: string;
       sms: {
+        /** null: the null driver (development: codes are not sent). */
         driver: "twilio" | "vonage" | null;
         from_number: string | null;
+      };
+      phone_number: {
+        /** ISO 3166-1 alpha-2 codes a phone number may be from (abuse.sms_countries as a list: the operator's order under allow, alphabetical under deny). Test numbers always work. */
+        countries: string[];
+      };
+      phone_code: {
+        /** Digits in a code. */
+        length: number;
+      };
+      password: {
+        /** Whether sign-up may set a password and sign-in may use one. */
+        enabled: boolean;
+        min_length: number;
+        max_length: number;
       };
       multi_factor: {
         phone_code: {
           enabled: boolean;
-          [key: string]: unknown;
         };
-        [key: string]: unknown;
       };
     };
   };
@@ -865,7 +880,7 @@ export interface FapiOperations {
           attempts_remaining: number | null;
           /** When the code stops working (ms since the epoch). */
           expire_at: number | null;
-          /** When a new code may be requested (ms since the epoch). */
+          /** When a new code may be requested (ms since the epoch): 30 s after this one was sent, later after a wrong code (abuse.wrong_code_backoff). */
           next_resend_at: number | null;
         } | null;
         /** Enrolled as the phone second factor. */
@@ -905,7 +920,7 @@ export interface FapiOperations {
           attempts_remaining: number | null;
           /** When the code stops working (ms since the epoch). */
           expire_at: number | null;
-          /** When a new code may be requested (ms since the epoch). */
+          /** When a new code may be requested (ms since the epoch): 30 s after this one was sent, later after a wrong code (abuse.wrong_code_backoff). */
           next_resend_at: number | null;
         } | null;
         /** Enrolled as the phone second factor. */
@@ -939,7 +954,7 @@ export interface FapiOperations {
         attempts_remaining: number | null;
         /** When the code stops working (ms since the epoch). */
         expire_at: number | null;
-        /** When a new code may be requested (ms since the epoch). */
+        /** When a new code may be requested (ms since the epoch): 30 s after this one was sent, later after a wrong code (abuse.wrong_code_backoff). */
         next_resend_at: number | null;
       } | null;
       /** Enrolled as the phone second factor. */
@@ -971,7 +986,7 @@ export interface FapiOperations {
         attempts_remaining: number | null;
         /** When the code stops working (ms since the epoch). */
         expire_at: number | null;
-        /** When a new code may be requested (ms since the epoch). */
+        /** When a new code may be requested (ms since the epoch): 30 s after this one was sent, later after a wrong code (abuse.wrong_code_backoff). */
         next_resend_at: number | null;
       } | null;
       /** Enrolled as the phone second factor. */
@@ -990,7 +1005,7 @@ export interface FapiOperations {
     body: {
       /** Only phone_code (a code by SMS). */
       strategy: "phone_code";
-      /** The 6-digit code from the SMS. */
+      /** The 6-digit code from the SMS. Anything else is refused (form_param_format_invalid) before the code is looked at: it counts neither as an attempt on the challenge nor against abuse.attempts_per_ip. */
       code: string;
     };
     status: 200;
@@ -1009,7 +1024,7 @@ export interface FapiOperations {
         attempts_remaining: number | null;
         /** When the code stops working (ms since the epoch). */
         expire_at: number | null;
-        /** When a new code may be requested (ms since the epoch). */
+        /** When a new code may be requested (ms since the epoch): 30 s after this one was sent, later after a wrong code (abuse.wrong_code_backoff). */
         next_resend_at: number | null;
       } | null;
       /** Enrolled as the phone second factor. */
@@ -1045,7 +1060,7 @@ export interface FapiOperations {
         attempts_remaining: number | null;
         /** When the code stops working (ms since the epoch). */
         expire_at: number | null;
-        /** When a new code may be requested (ms since the epoch). */
+        /** When a new code may be requested (ms since the epoch): 30 s after this one was sent, later after a wrong code (abuse.wrong_code_backoff). */
         next_resend_at: number | null;
       } | null;
       /** Enrolled as the phone second factor. */
@@ -1065,6 +1080,7 @@ export type ServerErrorCode =
   | "callback_signature_invalid"
   | "client_token_invalid"
   | "client_token_missing"
+  | "errors_truncated"
   | "flow_abandoned"
   | "flow_step_invalid"
   | "form_code_incorrect"
@@ -1080,15 +1096,22 @@ export type ServerErrorCode =
   | "ip_attempt_limit_reached"
   | "ip_create_limit_reached"
   | "ip_send_limit_reached"
+  | "malformed_request"
   | "malformed_request_body"
+  | "malformed_request_url"
   | "metrics_token_invalid"
   | "mfa_already_enrolled"
+  | "origin_not_allowed"
   | "password_attempts_exceeded"
+  | "path_param_too_long"
+  | "phone_code_failure_backoff"
   | "phone_code_resend_cooldown"
   | "phone_country_not_allowed"
   | "phone_mfa_disabled"
   | "phone_number_send_limit_reached"
   | "request_body_too_large"
+  | "request_headers_too_large"
+  | "request_timeout"
   | "resource_not_found"
   | "route_not_found"
   | "secret_key_invalid"
