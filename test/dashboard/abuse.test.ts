@@ -60,7 +60,7 @@ describe('the abuse defences page', () => {
     const saved = await abuse();
     await fieldInput(page, 'abuse.wrong_code_backoff.max_seconds').fill('10');
     await page.getByRole('button', { name: 'Save abuse defences' }).click();
-    await expectFieldError(page, 'abuse.wrong_code_backoff.max_seconds', 'must not be less than abuse.wrong_code_backoff.initial_seconds', { summary: true });
+    await expectFieldError(page, 'abuse.wrong_code_backoff.max_seconds', 'must not be less than First wait in seconds for a new code after wrong codes', { summary: true });
     expect(await abuse()).toEqual(saved);
     await fieldInput(page, 'abuse.attempts_per_challenge').fill('11');
     await fieldInput(page, 'abuse.sends_per_ip.max').fill('50');
