@@ -35,10 +35,10 @@ describe('HTTP errors', () => {
     expect((await ctx.server.bapi('GET', '/v1/instance')).body).toBe(before);
   });
 
-  it('the README documents every error code with its status', () => {
-    const readme = fs.readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  it('docs/errors.md documents every error code with its status', () => {
+    const page = fs.readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8');
     for (const [code, spec] of Object.entries(ERROR_CODES)) {
-      expect(readme, code).toMatch(new RegExp(`\\| \`${code}\` \\| ${spec.status} \\|`));
+      expect(page, code).toMatch(new RegExp(`\\| \`${code}\` \\| ${spec.status} \\|`));
     }
   });
 

@@ -101,14 +101,14 @@ describe.each(STORES)('webhook endpoints API on %s', (kind) => {
     expect((await server.bapi('GET', '/v1/webhooks/endpoints?limit=500')).json().data.length).toBe(before);
   });
 
-  it('lists the event catalogue, which the README documents type by type', async () => {
+  it('lists the event catalogue, which docs/webhooks.md documents type by type', async () => {
     const res = (await server.bapi('GET', '/v1/webhooks/event_types')).json();
     const types: string[] = res.data.map((t: { type: string }) => t.type);
     expect(types).toEqual(expect.arrayContaining(['sms.queued', 'sms.sent', 'sms.delivered', 'sms.failed', 'webhook.test']));
     // What the catalogue keeps for itself (which fields stay out of the audit log) is not served.
     for (const entry of res.data) expect(Object.keys(entry).sort()).toEqual(['description', 'example', 'type']);
-    const readme = fs.readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-    const catalogue = readme.slice(readme.indexOf('#### Event catalogue'));
+    const page = fs.readFileSync(new URL('../../docs/webhooks.md', import.meta.url), 'utf8');
+    const catalogue = page.slice(page.indexOf('## Event catalogue'));
     for (const type of types) expect(catalogue, type).toContain(`\`${type}\``);
   });
 });
