@@ -23,7 +23,8 @@ describe('API answer headers', () => {
     for (const route of routes) {
       const url = route.url.replace(/:(\w+)/g, 'x_$1');
       const body = route.method === 'GET' || route.method === 'DELETE' ? {} : { headers: { 'content-type': 'application/json' }, payload: '{}' };
-      const cache = route.url === '/.well-known/jwks.json' ? 'public, max-age=300' : 'no-store';
+      // A preflight answers no-store like any other answer: Access-Control-Max-Age says how long a browser keeps it.
+      const cache = route.url === '/.well-known/jwks.json' && route.method === 'GET' ? 'public, max-age=300' : 'no-store';
       const method = route.method as 'GET' | 'POST' | 'PATCH' | 'DELETE' | 'PUT';
       expectApiHeaders(await server.inject({ method, url, ...body }), `${route.method} ${route.url} without a key`, cache);
       // Secret-key answers only from reads: the writes would change the instance under the other checks.
