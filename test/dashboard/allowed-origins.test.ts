@@ -27,7 +27,7 @@ describe('the allowed origins page', () => {
     // A refused entry: the API's words (naming the entry) beside the field, the summary focused, nothing saved.
     await field.fill('https://app.example.com\nhttps://admin.example.com/');
     await page.getByRole('button', { name: 'Save allowed origins' }).click();
-    await expectFieldError(page, 'allowed_origins', 'allowed_origins entry 2 is not an origin', { summary: true });
+    await expectFieldError(page, 'allowed_origins', 'Allowed origins entry 2 is not an origin', { summary: true });
     expect(await stored()).toEqual(['https://app.example.com', 'http://localhost:5173', 'https://admin.example.com']);
 
     await page.getByRole('button', { name: 'Discard changes' }).click();

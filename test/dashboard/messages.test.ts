@@ -108,7 +108,7 @@ describe('the messages page', () => {
     await page.getByLabel('Template').selectOption('');
     await page.getByLabel('Recipient').fill('not a number');
     await page.getByRole('button', { name: 'Apply filters' }).click();
-    await expectFieldError(page, 'to', 'to must be an international number in E.164 form');
+    await expectFieldError(page, 'to', 'Recipient must be an international number in E.164 form');
     expect(await rows(page).count()).toBe(0);
 
     await page.getByRole('button', { name: 'Clear filters' }).click();

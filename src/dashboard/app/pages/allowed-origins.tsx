@@ -7,6 +7,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { asApiError, type ApiError } from '../api.js';
 import type { InstanceSettings } from '../api-types.js';
 import { ErrorSummary, SaveBar, TextField, fieldErrorsOf } from '../components/fields.js';
+import { speakErrors, type FormField } from '../form-errors.js';
 import { ErrorPanel, Loading } from '../components/states.js';
 import { useSave } from '../hooks.js';
 import { useSession } from '../session.js';
@@ -14,6 +15,7 @@ import { useSession } from '../session.js';
 export const ALLOWED_ORIGINS_PATH = '/dashboard/configure/allowed-origins';
 
 const PARAM = 'allowed_origins';
+const FIELDS: FormField[] = [{ param: PARAM, label: 'Allowed origins' }];
 
 /** The textarea's lines (or comma-separated entries) as the list the API takes; blank lines are dropped. */
 export function parseOrigins(text: string): string[] {
@@ -64,7 +66,7 @@ export function AllowedOriginsPage() {
         Web pages on these origins may use the Frontend API from a browser: sign-up, sign-in and sessions, with the client token kept in a cookie no
         script can read. Pages on any other origin are refused. Apps and servers that call the API directly need no entry.
       </p>
-      <ErrorSummary errors={form.errors} visibleParams={new Set([PARAM])} summaryRef={form.summaryRef} />
+      <ErrorSummary errors={speakErrors(form.errors, FIELDS)} visibleParams={new Set([PARAM])} summaryRef={form.summaryRef} />
       <TextField
         param={PARAM}
         label="Allowed origins"
@@ -81,7 +83,7 @@ export function AllowedOriginsPage() {
           setDraft(value);
           form.setNotice(null);
         }}
-        errors={fieldErrorsOf(form.errors)}
+        errors={fieldErrorsOf(speakErrors(form.errors, FIELDS))}
         placeholder="https://app.example.com"
         code
       />

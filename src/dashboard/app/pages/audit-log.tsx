@@ -7,11 +7,22 @@ import { useLocation } from 'preact-iso';
 import { ApiError, type Query } from '../api.js';
 import type { ApiErrorDetail, AuditEntry, Page } from '../api-types.js';
 import { TextField, fieldErrorsOf } from '../components/fields.js';
+import { speakErrors, type FormField } from '../form-errors.js';
 import { LoadMore } from '../components/load-more.js';
 import { EmptyState, ErrorPanel, Loading } from '../components/states.js';
 import { Time } from '../components/time.js';
 import { useDraft, usePagedList } from '../hooks.js';
 import { useCurrentKey, useSession } from '../session.js';
+
+/** The filters, in page order, as the page labels them (a refused filter is named so). */
+const FILTER_FIELDS: FormField[] = [
+  { param: 'action', label: 'Action' },
+  { param: 'target_type', label: 'Target type' },
+  { param: 'target_id', label: 'Target id' },
+  { param: 'actor_id', label: 'Actor id' },
+  { param: 'created_after', label: 'From' },
+  { param: 'created_before', label: 'To' },
+];
 
 export const AUDIT_LOG_PATH = '/dashboard/activity/audit-log';
 const PAGE_SIZE = 25;
@@ -100,7 +111,7 @@ export function AuditLogPage() {
 
   // A refused filter is shown beside its field; anything else replaces the list.
   const fieldErrors = list.error?.errors.every((e) => e.meta?.param_name && e.meta.param_name in NO_FILTERS) ? list.error.errors : [];
-  const errors = fieldErrorsOf(fieldErrors);
+  const errors = fieldErrorsOf(speakErrors(fieldErrors, FILTER_FIELDS));
   const filterField = (name: keyof Filters, label: string, hint?: string, type?: 'datetime-local') => (
     <TextField
       param={name}

@@ -7,6 +7,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
 import type { ApiErrorDetail, Page, SmsMessage, SmsMessageDetail, SmsStatus, SmsTemplate } from '../api-types.js';
 import { CheckboxField, SelectField, TextField, fieldErrorsOf } from '../components/fields.js';
+import { speakErrors, type FormField } from '../form-errors.js';
 import { LoadMore } from '../components/load-more.js';
 import { SMS_STATUSES, SmsStatusBadge, isUnderWay, statusName } from '../components/sms-status.js';
 import { EmptyState, ErrorPanel, Loading } from '../components/states.js';
@@ -14,6 +15,13 @@ import { Time } from '../components/time.js';
 import { useDraft, usePagedList, useSmsMessage } from '../hooks.js';
 import { useSession } from '../session.js';
 import { PHONE_SEARCH_HINT } from './users.js';
+
+/** The filters, in page order, as the page labels them (a refused filter is named so). */
+const FILTER_FIELDS: FormField[] = [
+  { param: 'status', label: 'Status' },
+  { param: 'to', label: 'Recipient' },
+  { param: 'template', label: 'Template' },
+];
 
 export const MESSAGES_PATH = '/dashboard/activity/messages';
 const PAGE_SIZE = 25;
@@ -68,7 +76,7 @@ function MessageLog() {
   );
   // A refused filter (a recipient that is not a phone number) is shown beside its field.
   const filterErrors: ApiErrorDetail[] = list.error?.errors.every((e) => e.meta?.param_name && e.meta.param_name in applied) ? list.error.errors : [];
-  const errors = fieldErrorsOf(filterErrors);
+  const errors = fieldErrorsOf(speakErrors(filterErrors, FILTER_FIELDS));
   const templateChoices = [...templates.map((t) => ({ value: t.slug, label: t.name })), { value: TEST_TEMPLATE, label: 'Test message (from the SMS settings)' }];
 
   return (

@@ -9,6 +9,7 @@ import { asApiError, type ApiError } from '../api.js';
 import type { ApiErrorDetail, Page, User } from '../api-types.js';
 import { ConfirmDialog } from '../components/dialog.js';
 import { TextField, fieldErrorsOf } from '../components/fields.js';
+import { speakErrors } from '../form-errors.js';
 import { LoadMore } from '../components/load-more.js';
 import { EmptyState, ErrorPanel, Loading } from '../components/states.js';
 import { Time } from '../components/time.js';
@@ -62,7 +63,7 @@ function UserList({ notice }: { notice: string | null }) {
           else location.route(usersUrl(phoneNumber));
         }}
       >
-        <TextField param="phone_number" label="Phone number" hint={`The user a verified number belongs to. ${PHONE_SEARCH_HINT}`} type="tel" code value={phoneNumber} onInput={setPhoneNumber} errors={fieldErrorsOf(searchErrors)} />
+        <TextField param="phone_number" label="Phone number" hint={`The user a verified number belongs to. ${PHONE_SEARCH_HINT}`} type="tel" code value={phoneNumber} onInput={setPhoneNumber} errors={fieldErrorsOf(speakErrors(searchErrors, [{ param: 'phone_number', label: 'Phone number' }]))} />
         <div class="filter-actions">
           <button type="submit" class="button button-primary">
             Find
