@@ -8,7 +8,7 @@ import type { Page, Request } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startExampleServer, type ExampleServer } from '../../examples/phone-sign-in/server.js';
 import { freePort } from '../fakes/common.js';
-import { dashboardSuite, storageText, type DashboardTab } from './browser.js';
+import { dashboardSuite, seriousA11yViolations, storageText, type DashboardTab, type TabOptions } from './browser.js';
 
 /** Real time plus what the tests added: both servers' clock. */
 const clock = { offsetMs: 0, now: () => Date.now() + clock.offsetMs };
@@ -39,8 +39,8 @@ describe('the example app in Chromium', () => {
   const setDriver = async (sms: Record<string, unknown>) => expect((await suite.server.bapi('PATCH', '/v1/instance', { sms })).statusCode).toBe(200);
   const status = (page: Page) => page.locator('#status').textContent();
 
-  async function openExample(options: { fakeClock?: boolean } = {}): Promise<DashboardTab> {
-    const tab = await suite.openTab();
+  async function openExample(options: { fakeClock?: boolean } & TabOptions = {}): Promise<DashboardTab> {
+    const tab = await suite.openTab(options);
     if (options.fakeClock) await tab.page.clock.install({ time: clock.now() });
     await tab.page.goto(example!.url);
     await expect.poll(() => status(tab.page)).toBe('Signed out.');
@@ -149,8 +149,8 @@ describe('the example app in Chromium', () => {
     const refused = await callBackend(page);
     expect(refused.status).toBe(401);
     expect(refused.body.errors![0]!.code).toBe('token_missing');
-    // The token from before sign-out is checked offline, so it counts until it expires (60 s at most), never after:
-    // no new one can be had for the ended session.
+    // The token from before sign-out is checked offline, so it counts until it expires (60 s at most), never after
+    // (the session is ended: the SDK signed out of it and the FAPI issues it no new token).
     const replay = () => fetch(`${example!.url}/api/me`, { headers: { authorization: `Bearer ${token}` } });
     expect((await replay()).status).toBe(200);
     // Past its 60 s and the verifier's 5 s of tolerance for clocks that differ.
@@ -273,5 +273,18 @@ describe('the example app in Chromium', () => {
     expect(after.iat - before.iat).toBeGreaterThanOrEqual(70);
     expect(after.exp).toBeGreaterThan(before.exp + 60);
     await expectNothingReadable(tab);
+  });
+
+  it('is usable at phone width: no serious accessibility violation, code inputs that take one-time-code autofill', async () => {
+    const { page } = await openExample({ viewport: 'phone', bypassCSP: true });
+    expect(await seriousA11yViolations(page)).toEqual([]);
+    await page.locator('#sign-up-phone').fill('+15555550180');
+    await page.locator('#sign-up-start').getByRole('button', { name: 'Send code' }).click();
+    await expect.poll(() => page.locator('#sign-up-code').isVisible()).toBe(true);
+    for (const id of ['#sign-up-code', '#sign-in-code', '#mfa-code']) {
+      expect(await page.locator(id).getAttribute('autocomplete')).toBe('one-time-code');
+      expect(await page.locator(id).getAttribute('inputmode')).toBe('numeric');
+    }
+    expect(await seriousA11yViolations(page)).toEqual([]);
   });
 });
