@@ -47,8 +47,9 @@ function contentSecurityPolicy(authnUrl: string): string {
 }
 
 export async function startExampleServer(options: ExampleServerOptions): Promise<ExampleServer> {
-  const authnUrl = options.authnUrl.replace(/\/+$/, '');
-  const html = fs.readFileSync(`${HERE}index.html`, 'utf8').replace('{{AUTHN_URL}}', authnUrl.replace(/[&"<>]/g, ''));
+  // Parsed so a mistyped AUTHN_URL stops the start with a clear error; the parser also percent-encodes quotes.
+  const authnUrl = new URL(options.authnUrl).href.replace(/\/+$/, '');
+  const html = fs.readFileSync(`${HERE}index.html`, 'utf8').replace('{{AUTHN_URL}}', authnUrl.replaceAll('&', '&amp;'));
   const files: Record<string, { type: string; body: string }> = {
     '/': { type: 'text/html; charset=utf-8', body: html },
     '/app.js': { type: 'text/javascript; charset=utf-8', body: await bundlePage() },
@@ -62,9 +63,14 @@ export async function startExampleServer(options: ExampleServerOptions): Promise
     const path = new URL(request.url ?? '/', 'http://x').pathname;
     if (path === '/api/me' && request.method === 'GET') {
       // requireSession answers 401 with the error envelope itself; `next` runs only with a valid token.
-      void protect(request, response, () => {
+      void protect(request, response, (error) => {
         const { auth } = request as NodeRequest;
-        response.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify({ user_id: auth?.sub, session_id: auth?.sid }));
+        if (error || !auth) {
+          console.error('GET /api/me failed', error);
+          response.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ errors: [{ code: 'internal_error', message: 'Something went wrong' }] }));
+          return;
+        }
+        response.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify({ user_id: auth.sub, session_id: auth.sid }));
       });
       return;
     }
