@@ -1,6 +1,9 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  // The example app imports the backend helper by its package name, as an app does; here it is the SDK's source.
+  resolve: { alias: [{ find: /^@authn\.sh\/js\/server$/, replacement: fileURLToPath(new URL('packages/sdk/src/server.ts', import.meta.url)) }] },
   test: {
     testTimeout: 30_000,
     hookTimeout: 60_000,
