@@ -1,7 +1,7 @@
 /**
  * `npm run bench [section…]`: runs every section in bench/sections (or the named ones) and prints one table.
  * A section exports `title` and `run()`, which returns rows of figures; it starts and stops what it measures.
- * Figures go to stdout and to bench/results/latest.json; the README shows the latest run.
+ * Figures go to stdout and to bench/results/latest.json; docs/benchmarks.md shows the latest run.
  */
 import fs from 'node:fs';
 import path from 'node:path';

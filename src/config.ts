@@ -1,7 +1,7 @@
 /**
  * Configuration: read from the environment once, at start, into a typed and frozen object. A bad value stops
  * the start with one line that names the variable (and never echoes a secret's value).
- * Every variable is documented in the README ("Configuration"); a test keeps the two in step.
+ * Every variable is documented in docs/configuration.md; a test keeps the two in step.
  */
 import path from 'node:path';
 import ipaddr from 'ipaddr.js';
@@ -64,7 +64,7 @@ export interface Config {
   bootstrap: BootstrapEnv;
 }
 
-/** The outbox dispatcher and carrier callbacks (see the README, "Dispatcher settings"). */
+/** The outbox dispatcher and carrier callbacks (see docs/sms.md, "Dispatcher settings"). */
 export interface SmsDispatchConfig {
   /** false: this process queues messages but never sends them (a web-only process in a scale-out setup). */
   dispatcher: boolean;

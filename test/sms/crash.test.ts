@@ -70,7 +70,7 @@ describe.each(STORES)('crash on %s', (kind) => {
     const sentTwice = recipients.filter((to) => twilio!.messagesTo(to).length > 1).length;
     for (const to of recipients) expect(twilio.messagesTo(to).length).toBeGreaterThanOrEqual(1);
     expect(recipients.every((to) => twilio!.messagesTo(to).length <= 2)).toBe(true);
-    // The bound documented in the README: what the killed process had in flight, at most its concurrency.
+    // The bound documented in docs/operations.md: what the killed process had in flight, at most its concurrency.
     expect(sentTwice).toBeLessThanOrEqual(CONCURRENCY);
     expect(acceptedBeforeKill).toBeGreaterThanOrEqual(CONCURRENCY);
   }, 120_000);

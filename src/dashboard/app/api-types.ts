@@ -1,4 +1,4 @@
-/** The BAPI's JSON as the dashboard reads it (see the README's API section). */
+/** The BAPI's JSON as the dashboard reads it (see docs/api.md). */
 // The server's own view types, where the dashboard reads them as they are (type-only: nothing is bundled).
 import type { InstanceSettings as ServerSettings } from '../../instance/settings.js';
 import type { AttemptView, DeliveryStatus as ServerDeliveryStatus, DeliveryView } from '../../webhooks/deliveries.js';
@@ -33,7 +33,7 @@ export interface InstanceSettings {
   abuse: AbuseSettings;
 }
 
-/** `abuse` of `GET /v1/instance` (see the README, "Phone auth: abuse defences"): as the server defines it. */
+/** `abuse` of `GET /v1/instance` (see docs/phone-auth.md, "Abuse defences"): as the server defines it. */
 export type AbuseSettings = ServerSettings['abuse'];
 
 /** `GET /v1/users` and `/v1/users/{id}`. */
@@ -77,7 +77,7 @@ export type WebhookDelivery = DeliveryView;
 /** `GET /v1/webhooks/event_types` entries. */
 export type EventType = EventTypeInfo;
 
-/** Where an SMS stands (README "The send engine and statuses"). */
+/** Where an SMS stands (docs/sms.md, "The send engine and statuses"). */
 export type SmsStatus = ServerSmsStatus;
 /** `GET /v1/sms_messages` entries. */
 export type SmsMessage = SmsMessageView;
