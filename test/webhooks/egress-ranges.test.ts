@@ -3,13 +3,10 @@
  * reachable is refused, at endpoint creation (checkEndpointTarget) and at delivery (postJson, for a literal
  * address and for a name that resolves to one), and ordinary public addresses are accepted.
  */
-import http from 'node:http';
-import https from 'node:https';
-import type dns from 'node:dns';
 import ipaddr from 'ipaddr.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { checkEndpointTarget, isPublicAddress, postJson, type Resolver } from '../../src/webhooks/egress.js';
-import { Receiver } from './receiver.js';
+import { answering, useEgressReceiver } from './receiver.js';
 
 /** Globally reachable: true, false, or null where the registry says N/A. */
 type Entry = [block: string, name: string, globallyReachable: boolean | null];
@@ -107,21 +104,10 @@ function samples(cidr: string): string[] {
 const refusedBlocks = [...IANA_IPV4, ...IANA_IPV6].filter(([block, , reachable]) => reachable !== true && !CARRY_IPV4.some(([carrier]) => carrier === block)).map(([block]) => block);
 
 describe('refused address ranges against the IANA special-purpose registries', () => {
-  let receiver: Receiver;
-  const agents = { http: new http.Agent(), https: new https.Agent() };
-  beforeAll(async () => {
-    receiver = await new Receiver().start();
-  });
-  afterAll(async () => {
-    await receiver.stop();
-    agents.http.destroy();
-    agents.https.destroy();
-  });
+  const egress = useEgressReceiver();
+  const { agents } = egress;
 
-  const answering = (address: string): Resolver =>
-    ((_host: string, _options: unknown, callback: (e: Error | null, list: dns.LookupAddress[]) => void) =>
-      callback(null, [{ address, family: address.includes(':') ? 6 : 4 }])) as unknown as Resolver;
-  const literal = (address: string) => new URL(`http://${address.includes(':') ? `[${address}]` : address}:${receiver.port}/hook`);
+  const literal = (address: string) => new URL(`http://${address.includes(':') ? `[${address}]` : address}:${egress.receiver().port}/hook`);
   const deliver = (url: URL, resolve?: Resolver) => postJson(url, '{}', {}, { allowPrivate: false, timeoutMs: 2_000, bodyLimitBytes: 100, agents, resolve });
 
   it.each([...refusedBlocks, ...ALSO_REFUSED])('refuses %s, by address and by a name that resolves into it, at creation and at delivery', async (block) => {
@@ -130,9 +116,9 @@ describe('refused address ranges against the IANA special-purpose registries', (
       await expect(checkEndpointTarget(literal(address), false), address).rejects.toMatchObject({ code: 'webhook_url_private' });
       await expect(checkEndpointTarget(new URL('https://hooks.example.com/x'), false, answering(address)), address).rejects.toMatchObject({ code: 'webhook_url_private' });
       expect(await deliver(literal(address)), address).toMatchObject({ statusCode: null, error: expect.stringContaining('refused') });
-      expect(await deliver(new URL(`http://hooks.example:${receiver.port}/hook`), answering(address)), address).toMatchObject({ statusCode: null, error: expect.stringContaining('refused') });
+      expect(await deliver(new URL(`http://hooks.example:${egress.receiver().port}/hook`), answering(address)), address).toMatchObject({ statusCode: null, error: expect.stringContaining('refused') });
     }
-    expect(receiver.received).toHaveLength(0);
+    expect(egress.receiver().received).toHaveLength(0);
   });
 
   it.each(CARRY_IPV4)('judges %s by the IPv4 address it carries', (_block, prefix) => {
@@ -149,12 +135,12 @@ describe('refused address ranges against the IANA special-purpose registries', (
   });
 
   it('refuses the issue’s IPv4-compatible targets, and sends nothing to them at delivery', async () => {
-    for (const text of ['http://[::a9fe:a9fe]/latest/meta-data/', 'http://[::127.0.0.1]:8080/', `http://[::127.0.0.1]:${receiver.port}/hook`, 'http://[::1.2.3.4]/']) {
+    for (const text of ['http://[::a9fe:a9fe]/latest/meta-data/', 'http://[::127.0.0.1]:8080/', `http://[::127.0.0.1]:${egress.receiver().port}/hook`, 'http://[::1.2.3.4]/']) {
       await expect(checkEndpointTarget(new URL(text), false), text).rejects.toMatchObject({ code: 'webhook_url_private' });
       expect(await deliver(new URL(text)), text).toMatchObject({ statusCode: null, error: expect.stringContaining('IPv4-compatible') });
     }
     // Written with a dotted tail, as the system's resolver writes this range: still IPv4-compatible, not mapped.
     expect(isPublicAddress('::8.8.8.8')).toBe(false);
-    expect(receiver.received).toHaveLength(0);
+    expect(egress.receiver().received).toHaveLength(0);
   });
 });

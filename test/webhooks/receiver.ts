@@ -3,11 +3,14 @@
  * told (200, 500, a redirect, a big body, or never). `verified()` checks each request with the
  * `standardwebhooks` library, the way an operator's code would.
  */
+import type dns from 'node:dns';
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { vi } from 'vitest';
+import { afterAll, beforeAll, vi } from 'vitest';
 import { Webhook } from 'standardwebhooks';
 import type { Clock } from '../../src/clock.js';
+import type { Resolver } from '../../src/webhooks/egress.js';
 
 export interface Received {
   headers: Record<string, string>;
@@ -137,3 +140,23 @@ export function webhookEnv(overrides: Record<string, string> = {}): Record<strin
     ...overrides,
   };
 }
+
+/** For a describe block: a receiver, and the HTTP agents a delivery made straight with `postJson` goes through. */
+export function useEgressReceiver(): { receiver: () => Receiver; agents: { http: http.Agent; https: https.Agent } } {
+  let receiver: Receiver | undefined;
+  const agents = { http: new http.Agent(), https: new https.Agent() };
+  beforeAll(async () => {
+    receiver = await new Receiver().start();
+  });
+  afterAll(async () => {
+    await receiver?.stop();
+    agents.http.destroy();
+    agents.https.destroy();
+  });
+  return { receiver: () => receiver!, agents };
+}
+
+/** A DNS that answers `address` for every name, as a rebinding attacker's would on the second query. */
+export const answering = (address: string): Resolver =>
+  ((_host: string, _options: unknown, callback: (e: Error | null, list: dns.LookupAddress[]) => void) =>
+    callback(null, [{ address, family: address.includes(':') ? 6 : 4 }])) as unknown as Resolver;

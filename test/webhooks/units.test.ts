@@ -1,13 +1,10 @@
 /** The pieces on their own: the retry schedule, its configuration, and the egress rules (DNS rebinding). */
-import http from 'node:http';
-import https from 'node:https';
-import type dns from 'node:dns';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { StartupError } from '../../src/errors.js';
-import { checkEndpointTarget, isPublicAddress, postJson, type Resolver } from '../../src/webhooks/egress.js';
+import { checkEndpointTarget, isPublicAddress, postJson } from '../../src/webhooks/egress.js';
 import { retryDelay } from '../../src/webhooks/schedule.js';
-import { Receiver } from './receiver.js';
+import { answering, useEgressReceiver } from './receiver.js';
 
 describe('retry schedule', () => {
   const svix = loadConfig({}).webhooks.retrySchedule;
@@ -48,21 +45,9 @@ describe('retry schedule', () => {
 });
 
 describe('egress rules', () => {
-  let receiver: Receiver;
-  const agents = { http: new http.Agent(), https: new https.Agent() };
-  beforeAll(async () => {
-    receiver = await new Receiver().start();
-  });
-  afterAll(async () => {
-    await receiver.stop();
-    agents.http.destroy();
-    agents.https.destroy();
-  });
+  const egress = useEgressReceiver();
+  const { agents } = egress;
 
-  /** A DNS that answers `address` for every name, as a rebinding attacker's would on the second query. */
-  const answering = (address: string): Resolver =>
-    ((_host: string, _options: unknown, callback: (e: Error | null, list: dns.LookupAddress[]) => void) =>
-      callback(null, [{ address, family: address.includes(':') ? 6 : 4 }])) as unknown as Resolver;
 
   it('knows public from private addresses', () => {
     for (const address of ['8.8.8.8', '93.184.216.34', '2606:4700::1111']) expect(isPublicAddress(address), address).toBe(true);
@@ -78,24 +63,24 @@ describe('egress rules', () => {
   });
 
   it('checks the resolved address again when connecting: a name that now resolves to loopback (rebinding) is refused', async () => {
-    const url = new URL(`http://rebinding.example:${receiver.port}/hook`);
+    const url = new URL(`http://rebinding.example:${egress.receiver().port}/hook`);
     // At creation the name looked public...
     await checkEndpointTarget(url, false, answering('93.184.216.34'));
     // ...at delivery it answers 127.0.0.1, where the receiver listens: nothing is sent.
     const result = await postJson(url, '{}', {}, { allowPrivate: false, timeoutMs: 2_000, bodyLimitBytes: 100, agents, resolve: answering('127.0.0.1') });
     expect(result).toMatchObject({ statusCode: null, error: expect.stringContaining('resolves to 127.0.0.1, a loopback address: refused') });
-    expect(receiver.received).toHaveLength(0);
+    expect(egress.receiver().received).toHaveLength(0);
     // With private targets allowed the same request goes through.
     const allowed = await postJson(url, '{}', {}, { allowPrivate: true, timeoutMs: 2_000, bodyLimitBytes: 100, agents, resolve: answering('127.0.0.1') });
     expect(allowed).toMatchObject({ statusCode: 200, error: null });
   });
 
   it('gives up at the timeout, and reads at most the body limit', async () => {
-    receiver.answer = 'hang';
-    const hung = await postJson(new URL(receiver.url), '{}', {}, { allowPrivate: true, timeoutMs: 200, bodyLimitBytes: 100, agents });
+    egress.receiver().answer = 'hang';
+    const hung = await postJson(new URL(egress.receiver().url), '{}', {}, { allowPrivate: true, timeoutMs: 200, bodyLimitBytes: 100, agents });
     expect(hung).toMatchObject({ statusCode: null, responseBody: null, error: 'no complete answer within 200 ms' });
-    receiver.answer = 'big';
-    const big = await postJson(new URL(receiver.url), '{}', {}, { allowPrivate: true, timeoutMs: 2_000, bodyLimitBytes: 100, agents });
+    egress.receiver().answer = 'big';
+    const big = await postJson(new URL(egress.receiver().url), '{}', {}, { allowPrivate: true, timeoutMs: 2_000, bodyLimitBytes: 100, agents });
     expect(big).toMatchObject({ statusCode: 500, responseBody: 'x'.repeat(100), truncated: true, error: 'answered 500' });
   });
 });
