@@ -49,12 +49,22 @@ async function recordEvents(page: Page): Promise<void> {
 }
 const eventTypes = (page: Page): Promise<string[]> => page.evaluate(`window.authnEvents.map((e) => e.type)`);
 
+/** The few DOM members `fieldErrorOf` reads in the page (the test project has no DOM types). */
+interface PageNode {
+  getAttribute(name: string): string | null;
+  parentElement: unknown;
+  textContent: string | null;
+}
+interface PageInput extends PageNode {
+  closest(selector: string): unknown;
+  getRootNode(): { getElementById(id: string): PageNode | null };
+}
+
 /** The error shown for an input: its text, and that the input is marked invalid and described by it. */
 async function fieldErrorOf(input: Locator): Promise<{ text: string; invalid: string | null }> {
-  return input.evaluate((el: Element) => {
-    const ids = (el.getAttribute('aria-describedby') ?? '').split(' ');
-    const root = el.getRootNode() as unknown as { getElementById(id: string): Element | null };
-    const error = ids.map((id) => root.getElementById(id)).find((node) => node?.getAttribute('part') === 'field-error');
+  return input.evaluate((el: PageInput) => {
+    const root = el.getRootNode();
+    const error = (el.getAttribute('aria-describedby') ?? '').split(' ').map((id) => root.getElementById(id)).find((node) => node?.getAttribute('part') === 'field-error');
     // The error sits in the same field block as its input.
     const beside = error && error.parentElement === el.closest('.field');
     return { text: beside ? (error.textContent ?? '') : '', invalid: el.getAttribute('aria-invalid') };

@@ -8,17 +8,39 @@ import { callingCode, countryOf, switchCountry, toE164 } from './phone.js';
 import { STYLES } from './styles.js';
 
 const clients = new Map<string, AuthnClient>();
-/** One `load()` per client: the environment, and the session a returning user already has. */
-const loads = new WeakMap<AuthnClient, Promise<Environment | AuthnError>>();
+/** One environment request per client for the elements to render with. */
+const environments = new WeakMap<AuthnClient, Promise<Environment | AuthnError>>();
+/** One `load()` per client, beside it: the session a returning user already has (it fires `SIGNED_IN`). */
+const restores = new WeakMap<AuthnClient, Promise<unknown>>();
 const connected = new Set<AuthnElement>();
 
-function load(client: AuthnClient): Promise<Environment | AuthnError> {
-  let loading = loads.get(client);
+function environmentOf(client: AuthnClient): Promise<Environment | AuthnError> {
+  let loading = environments.get(client);
   if (!loading) {
-    loading = client.load().then((result) => result.error ?? result.data.environment);
-    loads.set(client, loading);
+    loading = client.getEnvironment().then((result) => result.error ?? result.data);
+    environments.set(client, loading);
   }
   return loading;
+}
+
+/** Resolves once the client knows whether a session is already active (a failure leaves it signed out). */
+export function sessionRestored(client: AuthnClient): Promise<unknown> {
+  let restoring = restores.get(client);
+  if (!restoring) {
+    restoring = client.session ? Promise.resolve() : client.load();
+    restores.set(client, restoring);
+  }
+  return restoring;
+}
+
+let regionNames: Intl.DisplayNames | null | undefined;
+/** The browser's country names; the first use loads them (tens of ms), so it happens while the environment is on its way. */
+function countryNames(): Intl.DisplayNames | null {
+  if (regionNames === undefined) {
+    regionNames = typeof Intl.DisplayNames === 'function' ? new Intl.DisplayNames([document.documentElement.lang || navigator.language || 'en'], { type: 'region' }) : null;
+    regionNames?.of('US');
+  }
+  return regionNames;
 }
 
 type Attributes = Record<string, string | boolean | undefined>;
@@ -134,7 +156,10 @@ export abstract class AuthnElement extends HTMLElement {
   private async start(): Promise<void> {
     const client = this.resolveClient();
     if (!client) return this.setStatus('This form is not set up: give it a url attribute (the authn.sh server) or an authn client.', true);
-    const loaded = client.environment ?? (await load(client));
+    const loading = client.environment ?? environmentOf(client);
+    void sessionRestored(client);
+    countryNames();
+    const loaded = await loading;
     if (client !== this.client) return;
     if ('code' in loaded) return this.setStatus(`${loaded.message} Reload the page to try again.`, true);
     this.environment = loaded;
@@ -208,7 +233,7 @@ export abstract class AuthnElement extends HTMLElement {
   /** The phone number: a country choice limited to the instance's countries, and the number kept in E.164 as typed. */
   protected phoneField(label = 'Phone number', value = ''): PhoneField {
     const countries = this.environment?.phone_number.countries ?? [];
-    const names = typeof Intl.DisplayNames === 'function' ? new Intl.DisplayNames([document.documentElement.lang || navigator.language || 'en'], { type: 'region' }) : null;
+    const names = countryNames();
     const preferred = this.getAttribute('default-country')?.toUpperCase();
     const country = h(
       'select',

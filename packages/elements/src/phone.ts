@@ -23,18 +23,14 @@ export function toE164(country: string, typed: string): string {
 }
 
 /**
- * The allowed country an E.164 number belongs to by its calling code: `current` when it shares the code (+1 is
- * the US, Canada and more), else the first allowed country with the longest matching code; null when none does.
+ * The allowed country an E.164 number belongs to by its calling code (calling codes are prefix-free): `current`
+ * when it has that code (+1 is the US, Canada and more), else the first allowed country with it; null when none.
  */
 export function countryOf(e164: string, countries: readonly string[], current: string): string | null {
   const digits = e164.replace(/\D/g, '');
-  if (current && digits.startsWith(callingCode(current))) return current;
-  let best: string | null = null;
-  for (const country of countries) {
-    const code = callingCode(country);
-    if (code && digits.startsWith(code) && (!best || code.length > callingCode(best).length)) best = country;
-  }
-  return best;
+  const matches = (country: string) => callingCode(country) !== '' && digits.startsWith(callingCode(country));
+  if (current && matches(current)) return current;
+  return countries.find(matches) ?? null;
 }
 
 /** The number with its calling code swapped for the one of `to` (the user picked another country). */

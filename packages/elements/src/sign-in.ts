@@ -9,11 +9,12 @@ export class AuthnSignInElement extends AuthnElement {
   private phoneNumber = '';
   private unsubscribe: (() => void) | null = null;
 
-  /** A returning user (the client already has a session) sees that they are signed in; signing out shows the form. */
+  /** A signed-in user (a returning one, or one signed in by another element) sees so; signing out shows the form. */
   protected connected(client: AuthnClient): void {
     this.unsubscribe?.();
     this.unsubscribe = client.onAuthStateChange((event) => {
       if (event === 'SIGNED_OUT') this.phoneStep(client);
+      else if (event === 'SIGNED_IN') this.show(this.heading('You are signed in'));
     });
     if (client.session) this.show(this.heading('You are signed in'));
     else this.phoneStep(client);
@@ -103,7 +104,6 @@ export class AuthnSignInElement extends AuthnElement {
 
   /** The event carries the session as the SDK keeps it (no token: the page asks `getToken()` when it needs one). */
   private done(client: AuthnClient): void {
-    this.show(this.heading('You are signed in'));
     this.setStatus('Signed in.');
     this.emit('authn:signed-in', { session: client.session });
   }

@@ -1,5 +1,5 @@
 import type { AuthnClient, PhoneNumber } from '../../sdk/src/index.js';
-import { AuthnElement, h } from './base.js';
+import { AuthnElement, h, sessionRestored } from './base.js';
 
 const isEnrolled = (number: PhoneNumber) => number.reserved_for_second_factor && number.verification?.status === 'verified';
 
@@ -17,7 +17,7 @@ export class AuthnUserProfileElement extends AuthnElement {
     this.unsubscribe = client.onAuthStateChange((event) => {
       if (event !== 'TOKEN_REFRESHED') void this.renderProfile();
     });
-    void this.renderProfile();
+    void sessionRestored(client).then(() => this.renderProfile());
   }
 
   protected override disconnected(): void {
