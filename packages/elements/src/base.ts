@@ -12,6 +12,8 @@ const clients = new Map<string, AuthnClient>();
 const environments = new WeakMap<AuthnClient, Promise<Environment | AuthnError>>();
 /** One `load()` per client, beside it: the session a returning user already has (it fires `SIGNED_IN`). */
 const restores = new WeakMap<AuthnClient, Promise<unknown>>();
+/** The environment being read again for `refresh()`, per client. */
+const rereads = new Map<AuthnClient, Promise<void>>();
 const connected = new Set<AuthnElement>();
 
 function environmentOf(client: AuthnClient): Promise<Environment | AuthnError> {
@@ -131,9 +133,17 @@ export abstract class AuthnElement extends HTMLElement {
   async refresh(): Promise<void> {
     const client = this.resolveClient();
     if (!client) return;
-    const result = await client.getEnvironment();
-    if (result.error) return this.setStatus(result.error.message, true);
-    for (const element of connected) if (element.client === client) element.applyEnvironment(result.data);
+    // Elements sharing the client that ask at once (the page became visible) share one request and one update.
+    let reading = rereads.get(client);
+    if (!reading) {
+      reading = client.getEnvironment().then((result) => {
+        if (result.error) return this.setStatus(result.error.message, true);
+        for (const element of connected) if (element.client === client) element.applyEnvironment(result.data);
+      });
+      rereads.set(client, reading);
+      void reading.finally(() => rereads.delete(client));
+    }
+    return reading;
   }
 
   private readonly onVisible = () => {
