@@ -2,7 +2,8 @@
  * The drop-in web components (`packages/elements`) in headless Chromium, on an app page served from its own origin
  * (http://localhost:<page port>, allowed by `allowed_origins`) against a real authn.sh on another port: sign-up and
  * sign-in through the elements, a wrong code shown beside the code field, the resend countdown, keyboard-only use,
- * axe, a 390 px screen, and the phone-MFA toggle following the SMS driver and the phone-MFA setting.
+ * axe, a 390 px screen, the phone-MFA toggle following the SMS driver and the phone-MFA setting, and a password
+ * sign-in asking for the second factor enrolled through the profile.
  * The bundle is built here, as `packages/elements/scripts/build.ts` builds it, so a fresh clone passes.
  */
 import http from 'node:http';
@@ -307,5 +308,44 @@ describe('web components (@authn.sh/elements)', () => {
     await expect.poll(() => eventTypes(page)).toContain('authn:signed-out');
     expect(await profile.getByText('You are signed out.').count()).toBe(1);
     expect(await page.locator('authn-sign-in').getByRole('button', { name: 'Send code' }).count()).toBe(1);
+  });
+
+  it('signs in with a password and then the phone second factor enrolled through the profile', async () => {
+    await patchInstance({ sms: { driver: 'twilio', from_number: FROM, twilio: { account_sid: ACCOUNT_SID, auth_token: TWILIO_TOKEN } } });
+    const phone = '+15555550147';
+    const password = 'correct horse battery';
+    const { page } = await open('/sign-up');
+    await page.getByLabel('Phone number', { exact: true }).fill(phone);
+    await page.getByLabel('Password (optional)').fill(password);
+    await page.getByRole('button', { name: 'Send code' }).click();
+    await page.getByLabel('Verification code').fill(CODE);
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await expect.poll(() => eventTypes(page)).toContain('authn:signed-in');
+
+    await page.goto(`http://localhost:${app!.port}/profile`);
+    const profile = page.locator('authn-user-profile');
+    await profile.getByRole('switch').click();
+    await profile.getByLabel('Number for sign-in codes', { exact: true }).fill('+15555550148');
+    await profile.getByRole('button', { name: 'Send code' }).click();
+    await profile.getByLabel('Verification code').fill(CODE);
+    await profile.getByRole('button', { name: 'Verify' }).click();
+    await expect.poll(() => profile.getByRole('switch').getAttribute('aria-checked')).toBe('true');
+    await profile.getByRole('button', { name: 'Sign out' }).click();
+
+    const signIn = page.locator('authn-sign-in');
+    await signIn.getByRole('button', { name: 'Use your password instead' }).click();
+    await signIn.getByLabel('Phone number', { exact: true }).fill(phone);
+    await signIn.getByLabel('Password').fill(password);
+    await signIn.getByRole('button', { name: 'Sign in' }).click();
+    await expect.poll(() => signIn.getByRole('heading').textContent()).toBe('Enter the code of your second step');
+    const code = signIn.getByLabel('Verification code');
+    await code.fill('000000');
+    await signIn.getByRole('button', { name: 'Verify' }).click();
+    await expect.poll(async () => (await fieldErrorOf(code)).text).not.toBe('');
+    await code.fill(CODE);
+    await signIn.getByRole('button', { name: 'Verify' }).click();
+    await expect.poll(() => signIn.getByRole('heading').textContent()).toBe('You are signed in');
+    expect(await eventTypes(page)).toContain('authn:signed-in');
+    await expect.poll(() => profile.getByText(phone).count()).toBe(1);
   });
 });
