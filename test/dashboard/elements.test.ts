@@ -193,6 +193,16 @@ describe('web components (@authn.sh/elements)', () => {
     expect(await page.getByLabel('Verification code').count()).toBe(0);
   });
 
+  it('takes the theme of the page through custom properties and parts', async () => {
+    const { page } = await open('/sign-up');
+    const style = (selector: string, property: string) => page.evaluate(`getComputedStyle(document.querySelector('authn-sign-up').shadowRoot.querySelector('${selector}')).${property}`);
+    const background = () => style('button[type=submit]', 'backgroundColor');
+    const spacing = () => style('h2', 'letterSpacing');
+    expect([await background(), await spacing()]).not.toEqual(['rgb(1, 2, 3)', '3px']);
+    await page.addStyleTag({ content: 'authn-sign-up { --authn-color-primary: rgb(1, 2, 3) } authn-sign-up::part(heading) { letter-spacing: 3px }' });
+    expect([await background(), await spacing()]).toEqual(['rgb(1, 2, 3)', '3px']);
+  });
+
   it('is usable with the keyboard alone', async () => {
     const { page } = await open('/sign-up');
     const inside = (name: string) => page.evaluate(`(() => { const el = document.querySelector('${name}').shadowRoot.activeElement; return el && (el.getAttribute('name') || el.tagName.toLowerCase()); })()`);
