@@ -3,7 +3,7 @@
  * session), the environment, the Shadow DOM with its theme, labelled fields whose errors sit beside them, the
  * `aria-live` status line, the resend countdown and the events for the host page.
  */
-import { createAuthn, type AuthnClient, type AuthnError, type Environment } from '../../sdk/src/index.js';
+import { AuthnError, createAuthn, type AuthnClient, type Environment } from '../../sdk/src/index.js';
 import { callingCode, countryOf, switchCountry, toE164 } from './phone.js';
 import { STYLES } from './styles.js';
 
@@ -65,12 +65,8 @@ export interface Field {
   error: HTMLElement;
 }
 
-export interface PhoneField extends Field {
-  country: HTMLSelectElement;
-}
-
 /** The param names the server gives errors for, and the field each is shown beside. */
-const FIELD_OF_PARAM: Record<string, string> = { phone_number: 'phone_number', identifier: 'phone_number', phoneNumber: 'phone_number', code: 'code', password: 'password' };
+const FIELD_OF_PARAM: Record<string, string> = { phone_number: 'phone_number', identifier: 'phone_number', code: 'code', password: 'password' };
 
 export abstract class AuthnElement extends HTMLElement {
   static observedAttributes = ['url'];
@@ -171,7 +167,7 @@ export abstract class AuthnElement extends HTMLElement {
     countryNames();
     const loaded = await loading;
     if (client !== this.client) return;
-    if ('code' in loaded) return this.setStatus(`${loaded.message} Reload the page to try again.`, true);
+    if (loaded instanceof AuthnError) return this.setStatus(`${loaded.message} Reload the page to try again.`, true);
     this.environment = loaded;
     this.connected(client);
     this.emit('authn:ready', { environment: loaded });
@@ -241,7 +237,7 @@ export abstract class AuthnElement extends HTMLElement {
   }
 
   /** The phone number: a country choice limited to the instance's countries, and the number kept in E.164 as typed. */
-  protected phoneField(label = 'Phone number', value = ''): PhoneField {
+  protected phoneField(label = 'Phone number', value = ''): Field {
     const countries = this.environment?.phone_number.countries ?? [];
     const names = countryNames();
     const preferred = this.getAttribute('default-country')?.toUpperCase();
@@ -251,7 +247,6 @@ export abstract class AuthnElement extends HTMLElement {
       ...countries.map((code) => h('option', { value: code, selected: code === preferred }, `${names?.of(code) ?? code} (+${callingCode(code)})`)),
     );
     const field = this.field('phone_number', label, { type: 'tel', autocomplete: 'tel', inputmode: 'tel', value, placeholder: `+${callingCode(country.value)}…` }, 'Pick your country and type your number: it is written in international form as you type.');
-    const phone: PhoneField = { ...field, country };
     field.block.insertBefore(h('div', { class: 'phone-row' }, country, field.input), field.error);
     let selected = country.value;
     country.addEventListener('change', () => {
@@ -276,7 +271,7 @@ export abstract class AuthnElement extends HTMLElement {
         selected = match;
       }
     });
-    return phone;
+    return field;
   }
 
   /** The one-time code: numeric keyboard, and the browser's autofill of an SMS code (the origin-bound line). */
