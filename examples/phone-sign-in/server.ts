@@ -1,15 +1,19 @@
 /**
- * The example app's server: the page (its HTML, its script bundled with the SDK by esbuild at start-up, its CSS)
+ * The example app's server: the page (its HTML, its script bundled with the elements and the SDK by esbuild at
+ * start-up, its CSS)
  * on an origin of its own, and `GET /api/me`, a backend route that answers only with a valid session token.
  *
  *   AUTHN_URL=http://localhost:3000 PORT=8080 npx tsx server.ts
  */
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { createTokenVerifier, requireSession, type NodeRequest } from '@authn.sh/js/server';
+// The elements' stylesheet, which each element puts in its shadow root as a <style>: the CSP allows it by its hash.
+import { STYLES as ELEMENT_STYLES } from '../../packages/elements/src/styles.js';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 
@@ -27,7 +31,7 @@ export interface ExampleServer {
   close(): Promise<void>;
 }
 
-/** The page's script with the SDK in it, one ES module. */
+/** The page's script with the elements and the SDK in it, one ES module. */
 async function bundlePage(): Promise<string> {
   const result = await build({
     entryPoints: [`${HERE}app.ts`],
@@ -41,9 +45,13 @@ async function bundlePage(): Promise<string> {
   return result.outputFiles[0]!.text;
 }
 
-/** Nothing but this page's own files and the FAPI: an injected script could not load code or send data elsewhere. */
+/**
+ * Nothing but this page's own files and the FAPI: an injected script could not load code or send data elsewhere.
+ * The one inline style allowed is the elements' own, by its hash (not 'unsafe-inline').
+ */
 function contentSecurityPolicy(authnUrl: string): string {
-  return `default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self' ${new URL(authnUrl).origin}; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`;
+  const elementStyles = `'sha256-${createHash('sha256').update(ELEMENT_STYLES).digest('base64')}'`;
+  return `default-src 'none'; script-src 'self'; style-src 'self' ${elementStyles}; connect-src 'self' ${new URL(authnUrl).origin}; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`;
 }
 
 export async function startExampleServer(options: ExampleServerOptions): Promise<ExampleServer> {

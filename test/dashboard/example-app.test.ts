@@ -1,10 +1,11 @@
 /**
  * The example app (`examples/phone-sign-in`) end to end in Chromium: its page on its own origin
- * (http://localhost:<example port>) signs users up and in through the SDK against the server on another
+ * (http://localhost:<example port>) signs users up and in through the web components (driven through their open
+ * shadow roots, which playwright's locators pierce) and the SDK against the server on another
  * (http://localhost:<server port>), and its backend route checks the session tokens. The server's clock and the
  * example backend's are one fake clock that follows real time until a test moves it; the page's is playwright's.
  */
-import type { Page, Request } from 'playwright-core';
+import type { Locator, Page, Request } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startExampleServer, type ExampleServer } from '../../examples/phone-sign-in/server.js';
 import { freePort } from '../fakes/common.js';
@@ -56,19 +57,26 @@ describe('the example app in Chromium', () => {
     return /\b(\d{6})\b/.exec(messages[0]!.body)![1]!;
   }
 
-  async function enterCode(page: Page, screen: 'sign-up' | 'sign-in' | 'mfa', code: string): Promise<void> {
-    await page.locator(`#${screen}-code`).fill(code);
-    await page.locator(`#${screen}-verify`).getByRole('button', { name: 'Verify' }).click();
+  /** The code input of an element's current step (the elements name their inputs by the FAPI's params). */
+  const codeInput = (element: Locator) => element.locator('input[name="code"]');
+  const phoneInput = (element: Locator) => element.locator('input[name="phone_number"]');
+  /** The numbers the profile lists for the signed-in user. */
+  const accountPhones = (page: Page) => page.locator('authn-user-profile').getByRole('list', { name: 'Your phone numbers' }).textContent();
+
+  async function enterCode(element: Locator, code: string): Promise<void> {
+    await codeInput(element).fill(code);
+    await element.getByRole('button', { name: 'Verify' }).click();
   }
 
   async function signUp(page: Page, phone: string, options: { password?: string; code?: string } = {}): Promise<void> {
-    await page.locator('#sign-up-phone').fill(phone);
-    if (options.password) await page.locator('#sign-up-password').fill(options.password);
-    await page.locator('#sign-up-start').getByRole('button', { name: 'Send code' }).click();
-    await expect.poll(() => page.locator('#sign-up-code').isVisible()).toBe(true);
-    await enterCode(page, 'sign-up', options.code ?? (await codeSentTo(phone, 1)));
+    const signUpElement = page.locator('authn-sign-up');
+    await phoneInput(signUpElement).fill(phone);
+    if (options.password) await signUpElement.locator('input[name="password"]').fill(options.password);
+    await signUpElement.getByRole('button', { name: 'Send code' }).click();
+    await expect.poll(() => codeInput(signUpElement).isVisible()).toBe(true);
+    await enterCode(signUpElement, options.code ?? (await codeSentTo(phone, 1)));
     await expect.poll(() => status(page)).toBe('Signed in.');
-    await expect.poll(() => page.locator('#account-phone').textContent()).toBe(phone);
+    await expect.poll(() => accountPhones(page)).toBe(phone);
   }
 
   async function signOut(page: Page): Promise<void> {
@@ -173,11 +181,12 @@ describe('the example app in Chromium', () => {
     await signUp(page, phone);
     await signOut(page);
 
-    await page.locator('#sign-in-phone').fill(phone);
-    await page.locator('#sign-in-start').getByRole('button', { name: 'Continue' }).click();
-    await expect.poll(() => page.locator('#sign-in-code').isVisible()).toBe(true);
+    const signIn = page.locator('authn-sign-in');
+    await phoneInput(signIn).fill(phone);
+    await signIn.getByRole('button', { name: 'Send code' }).click();
+    await expect.poll(() => codeInput(signIn).isVisible()).toBe(true);
     const code = await codeSentTo(phone, 2);
-    const resend = page.locator('#sign-in-resend');
+    const resend = signIn.getByRole('button', { name: /^Resend code/ });
     expect(await resend.isDisabled()).toBe(true);
     // The server's 30 s cooldown, counted on the page's clock (which may lag the server's by a second).
     const secondsShown = async () => Number(/^Resend code in (\d+) s$/.exec((await resend.textContent()) ?? '')?.[1]);
@@ -185,11 +194,17 @@ describe('the example app in Chromium', () => {
     expect(first).toBeGreaterThanOrEqual(29);
     expect(first).toBeLessThanOrEqual(31);
 
-    // A wrong code: refused beside the form, nothing signed in.
+    // A wrong code: refused (the FAPI's code) beside the code field, nothing signed in.
     const wrong = code === '000000' ? '111111' : '000000';
-    await enterCode(page, 'sign-in', wrong);
-    await expect.poll(() => page.locator('#sign-in-error').getAttribute('data-code')).toBe('form_code_incorrect');
-    expect(await page.locator('#sign-in-error').textContent()).not.toBe('');
+    const refusal = page.waitForResponse((response) => response.request().method() === 'POST' && response.status() >= 400);
+    await enterCode(signIn, wrong);
+    expect(((await (await refusal).json()) as { errors: { code: string }[] }).errors[0]!.code).toBe('form_code_incorrect');
+    await expect.poll(() => codeInput(signIn).getAttribute('aria-invalid')).toBe('true');
+    const fieldError = signIn.locator('.field-error:not([hidden])');
+    expect(await fieldError.count()).toBe(1);
+    expect(await fieldError.textContent()).not.toBe('');
+    // The error sits in the code field's block, and the input is described by it.
+    expect(await codeInput(signIn).getAttribute('aria-describedby')).toContain((await fieldError.getAttribute('id'))!);
     expect(await status(page)).toBe('Signed out.');
 
     // The countdown runs on the page's clock; once the cooldown (and the wait after a wrong code) is over on both
@@ -204,20 +219,21 @@ describe('the example app in Chromium', () => {
     await expect.poll(() => resend.isDisabled()).toBe(false);
     expect(await resend.textContent()).toBe('Resend code');
     await resend.click();
-    await expect.poll(() => status(page)).toBe('A new code is on its way.');
+    await expect.poll(() => signIn.getByRole('status').textContent()).toBe('We sent a new code.');
     expect(await resend.isDisabled()).toBe(true);
     const second = await codeSentTo(phone, 3);
-    await enterCode(page, 'sign-in', second);
+    await enterCode(signIn, second);
     await expect.poll(() => status(page)).toBe('Signed in.');
-    expect(await page.locator('#account-phone').textContent()).toBe(phone);
+    await expect.poll(() => accountPhones(page)).toBe(phone);
     // Under the null driver the profile offers no phone second factor.
-    expect(await page.locator('#user-profile').isHidden()).toBe(true);
+    expect(await page.locator('authn-user-profile').getByRole('switch').count()).toBe(0);
+    expect(await page.locator('authn-user-profile').getByRole('heading', { name: 'Two-step verification' }).count()).toBe(0);
 
     await expectNothingReadable(tab);
     await expectNoCredentialReached(tab, [code, second]);
   });
 
-  it('enrols a phone second factor on the profile screen, then a password sign-in asks for it', async () => {
+  it('enrols a phone second factor through <authn-user-profile>, then a password sign-in through <authn-sign-in> asks for it', async () => {
     await setDriver(TWILIO);
     const tab = await openExample();
     const { page } = tab;
@@ -226,21 +242,32 @@ describe('the example app in Chromium', () => {
     const password = 'correct horse battery';
     await signUp(page, phone, { password, code: '424242' });
 
-    await expect.poll(() => page.locator('#user-profile').isVisible()).toBe(true);
-    await page.locator('#mfa-phone').fill(factor);
-    await page.getByRole('button', { name: 'Add second factor' }).click();
-    await expect.poll(() => page.locator('#mfa-code').isVisible()).toBe(true);
-    await enterCode(page, 'mfa', '424242');
+    const profile = page.locator('authn-user-profile');
+    const toggle = profile.getByRole('switch');
+    await expect.poll(() => toggle.isVisible()).toBe(true);
+    expect(await toggle.getAttribute('aria-checked')).toBe('false');
+    await toggle.click();
+    await phoneInput(profile).fill(factor);
+    await profile.getByRole('button', { name: 'Send code' }).click();
+    await expect.poll(() => codeInput(profile).isVisible()).toBe(true);
+    expect(await codeInput(profile).getAttribute('autocomplete')).toBe('one-time-code');
+    expect(await codeInput(profile).getAttribute('inputmode')).toBe('numeric');
+    await enterCode(profile, '424242');
     await expect.poll(() => status(page)).toBe('Second factor added.');
-    await expect.poll(() => page.locator('#mfa-list').textContent()).toContain(`${factor} — second factor`);
+    await expect.poll(() => profile.getByRole('list', { name: 'Second-factor numbers' }).textContent()).toContain(factor);
+    expect(await toggle.getAttribute('aria-checked')).toBe('true');
     await signOut(page);
 
-    await page.locator('#sign-in-phone').fill(phone);
-    await page.locator('#sign-in-password').fill(password);
-    await page.locator('#sign-in-start').getByRole('button', { name: 'Continue' }).click();
-    await expect.poll(() => page.locator('#sign-in-code-label').textContent()).toBe('Code sent to your second-factor phone');
+    const signIn = page.locator('authn-sign-in');
+    await signIn.getByRole('button', { name: 'Use your password instead' }).click();
+    await phoneInput(signIn).fill(phone);
+    await signIn.locator('input[name="password"]').fill(password);
+    await signIn.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await expect.poll(() => signIn.getByRole('heading').textContent()).toBe('Enter the code of your second step');
     expect(await status(page)).toBe('Signed out.');
-    await enterCode(page, 'sign-in', '424242');
+    expect(await codeInput(signIn).getAttribute('autocomplete')).toBe('one-time-code');
+    expect(await codeInput(signIn).getAttribute('inputmode')).toBe('numeric');
+    await enterCode(signIn, '424242');
     await expect.poll(() => status(page)).toBe('Signed in.');
     expect((await callBackend(page)).status).toBe(200);
 
@@ -275,16 +302,16 @@ describe('the example app in Chromium', () => {
     await expectNothingReadable(tab);
   });
 
+  // The sign-in's and the profile's code inputs are checked where the MFA test reaches them.
   it('is usable at phone width: no serious accessibility violation, code inputs that take one-time-code autofill', async () => {
     const { page } = await openExample({ viewport: 'phone', bypassCSP: true });
     expect(await seriousA11yViolations(page)).toEqual([]);
-    await page.locator('#sign-up-phone').fill('+15555550180');
-    await page.locator('#sign-up-start').getByRole('button', { name: 'Send code' }).click();
-    await expect.poll(() => page.locator('#sign-up-code').isVisible()).toBe(true);
-    for (const id of ['#sign-up-code', '#sign-in-code', '#mfa-code']) {
-      expect(await page.locator(id).getAttribute('autocomplete')).toBe('one-time-code');
-      expect(await page.locator(id).getAttribute('inputmode')).toBe('numeric');
-    }
+    const signUpElement = page.locator('authn-sign-up');
+    await phoneInput(signUpElement).fill('+15555550180');
+    await signUpElement.getByRole('button', { name: 'Send code' }).click();
+    await expect.poll(() => codeInput(signUpElement).isVisible()).toBe(true);
+    expect(await codeInput(signUpElement).getAttribute('autocomplete')).toBe('one-time-code');
+    expect(await codeInput(signUpElement).getAttribute('inputmode')).toBe('numeric');
     expect(await seriousA11yViolations(page)).toEqual([]);
   });
 });
