@@ -150,6 +150,9 @@ describe('the example app in Chromium', () => {
     const token = (await sent[0]!.headerValue('authorization'))!.replace(/^Bearer /, '');
 
     await signOut(page);
+    // Both forms are back, the sign-up's from its first step (not "Your account is ready").
+    await expect.poll(() => phoneInput(page.locator('authn-sign-up')).isVisible()).toBe(true);
+    await expect.poll(() => phoneInput(page.locator('authn-sign-in')).isVisible()).toBe(true);
     expect(await context.cookies(suite.server.running.url!.replace('127.0.0.1', 'localhost'))).toEqual([]);
     const sessions = (await suite.server.bapi('GET', `/v1/sessions?user_id=${user.id}`)).json().data;
     expect(sessions.map((s: { status: string }) => s.status)).toEqual(['ended']);
