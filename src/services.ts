@@ -28,7 +28,7 @@ import { SignUps } from './auth/sign-ups.js';
 import { SignIns } from './auth/sign-ins.js';
 import { OperatorUsers } from './auth/operator-users.js';
 import { Mfa } from './auth/mfa.js';
-import { Limits } from './challenges/limits.js';
+import { Limits } from './limits/limits.js';
 import { ChallengeService } from './challenges/service.js';
 import { Transactions } from './store/group-commit.js';
 import { WebhookEndpoints } from './webhooks/endpoints.js';

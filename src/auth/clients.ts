@@ -12,8 +12,8 @@ import { newId } from '../ids.js';
 import type { Db } from '../store/database.js';
 import type { Transactions } from '../store/group-commit.js';
 import type { InstanceService } from '../instance/service.js';
-import { consumeCallLimit, type Limits } from '../challenges/limits.js';
-import { ANONYMOUS, type RequestContext } from './flow.js';
+import { consumeCallLimit, type Limits } from '../limits/limits.js';
+import { ANONYMOUS, type RequestContext } from './request-context.js';
 
 export interface ClientView {
   object: 'client';

@@ -6,12 +6,13 @@ import type { Db, Tx } from '../store/database.js';
 import type { Transactions } from '../store/group-commit.js';
 import type { InstanceService } from '../instance/service.js';
 import type { InstanceSettings } from '../instance/settings.js';
-import { isTestNumber, parseRecipient } from '../sms/numbers.js';
+import { isTestNumber, parseRecipient } from '../phone/numbers.js';
 import { countryAllowed, countryRefusal, type ChallengeService } from '../challenges/service.js';
 import { RESEND_COOLDOWN_MS } from '../challenges/codes.js';
-import { consumeCallLimit, type Limits } from '../challenges/limits.js';
+import { consumeCallLimit, type Limits } from '../limits/limits.js';
 import type { Users } from './users.js';
 import type { Sessions } from './sessions.js';
+import { ANONYMOUS, type RequestContext } from './request-context.js';
 
 export interface FlowDeps {
   db: Db;
@@ -60,11 +61,6 @@ export abstract class FlowService {
   }
 }
 
-export interface RequestContext {
-  /** The caller's address (the per-IP limits). */
-  ip: string;
-}
-
 /** A sign-up or sign-in not completed this long after it started is abandoned (Clerk's `abandon_at`). */
 export const FLOW_LIFETIME_MS = 24 * 60 * 60 * 1000;
 
@@ -77,9 +73,6 @@ export function assertNotAbandoned(kind: 'sign-up' | 'sign-in', createdAt: numbe
     throw appError('flow_abandoned', { longMessage: `This ${kind} was started more than 24 hours ago and was abandoned; start a new one.` });
   }
 }
-
-/** FAPI calls made before anyone is signed in. */
-export const ANONYMOUS: Actor = { type: 'user', id: null };
 
 export interface PhoneParam {
   e164: string;

@@ -11,7 +11,8 @@ import type { Actor } from '../audit/audit-log.js';
 import { recordEventAndAudit } from '../webhooks/events.js';
 import type { InstanceSettings } from '../instance/settings.js';
 import { phoneNumberView, type PhoneNumberView } from './users.js';
-import { FlowService, assertNumberAccepted, mapLostRaces, parsePhoneParam, type RequestContext } from './flow.js';
+import { FlowService, assertNumberAccepted, mapLostRaces, parsePhoneParam } from './flow.js';
+import type { RequestContext } from './request-context.js';
 
 export class Mfa extends FlowService {
 

@@ -13,13 +13,14 @@ import type { Tx } from '../store/database.js';
 import type { PhoneNumbersTable, SessionsTable, SignInsTable, UsersTable } from '../store/schema.js';
 import type { InstanceSettings } from '../instance/settings.js';
 import type { Verification } from '../challenges/service.js';
-import { recordLimitReached, type Window } from '../challenges/limits.js';
+import { recordLimitReached, type Window } from '../limits/limits.js';
 import { recordAudit, type Actor } from '../audit/audit-log.js';
-import { parseRecipient } from '../sms/numbers.js';
+import { parseRecipient } from '../phone/numbers.js';
 import { verifyPassword } from './passwords.js';
 import type { SessionView, TokenView } from './sessions.js';
 import type { UserView } from './users.js';
-import { FlowService, ANONYMOUS, abandonAt, assertNotAbandoned, mapLostRaces, maskPhoneNumber, parsePhoneParam, type RequestContext } from './flow.js';
+import { FlowService, abandonAt, assertNotAbandoned, mapLostRaces, maskPhoneNumber, parsePhoneParam } from './flow.js';
+import { ANONYMOUS, type RequestContext } from './request-context.js';
 
 export type SignInStatus = 'needs_first_factor' | 'needs_second_factor' | 'complete';
 

@@ -10,7 +10,8 @@ import type { SignUpsTable } from '../store/schema.js';
 import type { Verification } from '../challenges/service.js';
 import { hashPassword } from './passwords.js';
 import type { SessionView, TokenView } from './sessions.js';
-import { FlowService, ANONYMOUS, abandonAt, assertNotAbandoned, assertNumberAccepted, mapLostRaces, parsePhoneParam, type RequestContext } from './flow.js';
+import { FlowService, abandonAt, assertNotAbandoned, assertNumberAccepted, mapLostRaces, parsePhoneParam } from './flow.js';
+import { ANONYMOUS, type RequestContext } from './request-context.js';
 
 export interface SignUpView {
   object: 'sign_up';

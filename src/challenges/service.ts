@@ -17,11 +17,11 @@ import type { ChallengesTable } from '../store/schema.js';
 import type { Actor } from '../audit/audit-log.js';
 import { recordEventAndAudit } from '../webhooks/events.js';
 import type { InstanceSettings } from '../instance/settings.js';
-import { isTestNumber } from '../sms/numbers.js';
+import { isTestNumber } from '../phone/numbers.js';
 import type { SmsEngine } from '../sms/engine.js';
 import type { AuthKeys } from '../auth/keys.js';
 import { MAGIC_CODE, RESEND_COOLDOWN_MS, WRONG_CODE_MEMORY_MS, codeLifetimeMs, codeMatches, generateCode, hashCode, wrongCodeWaitMs } from './codes.js';
-import { recordLimitReached, retryAfter, type LimitName, type Limits, type Window } from './limits.js';
+import { recordLimitReached, retryAfter, type LimitName, type Limits, type Window } from '../limits/limits.js';
 
 export const CHALLENGE_PURPOSES = ['sign_up', 'sign_in', 'mfa_enrollment', 'mfa_verification'] as const;
 export type ChallengePurpose = (typeof CHALLENGE_PURPOSES)[number];
