@@ -1,5 +1,6 @@
 /** What the sign-up, sign-in and MFA flows share: their dependencies, request context, number checks, lost races. */
 import { appError, AppError } from '../errors.js';
+import { Refusal } from '../refusal.js';
 import type { Clock } from '../clock.js';
 import type { Actor } from '../audit/audit-log.js';
 import type { Db, Tx } from '../store/database.js';
@@ -51,7 +52,7 @@ export abstract class FlowService {
    * Counts an answer (a code or a password, right or wrong) against the caller's address: someone guessing
    * across many challenges or accounts meets this limit, whatever each one's own.
    */
-  protected consumeAttemptLimit(tx: Tx, settings: InstanceSettings, ctx: RequestContext, actor: Actor): Promise<AppError | null> {
+  protected consumeAttemptLimit(tx: Tx, settings: InstanceSettings, ctx: RequestContext, actor: Actor): Promise<Refusal | null> {
     return consumeCallLimit(this.limits, this.clock, tx, { limit: 'attempts_per_ip', settings, ip: ctx.ip, actor });
   }
 

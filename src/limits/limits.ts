@@ -11,7 +11,7 @@ import pg from 'pg';
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import RateLimiterRes from 'rate-limiter-flexible/lib/RateLimiterRes.js';
 import type { Clock } from '../clock.js';
-import { appError, type AppError } from '../errors.js';
+import { Refusal } from '../refusal.js';
 import type { InstanceSettings } from '../instance/settings.js';
 import type { Store, Tx } from '../store/database.js';
 import type { Actor } from '../audit/audit-log.js';
@@ -172,14 +172,14 @@ const CALL_LIMITS = {
 
 /**
  * Counts one call against the caller's address. The refusal, if any, is returned: the transaction commits the
- * count (and, the first time in a window, the audit entry and event) and then throws it.
+ * count (and, the first time in a window, the audit entry and event) and then throws it (`src/refusal.ts`).
  */
 export async function consumeCallLimit(
   limits: Limits,
   clock: Clock,
   tx: Tx,
   input: { limit: keyof typeof CALL_LIMITS; settings: InstanceSettings; ip: string; actor: Actor },
-): Promise<AppError | null> {
+): Promise<Refusal | null> {
   const setting = input.settings.abuse[input.limit];
   const window = { max: setting.max, windowSeconds: setting.window_seconds };
   const verdict = await limits.consume(tx, input.limit, input.ip, window);
@@ -188,5 +188,5 @@ export async function consumeCallLimit(
     await recordLimitReached(tx, clock, { limit: input.limit, key: input.ip, window, retryAfterMs: verdict.retryAfterMs, actor: input.actor, details: { ip: input.ip } });
   }
   const { code, message } = CALL_LIMITS[input.limit];
-  return appError(code, { longMessage: `${message} Try again in ${Math.ceil(verdict.retryAfterMs / 1000)} s.`, headers: retryAfter(verdict.retryAfterMs) });
+  return Refusal.of(code, { longMessage: `${message} Try again in ${Math.ceil(verdict.retryAfterMs / 1000)} s.`, headers: retryAfter(verdict.retryAfterMs) });
 }
