@@ -165,12 +165,17 @@ function formatWait(ms: number): string {
 }
 
 export class ChallengeService {
-  constructor(
-    private readonly clock: Clock,
-    private readonly keys: AuthKeys,
-    private readonly limits: Limits,
-    private readonly sms: SmsEngine,
-  ) {}
+  private readonly clock: Clock;
+  private readonly keys: AuthKeys;
+  private readonly limits: Limits;
+  private readonly sms: SmsEngine;
+
+  constructor(deps: { clock: Clock; keys: AuthKeys; limits: Limits; sms: SmsEngine }) {
+    this.clock = deps.clock;
+    this.keys = deps.keys;
+    this.limits = deps.limits;
+    this.sms = deps.sms;
+  }
 
   async issue(tx: Tx, input: IssueInput): Promise<ChallengesTable | Refusal> {
     const { settings, phoneNumber } = input;

@@ -92,15 +92,17 @@ export class Limits {
   private backend: Promise<Backend> | null = null;
   private readonly sweeper: NodeJS.Timeout | null = null;
 
-  constructor(
-    private readonly store: Store,
-    private readonly options: { databaseUrl: string | null; redisUrl: string | null },
-  ) {
-    if (options.redisUrl) return; // Redis expires its keys itself.
+  private readonly store: Store;
+  private readonly options: { databaseUrl: string | null; redisUrl: string | null };
+
+  constructor(deps: { store: Store; options: { databaseUrl: string | null; redisUrl: string | null } }) {
+    this.store = deps.store;
+    this.options = deps.options;
+    if (this.options.redisUrl) return; // Redis expires its keys itself.
     // The library's own sweeper would run outside any transaction, on the shared SQLite connection: ours goes
     // through Kysely. Counters carry the library's time (the system clock), so the sweep does too.
     this.sweeper = setInterval(() => {
-      void store.db.deleteFrom(TABLE).where('expire', '<', Date.now() - 3_600_000).execute().catch(() => undefined);
+      void this.store.db.deleteFrom(TABLE).where('expire', '<', Date.now() - 3_600_000).execute().catch(() => undefined);
     }, SWEEP_EVERY_MS).unref();
   }
 
