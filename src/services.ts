@@ -28,7 +28,7 @@ import { SignUps } from './auth/sign-ups.js';
 import { SignIns } from './auth/sign-ins.js';
 import { OperatorUsers } from './auth/operator-users.js';
 import { Mfa } from './auth/mfa.js';
-import { Limits } from './challenges/limits.js';
+import { Limits } from './limits/limits.js';
 import { ChallengeService } from './challenges/service.js';
 import { Transactions } from './store/group-commit.js';
 import { WebhookEndpoints } from './webhooks/endpoints.js';
@@ -75,7 +75,7 @@ export interface Services {
 
 export function buildServices(deps: { config: Config; clock: Clock; logger: Logger; store: Store; box: SecretBox }): Services {
   const { store, clock, box, config, logger } = deps;
-  const instance = new InstanceService(store.db, box, clock);
+  const instance = new InstanceService({ db: store.db, box, clock });
   const templates = new TemplateService(store.db, store.dialect, clock, instance);
   instance.addCheck(templates.settingsCheck);
   const endpoints = new WebhookEndpoints(store.db, box, clock, config.webhooks);
@@ -98,18 +98,18 @@ export function buildServices(deps: { config: Config; clock: Clock; logger: Logg
   const dispatcher = new Dispatcher({ store, clock, logger, box, instance, metrics: smsMetrics, urls: callbackUrls, drivers, options: config.sms, worker, transactions });
   const smsCallbacks = new CarrierCallbacks({ store, transactions, clock, logger, instance, urls: callbackUrls, metrics: smsMetrics, vonageDlrMaxAgeSeconds: config.sms.vonageDlrMaxAgeSeconds });
   sms.onQueued = () => dispatcher.wake();
-  const authKeys = new AuthKeys(store.db, box, clock);
-  const limits = new Limits(store, { databaseUrl: config.databaseUrl, redisUrl: config.redisUrl });
-  const challenges = new ChallengeService(clock, authKeys, limits, sms);
-  const users = new Users(store.db, clock);
-  const sessions = new Sessions(store.db, clock, authKeys, config.publicUrl);
+  const authKeys = new AuthKeys({ db: store.db, box, clock });
+  const limits = new Limits({ store, options: { databaseUrl: config.databaseUrl, redisUrl: config.redisUrl } });
+  const challenges = new ChallengeService({ clock, keys: authKeys, limits, sms });
+  const users = new Users({ db: store.db, clock });
+  const sessions = new Sessions({ db: store.db, clock, keys: authKeys, issuer: config.publicUrl });
   const flows = { db: store.db, transactions, clock, instance, challenges, limits, users, sessions };
   const signIns = new SignIns(flows);
   return {
     ...deps,
     transactions,
-    audit: new AuditLog(store.db),
-    secretKeys: new SecretKeys(store.db, clock),
+    audit: new AuditLog({ db: store.db }),
+    secretKeys: new SecretKeys({ db: store.db, clock }),
     instance,
     templates,
     sms,
@@ -123,13 +123,13 @@ export function buildServices(deps: { config: Config; clock: Clock; logger: Logg
     authKeys,
     limits,
     challenges,
-    clients: new Clients(store.db, clock, { transactions, limits, instance }),
-    housekeeping: new Housekeeping(store.db, clock, logger),
+    clients: new Clients({ db: store.db, clock, transactions, limits, instance }),
+    housekeeping: new Housekeeping({ db: store.db, clock, logger }),
     users,
     sessions,
     signUps: new SignUps(flows),
     signIns,
-    operatorUsers: new OperatorUsers(users, signIns, instance),
+    operatorUsers: new OperatorUsers({ users, signIns, instance }),
     mfa: new Mfa(flows),
     webhooks: {
       endpoints,

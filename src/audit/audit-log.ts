@@ -99,7 +99,11 @@ export function toAuditEntry(row: AuditLogsTable): AuditEntry {
 
 /** Reading the log (writing is `recordAudit`, inside the writer's transaction). */
 export class AuditLog {
-  constructor(private readonly db: Db) {}
+  private readonly db: Db;
+
+  constructor(deps: { db: Db }) {
+    this.db = deps.db;
+  }
 
   /** Newest first; `startingAfter` is the `next_cursor` of the previous page. */
   async list(filter: AuditFilter, startingAfter?: string): Promise<Page<AuditEntry>> {

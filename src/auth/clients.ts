@@ -12,8 +12,8 @@ import { newId } from '../ids.js';
 import type { Db } from '../store/database.js';
 import type { Transactions } from '../store/group-commit.js';
 import type { InstanceService } from '../instance/service.js';
-import { consumeCallLimit, type Limits } from '../challenges/limits.js';
-import { ANONYMOUS, type RequestContext } from './flow.js';
+import { consumeCallLimit, type Limits } from '../limits/limits.js';
+import { ANONYMOUS, type RequestContext } from './request-context.js';
 
 export interface ClientView {
   object: 'client';
@@ -37,20 +37,16 @@ export function bearer(header: string | undefined): string | null {
 export class Clients {
   private readonly known = new Map<string, string>();
 
-  constructor(
-    private readonly db: Db,
-    private readonly clock: Clock,
-    private readonly deps: { transactions: Transactions; limits: Limits; instance: InstanceService },
-  ) {}
+  constructor(private readonly deps: { db: Db; clock: Clock; transactions: Transactions; limits: Limits; instance: InstanceService }) {}
 
   /** A new client; counted against the caller's address with sign-ups and sign-ins (`abuse.creates_per_ip`). */
   async create(ctx: RequestContext): Promise<{ client: ClientView; token: string }> {
     const settings = await this.deps.instance.current();
     const token = `ct_${randomBytes(32).toString('base64url')}`;
     const client = await this.deps.transactions.run(async (tx) => {
-      const refused = await consumeCallLimit(this.deps.limits, this.clock, tx, { limit: 'creates_per_ip', settings, ip: ctx.ip, actor: ANONYMOUS });
+      const refused = await consumeCallLimit(this.deps.limits, this.deps.clock, tx, { limit: 'creates_per_ip', settings, ip: ctx.ip, actor: ANONYMOUS });
       if (refused) return refused;
-      const now = this.clock.now();
+      const now = this.deps.clock.now();
       const id = newId('client', now);
       await tx.insertInto('clients').values({ id, token_hash: hashToken(token), created_at: now }).execute();
       return { object: 'client' as const, id, created_at: now };
@@ -71,7 +67,7 @@ export class Clients {
     const hash = hashToken(token);
     const cached = this.known.get(hash);
     if (cached) return cached;
-    const row = await this.db.selectFrom('clients').select('id').where('token_hash', '=', hash).executeTakeFirst();
+    const row = await this.deps.db.selectFrom('clients').select('id').where('token_hash', '=', hash).executeTakeFirst();
     if (!row) throw invalid();
     if (this.known.size >= CACHE_SIZE) this.known.delete(this.known.keys().next().value!);
     this.known.set(hash, row.id);

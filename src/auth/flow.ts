@@ -1,17 +1,19 @@
 /** What the sign-up, sign-in and MFA flows share: their dependencies, request context, number checks, lost races. */
 import { appError, AppError } from '../errors.js';
+import { Refusal } from '../refusal.js';
 import type { Clock } from '../clock.js';
 import type { Actor } from '../audit/audit-log.js';
 import type { Db, Tx } from '../store/database.js';
 import type { Transactions } from '../store/group-commit.js';
 import type { InstanceService } from '../instance/service.js';
 import type { InstanceSettings } from '../instance/settings.js';
-import { isTestNumber, parseRecipient } from '../sms/numbers.js';
+import { isTestNumber, parseRecipient } from '../phone/numbers.js';
 import { countryAllowed, countryRefusal, type ChallengeService } from '../challenges/service.js';
 import { RESEND_COOLDOWN_MS } from '../challenges/codes.js';
-import { consumeCallLimit, type Limits } from '../challenges/limits.js';
+import { consumeCallLimit, type Limits } from '../limits/limits.js';
 import type { Users } from './users.js';
 import type { Sessions } from './sessions.js';
+import { ANONYMOUS, type RequestContext } from './request-context.js';
 
 export interface FlowDeps {
   db: Db;
@@ -50,7 +52,7 @@ export abstract class FlowService {
    * Counts an answer (a code or a password, right or wrong) against the caller's address: someone guessing
    * across many challenges or accounts meets this limit, whatever each one's own.
    */
-  protected consumeAttemptLimit(tx: Tx, settings: InstanceSettings, ctx: RequestContext, actor: Actor): Promise<AppError | null> {
+  protected consumeAttemptLimit(tx: Tx, settings: InstanceSettings, ctx: RequestContext, actor: Actor): Promise<Refusal | null> {
     return consumeCallLimit(this.limits, this.clock, tx, { limit: 'attempts_per_ip', settings, ip: ctx.ip, actor });
   }
 
@@ -58,11 +60,6 @@ export abstract class FlowService {
   protected async consumeCreateLimit(settings: InstanceSettings, ctx: RequestContext): Promise<void> {
     await this.transactions.run((tx) => consumeCallLimit(this.limits, this.clock, tx, { limit: 'creates_per_ip', settings, ip: ctx.ip, actor: ANONYMOUS }));
   }
-}
-
-export interface RequestContext {
-  /** The caller's address (the per-IP limits). */
-  ip: string;
 }
 
 /** A sign-up or sign-in not completed this long after it started is abandoned (Clerk's `abandon_at`). */
@@ -77,9 +74,6 @@ export function assertNotAbandoned(kind: 'sign-up' | 'sign-in', createdAt: numbe
     throw appError('flow_abandoned', { longMessage: `This ${kind} was started more than 24 hours ago and was abandoned; start a new one.` });
   }
 }
-
-/** FAPI calls made before anyone is signed in. */
-export const ANONYMOUS: Actor = { type: 'user', id: null };
 
 export interface PhoneParam {
   e164: string;

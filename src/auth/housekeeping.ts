@@ -19,11 +19,15 @@ const FLOWS = ['sign_ups', 'sign_ins'] as const;
 export class Housekeeping {
   private timer: NodeJS.Timeout | null = null;
 
-  constructor(
-    private readonly db: Db,
-    private readonly clock: Clock,
-    private readonly logger: Logger,
-  ) {}
+  private readonly db: Db;
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+
+  constructor(deps: { db: Db; clock: Clock; logger: Logger }) {
+    this.db = deps.db;
+    this.clock = deps.clock;
+    this.logger = deps.logger;
+  }
 
   start(): void {
     this.timer ??= setInterval(() => {

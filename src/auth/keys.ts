@@ -68,11 +68,15 @@ interface LoadedKeys {
 export class AuthKeys {
   private loaded: LoadedKeys | null = null;
 
-  constructor(
-    private readonly db: Db,
-    private readonly box: SecretBox,
-    private readonly clock: Clock,
-  ) {}
+  private readonly db: Db;
+  private readonly box: SecretBox;
+  private readonly clock: Clock;
+
+  constructor(deps: { db: Db; box: SecretBox; clock: Clock }) {
+    this.db = deps.db;
+    this.box = deps.box;
+    this.clock = deps.clock;
+  }
 
   /** Reads the keys, making any that the store does not have yet. */
   async init(): Promise<void> {

@@ -4,6 +4,7 @@
  * exactly as they are (sign-in stops asking for them while it is off, and asks again once it is back on).
  */
 import { appError } from '../errors.js';
+import { Refusal } from '../refusal.js';
 import { newId } from '../ids.js';
 import type { Tx } from '../store/database.js';
 import type { PhoneNumbersTable } from '../store/schema.js';
@@ -11,7 +12,8 @@ import type { Actor } from '../audit/audit-log.js';
 import { recordEventAndAudit } from '../webhooks/events.js';
 import type { InstanceSettings } from '../instance/settings.js';
 import { phoneNumberView, type PhoneNumberView } from './users.js';
-import { FlowService, assertNumberAccepted, mapLostRaces, parsePhoneParam, type RequestContext } from './flow.js';
+import { FlowService, assertNumberAccepted, mapLostRaces, parsePhoneParam } from './flow.js';
+import type { RequestContext } from './request-context.js';
 
 export class Mfa extends FlowService {
 
@@ -62,7 +64,7 @@ export class Mfa extends FlowService {
         const phone = parsePhoneParam(row.phone_number, 'phone_number');
         assertNumberAccepted(settings, phone, 'phone_number');
         const challenge = await this.challenges.issue(tx, { purpose: 'mfa_enrollment', phoneNumber: phone.e164, country: phone.country, ip: ctx.ip, actor: { type: 'user', id: userId }, settings });
-        if (challenge instanceof Error) return challenge;
+        if (challenge instanceof Refusal) return challenge;
         const now = this.clock.now();
         await tx.updateTable('phone_numbers').set({ challenge_id: challenge.id, updated_at: now }).where('id', '=', row.id).execute();
         return phoneNumberView({ ...row, challenge_id: challenge.id, updated_at: now }, this.challenges.view(challenge));
@@ -80,9 +82,9 @@ export class Mfa extends FlowService {
         const refused = await this.consumeAttemptLimit(tx, settings, ctx, actor);
         if (refused) return refused;
         const row = await this.enrolling(tx, userId, phoneNumberId);
-        if (!row.challenge_id) return appError('verification_not_prepared', { paramName: 'code', longMessage: 'Request a code first (prepare_verification).' });
+        if (!row.challenge_id) return Refusal.of('verification_not_prepared', { paramName: 'code', longMessage: 'Request a code first (prepare_verification).' });
         const result = await this.challenges.attempt(tx, row.challenge_id, code, settings, actor);
-        if (result instanceof Error) return result;
+        if (result instanceof Refusal) return result;
         const now = this.clock.now();
         const enrolled: PhoneNumbersTable = { ...row, verified_at: row.verified_at ?? now, reserved_for_second_factor: 1, challenge_id: null, updated_at: now };
         await tx

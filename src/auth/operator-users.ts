@@ -16,11 +16,15 @@ export interface OperatorUserView extends UserView {
 }
 
 export class OperatorUsers {
-  constructor(
-    private readonly users: Users,
-    private readonly signIns: SignIns,
-    private readonly instance: InstanceService,
-  ) {}
+  private readonly users: Users;
+  private readonly signIns: SignIns;
+  private readonly instance: InstanceService;
+
+  constructor(deps: { users: Users; signIns: SignIns; instance: InstanceService }) {
+    this.users = deps.users;
+    this.signIns = deps.signIns;
+    this.instance = deps.instance;
+  }
 
   /** Newest first; `phone_number` finds the user a verified number belongs to. */
   async list(filter: { phone_number?: string; limit?: number }, startingAfter?: string): Promise<Page<OperatorUserView>> {

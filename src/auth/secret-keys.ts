@@ -58,10 +58,13 @@ function toSecretKey(row: SecretKeysTable): SecretKey {
 }
 
 export class SecretKeys {
-  constructor(
-    private readonly db: Db,
-    private readonly clock: Clock,
-  ) {}
+  private readonly db: Db;
+  private readonly clock: Clock;
+
+  constructor(deps: { db: Db; clock: Clock }) {
+    this.db = deps.db;
+    this.clock = deps.clock;
+  }
 
   /** Stores a key (a given one, e.g. `AUTHN_SECRET_KEY`, or a new one) and returns it with its plaintext. */
   async create(input: { kind?: SecretKeyKind; name?: string | null; key?: string; actor: Actor }, executor: Executor = this.db): Promise<{ secretKey: SecretKey; key: string }> {

@@ -66,12 +66,17 @@ interface TokenSigner {
 export class Sessions {
   private tokenSigner: TokenSigner | null = null;
 
-  constructor(
-    private readonly db: Db,
-    private readonly clock: Clock,
-    private readonly keys: AuthKeys,
-    private readonly issuer: string,
-  ) {}
+  private readonly db: Db;
+  private readonly clock: Clock;
+  private readonly keys: AuthKeys;
+  private readonly issuer: string;
+
+  constructor(deps: { db: Db; clock: Clock; keys: AuthKeys; issuer: string }) {
+    this.db = deps.db;
+    this.clock = deps.clock;
+    this.keys = deps.keys;
+    this.issuer = deps.issuer;
+  }
 
   async create(tx: Executor, input: { clientId: string; userId: string }): Promise<SessionsTable> {
     const now = this.clock.now();

@@ -8,18 +8,20 @@
  * (argon2 is slow), between a transaction that reads and one that records.
  */
 import { appError, type AppError } from '../errors.js';
+import { Refusal } from '../refusal.js';
 import { newId } from '../ids.js';
 import type { Tx } from '../store/database.js';
 import type { PhoneNumbersTable, SessionsTable, SignInsTable, UsersTable } from '../store/schema.js';
 import type { InstanceSettings } from '../instance/settings.js';
 import type { Verification } from '../challenges/service.js';
-import { recordLimitReached, type Window } from '../challenges/limits.js';
+import { recordLimitReached, type Window } from '../limits/limits.js';
 import { recordAudit, type Actor } from '../audit/audit-log.js';
-import { parseRecipient } from '../sms/numbers.js';
+import { parseRecipient } from '../phone/numbers.js';
 import { verifyPassword } from './passwords.js';
 import type { SessionView, TokenView } from './sessions.js';
 import type { UserView } from './users.js';
-import { FlowService, ANONYMOUS, abandonAt, assertNotAbandoned, mapLostRaces, maskPhoneNumber, parsePhoneParam, type RequestContext } from './flow.js';
+import { FlowService, abandonAt, assertNotAbandoned, mapLostRaces, maskPhoneNumber, parsePhoneParam } from './flow.js';
+import { ANONYMOUS, type RequestContext } from './request-context.js';
 
 export type SignInStatus = 'needs_first_factor' | 'needs_second_factor' | 'complete';
 
@@ -101,7 +103,7 @@ export class SignIns extends FlowService {
       this.transactions.run(async (tx) => {
         const loaded = await this.load(tx, clientId, id, 'needs_first_factor');
         const challenge = await this.issue(tx, loaded, 'sign_in', loaded.row.identifier, settings, ctx);
-        if (challenge instanceof Error) return challenge;
+        if (challenge instanceof Refusal) return challenge;
         return this.update(tx, loaded, { first_factor_challenge_id: challenge });
       }),
     );
@@ -116,9 +118,9 @@ export class SignIns extends FlowService {
         if (refused) return refused;
         const loaded = await this.load(tx, clientId, id, 'needs_first_factor');
         const challengeId = loaded.row.first_factor_challenge_id;
-        if (!challengeId) return appError('verification_not_prepared', { paramName: 'code', longMessage: 'Request a code first (prepare_first_factor).' });
+        if (!challengeId) return Refusal.of('verification_not_prepared', { paramName: 'code', longMessage: 'Request a code first (prepare_first_factor).' });
         const result = await this.challenges.attempt(tx, challengeId, attempt.code, settings, { type: 'user', id: loaded.user.id });
-        if (result instanceof Error) return result;
+        if (result instanceof Refusal) return result;
         return this.finish(tx, loaded, { first_factor: 'phone_code', status: 'complete' });
       }),
     );
@@ -131,9 +133,9 @@ export class SignIns extends FlowService {
         const loaded = await this.load(tx, clientId, id, 'needs_second_factor');
         const factors = secondFactors(loaded.phones);
         const phone = input.phone_number_id ? factors.find((p) => p.id === input.phone_number_id) : factors[0];
-        if (!phone) return appError('form_param_value_invalid', { paramName: 'phone_number_id', longMessage: 'phone_number_id must be one of supported_second_factors.' });
+        if (!phone) return Refusal.of('form_param_value_invalid', { paramName: 'phone_number_id', longMessage: 'phone_number_id must be one of supported_second_factors.' });
         const challenge = await this.issue(tx, loaded, 'mfa_verification', phone.phone_number, settings, ctx);
-        if (challenge instanceof Error) return challenge;
+        if (challenge instanceof Refusal) return challenge;
         return this.update(tx, loaded, { second_factor_challenge_id: challenge });
       }),
     );
@@ -147,9 +149,9 @@ export class SignIns extends FlowService {
         if (refused) return refused;
         const loaded = await this.load(tx, clientId, id, 'needs_second_factor');
         const challengeId = loaded.row.second_factor_challenge_id;
-        if (!challengeId) return appError('verification_not_prepared', { paramName: 'code', longMessage: 'Request a code first (prepare_second_factor).' });
+        if (!challengeId) return Refusal.of('verification_not_prepared', { paramName: 'code', longMessage: 'Request a code first (prepare_second_factor).' });
         const result = await this.challenges.attempt(tx, challengeId, code, settings, { type: 'user', id: loaded.user.id });
-        if (result instanceof Error) return result;
+        if (result instanceof Refusal) return result;
         return this.finish(tx, loaded, { status: 'complete' });
       }),
     );
@@ -177,7 +179,7 @@ export class SignIns extends FlowService {
             await recordLimitReached(tx, this.clock, { limit: 'password_lockout', key: current.user.id, window, retryAfterMs: counted.retryAfterMs, actor: { type: 'user', id: null }, details });
           }
           const lock = counted.allowed ? '' : ` Password sign-in is now locked for ${Math.ceil(counted.retryAfterMs / 1000)} s; a phone code still works.`;
-          return appError('form_password_incorrect', { paramName: 'password', longMessage: `The password is incorrect.${lock}` });
+          return Refusal.of('form_password_incorrect', { paramName: 'password', longMessage: `The password is incorrect.${lock}` });
         }
         await this.limits.reset(tx, 'password_lockout', current.user.id, window);
         if ('unsaved' in target) await tx.insertInto('sign_ins').values(target.unsaved).execute();
@@ -222,11 +224,11 @@ export class SignIns extends FlowService {
   }
 
   /** Sends a code to one of the user's numbers; the new challenge's id, or the refusal. */
-  private async issue(tx: Tx, loaded: Loaded, purpose: 'sign_in' | 'mfa_verification', phoneNumber: string, settings: InstanceSettings, ctx: RequestContext): Promise<string | AppError> {
+  private async issue(tx: Tx, loaded: Loaded, purpose: 'sign_in' | 'mfa_verification', phoneNumber: string, settings: InstanceSettings, ctx: RequestContext): Promise<string | Refusal> {
     const parsed = parseRecipient(phoneNumber);
     const country = parsed.ok ? parsed.country : null;
     const challenge = await this.challenges.issue(tx, { purpose, phoneNumber, country, ip: ctx.ip, actor: { type: 'user', id: loaded.user.id }, settings });
-    return challenge instanceof Error ? challenge : challenge.id;
+    return challenge instanceof Refusal ? challenge : challenge.id;
   }
 
   private async update(tx: Tx, loaded: Loaded, change: Partial<Pick<SignInsTable, 'status' | 'first_factor' | 'first_factor_challenge_id' | 'second_factor_challenge_id' | 'created_session_id'>>): Promise<SignInView> {

@@ -3,6 +3,7 @@
  * the user exists with a verified number, and a session. Each step is one transaction.
  */
 import { appError } from '../errors.js';
+import { Refusal } from '../refusal.js';
 import { newId } from '../ids.js';
 import type { Tx } from '../store/database.js';
 import { prepared } from '../store/prepared.js';
@@ -10,7 +11,8 @@ import type { SignUpsTable } from '../store/schema.js';
 import type { Verification } from '../challenges/service.js';
 import { hashPassword } from './passwords.js';
 import type { SessionView, TokenView } from './sessions.js';
-import { FlowService, ANONYMOUS, abandonAt, assertNotAbandoned, assertNumberAccepted, mapLostRaces, parsePhoneParam, type RequestContext } from './flow.js';
+import { FlowService, abandonAt, assertNotAbandoned, assertNumberAccepted, mapLostRaces, parsePhoneParam } from './flow.js';
+import { ANONYMOUS, type RequestContext } from './request-context.js';
 
 export interface SignUpView {
   object: 'sign_up';
@@ -88,7 +90,7 @@ export class SignUps extends FlowService {
         const phone = parsePhoneParam(row.phone_number, 'phone_number');
         assertNumberAccepted(settings, phone, 'phone_number');
         const challenge = await this.challenges.issue(tx, { purpose: 'sign_up', phoneNumber: phone.e164, country: phone.country, ip: ctx.ip, actor: ANONYMOUS, settings });
-        if (challenge instanceof Error) return challenge;
+        if (challenge instanceof Refusal) return challenge;
         const now = this.clock.now();
         await setSignUpChallenge.execute(tx, { id, challenge_id: challenge.id, now });
         return this.view({ ...row, challenge_id: challenge.id, updated_at: now }, this.challenges.view(challenge));
@@ -104,10 +106,10 @@ export class SignUps extends FlowService {
         const refused = await this.consumeAttemptLimit(tx, settings, ctx, ANONYMOUS);
         if (refused) return refused;
         const row = await this.loadOpen(tx, clientId, id);
-        if (!row.challenge_id) return appError('verification_not_prepared', { paramName: 'code', longMessage: 'Request a code first (prepare_verification).' });
-        if (await this.users.numberTaken(tx, row.phone_number)) return this.taken();
+        if (!row.challenge_id) return Refusal.of('verification_not_prepared', { paramName: 'code', longMessage: 'Request a code first (prepare_verification).' });
+        if (await this.users.numberTaken(tx, row.phone_number)) return Refusal.from(this.taken());
         const result = await this.challenges.attempt(tx, row.challenge_id, code, settings, ANONYMOUS);
-        if (result instanceof Error) return result;
+        if (result instanceof Refusal) return result;
         const user = await this.users.create(tx, { phoneNumber: row.phone_number, passwordHash: row.password_hash, signUpId: row.id });
         const session = await this.sessions.create(tx, { clientId, userId: user.id });
         const now = this.clock.now();

@@ -73,10 +73,13 @@ const verifiedNumber = prepared<{ phone_number: string }, PhoneNumbersTable>((db
 );
 
 export class Users {
-  constructor(
-    private readonly db: Db,
-    private readonly clock: Clock,
-  ) {}
+  private readonly db: Db;
+  private readonly clock: Clock;
+
+  constructor(deps: { db: Db; clock: Clock }) {
+    this.db = deps.db;
+    this.clock = deps.clock;
+  }
 
   /** A user with a verified primary number, as a completed sign-up makes them. */
   async create(tx: Executor, input: { phoneNumber: string; passwordHash: string | null; signUpId: string }): Promise<UserView> {

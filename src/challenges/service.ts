@@ -3,13 +3,14 @@
  * `attempt` checks one: the attempt is counted before the code is compared, and a right code is consumed
  * with a conditional UPDATE, so two concurrent attempts can never both succeed nor go uncounted.
  *
- * Both run inside the caller's transaction. A refusal is *returned* as an `AppError` (not thrown): what the
+ * Both run inside the caller's transaction. A refusal is *returned* as a `Refusal` (not thrown): what the
  * refusal itself records (an attempt, a failed challenge, the audit entry of a limit being reached) must
- * commit; the flow services throw it after the commit (`commitThenThrow`).
+ * commit; the flow services return it from their transaction, which throws it after the commit (`src/refusal.ts`).
  */
 import { sql } from 'kysely';
 import type { Clock } from '../clock.js';
 import { appError, type AppError } from '../errors.js';
+import { Refusal } from '../refusal.js';
 import { newId } from '../ids.js';
 import type { Tx } from '../store/database.js';
 import { insertRow, prepared } from '../store/prepared.js';
@@ -17,11 +18,11 @@ import type { ChallengesTable } from '../store/schema.js';
 import type { Actor } from '../audit/audit-log.js';
 import { recordEventAndAudit } from '../webhooks/events.js';
 import type { InstanceSettings } from '../instance/settings.js';
-import { isTestNumber } from '../sms/numbers.js';
+import { isTestNumber } from '../phone/numbers.js';
 import type { SmsEngine } from '../sms/engine.js';
 import type { AuthKeys } from '../auth/keys.js';
 import { MAGIC_CODE, RESEND_COOLDOWN_MS, WRONG_CODE_MEMORY_MS, codeLifetimeMs, codeMatches, generateCode, hashCode, wrongCodeWaitMs } from './codes.js';
-import { recordLimitReached, retryAfter, type LimitName, type Limits, type Window } from './limits.js';
+import { recordLimitReached, retryAfter, type LimitName, type Limits, type Window } from '../limits/limits.js';
 
 export const CHALLENGE_PURPOSES = ['sign_up', 'sign_in', 'mfa_enrollment', 'mfa_verification'] as const;
 export type ChallengePurpose = (typeof CHALLENGE_PURPOSES)[number];
@@ -164,18 +165,23 @@ function formatWait(ms: number): string {
 }
 
 export class ChallengeService {
-  constructor(
-    private readonly clock: Clock,
-    private readonly keys: AuthKeys,
-    private readonly limits: Limits,
-    private readonly sms: SmsEngine,
-  ) {}
+  private readonly clock: Clock;
+  private readonly keys: AuthKeys;
+  private readonly limits: Limits;
+  private readonly sms: SmsEngine;
 
-  async issue(tx: Tx, input: IssueInput): Promise<ChallengesTable | AppError> {
+  constructor(deps: { clock: Clock; keys: AuthKeys; limits: Limits; sms: SmsEngine }) {
+    this.clock = deps.clock;
+    this.keys = deps.keys;
+    this.limits = deps.limits;
+    this.sms = deps.sms;
+  }
+
+  async issue(tx: Tx, input: IssueInput): Promise<ChallengesTable | Refusal> {
     const { settings, phoneNumber } = input;
     const paramName = input.paramName ?? 'phone_number';
     const testNumber = isTestNumber(phoneNumber);
-    if (!countryAllowed(settings, phoneNumber, input.country)) return countryRefusal(paramName);
+    if (!countryAllowed(settings, phoneNumber, input.country)) return Refusal.from(countryRefusal(paramName));
 
     const now = this.clock.now();
     const latest = await latestChallenge.takeFirst(tx, { purpose: input.purpose, phone_number: phoneNumber });
@@ -223,7 +229,7 @@ export class ChallengeService {
   }
 
   /** Checks a code against a challenge; the challenge must be one the caller's flow owns. */
-  async attempt(tx: Tx, challengeId: string, code: string, settings: InstanceSettings, actor: Actor): Promise<AttemptResult | AppError> {
+  async attempt(tx: Tx, challengeId: string, code: string, settings: InstanceSettings, actor: Actor): Promise<AttemptResult | Refusal> {
     const now = this.clock.now();
     const challenge = await this.reload(tx, challengeId);
     const unusable = this.unusable(challenge, now);
@@ -246,7 +252,7 @@ export class ChallengeService {
     challenge.resend_at = await this.holdNextCodeAfterWrongCode(tx, challenge, settings, now);
     const remaining = challenge.max_attempts - challenge.attempts;
     if (remaining > 0) {
-      return appError('form_code_incorrect', { paramName: 'code', longMessage: `The code is incorrect; ${remaining} attempt${remaining === 1 ? '' : 's'} left.`, meta: { attempts_remaining: remaining } });
+      return Refusal.of('form_code_incorrect', { paramName: 'code', longMessage: `The code is incorrect; ${remaining} attempt${remaining === 1 ? '' : 's'} left.`, meta: { attempts_remaining: remaining } });
     }
     await failChallenge.execute(tx, { id: challengeId, now });
     challenge.status = 'failed';
@@ -288,17 +294,17 @@ export class ChallengeService {
   }
 
   /** The refusal of a code requested before `resend_at`: the plain cooldown, or the longer wait after wrong codes. */
-  private tooSoon(latest: { created_at: number; resend_at: number }, now: number): AppError {
+  private tooSoon(latest: { created_at: number; resend_at: number }, now: number): Refusal {
     const waitMs = latest.resend_at - now;
     const meta = { next_code_at: latest.resend_at };
     if (latest.resend_at > latest.created_at + RESEND_COOLDOWN_MS) {
-      return appError('phone_code_failure_backoff', {
+      return Refusal.of('phone_code_failure_backoff', {
         longMessage: `Wrong codes were entered for this number; a new code can be requested in ${formatWait(waitMs)}.`,
         meta,
         headers: retryAfter(waitMs),
       });
     }
-    return appError('phone_code_resend_cooldown', {
+    return Refusal.of('phone_code_resend_cooldown', {
       longMessage: `A code was sent to this number moments ago; a new one can be requested in ${Math.ceil(waitMs / 1000)} s.`,
       meta,
       headers: retryAfter(waitMs),
@@ -311,26 +317,26 @@ export class ChallengeService {
     return row;
   }
 
-  private unusable(c: ChallengesTable, now: number): AppError | null {
+  private unusable(c: ChallengesTable, now: number): Refusal | null {
     if (c.status === 'failed') return this.failed();
     if (c.status === 'verified') return this.alreadyUsed();
     if (c.status === 'replaced') {
-      return appError('verification_expired', { paramName: 'code', longMessage: 'A newer code was requested for this number; this one no longer works. Request a new code.' });
+      return Refusal.of('verification_expired', { paramName: 'code', longMessage: 'A newer code was requested for this number; this one no longer works. Request a new code.' });
     }
-    if (c.expires_at <= now) return appError('verification_expired', { paramName: 'code', longMessage: 'The code has expired. Request a new code.' });
+    if (c.expires_at <= now) return Refusal.of('verification_expired', { paramName: 'code', longMessage: 'The code has expired. Request a new code.' });
     return null;
   }
 
-  private failed(): AppError {
-    return appError('verification_failed', { paramName: 'code', longMessage: 'Too many wrong codes: this code no longer works. Request a new code.' });
+  private failed(): Refusal {
+    return Refusal.of('verification_failed', { paramName: 'code', longMessage: 'Too many wrong codes: this code no longer works. Request a new code.' });
   }
 
-  private alreadyUsed(): AppError {
-    return appError('verification_expired', { paramName: 'code', longMessage: 'This code has already been used.' });
+  private alreadyUsed(): Refusal {
+    return Refusal.of('verification_expired', { paramName: 'code', longMessage: 'This code has already been used.' });
   }
 
   /** Per IP, then per number, then the instance budget; the first that refuses decides. */
-  private async consumeSendLimits(tx: Tx, input: IssueInput): Promise<AppError | null> {
+  private async consumeSendLimits(tx: Tx, input: IssueInput): Promise<Refusal | null> {
     const { abuse } = input.settings;
     const checks: { name: LimitName; key: string; window: Window; code: 'ip_send_limit_reached' | 'phone_number_send_limit_reached' | 'sms_send_budget_exhausted'; message: string }[] = [
       { name: 'sends_per_ip', key: input.ip, window: { max: abuse.sends_per_ip.max, windowSeconds: abuse.sends_per_ip.window_seconds }, code: 'ip_send_limit_reached', message: 'Too many codes were requested from this address.' },
@@ -356,7 +362,7 @@ export class ChallengeService {
           details: { purpose: input.purpose, phone_number: input.phoneNumber, ip: input.ip },
         });
       }
-      return appError(check.code, { longMessage: `${check.message} Try again in ${Math.ceil(verdict.retryAfterMs / 1000)} s.`, headers: retryAfter(verdict.retryAfterMs) });
+      return Refusal.of(check.code, { longMessage: `${check.message} Try again in ${Math.ceil(verdict.retryAfterMs / 1000)} s.`, headers: retryAfter(verdict.retryAfterMs) });
     }
     return null;
   }

@@ -2,7 +2,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginAsync } from 'fastify';
 import { appError } from '../errors.js';
-import type { RouteOptions } from './bapi/index.js';
+import type { RouteOptions } from './route-options.js';
 
 const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();
 

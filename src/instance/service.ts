@@ -67,11 +67,15 @@ export class InstanceService {
   private writing = 0;
   private readonly checks: SettingsCheck[] = [];
 
-  constructor(
-    private readonly db: Db,
-    private readonly box: SecretBox,
-    private readonly clock: Clock,
-  ) {}
+  private readonly db: Db;
+  private readonly box: SecretBox;
+  private readonly clock: Clock;
+
+  constructor(deps: { db: Db; box: SecretBox; clock: Clock }) {
+    this.db = deps.db;
+    this.box = deps.box;
+    this.clock = deps.clock;
+  }
 
   /** The settings as BAPI shows them: credentials redacted. */
   async view(): Promise<InstanceSettings> {

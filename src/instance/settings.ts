@@ -8,7 +8,7 @@
  */
 import { getCountries } from 'libphonenumber-js/max';
 import { errorDetail, type ErrorDetail } from '../errors.js';
-import { checkSender } from '../sms/numbers.js';
+import { checkSender } from '../phone/numbers.js';
 import { allowedOriginsProblems } from './origins.js';
 
 export const REDACTED = '[REDACTED]';

@@ -21,7 +21,7 @@ import { rowInsert, type ChangeWrite } from '../webhooks/events.js';
 import type { InstanceService } from '../instance/service.js';
 import type { InstanceSettings } from '../instance/settings.js';
 import { measureSms } from './encoding.js';
-import { isTestNumber, parseRecipient } from './numbers.js';
+import { isTestNumber, parseRecipient } from '../phone/numbers.js';
 import type { TemplateService } from './templates/service.js';
 import type { TemplateSlug } from './templates/catalogue.js';
 import type { SmsMetrics } from './metrics.js';

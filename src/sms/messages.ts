@@ -10,7 +10,7 @@ import type { Db } from '../store/database.js';
 import { decodeCursor, toPage, type Page } from '../store/pagination.js';
 import type { SmsMessageAttemptsTable, SmsMessagesTable, SmsMessageStatusesTable } from '../store/schema.js';
 import type { SmsEngine } from './engine.js';
-import { parseRecipient } from './numbers.js';
+import { parseRecipient } from '../phone/numbers.js';
 import type { SmsStatus } from './transitions.js';
 
 export interface SmsMessageView {

@@ -17,6 +17,7 @@
  * (`prepared.ts`) run on it directly instead of through Kysely's executor (see `openConnection`).
  */
 import type { SqliteDatabase } from 'kysely';
+import { Refusal } from '../refusal.js';
 import type { Executor, Store, Tx } from './database.js';
 
 /** The SQLite connection of each job's transaction, for as long as the job runs. */
@@ -42,6 +43,12 @@ const GATHER_TURNS = 4;
 
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 
+/**
+ * No further argument when a transaction's result holds no `Error`; otherwise one of type `never`, which no call
+ * can give: a refusal returned the old way, as an `AppError`, does not compile ("Expected 2 arguments").
+ */
+type NoErrorReturned<T> = [Extract<T, Error>] extends [never] ? [] : [returnARefusalNotAnError: never];
+
 interface Job {
   fn: (tx: Tx) => Promise<unknown>;
   resolve: (value: unknown) => void;
@@ -55,13 +62,14 @@ export class Transactions {
   constructor(private readonly store: Store) {}
 
   /**
-   * Runs `fn` in a transaction. An `Error` that `fn` *returns* is thrown after the commit: that is how a
-   * refusal keeps what it wrote to record itself (an attempt counted, the audit entry of a limit reached).
+   * Runs `fn` in a transaction. A `Refusal` that `fn` returns is thrown after the commit: that is how a refusal
+   * keeps what it wrote to record itself (an attempt counted, the audit entry of a limit reached). A thrown error
+   * rolls back. `fn` may not return an `Error` (`NoErrorReturned`): a refusal is a `Refusal`, which cannot be
+   * thrown by mistake (see `src/refusal.ts`).
    */
-  async run<T>(fn: (tx: Tx) => Promise<T>): Promise<Exclude<T, Error>> {
-    const result = this.store.dialect === 'sqlite' ? await this.enqueue(fn) : await this.store.db.transaction().execute(fn);
-    if (result instanceof Error) throw result;
-    return result as Exclude<T, Error>;
+  async run<T>(fn: (tx: Tx) => Promise<T | Refusal>, ..._: NoErrorReturned<T>): Promise<T> {
+    const outcome = this.store.dialect === 'sqlite' ? await this.enqueue(fn) : await this.store.db.transaction().execute(fn);
+    return Refusal.settle(outcome);
   }
 
   private enqueue<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate, openStore, type Store, type Tx } from '../../src/store/database.js';
 import { Transactions, openConnection } from '../../src/store/group-commit.js';
 import { insertRow, prepared } from '../../src/store/prepared.js';
+import { Refusal } from '../../src/refusal.js';
 import { STORES } from '../helpers/server.js';
 import { useStore } from '../helpers/store.js';
 
@@ -45,11 +46,11 @@ describe.each(STORES)('request transactions on %s', (kind) => {
     expect(await stored('together')).toEqual(['evt_a', 'evt_c']);
   });
 
-  it('throws a returned Error after what its transaction wrote has committed', async () => {
+  it('throws a returned Refusal after what its transaction wrote has committed', async () => {
     await expect(
       transactions.run(async (tx) => {
         await write(tx, 'returned', 'evt_r');
-        return new Error('limit reached');
+        return Refusal.of('ip_attempt_limit_reached', { longMessage: 'limit reached' });
       }),
     ).rejects.toThrow('limit reached');
     expect(await stored('returned')).toEqual(['evt_r']);

@@ -2,7 +2,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { Nullable, Page, PageQuery, errorResponses } from '../schemas.js';
-import type { RouteOptions } from './index.js';
+import type { RouteOptions } from '../route-options.js';
 
 const AuditEntry = Type.Object({
   id: Type.String(),

@@ -4,7 +4,7 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Actor } from '../../audit/audit-log.js';
-import type { Services } from '../../services.js';
+import type { RouteOptions } from '../route-options.js';
 import { instanceRoutes } from './instance.js';
 import { auditLogRoutes } from './audit-logs.js';
 import { smsMessageRoutes } from './sms-messages.js';
@@ -19,10 +19,6 @@ declare module 'fastify' {
     /** Who is calling: the secret key on BAPI routes. */
     actor: Actor | null;
   }
-}
-
-export interface RouteOptions {
-  services: Services;
 }
 
 export const bapiRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { services }) => {

@@ -4,7 +4,7 @@ import { Type, type TSchema } from 'typebox';
 import { ABUSE_BOUNDS, COUNTRY_LIST_MODES, REDACTED, SMS_DRIVERS, TEST_MODES, VONAGE_SIGNATURE_METHODS } from '../../instance/settings.js';
 import { ALLOWED_ORIGINS_MAX, ORIGIN_MAX_LENGTH } from '../../instance/origins.js';
 import { Nullable, StringEnum, errorResponses } from '../schemas.js';
-import type { RouteOptions } from './index.js';
+import type { RouteOptions } from '../route-options.js';
 
 const secret = (description: string) =>
   Nullable(Type.String({ description: `${description} Write-only: GET shows "${REDACTED}" when set and null when not; sending "${REDACTED}" back leaves it unchanged; null clears it.` }));

@@ -2,7 +2,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { Nullable, StringEnum, errorResponses } from '../schemas.js';
-import type { RouteOptions } from './index.js';
+import type { RouteOptions } from '../route-options.js';
 
 const SecretKey = Type.Object(
   {

@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { Page, PageQuery, StringEnum, errorResponses } from '../schemas.js';
 import { IdParams, Session } from '../auth-schemas.js';
-import type { RouteOptions } from './index.js';
+import type { RouteOptions } from '../route-options.js';
 
 const SessionsQuery = Type.Object(
   { user_id: Type.Optional(Type.String({ minLength: 1 })), status: Type.Optional(StringEnum(['active', 'ended', 'revoked', 'expired'] as const)), ...PageQuery },

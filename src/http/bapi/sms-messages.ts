@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { SMS_STATUSES } from '../../sms/engine.js';
 import { Nullable, Page, PageQuery, StringEnum, errorResponses } from '../schemas.js';
-import type { RouteOptions } from './index.js';
+import type { RouteOptions } from '../route-options.js';
 
 const ms = (description: string) => Nullable(Type.Integer({ description: `${description} (ms since the epoch)` }));
 

@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { MAX_SEGMENTS, TEMPLATE_SLUGS, VARIABLES } from '../../sms/templates/catalogue.js';
 import { Nullable, Page, StringEnum, errorResponses } from '../schemas.js';
-import type { RouteOptions } from './index.js';
+import type { RouteOptions } from '../route-options.js';
 
 const VARIABLE_NAMES = Object.keys(VARIABLES);
 

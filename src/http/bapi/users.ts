@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { Nullable, Page, PageQuery, errorResponses } from '../schemas.js';
 import { IdParams, User } from '../auth-schemas.js';
-import type { RouteOptions } from './index.js';
+import type { RouteOptions } from '../route-options.js';
 
 const UsersQuery = Type.Object(
   {

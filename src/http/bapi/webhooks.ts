@@ -7,7 +7,7 @@ import { Type } from 'typebox';
 import { DELIVERY_STATUSES } from '../../webhooks/deliveries.js';
 import { EVENT_CATALOGUE, EVENT_TYPE_PATTERN } from '../../webhooks/catalogue.js';
 import { Nullable, Page, PageQuery, StringEnum, errorResponses } from '../schemas.js';
-import type { RouteOptions } from './index.js';
+import type { RouteOptions } from '../route-options.js';
 
 const EventType = Type.String({ pattern: EVENT_TYPE_PATTERN, maxLength: 100, description: 'A dotted event type such as sms.delivered' });
 const EventTypes = Nullable(

@@ -13,7 +13,7 @@ import { TWILIO_STATUS_ROUTE, VONAGE_DLR_ROUTE } from '../../sms/callback-urls.j
 import type { Authenticated, TwilioRequest, VonageRequest } from '../../sms/callbacks.js';
 import type { FormParams } from '../../sms/drivers/twilio.js';
 import { errorResponses } from '../schemas.js';
-import type { RouteOptions } from '../bapi/index.js';
+import type { RouteOptions } from '../route-options.js';
 
 const Answer = Type.Object({ result: Type.String({ description: 'applied, ignored (out of order), duplicate or unknown_message' }) });
 const MessageParam = Type.Object({ message_id: Type.String() });

@@ -7,7 +7,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { errorResponses } from '../schemas.js';
 import { IdParams, Session, Token } from '../auth-schemas.js';
-import type { RouteOptions } from '../bapi/index.js';
+import type { RouteOptions } from '../route-options.js';
 import { requireClientToken } from './guards.js';
 import { clearClientCookie, setClientCookie } from './browser.js';
 

@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { SMS_DRIVERS } from '../../instance/settings.js';
 import { Nullable, StringEnum } from '../schemas.js';
-import type { RouteOptions } from '../bapi/index.js';
+import type { RouteOptions } from '../route-options.js';
 
 const closed = { additionalProperties: false } as const;
 const Environment = Type.Object(

@@ -3,7 +3,7 @@
  * Browsers reach it from the instance's allowed origins only (`browser.ts`).
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { RouteOptions } from '../bapi/index.js';
+import type { RouteOptions } from '../route-options.js';
 import { environmentRoutes } from './environment.js';
 import { jwksRoutes } from './jwks.js';
 import { clientRoutes, newClientRoute } from './client.js';

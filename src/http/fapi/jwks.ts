@@ -1,7 +1,7 @@
 /** `GET /.well-known/jwks.json`: the public keys that verify session tokens. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import type { RouteOptions } from '../bapi/index.js';
+import type { RouteOptions } from '../route-options.js';
 
 const Jwks = Type.Object(
   {

@@ -6,7 +6,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { errorResponses } from '../schemas.js';
 import { CodeParam, IdParams, List, PhoneCodeStrategy, PhoneNumber, PhoneNumberParam, User } from '../auth-schemas.js';
-import type { RouteOptions } from '../bapi/index.js';
+import type { RouteOptions } from '../route-options.js';
 import { requireSessionToken } from './guards.js';
 
 const Enrol = Type.Object({ phone_number: PhoneNumberParam }, { additionalProperties: false });

@@ -9,7 +9,7 @@ import { appError } from '../../errors.js';
 import type { FirstFactorAttempt } from '../../auth/sign-ins.js';
 import { StringEnum, errorResponses } from '../schemas.js';
 import { CodeParam, IdParams, PasswordParam, PhoneCodeStrategy, PhoneNumberParam, SignIn } from '../auth-schemas.js';
-import type { RouteOptions } from '../bapi/index.js';
+import type { RouteOptions } from '../route-options.js';
 import { requireClientToken } from './guards.js';
 
 const CreateSignIn = Type.Object(

@@ -6,7 +6,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { errorResponses } from '../schemas.js';
 import { CodeParam, IdParams, PasswordParam, PhoneCodeStrategy, PhoneNumberParam, SignUp } from '../auth-schemas.js';
-import type { RouteOptions } from '../bapi/index.js';
+import type { RouteOptions } from '../route-options.js';
 import { requireClientToken } from './guards.js';
 
 const CreateSignUp = Type.Object({ phone_number: PhoneNumberParam, password: Type.Optional(PasswordParam) }, { additionalProperties: false });

@@ -1,6 +1,6 @@
 /** Recipient numbers: normalisation, refusals, the test range, and answers that stay right when served again. */
 import { describe, expect, it } from 'vitest';
-import { parseRecipient } from '../../src/sms/numbers.js';
+import { parseRecipient } from '../../src/phone/numbers.js';
 
 describe('parseRecipient', () => {
   it('normalises an international number written with spaces, dashes, dots and brackets', () => {

@@ -11,7 +11,7 @@ import pg from 'pg';
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import RateLimiterRes from 'rate-limiter-flexible/lib/RateLimiterRes.js';
 import type { Clock } from '../clock.js';
-import { appError, type AppError } from '../errors.js';
+import { Refusal } from '../refusal.js';
 import type { InstanceSettings } from '../instance/settings.js';
 import type { Store, Tx } from '../store/database.js';
 import type { Actor } from '../audit/audit-log.js';
@@ -92,15 +92,17 @@ export class Limits {
   private backend: Promise<Backend> | null = null;
   private readonly sweeper: NodeJS.Timeout | null = null;
 
-  constructor(
-    private readonly store: Store,
-    private readonly options: { databaseUrl: string | null; redisUrl: string | null },
-  ) {
-    if (options.redisUrl) return; // Redis expires its keys itself.
+  private readonly store: Store;
+  private readonly options: { databaseUrl: string | null; redisUrl: string | null };
+
+  constructor(deps: { store: Store; options: { databaseUrl: string | null; redisUrl: string | null } }) {
+    this.store = deps.store;
+    this.options = deps.options;
+    if (this.options.redisUrl) return; // Redis expires its keys itself.
     // The library's own sweeper would run outside any transaction, on the shared SQLite connection: ours goes
     // through Kysely. Counters carry the library's time (the system clock), so the sweep does too.
     this.sweeper = setInterval(() => {
-      void store.db.deleteFrom(TABLE).where('expire', '<', Date.now() - 3_600_000).execute().catch(() => undefined);
+      void this.store.db.deleteFrom(TABLE).where('expire', '<', Date.now() - 3_600_000).execute().catch(() => undefined);
     }, SWEEP_EVERY_MS).unref();
   }
 
@@ -172,14 +174,14 @@ const CALL_LIMITS = {
 
 /**
  * Counts one call against the caller's address. The refusal, if any, is returned: the transaction commits the
- * count (and, the first time in a window, the audit entry and event) and then throws it.
+ * count (and, the first time in a window, the audit entry and event) and then throws it (`src/refusal.ts`).
  */
 export async function consumeCallLimit(
   limits: Limits,
   clock: Clock,
   tx: Tx,
   input: { limit: keyof typeof CALL_LIMITS; settings: InstanceSettings; ip: string; actor: Actor },
-): Promise<AppError | null> {
+): Promise<Refusal | null> {
   const setting = input.settings.abuse[input.limit];
   const window = { max: setting.max, windowSeconds: setting.window_seconds };
   const verdict = await limits.consume(tx, input.limit, input.ip, window);
@@ -188,5 +190,5 @@ export async function consumeCallLimit(
     await recordLimitReached(tx, clock, { limit: input.limit, key: input.ip, window, retryAfterMs: verdict.retryAfterMs, actor: input.actor, details: { ip: input.ip } });
   }
   const { code, message } = CALL_LIMITS[input.limit];
-  return appError(code, { longMessage: `${message} Try again in ${Math.ceil(verdict.retryAfterMs / 1000)} s.`, headers: retryAfter(verdict.retryAfterMs) });
+  return Refusal.of(code, { longMessage: `${message} Try again in ${Math.ceil(verdict.retryAfterMs / 1000)} s.`, headers: retryAfter(verdict.retryAfterMs) });
 }
