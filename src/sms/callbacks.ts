@@ -254,7 +254,7 @@ export class CarrierCallbacks {
         trail.add({ message: next, applied: true, source: report.source, actor, carrier, auditData: { carrier_status: report.carrierStatus, carrier_message_id: report.carrierMessageId, ...via } });
         results.push('applied');
       }
-      await trail.write(tx, messageUpdates(store.dialect, [...changed.values()]));
+      await trail.write(tx, messageUpdates(tx, [...changed.values()]));
     });
     trail.count(metrics);
     batch.forEach((pending, i) => {

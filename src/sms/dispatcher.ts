@@ -32,7 +32,7 @@ import type { CallbackUrls } from './callback-urls.js';
 import type { SmsMetrics } from './metrics.js';
 import { firstStatusCheck } from './status-checks.js';
 import { Trail, attemptRow, messageUpdates, type TrailEntry } from './transitions.js';
-import { rowsInsert } from '../webhooks/events.js';
+import { rowsInsert } from '../store/writes.js';
 import { Batcher } from './batcher.js';
 import { CarrierError, permanent, type OutboundSms, type SendOutcome, type SmsDriver } from './drivers/driver.js';
 import { createDriver, type DriverDeps } from './drivers/index.js';
@@ -331,7 +331,7 @@ export class Dispatcher {
         if (change.trail) trail.add({ ...change.trail, message: next });
         if (change.retry) retries.set(outcome.driver, (retries.get(outcome.driver) ?? 0) + 1);
       }
-      await trail.write(tx, [...messageUpdates(store.dialect, changed), ...rowsInsert(tx, 'sms_message_attempts', attempts)]);
+      await trail.write(tx, [...messageUpdates(tx, changed), ...rowsInsert(tx, 'sms_message_attempts', attempts)]);
     });
     trail.count(metrics);
     for (const [driver, count] of retries) metrics.retries.inc({ driver }, count);

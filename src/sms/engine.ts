@@ -17,7 +17,7 @@ import type { SecretBox } from '../secret-box.js';
 import { inTransaction, type Db, type Executor, type Tx } from '../store/database.js';
 import type { SmsMessagesTable } from '../store/schema.js';
 import { auditRow, eventAuditData, SYSTEM_ACTOR, type Actor } from '../audit/audit-log.js';
-import { rowInsert, type ChangeWrite } from '../webhooks/events.js';
+import { rowInsert, type ChangeWrite } from '../store/writes.js';
 import type { InstanceService } from '../instance/service.js';
 import type { InstanceSettings } from '../instance/settings.js';
 import { measureSms } from './encoding.js';

@@ -7,9 +7,9 @@
 import type { Clock } from '../clock.js';
 import { newId } from '../ids.js';
 import { auditRow, eventAuditData, type Actor } from '../audit/audit-log.js';
-import { recordEvents, rowUpdate, rowsInsert, type ChangeWrite, type EventInput } from '../webhooks/events.js';
-import type { Dialect, Tx } from '../store/database.js';
-import { updateRowsById } from '../store/batches.js';
+import { recordEvents, type EventInput } from '../webhooks/events.js';
+import type { Executor, Tx } from '../store/database.js';
+import { rowsInsert, rowsUpdate, type ChangeWrite } from '../store/writes.js';
 import type { AuditLogsTable, SmsMessageAttemptsTable, SmsMessagesTable, SmsMessageStatusesTable } from '../store/schema.js';
 import type { CarrierError } from './drivers/driver.js';
 import type { SmsMetrics } from './metrics.js';
@@ -192,18 +192,12 @@ const MUTABLE = [
   'status_check_at',
 ] as const satisfies readonly (keyof SmsMessagesTable)[];
 
-/**
- * The writes that store the new state of several messages. PostgreSQL: one `UPDATE … FROM` the rows as one JSON
- * parameter (a statement per row would be a network round trip per row; see `store/batches.ts`); SQLite: a
- * statement per row, compiled once (`rowUpdate`), which costs microseconds.
- */
-export function messageUpdates(dialect: Dialect, rows: readonly SmsMessagesTable[]): ChangeWrite[] {
-  if (rows.length === 0) return [];
+/** The writes that store the new state of several messages (batched as `store/writes.ts` says). */
+export function messageUpdates(executor: Executor, rows: readonly SmsMessagesTable[]): ChangeWrite[] {
   const changes = rows.map((row) => {
     const change: Partial<SmsMessagesTable> & { id: string } = { id: row.id };
     for (const column of MUTABLE) (change as Record<string, unknown>)[column] = row[column];
     return change;
   });
-  if (dialect === 'sqlite' || rows.length === 1) return changes.map((change) => rowUpdate('sms_messages', change));
-  return [updateRowsById('sms_messages', MUTABLE, changes)];
+  return rowsUpdate(executor, 'sms_messages', MUTABLE, changes);
 }

@@ -21,7 +21,8 @@ import type { Database } from './schema.js';
 
 type Table = keyof Database & string;
 
-const onPostgres = (executor: Executor) => executor.getExecutor().adapter instanceof PostgresAdapter;
+/** Whether `executor` speaks to PostgreSQL: the one question of dialect, asked inside `src/store` only. */
+export const onPostgres = (executor: Executor) => executor.getExecutor().adapter instanceof PostgresAdapter;
 
 /** PostgreSQL: plans this transaction's statements for their parameters and the tables as they are now (see above). */
 export async function customPlans(tx: Tx): Promise<void> {
@@ -47,7 +48,7 @@ export function insertRows<T extends Table>(executor: Executor, table: T, rows: 
 
 /**
  * `UPDATE table SET <columns> = the row's` for several rows, matched by id. PostgreSQL only (SQLite updates a row
- * per statement, see `messageUpdates`).
+ * per statement, see `rowsUpdate` in `writes.ts`).
  */
 export function updateRowsById<T extends Table>(table: T, columns: readonly string[], rows: readonly Partial<Database[T]>[]): RawBuilder<unknown> {
   const assignments = sql.join(columns.map((column) => sql`${sql.ref(column)} = ${sql.ref(`v.${column}`)}`));

@@ -1,10 +1,11 @@
 /**
- * Row writes (`rowInsert`, `rowUpdate`, `rowsInsert` in src/webhooks/events.ts), on both stores: run as the
+ * Row writes (`rowInsert`, `rowUpdate`, `rowsInsert` in src/store/writes.ts), on both stores: run as the
  * writes of a change (SQLite: statements compiled once, per table and per set of columns for an update;
  * PostgreSQL: parts of one statement), they write exactly the rows and columns given.
  */
 import { describe, expect, it } from 'vitest';
-import { recordEvents, rowInsert, rowUpdate, rowsInsert } from '../../src/webhooks/events.js';
+import { recordEvents } from '../../src/webhooks/events.js';
+import { rowInsert, rowUpdate, rowsInsert } from '../../src/store/writes.js';
 import type { EventsTable } from '../../src/store/schema.js';
 import { STORES } from '../helpers/server.js';
 import { useStore } from '../helpers/store.js';
