@@ -215,7 +215,8 @@ describe('the example app in Chromium', () => {
     await page.clock.fastForward(10_000);
     const later = await secondsShown();
     expect(first - later).toBeGreaterThanOrEqual(10);
-    expect(first - later).toBeLessThanOrEqual(11);
+    // The page's clock also runs in real time between the two reads: a second or two on a loaded machine.
+    expect(first - later).toBeLessThanOrEqual(13);
     const waitMs = 61_000;
     clock.offsetMs += waitMs;
     await page.clock.fastForward(waitMs);
