@@ -84,7 +84,8 @@ describe('authn CLI', () => {
 
     const unknown = await runCli(['keys', 'revoke', 'sk_00000000000000000000000000'], env);
     expect(unknown.code).toBe(1);
-  });
+    // A server and six CLI processes, each compiling the sources with tsx (about 5 s of CPU apiece here).
+  }, 90_000);
 
   it('migrate applies the schema and exits', async () => {
     const env = freshEnv();
