@@ -59,9 +59,9 @@ export async function applyBootstrap(instance: InstanceService, env: BootstrapEn
       if (!(error instanceof AppError)) throw error;
       const variableOf = (param: string | undefined) => BOOTSTRAP_VARIABLES.find((n) => SETTING_OF[n] === param);
       const problems = error.details.map((d) => {
-        const variable = variableOf(d.meta?.param_name);
+        const variable = variableOf(d.meta.param_name);
         // A requirement on a setting no variable provided names the variable that would provide it.
-        return `${variable ?? d.meta?.param_name}: ${d.long_message}`;
+        return `${variable ?? d.meta.param_name}: ${d.long_message}`;
       });
       throw new StartupError(`Invalid env bootstrap, nothing was seeded: ${problems.join('; ')}`);
     }

@@ -246,11 +246,11 @@ export class TemplateService {
     const errors: ErrorDetail[] = [];
     for (const slug of TEMPLATE_SLUGS) {
       const fields = fieldsOf(await this.resolve(slug, tx));
-      const key = (error: ErrorDetail) => `${error.code} ${error.meta?.param_name}`;
+      const key = (error: ErrorDetail) => `${error.code} ${error.meta.param_name}`;
       const existing = new Set(validateTemplate(slug, fields, before).map(key));
       for (const error of validateTemplate(slug, fields, after)) {
         if (existing.has(key(error))) continue;
-        const paramName = error.meta?.param_name === 'from_number_override' ? 'sms.driver' : before.app_name !== after.app_name ? 'app_name' : 'sms.origin_bound_codes';
+        const paramName = error.meta.param_name === 'from_number_override' ? 'sms.driver' : before.app_name !== after.app_name ? 'app_name' : 'sms.origin_bound_codes';
         errors.push(
           errorDetail(error.code, {
             paramName,
