@@ -10,9 +10,17 @@ import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/
 
 const E164 = /^\+[1-9]\d{1,14}$/;
 
-/** +1 (555) 555-0100 … 0199: never sent, whatever the driver. */
+/** +1 (555) 555-0100 … 0199: never sent to a carrier, whatever the driver. */
 export function isTestNumber(e164: string): boolean {
   return /^\+155555501\d\d$/.test(e164);
+}
+
+/**
+ * +1 (555) 555-0190 … 0199, the part of the test range whose messages simulate a carrier's outcomes under
+ * `test_mode: enabled` (src/sms/drivers/simulated.ts); elsewhere they are test numbers like the rest.
+ */
+export function isSimulatedNumber(e164: string): boolean {
+  return /^\+1555555019\d$/.test(e164);
 }
 
 export type RecipientCheck = { ok: true; e164: string; country: string | null } | { ok: false; reason: string };

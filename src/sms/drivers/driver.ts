@@ -32,6 +32,8 @@ export type SendOutcome =
       /** Parts the carrier split the message into; each gets its own delivery receipt. */
       parts: number;
       httpStatus: number;
+      /** The carrier's report is due this soon, so the first status check is then (status-checks.ts); absent: the usual wait. */
+      firstCheckAfterMs?: number;
     }
   /** The null driver: nothing left the server. */
   | { kind: 'dropped' };
