@@ -95,8 +95,9 @@ export function buildServices(deps: { config: Config; clock: Clock; logger: Logg
   const callbackUrls = new CallbackUrls(config.publicUrl);
   const carrierHttp = new CarrierHttp(config.carriers.timeoutMs, Math.max(16, config.sms.concurrency));
   const drivers = { http: carrierHttp, twilioApiUrl: config.carriers.twilioApiUrl, vonageApiUrl: config.carriers.vonageApiUrl };
-  const dispatcher = new Dispatcher({ store, clock, logger, box, instance, metrics: smsMetrics, urls: callbackUrls, drivers, options: config.sms, worker, transactions });
   const smsCallbacks = new CarrierCallbacks({ store, transactions, clock, logger, instance, urls: callbackUrls, metrics: smsMetrics, vonageDlrMaxAgeSeconds: config.sms.vonageDlrMaxAgeSeconds });
+  const smsStatusChecks = new StatusChecks({ store, clock, logger, instance, drivers, callbacks: smsCallbacks, metrics: smsMetrics });
+  const dispatcher = new Dispatcher({ store, clock, logger, box, instance, metrics: smsMetrics, urls: callbackUrls, drivers, options: config.sms, worker, transactions, onReceiptDue: (at) => smsStatusChecks.wakeAt(at) });
   sms.onQueued = () => dispatcher.wake();
   const authKeys = new AuthKeys({ db: store.db, box, clock });
   const limits = new Limits({ store, options: { databaseUrl: config.databaseUrl, redisUrl: config.redisUrl } });
@@ -118,7 +119,7 @@ export function buildServices(deps: { config: Config; clock: Clock; logger: Logg
     smsCallbacks,
     smsMessages: new SmsMessageLog(store.db, sms, instance),
     dispatcher,
-    smsStatusChecks: new StatusChecks({ store, clock, logger, instance, drivers, callbacks: smsCallbacks, metrics: smsMetrics }),
+    smsStatusChecks,
     carrierHttp,
     authKeys,
     limits,

@@ -36,6 +36,7 @@ import { rowsInsert } from '../store/writes.js';
 import { Batcher } from './batcher.js';
 import { CarrierError, permanent, type OutboundSms, type SendOutcome, type SmsDriver } from './drivers/driver.js';
 import { createDriver, type DriverDeps } from './drivers/index.js';
+import { SimulatedDriver, simulatedRoute, type SimulatedCarrier } from './drivers/simulated.js';
 
 export interface DispatcherDeps {
   store: Store;
@@ -53,6 +54,8 @@ export interface DispatcherDeps {
   worker: string;
   /** [0, 1): the backoff's jitter (tests pass a fixed one). */
   random?: () => number;
+  /** A simulated message's receipt falls due then (the status checks look at that time). */
+  onReceiptDue?: (at: number) => void;
 }
 
 type Result = SendOutcome | { kind: 'error'; error: CarrierError } | { kind: 'expired' };
@@ -178,9 +181,18 @@ export class Dispatcher {
     if (rows.length === 0) return 0;
     // The settings as they are now, not as they were before the claim: a message queued after a settings
     // change must not go out through the driver that was configured before it.
-    const driver = this.driverFor(await this.deps.instance.current());
-    for (const row of rows) this.startAttempt(row, driver);
+    const settings = await this.deps.instance.current();
+    const driver = this.driverFor(settings);
+    for (const row of rows) this.startAttempt(row, row.test_number === 1 ? this.simulatedDriver(row, simulatedRoute({ first: settings.sms.driver, failover: null }).first) : driver);
     return rows.length;
+  }
+
+  /**
+   * A test number's message in the outbox is a simulated one (queued so under `test_mode: enabled`, see engine.ts):
+   * the simulated driver plays the carrier its route names, and no carrier is called.
+   */
+  private simulatedDriver(row: SmsMessagesTable, plays: SimulatedCarrier): SmsDriver {
+    return new SimulatedDriver(plays, { clock: this.deps.clock, role: 'first', attempt: row.attempts, onReceiptDue: this.deps.onReceiptDue });
   }
 
   private driverFor(settings: InstanceSettings): SmsDriver {
@@ -354,7 +366,7 @@ export class Dispatcher {
 
     if (result.kind === 'accepted') {
       const carrier = { carrier_message_id: row.carrier_message_id ?? result.carrierMessageId, carrier_parts: result.parts, sent_at: row.sent_at ?? now };
-      const check = { status_check_at: firstStatusCheck(outcome.checkable, now) };
+      const check = { status_check_at: firstStatusCheck(outcome.checkable, now, result.firstCheckAfterMs) };
       if (ours) {
         return {
           patch: { ...done, ...carrier, ...check, status: 'sent', carrier_status: result.carrierStatus, payload: null, error_code: null, error_message: null },

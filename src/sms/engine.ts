@@ -2,7 +2,8 @@
  * The send engine: `send()` is the one way an SMS leaves authn.sh. In order: normalise the recipient (a bad
  * number is an error and nothing is queued); render the template; pick the sender; then either record a
  * no-op (the reserved test range), hand the message to the operator (`delivered_by_us: false`), or put it in
- * the outbox for the dispatcher (src/sms/dispatcher.ts). Every path records the message, fires `sms.queued`
+ * the outbox for the dispatcher (src/sms/dispatcher.ts). Under `test_mode: enabled` the simulated part of the test
+ * range goes to the outbox too, for the simulated driver (drivers/simulated.ts) to play the carrier. Every path records the message, fires `sms.queued`
  * and writes an audit entry, in the caller's transaction when there is one (a challenge and its message
  * commit together).
  *
@@ -21,7 +22,8 @@ import { rowInsert, type ChangeWrite } from '../store/writes.js';
 import type { InstanceService } from '../instance/service.js';
 import type { InstanceSettings } from '../instance/settings.js';
 import { measureSms } from './encoding.js';
-import { isTestNumber, parseRecipient } from '../phone/numbers.js';
+import { isSimulatedNumber, isTestNumber, parseRecipient } from '../phone/numbers.js';
+import { simulatedRoute } from './drivers/simulated.js';
 import type { TemplateService } from './templates/service.js';
 import type { TemplateSlug } from './templates/catalogue.js';
 import type { SmsMetrics } from './metrics.js';
@@ -135,10 +137,12 @@ export class SmsEngine {
 
   private async enqueue<T extends string>(tx: Tx, settings: InstanceSettings, out: Outgoing<T>): Promise<QueuedMessage<T>> {
     const testNumber = isTestNumber(out.to);
-    const queued: SmsStatus = testNumber ? 'test_noop' : !out.deliveredByUs ? 'operator' : 'queued';
+    // A simulated message is a test number's (no carrier, no fee, no budget) that takes the path of a real one.
+    const simulated = settings.test_mode === 'enabled' && out.deliveredByUs && isSimulatedNumber(out.to);
+    const queued: SmsStatus = testNumber && !simulated ? 'test_noop' : !out.deliveredByUs ? 'operator' : 'queued';
     // The null driver sends nothing, so there is nothing to dispatch: its drop is recorded here, in the transaction
     // that queues the message. A caller (a CI test reading the audit log) sees the drop as soon as the send returns.
-    const dropped = queued === 'queued' && settings.sms.driver === null;
+    const dropped = queued === 'queued' && settings.sms.driver === null && !simulated;
     const status: SmsStatus = dropped ? 'dropped' : queued;
     const waiting = status === 'queued';
     const measure = measureSms(out.body);
@@ -156,7 +160,7 @@ export class SmsEngine {
       encoding: measure.encoding,
       segments: measure.segments,
       status,
-      driver: settings.sms.driver ?? 'null',
+      driver: simulated ? simulatedRoute({ first: settings.sms.driver, failover: null }).first : (settings.sms.driver ?? 'null'),
       test_number: testNumber ? 1 : 0,
       delivered_by_us: out.deliveredByUs ? 1 : 0,
       challenge_id: out.challenge?.id ?? null,

@@ -91,7 +91,7 @@ export class SmsMessageLog {
       this.db.selectFrom('sms_message_statuses').selectAll().where('message_id', '=', id).orderBy('id').execute(),
     ]);
     // The engine's entry is the message row itself (its first status, when it was created).
-    const first = { created_at: row.created_at, status: FIRST_STATUS[row.test_number ? 'test' : row.delivered_by_us ? 'ours' : 'operator'], source: 'engine', carrier_status: null, carrier_message_id: null, error_code: null, error_message: null, applied: true };
+    const first = { created_at: row.created_at, status: FIRST_STATUS[row.status === 'test_noop' ? 'test' : row.delivered_by_us ? 'ours' : 'operator'], source: 'engine', carrier_status: null, carrier_message_id: null, error_code: null, error_message: null, applied: true };
     return { ...toView(row), attempts: attempts.map(toAttempt), status_history: [first, ...history.map(toHistory)] };
   }
 

@@ -9,17 +9,23 @@
  *
  * Every server process runs the checks; a check is claimed for a few minutes first (`FOR UPDATE SKIP LOCKED`
  * on PostgreSQL), so one process asks about a message at a time and another takes over if it dies.
+ *
+ * Simulated messages (drivers/simulated.ts) get their receipts this way too: the simulated driver asks for its first
+ * check when the receipt is due (seconds, not minutes) and answers it. Rounds run every minute, and sooner when a
+ * check falls due before the next one: the driver says when, and each round looks for the earliest check to come.
  */
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import type { InstanceService } from '../instance/service.js';
 import type { Store } from '../store/database.js';
 import { customPlans, inIds } from '../store/batches.js';
-import type { CarrierCallbacks } from './callbacks.js';
+import type { CarrierCallbacks, CarrierReport } from './callbacks.js';
 import type { SmsMetrics } from './metrics.js';
 import { createDriver, type DriverDeps } from './drivers/index.js';
 import { CarrierError, type SmsDriver } from './drivers/driver.js';
 import { mapTwilioStatus, twilioErrorMessage } from './drivers/twilio.js';
+import { mapVonageStatus, vonageDlrErrorMessage } from './drivers/vonage.js';
+import { SimulatedDriver, isSimulatedCarrier } from './drivers/simulated.js';
 
 /** The first check, after the carrier accepted the message: receipts normally come within seconds. */
 export const FIRST_CHECK_AFTER_MS = 10 * 60_000;
@@ -33,9 +39,12 @@ const CLAIM_MS = 5 * 60_000;
 const ROUND_SIZE = 100;
 const PARALLEL = 8;
 
-/** The check time of a message a carrier has just accepted: only carriers that can be asked get one. */
-export function firstStatusCheck(checkable: boolean, now: number): number | null {
-  return checkable ? now + FIRST_CHECK_AFTER_MS : null;
+/**
+ * The check time of a message a carrier has just accepted: only carriers that can be asked get one, when the carrier
+ * said its report is due (`afterMs`), else after the usual wait.
+ */
+export function firstStatusCheck(checkable: boolean, now: number, afterMs = FIRST_CHECK_AFTER_MS): number | null {
+  return checkable ? now + afterMs : null;
 }
 
 /** After a check that left a message `sent`: the next one, later the older it is; null once it is old enough. */
@@ -58,13 +67,26 @@ export interface StatusCheckDeps {
 interface Due {
   id: string;
   driver: string | null;
+  test_number: number;
   carrier_message_id: string | null;
   sent_at: number | null;
   created_at: number;
 }
 
+type FetchStatus = NonNullable<SmsDriver['fetchStatus']>;
+type Carrier = CarrierReport['source'];
+
+/** How each carrier's answer reads, as its callbacks do. */
+const READERS: Record<Carrier, { target: (status: string) => CarrierReport['target']; errorMessage: (code: string) => string }> = {
+  twilio: { target: mapTwilioStatus, errorMessage: twilioErrorMessage },
+  vonage: { target: mapVonageStatus, errorMessage: vonageDlrErrorMessage },
+};
+
 export class StatusChecks {
   private timer: NodeJS.Timeout | null = null;
+  private roundEveryMs = 0;
+  /** A round sooner than the next of `timer`, for a check that falls due before it. */
+  private early: { at: number; timer: NodeJS.Timeout } | null = null;
   private round: Promise<number> | null = null;
   /** Aborted by `stop()`: a round in progress asks nothing more, and its carrier calls end at once. */
   private readonly stopping = new AbortController();
@@ -75,14 +97,51 @@ export class StatusChecks {
   }
 
   start(everyMs: number): void {
-    this.timer = setInterval(() => void this.runOnce().catch((err: unknown) => this.log.error({ err }, 'checking message statuses failed')), everyMs);
+    this.roundEveryMs = everyMs;
+    this.timer = setInterval(() => this.runScheduled(), everyMs);
     this.timer.unref();
+  }
+
+  /** A check falls due at `at` (a simulated receipt): a round runs then rather than at the next interval. */
+  wakeAt(at: number): void {
+    if (this.timer === null || this.stopping.signal.aborted) return;
+    if (this.early && this.early.at <= at) return;
+    const delay = at - this.deps.clock.now();
+    if (delay >= this.roundEveryMs) return;
+    if (this.early) clearTimeout(this.early.timer);
+    const timer = setTimeout(() => {
+      this.early = null;
+      this.runScheduled();
+    }, Math.max(0, delay));
+    timer.unref();
+    this.early = { at, timer };
+  }
+
+  private runScheduled(): void {
+    void this.runOnce()
+      .then(() => this.wakeForEarliest())
+      .catch((err: unknown) => this.log.error({ err }, 'checking message statuses failed'));
+  }
+
+  /** After a round: the earliest check still to come, when it is due before the next round. */
+  private async wakeForEarliest(): Promise<void> {
+    const { db } = this.deps.store;
+    const row = await db
+      .selectFrom('sms_messages')
+      .select('status_check_at')
+      .where('status_check_at', 'is not', null)
+      .orderBy('status_check_at')
+      .limit(1)
+      .executeTakeFirst();
+    if (row?.status_check_at != null) this.wakeAt(row.status_check_at);
   }
 
   /** Ends the checks; a message whose check was cut short is claimed again once its claim runs out. */
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    if (this.early) clearTimeout(this.early.timer);
+    this.early = null;
     this.stopping.abort();
     await this.round?.catch(() => undefined);
   }
@@ -99,47 +158,56 @@ export class StatusChecks {
     const due = await this.claim();
     if (due.length === 0) return 0;
     const driver = createDriver(await this.deps.instance.current(), this.deps.drivers);
-    const fetchStatus = driver.fetchStatus?.bind(driver);
-    const isAskable = (row: Due) => fetchStatus !== undefined && row.driver === driver.name && row.carrier_message_id !== null;
-    const askable = due.filter(isAskable);
+    const asked = due.map((row) => ({ row, ask: row.carrier_message_id === null ? null : this.whoToAsk(row, driver) }));
+    const askable = asked.filter((a): a is { row: Due; ask: { carrier: Carrier; fetchStatus: FetchStatus } } => a.ask !== null);
     // Sent through a carrier the instance no longer uses, or one that cannot be asked (or without its id): nobody to ask.
-    await this.dropChecks(due.filter((row) => !isAskable(row)).map((row) => row.id));
-    if (!fetchStatus || askable.length === 0) return 0;
+    await this.dropChecks(asked.filter((a) => a.ask === null).map((a) => a.row.id));
     for (let i = 0; i < askable.length && !this.stopping.signal.aborted; i += PARALLEL) {
-      await Promise.all(askable.slice(i, i + PARALLEL).map((row) => this.check(row, fetchStatus)));
+      await Promise.all(askable.slice(i, i + PARALLEL).map(({ row, ask }) => this.check(row, ask.carrier, ask.fetchStatus)));
     }
     return askable.length;
   }
 
-  private async check(row: Due, fetchStatus: NonNullable<SmsDriver['fetchStatus']>): Promise<void> {
+  /** The carrier that can say how a message is doing: the one that has it, if it can be asked; a simulated message's simulation. */
+  private whoToAsk(row: Due, driver: SmsDriver): { carrier: Carrier; fetchStatus: FetchStatus } | null {
+    if (row.test_number === 1 && isSimulatedCarrier(row.driver)) {
+      const simulated = new SimulatedDriver(row.driver, { clock: this.deps.clock });
+      return { carrier: row.driver, fetchStatus: (id) => simulated.fetchStatus(id) };
+    }
+    if (row.driver !== driver.name || !driver.fetchStatus || driver.name === 'null') return null;
+    return { carrier: driver.name, fetchStatus: driver.fetchStatus.bind(driver) };
+  }
+
+  private async check(row: Due, carrier: Carrier, fetchStatus: FetchStatus): Promise<void> {
     const { clock, callbacks, metrics } = this.deps;
     const sid = row.carrier_message_id!;
     let next = nextStatusCheck(row.sent_at ?? row.created_at, clock.now());
     try {
-      const carrier = await fetchStatus(sid, this.stopping.signal);
-      if (carrier === null) {
+      const answer = await fetchStatus(sid, this.stopping.signal);
+      if (answer === null) {
         this.log.warn({ message_id: row.id }, 'the carrier does not know this message any more; its status stays as it is');
-        metrics.statusChecks.inc({ carrier: 'twilio', result: 'not_found' });
+        metrics.statusChecks.inc({ carrier, result: 'not_found' });
         next = null;
       } else {
+        const read = READERS[carrier];
         const result = await callbacks.report({
           messageId: row.id,
-          source: 'twilio',
+          source: carrier,
           via: 'status_check',
-          carrierStatus: carrier.status,
+          carrierStatus: answer.status,
           carrierMessageId: sid,
-          target: mapTwilioStatus(carrier.status),
-          errorCode: carrier.errorCode,
-          errorMessage: carrier.errorCode ? twilioErrorMessage(carrier.errorCode) : null,
+          target: read.target(answer.status),
+          errorCode: answer.errorCode,
+          errorMessage: answer.errorCode ? read.errorMessage(answer.errorCode) : null,
         });
-        metrics.statusChecks.inc({ carrier: 'twilio', result });
+        metrics.statusChecks.inc({ carrier, result });
       }
     } catch (error) {
       // A carrier or network failure: ask again at the next check time.
       if (!(error instanceof CarrierError)) throw error;
       // Shutting down: the claim runs out and the message is asked about again then.
       if (this.stopping.signal.aborted) return;
-      metrics.statusChecks.inc({ carrier: 'twilio', result: 'error' });
+      metrics.statusChecks.inc({ carrier, result: 'error' });
       this.log.warn({ message_id: row.id, code: error.code, error: error.message }, 'asking the carrier for a message status failed');
     }
     // Only a message still `sent` waits for another check: a final report already cleared its check time.
@@ -159,7 +227,7 @@ export class StatusChecks {
       const now = clock.now();
       let query = tx
         .selectFrom('sms_messages')
-        .select(['id', 'driver', 'carrier_message_id', 'sent_at', 'created_at'])
+        .select(['id', 'driver', 'test_number', 'carrier_message_id', 'sent_at', 'created_at'])
         .where('status_check_at', 'is not', null)
         .where('status_check_at', '<=', now)
         .orderBy('status_check_at')

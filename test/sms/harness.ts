@@ -25,10 +25,13 @@ const CREDENTIALS = {
 };
 
 export interface SmsHarness {
+  /** The running server; a test that restarts it puts the new one here. */
   server: TestServer;
   twilio: FakeTwilio;
   vonage: FakeVonage;
   publicUrl: string;
+  /** The server's environment, to start it again on the same store. */
+  env: Record<string, string>;
   close(): Promise<void>;
 }
 
@@ -43,31 +46,30 @@ export async function startSmsServer(
   const publicUrl = `http://127.0.0.1:${port}`;
   const twilio = await FakeTwilio.start({ ...TWILIO, callbacks: 'auto', ...options.twilio });
   const vonage = await FakeVonage.start({ ...VONAGE, receipts: 'auto', ...options.vonage });
-  const server = await startTestServer(store, {
-    env: {
-      AUTHN_PORT: String(port),
-      AUTHN_PUBLIC_URL: publicUrl,
-      AUTHN_TWILIO_API_URL: twilio.url,
-      AUTHN_VONAGE_API_URL: vonage.url,
-      ...FAST_DISPATCH,
-      ...(options.driver ? { AUTHN_SMS_DRIVER: options.driver, AUTHN_SMS_FROM_NUMBER: FROM } : {}),
-      ...CREDENTIALS,
-      ...options.env,
-    },
-    clock: options.clock,
-    listen: true,
-  });
-  return {
-    server,
+  const env = {
+    AUTHN_PORT: String(port),
+    AUTHN_PUBLIC_URL: publicUrl,
+    AUTHN_TWILIO_API_URL: twilio.url,
+    AUTHN_VONAGE_API_URL: vonage.url,
+    ...FAST_DISPATCH,
+    ...(options.driver ? { AUTHN_SMS_DRIVER: options.driver, AUTHN_SMS_FROM_NUMBER: FROM } : {}),
+    ...CREDENTIALS,
+    ...options.env,
+  };
+  const harness: SmsHarness = {
+    server: await startTestServer(store, { env, clock: options.clock, listen: true }),
     twilio,
     vonage,
     publicUrl,
+    env,
+    /** Closes the server it holds (a test may have started another on the same store) and both fakes. */
     async close() {
-      await server.close();
+      await harness.server.close();
       await twilio.close();
       await vonage.close();
     },
   };
+  return harness;
 }
 
 /** The environment of a server listening on `port` that sends through the fake Twilio at `twilioUrl`. */

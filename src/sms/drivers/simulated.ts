@@ -16,9 +16,18 @@ import { permanent, transient, type CarrierStatus, type OutboundSms, type SendOu
 /** The carriers a simulated message can play. */
 export const SIMULATED_CARRIERS = ['twilio', 'vonage'] as const;
 export type SimulatedCarrier = (typeof SIMULATED_CARRIERS)[number];
+export const isSimulatedCarrier = (name: string | null): name is SimulatedCarrier => SIMULATED_CARRIERS.includes(name as SimulatedCarrier);
 
 /** Whether the carrier played is the message's first driver or the one it failed over to. */
 export type SimulatedRole = 'first' | 'failover';
+
+/**
+ * The carriers a simulated message plays: those its route names, or on an instance with the null driver Twilio
+ * first and Vonage as failover, so that an app's CI without carrier credentials still sees a failover.
+ */
+export function simulatedRoute(route: { first: SimulatedCarrier | null; failover: SimulatedCarrier | null }): { first: SimulatedCarrier; failover: SimulatedCarrier | null } {
+  return route.first === null ? { first: 'twilio', failover: 'vonage' } : { first: route.first, failover: route.failover };
+}
 
 /** When a simulated receipt arrives, after the carrier accepted the message. */
 export const SIMULATED_RECEIPT_MS = 3_000;

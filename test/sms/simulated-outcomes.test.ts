@@ -1,0 +1,224 @@
+/**
+ * Simulated carrier outcomes end to end (docs/sms.md, "Simulated outcomes"): under `test_mode: enabled` a message to
+ * +15555550190 … 0199 goes through the real outbox, dispatcher, status checks, history, events and webhooks, with
+ * the simulated driver playing the carrier, and no request ever reaches a carrier. The rest of the test range, and
+ * the whole range with test_mode off, are no-ops as before. Time is a ManualClock: receipts come when it says so.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { STORES, createTestStore, startTestServer, type TestStore } from '../helpers/server.js';
+import { ManualClock, patchSettings } from '../auth/helpers.js';
+import { Receiver, eventually, webhookEnv } from '../webhooks/receiver.js';
+import { sleep } from '../fakes/common.js';
+import { SIMULATED_RECEIPT_MS, SIMULATED_SLOW_RECEIPT_MS } from '../../src/sms/drivers/simulated.js';
+import { isTerminal } from '../../src/sms/transitions.js';
+import { FROM, startSmsServer, storeReader, templateEditor, type SmsHarness } from './harness.js';
+
+const simulated = (digit: number) => `+1555555019${digit}`;
+const HOUR = 3_600_000;
+
+describe.each(STORES)('simulated outcomes on %s', (kind) => {
+  let store: TestStore;
+  let h: SmsHarness;
+  let read: ReturnType<typeof storeReader>;
+  let receiver: Receiver;
+  let endpoint: { id: string; secret: string };
+  const clock = new ManualClock(Date.now());
+  const services = () => h.server.running.services;
+  const checks = () => services().smsStatusChecks;
+
+  beforeAll(async () => {
+    store = await createTestStore(kind);
+    h = await startSmsServer(store, { driver: null, clock, env: webhookEnv({ AUTHN_LOG_LEVEL: 'info' }) });
+    read = storeReader(h.server);
+    await patchSettings(h.server, { test_mode: 'enabled' });
+    receiver = await new Receiver().start();
+    const res = await h.server.bapi('POST', '/v1/webhooks/endpoints', { url: receiver.url, event_types: ['sms.queued', 'sms.sent', 'sms.delivered', 'sms.failed'] });
+    expect(res.statusCode, res.body).toBe(200);
+    endpoint = res.json();
+  });
+  afterAll(async () => {
+    // Whatever a test did, no carrier was called.
+    expect([...h.twilio.requests, ...h.vonage.requests]).toEqual([]);
+    await receiver?.stop();
+    await h?.close();
+    await store?.cleanup();
+  });
+
+  const send = async (to: string, template: 'verification_code' | 'password_changed' = 'verification_code') =>
+    services().sms.send({ template, to, variables: template === 'verification_code' ? { code: '482913', expires_in_minutes: '10' } : {} });
+
+  /** Lets the dispatcher take the message until the carrier played has it or is done with it, retries included. */
+  async function dispatched(id: string) {
+    for (let i = 0; i < 400; i++) {
+      const row = await read.message(id);
+      if (row.status === 'sent' || isTerminal(row.status)) return row;
+      // A retry falls due (FAST_DISPATCH: backoff at most 80 ms).
+      if (row.status === 'queued' && row.attempts > 0) clock.advance(100);
+      await sleep(10);
+    }
+    throw new Error(`message ${id} was never dispatched`);
+  }
+
+  /** Moves the clock on by `ms` and runs a round of status checks. */
+  async function after(ms: number) {
+    clock.advance(ms);
+    await checks().runOnce();
+  }
+
+  const history = async (id: string) => (await read.history(id)).map((s) => [s.status, s.source, s.carrier_status, s.error_code, s.applied]);
+  const eventTypes = async (id: string) => (await read.events(id)).map((e) => e.type);
+  /** What the webhook endpoint received about one message, once all of `count` arrived. */
+  const webhooks = (id: string, count: number) =>
+    eventually(`${count} webhooks about ${id}`, () => {
+      const envelopes = receiver.verified(endpoint.secret, clock).filter((e) => e.data.id === id);
+      return envelopes.length === count && envelopes.map((e) => [e.type, e.data.status, e.data.driver ?? null, e.data.error_code ?? null]);
+    });
+
+  it('digit 0 on an instance with the null driver: Twilio is played, the receipt comes through a status check 3 s after acceptance', async () => {
+    const queued = await send(simulated(0));
+    expect(queued).toMatchObject({ status: 'queued', testNumber: true });
+    const sent = await dispatched(queued.id);
+    expect(sent).toMatchObject({ status: 'sent', driver: 'twilio', test_number: 1, carrier_status: 'queued', attempts: 1 });
+    expect(sent.carrier_message_id).toMatch(/^sim-0-/);
+    expect(sent.status_check_at).toBe(sent.sent_at! + SIMULATED_RECEIPT_MS);
+    expect(await read.attempts(queued.id)).toMatchObject([{ attempt: 1, driver: 'twilio', outcome: 'accepted', http_status: 201 }]);
+
+    // Not before its time.
+    await after(SIMULATED_RECEIPT_MS - 1);
+    expect((await read.message(queued.id)).status).toBe('sent');
+    await after(1);
+    const delivered = await read.message(queued.id);
+    expect(delivered).toMatchObject({ status: 'delivered', carrier_status: 'delivered', status_check_at: null, error_code: null });
+    expect(await history(queued.id)).toEqual([
+      ['sent', 'dispatcher', null, null, 1],
+      ['delivered', 'twilio', 'delivered', null, 1],
+    ]);
+    expect(await eventTypes(queued.id)).toEqual(['sms.queued', 'sms.sent', 'sms.delivered']);
+    expect(await webhooks(queued.id, 3)).toEqual([
+      ['sms.queued', 'queued', null, null],
+      ['sms.sent', 'sent', 'twilio', null],
+      ['sms.delivered', 'delivered', 'twilio', null],
+    ]);
+    // The message log shows the whole path, from `queued`.
+    const detail = (await h.server.bapi('GET', `/v1/sms_messages/${queued.id}`)).json();
+    expect(detail).toMatchObject({ status: 'delivered', test_number: true, driver: 'twilio' });
+    expect(detail.status_history.map((s: { status: string }) => s.status)).toEqual(['queued', 'sent', 'delivered']);
+  });
+
+  // Twilio played (the null driver's first carrier), no failover configured to reach: the outcome of each digit.
+  it.each([
+    [1, 'undelivered', '30003', [['sent', 'dispatcher', null, null, 1], ['undelivered', 'twilio', 'undelivered', '30003', 1]], ['sms.queued', 'sms.sent', 'sms.failed']],
+    [8, 'undelivered', '30007', [['sent', 'dispatcher', null, null, 1], ['undelivered', 'twilio', 'undelivered', '30007', 1]], ['sms.queued', 'sms.sent', 'sms.failed']],
+    [2, 'failed', '21408', [['failed', 'dispatcher', null, '21408', 1]], ['sms.queued', 'sms.failed']],
+    [7, 'failed', '21211', [['failed', 'dispatcher', null, '21211', 1]], ['sms.queued', 'sms.failed']],
+    [
+      5,
+      'delivered',
+      null,
+      [['queued', 'dispatcher', null, 'timeout', 1], ['sent', 'dispatcher', null, null, 1], ['delivered', 'twilio', 'delivered', null, 1]],
+      ['sms.queued', 'sms.sent', 'sms.delivered'],
+    ],
+  ] as const)('digit %i ends %s (%s)', async (digit, final, code, expectedHistory, events) => {
+    const { id } = await send(simulated(digit));
+    const row = await dispatched(id);
+    if (row.status === 'sent') await after(SIMULATED_RECEIPT_MS);
+    expect(await read.message(id)).toMatchObject({ status: final, error_code: code, driver: 'twilio', test_number: 1 });
+    expect(await history(id)).toEqual(expectedHistory);
+    expect(await eventTypes(id)).toEqual(events);
+    expect((await webhooks(id, events.length)).map(([type]) => type)).toEqual(events);
+  });
+
+  it('digit 6: delivered after 20 s', async () => {
+    const { id } = await send(simulated(6));
+    const sent = await dispatched(id);
+    expect(sent.status_check_at).toBe(sent.sent_at! + SIMULATED_SLOW_RECEIPT_MS);
+    await after(SIMULATED_RECEIPT_MS);
+    expect((await read.message(id)).status).toBe('sent');
+    await after(SIMULATED_SLOW_RECEIPT_MS - SIMULATED_RECEIPT_MS);
+    expect((await read.message(id)).status).toBe('delivered');
+  });
+
+  it('digit 3: accepted, and no receipt ever, through three days of status checks', async () => {
+    const { id } = await send(simulated(3));
+    const sent = await dispatched(id);
+    expect(sent.status).toBe('sent');
+    for (let hours = 0; hours < 80 && (await read.message(id)).status_check_at !== null; hours++) await after(HOUR);
+    expect(await read.message(id)).toMatchObject({ status: 'sent', status_check_at: null, completed_at: null });
+    expect(await eventTypes(id)).toEqual(['sms.queued', 'sms.sent']);
+  });
+
+  it('digit 9: every attempt times out until the tries run out', async () => {
+    const { id } = await send(simulated(9));
+    const row = await dispatched(id);
+    expect(row).toMatchObject({ status: 'failed', error_code: 'timeout', attempts: 8 });
+    const attempts = await read.attempts(id);
+    expect(attempts.map((a) => [a.outcome, a.error_code])).toEqual(Array.from({ length: 8 }, () => ['transient_error', 'timeout']));
+    expect(await eventTypes(id)).toEqual(['sms.queued', 'sms.failed']);
+  });
+
+  it('plays Vonage, in its own words, when Vonage is the instance driver', async () => {
+    await patchSettings(h.server, { sms: { driver: 'vonage', from_number: FROM } });
+    try {
+      const undelivered = await send(simulated(1));
+      expect(await dispatched(undelivered.id)).toMatchObject({ status: 'sent', driver: 'vonage', carrier_status: '0' });
+      await after(SIMULATED_RECEIPT_MS);
+      expect(await read.message(undelivered.id)).toMatchObject({ status: 'undelivered', carrier_status: 'expired', error_code: '2', error_message: 'Absent subscriber (temporary)' });
+      expect(await history(undelivered.id)).toEqual([
+        ['sent', 'dispatcher', null, null, 1],
+        ['undelivered', 'vonage', 'expired', '2', 1],
+      ]);
+
+      const refused = await send(simulated(2));
+      expect(await dispatched(refused.id)).toMatchObject({ status: 'failed', driver: 'vonage', error_code: '29', error_message: 'Non-whitelisted destination' });
+      // The code is masked in the log as for any real driver; it travels sealed until it is "sent".
+      const row = await read.message(refused.id);
+      expect(row.body).not.toContain('482913');
+      expect(row.payload).toBeNull();
+    } finally {
+      await patchSettings(h.server, { sms: { driver: null } });
+    }
+  });
+
+  it('a receipt due while the server was down comes after the restart', async () => {
+    const { id } = await send(simulated(0));
+    expect((await dispatched(id)).status).toBe('sent');
+    await h.server.close();
+    clock.advance(SIMULATED_RECEIPT_MS);
+    h.server = await startTestServer(store, { env: h.env, clock, listen: true });
+    read = storeReader(h.server);
+    await checks().runOnce();
+    expect((await read.message(id)).status).toBe('delivered');
+  });
+
+  it('the status checks look when a receipt falls due, not at their next round', async () => {
+    const { id } = await send(simulated(0));
+    expect((await dispatched(id)).status).toBe('sent');
+    clock.advance(SIMULATED_RECEIPT_MS);
+    // No runOnce here: the round the driver asked for comes on its own (real time, ~3 s).
+    await eventually('the receipt', async () => (await read.message(id)).status === 'delivered', 20_000);
+  });
+
+  it('the rest of the test range, and the simulated part with test_mode off, send nothing as before', async () => {
+    for (const to of ['+15555550189', '+15555550100']) {
+      const message = await send(to);
+      expect(message).toMatchObject({ status: 'test_noop', testNumber: true });
+    }
+    await patchSettings(h.server, { test_mode: 'disabled' });
+    try {
+      const message = await send(simulated(0));
+      expect(message).toMatchObject({ status: 'test_noop', testNumber: true });
+      expect(await read.message(message.id)).toMatchObject({ status: 'test_noop', next_attempt_at: null, attempts: 0, driver: 'null' });
+      expect(await eventTypes(message.id)).toEqual(['sms.queued']);
+    } finally {
+      await patchSettings(h.server, { test_mode: 'enabled' });
+    }
+    // A template the operator delivers is not simulated: a test number's no-op, as before.
+    const templates = templateEditor(() => h.server);
+    await templates.store('password_changed', { body: 'Your {{app_name}} password was changed.', delivered_by_us: false });
+    try {
+      expect(await send(simulated(0), 'password_changed')).toMatchObject({ status: 'test_noop', testNumber: true });
+    } finally {
+      await templates.revert('password_changed');
+    }
+  });
+});
