@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STORES, createTestStore, startTestServer, type TestStore } from '../helpers/server.js';
-import { ManualClock, patchSettings } from '../auth/helpers.js';
+import { Fapi, ManualClock, patchSettings } from '../auth/helpers.js';
 import { Receiver, eventually, webhookEnv } from '../webhooks/receiver.js';
 import { sleep } from '../fakes/common.js';
 import { SIMULATED_RECEIPT_MS, SIMULATED_SLOW_RECEIPT_MS } from '../../src/sms/drivers/simulated.js';
@@ -196,6 +196,29 @@ describe.each(STORES)('simulated outcomes on %s', (kind) => {
     clock.advance(SIMULATED_RECEIPT_MS);
     // No runOnce here: the round the driver asked for comes on its own (real time, ~3 s).
     await eventually('the receipt', async () => (await read.message(id)).status === 'delivered', 20_000);
+  });
+
+  it('a sign-up with a simulated number: its code message is delivered, and 424242 completes it', async () => {
+    const fapi = await new Fapi(h.server).start();
+    const phone = simulated(0);
+    const { id, res } = await fapi.signUp(phone);
+    expect(res.statusCode, res.body).toBe(201);
+    const prepared = await fapi.call('POST', `/v1/client/sign_ups/${id}/prepare_verification`, { strategy: 'phone_code' });
+    expect(prepared.statusCode, prepared.body).toBe(200);
+    const message = await services()
+      .store.db.selectFrom('sms_messages')
+      .selectAll()
+      .where('to_number', '=', phone)
+      .where('challenge_id', 'is not', null)
+      .orderBy('id', 'desc')
+      .executeTakeFirstOrThrow();
+    expect(message).toMatchObject({ template: 'verification_code', test_number: 1 });
+    expect((await dispatched(message.id)).status).toBe('sent');
+    await after(SIMULATED_RECEIPT_MS);
+    expect((await read.message(message.id)).status).toBe('delivered');
+    const done = await fapi.call('POST', `/v1/client/sign_ups/${id}/attempt_verification`, { strategy: 'phone_code', code: '424242' });
+    expect(done.statusCode, done.body).toBe(200);
+    expect(done.json()).toMatchObject({ status: 'complete' });
   });
 
   it('the rest of the test range, and the simulated part with test_mode off, send nothing as before', async () => {
