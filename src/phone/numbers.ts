@@ -10,6 +10,9 @@ import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/
 
 const E164 = /^\+[1-9]\d{1,14}$/;
 
+/** The country the test range belongs to. */
+export const TEST_RANGE_COUNTRY = 'US';
+
 /** +1 (555) 555-0100 … 0199: never sent to a carrier, whatever the driver. */
 export function isTestNumber(e164: string): boolean {
   return /^\+155555501\d\d$/.test(e164);
@@ -56,7 +59,7 @@ function checkRecipient(input: string, homeCountries: readonly string[]): Recipi
     const national = homeCountries.length ? `, or a national number of ${homeCountries.join(', ')}` : '';
     return { ok: false, reason: `must be an international number in E.164 form, such as +14155550123${national}` };
   }
-  if (isTestNumber(compact)) return { ok: true, e164: compact, country: 'US' };
+  if (isTestNumber(compact)) return { ok: true, e164: compact, country: TEST_RANGE_COUNTRY };
   const parsed = parsePhoneNumberFromString(compact);
   if (!parsed || !parsed.isValid()) {
     return { ok: false, reason: 'is not a valid phone number' };
@@ -72,7 +75,7 @@ function checkNational(digits: string, homeCountries: readonly string[]): Recipi
     // The instance's country lists hold only codes libphonenumber knows (checked when they are saved).
     const parsed = parsePhoneNumberFromString(digits, homeCountry as CountryCode);
     if (!parsed || !(isTestNumber(parsed.number) || parsed.isValid())) continue;
-    readings.set(parsed.number, isTestNumber(parsed.number) ? 'US' : (parsed.country ?? null));
+    readings.set(parsed.number, isTestNumber(parsed.number) ? TEST_RANGE_COUNTRY : (parsed.country ?? null));
     readIn.push(homeCountry);
   }
   const [first, ...others] = readings;

@@ -36,7 +36,10 @@ import { rowsInsert } from '../store/writes.js';
 import { Batcher } from './batcher.js';
 import { CarrierError, permanent, type OutboundSms, type SendOutcome, type SmsDriver } from './drivers/driver.js';
 import { createDriver, type DriverDeps } from './drivers/index.js';
-import { SimulatedDriver, simulatedRoute, type SimulatedCarrier } from './drivers/simulated.js';
+import { SimulatedDriver, simulatedRoute } from './drivers/simulated.js';
+import type { SmsDriverName } from '../instance/settings.js';
+import { routeFor } from './routing.js';
+import { TEST_RANGE_COUNTRY } from '../phone/numbers.js';
 
 export interface DispatcherDeps {
   store: Store;
@@ -183,7 +186,7 @@ export class Dispatcher {
     // change must not go out through the driver that was configured before it.
     const settings = await this.deps.instance.current();
     const driver = this.driverFor(settings);
-    for (const row of rows) this.startAttempt(row, row.test_number === 1 ? this.simulatedDriver(row, simulatedRoute({ first: settings.sms.driver, failover: null }).first) : driver);
+    for (const row of rows) this.startAttempt(row, row.test_number === 1 ? this.simulatedDriver(row, simulatedRoute(routeFor(settings.sms, TEST_RANGE_COUNTRY)).first) : driver);
     return rows.length;
   }
 
@@ -191,7 +194,7 @@ export class Dispatcher {
    * A test number's message in the outbox is a simulated one (queued so under `test_mode: enabled`, see engine.ts):
    * the simulated driver plays the carrier its route names, and no carrier is called.
    */
-  private simulatedDriver(row: SmsMessagesTable, plays: SimulatedCarrier): SmsDriver {
+  private simulatedDriver(row: SmsMessagesTable, plays: SmsDriverName): SmsDriver {
     return new SimulatedDriver(plays, { clock: this.deps.clock, role: 'first', attempt: row.attempts, onReceiptDue: this.deps.onReceiptDue });
   }
 

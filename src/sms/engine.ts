@@ -22,7 +22,8 @@ import { rowInsert, type ChangeWrite } from '../store/writes.js';
 import type { InstanceService } from '../instance/service.js';
 import type { InstanceSettings } from '../instance/settings.js';
 import { measureSms } from './encoding.js';
-import { isSimulatedNumber, isTestNumber, parseRecipient } from '../phone/numbers.js';
+import { TEST_RANGE_COUNTRY, isSimulatedNumber, isTestNumber, parseRecipient } from '../phone/numbers.js';
+import { routeFor } from './routing.js';
 import { simulatedRoute } from './drivers/simulated.js';
 import type { TemplateService } from './templates/service.js';
 import type { TemplateSlug } from './templates/catalogue.js';
@@ -160,7 +161,7 @@ export class SmsEngine {
       encoding: measure.encoding,
       segments: measure.segments,
       status,
-      driver: simulated ? simulatedRoute({ first: settings.sms.driver, failover: null }).first : (settings.sms.driver ?? 'null'),
+      driver: simulated ? simulatedRoute(routeFor(settings.sms, TEST_RANGE_COUNTRY)).first : (settings.sms.driver ?? 'null'),
       test_number: testNumber ? 1 : 0,
       delivered_by_us: out.deliveredByUs ? 1 : 0,
       challenge_id: out.challenge?.id ?? null,

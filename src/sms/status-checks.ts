@@ -25,7 +25,7 @@ import { createDriver, type DriverDeps } from './drivers/index.js';
 import { CarrierError, type SmsDriver } from './drivers/driver.js';
 import { mapTwilioStatus, twilioErrorMessage } from './drivers/twilio.js';
 import { mapVonageStatus, vonageDlrErrorMessage } from './drivers/vonage.js';
-import { SimulatedDriver, isSimulatedCarrier } from './drivers/simulated.js';
+import { SimulatedDriver, isCarrier } from './drivers/simulated.js';
 
 /** The first check, after the carrier accepted the message: receipts normally come within seconds. */
 export const FIRST_CHECK_AFTER_MS = 10 * 60_000;
@@ -170,7 +170,7 @@ export class StatusChecks {
 
   /** The carrier that can say how a message is doing: the one that has it, if it can be asked; a simulated message's simulation. */
   private whoToAsk(row: Due, driver: SmsDriver): { carrier: Carrier; fetchStatus: FetchStatus } | null {
-    if (row.test_number === 1 && isSimulatedCarrier(row.driver)) {
+    if (row.test_number === 1 && isCarrier(row.driver)) {
       const simulated = new SimulatedDriver(row.driver, { clock: this.deps.clock });
       return { carrier: row.driver, fetchStatus: (id) => simulated.fetchStatus(id) };
     }

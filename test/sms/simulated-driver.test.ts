@@ -5,11 +5,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { CarrierError, type OutboundSms, type SendOutcome } from '../../src/sms/drivers/driver.js';
-import { SIMULATED_RECEIPT_MS, SIMULATED_SLOW_RECEIPT_MS, SimulatedDriver, type SimulatedCarrier, type SimulatedRole } from '../../src/sms/drivers/simulated.js';
+import { SIMULATED_RECEIPT_MS, SIMULATED_SLOW_RECEIPT_MS, SimulatedDriver, type SimulatedRole } from '../../src/sms/drivers/simulated.js';
 import { failsOver, failureClass } from '../../src/sms/failures.js';
 import { mapTwilioStatus } from '../../src/sms/drivers/twilio.js';
 import { mapVonageStatus } from '../../src/sms/drivers/vonage.js';
 import { isSimulatedNumber, isTestNumber } from '../../src/phone/numbers.js';
+import type { SmsDriverName } from '../../src/instance/settings.js';
 import { ManualClock } from '../auth/helpers.js';
 
 const message = (digit: number): OutboundSms => ({
@@ -24,7 +25,7 @@ const message = (digit: number): OutboundSms => ({
 
 type Answer = { accepted: SendOutcome & { kind: 'accepted' } } | { error: CarrierError };
 
-async function send(carrier: SimulatedCarrier, digit: number, options: { role?: SimulatedRole; attempt?: number; clock?: ManualClock; due?: number[] } = {}): Promise<Answer> {
+async function send(carrier: SmsDriverName, digit: number, options: { role?: SimulatedRole; attempt?: number; clock?: ManualClock; due?: number[] } = {}): Promise<Answer> {
   const clock = options.clock ?? new ManualClock();
   const driver = new SimulatedDriver(carrier, { clock, role: options.role, attempt: options.attempt, onReceiptDue: (at) => options.due?.push(at) });
   try {
@@ -38,7 +39,7 @@ async function send(carrier: SimulatedCarrier, digit: number, options: { role?: 
 }
 
 /** Our status a carrier's answer maps to, as the status checks apply it. */
-const ours = (carrier: SimulatedCarrier, status: string) => (carrier === 'twilio' ? mapTwilioStatus(status) : mapVonageStatus(status));
+const ours = (carrier: SmsDriverName, status: string) => (carrier === 'twilio' ? mapTwilioStatus(status) : mapVonageStatus(status));
 
 describe('simulated numbers', () => {
   it('are +15555550190 … 0199, inside the test range', () => {

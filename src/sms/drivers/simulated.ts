@@ -11,12 +11,12 @@
  * which carries the digit and the time of acceptance.
  */
 import type { Clock } from '../../clock.js';
+import type { SmsRouteChoice } from '../routing.js';
+import { SMS_DRIVERS, type SmsDriverName } from '../../instance/settings.js';
 import { permanent, transient, type CarrierStatus, type OutboundSms, type SendOutcome, type SmsDriver } from './driver.js';
 
-/** The carriers a simulated message can play. */
-export const SIMULATED_CARRIERS = ['twilio', 'vonage'] as const;
-export type SimulatedCarrier = (typeof SIMULATED_CARRIERS)[number];
-export const isSimulatedCarrier = (name: string | null): name is SimulatedCarrier => SIMULATED_CARRIERS.includes(name as SimulatedCarrier);
+/** Whether a message's `driver` names a carrier a simulation can play. */
+export const isCarrier = (name: string | null): name is SmsDriverName => SMS_DRIVERS.includes(name as SmsDriverName);
 
 /** Whether the carrier played is the message's first driver or the one it failed over to. */
 export type SimulatedRole = 'first' | 'failover';
@@ -25,7 +25,7 @@ export type SimulatedRole = 'first' | 'failover';
  * The carriers a simulated message plays: those its route names, or on an instance with the null driver Twilio
  * first and Vonage as failover, so that an app's CI without carrier credentials still sees a failover.
  */
-export function simulatedRoute(route: { first: SimulatedCarrier | null; failover: SimulatedCarrier | null }): { first: SimulatedCarrier; failover: SimulatedCarrier | null } {
+export function simulatedRoute(route: SmsRouteChoice): { first: SmsDriverName; failover: SmsDriverName | null } {
   return route.first === null ? { first: 'twilio', failover: 'vonage' } : { first: route.first, failover: route.failover };
 }
 
@@ -82,7 +82,7 @@ export function simulatedBehaviour(digit: number, role: SimulatedRole, attempt: 
 
 /** Each carrier's own words for the simulated outcomes (test/fakes/contracts/README.md §2 and §3). */
 const SPELLING: Record<
-  SimulatedCarrier,
+  SmsDriverName,
   {
     accepted: string;
     /** The status a message has while no receipt has come. */
@@ -125,7 +125,7 @@ const simulatedMessageId = (digit: number, acceptedAt: number, messageId: string
 const SIMULATED_MESSAGE_ID = /^sim-(\d)-(\d+)-/;
 
 /** What the carrier played says of a message it accepted, `ageMs` after accepting it. */
-export function simulatedStatus(carrier: SimulatedCarrier, digit: number, ageMs: number): CarrierStatus {
+export function simulatedStatus(carrier: SmsDriverName, digit: number, ageMs: number): CarrierStatus {
   const receipt = simulatedReceipt(digit);
   const spelling = SPELLING[carrier];
   if (receipt === null || ageMs < receipt.afterMs) return { status: spelling.pending, errorCode: null };
@@ -146,7 +146,7 @@ export interface SimulatedDriverOptions {
 
 export class SimulatedDriver implements SmsDriver {
   constructor(
-    readonly name: SimulatedCarrier,
+    readonly name: SmsDriverName,
     private readonly options: SimulatedDriverOptions,
   ) {}
 
