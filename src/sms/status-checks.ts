@@ -38,6 +38,11 @@ const CLAIM_MS = 5 * 60_000;
 /** Messages checked per round at most, and at once. */
 const ROUND_SIZE = 100;
 const PARALLEL = 8;
+/**
+ * Shortest wait before a round run out of turn: a due check that a round could not take (locked by a writer, or
+ * past the round's size) is taken soon, without rounds back to back.
+ */
+const EARLY_ROUND_MIN_MS = 500;
 
 /**
  * The check time of a message a carrier has just accepted: only carriers that can be asked get one, when the carrier
@@ -112,7 +117,7 @@ export class StatusChecks {
     const timer = setTimeout(() => {
       this.early = null;
       this.runScheduled();
-    }, Math.max(0, delay));
+    }, Math.max(EARLY_ROUND_MIN_MS, delay));
     timer.unref();
     this.early = { at, timer };
   }
