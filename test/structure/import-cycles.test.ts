@@ -18,7 +18,6 @@ const SRC = join(ROOT, 'src');
  */
 const KNOWN_CIRCLES: readonly (readonly string[])[] = [
   ['src/sms/engine.ts', 'src/sms/templates/service.ts'],
-  ['src/webhooks/deliveries.ts', 'src/webhooks/events.ts'],
   [
     'src/store/database.ts',
     'src/store/migrations/001_foundation.ts',
