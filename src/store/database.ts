@@ -24,9 +24,10 @@ import {
   type Transaction,
 } from 'kysely';
 import type { Database } from './schema.js';
+import type { Dialect } from './dialect.js';
 import { migrationProvider } from './migrations/index.js';
 
-export type Dialect = 'sqlite' | 'postgres';
+export type { Dialect } from './dialect.js';
 export type Db = Kysely<Database>;
 export type Tx = Transaction<Database>;
 /** Either the database or an open transaction: what a domain store function takes. */

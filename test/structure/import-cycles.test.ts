@@ -18,20 +18,6 @@ const SRC = join(ROOT, 'src');
  */
 const KNOWN_CIRCLES: readonly (readonly string[])[] = [
   ['src/sms/engine.ts', 'src/sms/templates/service.ts'],
-  [
-    'src/store/database.ts',
-    'src/store/migrations/001_foundation.ts',
-    'src/store/migrations/002_messaging.ts',
-    'src/store/migrations/003_sms_dispatch.ts',
-    'src/store/migrations/005_auth.ts',
-    'src/store/migrations/006_webhooks.ts',
-    'src/store/migrations/007_lean_indexes.ts',
-    'src/store/migrations/008_webhook_endpoint_health.ts',
-    'src/store/migrations/009_open_flows.ts',
-    'src/store/migrations/010_sms_status_checks.ts',
-    'src/store/migrations/011_challenge_history.ts',
-    'src/store/migrations/index.ts',
-  ],
 ];
 
 function sourceFiles(dir: string): string[] {
