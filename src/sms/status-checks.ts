@@ -18,7 +18,7 @@ import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import type { InstanceService } from '../instance/service.js';
 import type { Store } from '../store/database.js';
-import { customPlans, inIds } from '../store/batches.js';
+import { claimStatusChecks, earliestStatusCheck, rescheduleStatusCheck, setStatusChecks, type StatusCheckDue } from '../store/sms-outbox.js';
 import type { CarrierCallbacks, CarrierReport } from './callbacks.js';
 import type { SmsMetrics } from './metrics.js';
 import { createDriver, type DriverDeps } from './drivers/index.js';
@@ -67,15 +67,6 @@ export interface StatusCheckDeps {
   drivers: DriverDeps;
   callbacks: CarrierCallbacks;
   metrics: SmsMetrics;
-}
-
-interface Due {
-  id: string;
-  driver: string | null;
-  test_number: number;
-  carrier_message_id: string | null;
-  sent_at: number | null;
-  created_at: number;
 }
 
 type FetchStatus = NonNullable<SmsDriver['fetchStatus']>;
@@ -130,15 +121,8 @@ export class StatusChecks {
 
   /** After a round: the earliest check still to come, when it is due before the next round. */
   private async wakeForEarliest(): Promise<void> {
-    const { db } = this.deps.store;
-    const row = await db
-      .selectFrom('sms_messages')
-      .select('status_check_at')
-      .where('status_check_at', 'is not', null)
-      .orderBy('status_check_at')
-      .limit(1)
-      .executeTakeFirst();
-    if (row?.status_check_at != null) this.wakeAt(row.status_check_at);
+    const at = await earliestStatusCheck(this.deps.store.db);
+    if (at !== null) this.wakeAt(at);
   }
 
   /** Ends the checks; a message whose check was cut short is claimed again once its claim runs out. */
@@ -164,7 +148,7 @@ export class StatusChecks {
     if (due.length === 0) return 0;
     const driver = createDriver(await this.deps.instance.current(), this.deps.drivers);
     const asked = due.map((row) => ({ row, ask: row.carrier_message_id === null ? null : this.whoToAsk(row, driver) }));
-    const askable = asked.filter((a): a is { row: Due; ask: { carrier: Carrier; fetchStatus: FetchStatus } } => a.ask !== null);
+    const askable = asked.filter((a): a is { row: StatusCheckDue; ask: { carrier: Carrier; fetchStatus: FetchStatus } } => a.ask !== null);
     // Sent through a carrier the instance no longer uses, or one that cannot be asked (or without its id): nobody to ask.
     await this.dropChecks(asked.filter((a) => a.ask === null).map((a) => a.row.id));
     for (let i = 0; i < askable.length && !this.stopping.signal.aborted; i += PARALLEL) {
@@ -174,7 +158,7 @@ export class StatusChecks {
   }
 
   /** The carrier that can say how a message is doing: the one that has it, if it can be asked; a simulated message's simulation. */
-  private whoToAsk(row: Due, driver: SmsDriver): { carrier: Carrier; fetchStatus: FetchStatus } | null {
+  private whoToAsk(row: StatusCheckDue, driver: SmsDriver): { carrier: Carrier; fetchStatus: FetchStatus } | null {
     if (row.test_number === 1 && isCarrier(row.driver)) {
       const simulated = new SimulatedDriver(row.driver, { clock: this.deps.clock });
       return { carrier: row.driver, fetchStatus: (id) => simulated.fetchStatus(id) };
@@ -183,7 +167,7 @@ export class StatusChecks {
     return { carrier: driver.name, fetchStatus: driver.fetchStatus.bind(driver) };
   }
 
-  private async check(row: Due, carrier: Carrier, fetchStatus: FetchStatus): Promise<void> {
+  private async check(row: StatusCheckDue, carrier: Carrier, fetchStatus: FetchStatus): Promise<void> {
     const { clock, callbacks, metrics } = this.deps;
     const sid = row.carrier_message_id!;
     let next = nextStatusCheck(row.sent_at ?? row.created_at, clock.now());
@@ -216,44 +200,15 @@ export class StatusChecks {
       this.log.warn({ message_id: row.id, code: error.code, error: error.message }, 'asking the carrier for a message status failed');
     }
     // Only a message still `sent` waits for another check: a final report already cleared its check time.
-    await this.deps.store.db
-      .updateTable('sms_messages')
-      .set({ status_check_at: next })
-      .where('id', '=', row.id)
-      .where('status', '=', 'sent')
-      .where('status_check_at', 'is not', null)
-      .execute();
+    await rescheduleStatusCheck(this.deps.store.db, row.id, next);
   }
 
-  private claim(): Promise<Due[]> {
-    const { store, clock } = this.deps;
-    return store.db.transaction().execute(async (tx) => {
-      await customPlans(tx);
-      const now = clock.now();
-      let query = tx
-        .selectFrom('sms_messages')
-        .select(['id', 'driver', 'test_number', 'carrier_message_id', 'sent_at', 'created_at'])
-        .where('status_check_at', 'is not', null)
-        .where('status_check_at', '<=', now)
-        .orderBy('status_check_at')
-        .limit(ROUND_SIZE);
-      if (store.dialect === 'postgres') query = query.forUpdate().skipLocked();
-      const rows = await query.execute();
-      if (rows.length > 0) {
-        await tx
-          .updateTable('sms_messages')
-          .set({ status_check_at: now + CLAIM_MS })
-          .where(inIds(tx, 'id', rows.map((row) => row.id)))
-          .execute();
-      }
-      return rows;
-    });
+  private claim(): Promise<StatusCheckDue[]> {
+    return claimStatusChecks(this.deps.store.db, { now: this.deps.clock.now(), limit: ROUND_SIZE, claimMs: CLAIM_MS });
   }
 
   /** Checks that will not happen: nobody can be asked about these messages. */
-  private async dropChecks(ids: readonly string[]): Promise<void> {
-    if (ids.length === 0) return;
-    const { db } = this.deps.store;
-    await db.updateTable('sms_messages').set({ status_check_at: null }).where(inIds(db, 'id', ids)).execute();
+  private dropChecks(ids: readonly string[]): Promise<void> {
+    return setStatusChecks(this.deps.store.db, ids, null);
   }
 }
