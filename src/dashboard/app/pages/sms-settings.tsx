@@ -492,7 +492,7 @@ function RoutingStep({
             <SelectField
               param={`sms.routes.${i}.failover_driver`}
               label="Fail over to"
-              options={[{ value: 'instance' as const, label: `The failover driver below (${instanceFailover})` }, ...DRIVER_OPTIONS]}
+              options={[{ value: 'instance' as const, label: `The failover driver (${instanceFailover})` }, ...DRIVER_OPTIONS]}
               value={route.failover}
               onChange={(failover) => updateRoute(i, { failover })}
               errors={errors}
