@@ -7,7 +7,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { STORES, createTestStore, startTestServer, type TestServer, type TestStore } from '../helpers/server.js';
-import { Fapi, useAuthServer, ManualClock, auditActions, eventTypes, expectError, numbers, patchSettings, snapshot, testNumber } from '../auth/helpers.js';
+import { Fapi, useAuthServer, auditActions, eventTypes, expectError, numbers, patchSettings, snapshot, testNumber } from '../auth/helpers.js';
+import { ManualClock } from '../helpers/clock.js';
 
 // Every sign-up of these tests starts from one address: new sign-ups are not what they limit.
 const DEFAULT_ABUSE = { sends_per_phone_number: null, sends_per_ip: null, attempts_per_ip: null, creates_per_ip: { max: 1_000 }, hourly_send_budget: null, sms_countries: null };

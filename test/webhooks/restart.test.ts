@@ -8,7 +8,9 @@ import { openStore } from '../../src/store/database.js';
 import { recordEvent } from '../../src/webhooks/events.js';
 import { spawnServer } from '../helpers/cli.js';
 import { STORES, createTestStore, startTestServer, type TestStore } from '../helpers/server.js';
-import { FakeClock, Receiver, eventually, verifyAt, webhookEnv } from './receiver.js';
+import { Receiver, verifyAt, webhookEnv } from './receiver.js';
+import { ManualClock } from '../helpers/clock.js';
+import { eventually } from '../helpers/eventually.js';
 
 describe.each(STORES)('webhook deliveries across restarts on %s', (kind) => {
   let store: TestStore;
@@ -23,7 +25,7 @@ describe.each(STORES)('webhook deliveries across restarts on %s', (kind) => {
   });
 
   it('a restart in the middle of the retry schedule loses no delivery', async () => {
-    const clock = new FakeClock();
+    const clock = new ManualClock(Date.now());
     const env = webhookEnv({ AUTHN_WEBHOOKS_RETRY_SCHEDULE: '5s,5m,30m,2h,5h,10h,10h' });
     receiver.answer = 'fail';
     const first = await startTestServer(store, { env, clock });
