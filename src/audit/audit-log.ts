@@ -22,34 +22,37 @@ export interface Actor {
 export const SYSTEM_ACTOR: Actor = { type: 'system', id: null };
 
 /**
- * What an audit entry records: an action that webhooks report too (its event type, see the catalogue), or one only
- * operators see. A message's moves are `sms.<status>` (every status of `SmsStatus`), plus a send released back to
- * the queue and a retry scheduled.
+ * The audit actions no event goes with (operators see them; webhooks do not). A message's moves are `sms.<status>`
+ * (every status of `SmsStatus` that no event of the same name covers), plus a send released back to the queue and a
+ * retry scheduled.
  */
-export type AuditAction =
-  | AuditedEventType
-  | 'sms.sending'
-  | 'sms.undelivered'
-  | 'sms.dropped'
-  | 'sms.test_noop'
-  | 'sms.operator'
-  | 'sms.expired'
-  | 'sms.released'
-  | 'sms.retry_scheduled'
-  | 'sms_template.updated'
-  | 'sms_template.reverted'
-  | 'instance.bootstrapped'
-  | 'instance.updated'
-  | 'secret_key.created'
-  | 'secret_key.revoked'
-  | 'user.unlocked'
-  | 'webhook_endpoint.created'
-  | 'webhook_endpoint.updated'
-  | 'webhook_endpoint.deleted'
-  | 'webhook_endpoint.secret_rotated'
-  | 'webhook_endpoint.disabled'
-  | 'webhook_endpoint.test_sent'
-  | 'webhook_delivery.retried';
+export const OPERATOR_ONLY_ACTIONS = [
+  'sms.sending',
+  'sms.undelivered',
+  'sms.dropped',
+  'sms.test_noop',
+  'sms.operator',
+  'sms.expired',
+  'sms.released',
+  'sms.retry_scheduled',
+  'sms_template.updated',
+  'sms_template.reverted',
+  'instance.bootstrapped',
+  'instance.updated',
+  'secret_key.created',
+  'secret_key.revoked',
+  'user.unlocked',
+  'webhook_endpoint.created',
+  'webhook_endpoint.updated',
+  'webhook_endpoint.deleted',
+  'webhook_endpoint.secret_rotated',
+  'webhook_endpoint.disabled',
+  'webhook_endpoint.test_sent',
+  'webhook_delivery.retried',
+] as const;
+
+/** What an audit entry records: an action that webhooks report too (its event type, see the catalogue), or one of those. */
+export type AuditAction = AuditedEventType | (typeof OPERATOR_ONLY_ACTIONS)[number];
 
 export interface AuditInput {
   actor: Actor;

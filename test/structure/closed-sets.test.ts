@@ -3,8 +3,10 @@
  * webhook delivery status outside `DELIVERY_STATUSES` do not compile. `npm run typecheck` covers test/ too, so each
  * `@ts-expect-error` below fails the run the day its line compiles.
  */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { AuditInput } from '../../src/audit/audit-log.js';
+import { OPERATOR_ONLY_ACTIONS, type AuditInput } from '../../src/audit/audit-log.js';
 import { EVENT_CATALOGUE } from '../../src/webhooks/catalogue.js';
 import { DELIVERY_STATUSES, type DeliveryFilter } from '../../src/webhooks/deliveries.js';
 import type { EventInput } from '../../src/webhooks/events.js';
@@ -29,6 +31,12 @@ describe('closed sets', () => {
     expect(catalogued).toContain(actions[0]);
     expect(EVENT_CATALOGUE.find((entry) => entry.type === unaudited)?.auditOmits).toBeNull();
     expect(catalogued).not.toContain(misspelt);
+  });
+
+  it('the audit actions no event goes with are documented, and none of them is an event type', () => {
+    const api = readFileSync(resolve(import.meta.dirname, '../../docs/api.md'), 'utf8');
+    expect(OPERATOR_ONLY_ACTIONS.filter((action) => !api.includes(`\`${action}\``)), 'missing from docs/api.md').toEqual([]);
+    expect(OPERATOR_ONLY_ACTIONS.filter((action) => (catalogued as readonly string[]).includes(action))).toEqual([]);
   });
 
   it('a webhook delivery status is one of three', () => {
