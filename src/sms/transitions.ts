@@ -74,7 +74,7 @@ export interface TrailEntry {
   source: 'engine' | 'dispatcher' | 'twilio' | 'vonage';
   actor: Actor;
   /** Audit action; defaults to `sms.<status>`. */
-  action?: string;
+  action?: AuditAction;
   auditData?: Record<string, unknown>;
   carrier?: { status: string; messageId: string | null; dedupeKey: string };
   /** false: record history and audit, but no event (a retry being scheduled is not news for webhooks). */
@@ -116,8 +116,7 @@ export class Trail {
     this.audits.push(
       auditRow(this.clock, {
         actor: entry.actor,
-        // The dispatcher still names its actions as strings (`TrailEntry.action`); each is one of `AuditAction`.
-        action: (entry.action as AuditAction | undefined) ?? `sms.${message.status as SmsStatus}`,
+        action: entry.action ?? `sms.${message.status as SmsStatus}`,
         target: { type: 'sms_message', id: message.id },
         // An entry that comes with an event carries the event's data (undelivered and expired fire sms.failed).
         data: event ? eventAuditData(event.type, event.data, details) : details,
