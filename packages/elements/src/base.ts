@@ -1,7 +1,7 @@
 /**
  * What every element shares: the SDK client (one per FAPI URL, so a sign-in and a profile on one page share the
  * session), the environment, the Shadow DOM with its theme, labelled fields whose errors sit beside them, the
- * `aria-live` status line, the resend countdown and the events for the host page.
+ * `aria-live` status line, the resend countdown, the code's delivery line and the events for the host page.
  */
 import { AuthnError, createAuthn, deliveryPending, type AuthnClient, type Delivery, type Environment } from '../../sdk/src/index.js';
 import { callingCode, countryOf, switchCountry, toE164 } from './phone.js';
@@ -63,7 +63,7 @@ const DELIVERY_FAILURE: Record<NonNullable<Delivery['reason']>, string> = {
 };
 
 /** The words for a delivery state, at `now`: where the message is, or what went wrong and what to do. */
-export function deliveryText(delivery: Delivery | null, now: number): string {
+function deliveryText(delivery: Delivery | null, now: number): string {
   if (!delivery) return '';
   switch (delivery.status) {
     case 'queued':
