@@ -16,7 +16,7 @@ import { SYSTEM_ACTOR } from './audit/audit-log.js';
 import { DASHBOARD_PREFIX } from './dashboard/serve.js';
 import { buildApp, type App } from './http/app.js';
 import { resealCallbackSecret } from './sms/callback-urls.js';
-import { resealPayloads } from './sms/dispatcher.js';
+import { resealPayloads } from './store/sms-outbox.js';
 
 /** How often each process looks for messages whose delivery report is overdue (see src/sms/status-checks.ts). */
 const STATUS_CHECK_ROUND_MS = 60_000;
@@ -96,7 +96,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       const address = app.server.address();
       const port = typeof address === 'object' && address ? address.port : config.port;
       url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-      logger.info({ url, store: store.dialect }, 'authn.sh listening');
+      logger.info({ url, store: store.description }, 'authn.sh listening');
       // With port 0 (chosen by the system) the configured public URL cannot name the port: the listening address can.
       print(`The dashboard is at ${config.port === 0 ? url : config.publicUrl}${DASHBOARD_PREFIX} (sign in with a secret key).`);
     }

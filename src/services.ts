@@ -17,6 +17,7 @@ import { CallbackUrls } from './sms/callback-urls.js';
 import { CarrierCallbacks } from './sms/callbacks.js';
 import { Dispatcher, workerName } from './sms/dispatcher.js';
 import { StatusChecks } from './sms/status-checks.js';
+import { queueDepth } from './store/sms-outbox.js';
 import { SmsMessageLog } from './sms/messages.js';
 import { CarrierHttp } from './sms/drivers/carrier-http.js';
 import { AuthKeys } from './auth/keys.js';
@@ -76,28 +77,18 @@ export interface Services {
 export function buildServices(deps: { config: Config; clock: Clock; logger: Logger; store: Store; box: SecretBox }): Services {
   const { store, clock, box, config, logger } = deps;
   const instance = new InstanceService({ db: store.db, box, clock });
-  const templates = new TemplateService(store.db, store.dialect, clock, instance);
+  const templates = new TemplateService({ db: store.db, clock, instance });
   instance.addCheck(templates.settingsCheck);
   const endpoints = new WebhookEndpoints(store.db, box, clock, config.webhooks);
-  const smsMetrics = new SmsMetrics(async () => {
-    const rows = await store.db
-      .selectFrom('sms_messages')
-      .select(['status', (eb) => eb.fn.countAll<number>().as('count')])
-      .where('next_attempt_at', 'is not', null)
-      .groupBy('status')
-      .execute();
-    const of = (status: string) => Number(rows.find((r) => r.status === status)?.count ?? 0);
-    return { queued: of('queued'), sending: of('sending') };
-  });
+  const smsMetrics = new SmsMetrics(() => queueDepth(store.db));
   const worker = workerName();
-  const sms = new SmsEngine(store.db, clock, logger, worker, instance, templates, box, smsMetrics);
   const transactions = new Transactions(store);
   const callbackUrls = new CallbackUrls(config.publicUrl);
   const carrierHttp = new CarrierHttp(config.carriers.timeoutMs, Math.max(16, config.sms.concurrency));
   const drivers = { http: carrierHttp, twilioApiUrl: config.carriers.twilioApiUrl, vonageApiUrl: config.carriers.vonageApiUrl };
-  const dispatcher = new Dispatcher({ store, clock, logger, box, instance, metrics: smsMetrics, urls: callbackUrls, drivers, options: config.sms, worker, transactions });
-  const smsCallbacks = new CarrierCallbacks({ store, transactions, clock, logger, instance, urls: callbackUrls, metrics: smsMetrics, vonageDlrMaxAgeSeconds: config.sms.vonageDlrMaxAgeSeconds });
-  sms.onQueued = () => dispatcher.wake();
+  const dispatcher = new Dispatcher({ clock, logger, box, instance, metrics: smsMetrics, urls: callbackUrls, drivers, options: config.sms, worker, transactions });
+  const smsCallbacks = new CarrierCallbacks({ transactions, clock, logger, instance, urls: callbackUrls, metrics: smsMetrics, vonageDlrMaxAgeSeconds: config.sms.vonageDlrMaxAgeSeconds });
+  const sms = new SmsEngine({ db: store.db, clock, logger, worker, instance, templates, box, metrics: smsMetrics, onQueued: () => dispatcher.wake() });
   const authKeys = new AuthKeys({ db: store.db, box, clock });
   const limits = new Limits({ store, options: { databaseUrl: config.databaseUrl, redisUrl: config.redisUrl } });
   const challenges = new ChallengeService({ clock, keys: authKeys, limits, sms });
@@ -133,8 +124,8 @@ export function buildServices(deps: { config: Config; clock: Clock; logger: Logg
     mfa: new Mfa(flows),
     webhooks: {
       endpoints,
-      deliveries: new WebhookDeliveries(store.db, store.dialect, clock),
-      worker: new WebhookWorker(store, clock, logger, config.webhooks, endpoints),
+      deliveries: new WebhookDeliveries({ db: store.db, clock }),
+      worker: new WebhookWorker({ db: store.db, clock, logger, config: config.webhooks, endpoints }),
     },
   };
 }

@@ -8,7 +8,7 @@ import { sql } from 'kysely';
 import type { Executor } from '../store/database.js';
 import { prepared } from '../store/prepared.js';
 import { deliveryReason, failureClass, type DeliveryReason } from './failures.js';
-import type { SmsStatus } from './transitions.js';
+import type { SmsStatus } from './statuses.js';
 
 export const DELIVERY_STATUSES = ['queued', 'sent', 'delivered', 'undelivered', 'failed'] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
@@ -28,7 +28,7 @@ export interface DeliveryState {
 
 /** A challenge's message as the state is made from it. */
 export interface ChallengeMessage {
-  status: string;
+  status: SmsStatus;
   driver: string | null;
   error_code: string | null;
   /** The source of the history entry that moved the message to its (failed) status: a driver's name for a carrier report. */
@@ -64,7 +64,7 @@ const CARRIER_SOURCES: ReadonlySet<string> = new Set(['twilio', 'vonage']);
 
 /** The state of a challenge's message (null when there is none, or nothing is delivered); `resendAt`: the challenge's. */
 export function deliveryState(message: ChallengeMessage | undefined, resendAt: number): DeliveryState | null {
-  const status = message ? DELIVERY_STATUS_OF[message.status as SmsStatus] ?? null : null;
+  const status = message ? DELIVERY_STATUS_OF[message.status] : null;
   if (!message || status === null) return null;
   if (status === 'queued' || status === 'sent') return { status, reason: null, next_step: 'wait', resend_after: null };
   if (status === 'delivered') return { status, reason: null, next_step: null, resend_after: null };
@@ -85,7 +85,7 @@ const challengeMessage = prepared<{ challenge_id: string }, ChallengeMessage>((d
     .select((eb) =>
       eb
         .case()
-        .when('m.status', 'in', [sql.lit('failed'), sql.lit('undelivered')])
+        .when('m.status', 'in', [sql.lit<SmsStatus>('failed'), sql.lit<SmsStatus>('undelivered')])
         .then(
           eb
             .selectFrom('sms_message_statuses as s')

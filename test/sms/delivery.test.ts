@@ -7,13 +7,13 @@ const message = (fields: Partial<ChallengeMessage>): ChallengeMessage => ({ stat
 
 describe('deliveryState', () => {
   it('says wait while the message is on its way, and nothing more once delivered', () => {
-    for (const status of ['queued', 'sending']) expect(deliveryState(message({ status }), RESEND_AT)).toEqual({ status: 'queued', reason: null, next_step: 'wait', resend_after: null });
+    for (const status of ['queued', 'sending'] as const) expect(deliveryState(message({ status }), RESEND_AT)).toEqual({ status: 'queued', reason: null, next_step: 'wait', resend_after: null });
     expect(deliveryState(message({ status: 'sent' }), RESEND_AT)).toEqual({ status: 'sent', reason: null, next_step: 'wait', resend_after: null });
     expect(deliveryState(message({ status: 'delivered' }), RESEND_AT)).toEqual({ status: 'delivered', reason: null, next_step: null, resend_after: null });
   });
 
   it('has no state for a message nothing delivers, nor without a message', () => {
-    for (const status of ['dropped', 'test_noop', 'operator']) expect(deliveryState(message({ status }), RESEND_AT)).toBeNull();
+    for (const status of ['dropped', 'test_noop', 'operator'] as const) expect(deliveryState(message({ status }), RESEND_AT)).toBeNull();
     expect(deliveryState(undefined, RESEND_AT)).toBeNull();
   });
 

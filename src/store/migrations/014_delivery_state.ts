@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import type { Migration } from './index.js';
+import type { Migration } from './migration.js';
 
 /**
  * A verification code's message by its challenge: what a client polling its sign-in, sign-up or enrolment reads for
