@@ -173,7 +173,7 @@ export class SmsEngine {
       status_check_at: null,
     };
     const event = {
-      type: 'sms.queued',
+      type: 'sms.queued' as const,
       data: {
         id,
         object: 'sms_message',
