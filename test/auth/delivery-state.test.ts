@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LightMyRequestResponse } from 'fastify';
 import { STORES, createTestStore, type TestStore } from '../helpers/server.js';
 import { TWILIO_FAILURES } from '../fakes/twilio.js';
-import { startSmsServer, storeReader, waitFor, type SmsHarness } from '../sms/harness.js';
+import { startSmsServer, storeReader, type SmsHarness } from '../sms/harness.js';
+import { eventually as waitFor } from '../helpers/eventually.js';
 import { Fapi, numbers, patchSettings, testNumber } from './helpers.js';
 
 interface Delivery {

@@ -11,7 +11,7 @@ import { mapTwilioStatus } from '../../src/sms/drivers/twilio.js';
 import { mapVonageStatus } from '../../src/sms/drivers/vonage.js';
 import { isSimulatedNumber, isTestNumber } from '../../src/phone/numbers.js';
 import type { SmsDriverName } from '../../src/instance/settings.js';
-import { ManualClock } from '../auth/helpers.js';
+import { ManualClock } from '../helpers/clock.js';
 
 const message = (digit: number): OutboundSms => ({
   id: `msg_${digit}`,

@@ -6,8 +6,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STORES, createTestStore, startTestServer, type TestStore } from '../helpers/server.js';
-import { Fapi, ManualClock, patchSettings } from '../auth/helpers.js';
-import { Receiver, eventually, webhookEnv } from '../webhooks/receiver.js';
+import { Fapi, patchSettings } from '../auth/helpers.js';
+import { ManualClock } from '../helpers/clock.js';
+import { Receiver, webhookEnv } from '../webhooks/receiver.js';
+import { eventually } from '../helpers/eventually.js';
 import { sleep } from '../fakes/common.js';
 import { SIMULATED_RECEIPT_MS, SIMULATED_SLOW_RECEIPT_MS } from '../../src/sms/drivers/simulated.js';
 import { isTerminal } from '../../src/sms/transitions.js';
