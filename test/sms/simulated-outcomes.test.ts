@@ -200,9 +200,9 @@ describe.each(STORES)('simulated outcomes on %s', (kind) => {
     await eventually('the receipt', async () => (await read.message(id)).status === 'delivered', 20_000);
   });
 
-  it('a sign-up with a simulated number: its code message is delivered, and 424242 completes it', async () => {
+  /** A sign-up with `phone` whose code was asked for, and the code's message. */
+  async function signUpWithCode(phone: string) {
     const fapi = await new Fapi(h.server).start();
-    const phone = simulated(0);
     const { id, res } = await fapi.signUp(phone);
     expect(res.statusCode, res.body).toBe(201);
     const prepared = await fapi.call('POST', `/v1/client/sign_ups/${id}/prepare_verification`, { strategy: 'phone_code' });
@@ -215,12 +215,37 @@ describe.each(STORES)('simulated outcomes on %s', (kind) => {
       .orderBy('id', 'desc')
       .executeTakeFirstOrThrow();
     expect(message).toMatchObject({ template: 'verification_code', test_number: 1 });
+    const delivery = async () => (await fapi.call('GET', `/v1/client/sign_ups/${id}`)).json().verifications.phone_number.delivery;
+    return { fapi, id, message, delivery };
+  }
+
+  it('a sign-up with a simulated number: the FAPI follows its code from queued to delivered, and 424242 completes it', async () => {
+    const { fapi, id, message, delivery } = await signUpWithCode(simulated(0));
+    const waiting = { status: 'queued', reason: null, next_step: 'wait', resend_after: null };
+    expect(await delivery()).toMatchObject({ next_step: 'wait' });
     expect((await dispatched(message.id)).status).toBe('sent');
+    expect(await delivery()).toEqual({ ...waiting, status: 'sent' });
     await after(SIMULATED_RECEIPT_MS);
     expect((await read.message(message.id)).status).toBe('delivered');
+    expect(await delivery()).toEqual({ status: 'delivered', reason: null, next_step: null, resend_after: null });
     const done = await fapi.call('POST', `/v1/client/sign_ups/${id}/attempt_verification`, { strategy: 'phone_code', code: '424242' });
     expect(done.statusCode, done.body).toBe(200);
     expect(done.json()).toMatchObject({ status: 'complete' });
+  });
+
+  it.each([
+    [1, 'undelivered', 'number_unreachable', 'use_another_number'],
+    [8, 'undelivered', 'carrier_rejected', 'use_another_number'],
+    [2, 'failed', 'carrier_rejected', 'use_another_number'],
+    [7, 'failed', 'number_unreachable', 'use_another_number'],
+    [9, 'failed', 'try_again_later', 'resend'],
+  ] as const)('digit %i: the sign-up shows its code %s (%s, %s), nothing of the carrier', async (digit, status, reason, nextStep) => {
+    const { message, delivery, fapi, id } = await signUpWithCode(simulated(digit));
+    if ((await dispatched(message.id)).status === 'sent') await after(SIMULATED_RECEIPT_MS);
+    expect(await delivery()).toEqual({ status, reason, next_step: nextStep, resend_after: expect.any(Number) });
+    const body = (await fapi.call('GET', `/v1/client/sign_ups/${id}`)).body;
+    const row = await read.message(message.id);
+    for (const carrierValue of [row.carrier_message_id, row.error_code, row.error_message, 'twilio', 'vonage']) if (carrierValue) expect(body).not.toContain(carrierValue);
   });
 
   it('the rest of the test range, and the simulated part with test_mode off, send nothing as before', async () => {
