@@ -8,7 +8,7 @@ import type { LightMyRequestResponse } from 'fastify';
 import { STORES, createTestStore, type TestStore } from '../helpers/server.js';
 import { TWILIO_FAILURES } from '../fakes/twilio.js';
 import { startSmsServer, storeReader, type SmsHarness } from '../sms/harness.js';
-import { eventually as waitFor } from '../helpers/eventually.js';
+import { eventually } from '../helpers/eventually.js';
 import { Fapi, numbers, patchSettings, testNumber } from './helpers.js';
 
 interface Delivery {
@@ -39,7 +39,7 @@ describe.each(STORES)('FAPI delivery state on %s', (kind) => {
 
   /** The code's message to `phone` once the dispatcher handed it to Twilio (`sent`, or final after a send failure). */
   async function messageTo(phone: string, status: string) {
-    const row = await waitFor(`a message to ${phone}`, () => h.server.running.services.store.db.selectFrom('sms_messages').selectAll().where('to_number', '=', phone).orderBy('id', 'desc').executeTakeFirst());
+    const row = await eventually(`a message to ${phone}`, () => h.server.running.services.store.db.selectFrom('sms_messages').selectAll().where('to_number', '=', phone).orderBy('id', 'desc').executeTakeFirst());
     return read.waitForStatus(row.id, status);
   }
 
@@ -53,7 +53,7 @@ describe.each(STORES)('FAPI delivery state on %s', (kind) => {
 
   /** The code of the `nth` message to `phone` as Twilio got it (the log masks codes sent through a real driver). */
   async function codeAt(phone: string, nth: number): Promise<string> {
-    const message = await waitFor(`message ${nth} to ${phone} at Twilio`, () => h.twilio.messagesTo(phone)[nth - 1]);
+    const message = await eventually(`message ${nth} to ${phone} at Twilio`, () => h.twilio.messagesTo(phone)[nth - 1]);
     return /(\d{6})/.exec(message.body)![1]!;
   }
 
@@ -105,7 +105,7 @@ describe.each(STORES)('FAPI delivery state on %s', (kind) => {
     const id = created.json().id;
     const prepared = await fapi.call('POST', `/v1/client/sign_ins/${id}/prepare_first_factor`, { strategy: 'phone_code' });
     expect(prepared.statusCode, prepared.body).toBe(200);
-    const signInMessage = await waitFor('the sign-in code sent', async () => {
+    const signInMessage = await eventually('the sign-in code sent', async () => {
       const rows = await h.server.running.services.store.db.selectFrom('sms_messages').selectAll().where('to_number', '=', phone).orderBy('id', 'desc').execute();
       return rows[0]!.status === 'sent' && rows.length === 2 ? rows[0] : undefined;
     });
@@ -155,7 +155,7 @@ describe.each(STORES)('FAPI delivery state on %s', (kind) => {
     expect(signIn.json().first_factor_verification.delivery).toBeNull();
     const second = await fapi.call('POST', `/v1/client/sign_ins/${signIn.json().id}/prepare_second_factor`, { strategy: 'phone_code' });
     expect(second.statusCode, second.body).toBe(200);
-    const secondMessage = await waitFor('the second-factor code sent', async () => {
+    const secondMessage = await eventually('the second-factor code sent', async () => {
       const rows = await h.server.running.services.store.db.selectFrom('sms_messages').selectAll().where('to_number', '=', mfaPhone).orderBy('id', 'desc').execute();
       return rows.length === 2 && rows[0]!.status === 'sent' ? rows[0] : undefined;
     });
