@@ -61,6 +61,8 @@ export const payloadAd = (messageId: string) => `sms_messages.payload:${messageI
 interface Outgoing<T extends string> {
   template: T;
   to: string;
+  /** The destination's country (ISO 3166 alpha-2), null when the number belongs to no single country. */
+  country: string | null;
   /** The body to send. */
   body: string;
   /** The body the log shows: `body` with any code masked (same as `body` when nothing is secret). */
@@ -100,7 +102,7 @@ export class SmsEngine {
   }
 
   async send(input: SendInput, executor: Executor = this.db): Promise<QueuedMessage> {
-    const to = checkedRecipient(input.to, input.paramName);
+    const { e164: to, country } = checkedRecipient(input.to, input.paramName);
     return inTransaction(executor, async (tx) => {
       const settings = await this.instance.current(tx);
       const template = await this.templates.forSend(input.template, tx);
@@ -113,6 +115,7 @@ export class SmsEngine {
       return this.enqueue(tx, settings, {
         template: input.template,
         to,
+        country,
         body: message.body,
         logBody,
         sender: chooseSender(settings, template.from_number_override),
@@ -125,11 +128,11 @@ export class SmsEngine {
 
   /** The dashboard's "send test SMS": a fixed body through the configured driver. */
   async sendTest(input: { to: string; actor: Actor }): Promise<QueuedMessage<typeof TEST_MESSAGE_TEMPLATE>> {
-    const to = checkedRecipient(input.to, 'to');
+    const { e164: to, country } = checkedRecipient(input.to, 'to');
     const settings = await this.instance.current();
     const body = testMessageBody(settings.app_name);
     return inTransaction(this.db, (tx) =>
-      this.enqueue(tx, settings, { template: TEST_MESSAGE_TEMPLATE, to, body, logBody: body, sender: chooseSender(settings, null), deliveredByUs: true, actor: input.actor }),
+      this.enqueue(tx, settings, { template: TEST_MESSAGE_TEMPLATE, to, country, body, logBody: body, sender: chooseSender(settings, null), deliveredByUs: true, actor: input.actor }),
     );
   }
 
@@ -174,6 +177,7 @@ export class SmsEngine {
       sent_at: null,
       completed_at: waiting ? null : now,
       status_check_at: null,
+      country: out.country,
     };
     const event = {
       type: 'sms.queued',
@@ -214,8 +218,8 @@ export class SmsEngine {
   }
 }
 
-function checkedRecipient(to: string, paramName = 'to'): string {
+function checkedRecipient(to: string, paramName = 'to'): { e164: string; country: string | null } {
   const recipient = parseRecipient(to);
   if (!recipient.ok) throw appError('form_param_format_invalid', { paramName, longMessage: `${paramName} ${recipient.reason}` });
-  return recipient.e164;
+  return recipient;
 }

@@ -11,7 +11,7 @@ import { recordEvents, type EventInput } from '../webhooks/events.js';
 import type { Executor, Tx } from '../store/database.js';
 import { rowsInsert, rowsUpdate, type ChangeWrite } from '../store/writes.js';
 import type { AuditLogsTable, SmsMessageAttemptsTable, SmsMessagesTable, SmsMessageStatusesTable } from '../store/schema.js';
-import type { CarrierError } from './drivers/driver.js';
+import type { CarrierError, CarrierPrice } from './drivers/driver.js';
 import type { SmsMetrics } from './metrics.js';
 
 /**
@@ -155,6 +155,7 @@ export function attemptRow(
   error: CarrierError | null,
   carrierMessageId: string | null,
   httpStatus: number | null = error?.httpStatus ?? null,
+  price: CarrierPrice | null = null,
 ): SmsMessageAttemptsTable {
   return {
     id: newId('att', finishedAt),
@@ -169,6 +170,8 @@ export function attemptRow(
     http_status: httpStatus,
     error_code: error?.code ?? null,
     error_message: error?.message ?? null,
+    price_nanos: price?.nanos ?? null,
+    price_currency: price?.currency ?? null,
   };
 }
 

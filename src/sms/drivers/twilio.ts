@@ -5,7 +5,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import querystring from 'node:querystring';
 import { basicAuth, retryAfterMs, type CarrierHttp } from './carrier-http.js';
-import { permanent, transient, unexpectedAnswer, type CarrierStatus, type OutboundSms, type SendOutcome, type SmsDriver } from './driver.js';
+import { permanent, priceNanos, transient, unexpectedAnswer, type CarrierPrice, type CarrierStatus, type OutboundSms, type SendOutcome, type SmsDriver } from './driver.js';
 
 export interface TwilioOptions {
   apiUrl: string;
@@ -36,7 +36,8 @@ export class TwilioDriver implements SmsDriver {
     const res = await this.options.http.get(url, { authorization: this.authorization, accept: 'application/json' }, signal);
     const body = parseJson(res.text);
     if (res.status === 200 && typeof body?.status === 'string') {
-      return { status: body.status, errorCode: body.error_code === null || body.error_code === undefined ? null : String(body.error_code) };
+      const price = twilioPrice(body);
+      return { status: body.status, errorCode: body.error_code === null || body.error_code === undefined ? null : String(body.error_code), ...(price ? { price } : {}) };
     }
     if (res.status === 404) return null;
     if (res.status === 429 || res.status >= 500) throw transient(`http_${res.status}`, `Twilio answered HTTP ${res.status}`, res.status, retryAfterMs(res.headers['retry-after'], Date.now()));
@@ -80,8 +81,17 @@ interface TwilioBody {
   status?: unknown;
   error_code?: unknown;
   num_segments?: unknown;
+  price?: unknown;
+  price_unit?: unknown;
   code?: unknown;
   message?: unknown;
+}
+
+/** The message's `price` (negative: a charge) in `price_unit`, once Twilio has set both. */
+function twilioPrice(body: TwilioBody): CarrierPrice | null {
+  const nanos = typeof body.price === 'string' ? priceNanos(body.price) : null;
+  if (nanos === null || typeof body.price_unit !== 'string' || !/^[A-Z]{3}$/.test(body.price_unit)) return null;
+  return { nanos, currency: body.price_unit };
 }
 
 function parseJson(text: string): TwilioBody | null {
