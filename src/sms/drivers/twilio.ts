@@ -122,8 +122,25 @@ export function mapTwilioStatus(status: string): 'sent' | 'delivered' | 'undeliv
   }
 }
 
-/** Twilio reports only a code with a failed or undelivered status; these are its meanings (contracts §2.2). */
-const ASYNC_ERRORS: Record<string, string> = {
+/**
+ * What Twilio's error codes mean (contracts §2.2): a status callback carries only the code, and the delivery page
+ * names the codes of refused sends too.
+ */
+const ERRORS: Record<string, string> = {
+  '20003': 'Authentication failed',
+  '20404': 'Message not found',
+  '20429': 'Too many requests',
+  '21211': "Invalid 'To' number",
+  '21212': "Invalid 'From' number",
+  '21408': 'Region not permitted by geo permissions',
+  '21602': 'Message body required',
+  '21604': "'To' number required",
+  '21606': "'From' number not SMS-capable for this account",
+  '21608': 'Trial account: unverified number',
+  '21610': 'Recipient opted out',
+  '21612': 'To/From combination cannot be routed',
+  '21614': "'To' number is not a mobile number",
+  '21617': 'Message body too long',
   '30001': 'Queue overflow',
   '30002': 'Account suspended',
   '30003': 'Unreachable destination handset',
@@ -135,7 +152,7 @@ const ASYNC_ERRORS: Record<string, string> = {
 };
 
 export function twilioErrorMessage(code: string): string {
-  return ASYNC_ERRORS[code] ?? `Twilio error ${code}`;
+  return ERRORS[code] ?? `Twilio error ${code}`;
 }
 
 export type FormParams = Record<string, string | string[]>;

@@ -46,6 +46,11 @@ const STATUS_TEXT: Record<string, string> = {
   '33': 'Number de-activated',
 };
 
+/** What a send answer's `status` means. */
+export function vonageStatusMessage(status: string): string {
+  return STATUS_TEXT[status] ?? `Vonage status ${status}`;
+}
+
 interface VonagePart {
   status?: unknown;
   'message-id'?: unknown;
@@ -107,7 +112,7 @@ export class VonageDriver implements SmsDriver {
     const refused = parts.find((p) => String(p.status) !== '0');
     if (refused) {
       const status = String(refused.status);
-      const text = typeof refused['error-text'] === 'string' ? refused['error-text'] : (STATUS_TEXT[status] ?? `Vonage status ${status}`);
+      const text = typeof refused['error-text'] === 'string' ? refused['error-text'] : vonageStatusMessage(status);
       throw TRANSIENT_STATUSES.has(status) ? transient(status, text, res.status) : permanent(status, text, res.status);
     }
     const first = parts[0]!;
