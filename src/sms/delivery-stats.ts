@@ -7,6 +7,7 @@
 import type { Clock } from '../clock.js';
 import type { Db } from '../store/database.js';
 import { costSums, deliveryTimes, errorCodeCounts, outcomeCounts, type DeliveryTimes, type OutcomeCounts, type StatsKey, type StatsRange } from '../store/sms-stats.js';
+import { priceDecimal } from './drivers/driver.js';
 import { twilioErrorMessage } from './drivers/twilio.js';
 import { vonageDlrErrorMessage, vonageStatusMessage } from './drivers/vonage.js';
 import { failureClass, type FailureClass, type FailurePhase } from './failures.js';
@@ -126,13 +127,6 @@ const OWN_CODES: Record<string, string> = {
   expired: 'The code expired before it could be sent',
 };
 
-/** Billionths as an exact decimal: at least two decimals, no trailing zeros beyond. */
-export function decimalAmount(nanos: number): string {
-  const whole = Math.floor(nanos / 1e9);
-  const fraction = String(nanos % 1e9).padStart(9, '0').replace(/0+$/, '').padEnd(2, '0');
-  return `${whole}.${fraction}`;
-}
-
 export class DeliveryStatsService {
   constructor(private readonly deps: { db: Db; clock: Clock }) {}
 
@@ -187,8 +181,8 @@ export class DeliveryStatsService {
         failure_class: failureClass(c.driver, c.phase, c.code),
         count: c.count,
       })),
-      costs: costs.map((c) => ({ driver: c.driver, country: c.country, currency: c.currency, amount: decimalAmount(c.nanos), attempts: c.attempts })),
-      cost_totals: [...totalsByCurrency].sort(([a], [b]) => a.localeCompare(b)).map(([currency, nanos]) => ({ currency, amount: decimalAmount(nanos) })),
+      costs: costs.map((c) => ({ driver: c.driver, country: c.country, currency: c.currency, amount: priceDecimal(c.nanos), attempts: c.attempts })),
+      cost_totals: [...totalsByCurrency].sort(([a], [b]) => a.localeCompare(b)).map(([currency, nanos]) => ({ currency, amount: priceDecimal(nanos) })),
     };
   }
 }

@@ -44,6 +44,13 @@ export function priceNanos(text: string): number | null {
   return Number(match[1]) * 1e9 + Number(fraction.slice(0, 9));
 }
 
+/** Billionths as an exact decimal text: at least two decimals, no trailing zeros beyond. */
+export function priceDecimal(nanos: number): string {
+  const whole = Math.floor(nanos / 1e9);
+  const fraction = String(nanos % 1e9).padStart(9, '0').replace(/0+$/, '').padEnd(2, '0');
+  return `${whole}.${fraction}`;
+}
+
 export type SendOutcome =
   | {
       kind: 'accepted';
