@@ -2,8 +2,13 @@ import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
-  // The example app imports the backend helper by its package name, as an app does; here it is the SDK's source.
-  resolve: { alias: [{ find: /^@authn\.sh\/js\/server$/, replacement: fileURLToPath(new URL('packages/sdk/src/server.ts', import.meta.url)) }] },
+  // The example app imports the backend helper and the elements' styles by their package names, as an app does; here they are the sources.
+  resolve: {
+    alias: [
+      { find: /^@authn\.sh\/js\/server$/, replacement: fileURLToPath(new URL('packages/sdk/src/server.ts', import.meta.url)) },
+      { find: /^@authn\.sh\/elements\/styles$/, replacement: fileURLToPath(new URL('packages/elements/src/styles.ts', import.meta.url)) },
+    ],
+  },
   test: {
     testTimeout: 30_000,
     hookTimeout: 60_000,

@@ -16,7 +16,7 @@ import { SYSTEM_ACTOR } from './audit/audit-log.js';
 import { DASHBOARD_PREFIX } from './dashboard/serve.js';
 import { buildApp, type App } from './http/app.js';
 import { resealCallbackSecret } from './sms/callback-urls.js';
-import { resealPayloads } from './sms/dispatcher.js';
+import { resealPayloads } from './store/sms-outbox.js';
 
 /** How often each process looks for messages whose delivery report is overdue (see src/sms/status-checks.ts). */
 const STATUS_CHECK_ROUND_MS = 60_000;

@@ -17,6 +17,7 @@ import { CallbackUrls } from './sms/callback-urls.js';
 import { CarrierCallbacks } from './sms/callbacks.js';
 import { Dispatcher, workerName } from './sms/dispatcher.js';
 import { StatusChecks } from './sms/status-checks.js';
+import { queueDepth } from './store/sms-outbox.js';
 import { SmsMessageLog } from './sms/messages.js';
 import { DeliveryStatsService } from './sms/delivery-stats.js';
 import { CarrierHttp } from './sms/drivers/carrier-http.js';
@@ -82,25 +83,15 @@ export function buildServices(deps: { config: Config; clock: Clock; logger: Logg
   const templates = new TemplateService(store.db, store.dialect, clock, instance);
   instance.addCheck(templates.settingsCheck);
   const endpoints = new WebhookEndpoints(store.db, box, clock, config.webhooks);
-  const smsMetrics = new SmsMetrics(async () => {
-    const rows = await store.db
-      .selectFrom('sms_messages')
-      .select(['status', (eb) => eb.fn.countAll<number>().as('count')])
-      .where('next_attempt_at', 'is not', null)
-      .groupBy('status')
-      .execute();
-    const of = (status: string) => Number(rows.find((r) => r.status === status)?.count ?? 0);
-    return { queued: of('queued'), sending: of('sending') };
-  });
+  const smsMetrics = new SmsMetrics(() => queueDepth(store.db));
   const worker = workerName();
-  const sms = new SmsEngine(store.db, clock, logger, worker, instance, templates, box, smsMetrics);
   const transactions = new Transactions(store);
   const callbackUrls = new CallbackUrls(config.publicUrl);
   const carrierHttp = new CarrierHttp(config.carriers.timeoutMs, Math.max(16, config.sms.concurrency));
   const drivers = { http: carrierHttp, twilioApiUrl: config.carriers.twilioApiUrl, vonageApiUrl: config.carriers.vonageApiUrl };
-  const dispatcher = new Dispatcher({ store, clock, logger, box, instance, metrics: smsMetrics, urls: callbackUrls, drivers, options: config.sms, worker, transactions });
-  const smsCallbacks = new CarrierCallbacks({ store, transactions, clock, logger, instance, urls: callbackUrls, metrics: smsMetrics, vonageDlrMaxAgeSeconds: config.sms.vonageDlrMaxAgeSeconds });
-  sms.onQueued = () => dispatcher.wake();
+  const dispatcher = new Dispatcher({ clock, logger, box, instance, metrics: smsMetrics, urls: callbackUrls, drivers, options: config.sms, worker, transactions });
+  const smsCallbacks = new CarrierCallbacks({ transactions, clock, logger, instance, urls: callbackUrls, metrics: smsMetrics, vonageDlrMaxAgeSeconds: config.sms.vonageDlrMaxAgeSeconds });
+  const sms = new SmsEngine({ db: store.db, clock, logger, worker, instance, templates, box, metrics: smsMetrics, onQueued: () => dispatcher.wake() });
   const authKeys = new AuthKeys({ db: store.db, box, clock });
   const limits = new Limits({ store, options: { databaseUrl: config.databaseUrl, redisUrl: config.redisUrl } });
   const challenges = new ChallengeService({ clock, keys: authKeys, limits, sms });

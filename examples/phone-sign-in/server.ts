@@ -5,15 +5,14 @@
  *
  *   AUTHN_URL=http://localhost:3000 PORT=8080 npx tsx server.ts
  */
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { createTokenVerifier, requireSession, type NodeRequest } from '@authn.sh/js/server';
-// The elements' stylesheet, which each element puts in its shadow root as a <style>: the CSP allows it by its hash.
-import { STYLES as ELEMENT_STYLES } from '../../packages/elements/src/styles.js';
+// The CSP source of the elements' stylesheet, which each element puts in its shadow root as a <style>.
+import { STYLES_CSP_HASH } from '@authn.sh/elements/styles';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 
@@ -50,8 +49,7 @@ async function bundlePage(): Promise<string> {
  * The one inline style allowed is the elements' own, by its hash (not 'unsafe-inline').
  */
 function contentSecurityPolicy(authnUrl: string): string {
-  const elementStyles = `'sha256-${createHash('sha256').update(ELEMENT_STYLES).digest('base64')}'`;
-  return `default-src 'none'; script-src 'self'; style-src 'self' ${elementStyles}; connect-src 'self' ${new URL(authnUrl).origin}; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`;
+  return `default-src 'none'; script-src 'self'; style-src 'self' ${STYLES_CSP_HASH}; connect-src 'self' ${new URL(authnUrl).origin}; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`;
 }
 
 export async function startExampleServer(options: ExampleServerOptions): Promise<ExampleServer> {

@@ -14,7 +14,7 @@ import {
   defaultSettings,
   diffSettings,
   dropRedactionMarkers,
-  mergePatch,
+  patchSettings,
   redact,
   REDACTED,
   SECRET_PATHS,
@@ -160,7 +160,7 @@ export class InstanceService {
    */
   async initialise(bootstrap: unknown): Promise<boolean> {
     return this.db.transaction().execute(async (tx) => {
-      const settings = mergePatch(defaultSettings(), bootstrap, defaultSettings());
+      const settings = patchSettings(bootstrap);
       const errors = validateSettings(settings);
       if (errors.length) throw new AppError(errors);
       const { document } = splitSecrets(settings);
@@ -202,7 +202,7 @@ export class InstanceService {
   private async applyPatch(tx: Tx, patch: unknown, actor: Actor): Promise<'conflict' | 'done'> {
     const row = await tx.selectFrom('instance_settings').select(['version']).where('id', '=', 1).executeTakeFirstOrThrow();
     const before = await this.load(tx, 'mark');
-    const after = mergePatch(before, dropRedactionMarkers(patch), defaultSettings());
+    const after = patchSettings(dropRedactionMarkers(patch), before);
     const errors = validateSettings(after);
     if (errors.length === 0) for (const check of this.checks) errors.push(...(await check(tx, before, after)));
     if (errors.length) throw new AppError(errors);
@@ -246,7 +246,7 @@ export class InstanceService {
   private async load(executor: Executor, secrets: 'decrypt' | 'mark'): Promise<InstanceSettings> {
     const row = await executor.selectFrom('instance_settings').select('document').where('id', '=', 1).executeTakeFirst();
     // Fill fields added by later versions with their defaults.
-    const settings = mergePatch(defaultSettings(), row ? fromJson<unknown>(row.document) : {}, defaultSettings());
+    const settings = patchSettings(row ? fromJson<unknown>(row.document) : {});
     const stored = await executor.selectFrom('instance_secrets').select(['path', 'envelope']).execute();
     for (const { path, envelope } of stored) {
       if (getPath(settings, path) === undefined) continue;

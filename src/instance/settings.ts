@@ -9,6 +9,7 @@
 import { getCountries } from 'libphonenumber-js/max';
 import { errorDetail, type ErrorDetail } from '../errors.js';
 import { checkSender } from '../phone/numbers.js';
+import { TEMPLATE_SLUGS, type TemplateSlug } from '../sms/templates/catalogue.js';
 import { allowedOriginsProblems } from './origins.js';
 
 export const REDACTED = '[REDACTED]';
@@ -36,6 +37,14 @@ export const ABUSE_BOUNDS = {
   countries: { maxItems: 250 },
 } as const;
 
+/** Bounds of the routing and failover settings, shared by validation and the API schema. */
+export const ROUTING_BOUNDS = {
+  routes: { maxItems: 50 },
+  countries: { minItems: 1, maxItems: 250 },
+  after_transient_failures: { minimum: 1, maximum: 10 },
+  receipt_wait_seconds: { minimum: 10, maximum: 3_600 },
+} as const;
+
 /** A fixed-window limit: at most `max` per `window_seconds`. */
 export interface WindowLimit {
   max: number;
@@ -44,6 +53,12 @@ export interface WindowLimit {
 
 export const SECRET_PATHS = ['sms.twilio.auth_token', 'sms.vonage.api_secret', 'sms.vonage.signature_secret'] as const;
 export type SecretPath = (typeof SECRET_PATHS)[number];
+
+/**
+ * Fields whose null is a value of its own rather than "back to the default": a merge patch or a stored document
+ * that sets them to null keeps null.
+ */
+const NULL_VALUE_PATHS: ReadonlySet<string> = new Set(['sms.failover.receipt_wait_seconds']);
 
 /** A secret field as the settings logic sees it: its plaintext (new or loaded), `REDACTED` (set, not loaded), or null. */
 type SecretSlot = string | null;
@@ -67,6 +82,18 @@ export interface InstanceSettings {
      * `@<domain> #<code>`, which lets browsers and phones offer the code for autofill on that site only.
      */
     origin_bound_codes: { enabled: boolean; domain: string | null };
+    /** Destination countries sent through another driver than `driver` first; a country is in one route at most. */
+    routes: SmsRoute[];
+    failover: {
+      /** The second driver for numbers no route names, and for routes without a `failover_driver` of their own. */
+      driver: SmsDriverName | null;
+      /** Transient failures of the first driver in a row before the message moves to the failover driver. */
+      after_transient_failures: number;
+      /** How long the first driver may go without a delivery receipt before the message moves; null: never. */
+      receipt_wait_seconds: number | null;
+      /** The templates whose messages move for a missing receipt. */
+      receipt_wait_templates: TemplateSlug[];
+    };
   };
   /** The product name messages speak of (`{{app_name}}` in SMS templates). */
   app_name: string;
@@ -100,6 +127,14 @@ export interface InstanceSettings {
   };
 }
 
+export interface SmsRoute {
+  /** ISO 3166-1 alpha-2 codes, upper case. */
+  countries: string[];
+  driver: SmsDriverName;
+  /** null: the instance-wide `sms.failover.driver`. */
+  failover_driver: SmsDriverName | null;
+}
+
 export function defaultSettings(): InstanceSettings {
   return {
     sms: {
@@ -108,6 +143,8 @@ export function defaultSettings(): InstanceSettings {
       twilio: { account_sid: null, auth_token: null, messaging_service_sid: null },
       vonage: { api_key: null, api_secret: null, signature_secret: null, signature_method: 'md5hash' },
       origin_bound_codes: { enabled: false, domain: null },
+      routes: [],
+      failover: { driver: null, after_transient_failures: 2, receipt_wait_seconds: 60, receipt_wait_templates: ['verification_code'] },
     },
     app_name: 'authn.sh',
     test_mode: 'disabled',
@@ -163,22 +200,32 @@ export function setPath(target: JsonObject, path: string, value: Json): void {
  * RFC 7396 merge patch of `patch` onto `target` (which it does not modify). `null` clears a field back to its
  * default (null for most; `test_mode` goes back to `disabled`), and since the document keeps its shape, an
  * object set to null has each of its fields cleared (`{"sms": {"twilio": null}}` clears every Twilio field).
+ * An array is a value like any other: a patch replaces it whole. Fields in `nullValues` (dotted paths) keep a null.
  */
-export function mergePatch<T>(target: T, patch: unknown, defaults: unknown): T {
-  if (!isObject(patch)) return patch as T;
-  const out: JsonObject = isObject(target) ? { ...(target as JsonObject) } : {};
+export function mergePatch<T>(target: T, patch: unknown, defaults: unknown, nullValues: ReadonlySet<string> = new Set()): T {
+  return mergeAt(target, patch, defaults, nullValues, '') as T;
+}
+
+function mergeAt(target: unknown, patch: unknown, defaults: unknown, nullValues: ReadonlySet<string>, prefix: string): unknown {
+  if (!isObject(patch)) return patch;
+  const out: JsonObject = isObject(target) ? { ...target } : {};
   for (const [key, value] of Object.entries(patch)) {
-    const current = out[key];
+    const path = prefix ? `${prefix}.${key}` : key;
     const fallback = isObject(defaults) ? defaults[key] : undefined;
-    if (value === null) {
+    if (value === null && !nullValues.has(path)) {
       out[key] = isObject(fallback) ? clearObject(fallback) : ((fallback as Json | undefined) ?? null);
     } else if (isObject(value)) {
-      out[key] = mergePatch(current, value, fallback) as Json;
+      out[key] = mergeAt(out[key], value, fallback, nullValues, path) as Json;
     } else {
       out[key] = value;
     }
   }
-  return out as T;
+  return out;
+}
+
+/** `patch` merged onto `base` (the defaults when absent): a PATCH, the env bootstrap, a stored document. */
+export function patchSettings(patch: unknown, base: InstanceSettings = defaultSettings()): InstanceSettings {
+  return mergePatch(base, patch, defaultSettings(), NULL_VALUE_PATHS);
 }
 
 function clearObject(defaults: JsonObject): JsonObject {
@@ -280,19 +327,106 @@ export function validateSettings(s: InstanceSettings): ErrorDetail[] {
   validateAbuse(s.abuse, errors);
   errors.push(...allowedOriginsProblems(s.allowed_origins));
 
-  if (sms.driver === 'twilio') {
-    if (t.account_sid === null) missing('sms.twilio.account_sid', 'when sms.driver is twilio');
-    if (t.auth_token === null) missing('sms.twilio.auth_token', 'when sms.driver is twilio');
-    if (sms.from_number === null && t.messaging_service_sid === null) missing('sms.from_number', 'when sms.driver is twilio and no sms.twilio.messaging_service_sid is set');
-  } else if (sms.driver === 'vonage') {
-    if (v.api_key === null) missing('sms.vonage.api_key', 'when sms.driver is vonage');
-    if (v.api_secret === null) missing('sms.vonage.api_secret', 'when sms.driver is vonage');
-    if (sms.from_number === null) missing('sms.from_number', 'when sms.driver is vonage');
+  if (sms.driver !== null && SMS_DRIVERS.includes(sms.driver)) {
+    for (const gap of credentialGaps(sms, sms.driver)) missing(gap.path, `when sms.driver is ${sms.driver}${gap.unless}`);
   }
+  validateRouting(sms, errors);
   return errors;
 }
 
 const KNOWN_COUNTRIES: ReadonlySet<string> = new Set(getCountries());
+
+/** A setting `driver` needs before it can send and does not have; `unless` says what would stand in for it. */
+interface CredentialGap {
+  path: string;
+  unless: string;
+}
+
+function credentialGaps(sms: InstanceSettings['sms'], driver: SmsDriverName): CredentialGap[] {
+  const gaps: CredentialGap[] = [];
+  const need = (path: string, value: unknown, unless = '') => {
+    if (value === null) gaps.push({ path, unless });
+  };
+  if (driver === 'twilio') {
+    need('sms.twilio.account_sid', sms.twilio.account_sid);
+    need('sms.twilio.auth_token', sms.twilio.auth_token);
+    if (sms.twilio.messaging_service_sid === null) need('sms.from_number', sms.from_number, ' and no sms.twilio.messaging_service_sid is set');
+  } else {
+    need('sms.vonage.api_key', sms.vonage.api_key);
+    need('sms.vonage.api_secret', sms.vonage.api_secret);
+    need('sms.from_number', sms.from_number);
+  }
+  return gaps;
+}
+
+/**
+ * Why `driver`, named at `path` by a route or as the failover driver, could not send (null when it can): its
+ * credentials are incomplete, or (twilio without a messaging service) the sender is an alphanumeric id.
+ */
+function routedDriverProblem(sms: InstanceSettings['sms'], driver: SmsDriverName, path: string): string | null {
+  const gaps = credentialGaps(sms, driver).map((gap) => gap.path);
+  if (gaps.length) return `${path} is ${driver}, whose settings are incomplete: ${gaps.join(', ')} ${gaps.length === 1 ? 'is' : 'are'} not set`;
+  if (driver === 'twilio' && sms.twilio.messaging_service_sid === null && sms.from_number !== null && senderProblem(sms.from_number, 'twilio') !== null) {
+    return `${path} is twilio, which cannot send from sms.from_number: set sms.twilio.messaging_service_sid or a number sms.from_number twilio accepts`;
+  }
+  return null;
+}
+
+/** The rules of `sms.routes` and `sms.failover`; paths name the entry (`sms.routes.0.countries.1`). */
+function validateRouting(sms: InstanceSettings['sms'], errors: ErrorDetail[]): void {
+  const value = (paramName: string, longMessage: string) => errors.push(errorDetail('form_param_value_invalid', { paramName, longMessage }));
+  const driverRules = (path: string, driver: SmsDriverName | null, nullable: boolean) => {
+    if (driver === null) return;
+    if (!SMS_DRIVERS.includes(driver)) {
+      value(path, `${path} must be "twilio" or "vonage"${nullable ? ' or null' : ''}`);
+      return;
+    }
+    const problem = routedDriverProblem(sms, driver, path);
+    if (problem) value(path, problem);
+  };
+
+  const { routes, failover } = sms;
+  if (routes.length > ROUTING_BOUNDS.routes.maxItems) {
+    value('sms.routes', `sms.routes holds at most ${ROUTING_BOUNDS.routes.maxItems} routes`);
+  } else {
+    const routeOf = new Map<string, number>();
+    routes.forEach((route, i) => {
+      const path = `sms.routes.${i}`;
+      const { minItems, maxItems } = ROUTING_BOUNDS.countries;
+      if (route.countries.length < minItems || route.countries.length > maxItems) {
+        value(`${path}.countries`, `${path}.countries must hold ${minItems} to ${maxItems} countries`);
+      }
+      route.countries.forEach((country, j) => {
+        const at = `${path}.countries.${j}`;
+        const earlier = routeOf.get(country);
+        if (!KNOWN_COUNTRIES.has(country)) value(at, `${at} must be an upper-case ISO 3166-1 alpha-2 country code`);
+        else if (earlier === i) value(at, `${at} repeats a country earlier in ${path}.countries`);
+        else if (earlier !== undefined) value(at, `${at} is already routed by sms.routes.${earlier}: a country is in one route at most`);
+        else routeOf.set(country, i);
+      });
+      driverRules(`${path}.driver`, route.driver, false);
+      if (route.failover_driver !== null && route.failover_driver === route.driver) {
+        value(`${path}.failover_driver`, `${path}.failover_driver must differ from ${path}.driver (or be null for sms.failover.driver)`);
+      } else {
+        driverRules(`${path}.failover_driver`, route.failover_driver, true);
+      }
+    });
+  }
+
+  driverRules('sms.failover.driver', failover.driver, true);
+  const within = (path: string, n: number, bounds: { minimum: number; maximum: number }, orNull = '') => {
+    if (!Number.isInteger(n) || n < bounds.minimum || n > bounds.maximum) value(path, `${path} must be an integer from ${bounds.minimum} to ${bounds.maximum}${orNull}`);
+  };
+  within('sms.failover.after_transient_failures', failover.after_transient_failures, ROUTING_BOUNDS.after_transient_failures);
+  if (failover.receipt_wait_seconds !== null) {
+    within('sms.failover.receipt_wait_seconds', failover.receipt_wait_seconds, ROUTING_BOUNDS.receipt_wait_seconds, ', or null (never)');
+  }
+  failover.receipt_wait_templates.forEach((slug, j) => {
+    const at = `sms.failover.receipt_wait_templates.${j}`;
+    if (!TEMPLATE_SLUGS.includes(slug)) value(at, `${at} must be one of ${TEMPLATE_SLUGS.join(', ')}`);
+    else if (failover.receipt_wait_templates.indexOf(slug) !== j) value(at, `${at} repeats a template`);
+  });
+}
 
 /**
  * The countries `abuse.sms_countries` lets codes go to, as a list a phone input can offer: the operator's own

@@ -9,11 +9,9 @@ import { appError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Actor } from '../audit/audit-log.js';
 import type { InstanceService } from '../instance/service.js';
-import { sql } from 'kysely';
-import type { Dialect, Store, Tx } from '../store/database.js';
 import type { Transactions } from '../store/group-commit.js';
-import { customPlans, inIds } from '../store/batches.js';
-import type { SmsMessagesTable, SmsMessageStatusesTable } from '../store/schema.js';
+import type { SmsMessagesTable } from '../store/schema.js';
+import { lockMessages, reportsSeen, type ReportSeen } from '../store/sms-outbox.js';
 import type { CallbackUrls } from './callback-urls.js';
 import type { SmsMetrics } from './metrics.js';
 import { Trail, canAdvance, isTerminal, messageUpdates, type SmsStatus } from './transitions.js';
@@ -37,7 +35,6 @@ export interface CarrierReport {
 }
 
 export interface CallbackDeps {
-  store: Store;
   /** Reports join the shared commit of request paths on SQLite (group-commit.ts). */
   transactions: Transactions;
   clock: Clock;
@@ -197,17 +194,14 @@ export class CarrierCallbacks {
   }
 
   private async applyBatch(batch: Pending[]): Promise<void> {
-    const { store, transactions, clock, metrics } = this.deps;
+    const { transactions, clock, metrics } = this.deps;
     const trail = new Trail(clock);
     const results: CallbackResult[] = [];
     await transactions.run(async (tx) => {
-      await customPlans(tx);
       const ids = [...new Set(batch.map((p) => p.report.messageId))];
-      // The row locks (PostgreSQL; SQLite's write lock is whole-database) serialise reports about one message.
-      let query = tx.selectFrom('sms_messages').selectAll().where(inIds(tx, 'id', ids)).orderBy('id');
-      if (store.dialect === 'postgres') query = query.forUpdate();
-      const messages = new Map((await query.execute()).map((row) => [row.id, row]));
-      const reported = await reportsOf(tx, store.dialect, ids);
+      // The row locks serialise reports about one message.
+      const messages = await lockMessages(tx, ids);
+      const reported = await reportsSeen(tx, ids);
       const seen = new Set(reported.map((r) => `${r.message_id} ${r.dedupe_key}`));
       const changed = new Map<string, SmsMessagesTable>();
       const now = clock.now();
@@ -267,32 +261,9 @@ export class CarrierCallbacks {
 }
 
 /** A long message is split into parts, each with its own receipt: delivered means every part delivered. */
-function allPartsDelivered(row: SmsMessagesTable, reported: readonly { message_id: string; carrier_status: string | null; carrier_message_id: string | null }[]): boolean {
+function allPartsDelivered(row: SmsMessagesTable, reported: readonly ReportSeen[]): boolean {
   const parts = row.carrier_parts ?? row.segments;
   if (parts <= 1) return true;
   const delivered = new Set(reported.filter((r) => r.message_id === row.id && r.carrier_status === 'delivered').map((r) => r.carrier_message_id));
   return delivered.size >= parts;
-}
-
-type Reported = Pick<SmsMessageStatusesTable, 'message_id' | 'dedupe_key' | 'carrier_status' | 'carrier_message_id'>;
-
-/**
- * The carrier reports already recorded for these messages. On PostgreSQL the ids are probed one by one through
- * the index (a lateral subquery, kept apart by `offset 0` so that the planner does not turn it into a join):
- * `message_id = any(…)` on a table not analysed yet (a new instance) is planned as a sequential scan, the
- * planner assuming that each id matches a two-hundredth of the table.
- */
-async function reportsOf(tx: Tx, dialect: Dialect, ids: readonly string[]): Promise<Reported[]> {
-  if (dialect === 'postgres') {
-    const { rows } = await sql<Reported>`
-      select s.message_id, s.dedupe_key, s.carrier_status, s.carrier_message_id from unnest(${[...ids]}::text[]) as m(id)
-      cross join lateral (select * from sms_message_statuses where message_id = m.id and dedupe_key is not null offset 0) as s`.execute(tx);
-    return rows;
-  }
-  return tx
-    .selectFrom('sms_message_statuses')
-    .select(['message_id', 'dedupe_key', 'carrier_status', 'carrier_message_id'])
-    .where(inIds(tx, 'message_id', ids))
-    .where('dedupe_key', 'is not', null)
-    .execute();
 }

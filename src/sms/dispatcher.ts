@@ -7,38 +7,31 @@
  * - At most `concurrency` messages are in flight per process, counting from the claim until the outcome is
  *   committed: so a crash can leave at most that many messages sent but not recorded (sent again later).
  * - Outcomes are written in batches (group commit, see batcher.ts).
- * - Transient failures retry with exponential backoff and jitter, permanent ones fail at once, a code whose
- *   challenge has expired is not sent (`expired`).
+ * - What an outcome does to its message (retry, fail, expire…) is decided by `decide()` in outcomes.ts.
  * - `stop()` (SIGTERM): stop claiming, let in-flight calls finish for a grace period, release the rest.
- * Every outcome is applied only if this worker still holds the row's lease and the status may move forward,
- * so a carrier callback that got there first, or a worker that took over an expired lease, is never undone.
+ * The SQL lives in src/store/sms-outbox.ts: this file reads as claim → send → decide → record.
  */
 import os from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { sql } from 'kysely';
 import type { Clock } from '../clock.js';
 import type { SmsDispatchConfig } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { SecretBox } from '../secret-box.js';
-import type { Actor } from '../audit/audit-log.js';
 import type { InstanceService } from '../instance/service.js';
 import type { InstanceSettings } from '../instance/settings.js';
-import type { Store, Tx } from '../store/database.js';
 import type { Transactions } from '../store/group-commit.js';
-import { customPlans, inIds, insertRows } from '../store/batches.js';
 import type { SmsMessageAttemptsTable, SmsMessagesTable } from '../store/schema.js';
-import { payloadAd } from './engine.js';
+import { claimDueMessages, lockMessages, payloadAd } from '../store/sms-outbox.js';
+import { rowsInsert } from '../store/writes.js';
 import type { CallbackUrls } from './callback-urls.js';
 import type { SmsMetrics } from './metrics.js';
-import { firstStatusCheck } from './status-checks.js';
-import { Trail, attemptRow, messageUpdates, type TrailEntry } from './transitions.js';
-import { rowsInsert } from '../store/writes.js';
+import { decide, outcomeAttemptRow, type AttemptOutcome, type SendResult } from './outcomes.js';
+import { Trail, attemptRow, messageUpdates } from './transitions.js';
 import { Batcher } from './batcher.js';
-import { CarrierError, permanent, type OutboundSms, type SendOutcome, type SmsDriver } from './drivers/driver.js';
+import { CarrierError, permanent, type OutboundSms, type SmsDriver } from './drivers/driver.js';
 import { createDriver, type DriverDeps } from './drivers/index.js';
 
 export interface DispatcherDeps {
-  store: Store;
   /** Claims and outcomes join the shared commit of request paths on SQLite (group-commit.ts). */
   transactions: Transactions;
   clock: Clock;
@@ -55,19 +48,7 @@ export interface DispatcherDeps {
   random?: () => number;
 }
 
-type Result = SendOutcome | { kind: 'error'; error: CarrierError } | { kind: 'expired' };
-
-interface Outcome {
-  /** The row as this worker claimed it. */
-  claimed: SmsMessagesTable;
-  driver: SmsDriver['name'];
-  /** The carrier can be asked for the message's status later (see status-checks.ts). */
-  checkable: boolean;
-  startedAt: number;
-  finishedAt: number;
-  result: Result;
-  /** The body sent, kept only when the null driver echoes a verification code. */
-  echoedBody: string | null;
+interface Outcome extends AttemptOutcome {
   /** Called once the outcome is committed (or given up on): only then is the slot free again. */
   recorded: () => void;
 }
@@ -75,7 +56,6 @@ interface Outcome {
 /** A name for this process in leases and attempt records, unique across hosts and restarts. */
 export const workerName = () => `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
 
-const DISPATCHER_ACTOR: Actor = { type: 'dispatcher', id: null };
 /** Outcomes written per transaction at most. */
 const OUTCOME_BATCH = 500;
 const FLUSH_TRIES = 5;
@@ -189,39 +169,18 @@ export class Dispatcher {
     return this.driverCache.driver;
   }
 
-  private async claim(want: number): Promise<SmsMessagesTable[]> {
-    const { store, transactions, clock, options } = this.deps;
-    return transactions.run(async (tx) => {
-      await customPlans(tx);
+  private claim(want: number): Promise<SmsMessagesTable[]> {
+    const { transactions, clock, options } = this.deps;
+    return transactions.run((tx) => {
       const now = clock.now();
-      let due = tx
-        .selectFrom('sms_messages')
-        .selectAll()
-        .where('next_attempt_at', 'is not', null)
-        .where('next_attempt_at', '<=', now)
-        .orderBy('next_attempt_at')
-        .limit(want);
-      if (store.dialect === 'postgres') due = due.forUpdate().skipLocked();
-      const rows = await due.execute();
-      if (rows.length === 0) return [];
-      const leaseEnd = now + options.leaseMs;
-      await tx
-        .updateTable('sms_messages')
-        .set({ status: 'sending', lease_owner: this.worker, lease_expires_at: leaseEnd, next_attempt_at: leaseEnd, attempts: sql<number>`attempts + 1`, updated_at: now })
-        .where(inIds(tx, 'id', rows.map((r) => r.id)))
-        .execute();
-      // Rows still `sending` were claimed by a worker that died (or hung) before recording an outcome.
-      const abandoned = rows.filter((r) => r.status === 'sending');
-      if (abandoned.length > 0) {
-        this.log.warn({ count: abandoned.length }, 'reclaiming messages whose lease expired (the carrier may already have them)');
-        await insertRows(
-          tx,
-          'sms_message_attempts',
-          abandoned.map((r) => attemptRow(r, r.driver ?? 'null', r.lease_owner ?? 'unknown', r.updated_at, now, 'lease_expired', null, null)),
-        ).execute(tx);
-      }
-      return rows.map((r) => ({ ...r, status: 'sending', lease_owner: this.worker, lease_expires_at: leaseEnd, next_attempt_at: leaseEnd, attempts: r.attempts + 1, updated_at: now }));
+      return claimDueMessages(tx, { now, limit: want, worker: this.worker, leaseMs: options.leaseMs }, (rows) => this.abandonedAttempts(rows, now));
     });
+  }
+
+  /** The attempts of rows found still `sending`: their worker died (or hung) before recording an outcome. */
+  private abandonedAttempts(rows: readonly SmsMessagesTable[], now: number): SmsMessageAttemptsTable[] {
+    this.log.warn({ count: rows.length }, 'reclaiming messages whose lease expired (the carrier may already have them)');
+    return rows.map((r) => attemptRow(r, r.driver ?? 'null', r.lease_owner ?? 'unknown', r.updated_at, now, 'lease_expired', null, null));
   }
 
   private startAttempt(row: SmsMessagesTable, driver: SmsDriver): void {
@@ -237,7 +196,7 @@ export class Dispatcher {
   private async attempt(row: SmsMessagesTable, driver: SmsDriver, signal: AbortSignal): Promise<void> {
     const { clock, metrics, box } = this.deps;
     const startedAt = clock.now();
-    let result: Result;
+    let result: SendResult;
     let echoedBody: string | null = null;
     const validitySeconds = row.expires_at === null ? null : Math.floor((row.expires_at - startedAt) / 1000);
     if (validitySeconds !== null && validitySeconds < 1) {
@@ -304,19 +263,11 @@ export class Dispatcher {
   }
 
   private async record(batch: Outcome[]): Promise<void> {
-    const { store, transactions, clock, metrics } = this.deps;
+    const { transactions, clock, metrics, options } = this.deps;
     const trail = new Trail(clock);
     const retries = new Map<string, number>();
     await transactions.run(async (tx) => {
-      await customPlans(tx);
-      let query = tx
-        .selectFrom('sms_messages')
-        .selectAll()
-        .where(inIds(tx, 'id', batch.map((o) => o.claimed.id)))
-        // Rows are locked in id order, as callbacks lock them: two writers never wait on each other in a circle.
-        .orderBy('id');
-      if (store.dialect === 'postgres') query = query.forUpdate();
-      const current = new Map((await query.execute()).map((row) => [row.id, row]));
+      const current = await lockMessages(tx, batch.map((o) => o.claimed.id));
       const now = clock.now();
       const attempts: SmsMessageAttemptsTable[] = [];
       const changed: SmsMessagesTable[] = [];
@@ -324,7 +275,7 @@ export class Dispatcher {
         const row = current.get(outcome.claimed.id);
         if (!row) continue;
         attempts.push(outcomeAttemptRow(outcome, this.worker));
-        const change = this.decide(outcome, row, now);
+        const change = decide(outcome, row, now, this.worker, options, this.random);
         if (!change) continue;
         const next = { ...row, ...change.patch };
         changed.push(next);
@@ -336,97 +287,4 @@ export class Dispatcher {
     trail.count(metrics);
     for (const [driver, count] of retries) metrics.retries.inc({ driver }, count);
   }
-
-  /** What an outcome does to the message as it is now; null: nothing beyond the attempt record. */
-  private decide(outcome: Outcome, row: SmsMessagesTable, now: number): { patch: Partial<SmsMessagesTable>; trail?: Omit<TrailEntry, 'message'>; retry?: boolean } | null {
-    const ours = row.status === 'sending' && row.lease_owner === this.worker;
-    const { result } = outcome;
-    const done = { lease_owner: null, lease_expires_at: null, next_attempt_at: null, updated_at: now, driver: outcome.driver };
-    const finished = { ...done, payload: null, completed_at: now };
-    const entry = (action?: string, auditData?: Record<string, unknown>, event?: boolean): Omit<TrailEntry, 'message'> => ({
-      applied: true,
-      source: 'dispatcher',
-      actor: DISPATCHER_ACTOR,
-      action,
-      auditData: { attempt: outcome.claimed.attempts, ...auditData },
-      event,
-    });
-
-    if (result.kind === 'accepted') {
-      const carrier = { carrier_message_id: row.carrier_message_id ?? result.carrierMessageId, carrier_parts: result.parts, sent_at: row.sent_at ?? now };
-      const check = { status_check_at: firstStatusCheck(outcome.checkable, now) };
-      if (ours) {
-        return {
-          patch: { ...done, ...carrier, ...check, status: 'sent', carrier_status: result.carrierStatus, payload: null, error_code: null, error_message: null },
-          trail: entry(undefined, { carrier_message_id: result.carrierMessageId }),
-        };
-      }
-      // A callback got here first (the message is already sent or final): keep its status, note the carrier's id.
-      if (row.status !== 'sending' && row.status !== 'queued') return { patch: { ...carrier, ...(row.status === 'sent' ? check : {}), payload: null, updated_at: now } };
-      return null;
-    }
-    if (!ours) return null;
-    switch (result.kind) {
-      case 'dropped':
-        return {
-          patch: { ...finished, status: 'dropped' },
-          trail: entry('sms.dropped', { driver: 'null', ...(outcome.echoedBody !== null ? { body: outcome.echoedBody } : {}) }),
-        };
-      case 'expired':
-        return {
-          patch: { ...finished, status: 'expired', error_code: 'expired', error_message: 'the verification code expired before the message could be sent' },
-          trail: entry(),
-        };
-      case 'error': {
-        const { error } = result;
-        const failure = { error_code: error.code, error_message: error.message };
-        if (error.code === 'aborted') {
-          return { patch: { ...done, ...failure, status: 'queued', next_attempt_at: now }, trail: entry('sms.released', {}, false) };
-        }
-        if (error.kind === 'transient' && row.attempts < this.deps.options.maxAttempts) {
-          const retryAt = now + Math.max(this.backoff(row.attempts), error.retryAfterMs ?? 0);
-          if (row.expires_at !== null && retryAt >= row.expires_at) {
-            return { patch: { ...finished, status: 'expired', ...failure }, trail: entry(undefined, { reason: 'the code expires before the next attempt' }) };
-          }
-          return { patch: { ...done, ...failure, status: 'queued', next_attempt_at: retryAt }, trail: entry('sms.retry_scheduled', { retry_at: retryAt }, false), retry: true };
-        }
-        return { patch: { ...finished, ...failure, status: 'failed' }, trail: entry(undefined, { final_attempt: error.kind === 'transient' }) };
-      }
-    }
-  }
-
-  /** Exponential backoff with jitter: half of the doubled delay is fixed, the other half random. */
-  private backoff(attempt: number): number {
-    const { retryBaseMs, retryMaxMs } = this.deps.options;
-    const ceiling = Math.min(retryMaxMs, retryBaseMs * 2 ** Math.max(0, attempt - 1));
-    return Math.round(ceiling / 2 + (this.random() * ceiling) / 2);
-  }
-}
-
-function outcomeAttemptRow(outcome: Outcome, worker: string): SmsMessageAttemptsTable {
-  const { claimed, driver, startedAt, finishedAt, result } = outcome;
-  switch (result.kind) {
-    case 'accepted':
-      return attemptRow(claimed, driver, worker, startedAt, finishedAt, 'accepted', null, result.carrierMessageId, result.httpStatus, result.price ?? null);
-    case 'error':
-      return attemptRow(claimed, driver, worker, startedAt, finishedAt, result.error.code === 'aborted' ? 'released' : `${result.error.kind}_error`, result.error, null);
-    default:
-      return attemptRow(claimed, driver, worker, startedAt, finishedAt, result.kind, null, null);
-  }
-}
-
-/** Key rotation: re-seals the bodies waiting in the outbox. */
-export async function resealPayloads(tx: Tx, box: SecretBox): Promise<number> {
-  const rows = await tx.selectFrom('sms_messages').select(['id', 'payload']).where('payload', 'is not', null).execute();
-  let count = 0;
-  for (const row of rows) {
-    if (!box.isStale(row.payload!)) continue;
-    await tx
-      .updateTable('sms_messages')
-      .set({ payload: box.seal(box.open(row.payload!, payloadAd(row.id)), payloadAd(row.id)) })
-      .where('id', '=', row.id)
-      .execute();
-    count++;
-  }
-  return count;
 }

@@ -54,7 +54,7 @@ export interface SmsMessageDetail extends SmsMessageView {
 }
 
 export interface SmsMessageFilter {
-  status?: string;
+  status?: SmsStatus;
   /** A recipient in any notation `parseRecipient` accepts, national numbers of the instance's home countries included. */
   to?: string;
   template?: string;
@@ -121,7 +121,7 @@ function toView(row: SmsMessagesTable): SmsMessageView {
     body: row.body,
     encoding: row.encoding,
     segments: row.segments,
-    status: row.status as SmsStatus,
+    status: row.status,
     driver: row.driver,
     test_number: row.test_number === 1,
     delivered_by_us: row.delivered_by_us === 1,

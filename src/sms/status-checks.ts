@@ -14,7 +14,7 @@ import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import type { InstanceService } from '../instance/service.js';
 import type { Store } from '../store/database.js';
-import { customPlans, inIds } from '../store/batches.js';
+import { claimStatusChecks, rescheduleStatusCheck, setStatusChecks, type StatusCheckDue } from '../store/sms-outbox.js';
 import type { CarrierCallbacks } from './callbacks.js';
 import type { SmsMetrics } from './metrics.js';
 import { createDriver, type DriverDeps } from './drivers/index.js';
@@ -55,14 +55,6 @@ export interface StatusCheckDeps {
   metrics: SmsMetrics;
 }
 
-interface Due {
-  id: string;
-  driver: string | null;
-  carrier_message_id: string | null;
-  sent_at: number | null;
-  created_at: number;
-}
-
 export class StatusChecks {
   private timer: NodeJS.Timeout | null = null;
   private round: Promise<number> | null = null;
@@ -100,7 +92,7 @@ export class StatusChecks {
     if (due.length === 0) return 0;
     const driver = createDriver(await this.deps.instance.current(), this.deps.drivers);
     const fetchStatus = driver.fetchStatus?.bind(driver);
-    const isAskable = (row: Due) => fetchStatus !== undefined && row.driver === driver.name && row.carrier_message_id !== null;
+    const isAskable = (row: StatusCheckDue) => fetchStatus !== undefined && row.driver === driver.name && row.carrier_message_id !== null;
     const askable = due.filter(isAskable);
     // Sent through a carrier the instance no longer uses, or one that cannot be asked (or without its id): nobody to ask.
     await this.dropChecks(due.filter((row) => !isAskable(row)).map((row) => row.id));
@@ -111,7 +103,7 @@ export class StatusChecks {
     return askable.length;
   }
 
-  private async check(row: Due, fetchStatus: NonNullable<SmsDriver['fetchStatus']>): Promise<void> {
+  private async check(row: StatusCheckDue, fetchStatus: NonNullable<SmsDriver['fetchStatus']>): Promise<void> {
     const { clock, callbacks, metrics } = this.deps;
     const sid = row.carrier_message_id!;
     let next = nextStatusCheck(row.sent_at ?? row.created_at, clock.now());
@@ -143,44 +135,15 @@ export class StatusChecks {
       this.log.warn({ message_id: row.id, code: error.code, error: error.message }, 'asking the carrier for a message status failed');
     }
     // Only a message still `sent` waits for another check: a final report already cleared its check time.
-    await this.deps.store.db
-      .updateTable('sms_messages')
-      .set({ status_check_at: next })
-      .where('id', '=', row.id)
-      .where('status', '=', 'sent')
-      .where('status_check_at', 'is not', null)
-      .execute();
+    await rescheduleStatusCheck(this.deps.store.db, row.id, next);
   }
 
-  private claim(): Promise<Due[]> {
-    const { store, clock } = this.deps;
-    return store.db.transaction().execute(async (tx) => {
-      await customPlans(tx);
-      const now = clock.now();
-      let query = tx
-        .selectFrom('sms_messages')
-        .select(['id', 'driver', 'carrier_message_id', 'sent_at', 'created_at'])
-        .where('status_check_at', 'is not', null)
-        .where('status_check_at', '<=', now)
-        .orderBy('status_check_at')
-        .limit(ROUND_SIZE);
-      if (store.dialect === 'postgres') query = query.forUpdate().skipLocked();
-      const rows = await query.execute();
-      if (rows.length > 0) {
-        await tx
-          .updateTable('sms_messages')
-          .set({ status_check_at: now + CLAIM_MS })
-          .where(inIds(tx, 'id', rows.map((row) => row.id)))
-          .execute();
-      }
-      return rows;
-    });
+  private claim(): Promise<StatusCheckDue[]> {
+    return claimStatusChecks(this.deps.store.db, { now: this.deps.clock.now(), limit: ROUND_SIZE, claimMs: CLAIM_MS });
   }
 
   /** Checks that will not happen: nobody can be asked about these messages. */
-  private async dropChecks(ids: readonly string[]): Promise<void> {
-    if (ids.length === 0) return;
-    const { db } = this.deps.store;
-    await db.updateTable('sms_messages').set({ status_check_at: null }).where(inIds(db, 'id', ids)).execute();
+  private dropChecks(ids: readonly string[]): Promise<void> {
+    return setStatusChecks(this.deps.store.db, ids, null);
   }
 }

@@ -14,13 +14,9 @@ import type { AuditLogsTable, SmsMessageAttemptsTable, SmsMessagesTable, SmsMess
 import type { CarrierError, CarrierPrice } from './drivers/driver.js';
 import { countryLabel, type SmsMetrics } from './metrics.js';
 
-/**
- * Where a message stands. Terminal: delivered, failed, undelivered, dropped (null driver), test_noop (reserved
- * test range), operator (delivered_by_us false), expired (a code whose challenge expired before it was sent).
- */
-export const SMS_STATUSES = ['queued', 'sending', 'sent', 'delivered', 'failed', 'undelivered', 'dropped', 'test_noop', 'operator', 'expired'] as const;
-export type SmsStatus = (typeof SMS_STATUSES)[number];
-export const TERMINAL_STATUSES: ReadonlySet<SmsStatus> = new Set(['delivered', 'failed', 'undelivered', 'dropped', 'test_noop', 'operator', 'expired']);
+import { TERMINAL_STATUSES, type SmsStatus } from './statuses.js';
+
+export { SMS_STATUSES, TERMINAL_STATUSES, type SmsStatus } from './statuses.js';
 
 const RANK: Record<SmsStatus, number> = {
   queued: 0,

@@ -6,6 +6,7 @@
  * - booleans are integers 0/1 (better-sqlite3 cannot bind booleans);
  * - structured values are JSON text.
  */
+import type { SmsStatus } from '../sms/statuses.js';
 
 export interface StoreMetaTable {
   key: string;
@@ -85,8 +86,7 @@ export interface SmsMessagesTable {
   body: string;
   encoding: string;
   segments: number;
-  /** See `SmsStatus` in src/sms/engine.ts. */
-  status: string;
+  status: SmsStatus;
   driver: string | null;
   test_number: number;
   delivered_by_us: number;
@@ -146,7 +146,7 @@ export interface SmsMessageStatusesTable {
   message_id: string;
   created_at: number;
   /** The message's status after this entry (unchanged when `applied` is 0). */
-  status: string;
+  status: SmsStatus;
   /** `engine`, `dispatcher`, `twilio`, `vonage`. */
   source: string;
   carrier_status: string | null;

@@ -28,6 +28,8 @@ describe.each(STORES)('instance settings on %s', (kind) => {
         twilio: { account_sid: null, auth_token: null, messaging_service_sid: null },
         vonage: { api_key: null, api_secret: null, signature_secret: null, signature_method: 'md5hash' },
         origin_bound_codes: { enabled: false, domain: null },
+        routes: [],
+        failover: { driver: null, after_transient_failures: 2, receipt_wait_seconds: 60, receipt_wait_templates: ['verification_code'] },
       },
       app_name: 'authn.sh',
       test_mode: 'disabled',
@@ -106,6 +108,15 @@ describe.each(STORES)('instance settings on %s', (kind) => {
     ['an app name with template braces', { app_name: '{{code}}' }, 'form_param_format_invalid', 'app_name'],
     ['a multi-line app name', { app_name: 'Acme\nClick evil.example' }, 'form_param_format_invalid', 'app_name'],
     ['an alphanumeric sender under twilio', { sms: { from_number: 'AcmeAuth' } }, 'form_param_format_invalid', 'sms.from_number'],
+    ['a route to a driver without credentials', { sms: { vonage: { api_key: null }, routes: [{ countries: ['GB'], driver: 'vonage', failover_driver: null }] } }, 'form_param_value_invalid', 'sms.routes.0.driver'],
+    ['a failover driver without credentials', { sms: { vonage: { api_secret: null }, failover: { driver: 'vonage' } } }, 'form_param_value_invalid', 'sms.failover.driver'],
+    ['an unknown country in a route', { sms: { routes: [{ countries: ['GB', 'XX'], driver: 'vonage', failover_driver: null }] } }, 'form_param_value_invalid', 'sms.routes.0.countries.1'],
+    ['a lower-case country in a route', { sms: { routes: [{ countries: ['gb'], driver: 'vonage', failover_driver: null }] } }, 'form_param_format_invalid', 'sms.routes.0.countries.0'],
+    ['a country in two routes', { sms: { routes: [{ countries: ['GB'], driver: 'vonage', failover_driver: null }, { countries: ['DE', 'GB'], driver: 'twilio', failover_driver: null }] } }, 'form_param_value_invalid', 'sms.routes.1.countries.1'],
+    ['a route failing over to its own driver', { sms: { routes: [{ countries: ['GB'], driver: 'vonage', failover_driver: 'vonage' }] } }, 'form_param_value_invalid', 'sms.routes.0.failover_driver'],
+    ['a route without its failover driver', { sms: { routes: [{ countries: ['GB'], driver: 'vonage' }] } }, 'form_param_missing', 'sms.routes.0.failover_driver'],
+    ['a receipt wait under 10 s', { sms: { failover: { receipt_wait_seconds: 5 } } }, 'form_param_format_invalid', 'sms.failover.receipt_wait_seconds'],
+    ['an unknown template for the receipt wait', { sms: { failover: { receipt_wait_templates: ['welcome'] } } }, 'form_param_value_invalid', 'sms.failover.receipt_wait_templates.0'],
   ])('rejects %s with 422 and changes nothing', async (_name, patch, code, param) => {
     const before = await snapshot();
     const res = await ctx.server.bapi('PATCH', '/v1/instance', patch);
@@ -156,5 +167,37 @@ describe.each(STORES)('instance settings on %s', (kind) => {
       password: { enabled: true, min_length: 8, max_length: 128 },
       multi_factor: { phone_code: { enabled: true } },
     });
+  });
+
+  it('saves routes and failover, replaces the route list whole, and audits the changed paths', async () => {
+    const routes = [
+      { countries: ['GB', 'DE'], driver: 'vonage', failover_driver: 'twilio' },
+      { countries: ['FR'], driver: 'twilio', failover_driver: null },
+    ];
+    let res = await ctx.server.bapi('PATCH', '/v1/instance', { sms: { routes, failover: { driver: 'vonage', receipt_wait_seconds: null } } });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().sms.routes).toEqual(routes);
+    expect(res.json().sms.failover).toEqual({ driver: 'vonage', after_transient_failures: 2, receipt_wait_seconds: null, receipt_wait_templates: ['verification_code'] });
+    const current = await ctx.server.running.services.instance.current();
+    expect(current.sms.routes).toEqual(routes);
+    expect(current.sms.failover.receipt_wait_seconds).toBeNull();
+    let entry = (await ctx.server.bapi('GET', '/v1/audit_logs?action=instance.updated&limit=1')).json().data[0];
+    expect(entry.data.changes).toEqual([
+      { path: 'sms.routes', old: [], new: routes },
+      { path: 'sms.failover.driver', old: null, new: 'vonage' },
+      { path: 'sms.failover.receipt_wait_seconds', old: 60, new: null },
+    ]);
+
+    res = await ctx.server.bapi('PATCH', '/v1/instance', { sms: { routes: [routes[1]], failover: { after_transient_failures: 3 } } });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().sms.routes).toEqual([routes[1]]);
+    expect(res.json().sms.failover).toMatchObject({ driver: 'vonage', after_transient_failures: 3, receipt_wait_seconds: null });
+
+    res = await ctx.server.bapi('PATCH', '/v1/instance', { sms: { routes: null, failover: null } });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().sms.routes).toEqual([]);
+    expect(res.json().sms.failover).toEqual({ driver: null, after_transient_failures: 2, receipt_wait_seconds: 60, receipt_wait_templates: ['verification_code'] });
+    entry = (await ctx.server.bapi('GET', '/v1/audit_logs?action=instance.updated&limit=1')).json().data[0];
+    expect(entry.data.changes.map((change: { path: string }) => change.path)).toEqual(['sms.routes', 'sms.failover.driver', 'sms.failover.after_transient_failures', 'sms.failover.receipt_wait_seconds']);
   });
 });

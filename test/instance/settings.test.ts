@@ -4,6 +4,7 @@ import {
   diffSettings,
   dropRedactionMarkers,
   mergePatch,
+  patchSettings,
   redact,
   REDACTED,
   validateSettings,
@@ -15,7 +16,7 @@ const MSID = `MG${'b'.repeat(32)}`;
 const TOKEN = 'c'.repeat(32);
 
 function apply(patch: unknown, base: InstanceSettings = defaultSettings()): InstanceSettings {
-  return mergePatch(base, patch, defaultSettings());
+  return patchSettings(patch, base);
 }
 
 function codes(settings: InstanceSettings) {
@@ -117,6 +118,104 @@ describe('validation of the merged result', () => {
     const errors = validateSettings(apply({ sms: { twilio: { auth_token: canary }, vonage: { api_secret: canary, api_key: canary }, from_number: canary } }));
     expect(errors.length).toBeGreaterThan(0);
     expect(JSON.stringify(errors)).not.toContain('canary');
+  });
+});
+
+describe('routes and failover', () => {
+  const creds = { twilio: { account_sid: SID, auth_token: TOKEN }, vonage: { api_key: 'abcd1234', api_secret: 'efgh5678' }, from_number: '+14155550123' };
+  const route = (countries: string[], driver: string, failover_driver: string | null = null) => ({ countries, driver, failover_driver });
+
+  it('defaults to no routes and no failover driver, two tries, a 60 s wait for verification codes', () => {
+    expect(defaultSettings().sms.routes).toEqual([]);
+    expect(defaultSettings().sms.failover).toEqual({ driver: null, after_transient_failures: 2, receipt_wait_seconds: 60, receipt_wait_templates: ['verification_code'] });
+  });
+
+  it('accepts routes and a failover driver whose credentials are complete', () => {
+    const s = apply({ sms: { ...creds, driver: 'twilio', routes: [route(['GB', 'DE'], 'vonage', 'twilio'), route(['US'], 'twilio')], failover: { driver: 'vonage' } } });
+    expect(codes(s)).toEqual([]);
+  });
+
+  it('a patch replaces the list of routes whole; null empties it', () => {
+    const base = apply({ sms: { ...creds, routes: [route(['GB'], 'vonage'), route(['US'], 'twilio')] } });
+    expect(apply({ sms: { routes: [route(['FR'], 'vonage')] } }, base).sms.routes).toEqual([route(['FR'], 'vonage')]);
+    expect(apply({ sms: { routes: null } }, base).sms.routes).toEqual([]);
+  });
+
+  it('null keeps receipt_wait_seconds null (never), and clearing sms.failover brings the defaults back', () => {
+    const never = apply({ sms: { failover: { receipt_wait_seconds: null, after_transient_failures: 4 } } });
+    expect(never.sms.failover).toMatchObject({ receipt_wait_seconds: null, after_transient_failures: 4 });
+    expect(apply({ sms: { failover: { after_transient_failures: 3 } } }, never).sms.failover.receipt_wait_seconds).toBeNull();
+    expect(apply({ sms: { failover: { after_transient_failures: null } } }, never).sms.failover.after_transient_failures).toBe(2);
+    expect(apply({ sms: { failover: null } }, never).sms.failover).toEqual(defaultSettings().sms.failover);
+    // A stored document is read the same way.
+    expect(patchSettings(JSON.parse(JSON.stringify(never))).sms.failover.receipt_wait_seconds).toBeNull();
+  });
+
+  it('refuses countries that are not upper-case ISO codes, repeats, and a country in two routes, by entry', () => {
+    const s = apply({ sms: { ...creds, routes: [route(['GB', 'gb', 'XX', 'GB'], 'vonage'), route(['US', 'GB'], 'twilio'), route([], 'twilio')] } });
+    expect(codes(s)).toEqual([
+      ['form_param_value_invalid', 'sms.routes.0.countries.1'],
+      ['form_param_value_invalid', 'sms.routes.0.countries.2'],
+      ['form_param_value_invalid', 'sms.routes.0.countries.3'],
+      ['form_param_value_invalid', 'sms.routes.1.countries.1'],
+      ['form_param_value_invalid', 'sms.routes.2.countries'],
+    ]);
+    expect(validateSettings(s)[3]!.long_message).toBe('sms.routes.1.countries.1 is already routed by sms.routes.0: a country is in one route at most');
+  });
+
+  it('refuses more than 50 routes and more than 250 countries in one', () => {
+    const many = Array.from({ length: 51 }, () => route(['GB'], 'vonage'));
+    expect(codes(apply({ sms: { ...creds, routes: many } }))).toEqual([['form_param_value_invalid', 'sms.routes']]);
+    const countries = Array.from({ length: 251 }, (_, i) => String.fromCharCode(65 + Math.floor(i / 26), 65 + (i % 26)));
+    expect(codes(apply({ sms: { ...creds, routes: [route(countries, 'vonage')] } }))).toContainEqual(['form_param_value_invalid', 'sms.routes.0.countries']);
+  });
+
+  it('refuses a failover driver that is the route driver', () => {
+    expect(codes(apply({ sms: { ...creds, routes: [route(['GB'], 'vonage', 'vonage')] } }))).toEqual([['form_param_value_invalid', 'sms.routes.0.failover_driver']]);
+  });
+
+  it('refuses a route or failover naming a driver whose credentials are incomplete, at its path', () => {
+    const twilioOnly = { twilio: creds.twilio, from_number: creds.from_number, driver: 'twilio' };
+    const s = apply({ sms: { ...twilioOnly, routes: [route(['GB'], 'vonage'), route(['DE'], 'twilio', 'vonage')], failover: { driver: 'vonage' } } });
+    expect(codes(s)).toEqual([
+      ['form_param_value_invalid', 'sms.routes.0.driver'],
+      ['form_param_value_invalid', 'sms.routes.1.failover_driver'],
+      ['form_param_value_invalid', 'sms.failover.driver'],
+    ]);
+    expect(validateSettings(s)[0]!.long_message).toBe('sms.routes.0.driver is vonage, whose settings are incomplete: sms.vonage.api_key, sms.vonage.api_secret are not set');
+    // The sender counts too: vonage needs sms.from_number; twilio a messaging service or a number it can send from.
+    expect(codes(apply({ sms: { vonage: creds.vonage, routes: [route(['GB'], 'vonage')] } }))).toEqual([['form_param_value_invalid', 'sms.routes.0.driver']]);
+    const alphanumeric = { ...creds, driver: 'vonage', from_number: 'AcmeAuth' };
+    expect(codes(apply({ sms: { ...alphanumeric, routes: [route(['US'], 'twilio')] } }))).toEqual([['form_param_value_invalid', 'sms.routes.0.driver']]);
+    expect(codes(apply({ sms: { ...alphanumeric, twilio: { ...creds.twilio, messaging_service_sid: MSID }, routes: [route(['US'], 'twilio')] } }))).toEqual([]);
+  });
+
+  it.each([
+    [{ after_transient_failures: 0 }, 'sms.failover.after_transient_failures'],
+    [{ after_transient_failures: 11 }, 'sms.failover.after_transient_failures'],
+    [{ after_transient_failures: 1.5 }, 'sms.failover.after_transient_failures'],
+    [{ receipt_wait_seconds: 9 }, 'sms.failover.receipt_wait_seconds'],
+    [{ receipt_wait_seconds: 3601 }, 'sms.failover.receipt_wait_seconds'],
+    [{ receipt_wait_templates: ['verification_code', 'welcome'] }, 'sms.failover.receipt_wait_templates.1'],
+    [{ receipt_wait_templates: ['invitation', 'invitation'] }, 'sms.failover.receipt_wait_templates.1'],
+    [{ driver: 'sinch' }, 'sms.failover.driver'],
+  ])('refuses sms.failover %j', (failover, param) => {
+    expect(codes(apply({ sms: { failover } }))).toEqual([['form_param_value_invalid', param]]);
+  });
+
+  it('accepts the bounds of the failover numbers', () => {
+    for (const failover of [{ after_transient_failures: 1, receipt_wait_seconds: 10 }, { after_transient_failures: 10, receipt_wait_seconds: 3600, receipt_wait_templates: [] }]) {
+      expect(codes(apply({ sms: { failover } }))).toEqual([]);
+    }
+  });
+
+  it('lists a changed route list as one change of sms.routes', () => {
+    const before = apply({ sms: { from_number: creds.from_number } });
+    const after = apply({ sms: { routes: [route(['GB'], 'vonage')], failover: { receipt_wait_seconds: null } } }, before);
+    expect(diffSettings(before, after)).toEqual([
+      { path: 'sms.routes', old: [], new: [route(['GB'], 'vonage')] },
+      { path: 'sms.failover.receipt_wait_seconds', old: 60, new: null },
+    ]);
   });
 });
 

@@ -86,7 +86,7 @@ describe.each(STORES)('dispatcher on %s', (kind) => {
     const [expired, live] = await Promise.all(recipients(2).map((to) => sms.send({ template: 'password_changed', to, variables: {} })));
     const now = Date.now();
     // What a worker leaves behind when it dies mid-send: the rows are `sending`, leased to it.
-    const claimed = { status: 'sending', lease_owner: 'dead-host:4242:abcdef', attempts: 1, updated_at: now - 30_000 };
+    const claimed = { status: 'sending' as const, lease_owner: 'dead-host:4242:abcdef', attempts: 1, updated_at: now - 30_000 };
     await store.db.updateTable('sms_messages').set({ ...claimed, lease_expires_at: now - 1, next_attempt_at: now - 1 }).where('id', '=', expired!.id).execute();
     await store.db.updateTable('sms_messages').set({ ...claimed, lease_expires_at: now + 600_000, next_attempt_at: now + 600_000 }).where('id', '=', live!.id).execute();
 

@@ -36,13 +36,20 @@ export function sessionRestored(client: AuthnClient): Promise<unknown> {
 }
 
 let regionNames: Intl.DisplayNames | null | undefined;
-/** The browser's country names; the first use loads them (tens of ms), so it happens while the environment is on its way. */
+/** The browser's country names. Their first use loads them (tens of ms), so it never happens before the first paint. */
 function countryNames(): Intl.DisplayNames | null {
-  if (regionNames === undefined) {
-    regionNames = typeof Intl.DisplayNames === 'function' ? new Intl.DisplayNames([document.documentElement.lang || navigator.language || 'en'], { type: 'region' }) : null;
-    regionNames?.of('US');
-  }
+  regionNames ??= typeof Intl.DisplayNames === 'function' ? new Intl.DisplayNames([document.documentElement.lang || navigator.language || 'en'], { type: 'region' }) : null;
   return regionNames;
+}
+
+/** Runs `task` once the page has painted and is idle (or after the next frame where idle callbacks are missing). */
+function afterPaint(task: () => void): void {
+  requestAnimationFrame(() => (typeof requestIdleCallback === 'function' ? requestIdleCallback(() => task(), { timeout: 500 }) : setTimeout(task, 0)));
+}
+
+/** An option's text: the country's name when the browser has it, else its code (`US (+1)`). */
+function countryLabel(code: string, names: Intl.DisplayNames | null | undefined): string {
+  return `${names?.of(code) ?? code} (+${callingCode(code)})`;
 }
 
 type Attributes = Record<string, string | boolean | undefined>;
@@ -164,7 +171,6 @@ export abstract class AuthnElement extends HTMLElement {
     if (!client) return this.setStatus('This form is not set up: give it a url attribute (the authn.sh server) or an authn client.', true);
     const loading = client.environment ?? environmentOf(client);
     void sessionRestored(client);
-    countryNames();
     const loaded = await loading;
     if (client !== this.client) return;
     if (loaded instanceof AuthnError) return this.setStatus(`${loaded.message} Reload the page to try again.`, true);
@@ -239,13 +245,19 @@ export abstract class AuthnElement extends HTMLElement {
   /** The phone number: a country choice limited to the instance's countries, and the number kept in E.164 as typed. */
   protected phoneField(label = 'Phone number', value = ''): Field {
     const countries = this.environment?.phone_number.countries ?? [];
-    const names = countryNames();
     const preferred = this.getAttribute('default-country')?.toUpperCase();
+    // The first paint shows codes (`US (+1)`) unless the names are already loaded; the names follow once painted.
     const country = h(
       'select',
       { id: `country-${this.nextId}`, part: 'country', class: 'country', 'aria-label': `${label}: country` },
-      ...countries.map((code) => h('option', { value: code, selected: code === preferred }, `${names?.of(code) ?? code} (+${callingCode(code)})`)),
+      ...countries.map((code) => h('option', { value: code, selected: code === preferred }, countryLabel(code, regionNames))),
     );
+    if (regionNames === undefined) {
+      afterPaint(() => {
+        const names = countryNames();
+        for (const option of country.options) option.textContent = countryLabel(option.value, names);
+      });
+    }
     const field = this.field('phone_number', label, { type: 'tel', autocomplete: 'tel', inputmode: 'tel', value, placeholder: `+${callingCode(country.value)}…` }, 'Pick your country and type your number: it is written in international form as you type.');
     field.block.insertBefore(h('div', { class: 'phone-row' }, country, field.input), field.error);
     let selected = country.value;

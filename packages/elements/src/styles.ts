@@ -35,3 +35,10 @@ export const STYLES = `
 .section{border-top:1px solid var(--authn-color-border,#c9c9cf);margin-top:1em;padding-top:1em}
 .section-heading{font-size:1.05em;margin:0 0 .5em}
 `;
+
+/**
+ * The Content-Security-Policy source that allows STYLES, the one inline style the elements add (each shadow root's
+ * `<style>`): `style-src 'self' ${STYLES_CSP_HASH}` instead of 'unsafe-inline'. test/elements/styles.test.ts keeps
+ * it the hash of STYLES.
+ */
+export const STYLES_CSP_HASH = "'sha256-gp41herkfMZU22dKHPQeRbO423nZh97klOHDrJvAmFM='";

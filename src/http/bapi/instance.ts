@@ -1,7 +1,8 @@
 /** `GET` / `PATCH /v1/instance`: the instance settings (credentials write-only). */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type TSchema } from 'typebox';
-import { ABUSE_BOUNDS, COUNTRY_LIST_MODES, REDACTED, SMS_DRIVERS, TEST_MODES, VONAGE_SIGNATURE_METHODS } from '../../instance/settings.js';
+import { ABUSE_BOUNDS, COUNTRY_LIST_MODES, REDACTED, ROUTING_BOUNDS, SMS_DRIVERS, TEST_MODES, VONAGE_SIGNATURE_METHODS } from '../../instance/settings.js';
+import { TEMPLATE_SLUGS } from '../../sms/templates/catalogue.js';
 import { ALLOWED_ORIGINS_MAX, ORIGIN_MAX_LENGTH } from '../../instance/origins.js';
 import { Nullable, StringEnum, errorResponses } from '../schemas.js';
 import type { RouteOptions } from '../route-options.js';
@@ -53,6 +54,39 @@ function settingsSchema(patch: boolean) {
                 domain: field(Nullable(Type.String({ description: 'Host name of the site that asks for the code, e.g. app.example.com. Required when enabled.' }))),
               },
               'Origin-bound one-time codes (WebOTP): when enabled, verification_code messages end with the line "@<domain> #<code>" so browsers and phones can autofill the code on that site only.',
+            ),
+          ),
+          routes: field(
+            leaf(
+              Type.Array(
+                Type.Object(
+                  {
+                    countries: Type.Array(Type.String({ pattern: '^[A-Z]{2}$' }), { ...ROUTING_BOUNDS.countries, description: 'Destination countries (ISO 3166-1 alpha-2); a country is in one route at most.' }),
+                    driver: StringEnum(SMS_DRIVERS, { description: 'The driver that sends to these countries first; its credentials must be complete.' }),
+                    failover_driver: Nullable(StringEnum(SMS_DRIVERS, { description: 'The driver a message moves to when the first fails; not the same as driver. null: sms.failover.driver.' })),
+                  },
+                  { additionalProperties: false },
+                ),
+                {
+                  ...ROUTING_BOUNDS.routes,
+                  description: 'Destination countries sent through another driver than sms.driver first. A PATCH replaces the whole list (default: none).',
+                },
+              ),
+            ),
+          ),
+          failover: field(
+            object(
+              {
+                driver: field(Nullable(StringEnum(SMS_DRIVERS, { description: 'The second driver for numbers no route names and for routes without a failover_driver; its credentials must be complete (default null: no failover).' }))),
+                after_transient_failures: field(leaf(Type.Integer({ ...ROUTING_BOUNDS.after_transient_failures, description: 'Transient failures of the first driver in a row before the message moves (default 2).' }))),
+                receipt_wait_seconds: field(
+                  Nullable(Type.Integer({ ...ROUTING_BOUNDS.receipt_wait_seconds, description: 'How long the first driver may go without a delivery receipt before the message moves (default 60); null: never. Null is kept, not reset to the default.' })),
+                ),
+                receipt_wait_templates: field(
+                  leaf(Type.Array(StringEnum(TEMPLATE_SLUGS), { uniqueItems: true, maxItems: TEMPLATE_SLUGS.length, description: 'The templates whose messages move for a missing receipt (default ["verification_code"]).' })),
+                ),
+              },
+              'Failover to a second driver (see docs/sms.md, "Routing and failover").',
             ),
           ),
         },

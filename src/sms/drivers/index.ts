@@ -12,10 +12,6 @@ export interface DriverDeps {
   vonageApiUrl: string;
 }
 
-export function driverName(settings: InstanceSettings): DriverName {
-  return settings.sms.driver ?? 'null';
-}
-
 export function createDriver(settings: InstanceSettings, deps: DriverDeps): SmsDriver {
   const { sms } = settings;
   switch (sms.driver) {

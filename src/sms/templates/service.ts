@@ -16,7 +16,7 @@ import type { SmsTemplatesTable } from '../../store/schema.js';
 import type { InstanceService, SettingsCheck } from '../../instance/service.js';
 import { mergePatch, type InstanceSettings } from '../../instance/settings.js';
 import type { SmsEncoding, SmsMeasure } from '../encoding.js';
-import { chooseSender } from '../engine.js';
+import { chooseSender } from '../sender.js';
 import { TEMPLATE_SLUGS, TEMPLATES, isTemplateSlug, type TemplateSlug, type VariableName } from './catalogue.js';
 import { composeMessage, defaultFields, isDefault, sampleValues, validateTemplate, type TemplateFields } from './message.js';
 

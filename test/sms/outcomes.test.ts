@@ -1,0 +1,174 @@
+import { describe, expect, it } from 'vitest';
+import type { SmsMessagesTable } from '../../src/store/schema.js';
+import { backoff, decide, type AttemptOutcome, type SendResult } from '../../src/sms/outcomes.js';
+import { FIRST_CHECK_AFTER_MS } from '../../src/sms/status-checks.js';
+import { permanent, transient } from '../../src/sms/drivers/driver.js';
+
+const WORKER = 'host:1:aaaaaa';
+const NOW = 1_800_000_000_000;
+const OPTIONS = { maxAttempts: 5, retryBaseMs: 1_000, retryMaxMs: 60_000 };
+const middle = () => 0.5;
+
+/** A message as this worker claimed it for its `attempts`-th attempt. */
+function claimedRow(patch: Partial<SmsMessagesTable> = {}): SmsMessagesTable {
+  return {
+    id: 'msg_1',
+    created_at: NOW - 5_000,
+    updated_at: NOW - 1_000,
+    template: 'verification_code',
+    to_number: '+14155550123',
+    from_number: '+14155550100',
+    messaging_service_sid: null,
+    body: 'Your code is ******',
+    encoding: 'GSM-7',
+    segments: 1,
+    status: 'sending',
+    driver: 'twilio',
+    test_number: 0,
+    delivered_by_us: 1,
+    challenge_id: 'chl_1',
+    expires_at: NOW + 600_000,
+    attempts: 1,
+    next_attempt_at: NOW + 30_000,
+    lease_owner: WORKER,
+    lease_expires_at: NOW + 30_000,
+    carrier_message_id: null,
+    error_code: null,
+    error_message: null,
+    payload: 'sealed',
+    carrier_status: null,
+    carrier_parts: null,
+    sent_at: null,
+    completed_at: null,
+    status_check_at: null,
+    country: 'US',
+    ...patch,
+  };
+}
+
+function outcomeOf(result: SendResult, claimed = claimedRow()): AttemptOutcome {
+  return { claimed, driver: 'twilio', checkable: true, startedAt: NOW - 200, finishedAt: NOW - 10, result, echoedBody: null };
+}
+
+const accepted: SendResult = { kind: 'accepted', carrierMessageId: 'SM1', carrierStatus: 'queued', parts: 1, httpStatus: 201 };
+const released = { lease_owner: null, lease_expires_at: null, next_attempt_at: null, updated_at: NOW, driver: 'twilio' };
+
+describe('decide', () => {
+  it('marks a message this worker holds sent when the carrier accepts it, and plans its status check', () => {
+    const decision = decide(outcomeOf(accepted), claimedRow(), NOW, WORKER, OPTIONS, middle);
+    expect(decision).toEqual({
+      patch: {
+        ...released,
+        status: 'sent',
+        carrier_message_id: 'SM1',
+        carrier_parts: 1,
+        carrier_status: 'queued',
+        sent_at: NOW,
+        status_check_at: NOW + FIRST_CHECK_AFTER_MS,
+        payload: null,
+        error_code: null,
+        error_message: null,
+      },
+      trail: { applied: true, source: 'dispatcher', actor: { type: 'dispatcher', id: null }, action: undefined, auditData: { attempt: 1, carrier_message_id: 'SM1' }, event: undefined },
+    });
+  });
+
+  it('keeps the status a callback set first, noting the carrier id and dropping the payload', () => {
+    const delivered = claimedRow({ status: 'delivered', lease_owner: null, carrier_message_id: null, sent_at: NOW - 50, payload: null, completed_at: NOW - 50 });
+    expect(decide(outcomeOf(accepted), delivered, NOW, WORKER, OPTIONS, middle)).toEqual({
+      patch: { carrier_message_id: 'SM1', carrier_parts: 1, sent_at: NOW - 50, payload: null, updated_at: NOW },
+    });
+    // Still `sent` (a `sent` callback came first): the status check is planned too.
+    const sent = claimedRow({ status: 'sent', lease_owner: null, carrier_message_id: 'SM1', sent_at: NOW - 50 });
+    expect(decide(outcomeOf(accepted), sent, NOW, WORKER, OPTIONS, middle)?.patch).toMatchObject({ status_check_at: NOW + FIRST_CHECK_AFTER_MS });
+    expect(decide(outcomeOf(accepted), sent, NOW, WORKER, OPTIONS, middle)?.patch.status).toBeUndefined();
+  });
+
+  it('changes nothing when another worker holds the message', () => {
+    const taken = claimedRow({ lease_owner: 'other:2:bbbbbb', attempts: 2 });
+    expect(decide(outcomeOf(accepted), taken, NOW, WORKER, OPTIONS, middle)).toBeNull();
+    expect(decide(outcomeOf({ kind: 'error', error: permanent('21211', 'invalid number') }), taken, NOW, WORKER, OPTIONS, middle)).toBeNull();
+    expect(decide(outcomeOf({ kind: 'dropped' }), claimedRow({ status: 'queued', lease_owner: null }), NOW, WORKER, OPTIONS, middle)).toBeNull();
+  });
+
+  it('records a drop (null driver), echoing a verification code only when one was kept', () => {
+    const outcome = { ...outcomeOf({ kind: 'dropped' }), echoedBody: 'Your code is 123456' };
+    const decision = decide(outcome, claimedRow(), NOW, WORKER, OPTIONS, middle);
+    expect(decision?.patch).toEqual({ ...released, payload: null, completed_at: NOW, status: 'dropped' });
+    expect(decision?.trail).toMatchObject({ action: 'sms.dropped', auditData: { attempt: 1, driver: 'null', body: 'Your code is 123456' } });
+    expect(decide(outcomeOf({ kind: 'dropped' }), claimedRow(), NOW, WORKER, OPTIONS, middle)?.trail?.auditData).toEqual({ attempt: 1, driver: 'null' });
+  });
+
+  it('expires a code that outlived its challenge before it was sent', () => {
+    expect(decide(outcomeOf({ kind: 'expired' }), claimedRow(), NOW, WORKER, OPTIONS, middle)?.patch).toEqual({
+      ...released,
+      payload: null,
+      completed_at: NOW,
+      status: 'expired',
+      error_code: 'expired',
+      error_message: 'the verification code expired before the message could be sent',
+    });
+  });
+
+  it('releases an aborted send to be claimed again at once, without an event', () => {
+    const decision = decide(outcomeOf({ kind: 'error', error: transient('aborted', 'shutting down') }), claimedRow(), NOW, WORKER, OPTIONS, middle);
+    expect(decision?.patch).toEqual({ ...released, status: 'queued', next_attempt_at: NOW, error_code: 'aborted', error_message: 'shutting down' });
+    expect(decision?.trail).toMatchObject({ action: 'sms.released', event: false });
+    expect(decision?.retry).toBeUndefined();
+  });
+
+  it('schedules a transient failure again after the backoff, keeping the payload', () => {
+    const decision = decide(outcomeOf({ kind: 'error', error: transient('http_503', 'unavailable', 503) }), claimedRow({ attempts: 3 }), NOW, WORKER, OPTIONS, middle);
+    // Third attempt: a ceiling of 4 s, half fixed, half jitter (0.5 of it).
+    expect(decision?.patch).toEqual({ ...released, status: 'queued', next_attempt_at: NOW + 3_000, error_code: 'http_503', error_message: 'unavailable' });
+    expect(decision?.patch).not.toHaveProperty('payload');
+    expect(decision?.trail).toMatchObject({ action: 'sms.retry_scheduled', auditData: { attempt: 1, retry_at: NOW + 3_000 }, event: false });
+    expect(decision?.retry).toBe(true);
+  });
+
+  it("waits for the carrier's Retry-After when it is longer than the backoff, and not when it is shorter", () => {
+    const after = (ms: number) => decide(outcomeOf({ kind: 'error', error: transient('http_429', 'slow down', 429, ms) }), claimedRow(), NOW, WORKER, OPTIONS, middle)?.patch.next_attempt_at;
+    expect(after(20_000)).toBe(NOW + 20_000);
+    expect(after(100)).toBe(NOW + 750);
+  });
+
+  it('fails a transient failure on the last attempt', () => {
+    const decision = decide(outcomeOf({ kind: 'error', error: transient('timeout', 'no answer') }), claimedRow({ attempts: OPTIONS.maxAttempts }), NOW, WORKER, OPTIONS, middle);
+    expect(decision?.patch).toEqual({ ...released, payload: null, completed_at: NOW, status: 'failed', error_code: 'timeout', error_message: 'no answer' });
+    expect(decision?.trail?.auditData).toEqual({ attempt: 1, final_attempt: true });
+    expect(decision?.retry).toBeUndefined();
+  });
+
+  it('fails a permanent failure at once', () => {
+    const decision = decide(outcomeOf({ kind: 'error', error: permanent('21211', 'invalid number', 400) }), claimedRow(), NOW, WORKER, OPTIONS, middle);
+    expect(decision?.patch).toMatchObject({ status: 'failed', error_code: '21211', payload: null, completed_at: NOW, next_attempt_at: null });
+    expect(decision?.trail?.auditData).toEqual({ attempt: 1, final_attempt: false });
+  });
+
+  it('expires a code whose next attempt would come after it expires', () => {
+    const late = claimedRow({ attempts: 2, expires_at: NOW + 1_500 });
+    const decision = decide(outcomeOf({ kind: 'error', error: transient('timeout', 'no answer') }), late, NOW, WORKER, OPTIONS, middle);
+    expect(decision?.patch).toMatchObject({ status: 'expired', error_code: 'timeout', payload: null, completed_at: NOW });
+    expect(decision?.trail?.auditData).toEqual({ attempt: 1, reason: 'the code expires before the next attempt' });
+    // The same failure with time to spare is retried.
+    expect(decide(outcomeOf({ kind: 'error', error: transient('timeout', 'no answer') }), { ...late, expires_at: NOW + 60_000 }, NOW, WORKER, OPTIONS, middle)?.patch.status).toBe('queued');
+  });
+});
+
+describe('backoff', () => {
+  it('doubles per attempt from the base, up to the maximum', () => {
+    const ceiling = () => 1 - Number.EPSILON;
+    expect([1, 2, 3, 4, 5, 6, 7, 8].map((n) => backoff(n, OPTIONS, ceiling))).toEqual([1_000, 2_000, 4_000, 8_000, 16_000, 32_000, 60_000, 60_000]);
+    expect(backoff(0, OPTIONS, ceiling)).toBe(1_000);
+  });
+
+  it('jitters only within the upper half of the delay', () => {
+    expect(backoff(4, OPTIONS, () => 0)).toBe(4_000);
+    expect(backoff(4, OPTIONS, middle)).toBe(6_000);
+    for (let i = 0; i < 200; i++) {
+      const delay = backoff(4, OPTIONS, Math.random);
+      expect(delay).toBeGreaterThanOrEqual(4_000);
+      expect(delay).toBeLessThanOrEqual(8_000);
+    }
+  });
+});
