@@ -80,7 +80,7 @@ export interface Services {
 export function buildServices(deps: { config: Config; clock: Clock; logger: Logger; store: Store; box: SecretBox }): Services {
   const { store, clock, box, config, logger } = deps;
   const instance = new InstanceService({ db: store.db, box, clock });
-  const templates = new TemplateService(store.db, store.dialect, clock, instance);
+  const templates = new TemplateService({ db: store.db, clock, instance });
   instance.addCheck(templates.settingsCheck);
   const endpoints = new WebhookEndpoints(store.db, box, clock, config.webhooks);
   const smsMetrics = new SmsMetrics(() => queueDepth(store.db));
@@ -128,8 +128,8 @@ export function buildServices(deps: { config: Config; clock: Clock; logger: Logg
     mfa: new Mfa(flows),
     webhooks: {
       endpoints,
-      deliveries: new WebhookDeliveries(store.db, store.dialect, clock),
-      worker: new WebhookWorker(store, clock, logger, config.webhooks, endpoints),
+      deliveries: new WebhookDeliveries({ db: store.db, clock }),
+      worker: new WebhookWorker({ db: store.db, clock, logger, config: config.webhooks, endpoints }),
     },
   };
 }

@@ -16,7 +16,7 @@ import { newId } from '../ids.js';
 import { fromJson, inTransaction, toJson, type Executor, type Tx } from '../store/database.js';
 import { readAfterWrites, rowInsert, rowsInsertAsOne, runWrites, type ChangeWrite } from '../store/writes.js';
 import type { Database, WebhookEndpointsTable } from '../store/schema.js';
-import { insertDeliveries } from './deliveries.js';
+import { insertDeliveries } from '../store/webhook-deliveries.js';
 import { auditRow, eventAuditData, type Actor, type AuditInput } from '../audit/audit-log.js';
 
 export interface EventInput {

@@ -26,6 +26,8 @@ export interface InstanceSettings {
     from_number: string | null;
     twilio: { account_sid: string | null; auth_token: SecretState; messaging_service_sid: string | null };
     vonage: { api_key: string | null; api_secret: SecretState; signature_secret: SecretState; signature_method: SignatureMethod };
+    routes: SmsRoute[];
+    failover: FailoverSettings;
   };
   app_name: string;
   test_mode: TestMode;
@@ -33,6 +35,10 @@ export interface InstanceSettings {
   allowed_origins: string[];
   abuse: AbuseSettings;
 }
+
+/** `sms.routes` and `sms.failover` of `GET /v1/instance` (see docs/sms.md, "Routing and failover"). */
+export type SmsRoute = ServerSettings['sms']['routes'][number];
+export type FailoverSettings = ServerSettings['sms']['failover'];
 
 /** `abuse` of `GET /v1/instance` (see docs/phone-auth.md, "Abuse defences"): as the server defines it. */
 export type AbuseSettings = ServerSettings['abuse'];

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { parseRecipient } from '../../phone/numbers.js';
-import type { Migration } from './index.js';
+import type { Migration } from './migration.js';
 
 /** Messages whose country one backfill step reads and writes. */
 const BACKFILL_BATCH = 500;
