@@ -41,6 +41,9 @@ export function formatDuration(ms: number): string {
   return `${(ms / 3_600_000).toFixed(1)} h`;
 }
 
+/** A count on an axis: whole where it is whole (the middle of a scale up to 1 is 0.5). */
+const formatCount = (value: number) => (Number.isInteger(value) ? String(value) : value.toFixed(1));
+
 const timeOfDay = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
 const dayAndTime = new Intl.DateTimeFormat(undefined, { weekday: 'short', hour: '2-digit', minute: '2-digit' });
 
@@ -130,7 +133,7 @@ function Figures({ stats }: { stats: DeliveryStats }) {
           series={perDriver((f) => f.time_to_delivery?.median_ms ?? null)}
           format={formatDuration}
         />
-        <BarChart title="Failovers" summary={`${totals.failovers} messages moved to another driver`} labels={labels} series={[{ name: 'Failovers', values: failovers }]} format={(v) => String(Math.round(v))} />
+        <BarChart title="Failovers" summary={`${totals.failovers} messages moved to another driver`} labels={labels} series={[{ name: 'Failovers', values: failovers }]} format={formatCount} />
       </section>
 
       <section aria-labelledby="delivery-drivers">
