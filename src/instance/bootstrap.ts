@@ -72,7 +72,10 @@ export function bootstrapPatch(env: BootstrapEnv): Record<string, unknown> {
     if (raw === undefined) continue;
     const parts = SETTING_OF[name].split('.');
     let node = patch;
-    for (const part of parts.slice(0, -1)) node = (node[part] ??= {}) as Record<string, unknown>;
+    for (const part of parts.slice(0, -1)) {
+      node[part] ??= {};
+      node = node[part] as Record<string, unknown>;
+    }
     node[parts[parts.length - 1]!] = settingValue(name, raw);
   }
   return patch;

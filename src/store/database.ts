@@ -74,6 +74,7 @@ function statementName(text: string): string {
 
 class PreparingClient extends pg.Client {
   // node-postgres's query() has many overloads; only the (text, values) form Kysely uses is rewritten.
+  // biome-ignore lint/suspicious/noExplicitAny: the override must accept every overload of node-postgres's query()
   override query(config: any, values?: any, callback?: any): any {
     if (typeof config === 'string' && Array.isArray(values) && values.length > 0) {
       return super.query({ name: statementName(config), text: config, values }, callback);

@@ -8,8 +8,9 @@ import type { Page } from 'playwright-core';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeTwilio, TWILIO_FAILURES } from '../fakes/twilio.js';
-import { Receiver, eventually, webhookEnv } from '../webhooks/receiver.js';
+import { Receiver, webhookEnv } from '../webhooks/receiver.js';
 import { carrierEnv, dashboardSuite, dashboardUrl, heading, messageReaches, screenshot, signIn, VIEWPORTS, type ViewportName } from './browser.js';
+import { eventually } from '../helpers/eventually.js';
 
 const PAGES = [
   { name: 'sms', path: '/dashboard/configure/messaging/sms', title: 'SMS' },

@@ -7,7 +7,8 @@ import { STORES, createTestStore, type TestStore } from '../helpers/server.js';
 import { spawnServer, type ServerProcess } from '../helpers/cli.js';
 import { FakeTwilio } from '../fakes/twilio.js';
 import { freePort } from '../fakes/common.js';
-import { TWILIO, twilioServerEnv, waitFor } from './harness.js';
+import { TWILIO, twilioServerEnv } from './harness.js';
+import { eventually } from '../helpers/eventually.js';
 
 const MESSAGES = 40;
 const CONCURRENCY = 8;
@@ -51,13 +52,13 @@ describe.each(STORES)('crash on %s', (kind) => {
     server = await spawnServer(env);
     const recipients = Array.from({ length: MESSAGES }, (_, i) => `+1415555${String(4000 + i)}`);
     for (const to of recipients) expect((await bapi('POST', '/v1/sms_messages/test', { to })).status).toBe(202);
-    await waitFor('messages in flight at the carrier', () => twilio!.messages.size >= CONCURRENCY);
+    await eventually('messages in flight at the carrier', () => twilio!.messages.size >= CONCURRENCY);
     server.child.kill('SIGKILL');
     expect(await server.exited).toBe('SIGKILL');
     const acceptedBeforeKill = twilio.messages.size;
 
     server = await spawnServer(env);
-    const statuses = await waitFor(
+    const statuses = await eventually(
       'every message to reach a terminal status',
       async () => {
         const page = (await (await bapi('GET', '/v1/sms_messages?limit=100')).json()) as { data: { status: string; to_phone_number: string }[] };

@@ -85,7 +85,10 @@ function oneLoop(graph: ImportGraph, component: readonly string[]): string {
   const walk = (node: string): boolean => {
     for (const target of graph.get(node) ?? []) {
       if (!members.has(target)) continue;
-      if (target === start) return path.push(start), true;
+      if (target === start) {
+        path.push(start);
+        return true;
+      }
       if (seen.has(target)) continue;
       seen.add(target);
       path.push(target);
