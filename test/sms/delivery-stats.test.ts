@@ -10,7 +10,8 @@ import { TWILIO_FAILURES } from '../fakes/twilio.js';
 import { FIRST_CHECK_AFTER_MS } from '../../src/sms/status-checks.js';
 import type { DeliveryStats } from '../../src/sms/delivery-stats.js';
 import { priceDecimal, priceNanos } from '../../src/sms/drivers/driver.js';
-import { startSmsServer, storeReader, waitFor, type SmsHarness } from './harness.js';
+import { eventually } from '../helpers/eventually.js';
+import { startSmsServer, storeReader, type SmsHarness } from './harness.js';
 
 const US = '+14155556001';
 const US_2 = '+14155556002';
@@ -197,7 +198,7 @@ describe.each(STORES)('delivery stats on %s', (kind) => {
     expect((await read.attempts(id)).map((a) => a.price_nanos)).toEqual([null]);
     for (const part of [...h.vonage.parts.values()].filter((p) => p.request.to === FR.slice(1))) await h.vonage.sendReceipt(part.messageId, { status: 'delivered', errCode: '0' });
     await read.waitForStatus(id, 'delivered');
-    await waitFor('the receipt price', async () => (await read.attempts(id))[0]!.price_nanos === 33_300_000);
+    await eventually('the receipt price', async () => (await read.attempts(id))[0]!.price_nanos === 33_300_000);
     expect((await read.attempts(id))[0]!.price_currency).toBe('EUR');
   });
 });
