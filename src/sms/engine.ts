@@ -172,7 +172,7 @@ export class SmsEngine {
       country: out.country,
     };
     const event = {
-      type: 'sms.queued',
+      type: 'sms.queued' as const,
       data: {
         id,
         object: 'sms_message',

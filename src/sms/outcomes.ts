@@ -6,7 +6,7 @@
  * backoff and jitter (a carrier's Retry-After wins when longer), permanent ones fail at once, a code whose
  * challenge has expired (or will have by the next attempt) is not sent.
  */
-import type { Actor } from '../audit/audit-log.js';
+import type { Actor, AuditAction } from '../audit/audit-log.js';
 import type { SmsDispatchConfig } from '../config.js';
 import type { SmsMessageAttemptsTable, SmsMessagesTable } from '../store/schema.js';
 import type { CarrierError, SendOutcome, SmsDriver } from './drivers/driver.js';
@@ -46,7 +46,7 @@ export function decide(outcome: AttemptOutcome, row: SmsMessagesTable, now: numb
   const { result } = outcome;
   const done = { lease_owner: null, lease_expires_at: null, next_attempt_at: null, updated_at: now, driver: outcome.driver };
   const finished = { ...done, payload: null, completed_at: now };
-  const entry = (action?: string, auditData?: Record<string, unknown>, event?: boolean): Omit<TrailEntry, 'message'> => ({
+  const entry = (action?: AuditAction, auditData?: Record<string, unknown>, event?: boolean): Omit<TrailEntry, 'message'> => ({
     applied: true,
     source: 'dispatcher',
     actor: DISPATCHER_ACTOR,

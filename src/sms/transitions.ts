@@ -6,8 +6,9 @@
  */
 import type { Clock } from '../clock.js';
 import { newId } from '../ids.js';
-import { auditRow, eventAuditData, type Actor } from '../audit/audit-log.js';
+import { auditRow, eventAuditData, type Actor, type AuditAction } from '../audit/audit-log.js';
 import { recordEvents, type EventInput } from '../webhooks/events.js';
+import type { EventType } from '../webhooks/catalogue.js';
 import type { Executor, Tx } from '../store/database.js';
 import { rowsInsert, rowsUpdate, type ChangeWrite } from '../store/writes.js';
 import type { AuditLogsTable, SmsMessageAttemptsTable, SmsMessagesTable, SmsMessageStatusesTable } from '../store/schema.js';
@@ -41,7 +42,7 @@ export function canAdvance(current: string, next: SmsStatus): boolean {
 }
 
 /** The event each status fires (none for the quiet ones: a null-driver drop is an audit entry only). */
-const EVENT_OF: Partial<Record<SmsStatus, string>> = {
+const EVENT_OF: Partial<Record<SmsStatus, EventType>> = {
   sent: 'sms.sent',
   delivered: 'sms.delivered',
   failed: 'sms.failed',
@@ -76,7 +77,7 @@ export interface TrailEntry {
   source: 'engine' | 'dispatcher' | 'twilio' | 'vonage';
   actor: Actor;
   /** Audit action; defaults to `sms.<status>`. */
-  action?: string;
+  action?: AuditAction;
   auditData?: Record<string, unknown>;
   carrier?: { status: string; messageId: string | null; dedupeKey: string };
   /** false: record history and audit, but no event (a retry being scheduled is not news for webhooks). */
@@ -90,7 +91,7 @@ export interface TrailEntry {
 export class Trail {
   private readonly history: SmsMessageStatusesTable[] = [];
   private readonly audits: AuditLogsTable[] = [];
-  private readonly events: { type: string; data: Record<string, unknown> }[] = [];
+  private readonly events: EventInput[] = [];
   private readonly counted: SmsMessagesTable[] = [];
 
   constructor(private readonly clock: Clock) {}
@@ -118,7 +119,7 @@ export class Trail {
     this.audits.push(
       auditRow(this.clock, {
         actor: entry.actor,
-        action: entry.action ?? `sms.${message.status}`,
+        action: entry.action ?? `sms.${message.status as SmsStatus}`,
         target: { type: 'sms_message', id: message.id },
         // An entry that comes with an event carries the event's data (undelivered and expired fire sms.failed).
         data: event ? eventAuditData(event.type, event.data, details) : details,

@@ -1,6 +1,7 @@
 /** Delivery end to end: a receiver verifies every POST with the standardwebhooks library. */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { recordEvent } from '../../src/webhooks/events.js';
+import type { EventType } from '../../src/webhooks/catalogue.js';
 import { STORES, createTestStore, startTestServer, type TestServer, type TestStore } from '../helpers/server.js';
 import { Receiver, webhookEnv } from './receiver.js';
 import { eventually } from '../helpers/eventually.js';
@@ -28,7 +29,7 @@ describe.each(STORES)('webhook delivery on %s', (kind) => {
   });
 
   const services = () => server.running.services;
-  const record = (type: string, data: Record<string, unknown> = {}) => recordEvent(services().store.db, services().clock, { type, data });
+  const record = (type: EventType, data: Record<string, unknown> = {}) => recordEvent(services().store.db, services().clock, { type, data });
   const receiver = async () => {
     const r = await new Receiver().start();
     receivers.push(r);

@@ -17,6 +17,7 @@ import { openFlows } from './009_open_flows.js';
 import { smsStatusChecks } from './010_sms_status_checks.js';
 import { challengeHistory } from './011_challenge_history.js';
 import { smsCosts } from './012_sms_costs.js';
+import { deliveryState } from './014_delivery_state.js';
 
 const MIGRATIONS: Record<string, Migration> = {
   '001_foundation': foundation,
@@ -30,6 +31,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '010_sms_status_checks': smsStatusChecks,
   '011_challenge_history': challengeHistory,
   '012_sms_costs': smsCosts,
+  '014_delivery_state': deliveryState,
 };
 
 export function migrationProvider(dialect: Dialect): MigrationProvider {
