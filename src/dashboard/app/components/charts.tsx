@@ -79,7 +79,7 @@ function Frame({ props, children }: { props: ChartProps; children: ComponentChil
         <ul class="chart-legend" aria-hidden="true">
           {props.series.map((s, i) => (
             <li key={s.name}>
-              <svg width="28" height="10" viewBox="0 0 28 10">
+              <svg width="28" height="10" viewBox="0 0 28 10" aria-hidden="true">
                 <line x1="0" x2="28" y1="5" y2="5" stroke={styleOf(i).color} stroke-width="3" stroke-dasharray={styleOf(i).dash} />
               </svg>
               {s.name}
@@ -132,7 +132,10 @@ export function LineChart(props: ChartProps) {
       {props.series.map((s, i) => {
         const { color, dash } = styleOf(i);
         const runs: { i: number; v: number }[][] = [[]];
-        s.values.forEach((v, index) => (v === null ? runs.push([]) : runs[runs.length - 1]!.push({ i: index, v })));
+        for (const [index, v] of s.values.entries()) {
+          if (v === null) runs.push([]);
+          else runs[runs.length - 1]!.push({ i: index, v });
+        }
         return (
           <g key={s.name}>
             {runs
