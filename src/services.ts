@@ -19,6 +19,7 @@ import { Dispatcher, workerName } from './sms/dispatcher.js';
 import { StatusChecks } from './sms/status-checks.js';
 import { queueDepth } from './store/sms-outbox.js';
 import { SmsMessageLog } from './sms/messages.js';
+import { DeliveryStatsService } from './sms/delivery-stats.js';
 import { CarrierHttp } from './sms/drivers/carrier-http.js';
 import { AuthKeys } from './auth/keys.js';
 import { Clients } from './auth/clients.js';
@@ -54,6 +55,8 @@ export interface Services {
   callbackUrls: CallbackUrls;
   smsCallbacks: CarrierCallbacks;
   smsMessages: SmsMessageLog;
+  /** The delivery & cost figures (dashboard page, BAPI). */
+  deliveryStats: DeliveryStatsService;
   /** Started by `startServer` (unless AUTHN_SMS_DISPATCHER=off), stopped by `RunningServer.close()`. */
   dispatcher: Dispatcher;
   /** Asks the carrier about messages whose delivery report is overdue; runs beside the dispatcher. */
@@ -109,6 +112,7 @@ export function buildServices(deps: { config: Config; clock: Clock; logger: Logg
     callbackUrls,
     smsCallbacks,
     smsMessages: new SmsMessageLog(store.db, sms, instance),
+    deliveryStats: new DeliveryStatsService({ db: store.db, clock }),
     dispatcher,
     smsStatusChecks,
     carrierHttp,

@@ -24,7 +24,7 @@ import type { SmsMessageAttemptsTable, SmsMessagesTable } from '../store/schema.
 import { claimDueMessages, lockMessages, payloadAd } from '../store/sms-outbox.js';
 import { rowsInsert } from '../store/writes.js';
 import type { CallbackUrls } from './callback-urls.js';
-import type { SmsMetrics } from './metrics.js';
+import { countCosts, type SmsMetrics } from './metrics.js';
 import { decide, outcomeAttemptRow, type AttemptOutcome, type SendResult } from './outcomes.js';
 import { Trail, attemptRow, messageUpdates } from './transitions.js';
 import { Batcher } from './batcher.js';
@@ -300,6 +300,7 @@ export class Dispatcher {
       await trail.write(tx, [...messageUpdates(tx, changed), ...rowsInsert(tx, 'sms_message_attempts', attempts)]);
     });
     trail.count(metrics);
+    countCosts(metrics, batch.map((o) => ({ driver: o.driver, price: o.result.kind === 'accepted' ? (o.result.price ?? null) : null })));
     for (const [driver, count] of retries) metrics.retries.inc({ driver }, count);
   }
 }

@@ -63,6 +63,8 @@ export const testMessageBody = (appName: string) => `This is a test message from
 interface Outgoing<T extends string> {
   template: T;
   to: string;
+  /** The destination's country (ISO 3166 alpha-2), null when the number belongs to no single country. */
+  country: string | null;
   /** The body to send. */
   body: string;
   /** The body the log shows: `body` with any code masked (same as `body` when nothing is secret). */
@@ -95,7 +97,7 @@ export class SmsEngine {
   }
 
   async send(input: SendInput, executor: Executor = this.deps.db): Promise<QueuedMessage> {
-    const to = checkedRecipient(input.to, input.paramName);
+    const { e164: to, country } = checkedRecipient(input.to, input.paramName);
     return inTransaction(executor, async (tx) => {
       const settings = await this.deps.instance.current(tx);
       const template = await this.deps.templates.forSend(input.template, tx);
@@ -108,6 +110,7 @@ export class SmsEngine {
       return this.enqueue(tx, settings, {
         template: input.template,
         to,
+        country,
         body: message.body,
         logBody,
         sender: chooseSender(settings, template.from_number_override),
@@ -120,11 +123,11 @@ export class SmsEngine {
 
   /** The dashboard's "send test SMS": a fixed body through the configured driver. */
   async sendTest(input: { to: string; actor: Actor }): Promise<QueuedMessage<typeof TEST_MESSAGE_TEMPLATE>> {
-    const to = checkedRecipient(input.to, 'to');
+    const { e164: to, country } = checkedRecipient(input.to, 'to');
     const settings = await this.deps.instance.current();
     const body = testMessageBody(settings.app_name);
     return inTransaction(this.deps.db, (tx) =>
-      this.enqueue(tx, settings, { template: TEST_MESSAGE_TEMPLATE, to, body, logBody: body, sender: chooseSender(settings, null), deliveredByUs: true, actor: input.actor }),
+      this.enqueue(tx, settings, { template: TEST_MESSAGE_TEMPLATE, to, country, body, logBody: body, sender: chooseSender(settings, null), deliveredByUs: true, actor: input.actor }),
     );
   }
 
@@ -171,6 +174,7 @@ export class SmsEngine {
       sent_at: null,
       completed_at: waiting ? null : now,
       status_check_at: null,
+      country: out.country,
     };
     const event = {
       type: 'sms.queued' as const,
@@ -211,8 +215,8 @@ export class SmsEngine {
   }
 }
 
-function checkedRecipient(to: string, paramName = 'to'): string {
+function checkedRecipient(to: string, paramName = 'to'): { e164: string; country: string | null } {
   const recipient = parseRecipient(to);
   if (!recipient.ok) throw appError('form_param_format_invalid', { paramName, longMessage: `${paramName} ${recipient.reason}` });
-  return recipient.e164;
+  return recipient;
 }

@@ -112,7 +112,7 @@ export function outcomeAttemptRow(outcome: AttemptOutcome, worker: string): SmsM
   const { claimed, driver, startedAt, finishedAt, result } = outcome;
   switch (result.kind) {
     case 'accepted':
-      return attemptRow(claimed, driver, worker, startedAt, finishedAt, 'accepted', null, result.carrierMessageId, result.httpStatus);
+      return attemptRow(claimed, driver, worker, startedAt, finishedAt, 'accepted', null, result.carrierMessageId, result.httpStatus, result.price ?? null);
     case 'error':
       return attemptRow(claimed, driver, worker, startedAt, finishedAt, result.error.code === 'aborted' ? 'released' : `${result.error.kind}_error`, result.error, null);
     default:

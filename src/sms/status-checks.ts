@@ -188,6 +188,7 @@ export class StatusChecks {
           target: read.target(answer.status),
           errorCode: answer.errorCode,
           errorMessage: answer.errorCode ? read.errorMessage(answer.errorCode) : null,
+          ...(answer.price ? { price: answer.price } : {}),
         });
         metrics.statusChecks.inc({ carrier, result });
       }

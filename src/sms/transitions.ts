@@ -12,8 +12,8 @@ import type { EventType } from '../webhooks/catalogue.js';
 import type { Executor, Tx } from '../store/database.js';
 import { rowsInsert, rowsUpdate, type ChangeWrite } from '../store/writes.js';
 import type { AuditLogsTable, SmsMessageAttemptsTable, SmsMessagesTable, SmsMessageStatusesTable } from '../store/schema.js';
-import type { CarrierError } from './drivers/driver.js';
-import type { SmsMetrics } from './metrics.js';
+import type { CarrierError, CarrierPrice } from './drivers/driver.js';
+import { countryLabel, type SmsMetrics } from './metrics.js';
 
 import { TERMINAL_STATUSES, type SmsStatus } from './statuses.js';
 
@@ -49,6 +49,9 @@ const EVENT_OF: Partial<Record<SmsStatus, EventType>> = {
   undelivered: 'sms.failed',
   expired: 'sms.failed',
 };
+
+/** The delivery-outcome counter of each final carrier status. */
+const OUTCOME_METRIC: Partial<Record<SmsStatus, 'delivered' | 'undelivered' | 'failed'>> = { delivered: 'delivered', undelivered: 'undelivered', failed: 'failed' };
 
 /** The message as events describe it (never the body: it may hold a live code). */
 export function messageEventData(row: SmsMessagesTable): Record<string, unknown> {
@@ -89,7 +92,7 @@ export class Trail {
   private readonly history: SmsMessageStatusesTable[] = [];
   private readonly audits: AuditLogsTable[] = [];
   private readonly events: EventInput[] = [];
-  private readonly counted: { driver: string; status: string }[] = [];
+  private readonly counted: SmsMessagesTable[] = [];
 
   constructor(private readonly clock: Clock) {}
 
@@ -123,7 +126,7 @@ export class Trail {
       }),
     );
     if (event) this.events.push(event);
-    this.counted.push({ driver: message.driver ?? 'null', status: message.status });
+    this.counted.push(message);
   }
 
   /**
@@ -137,7 +140,15 @@ export class Trail {
 
   /** After commit. */
   count(metrics: SmsMetrics): void {
-    for (const { driver, status } of this.counted) metrics.messages.inc({ driver, status });
+    for (const message of this.counted) {
+      const driver = message.driver ?? 'null';
+      metrics.messages.inc({ driver, status: message.status });
+      const outcome = OUTCOME_METRIC[message.status as SmsStatus];
+      if (outcome) metrics[outcome].inc({ driver, country: countryLabel(message.country) });
+      if (message.status === 'delivered' && message.sent_at !== null && message.completed_at !== null) {
+        metrics.timeToDelivery.observe({ driver }, Math.max(0, message.completed_at - message.sent_at) / 1000);
+      }
+    }
   }
 }
 
@@ -152,6 +163,7 @@ export function attemptRow(
   error: CarrierError | null,
   carrierMessageId: string | null,
   httpStatus: number | null = error?.httpStatus ?? null,
+  price: CarrierPrice | null = null,
 ): SmsMessageAttemptsTable {
   return {
     id: newId('att', finishedAt),
@@ -166,6 +178,8 @@ export function attemptRow(
     http_status: httpStatus,
     error_code: error?.code ?? null,
     error_message: error?.message ?? null,
+    price_nanos: price?.nanos ?? null,
+    price_currency: price?.currency ?? null,
   };
 }
 

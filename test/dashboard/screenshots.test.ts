@@ -20,6 +20,7 @@ const PAGES = [
   { name: 'allowed-origins', path: '/dashboard/configure/allowed-origins', title: 'Allowed origins' },
   { name: 'users', path: '/dashboard/manage/users', title: 'Users' },
   { name: 'messages', path: '/dashboard/activity/messages', title: 'Messages' },
+  { name: 'delivery', path: '/dashboard/activity/delivery', title: 'Delivery & cost' },
   { name: 'audit-log', path: '/dashboard/activity/audit-log', title: 'Audit log' },
 ];
 

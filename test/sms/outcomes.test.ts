@@ -41,6 +41,7 @@ function claimedRow(patch: Partial<SmsMessagesTable> = {}): SmsMessagesTable {
     sent_at: null,
     completed_at: null,
     status_check_at: null,
+    country: 'US',
     ...patch,
   };
 }

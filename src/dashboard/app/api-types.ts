@@ -5,6 +5,7 @@ import type { AttemptView, DeliveryStatus as ServerDeliveryStatus, DeliveryView 
 import type { EndpointView, EndpointWithSecret } from '../../webhooks/endpoints.js';
 import type { SmsMessageDetail as ServerSmsMessageDetail, SmsMessageView } from '../../sms/messages.js';
 import type { SmsStatus as ServerSmsStatus } from '../../sms/transitions.js';
+import type { DeliveryFigures as ServerDeliveryFigures, DeliveryStats as ServerDeliveryStats, DeliveryWindow as ServerDeliveryWindow } from '../../sms/delivery-stats.js';
 import type { PreviewView, TemplateView } from '../../sms/templates/service.js';
 import type { EventTypeInfo } from '../../webhooks/catalogue.js';
 import type { AuditEntry as ServerAuditEntry } from '../../audit/audit-log.js';
@@ -89,3 +90,8 @@ export type SmsStatus = ServerSmsStatus;
 export type SmsMessage = SmsMessageView;
 /** `GET /v1/sms_messages/{id}` and the answer to `POST /v1/sms_messages/test`. */
 export type SmsMessageDetail = ServerSmsMessageDetail;
+
+/** `GET /v1/sms/delivery_stats` (the delivery & cost page). */
+export type DeliveryStats = ServerDeliveryStats;
+export type DeliveryFigures = ServerDeliveryFigures;
+export type DeliveryWindow = ServerDeliveryWindow;

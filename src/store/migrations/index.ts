@@ -16,6 +16,7 @@ import { webhookEndpointHealth } from './008_webhook_endpoint_health.js';
 import { openFlows } from './009_open_flows.js';
 import { smsStatusChecks } from './010_sms_status_checks.js';
 import { challengeHistory } from './011_challenge_history.js';
+import { smsCosts } from './012_sms_costs.js';
 import { deliveryState } from './014_delivery_state.js';
 
 const MIGRATIONS: Record<string, Migration> = {
@@ -29,6 +30,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '009_open_flows': openFlows,
   '010_sms_status_checks': smsStatusChecks,
   '011_challenge_history': challengeHistory,
+  '012_sms_costs': smsCosts,
   '014_delivery_state': deliveryState,
 };
 
