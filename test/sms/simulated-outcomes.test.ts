@@ -62,7 +62,7 @@ describe.each(STORES)('simulated outcomes on %s', (kind) => {
   }
 
   /** Moves the clock on by `ms` and runs a round of status checks. */
-  async function after(ms: number) {
+  async function advance(ms: number) {
     clock.advance(ms);
     await checks().runOnce();
   }
@@ -86,9 +86,9 @@ describe.each(STORES)('simulated outcomes on %s', (kind) => {
     expect(await read.attempts(queued.id)).toMatchObject([{ attempt: 1, driver: 'twilio', outcome: 'accepted', http_status: 201 }]);
 
     // Not before its time.
-    await after(SIMULATED_RECEIPT_MS - 1);
+    await advance(SIMULATED_RECEIPT_MS - 1);
     expect((await read.message(queued.id)).status).toBe('sent');
-    await after(1);
+    await advance(1);
     const delivered = await read.message(queued.id);
     expect(delivered).toMatchObject({ status: 'delivered', carrier_status: 'delivered', status_check_at: null, error_code: null });
     expect(await history(queued.id)).toEqual([
@@ -123,7 +123,7 @@ describe.each(STORES)('simulated outcomes on %s', (kind) => {
   ] as const)('digit %i ends %s (%s)', async (digit, final, code, expectedHistory, events) => {
     const { id } = await send(simulated(digit));
     const row = await dispatched(id);
-    if (row.status === 'sent') await after(SIMULATED_RECEIPT_MS);
+    if (row.status === 'sent') await advance(SIMULATED_RECEIPT_MS);
     expect(await read.message(id)).toMatchObject({ status: final, error_code: code, driver: 'twilio', test_number: 1 });
     expect(await history(id)).toEqual(expectedHistory);
     expect(await eventTypes(id)).toEqual(events);
@@ -134,9 +134,9 @@ describe.each(STORES)('simulated outcomes on %s', (kind) => {
     const { id } = await send(simulated(6));
     const sent = await dispatched(id);
     expect(sent.status_check_at).toBe(sent.sent_at! + SIMULATED_SLOW_RECEIPT_MS);
-    await after(SIMULATED_RECEIPT_MS);
+    await advance(SIMULATED_RECEIPT_MS);
     expect((await read.message(id)).status).toBe('sent');
-    await after(SIMULATED_SLOW_RECEIPT_MS - SIMULATED_RECEIPT_MS);
+    await advance(SIMULATED_SLOW_RECEIPT_MS - SIMULATED_RECEIPT_MS);
     expect((await read.message(id)).status).toBe('delivered');
   });
 
@@ -144,7 +144,7 @@ describe.each(STORES)('simulated outcomes on %s', (kind) => {
     const { id } = await send(simulated(3));
     const sent = await dispatched(id);
     expect(sent.status).toBe('sent');
-    for (let hours = 0; hours < 80 && (await read.message(id)).status_check_at !== null; hours++) await after(HOUR);
+    for (let hours = 0; hours < 80 && (await read.message(id)).status_check_at !== null; hours++) await advance(HOUR);
     expect(await read.message(id)).toMatchObject({ status: 'sent', status_check_at: null, completed_at: null });
     expect(await eventTypes(id)).toEqual(['sms.queued', 'sms.sent']);
   });
@@ -163,7 +163,7 @@ describe.each(STORES)('simulated outcomes on %s', (kind) => {
     try {
       const undelivered = await send(simulated(1));
       expect(await dispatched(undelivered.id)).toMatchObject({ status: 'sent', driver: 'vonage', carrier_status: '0' });
-      await after(SIMULATED_RECEIPT_MS);
+      await advance(SIMULATED_RECEIPT_MS);
       expect(await read.message(undelivered.id)).toMatchObject({ status: 'undelivered', carrier_status: 'expired', error_code: '2', error_message: 'Absent subscriber (temporary)' });
       expect(await history(undelivered.id)).toEqual([
         ['sent', 'dispatcher', null, null, 1],
@@ -225,7 +225,7 @@ describe.each(STORES)('simulated outcomes on %s', (kind) => {
     expect(await delivery()).toMatchObject({ next_step: 'wait' });
     expect((await dispatched(message.id)).status).toBe('sent');
     expect(await delivery()).toEqual({ ...waiting, status: 'sent' });
-    await after(SIMULATED_RECEIPT_MS);
+    await advance(SIMULATED_RECEIPT_MS);
     expect((await read.message(message.id)).status).toBe('delivered');
     expect(await delivery()).toEqual({ status: 'delivered', reason: null, next_step: null, resend_after: null });
     const done = await fapi.call('POST', `/v1/client/sign_ups/${id}/attempt_verification`, { strategy: 'phone_code', code: '424242' });
@@ -241,7 +241,7 @@ describe.each(STORES)('simulated outcomes on %s', (kind) => {
     [9, 'failed', 'try_again_later', 'resend'],
   ] as const)('digit %i: the sign-up shows its code %s (%s, %s), nothing of the carrier', async (digit, status, reason, nextStep) => {
     const { message, delivery, fapi, id } = await signUpWithCode(simulated(digit));
-    if ((await dispatched(message.id)).status === 'sent') await after(SIMULATED_RECEIPT_MS);
+    if ((await dispatched(message.id)).status === 'sent') await advance(SIMULATED_RECEIPT_MS);
     expect(await delivery()).toEqual({ status, reason, next_step: nextStep, resend_after: expect.any(Number) });
     const body = (await fapi.call('GET', `/v1/client/sign_ups/${id}`)).body;
     const row = await read.message(message.id);
