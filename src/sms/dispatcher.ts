@@ -18,14 +18,15 @@ import type { SmsDispatchConfig } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { SecretBox } from '../secret-box.js';
 import type { InstanceService } from '../instance/service.js';
-import type { InstanceSettings } from '../instance/settings.js';
+import type { InstanceSettings, SmsDriverName } from '../instance/settings.js';
 import type { Transactions } from '../store/group-commit.js';
 import type { SmsMessageAttemptsTable, SmsMessagesTable } from '../store/schema.js';
-import { claimDueMessages, lockMessages, payloadAd } from '../store/sms-outbox.js';
+import { claimDueMessages, claimReceiptWaits, lockMessages, payloadAd } from '../store/sms-outbox.js';
 import { rowsInsert } from '../store/writes.js';
 import type { CallbackUrls } from './callback-urls.js';
 import type { SmsMetrics } from './metrics.js';
-import { decide, outcomeAttemptRow, type AttemptOutcome, type SendResult } from './outcomes.js';
+import { NO_FAILOVER, afterReceiptWait, decide, outcomeAttemptRow, type AttemptOutcome, type Decision, type FailoverPlan, type SendResult } from './outcomes.js';
+import { routeTo } from './routing.js';
 import { Trail, attemptRow, messageUpdates } from './transitions.js';
 import { Batcher } from './batcher.js';
 import { CarrierError, permanent, type OutboundSms, type SmsDriver } from './drivers/driver.js';
@@ -59,6 +60,8 @@ export const workerName = () => `${os.hostname()}:${process.pid}:${randomBytes(3
 /** Outcomes written per transaction at most. */
 const OUTCOME_BATCH = 500;
 const FLUSH_TRIES = 5;
+/** How often a dispatcher looks for messages whose receipt wait is over. */
+const RECEIPT_SWEEP_MS = 1_000;
 
 export class Dispatcher {
   /** Names this process in leases and attempt records. */
@@ -75,7 +78,9 @@ export class Dispatcher {
   private woken = false;
   private waiter: { wake: () => void; slots: number | null } | null = null;
   private drainWaiters: (() => void)[] = [];
-  private driverCache: { settings: InstanceSettings; driver: SmsDriver } | null = null;
+  private drivers: { settings: InstanceSettings; byName: Map<string, SmsDriver> } | null = null;
+  /** When the next look for messages whose receipt wait is over is due (clock time). */
+  private nextReceiptSweep = 0;
 
   constructor(private readonly deps: DispatcherDeps) {
     this.worker = deps.worker;
@@ -121,6 +126,11 @@ export class Dispatcher {
     while (this.running) {
       const free = concurrency - this.inflight.size;
       let busy = free <= 0;
+      try {
+        await this.sweepReceiptWaits();
+      } catch (error) {
+        this.log.error({ err: error }, 'moving messages whose receipt wait is over failed');
+      }
       if (free > 0) {
         const want = Math.min(free, batchSize);
         try {
@@ -158,15 +168,30 @@ export class Dispatcher {
     if (rows.length === 0) return 0;
     // The settings as they are now, not as they were before the claim: a message queued after a settings
     // change must not go out through the driver that was configured before it.
-    const driver = this.driverFor(await this.deps.instance.current());
-    for (const row of rows) this.startAttempt(row, driver);
+    const settings = await this.deps.instance.current();
+    for (const row of rows) this.startAttempt(row, settings);
     return rows.length;
   }
 
-  private driverFor(settings: InstanceSettings): SmsDriver {
-    // Settings are cached objects: the same object means the same driver.
-    if (this.driverCache?.settings !== settings) this.driverCache = { settings, driver: createDriver(settings, this.deps.drivers) };
-    return this.driverCache.driver;
+  /** The driver a message goes out through now (its route's first, or the one it moved to), and where it may move. */
+  private route(row: SmsMessagesTable, settings: InstanceSettings): { driver: SmsDriver; failover: FailoverPlan } {
+    if (row.failover_from !== null) return { driver: this.driver(settings, row.driver === 'twilio' || row.driver === 'vonage' ? row.driver : null), failover: NO_FAILOVER };
+    const { first, failover: to } = routeTo(settings.sms, row.to_number);
+    const { failover } = settings.sms;
+    const waits = failover.receipt_wait_seconds !== null && (failover.receipt_wait_templates as readonly string[]).includes(row.template);
+    return {
+      driver: this.driver(settings, first),
+      failover: { to, afterTransientFailures: failover.after_transient_failures, receiptWaitMs: waits ? failover.receipt_wait_seconds! * 1000 : null },
+    };
+  }
+
+  private driver(settings: InstanceSettings, name: SmsDriverName | null): SmsDriver {
+    // Settings are cached objects: the same object means the same drivers.
+    if (this.drivers?.settings !== settings) this.drivers = { settings, byName: new Map() };
+    const key = name ?? 'null';
+    let driver = this.drivers.byName.get(key);
+    if (!driver) this.drivers.byName.set(key, (driver = createDriver(settings, this.deps.drivers, name)));
+    return driver;
   }
 
   private claim(want: number): Promise<SmsMessagesTable[]> {
@@ -183,9 +208,9 @@ export class Dispatcher {
     return rows.map((r) => attemptRow(r, r.driver ?? 'null', r.lease_owner ?? 'unknown', r.updated_at, now, 'lease_expired', null, null));
   }
 
-  private startAttempt(row: SmsMessagesTable, driver: SmsDriver): void {
+  private startAttempt(row: SmsMessagesTable, settings: InstanceSettings): void {
     this.inflight.add(row.id);
-    void this.attempt(row, driver, this.shutdown.signal).finally(() => {
+    void this.attempt(row, settings, this.shutdown.signal).finally(() => {
       this.inflight.delete(row.id);
       const free = this.deps.options.concurrency - this.inflight.size;
       if (this.waiter?.slots !== null && this.waiter !== null && free >= this.waiter.slots) this.waiter.wake();
@@ -193,8 +218,9 @@ export class Dispatcher {
     });
   }
 
-  private async attempt(row: SmsMessagesTable, driver: SmsDriver, signal: AbortSignal): Promise<void> {
+  private async attempt(row: SmsMessagesTable, settings: InstanceSettings, signal: AbortSignal): Promise<void> {
     const { clock, metrics, box } = this.deps;
+    const { driver, failover } = this.route(row, settings);
     const startedAt = clock.now();
     let result: SendResult;
     let echoedBody: string | null = null;
@@ -204,7 +230,7 @@ export class Dispatcher {
     } else {
       try {
         const body = row.payload ? box.open(row.payload, payloadAd(row.id)) : row.body;
-        result = await driver.send(this.outbound(row, driver, body, validitySeconds), signal);
+        result = await driver.send(this.outbound(row, driver, settings, body, validitySeconds), signal);
         if (result.kind === 'dropped' && row.template === 'verification_code') {
           // Development only (the null driver): the code is shown so sign-in can be tried without a phone.
           echoedBody = body;
@@ -219,12 +245,11 @@ export class Dispatcher {
       const outcome = result.kind === 'error' ? `${result.error.kind}_error` : result.kind;
       metrics.carrierLatency.observe({ driver: driver.name, outcome }, (clock.now() - startedAt) / 1000);
     }
-    await new Promise<void>((recorded) => this.outcomes.push({ claimed: row, driver: driver.name, checkable: driver.fetchStatus !== undefined, startedAt, finishedAt: clock.now(), result, echoedBody, recorded }));
+    await new Promise<void>((recorded) => this.outcomes.push({ claimed: row, driver: driver.name, checkable: driver.fetchStatus !== undefined, startedAt, finishedAt: clock.now(), result, echoedBody, failover, recorded }));
   }
 
-  private outbound(row: SmsMessagesTable, driver: SmsDriver, body: string, validitySeconds: number | null): OutboundSms {
+  private outbound(row: SmsMessagesTable, driver: SmsDriver, settings: InstanceSettings, body: string, validitySeconds: number | null): OutboundSms {
     const { urls } = this.deps;
-    const settings = this.driverCache!.settings;
     // The sender was chosen at queue time; a messaging service only means something to Twilio.
     const messagingServiceSid = driver.name === 'twilio' ? row.messaging_service_sid : null;
     return {
@@ -262,10 +287,52 @@ export class Dispatcher {
     }
   }
 
+  /**
+   * At most once per `RECEIPT_SWEEP_MS`: messages whose first driver accepted them but sent no final receipt within
+   * the wait move to the failover driver (or, when they no longer can, stop waiting and drop their sealed body).
+   * Claimed and changed in one transaction, so two processes never move the same message.
+   */
+  private async sweepReceiptWaits(): Promise<void> {
+    const { transactions, clock, instance } = this.deps;
+    if (clock.now() < this.nextReceiptSweep) return;
+    this.nextReceiptSweep = clock.now() + RECEIPT_SWEEP_MS;
+    const settings = await instance.current();
+    const decisions: Decision[] = [];
+    const trail = new Trail(clock);
+    await transactions.run(async (tx) => {
+      const now = clock.now();
+      const rows = await claimReceiptWaits(tx, { now, limit: this.deps.options.batchSize });
+      if (rows.length === 0) return;
+      const changed = rows.map((row) => {
+        const decision = afterReceiptWait(row, routeTo(settings.sms, row.to_number).failover, now);
+        decisions.push(decision);
+        const next = { ...row, ...decision.patch };
+        if (decision.trail) trail.add({ ...decision.trail, message: next });
+        return next;
+      });
+      await trail.write(tx, messageUpdates(tx, changed));
+    });
+    this.recorded(trail, decisions);
+  }
+
+  /** After commit: the metrics of what was recorded; messages that moved are due at once. */
+  private recorded(trail: Trail, decisions: readonly Decision[]): void {
+    const { metrics } = this.deps;
+    trail.count(metrics);
+    let moved = false;
+    for (const { failover } of decisions) {
+      if (!failover) continue;
+      metrics.failovers.inc(failover);
+      moved = true;
+    }
+    if (moved) this.wake();
+  }
+
   private async record(batch: Outcome[]): Promise<void> {
     const { transactions, clock, metrics, options } = this.deps;
     const trail = new Trail(clock);
     const retries = new Map<string, number>();
+    const decisions: Decision[] = [];
     await transactions.run(async (tx) => {
       const current = await lockMessages(tx, batch.map((o) => o.claimed.id));
       const now = clock.now();
@@ -277,6 +344,7 @@ export class Dispatcher {
         attempts.push(outcomeAttemptRow(outcome, this.worker));
         const change = decide(outcome, row, now, this.worker, options, this.random);
         if (!change) continue;
+        decisions.push(change);
         const next = { ...row, ...change.patch };
         changed.push(next);
         if (change.trail) trail.add({ ...change.trail, message: next });
@@ -284,7 +352,7 @@ export class Dispatcher {
       }
       await trail.write(tx, [...messageUpdates(tx, changed), ...rowsInsert(tx, 'sms_message_attempts', attempts)]);
     });
-    trail.count(metrics);
+    this.recorded(trail, decisions);
     for (const [driver, count] of retries) metrics.retries.inc({ driver }, count);
   }
 }

@@ -27,6 +27,7 @@ import type { TemplateSlug } from './templates/catalogue.js';
 import type { SmsMetrics } from './metrics.js';
 import { Trail, attemptRow, type SmsStatus } from './transitions.js';
 import { chooseSender } from './sender.js';
+import { routeTo } from './routing.js';
 import { payloadAd } from '../store/sms-outbox.js';
 
 export { SMS_STATUSES, TERMINAL_STATUSES, type SmsStatus } from './transitions.js';
@@ -101,7 +102,7 @@ export class SmsEngine {
       // Every occurrence is masked (the origin-bound line repeats the code); a digit run that merely equals the
       // code elsewhere in the body is masked too, which only costs the log a few characters.
       const code = input.variables.code;
-      const logBody = code && settings.sms.driver !== null ? message.body.split(code).join('*'.repeat(code.length)) : message.body;
+      const logBody = code && routeTo(settings.sms, to).first !== null ? message.body.split(code).join('*'.repeat(code.length)) : message.body;
       return this.enqueue(tx, settings, {
         template: input.template,
         to,
@@ -130,7 +131,8 @@ export class SmsEngine {
     const queued: SmsStatus = testNumber ? 'test_noop' : !out.deliveredByUs ? 'operator' : 'queued';
     // The null driver sends nothing, so there is nothing to dispatch: its drop is recorded here, in the transaction
     // that queues the message. A caller (a CI test reading the audit log) sees the drop as soon as the send returns.
-    const dropped = queued === 'queued' && settings.sms.driver === null;
+    const { first } = routeTo(settings.sms, out.to);
+    const dropped = queued === 'queued' && first === null;
     const status: SmsStatus = dropped ? 'dropped' : queued;
     const waiting = status === 'queued';
     const measure = measureSms(out.body);
@@ -148,7 +150,7 @@ export class SmsEngine {
       encoding: measure.encoding,
       segments: measure.segments,
       status,
-      driver: settings.sms.driver ?? 'null',
+      driver: first ?? 'null',
       test_number: testNumber ? 1 : 0,
       delivered_by_us: out.deliveredByUs ? 1 : 0,
       challenge_id: out.challenge?.id ?? null,
@@ -166,6 +168,10 @@ export class SmsEngine {
       sent_at: null,
       completed_at: waiting ? null : now,
       status_check_at: null,
+      failover_from: null,
+      failed_over_at: null,
+      failover_attempt: null,
+      receipt_wait_until: null,
     };
     const event = {
       type: 'sms.queued',

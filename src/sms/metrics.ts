@@ -12,6 +12,7 @@ export class SmsMetrics {
   readonly retries: Counter<'driver'>;
   readonly callbacks: Counter<'carrier' | 'result'>;
   readonly statusChecks: Counter<'carrier' | 'result'>;
+  readonly failovers: Counter<'from' | 'to' | 'reason'>;
 
   /** `queueDepth` is read from the store at scrape time. */
   constructor(queueDepth: () => Promise<{ queued: number; sending: number }>) {
@@ -35,6 +36,12 @@ export class SmsMetrics {
       name: 'authn_sms_status_checks_total',
       help: 'Carrier status lookups for overdue delivery reports, by carrier and result (applied, ignored, duplicate, unknown_message, not_found, error)',
       labelNames: ['carrier', 'result'],
+      registers: [this.registry],
+    });
+    this.failovers = new Counter({
+      name: 'authn_sms_failovers_total',
+      help: 'Messages moved to their failover driver, by the driver they left, the one they moved to, and why (carrier_refused, transient_failures, no_receipt)',
+      labelNames: ['from', 'to', 'reason'],
       registers: [this.registry],
     });
     new Gauge({

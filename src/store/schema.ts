@@ -115,6 +115,13 @@ export interface SmsMessagesTable {
   completed_at: number | null;
   /** When to ask the carrier for the status of a message still `sent` (see src/sms/status-checks.ts); null: never. */
   status_check_at: number | null;
+  /** The driver the message moved from to `driver` (failover, at most once); null: it has not moved. */
+  failover_from: string | null;
+  failed_over_at: number | null;
+  /** `attempts` when it moved: the second driver's attempts count from there. */
+  failover_attempt: number | null;
+  /** When an accepted message moves to the failover driver if no final delivery receipt has come; null: never. */
+  receipt_wait_until: number | null;
 }
 
 /** One carrier attempt of a message: written when its outcome is known (or found abandoned by a crash). */

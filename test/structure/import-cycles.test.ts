@@ -30,6 +30,7 @@ const KNOWN_CIRCLES: readonly (readonly string[])[] = [
     'src/store/migrations/009_open_flows.ts',
     'src/store/migrations/010_sms_status_checks.ts',
     'src/store/migrations/011_challenge_history.ts',
+    'src/store/migrations/013_sms_failover.ts',
     'src/store/migrations/index.ts',
   ],
 ];

@@ -15,6 +15,7 @@ import { webhookEndpointHealth } from './008_webhook_endpoint_health.js';
 import { openFlows } from './009_open_flows.js';
 import { smsStatusChecks } from './010_sms_status_checks.js';
 import { challengeHistory } from './011_challenge_history.js';
+import { smsFailover } from './013_sms_failover.js';
 
 export interface Migration {
   up(db: Kysely<unknown>, dialect: Dialect): Promise<void>;
@@ -31,6 +32,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '009_open_flows': openFlows,
   '010_sms_status_checks': smsStatusChecks,
   '011_challenge_history': challengeHistory,
+  '013_sms_failover': smsFailover,
 };
 
 export function migrationProvider(dialect: Dialect): MigrationProvider {
