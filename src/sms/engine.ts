@@ -7,7 +7,7 @@
  * commit together).
  *
  * A code never sits in the log in clear for a real driver: the row's `body` is the message with its `code`
- * masked, and the body to send travels sealed in `payload` until the message has left.
+ * masked, and the body to send travels sealed in `payload` until the message has left (and can no longer fail over).
  */
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
