@@ -96,7 +96,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       const address = app.server.address();
       const port = typeof address === 'object' && address ? address.port : config.port;
       url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-      logger.info({ url, store: store.dialect }, 'authn.sh listening');
+      logger.info({ url, store: store.description }, 'authn.sh listening');
       // With port 0 (chosen by the system) the configured public URL cannot name the port: the listening address can.
       print(`The dashboard is at ${config.port === 0 ? url : config.publicUrl}${DASHBOARD_PREFIX} (sign in with a secret key).`);
     }

@@ -19,6 +19,7 @@ import { Dispatcher, workerName } from './sms/dispatcher.js';
 import { StatusChecks } from './sms/status-checks.js';
 import { queueDepth } from './store/sms-outbox.js';
 import { SmsMessageLog } from './sms/messages.js';
+import { DeliveryStatsService } from './sms/delivery-stats.js';
 import { CarrierHttp } from './sms/drivers/carrier-http.js';
 import { AuthKeys } from './auth/keys.js';
 import { Clients } from './auth/clients.js';
@@ -54,6 +55,8 @@ export interface Services {
   callbackUrls: CallbackUrls;
   smsCallbacks: CarrierCallbacks;
   smsMessages: SmsMessageLog;
+  /** The delivery & cost figures (dashboard page, BAPI). */
+  deliveryStats: DeliveryStatsService;
   /** Started by `startServer` (unless AUTHN_SMS_DISPATCHER=off), stopped by `RunningServer.close()`. */
   dispatcher: Dispatcher;
   /** Asks the carrier about messages whose delivery report is overdue; runs beside the dispatcher. */
@@ -77,7 +80,7 @@ export interface Services {
 export function buildServices(deps: { config: Config; clock: Clock; logger: Logger; store: Store; box: SecretBox }): Services {
   const { store, clock, box, config, logger } = deps;
   const instance = new InstanceService({ db: store.db, box, clock });
-  const templates = new TemplateService(store.db, store.dialect, clock, instance);
+  const templates = new TemplateService({ db: store.db, clock, instance });
   instance.addCheck(templates.settingsCheck);
   const endpoints = new WebhookEndpoints(store.db, box, clock, config.webhooks);
   const smsMetrics = new SmsMetrics(() => queueDepth(store.db));
@@ -108,6 +111,7 @@ export function buildServices(deps: { config: Config; clock: Clock; logger: Logg
     callbackUrls,
     smsCallbacks,
     smsMessages: new SmsMessageLog(store.db, sms, instance),
+    deliveryStats: new DeliveryStatsService({ db: store.db, clock }),
     dispatcher,
     smsStatusChecks: new StatusChecks({ store, clock, logger, instance, drivers, callbacks: smsCallbacks, metrics: smsMetrics }),
     carrierHttp,
@@ -124,8 +128,8 @@ export function buildServices(deps: { config: Config; clock: Clock; logger: Logg
     mfa: new Mfa(flows),
     webhooks: {
       endpoints,
-      deliveries: new WebhookDeliveries(store.db, store.dialect, clock),
-      worker: new WebhookWorker(store, clock, logger, config.webhooks, endpoints),
+      deliveries: new WebhookDeliveries({ db: store.db, clock }),
+      worker: new WebhookWorker({ db: store.db, clock, logger, config: config.webhooks, endpoints }),
     },
   };
 }

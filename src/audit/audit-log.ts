@@ -10,7 +10,7 @@ import { fromJson, toJson, type Db, type Executor } from '../store/database.js';
 import { decodeCursor, toPage, type Page } from '../store/pagination.js';
 import { insertRow } from '../store/prepared.js';
 import type { AuditLogsTable } from '../store/schema.js';
-import { EVENT_CATALOGUE } from '../webhooks/catalogue.js';
+import { EVENT_CATALOGUE, type AuditedEventType, type EventType } from '../webhooks/catalogue.js';
 
 export type ActorType = 'secret_key' | 'system' | 'user' | 'carrier' | 'dispatcher';
 
@@ -21,9 +21,42 @@ export interface Actor {
 
 export const SYSTEM_ACTOR: Actor = { type: 'system', id: null };
 
+/**
+ * The audit actions no event goes with (operators see them; webhooks do not). A message's moves are `sms.<status>`
+ * (every status of `SmsStatus` that no event of the same name covers), plus a send released back to the queue and a
+ * retry scheduled.
+ */
+export const OPERATOR_ONLY_ACTIONS = [
+  'sms.sending',
+  'sms.undelivered',
+  'sms.dropped',
+  'sms.test_noop',
+  'sms.operator',
+  'sms.expired',
+  'sms.released',
+  'sms.retry_scheduled',
+  'sms_template.updated',
+  'sms_template.reverted',
+  'instance.bootstrapped',
+  'instance.updated',
+  'secret_key.created',
+  'secret_key.revoked',
+  'user.unlocked',
+  'webhook_endpoint.created',
+  'webhook_endpoint.updated',
+  'webhook_endpoint.deleted',
+  'webhook_endpoint.secret_rotated',
+  'webhook_endpoint.disabled',
+  'webhook_endpoint.test_sent',
+  'webhook_delivery.retried',
+] as const;
+
+/** What an audit entry records: an action that webhooks report too (its event type, see the catalogue), or one of those. */
+export type AuditAction = AuditedEventType | (typeof OPERATOR_ONLY_ACTIONS)[number];
+
 export interface AuditInput {
   actor: Actor;
-  action: string;
+  action: AuditAction;
   target?: { type: string; id: string } | null;
   data?: Record<string, unknown>;
 }
@@ -79,7 +112,7 @@ const AUDIT_OMITS = new Map(EVENT_CATALOGUE.map((info) => [info.type, info.audit
  * keeps out of the audit log) over `details` that only operators see (the sign-up it came from, the caller's
  * address). The entry and the event are made from the same data here, so they cannot drift apart.
  */
-export function eventAuditData(type: string, data: Record<string, unknown>, details: Record<string, unknown> = {}): Record<string, unknown> {
+export function eventAuditData(type: EventType, data: Record<string, unknown>, details: Record<string, unknown> = {}): Record<string, unknown> {
   const out = { ...details, ...data };
   for (const field of AUDIT_OMITS.get(type) ?? []) delete out[field];
   return out;

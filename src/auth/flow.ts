@@ -1,6 +1,6 @@
 /** What the sign-up, sign-in and MFA flows share: their dependencies, request context, number checks, lost races. */
 import { appError, AppError } from '../errors.js';
-import { Refusal } from '../refusal.js';
+import type { Refusal } from '../refusal.js';
 import type { Clock } from '../clock.js';
 import type { Actor } from '../audit/audit-log.js';
 import type { Db, Tx } from '../store/database.js';

@@ -63,11 +63,12 @@ export class Mfa extends FlowService {
         const row = await this.enrolling(tx, userId, phoneNumberId);
         const phone = parsePhoneParam(row.phone_number, 'phone_number');
         assertNumberAccepted(settings, phone, 'phone_number');
-        const challenge = await this.challenges.issue(tx, { purpose: 'mfa_enrollment', phoneNumber: phone.e164, country: phone.country, ip: ctx.ip, actor: { type: 'user', id: userId }, settings });
-        if (challenge instanceof Refusal) return challenge;
+        const issued = await this.challenges.issue(tx, { purpose: 'mfa_enrollment', phoneNumber: phone.e164, country: phone.country, ip: ctx.ip, actor: { type: 'user', id: userId }, settings });
+        if (issued instanceof Refusal) return issued;
+        const { challenge, delivery } = issued;
         const now = this.clock.now();
         await tx.updateTable('phone_numbers').set({ challenge_id: challenge.id, updated_at: now }).where('id', '=', row.id).execute();
-        return phoneNumberView({ ...row, challenge_id: challenge.id, updated_at: now }, this.challenges.view(challenge));
+        return phoneNumberView({ ...row, challenge_id: challenge.id, updated_at: now }, this.challenges.view(challenge, delivery));
       }),
     );
   }

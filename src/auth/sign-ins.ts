@@ -51,7 +51,7 @@ export interface SignInView {
 
 export type FirstFactorAttempt = { strategy: 'phone_code'; code: string } | { strategy: 'password'; password: string };
 
-const PASSWORD_VERIFIED: Verification = { status: 'verified', strategy: 'password', attempts: null, attempts_remaining: null, expire_at: null, next_resend_at: null };
+const PASSWORD_VERIFIED: Verification = { status: 'verified', strategy: 'password', attempts: null, attempts_remaining: null, expire_at: null, next_resend_at: null, delivery: null };
 
 interface Loaded {
   row: SignInsTable;
@@ -227,8 +227,8 @@ export class SignIns extends FlowService {
   private async issue(tx: Tx, loaded: Loaded, purpose: 'sign_in' | 'mfa_verification', phoneNumber: string, settings: InstanceSettings, ctx: RequestContext): Promise<string | Refusal> {
     const parsed = parseRecipient(phoneNumber);
     const country = parsed.ok ? parsed.country : null;
-    const challenge = await this.challenges.issue(tx, { purpose, phoneNumber, country, ip: ctx.ip, actor: { type: 'user', id: loaded.user.id }, settings });
-    return challenge instanceof Refusal ? challenge : challenge.id;
+    const issued = await this.challenges.issue(tx, { purpose, phoneNumber, country, ip: ctx.ip, actor: { type: 'user', id: loaded.user.id }, settings });
+    return issued instanceof Refusal ? issued : issued.challenge.id;
   }
 
   private async update(tx: Tx, loaded: Loaded, change: Partial<Pick<SignInsTable, 'status' | 'first_factor' | 'first_factor_challenge_id' | 'second_factor_challenge_id' | 'created_session_id'>>): Promise<SignInView> {

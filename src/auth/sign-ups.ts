@@ -89,11 +89,12 @@ export class SignUps extends FlowService {
         // The settings may have changed since the sign-up was made.
         const phone = parsePhoneParam(row.phone_number, 'phone_number');
         assertNumberAccepted(settings, phone, 'phone_number');
-        const challenge = await this.challenges.issue(tx, { purpose: 'sign_up', phoneNumber: phone.e164, country: phone.country, ip: ctx.ip, actor: ANONYMOUS, settings });
-        if (challenge instanceof Refusal) return challenge;
+        const issued = await this.challenges.issue(tx, { purpose: 'sign_up', phoneNumber: phone.e164, country: phone.country, ip: ctx.ip, actor: ANONYMOUS, settings });
+        if (issued instanceof Refusal) return issued;
+        const { challenge, delivery } = issued;
         const now = this.clock.now();
         await setSignUpChallenge.execute(tx, { id, challenge_id: challenge.id, now });
-        return this.view({ ...row, challenge_id: challenge.id, updated_at: now }, this.challenges.view(challenge));
+        return this.view({ ...row, challenge_id: challenge.id, updated_at: now }, this.challenges.view(challenge, delivery));
       }),
     );
   }
@@ -115,10 +116,10 @@ export class SignUps extends FlowService {
         const now = this.clock.now();
         const done: SignUpsTable = { ...row, status: 'complete', created_user_id: user.id, created_session_id: session.id, updated_at: now };
         await completeSignUp.execute(tx, { id, user_id: user.id, session_id: session.id, now });
-        return { done, challenge: result.challenge, session };
+        return { done, challenge: result.challenge, delivery: result.delivery, session };
       }),
     );
-    const view = this.view(completed.done, this.challenges.view(completed.challenge));
+    const view = this.view(completed.done, this.challenges.view(completed.challenge, completed.delivery));
     view.session = { ...this.sessions.view(completed.session), last_active_token: this.sessions.sign(completed.session) };
     return view;
   }

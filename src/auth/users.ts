@@ -37,7 +37,7 @@ export interface UserView {
   last_sign_in_at: number | null;
 }
 
-export const VERIFIED: Verification = { status: 'verified', strategy: 'phone_code', attempts: null, attempts_remaining: null, expire_at: null, next_resend_at: null };
+export const VERIFIED: Verification = { status: 'verified', strategy: 'phone_code', attempts: null, attempts_remaining: null, expire_at: null, next_resend_at: null, delivery: null };
 
 export function phoneNumberView(row: PhoneNumbersTable, pending: Verification | null = null): PhoneNumberView {
   return {

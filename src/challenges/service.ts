@@ -20,6 +20,7 @@ import { recordEventAndAudit } from '../webhooks/events.js';
 import type { InstanceSettings } from '../instance/settings.js';
 import { isTestNumber } from '../phone/numbers.js';
 import type { SmsEngine } from '../sms/engine.js';
+import { challengeDelivery, deliveryState, type DeliveryState } from '../sms/delivery.js';
 import type { AuthKeys } from '../auth/keys.js';
 import { MAGIC_CODE, RESEND_COOLDOWN_MS, WRONG_CODE_MEMORY_MS, codeLifetimeMs, codeMatches, generateCode, hashCode, wrongCodeWaitMs } from './codes.js';
 import { recordLimitReached, retryAfter, type LimitName, type Limits, type Window } from '../limits/limits.js';
@@ -36,6 +37,14 @@ export interface Verification {
   expire_at: number | null;
   /** When a new code may be requested (the resend cooldown). */
   next_resend_at: number | null;
+  /** Where the code's message stands; null without one (a password, a number verified earlier, a test number, the null driver). */
+  delivery: DeliveryState | null;
+}
+
+/** A challenge just issued, and its code's delivery state as the message was queued. */
+export interface IssuedChallenge {
+  challenge: ChallengesTable;
+  delivery: DeliveryState | null;
 }
 
 export interface IssueInput {
@@ -52,7 +61,7 @@ export interface IssueInput {
   paramName?: string;
 }
 
-export type AttemptResult = { challenge: ChallengesTable; magic: boolean };
+export type AttemptResult = { challenge: ChallengesTable; magic: boolean; delivery: DeliveryState | null };
 
 // The statements of every code request and every attempt, compiled once.
 const pendingChallenge = prepared<{ purpose: string; phone_number: string }, { id: string; resend_at: number }>((db, $) =>
@@ -177,7 +186,7 @@ export class ChallengeService {
     this.sms = deps.sms;
   }
 
-  async issue(tx: Tx, input: IssueInput): Promise<ChallengesTable | Refusal> {
+  async issue(tx: Tx, input: IssueInput): Promise<IssuedChallenge | Refusal> {
     const { settings, phoneNumber } = input;
     const paramName = input.paramName ?? 'phone_number';
     const testNumber = isTestNumber(phoneNumber);
@@ -213,7 +222,7 @@ export class ChallengeService {
       updated_at: now,
     };
     await insertChallenge(tx, row);
-    await this.sms.send(
+    const message = await this.sms.send(
       {
         template: 'verification_code',
         to: phoneNumber,
@@ -225,7 +234,7 @@ export class ChallengeService {
       tx,
     );
     await this.record(tx, 'challenge.created', row, input.actor, { ip: input.ip, replaced: pending?.id ?? null });
-    return row;
+    return { challenge: row, delivery: deliveryState({ status: message.status, driver: null, error_code: null, failed_by: null }, row.resend_at) };
   }
 
   /** Checks a code against a challenge; the challenge must be one the caller's flow owns. */
@@ -246,7 +255,7 @@ export class ChallengeService {
       challenge.status = 'verified';
       challenge.resend_at = challenge.created_at + RESEND_COOLDOWN_MS;
       await this.record(tx, 'challenge.verified', challenge, actor, { magic_code: magic });
-      return { challenge, magic };
+      return { challenge, magic, delivery: await challengeDelivery(tx, challengeId, challenge.resend_at) };
     }
 
     challenge.resend_at = await this.holdNextCodeAfterWrongCode(tx, challenge, settings, now);
@@ -263,10 +272,11 @@ export class ChallengeService {
   /** The verification object of a flow's current challenge (null before a code was requested). */
   async verification(tx: Tx, challengeId: string | null): Promise<Verification | null> {
     if (!challengeId) return null;
-    return this.view(await this.reload(tx, challengeId));
+    const challenge = await this.reload(tx, challengeId);
+    return this.view(challenge, await challengeDelivery(tx, challengeId, challenge.resend_at));
   }
 
-  view(c: ChallengesTable): Verification {
+  view(c: ChallengesTable, delivery: DeliveryState | null): Verification {
     const now = this.clock.now();
     const status = c.status === 'verified' ? 'verified' : c.status === 'failed' ? 'failed' : c.status === 'replaced' || c.expires_at <= now ? 'expired' : 'unverified';
     return {
@@ -276,6 +286,7 @@ export class ChallengeService {
       attempts_remaining: Math.max(0, c.max_attempts - c.attempts),
       expire_at: c.expires_at,
       next_resend_at: c.resend_at,
+      delivery,
     };
   }
 

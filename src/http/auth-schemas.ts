@@ -5,6 +5,8 @@
 import { Type, type TSchema } from 'typebox';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../auth/passwords.js';
 import { CODE_LENGTH } from '../challenges/codes.js';
+import { DELIVERY_NEXT_STEPS, DELIVERY_STATUSES } from '../sms/delivery.js';
+import { DELIVERY_REASONS } from '../sms/failures.js';
 import { Nullable, StringEnum } from './schemas.js';
 
 const Time = (description = 'ms since the epoch') => Type.Integer({ description });
@@ -18,6 +20,20 @@ export const PasswordParam = Type.String({ minLength: PASSWORD_MIN_LENGTH, maxLe
 export const PhoneCodeStrategy = StringEnum(['phone_code'] as const, { description: 'Only phone_code (a code by SMS).' });
 export const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false });
 
+export const Delivery = Type.Object(
+  {
+    status: StringEnum(DELIVERY_STATUSES, { description: 'queued (not yet with a carrier), sent (with the carrier), delivered (the handset has it), undelivered (the carrier could not deliver it), failed (it could not be sent, or the code expired first).' }),
+    reason: Nullable(StringEnum(DELIVERY_REASONS, { description: 'Why it was undelivered or failed: the carrier refused it, the number cannot be reached, or a passing failure.' })),
+    next_step: Nullable(StringEnum(DELIVERY_NEXT_STEPS, { description: 'wait (it is on its way), resend (request a new code once resend_after has passed), use_another_number (this number is unlikely to get a code); null once delivered.' })),
+    resend_after: Nullable(Time('On a failure: when a new code may be requested (ms since the epoch).')),
+  },
+  {
+    additionalProperties: false,
+    description:
+      "Where the code's SMS stands, carrier-neutral, to show the person waiting for it; follow it by polling the sign-in, sign-up or enrolment. Null without a message to follow: a password, a number verified earlier, a test number, the null driver, a template the operator delivers.",
+  },
+);
+
 export const Verification = Type.Object(
   {
     status: StringEnum(['unverified', 'verified', 'failed', 'expired'] as const),
@@ -26,6 +42,7 @@ export const Verification = Type.Object(
     attempts_remaining: Nullable(Type.Integer({ description: 'Wrong codes left before the challenge fails.' })),
     expire_at: Nullable(Time('When the code stops working (ms since the epoch).')),
     next_resend_at: Nullable(Time('When a new code may be requested (ms since the epoch): 30 s after this one was sent, later after a wrong code (abuse.wrong_code_backoff).')),
+    delivery: Nullable(Delivery),
   },
   { additionalProperties: false, description: 'Where a factor stands. The numbers are null for a password or a number verified earlier.' },
 );

@@ -139,7 +139,7 @@ export class InstanceService {
     for (let attempt = 1; ; attempt++) {
       // Nothing read while the write is under way is cached (a read in its transaction would see it uncommitted).
       this.writing++;
-      let outcome;
+      let outcome: 'conflict' | 'done';
       try {
         outcome = await this.db.transaction().execute((tx) => this.applyPatch(tx, patch, actor));
       } finally {

@@ -50,7 +50,7 @@ function checkRecipient(input: string, homeCountries: readonly string[]): Recipi
   }
   if (isTestNumber(compact)) return { ok: true, e164: compact, country: 'US' };
   const parsed = parsePhoneNumberFromString(compact);
-  if (!parsed || !parsed.isValid()) {
+  if (!parsed?.isValid()) {
     return { ok: false, reason: 'is not a valid phone number' };
   }
   return { ok: true, e164: parsed.number, country: parsed.country ?? null };
@@ -83,7 +83,7 @@ export function checkSender(value: string): SenderCheck {
   if (value.startsWith('+')) {
     if (!E164.test(value)) return { ok: false, reason: 'must be an E.164 number such as +14155550123' };
     const parsed = parsePhoneNumberFromString(value);
-    if (!isTestNumber(value) && (!parsed || !parsed.isPossible())) {
+    if (!isTestNumber(value) && !parsed?.isPossible()) {
       return { ok: false, reason: 'is not a possible phone number for its country code' };
     }
     return { ok: true, kind: 'e164' };

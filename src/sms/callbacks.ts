@@ -12,12 +12,14 @@ import type { InstanceService } from '../instance/service.js';
 import type { Transactions } from '../store/group-commit.js';
 import type { SmsMessagesTable } from '../store/schema.js';
 import { lockMessages, reportsSeen, type ReportSeen } from '../store/sms-outbox.js';
+import { priceAttempts, type ReportedPrice } from '../store/sms-prices.js';
 import type { CallbackUrls } from './callback-urls.js';
-import type { SmsMetrics } from './metrics.js';
+import { countCosts, type SmsMetrics } from './metrics.js';
 import { Trail, canAdvance, isTerminal, messageUpdates, type SmsStatus } from './transitions.js';
 import { Batcher } from './batcher.js';
 import { mapTwilioStatus, twilioErrorMessage, verifyTwilioSignature, type FormParams } from './drivers/twilio.js';
-import { mapVonageStatus, verifyVonageSignature, vonageDlrErrorMessage } from './drivers/vonage.js';
+import { mapVonageStatus, verifyVonageSignature, vonageDlrErrorMessage, vonagePrice } from './drivers/vonage.js';
+import type { CarrierPrice } from './drivers/driver.js';
 
 export type CallbackResult = 'applied' | 'ignored' | 'duplicate' | 'unknown_message';
 
@@ -32,6 +34,8 @@ export interface CarrierReport {
   target: Extract<SmsStatus, 'sent' | 'delivered' | 'undelivered' | 'failed'> | null;
   errorCode: string | null;
   errorMessage: string | null;
+  /** What the carrier says it charged (a Vonage receipt's `price`, Twilio's fetched `price`). */
+  price?: CarrierPrice;
 }
 
 export interface CallbackDeps {
@@ -158,6 +162,7 @@ export class CarrierCallbacks {
     if (!status || !messageId) throw appError('form_param_missing', { paramName: status ? 'messageId' : 'status' });
     const errCode = params['err-code'];
     const errorCode = errCode && errCode !== '0' ? errCode : null;
+    const price = vonagePrice(params.price);
     return this.report({
       messageId: callback.messageId,
       source: 'vonage',
@@ -166,6 +171,7 @@ export class CarrierCallbacks {
       target: mapVonageStatus(status),
       errorCode,
       errorMessage: errorCode ? vonageDlrErrorMessage(errorCode) : null,
+      ...(price ? { price } : {}),
     });
   }
 
@@ -196,6 +202,9 @@ export class CarrierCallbacks {
   private async applyBatch(batch: Pending[]): Promise<void> {
     const { transactions, clock, metrics } = this.deps;
     const trail = new Trail(clock);
+    // A report's price counts even when its status changes nothing (a later part's receipt, a late one).
+    const priced: ReportedPrice[] = [];
+    let written: ReportedPrice[] = [];
     const results: CallbackResult[] = [];
     await transactions.run(async (tx) => {
       const ids = [...new Set(batch.map((p) => p.report.messageId))];
@@ -217,6 +226,7 @@ export class CarrierCallbacks {
           continue;
         }
         seen.add(`${row.id} ${dedupeKey}`);
+        if (report.price) priced.push({ messageId: row.id, driver: report.source, ...report.price });
         reported.push({ message_id: row.id, dedupe_key: dedupeKey, carrier_status: report.carrierStatus, carrier_message_id: report.carrierMessageId });
         const actor: Actor = { type: 'carrier', id: report.source };
         const carrier = { status: report.carrierStatus, messageId: report.carrierMessageId, dedupeKey };
@@ -253,8 +263,10 @@ export class CarrierCallbacks {
         results.push('applied');
       }
       await trail.write(tx, messageUpdates(tx, [...changed.values()]));
+      written = await priceAttempts(tx, priced);
     });
     trail.count(metrics);
+    countCosts(metrics, written.map(({ driver, nanos, currency }) => ({ driver, price: { nanos, currency } })));
     batch.forEach((pending, i) => {
       const result = results[i]!;
       if (pending.report.via !== 'status_check') metrics.callbacks.inc({ carrier: pending.report.source, result });

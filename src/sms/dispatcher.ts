@@ -24,9 +24,9 @@ import type { SmsMessageAttemptsTable, SmsMessagesTable } from '../store/schema.
 import { claimDueMessages, claimReceiptWaits, lockMessages, payloadAd } from '../store/sms-outbox.js';
 import { rowsInsert } from '../store/writes.js';
 import type { CallbackUrls } from './callback-urls.js';
-import type { SmsMetrics } from './metrics.js';
+import { countCosts, type SmsMetrics } from './metrics.js';
 import { NO_FAILOVER, afterReceiptWait, decide, outcomeAttemptRow, type AttemptOutcome, type Decision, type FailoverPlan, type SendResult } from './outcomes.js';
-import { routeTo } from './routing.js';
+import { routeFor } from './routing.js';
 import { Trail, attemptRow, messageUpdates } from './transitions.js';
 import { Batcher } from './batcher.js';
 import { CarrierError, permanent, type OutboundSms, type SmsDriver } from './drivers/driver.js';
@@ -176,7 +176,7 @@ export class Dispatcher {
   /** The driver a message goes out through now (its route's first, or the one it moved to), and where it may move. */
   private route(row: SmsMessagesTable, settings: InstanceSettings): { driver: SmsDriver; failover: FailoverPlan } {
     if (row.failover_from !== null) return { driver: this.driver(settings, row.driver === 'twilio' || row.driver === 'vonage' ? row.driver : null), failover: NO_FAILOVER };
-    const { first, failover: to } = routeTo(settings.sms, row.to_number);
+    const { first, failover: to } = routeFor(settings.sms, row.country);
     const { failover } = settings.sms;
     const waits = failover.receipt_wait_seconds !== null && (failover.receipt_wait_templates as readonly string[]).includes(row.template);
     return {
@@ -304,7 +304,7 @@ export class Dispatcher {
       const rows = await claimReceiptWaits(tx, { now, limit: this.deps.options.batchSize });
       if (rows.length === 0) return;
       const changed = rows.map((row) => {
-        const decision = afterReceiptWait(row, routeTo(settings.sms, row.to_number).failover, now);
+        const decision = afterReceiptWait(row, routeFor(settings.sms, row.country).failover, now);
         decisions.push(decision);
         const next = { ...row, ...decision.patch };
         if (decision.trail) trail.add({ ...decision.trail, message: next });
@@ -353,6 +353,7 @@ export class Dispatcher {
       await trail.write(tx, [...messageUpdates(tx, changed), ...rowsInsert(tx, 'sms_message_attempts', attempts)]);
     });
     this.recorded(trail, decisions);
+    countCosts(metrics, batch.map((o) => ({ driver: o.driver, price: o.result.kind === 'accepted' ? (o.result.price ?? null) : null })));
     for (const [driver, count] of retries) metrics.retries.inc({ driver }, count);
   }
 }

@@ -27,7 +27,7 @@ import type { TemplateSlug } from './templates/catalogue.js';
 import type { SmsMetrics } from './metrics.js';
 import { Trail, attemptRow, type SmsStatus } from './transitions.js';
 import { chooseSender } from './sender.js';
-import { routeTo } from './routing.js';
+import { routeFor } from './routing.js';
 import { payloadAd } from '../store/sms-outbox.js';
 
 export { SMS_STATUSES, TERMINAL_STATUSES, type SmsStatus } from './transitions.js';
@@ -61,6 +61,8 @@ export const testMessageBody = (appName: string) => `This is a test message from
 interface Outgoing<T extends string> {
   template: T;
   to: string;
+  /** The destination's country (ISO 3166 alpha-2), null when the number belongs to no single country. */
+  country: string | null;
   /** The body to send. */
   body: string;
   /** The body the log shows: `body` with any code masked (same as `body` when nothing is secret). */
@@ -93,7 +95,7 @@ export class SmsEngine {
   }
 
   async send(input: SendInput, executor: Executor = this.deps.db): Promise<QueuedMessage> {
-    const to = checkedRecipient(input.to, input.paramName);
+    const { e164: to, country } = checkedRecipient(input.to, input.paramName);
     return inTransaction(executor, async (tx) => {
       const settings = await this.deps.instance.current(tx);
       const template = await this.deps.templates.forSend(input.template, tx);
@@ -102,10 +104,11 @@ export class SmsEngine {
       // Every occurrence is masked (the origin-bound line repeats the code); a digit run that merely equals the
       // code elsewhere in the body is masked too, which only costs the log a few characters.
       const code = input.variables.code;
-      const logBody = code && routeTo(settings.sms, to).first !== null ? message.body.split(code).join('*'.repeat(code.length)) : message.body;
+      const logBody = code && routeFor(settings.sms, country).first !== null ? message.body.split(code).join('*'.repeat(code.length)) : message.body;
       return this.enqueue(tx, settings, {
         template: input.template,
         to,
+        country,
         body: message.body,
         logBody,
         sender: chooseSender(settings, template.from_number_override),
@@ -118,11 +121,11 @@ export class SmsEngine {
 
   /** The dashboard's "send test SMS": a fixed body through the configured driver. */
   async sendTest(input: { to: string; actor: Actor }): Promise<QueuedMessage<typeof TEST_MESSAGE_TEMPLATE>> {
-    const to = checkedRecipient(input.to, 'to');
+    const { e164: to, country } = checkedRecipient(input.to, 'to');
     const settings = await this.deps.instance.current();
     const body = testMessageBody(settings.app_name);
     return inTransaction(this.deps.db, (tx) =>
-      this.enqueue(tx, settings, { template: TEST_MESSAGE_TEMPLATE, to, body, logBody: body, sender: chooseSender(settings, null), deliveredByUs: true, actor: input.actor }),
+      this.enqueue(tx, settings, { template: TEST_MESSAGE_TEMPLATE, to, country, body, logBody: body, sender: chooseSender(settings, null), deliveredByUs: true, actor: input.actor }),
     );
   }
 
@@ -131,7 +134,7 @@ export class SmsEngine {
     const queued: SmsStatus = testNumber ? 'test_noop' : !out.deliveredByUs ? 'operator' : 'queued';
     // The null driver sends nothing, so there is nothing to dispatch: its drop is recorded here, in the transaction
     // that queues the message. A caller (a CI test reading the audit log) sees the drop as soon as the send returns.
-    const { first } = routeTo(settings.sms, out.to);
+    const { first } = routeFor(settings.sms, out.country);
     const dropped = queued === 'queued' && first === null;
     const status: SmsStatus = dropped ? 'dropped' : queued;
     const waiting = status === 'queued';
@@ -168,13 +171,14 @@ export class SmsEngine {
       sent_at: null,
       completed_at: waiting ? null : now,
       status_check_at: null,
+      country: out.country,
       failover_from: null,
       failed_over_at: null,
       failover_attempt: null,
       receipt_wait_until: null,
     };
     const event = {
-      type: 'sms.queued',
+      type: 'sms.queued' as const,
       data: {
         id,
         object: 'sms_message',
@@ -212,8 +216,8 @@ export class SmsEngine {
   }
 }
 
-function checkedRecipient(to: string, paramName = 'to'): string {
+function checkedRecipient(to: string, paramName = 'to'): { e164: string; country: string | null } {
   const recipient = parseRecipient(to);
   if (!recipient.ok) throw appError('form_param_format_invalid', { paramName, longMessage: `${paramName} ${recipient.reason}` });
-  return recipient.e164;
+  return recipient;
 }

@@ -10,6 +10,7 @@ import type { Db } from '../store/database.js';
 import { decodeCursor, toPage, type Page } from '../store/pagination.js';
 import type { SmsMessageAttemptsTable, SmsMessagesTable, SmsMessageStatusesTable } from '../store/schema.js';
 import type { SmsEngine } from './engine.js';
+import { priceDecimal } from './drivers/driver.js';
 import { parseRecipient } from '../phone/numbers.js';
 import type { SmsStatus } from './transitions.js';
 
@@ -42,10 +43,13 @@ export interface SmsMessageView {
   error_message: string | null;
   sent_at: number | null;
   completed_at: number | null;
+  /** The destination's country (ISO 3166 alpha-2); null for a number of no single country. */
+  country: string | null;
 }
 
 export interface SmsMessageDetail extends SmsMessageView {
-  attempts: Omit<SmsMessageAttemptsTable, 'id' | 'message_id'>[];
+  /** `price`: what the carrier charged for the attempt, an exact decimal in `price_currency`; null: not reported. */
+  attempts: (Omit<SmsMessageAttemptsTable, 'id' | 'message_id' | 'price_nanos'> & { price: string | null })[];
   status_history: (Omit<SmsMessageStatusesTable, 'id' | 'message_id' | 'dedupe_key' | 'applied'> & { applied: boolean })[];
 }
 
@@ -133,12 +137,13 @@ function toView(row: SmsMessagesTable): SmsMessageView {
     error_message: row.error_message,
     sent_at: row.sent_at,
     completed_at: row.completed_at,
+    country: row.country,
   };
 }
 
 function toAttempt(row: SmsMessageAttemptsTable): SmsMessageDetail['attempts'][number] {
-  const { id: _id, message_id: _message, ...rest } = row;
-  return rest;
+  const { id: _id, message_id: _message, price_nanos, ...rest } = row;
+  return { ...rest, price: price_nanos === null ? null : priceDecimal(price_nanos) };
 }
 
 function toHistory(row: SmsMessageStatusesTable): SmsMessageDetail['status_history'][number] {

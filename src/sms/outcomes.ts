@@ -11,7 +11,7 @@
  * `after_transient_failures` times, or accepts it but sends no final receipt within the receipt wait (the wait is
  * kept only when it ends before the code expires; the sealed body is kept until then).
  */
-import type { Actor } from '../audit/audit-log.js';
+import type { Actor, AuditAction } from '../audit/audit-log.js';
 import type { SmsDispatchConfig } from '../config.js';
 import type { SmsMessageAttemptsTable, SmsMessagesTable } from '../store/schema.js';
 import type { SmsDriverName } from '../instance/settings.js';
@@ -71,7 +71,7 @@ export function decide(outcome: AttemptOutcome, row: SmsMessagesTable, now: numb
   const { result } = outcome;
   const done = { lease_owner: null, lease_expires_at: null, next_attempt_at: null, updated_at: now, driver: outcome.driver };
   const finished = { ...done, payload: null, completed_at: now };
-  const entry = (action?: string, auditData?: Record<string, unknown>, event?: boolean): Omit<TrailEntry, 'message'> => ({
+  const entry = (action?: AuditAction, auditData?: Record<string, unknown>, event?: boolean): Omit<TrailEntry, 'message'> => ({
     applied: true,
     source: 'dispatcher',
     actor: DISPATCHER_ACTOR,
@@ -191,7 +191,7 @@ export function outcomeAttemptRow(outcome: AttemptOutcome, worker: string): SmsM
   const { claimed, driver, startedAt, finishedAt, result } = outcome;
   switch (result.kind) {
     case 'accepted':
-      return attemptRow(claimed, driver, worker, startedAt, finishedAt, 'accepted', null, result.carrierMessageId, result.httpStatus);
+      return attemptRow(claimed, driver, worker, startedAt, finishedAt, 'accepted', null, result.carrierMessageId, result.httpStatus, result.price ?? null);
     case 'error':
       return attemptRow(claimed, driver, worker, startedAt, finishedAt, result.error.code === 'aborted' ? 'released' : `${result.error.kind}_error`, result.error, null);
     default:

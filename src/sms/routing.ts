@@ -3,7 +3,6 @@
  * (`sms.routes`, `sms.failover`). Pure: the dispatcher asks it for each message.
  */
 import type { InstanceSettings, SmsDriverName } from '../instance/settings.js';
-import { parseRecipient } from '../phone/numbers.js';
 
 export interface SmsRouteChoice {
   /** null: the null driver (sends are dropped). */
@@ -22,11 +21,4 @@ export function routeFor(sms: InstanceSettings['sms'], country: string | null): 
   if (first === null) return { first: null, failover: null };
   const failover = route?.failover_driver ?? sms.failover.driver;
   return { first, failover: failover === first ? null : failover };
-}
-
-/** The route of a message to `e164` (its country read from the number only when routes could tell it apart). */
-export function routeTo(sms: InstanceSettings['sms'], e164: string): SmsRouteChoice {
-  if (sms.routes.length === 0) return routeFor(sms, null);
-  const recipient = parseRecipient(e164);
-  return routeFor(sms, recipient.ok ? recipient.country : null);
 }

@@ -123,6 +123,7 @@ export class StatusChecks {
           target: mapTwilioStatus(carrier.status),
           errorCode: carrier.errorCode,
           errorMessage: carrier.errorCode ? twilioErrorMessage(carrier.errorCode) : null,
+          ...(carrier.price ? { price: carrier.price } : {}),
         });
         metrics.statusChecks.inc({ carrier: 'twilio', result });
       }

@@ -6,13 +6,14 @@
  */
 import type { Clock } from '../clock.js';
 import { newId } from '../ids.js';
-import { auditRow, eventAuditData, type Actor } from '../audit/audit-log.js';
+import { auditRow, eventAuditData, type Actor, type AuditAction } from '../audit/audit-log.js';
 import { recordEvents, type EventInput } from '../webhooks/events.js';
+import type { EventType } from '../webhooks/catalogue.js';
 import type { Executor, Tx } from '../store/database.js';
 import { rowsInsert, rowsUpdate, type ChangeWrite } from '../store/writes.js';
 import type { AuditLogsTable, SmsMessageAttemptsTable, SmsMessagesTable, SmsMessageStatusesTable } from '../store/schema.js';
-import type { CarrierError } from './drivers/driver.js';
-import type { SmsMetrics } from './metrics.js';
+import type { CarrierError, CarrierPrice } from './drivers/driver.js';
+import { countryLabel, type SmsMetrics } from './metrics.js';
 
 import { TERMINAL_STATUSES, type SmsStatus } from './statuses.js';
 
@@ -41,13 +42,16 @@ export function canAdvance(current: string, next: SmsStatus): boolean {
 }
 
 /** The event each status fires (none for the quiet ones: a null-driver drop is an audit entry only). */
-const EVENT_OF: Partial<Record<SmsStatus, string>> = {
+const EVENT_OF: Partial<Record<SmsStatus, EventType>> = {
   sent: 'sms.sent',
   delivered: 'sms.delivered',
   failed: 'sms.failed',
   undelivered: 'sms.failed',
   expired: 'sms.failed',
 };
+
+/** The delivery-outcome counter of each final carrier status. */
+const OUTCOME_METRIC: Partial<Record<SmsStatus, 'delivered' | 'undelivered' | 'failed'>> = { delivered: 'delivered', undelivered: 'undelivered', failed: 'failed' };
 
 /** The message as events describe it (never the body: it may hold a live code). */
 export function messageEventData(row: SmsMessagesTable): Record<string, unknown> {
@@ -73,13 +77,13 @@ export interface TrailEntry {
   source: 'engine' | 'dispatcher' | 'twilio' | 'vonage';
   actor: Actor;
   /** Audit action; defaults to `sms.<status>`. */
-  action?: string;
+  action?: AuditAction;
   auditData?: Record<string, unknown>;
   carrier?: { status: string; messageId: string | null; dedupeKey: string };
   /** false: record history and audit, but no event (a retry being scheduled is not news for webhooks). */
   event?: boolean;
   /** The event fired instead of the status's own, with `eventData` added to the message's (a failover). */
-  eventType?: string;
+  eventType?: EventType;
   eventData?: Record<string, unknown>;
 }
 
@@ -90,8 +94,8 @@ export interface TrailEntry {
 export class Trail {
   private readonly history: SmsMessageStatusesTable[] = [];
   private readonly audits: AuditLogsTable[] = [];
-  private readonly events: { type: string; data: Record<string, unknown> }[] = [];
-  private readonly counted: { driver: string; status: string }[] = [];
+  private readonly events: EventInput[] = [];
+  private readonly counted: SmsMessagesTable[] = [];
 
   constructor(private readonly clock: Clock) {}
 
@@ -118,14 +122,14 @@ export class Trail {
     this.audits.push(
       auditRow(this.clock, {
         actor: entry.actor,
-        action: entry.action ?? `sms.${message.status}`,
+        action: entry.action ?? `sms.${message.status as SmsStatus}`,
         target: { type: 'sms_message', id: message.id },
         // An entry that comes with an event carries the event's data (undelivered and expired fire sms.failed).
         data: event ? eventAuditData(event.type, event.data, details) : details,
       }),
     );
     if (event) this.events.push(event);
-    this.counted.push({ driver: message.driver ?? 'null', status: message.status });
+    this.counted.push(message);
   }
 
   /**
@@ -139,7 +143,15 @@ export class Trail {
 
   /** After commit. */
   count(metrics: SmsMetrics): void {
-    for (const { driver, status } of this.counted) metrics.messages.inc({ driver, status });
+    for (const message of this.counted) {
+      const driver = message.driver ?? 'null';
+      metrics.messages.inc({ driver, status: message.status });
+      const outcome = OUTCOME_METRIC[message.status as SmsStatus];
+      if (outcome) metrics[outcome].inc({ driver, country: countryLabel(message.country) });
+      if (message.status === 'delivered' && message.sent_at !== null && message.completed_at !== null) {
+        metrics.timeToDelivery.observe({ driver }, Math.max(0, message.completed_at - message.sent_at) / 1000);
+      }
+    }
   }
 }
 
@@ -154,6 +166,7 @@ export function attemptRow(
   error: CarrierError | null,
   carrierMessageId: string | null,
   httpStatus: number | null = error?.httpStatus ?? null,
+  price: CarrierPrice | null = null,
 ): SmsMessageAttemptsTable {
   return {
     id: newId('att', finishedAt),
@@ -168,6 +181,8 @@ export function attemptRow(
     http_status: httpStatus,
     error_code: error?.code ?? null,
     error_message: error?.message ?? null,
+    price_nanos: price?.nanos ?? null,
+    price_currency: price?.currency ?? null,
   };
 }
 

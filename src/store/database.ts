@@ -1,7 +1,7 @@
 /**
- * The one query layer: Kysely over better-sqlite3 (embedded default) or pg (scale-out). Everything above this
- * file speaks Kysely and does not care which database is underneath, except where a dialect difference is
- * the point (row claiming with `FOR UPDATE SKIP LOCKED`, see `Store.dialect`).
+ * The one query layer: Kysely over better-sqlite3 (embedded default) or pg (scale-out). Everything above
+ * `src/store` speaks Kysely and does not care which database is underneath; where the two differ (row and key
+ * locks, batches, write batching) a helper here asks (`locks.ts`, `batches.ts`, `writes.ts`).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -24,9 +24,10 @@ import {
   type Transaction,
 } from 'kysely';
 import type { Database } from './schema.js';
+import type { Dialect } from './dialect.js';
 import { migrationProvider } from './migrations/index.js';
 
-export type Dialect = 'sqlite' | 'postgres';
+export type { Dialect } from './dialect.js';
 export type Db = Kysely<Database>;
 export type Tx = Transaction<Database>;
 /** Either the database or an open transaction: what a domain store function takes. */
@@ -35,6 +36,8 @@ export type Executor = Db | Tx;
 export interface Store {
   db: Db;
   dialect: Dialect;
+  /** Which database this is, for people (logs): `SQLite <file>` or `PostgreSQL`. */
+  description: string;
   /** Where the SQLite file lives (null on PostgreSQL). */
   sqlitePath: string | null;
   /**
@@ -71,6 +74,7 @@ function statementName(text: string): string {
 
 class PreparingClient extends pg.Client {
   // node-postgres's query() has many overloads; only the (text, values) form Kysely uses is rewritten.
+  // biome-ignore lint/suspicious/noExplicitAny: the override must accept every overload of node-postgres's query()
   override query(config: any, values?: any, callback?: any): any {
     if (typeof config === 'string' && Array.isArray(values) && values.length > 0) {
       return super.query({ name: statementName(config), text: config, values }, callback);
@@ -165,7 +169,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     const client = await pool.connect();
     client.release();
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    return { db, dialect: 'postgres', sqlitePath: null, sqlite: null, close: () => closePool(db, pool) };
+    return { db, dialect: 'postgres', description: 'PostgreSQL', sqlitePath: null, sqlite: null, close: () => closePool(db, pool) };
   }
 
   fs.mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
@@ -184,7 +188,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   fs.chmodSync(file, 0o600);
   const sqlite = new CachingSqliteDatabase(raw);
   const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect(sqlite) });
-  return { db, dialect: 'sqlite', sqlitePath: file, sqlite, close: () => db.destroy() };
+  return { db, dialect: 'sqlite', description: `SQLite ${file}`, sqlitePath: file, sqlite, close: () => db.destroy() };
 }
 
 /** Applies every pending migration; returns the names applied. */

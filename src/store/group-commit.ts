@@ -16,9 +16,10 @@
  * While a job of a batch runs, its `tx` is known to own the SQLite connection, so statements compiled once
  * (`prepared.ts`) run on it directly instead of through Kysely's executor (see `openConnection`).
  */
-import type { SqliteDatabase } from 'kysely';
+import type { ControlledTransaction, SqliteDatabase } from 'kysely';
 import { Refusal } from '../refusal.js';
 import type { Executor, Store, Tx } from './database.js';
+import type { Database } from './schema.js';
 
 /** The SQLite connection of each job's transaction, for as long as the job runs. */
 const jobConnections = new WeakMap<Executor, SqliteDatabase>();
@@ -104,7 +105,7 @@ export class Transactions {
     const connection = this.store.sqlite!;
     const exec = (statement: string) => connection.prepare(statement).run([]);
     const outcomes: (() => void)[] = [];
-    let trx;
+    let trx: ControlledTransaction<Database> | undefined;
     try {
       trx = await this.store.db.startTransaction().execute();
       for (const job of batch) {

@@ -115,6 +115,8 @@ export interface SmsMessagesTable {
   completed_at: number | null;
   /** When to ask the carrier for the status of a message still `sent` (see src/sms/status-checks.ts); null: never. */
   status_check_at: number | null;
+  /** The destination's country (ISO 3166 alpha-2), null when the number belongs to no single country. */
+  country: string | null;
   /** The driver the message moved from to `driver` (failover, at most once); null: it has not moved. */
   failover_from: string | null;
   failed_over_at: number | null;
@@ -140,6 +142,9 @@ export interface SmsMessageAttemptsTable {
   http_status: number | null;
   error_code: string | null;
   error_message: string | null;
+  /** What the carrier charged for this attempt, in billionths of `price_currency` (see migration 012); null: not reported. */
+  price_nanos: number | null;
+  price_currency: string | null;
 }
 
 /** Every status a message went through, and every carrier report about it (applied or not). */

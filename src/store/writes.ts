@@ -74,7 +74,10 @@ async function runWrite(tx: Tx, write: ChangeWrite): Promise<void> {
   }
   const key = write.update ? `${write.table} ${Object.keys(write.row).join(' ')}` : write.table;
   let run = rowWriters.get(key);
-  if (!run) rowWriters.set(key, (run = write.update ? updateRow(write.table) : insertRow(write.table)));
+  if (!run) {
+    run = write.update ? updateRow(write.table) : insertRow(write.table);
+    rowWriters.set(key, run);
+  }
   await run(tx, write.row as never);
 }
 

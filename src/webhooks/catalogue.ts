@@ -1,8 +1,8 @@
 /**
  * The event catalogue: the event types authn.sh records, what each means, and an example of its `data` with every
  * field it can carry. Served at `GET /v1/webhooks/event_types` (the dashboard's subscription picker) and shown in
- * the README. Endpoints may subscribe to any well-formed type, so a type added by a later version can be
- * subscribed to before this list learns about it.
+ * docs/webhooks.md. Every event recorded is of a type listed here (`EventType`). Endpoints may subscribe to any
+ * well-formed type, so a type added by a later version can be subscribed to before this list learns about it.
  */
 
 /** An event type as `GET /v1/webhooks/event_types` serves it. */
@@ -43,7 +43,7 @@ const smsMessage = {
 /** A message the carrier has taken: its driver, the carrier's id, and the carrier's error once it has one. */
 const carrierMessage = { ...smsMessage, driver: 'twilio', carrier_message_id: 'SM0123456789abcdef0123456789abcdef', error_code: null, error_message: null };
 
-export const EVENT_CATALOGUE: readonly CatalogueEntry[] = [
+const ENTRIES = [
   {
     type: 'sms.queued',
     description:
@@ -168,7 +168,15 @@ export const EVENT_CATALOGUE: readonly CatalogueEntry[] = [
     // Sent to one endpoint on request; its audit entry is webhook_endpoint.test_sent, with the event's id.
     auditOmits: null,
   },
-];
+] as const satisfies readonly CatalogueEntry[];
+
+/** The event types authn.sh records: a type not in the catalogue does not compile. */
+export type EventType = (typeof ENTRIES)[number]['type'];
+
+/** The event types whose action also has an audit entry of the same name. */
+export type AuditedEventType = Extract<(typeof ENTRIES)[number], { auditOmits: readonly string[] }>['type'];
+
+export const EVENT_CATALOGUE: readonly (CatalogueEntry & { type: EventType })[] = ENTRIES;
 
 /** Dotted lowercase names, as Standard Webhooks recommends: `sms.delivered`, `user.created`. */
 export const EVENT_TYPE_PATTERN = '^[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*)+$';

@@ -16,18 +16,19 @@ import { newId } from '../ids.js';
 import { fromJson, inTransaction, toJson, type Executor, type Tx } from '../store/database.js';
 import { readAfterWrites, rowInsert, rowsInsertAsOne, runWrites, type ChangeWrite } from '../store/writes.js';
 import type { Database, WebhookEndpointsTable } from '../store/schema.js';
-import { insertDeliveries } from './deliveries.js';
+import { insertDeliveries } from '../store/webhook-deliveries.js';
 import { auditRow, eventAuditData, type Actor, type AuditInput } from '../audit/audit-log.js';
+import type { AuditedEventType, EventType } from './catalogue.js';
 
 export interface EventInput {
-  type: string;
+  type: EventType;
   data: Record<string, unknown>;
 }
 
 export interface StoredEvent {
   id: string;
   object: 'event';
-  type: string;
+  type: EventType;
   timestamp: number;
   data: Record<string, unknown>;
 }
@@ -72,7 +73,7 @@ const enabledEndpoints = readAfterWrites<Endpoint>((db) => db.selectFrom('webhoo
 export async function recordEventAndAudit(
   executor: Executor,
   clock: Clock,
-  input: { type: string; actor: Actor; target: AuditInput['target']; data: Record<string, unknown>; details?: Record<string, unknown> },
+  input: { type: AuditedEventType; actor: Actor; target: AuditInput['target']; data: Record<string, unknown>; details?: Record<string, unknown> },
 ): Promise<void> {
   const audit = auditRow(clock, { actor: input.actor, action: input.type, target: input.target, data: eventAuditData(input.type, input.data, input.details) });
   await recordEvents(executor, clock, [{ type: input.type, data: input.data }], [rowInsert('audit_logs', audit)]);

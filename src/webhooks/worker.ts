@@ -1,5 +1,6 @@
 /**
- * The delivery worker, one per server process. It claims due deliveries (a lease, see deliveries.ts), and
+ * The delivery worker, one per server process. It claims due deliveries (a lease, see
+ * `store/webhook-deliveries.ts`), and
  * runs each attempt on its own: the loop never waits for an HTTP call, so a slow or dead endpoint cannot hold
  * back another. Bounds: AUTHN_WEBHOOKS_CONCURRENCY attempts in flight per process, and at most
  * AUTHN_WEBHOOKS_ENDPOINT_CONCURRENCY of them to any one endpoint, so one endpoint's backlog cannot take every
@@ -12,9 +13,9 @@ import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import type { WebhooksConfig } from '../config.js';
 import type { Logger } from '../logger.js';
-import type { Store } from '../store/database.js';
-import { fromJson } from '../store/database.js';
-import { claimDue, completeAttempt, dropClaimed, type ClaimedDelivery } from './deliveries.js';
+import { fromJson, type Db } from '../store/database.js';
+import { claimDue, claimedTarget, dropClaimed, type ClaimedDelivery } from '../store/webhook-deliveries.js';
+import { completeAttempt } from './deliveries.js';
 import { postJson, type Resolver } from './egress.js';
 import type { WebhookEndpoints } from './endpoints.js';
 import { signedHeaders } from './signing.js';
@@ -30,15 +31,29 @@ export class WebhookWorker {
   private claimAgain = false;
   private stopped = true;
 
-  constructor(
-    private readonly store: Store,
-    private readonly clock: Clock,
-    private readonly logger: Logger,
-    private readonly config: WebhooksConfig,
-    private readonly endpoints: WebhookEndpoints,
+  private readonly db: Db;
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private readonly config: WebhooksConfig;
+  private readonly endpoints: WebhookEndpoints;
+  private readonly resolve: Resolver | undefined;
+
+  constructor(deps: {
+    db: Db;
+    clock: Clock;
+    logger: Logger;
+    config: WebhooksConfig;
+    endpoints: WebhookEndpoints;
     /** Injected in tests to play DNS answers; the system resolver otherwise. */
-    private readonly resolve?: Resolver,
-  ) {}
+    resolve?: Resolver;
+  }) {
+    this.db = deps.db;
+    this.clock = deps.clock;
+    this.logger = deps.logger;
+    this.config = deps.config;
+    this.endpoints = deps.endpoints;
+    this.resolve = deps.resolve;
+  }
 
   /** An attempt's lease: its timeout, plus as much again and a second for recording the outcome. */
   get leaseMs(): number {
@@ -91,18 +106,14 @@ export class WebhookWorker {
       if (free <= 0 || this.stopped) return;
       const now = this.clock.now();
       const saturated = [...this.inFlight].filter(([, count]) => count >= this.config.endpointConcurrency).map(([id]) => id);
-      const { claimed, more } = await claimDue(
-        this.store.db,
-        this.store.dialect,
-        {
-          now,
-          leaseUntil: now + this.leaseMs,
-          token: randomUUID(),
-          limit: free,
-          roomFor: (endpointId) => this.config.endpointConcurrency - (this.inFlight.get(endpointId) ?? 0),
-        },
+      const { claimed, more } = await claimDue(this.db, {
+        now,
+        leaseUntil: now + this.leaseMs,
+        token: randomUUID(),
+        limit: free,
+        roomFor: (endpointId) => this.config.endpointConcurrency - (this.inFlight.get(endpointId) ?? 0),
         saturated,
-      );
+      });
       for (const claim of claimed) this.launch(claim);
       if (!more && claimed.length < free) return;
     }
@@ -126,28 +137,26 @@ export class WebhookWorker {
   }
 
   private async attempt(claim: ClaimedDelivery): Promise<void> {
-    const db = this.store.db;
-    const [endpoint, event] = await Promise.all([
-      db.selectFrom('webhook_endpoints').select('url').where('id', '=', claim.endpoint_id).executeTakeFirst(),
-      db.selectFrom('events').selectAll().where('id', '=', claim.event_id).executeTakeFirst(),
-    ]);
-    if (!endpoint || !event) {
+    const db = this.db;
+    const target = await claimedTarget(db, claim);
+    if (!target) {
       await dropClaimed(db, claim);
       return;
     }
+    const { url, event } = target;
     const attemptedAt = this.clock.now();
     const secrets = await this.endpoints.signingSecrets(db, claim.endpoint_id, attemptedAt);
     const body = JSON.stringify({ id: event.id, type: event.type, object: 'event', timestamp: event.created_at, data: fromJson<unknown>(event.data) });
     // webhook-id is the event id: the same on every retry (and to every endpoint), so receivers de-duplicate on it.
     const headers = { ...signedHeaders(secrets, event.id, attemptedAt, body), 'user-agent': USER_AGENT };
-    const result = await postJson(new URL(endpoint.url), body, headers, {
+    const result = await postJson(new URL(url), body, headers, {
       allowPrivate: this.config.allowPrivate,
       timeoutMs: this.config.timeoutMs,
       bodyLimitBytes: this.config.responseBodyLimitBytes,
       agents: this.agents,
       resolve: this.resolve,
     });
-    const { recorded, endpointDisabled } = await completeAttempt(db, this.clock, claim, { attemptedAt, url: endpoint.url, result }, {
+    const { recorded, endpointDisabled } = await completeAttempt(db, this.clock, claim, { attemptedAt, url, result }, {
       schedule: this.config.retrySchedule,
       disableFailingAfterMs: this.config.disableFailingAfterMs,
     });

@@ -12,6 +12,7 @@ import { STORES, createTestStore, type TestStore } from '../helpers/server.js';
 import { startSmsServer, storeReader, type SmsHarness } from '../sms/harness.js';
 import { Fapi, expectError, patchSettings, testNumber } from '../auth/helpers.js';
 import { TWILIO_FAILURES } from '../fakes/twilio.js';
+import type { LightMyRequestResponse } from 'fastify';
 
 const MAGIC_CODE = '424242';
 /** The code of the one verification SMS that goes through the carrier: it must appear in no event or audit entry. */
@@ -41,7 +42,7 @@ describe.each(STORES)('events and audit entries on %s', (kind) => {
     await store?.cleanup();
   });
 
-  const ok = async (res: Promise<{ statusCode: number; body: string; json(): any }>, status = 200) => {
+  const ok = async (res: Promise<LightMyRequestResponse>, status = 200) => {
     const answer = await res;
     expect(answer.statusCode, answer.body).toBe(status);
     return answer.json();

@@ -4,7 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { STORES, type TestServer } from '../helpers/server.js';
-import { Fapi, ManualClock, useAuthServer, expectError, numbers, snapshot } from './helpers.js';
+import { type Fapi, useAuthServer, expectError, numbers, snapshot } from './helpers.js';
+import { ManualClock } from '../helpers/clock.js';
 
 const HOUR = 3_600_000;
 

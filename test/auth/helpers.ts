@@ -4,15 +4,6 @@ import { afterAll, beforeAll, expect } from 'vitest';
 import type { Clock } from '../../src/clock.js';
 import { createTestStore, startTestServer, type StoreKind, type TestServer, type TestStore } from '../helpers/server.js';
 
-/** A fake clock tests move by hand. */
-export class ManualClock {
-  constructor(public at = Date.UTC(2026, 0, 1)) {}
-  now = () => this.at;
-  advance(ms: number): void {
-    this.at += ms;
-  }
-}
-
 export interface CallOptions {
   /** Authorization bearer; defaults to the client token. */
   auth?: string | null;

@@ -1,7 +1,7 @@
 /** The phone second factor of a signed-in user: enrol, list, remove; and the multi_factor.phone_code toggle. */
 import { describe, expect, it } from 'vitest';
 import { STORES, type TestServer } from '../helpers/server.js';
-import { Fapi, useAuthServer, auditActions, eventTypes, expectError, numbers, patchSettings, snapshot } from './helpers.js';
+import { type Fapi, useAuthServer, auditActions, eventTypes, expectError, numbers, patchSettings, snapshot } from './helpers.js';
 
 describe.each(STORES)('phone MFA on %s', (kind) => {
   let server!: TestServer;

@@ -7,7 +7,8 @@ import { createPublicKey, verify as verifySignature } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { createRemoteJWKSet, decodeProtectedHeader, errors as joseErrors, jwtVerify } from 'jose';
 import { STORES, storeBytes, type TestServer } from '../helpers/server.js';
-import { Fapi, useAuthServer, ManualClock, eventTypes, expectError, numbers } from './helpers.js';
+import { Fapi, useAuthServer, eventTypes, expectError, numbers } from './helpers.js';
+import { ManualClock } from '../helpers/clock.js';
 
 describe.each(STORES)('sessions on %s', (kind) => {
   let server!: TestServer;

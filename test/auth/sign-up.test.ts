@@ -1,7 +1,8 @@
 /** Sign-up by phone (and optional password): the flow, its client binding, and what it records. */
 import { describe, expect, it } from 'vitest';
 import { STORES, type TestServer } from '../helpers/server.js';
-import { Fapi, ManualClock, useAuthServer, auditActions, eventTypes, expectError, numbers, snapshot } from './helpers.js';
+import { Fapi, useAuthServer, auditActions, eventTypes, expectError, numbers, snapshot } from './helpers.js';
+import { ManualClock } from '../helpers/clock.js';
 
 describe.each(STORES)('sign-up on %s', (kind) => {
   let server!: TestServer;

@@ -1,7 +1,8 @@
 /** BAPI users: list (by number, paginated), get, delete — with phone numbers, second factors and the password lockout. */
 import { describe, expect, it } from 'vitest';
 import { STORES, type TestServer } from '../helpers/server.js';
-import { Fapi, ManualClock, useAuthServer, auditActions, eventTypes, expectError, numbers, patchSettings, testNumber } from './helpers.js';
+import { type Fapi, useAuthServer, auditActions, eventTypes, expectError, numbers, patchSettings, testNumber } from './helpers.js';
+import { ManualClock } from '../helpers/clock.js';
 
 describe.each(STORES)('BAPI users on %s', (kind) => {
   let server!: TestServer;

@@ -5,7 +5,8 @@
  */
 import { beforeEach, describe, expect, it } from 'vitest';
 import { STORES, type TestServer } from '../helpers/server.js';
-import { Fapi, useAuthServer, ManualClock, eventTypes, expectError, numbers, patchSettings, snapshot } from '../auth/helpers.js';
+import { Fapi, useAuthServer, eventTypes, expectError, numbers, patchSettings, snapshot } from '../auth/helpers.js';
+import { ManualClock } from '../helpers/clock.js';
 
 describe.each(STORES)('challenges on %s', (kind) => {
   let server!: TestServer;

@@ -7,7 +7,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { STORES, createTestStore, startTestServer, type TestServer, type TestStore } from '../helpers/server.js';
-import { Fapi, useAuthServer, ManualClock, auditActions, eventTypes, expectError, numbers, patchSettings, snapshot, testNumber } from '../auth/helpers.js';
+import { Fapi, useAuthServer, auditActions, eventTypes, expectError, numbers, patchSettings, snapshot, testNumber } from '../auth/helpers.js';
+import { ManualClock } from '../helpers/clock.js';
+import type { LightMyRequestResponse } from 'fastify';
 
 // Every sign-up of these tests starts from one address: new sign-ups are not what they limit.
 const DEFAULT_ABUSE = { sends_per_phone_number: null, sends_per_ip: null, attempts_per_ip: null, creates_per_ip: { max: 1_000 }, hourly_send_budget: null, sms_countries: null };
@@ -37,7 +39,7 @@ describe.each(STORES)('abuse limits on %s', (kind) => {
     return fapi.call('POST', `/v1/client/sign_ups/${id}/prepare_verification`, { strategy: 'phone_code' }, { ip: from });
   }
 
-  async function expectRefused(send: () => Promise<{ statusCode: number; headers: Record<string, unknown>; json(): any; body: string }>, status: number, code: string) {
+  async function expectRefused(send: () => Promise<LightMyRequestResponse>, status: number, code: string) {
     const before = await snapshot(server);
     const res = await send();
     expectError(res as never, status, code);

@@ -7,7 +7,8 @@
 import type { LightMyRequestResponse } from 'fastify';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { STORES, startTestServer, type TestServer } from '../helpers/server.js';
-import { Fapi, ManualClock, expectError, numbers, patchSettings, snapshot, useAuthServer } from '../auth/helpers.js';
+import { Fapi, expectError, numbers, patchSettings, snapshot, useAuthServer } from '../auth/helpers.js';
+import { ManualClock } from '../helpers/clock.js';
 
 describe.each(STORES)('resend waits and code lifetime on %s', (kind) => {
   let server!: TestServer;

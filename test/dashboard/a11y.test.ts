@@ -17,6 +17,7 @@ const PAGES = [
   { path: '/dashboard/configure/abuse', title: 'Abuse defences' },
   { path: '/dashboard/manage/users', title: 'Users' },
   { path: '/dashboard/activity/messages', title: 'Messages' },
+  { path: '/dashboard/activity/delivery', title: 'Delivery & cost' },
   { path: '/dashboard/activity/audit-log', title: 'Audit log' },
 ];
 const [ALICE, BOB] = ['+12015550171', '+12015550172'];

@@ -5,7 +5,7 @@
  */
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { recordAudit, SYSTEM_ACTOR } from '../../src/audit/audit-log.js';
+import { recordAudit, SYSTEM_ACTOR, type AuditAction } from '../../src/audit/audit-log.js';
 import { dashboardSuite, openSignedIn } from './browser.js';
 
 const AUDIT_PAGE = '/dashboard/activity/audit-log';
@@ -152,7 +152,7 @@ describe('the audit log page', () => {
     expect(await page.getByText('No audit entries match these filters.').isVisible()).toBe(true);
 
     // Applying the same filters again loads afresh. (Last in this file: it adds an entry.)
-    await recordAudit(suite.server.running.services.store.db, clock, { actor: SYSTEM_ACTOR, action: 'webhook.endpoint_created', target: { type: 'webhook_endpoint', id: 'whe_1' } });
+    await recordAudit(suite.server.running.services.store.db, clock, { actor: SYSTEM_ACTOR, action: 'webhook.endpoint_created' as AuditAction, target: { type: 'webhook_endpoint', id: 'whe_1' } });
     await page.getByRole('button', { name: 'Apply filters' }).click();
     await expect.poll(() => actions(page)).toEqual(['webhook.endpoint_created']);
   });

@@ -12,8 +12,9 @@ import type { Clock } from '../../src/clock.js';
 import { freePort } from '../fakes/common.js';
 import type { FakeTwilio } from '../fakes/twilio.js';
 import type { FakeVonage } from '../fakes/vonage.js';
-import { FAST_DISPATCH, waitFor } from '../sms/harness.js';
+import { FAST_DISPATCH } from '../sms/harness.js';
 import { createTestStore, startTestServer, type TestServer, type TestStore } from '../helpers/server.js';
+import { eventually } from '../helpers/eventually.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 // The machine's network is closed: without these, chromium keeps trying to reach Google's services.
@@ -158,7 +159,7 @@ export async function carrierEnv(fakes: { twilio?: FakeTwilio; vonage?: FakeVona
 
 /** Waits until the message log says `status` for message `id`. */
 export async function messageReaches(server: TestServer, id: string, status: string): Promise<void> {
-  await waitFor(`message ${id} ${status}`, async () => (await server.bapi('GET', `/v1/sms_messages/${id}`)).json().status === status);
+  await eventually(`message ${id} ${status}`, async () => (await server.bapi('GET', `/v1/sms_messages/${id}`)).json().status === status);
 }
 
 export function dashboardUrl(server: TestServer, path = '/dashboard'): string {

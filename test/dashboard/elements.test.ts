@@ -3,7 +3,8 @@
  * (http://localhost:<page port>, allowed by `allowed_origins`) against a real authn.sh on another port: sign-up and
  * sign-in through the elements, a wrong code shown beside the code field, the resend countdown, keyboard-only use,
  * axe, a 390 px screen, the phone-MFA toggle following the SMS driver and the phone-MFA setting, and a password
- * sign-in asking for the second factor enrolled through the profile.
+ * sign-in asking for the second factor enrolled through the profile, and the delivery state of a code's SMS beside
+ * the code input.
  * The bundle is built here, as `packages/elements/scripts/build.ts` builds it, so a fresh clone passes.
  */
 import http from 'node:http';
@@ -19,6 +20,9 @@ const ACCOUNT_SID = `AC${randomBytes(16).toString('hex')}`;
 const TWILIO_TOKEN = randomBytes(16).toString('hex');
 const FROM = '+14155550100';
 const CODE = '424242';
+/** Real-looking numbers whose SMS the fake Twilio reports undelivered (30003), or never reports on. */
+const UNREACHABLE = '+14155552671';
+const NO_RECEIPT = '+14155552672';
 
 /** The app: one page per element set, loading the bundle from the same origin. */
 async function serveApp(bundle: string, fapiUrl: () => string): Promise<{ port: number; close(): Promise<void> }> {
@@ -96,7 +100,13 @@ describe('web components (@authn.sh/elements)', () => {
   let twilio: FakeTwilio;
   beforeAll(async () => {
     bundle = await bundleElements();
-    twilio = await FakeTwilio.start({ accountSid: ACCOUNT_SID, authToken: TWILIO_TOKEN });
+    twilio = await FakeTwilio.start({
+      accountSid: ACCOUNT_SID,
+      authToken: TWILIO_TOKEN,
+      callbacks: 'auto',
+      sequence: (message) =>
+        message.to === UNREACHABLE ? [{ status: 'sent' }, { status: 'undelivered', errorCode: '30003' }] : message.to === NO_RECEIPT ? [{ status: 'sent' }] : [{ status: 'sent' }, { status: 'delivered' }],
+    });
   });
   afterAll(async () => {
     await app?.close();
@@ -357,5 +367,41 @@ describe('web components (@authn.sh/elements)', () => {
     await expect.poll(() => signIn.getByRole('heading').textContent()).toBe('You are signed in');
     expect(await eventTypes(page)).toContain('authn:signed-in');
     await expect.poll(() => profile.getByText(phone).count()).toBe(1);
+  });
+
+  it("shows the code's delivery state beside the code input, following it while it is on its way and no longer", async () => {
+    await patchInstance({ sms: { driver: 'twilio', from_number: FROM, twilio: { account_sid: ACCOUNT_SID, auth_token: TWILIO_TOKEN } } });
+    const { page } = await open('/sign-up');
+    const reads: string[] = [];
+    page.on('request', (request) => {
+      if (request.method() === 'GET' && /\/v1\/client\/sign_ups\//.test(request.url())) reads.push(request.url());
+    });
+    const element = page.locator('authn-sign-up');
+    await element.getByLabel('Phone number', { exact: true }).fill(UNREACHABLE);
+    await element.getByRole('button', { name: 'Send code' }).click();
+    const line = element.locator('[part="delivery"]');
+    // Beside the code input, in its own live region, worded for the person waiting: no carrier, no carrier code.
+    await expect.poll(() => line.textContent(), { timeout: 20_000 }).toMatch(/^The message could not be delivered — try again in \d+ s or use another number\.$/);
+    expect(await line.getAttribute('aria-live')).toBe('polite');
+    expect(await element.locator('form').evaluate((form: PageNode & { contains(node: unknown): boolean }, node) => form.contains(node), await line.elementHandle())).toBe(true);
+    expect(await line.textContent()).not.toMatch(/30003|twilio/i);
+    // A final state: nothing more is read.
+    const afterFinal = reads.length;
+    expect(afterFinal).toBeGreaterThan(0);
+    await page.waitForTimeout(4_500);
+    expect(reads.length).toBe(afterFinal);
+
+    // A message with no receipt yet is followed while the element is on the page, and no longer once it is removed.
+    await element.getByRole('button', { name: 'Use another number' }).click();
+    await element.getByLabel('Phone number', { exact: true }).fill(NO_RECEIPT);
+    await element.getByRole('button', { name: 'Send code' }).click();
+    await expect.poll(() => line.textContent(), { timeout: 20_000 }).toBe('The message is on its way.');
+    const whileShown = reads.length;
+    await expect.poll(() => reads.length, { timeout: 10_000 }).toBeGreaterThan(whileShown);
+    await page.evaluate(`document.querySelector('authn-sign-up').remove()`);
+    await page.waitForTimeout(500);
+    const afterRemoval = reads.length;
+    await page.waitForTimeout(4_500);
+    expect(reads.length).toBe(afterRemoval);
   });
 });

@@ -49,7 +49,7 @@ function pageFetch(page: Page, url: string, init: { method?: string; headers?: R
   );
 }
 
-// The FAPI's JSON answers, of many shapes: the tests read them field by field.
+// biome-ignore lint/suspicious/noExplicitAny: the FAPI's JSON answers, of many shapes: the tests read them field by field
 type Json = any;
 
 function answered(outcome: Outcome): { status: number; body: Json; retryAfter: string | null } {

@@ -8,8 +8,9 @@ import type { Page } from 'playwright-core';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeTwilio, TWILIO_FAILURES } from '../fakes/twilio.js';
-import { Receiver, eventually, webhookEnv } from '../webhooks/receiver.js';
+import { Receiver, webhookEnv } from '../webhooks/receiver.js';
 import { carrierEnv, dashboardSuite, dashboardUrl, heading, messageReaches, screenshot, signIn, VIEWPORTS, type ViewportName } from './browser.js';
+import { eventually } from '../helpers/eventually.js';
 
 const PAGES = [
   { name: 'sms', path: '/dashboard/configure/messaging/sms', title: 'SMS' },
@@ -19,6 +20,7 @@ const PAGES = [
   { name: 'allowed-origins', path: '/dashboard/configure/allowed-origins', title: 'Allowed origins' },
   { name: 'users', path: '/dashboard/manage/users', title: 'Users' },
   { name: 'messages', path: '/dashboard/activity/messages', title: 'Messages' },
+  { name: 'delivery', path: '/dashboard/activity/delivery', title: 'Delivery & cost' },
   { name: 'audit-log', path: '/dashboard/activity/audit-log', title: 'Audit log' },
 ];
 

@@ -79,7 +79,12 @@ describe('without a build', () => {
   it('warns once at start and answers 404', async () => {
     const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'authn-no-dashboard-'));
     const lines: string[] = [];
-    const stream = new Writable({ write: (chunk, _encoding, done) => (lines.push(String(chunk)), done()) });
+    const stream = new Writable({
+      write: (chunk, _encoding, done) => {
+        lines.push(String(chunk));
+        done();
+      },
+    });
     const app = Fastify({ logger: { stream } });
     try {
       await app.register(dashboardRoutes, { root: empty });

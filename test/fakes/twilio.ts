@@ -30,6 +30,10 @@ export const TWILIO_FAILURES = {
   badGateway: { kind: 'error', status: 503, code: 20503, message: 'Service Unavailable' },
 } as const satisfies Record<string, TwilioFailure>;
 
+/** What the fake charges per segment (USD), and the statuses that carry a price: Twilio bills once the message has left, never a failed one. */
+export const PRICE_PER_SEGMENT = 0.0079;
+const BILLED = new Set(['sent', 'delivered', 'undelivered', 'read']);
+
 export interface FakeTwilioMessage {
   sid: string;
   accountSid: string;
@@ -282,7 +286,7 @@ export class FakeTwilio extends FakeCarrier<TwilioFailure> {
       messaging_service_sid: m.messagingServiceSid,
       num_media: '0',
       num_segments: String(m.numSegments),
-      price: null,
+      price: BILLED.has(m.status) ? `-${(PRICE_PER_SEGMENT * m.numSegments).toFixed(5)}` : null,
       price_unit: 'USD',
       sid: m.sid,
       status: m.status,

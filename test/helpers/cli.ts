@@ -45,7 +45,15 @@ export async function spawnServersTogether(count: number, env: Record<string, st
   );
   const listening = children.map((child) => untilListening(child, timeoutMs, signalled));
   // Each says "ready" once loaded (or exits, and its `listening` tells why).
-  await Promise.all(children.map((child) => new Promise((resolve) => (child.stdout!.once('data', resolve), child.once('exit', resolve)))));
+  await Promise.all(
+    children.map(
+      (child) =>
+        new Promise((resolve) => {
+          child.stdout!.once('data', resolve);
+          child.once('exit', resolve);
+        }),
+    ),
+  );
   for (const child of children) {
     child.stdin!.on('error', () => undefined);
     if (child.exitCode === null) child.stdin!.write('go\n');
@@ -53,7 +61,7 @@ export async function spawnServersTogether(count: number, env: Record<string, st
   signal();
   const settled = await Promise.allSettled(listening);
   // One that did not start is not left behind.
-  children.forEach((child, i) => settled[i]!.status === 'rejected' && child.exitCode === null && child.kill('SIGKILL'));
+  for (const [i, child] of children.entries()) if (settled[i]!.status === 'rejected' && child.exitCode === null) child.kill('SIGKILL');
   return settled;
 }
 

@@ -13,7 +13,7 @@ import { describe, expect, it } from 'vitest';
 import type { LightMyRequestResponse } from 'fastify';
 import { ERROR_CODES } from '../../src/errors.js';
 import { STORES, storeFingerprint, type TestServer } from '../helpers/server.js';
-import { Fapi, numbers, useAuthServer } from '../auth/helpers.js';
+import { type Fapi, numbers, useAuthServer } from '../auth/helpers.js';
 
 interface JsonSchema {
   type?: string | string[];
@@ -157,7 +157,9 @@ function bodyWith(base: unknown, path: string[], raw: string): string {
   let node = root;
   for (const name of path.slice(0, -1)) {
     const next = node[name];
-    node = (node[name] = typeof next === 'object' && next !== null && !Array.isArray(next) ? next : {}) as Record<string, unknown>;
+    const child = typeof next === 'object' && next !== null && !Array.isArray(next) ? next : {};
+    node[name] = child;
+    node = child as Record<string, unknown>;
   }
   node[path[path.length - 1]!] = PLACEHOLDER;
   return JSON.stringify(root).replace(`"${PLACEHOLDER}"`, () => raw);

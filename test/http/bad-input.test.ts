@@ -12,7 +12,7 @@ import { ERROR_CODES } from '../../src/errors.js';
 import { clientErrorHandler } from '../../src/http/errors.js';
 import { inputRuleProblems } from '../../src/http/validation.js';
 import { STORES, storeFingerprint, useTestServer, type TestServer } from '../helpers/server.js';
-import { Fapi, expectError, useAuthServer } from '../auth/helpers.js';
+import { type Fapi, expectError, useAuthServer } from '../auth/helpers.js';
 
 const LIST_ROUTES = ['/v1/audit_logs', '/v1/sms_messages', '/v1/users', '/v1/sessions', '/v1/webhooks/endpoints', '/v1/webhooks/endpoints/whe_01J00000000000000000000000/deliveries'];
 

@@ -10,7 +10,8 @@ import { AppError, ERROR_CODES, appError, errorDetail, type ErrorCode } from '..
 import { errorHandler } from '../../src/http/errors.js';
 import { ErrorEnvelope, errorResponses } from '../../src/http/schemas.js';
 import { STORES, type TestServer } from '../helpers/server.js';
-import { Fapi, ManualClock, numbers, patchSettings, snapshot, useAuthServer } from '../auth/helpers.js';
+import { type Fapi, numbers, patchSettings, snapshot, useAuthServer } from '../auth/helpers.js';
+import { ManualClock } from '../helpers/clock.js';
 
 function expectEnvelope(res: LightMyRequestResponse, status: number, code: string, meta: Record<string, unknown>): void {
   expect(res.statusCode, res.body).toBe(status);

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ERROR_CODES } from '../../src/errors.js';
 import { useTestServer } from '../helpers/server.js';
+import type { LightMyRequestResponse } from 'fastify';
 
 describe('HTTP errors', () => {
   const ctx = useTestServer('sqlite', { env: { AUTHN_BODY_LIMIT_BYTES: '2048' } });
@@ -10,7 +11,7 @@ describe('HTTP errors', () => {
   const patch = (payload: string, contentType = 'application/json') =>
     ctx.server.inject({ method: 'PATCH', url: '/v1/instance', headers: { authorization: `Bearer ${ctx.server.key}`, 'content-type': contentType }, payload });
 
-  function expectEnvelope(res: { statusCode: number; json(): any }, status: number, code: string) {
+  function expectEnvelope(res: LightMyRequestResponse, status: number, code: string) {
     expect(res.statusCode).toBe(status);
     const body = res.json();
     expect(body.errors).toHaveLength(1);

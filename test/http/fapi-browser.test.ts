@@ -7,7 +7,7 @@ import type { LightMyRequestResponse } from 'fastify';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CLIENT_COOKIE } from '../../src/http/fapi/browser.js';
 import { STORES, type TestServer } from '../helpers/server.js';
-import { Fapi, expectError, patchSettings, snapshot, testNumber, useAuthServer } from '../auth/helpers.js';
+import { type Fapi, expectError, patchSettings, snapshot, testNumber, useAuthServer } from '../auth/helpers.js';
 
 const APP = 'https://app.example.com';
 const DEV = 'http://localhost:5173';

@@ -12,6 +12,14 @@ const TWILIO_ENV = {
   AUTHN_TEST_MODE: 'enabled',
 };
 
+const ROUTED_ENV = {
+  ...TWILIO_ENV,
+  AUTHN_SMS_VONAGE_API_KEY: 'abcd1234',
+  AUTHN_SMS_VONAGE_API_SECRET: 'efgh5678',
+  AUTHN_SMS_ROUTES: ' GB, DE = vonage > twilio ;US=twilio; ',
+  AUTHN_SMS_FAILOVER_DRIVER: 'vonage',
+};
+
 describe.each(STORES)('env bootstrap on %s', (kind) => {
   let store: TestStore | undefined;
   let server: TestServer | undefined;
@@ -54,8 +62,32 @@ describe.each(STORES)('env bootstrap on %s', (kind) => {
     expect(server.logs.join('')).not.toContain('differs from the stored setting');
   });
 
+  it('seeds routes and the failover driver, and a later start with the same values raises no warning', async () => {
+    store = await createTestStore(kind);
+    server = await startTestServer(store, { env: ROUTED_ENV });
+    const { sms } = (await server.bapi('GET', '/v1/instance')).json();
+    expect(sms.routes).toEqual([
+      { countries: ['GB', 'DE'], driver: 'vonage', failover_driver: 'twilio' },
+      { countries: ['US'], driver: 'twilio', failover_driver: null },
+    ]);
+    expect(sms.failover).toEqual({ driver: 'vonage', after_transient_failures: 2, receipt_wait_seconds: 60, receipt_wait_templates: ['verification_code'] });
+    await server.close();
+    server = await startTestServer(store, { env: ROUTED_ENV });
+    expect(server.logs.join('')).not.toContain('differs from the stored setting');
+    await server.close();
+    server = await startTestServer(store, { env: { ...ROUTED_ENV, AUTHN_SMS_ROUTES: 'GB=vonage' } });
+    const warnings = server.logs.filter((l) => l.includes('differs from the stored setting'));
+    expect(warnings.map((l) => JSON.parse(l).variable)).toEqual(['AUTHN_SMS_ROUTES']);
+  });
+
   it.each([
     [{ AUTHN_SMS_DRIVER: 'twilio' }, 'AUTHN_SMS_TWILIO_ACCOUNT_SID'],
+    [{ ...TWILIO_ENV, AUTHN_SMS_ROUTES: 'GB:vonage' }, 'AUTHN_SMS_ROUTES entry 1 must be COUNTRIES=DRIVER'],
+    [{ ...TWILIO_ENV, AUTHN_SMS_ROUTES: 'US=twilio;GB=vonage>twilio>vonage' }, 'AUTHN_SMS_ROUTES entry 2 must be'],
+    [{ ...TWILIO_ENV, AUTHN_SMS_ROUTES: 'GB=vonage' }, 'AUTHN_SMS_ROUTES: sms.routes.0.driver is vonage, whose settings are incomplete'],
+    [{ ...TWILIO_ENV, AUTHN_SMS_ROUTES: 'GB,UK=twilio' }, 'AUTHN_SMS_ROUTES: sms.routes.0.countries.1 must be'],
+    [{ ...TWILIO_ENV, AUTHN_SMS_FAILOVER_DRIVER: 'sinch' }, 'AUTHN_SMS_FAILOVER_DRIVER'],
+    [{ ...TWILIO_ENV, AUTHN_SMS_FAILOVER_DRIVER: 'vonage' }, 'AUTHN_SMS_FAILOVER_DRIVER: sms.failover.driver is vonage, whose settings are incomplete'],
     [{ AUTHN_SMS_DRIVER: 'sinch' }, 'AUTHN_SMS_DRIVER'],
     [{ ...TWILIO_ENV, AUTHN_SMS_FROM_NUMBER: '555' + 'x' }, 'AUTHN_SMS_FROM_NUMBER'],
     [{ ...TWILIO_ENV, AUTHN_SMS_TWILIO_AUTH_TOKEN: 'TinyTok' }, 'AUTHN_SMS_TWILIO_AUTH_TOKEN'],

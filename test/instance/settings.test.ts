@@ -3,7 +3,6 @@ import {
   defaultSettings,
   diffSettings,
   dropRedactionMarkers,
-  mergePatch,
   patchSettings,
   redact,
   REDACTED,

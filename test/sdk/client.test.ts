@@ -5,8 +5,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { STORES, type TestServer } from '../helpers/server.js';
-import { Fapi, ManualClock, numbers, patchSettings, snapshot, testNumber, useAuthServer } from '../auth/helpers.js';
-import { AuthnClient, createAuthn, memoryTokenStore, resendIn, type AuthEvent, type AuthnOptions } from '../../packages/sdk/src/index.js';
+import { Fapi, numbers, patchSettings, snapshot, testNumber, useAuthServer } from '../auth/helpers.js';
+import { type AuthnClient, createAuthn, memoryTokenStore, resendIn, type AuthEvent, type AuthnOptions } from '../../packages/sdk/src/index.js';
+import { ManualClock } from '../helpers/clock.js';
 
 /** A fetch that counts the requests by `METHOD /path` and keeps what each one sent. */
 function recordingFetch() {

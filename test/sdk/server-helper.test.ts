@@ -9,8 +9,9 @@ import { createHmac } from 'node:crypto';
 import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { STORES, createTestStore, startTestServer, type StoreKind, type TestServer } from '../helpers/server.js';
-import { Fapi, ManualClock, numbers, useAuthServer } from '../auth/helpers.js';
+import { Fapi, numbers, useAuthServer } from '../auth/helpers.js';
 import { createTokenVerifier, fastifyRequireSession, requireSession, verifyToken, withSession, type SessionClaims, type VerifyOptions } from '../../packages/sdk/src/server.js';
+import { ManualClock } from '../helpers/clock.js';
 
 const ISSUER = 'https://auth.example.test';
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');

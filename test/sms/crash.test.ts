@@ -8,7 +8,8 @@ import { spawnServer, type ServerProcess } from '../helpers/cli.js';
 import { FakeTwilio, TWILIO_FAILURES } from '../fakes/twilio.js';
 import { FakeVonage } from '../fakes/vonage.js';
 import { freePort } from '../fakes/common.js';
-import { TWILIO, VONAGE, twilioServerEnv, waitFor } from './harness.js';
+import { TWILIO, VONAGE, twilioServerEnv } from './harness.js';
+import { eventually } from '../helpers/eventually.js';
 
 const MESSAGES = 40;
 const CONCURRENCY = 8;
@@ -54,13 +55,13 @@ describe.each(STORES)('crash on %s', (kind) => {
     server = await spawnServer(env);
     const recipients = Array.from({ length: MESSAGES }, (_, i) => `+1415555${String(4000 + i)}`);
     for (const to of recipients) expect((await bapi('POST', '/v1/sms_messages/test', { to })).status).toBe(202);
-    await waitFor('messages in flight at the carrier', () => twilio!.messages.size >= CONCURRENCY);
+    await eventually('messages in flight at the carrier', () => twilio!.messages.size >= CONCURRENCY);
     server.child.kill('SIGKILL');
     expect(await server.exited).toBe('SIGKILL');
     const acceptedBeforeKill = twilio.messages.size;
 
     server = await spawnServer(env);
-    const statuses = await waitFor(
+    const statuses = await eventually(
       'every message to reach a terminal status',
       async () => {
         const page = (await (await bapi('GET', '/v1/sms_messages?limit=100')).json()) as { data: { status: string; to_phone_number: string }[] };
@@ -109,12 +110,12 @@ describe.each(STORES)('crash on %s', (kind) => {
     const recipients = Array.from({ length: MESSAGES }, (_, i) => `+1415555${String(4000 + i)}`);
     for (const to of recipients) expect((await bapi('POST', '/v1/sms_messages/test', { to })).status).toBe(202);
     // Some messages have moved and reached Vonage, others are still on their way.
-    await waitFor('messages moved to Vonage', () => vonage!.requests.length >= CONCURRENCY);
+    await eventually('messages moved to Vonage', () => vonage!.requests.length >= CONCURRENCY);
     server.child.kill('SIGKILL');
     expect(await server.exited).toBe('SIGKILL');
 
     server = await spawnServer(env);
-    const statuses = await waitFor(
+    const statuses = await eventually(
       'every message to reach a terminal status',
       async () => {
         const page = (await (await bapi('GET', '/v1/sms_messages?limit=100')).json()) as { data: { status: string; driver: string }[] };

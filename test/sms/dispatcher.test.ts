@@ -8,7 +8,8 @@ import { STORES, createTestStore, startTestServer, type TestServer, type TestSto
 import { FakeTwilio } from '../fakes/twilio.js';
 import { freePort } from '../fakes/common.js';
 import { spawnServer } from '../helpers/cli.js';
-import { FAST_DISPATCH, TWILIO, storeReader, twilioServerEnv, waitFor } from './harness.js';
+import { FAST_DISPATCH, TWILIO, storeReader, twilioServerEnv } from './harness.js';
+import { eventually } from '../helpers/eventually.js';
 
 describe.each(STORES)('dispatcher on %s', (kind) => {
   const cleanups: (() => Promise<void>)[] = [];
@@ -63,7 +64,7 @@ describe.each(STORES)('dispatcher on %s', (kind) => {
     const ids: string[] = [];
     for (const number of to) ids.push((await a.running.services.sms.send({ template: 'password_changed', to: number, variables: {} })).id);
     const read = storeReader(a);
-    await waitFor('every message sent', async () => {
+    await eventually('every message sent', async () => {
       const rows = await a.running.services.store.db.selectFrom('sms_messages').select('status').where('status', '!=', 'sent').execute();
       return rows.length === 0;
     }, 30_000);
@@ -107,7 +108,7 @@ describe.each(STORES)('dispatcher on %s', (kind) => {
     const server = await start({ AUTHN_CARRIER_TIMEOUT_MS: '5000', AUTHN_SMS_LEASE_MS: '10000' });
     for (let i = 0; i < 4; i++) twilio.fail({ kind: 'late', ms: 400 });
     const ids = await Promise.all(recipients(4).map(async (to) => (await server.running.services.sms.send({ template: 'password_changed', to, variables: {} })).id));
-    await waitFor('four messages at the carrier', () => twilio.messages.size === 4);
+    await eventually('four messages at the carrier', () => twilio.messages.size === 4);
     await server.close();
 
     const after = await start({ AUTHN_SMS_DISPATCHER: 'off' });
@@ -120,7 +121,7 @@ describe.each(STORES)('dispatcher on %s', (kind) => {
     const server = await start({ AUTHN_SMS_SHUTDOWN_GRACE_MS: '0', AUTHN_CARRIER_TIMEOUT_MS: '5000', AUTHN_SMS_LEASE_MS: '600000' });
     for (let i = 0; i < 3; i++) twilio.fail({ kind: 'hang' });
     const ids = await Promise.all(recipients(3).map(async (to) => (await server.running.services.sms.send({ template: 'password_changed', to, variables: {} })).id));
-    await waitFor('three requests hanging at the carrier', () => twilio.requests.length === 3);
+    await eventually('three requests hanging at the carrier', () => twilio.requests.length === 3);
     await server.close();
 
     const again = await start();

@@ -9,7 +9,8 @@ import { STORES, createTestStore, type TestStore } from '../helpers/server.js';
 import { TWILIO_FAILURES } from '../fakes/twilio.js';
 import { patchSettings } from '../auth/helpers.js';
 import { sleep } from '../fakes/common.js';
-import { startSmsServer, storeReader, waitFor, type SmsHarness } from './harness.js';
+import { startSmsServer, storeReader, type SmsHarness } from './harness.js';
+import { eventually } from '../helpers/eventually.js';
 
 const CODE = '482913';
 
@@ -116,7 +117,7 @@ describe.each(STORES)('failover on %s', (kind) => {
       expect(await read.message(id)).toMatchObject({ status: 'sent', driver: 'twilio', failover_from: null });
 
       skew += 10_000;
-      const moved = await waitFor('the move to Vonage', async () => {
+      const moved = await eventually('the move to Vonage', async () => {
         const row = await read.message(id);
         return row.driver === 'vonage' && row.status === 'sent' ? row : undefined;
       });

@@ -6,7 +6,8 @@ import type { Clock } from '../../src/clock.js';
 import type { SmsMessagesTable } from '../../src/store/schema.js';
 import { fromJson } from '../../src/store/database.js';
 import { startTestServer, type TestServer, type TestStore } from '../helpers/server.js';
-import { freePort, sleep } from '../fakes/common.js';
+import { freePort } from '../fakes/common.js';
+import { eventually } from '../helpers/eventually.js';
 import { FakeTwilio, type FakeTwilioOptions } from '../fakes/twilio.js';
 import { FakeVonage, type FakeVonageOptions } from '../fakes/vonage.js';
 import { expect } from 'vitest';
@@ -83,17 +84,6 @@ export function twilioServerEnv(port: number, twilioUrl: string): Record<string,
   };
 }
 
-/** Polls until `check` returns a value (not undefined/false); fails with `what` after `timeoutMs`. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(15);
-  }
-}
-
 export function storeReader(server: TestServer) {
   const db = () => server.running.services.store.db;
   return {
@@ -109,7 +99,7 @@ export function storeReader(server: TestServer) {
       const ok = typeof status === 'string' ? (s: string) => s === status : status;
       let last: SmsMessagesTable | null = null;
       try {
-        return await waitFor(`message ${id}`, async () => {
+        return await eventually(`message ${id}`, async () => {
           last = await this.message(id);
           return ok(last.status) ? last : undefined;
         });

@@ -2,7 +2,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STORES, createTestStore, type TestStore } from '../helpers/server.js';
 import { patchSettings } from '../auth/helpers.js';
-import { FROM, startSmsServer, storeReader, waitFor, type SmsHarness } from './harness.js';
+import { FROM, startSmsServer, storeReader, type SmsHarness } from './harness.js';
+import { eventually } from '../helpers/eventually.js';
 
 describe.each(STORES)('message log on %s', (kind) => {
   let store: TestStore;
@@ -133,7 +134,7 @@ describe.each(STORES)('message log on %s', (kind) => {
     const viaTwilio = (await h.server.bapi('POST', '/v1/sms_messages/test', { to: '+14155550133' })).json();
     await read.waitForStatus(viaTwilio.id, (s) => s === 'sent' || s === 'delivered');
     expect(h.twilio.messagesTo('+14155550133')[0]).toMatchObject({ body: 'This is a test message from authn.sh: your SMS settings work.', from: FROM });
-    await waitFor('delivery', async () => (await read.message(viaTwilio.id)).status === 'delivered');
+    await eventually('delivery', async () => (await read.message(viaTwilio.id)).status === 'delivered');
     expect((await h.server.bapi('PATCH', '/v1/instance', { sms: { driver: null, from_number: null } })).statusCode).toBe(200);
   });
 

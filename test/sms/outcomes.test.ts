@@ -41,6 +41,7 @@ function claimedRow(patch: Partial<SmsMessagesTable> = {}): SmsMessagesTable {
     sent_at: null,
     completed_at: null,
     status_check_at: null,
+    country: 'US',
     failover_from: null,
     failed_over_at: null,
     failover_attempt: null,
@@ -131,9 +132,9 @@ describe('decide', () => {
   });
 
   it("waits for the carrier's Retry-After when it is longer than the backoff, and not when it is shorter", () => {
-    const after = (ms: number) => decide(outcomeOf({ kind: 'error', error: transient('http_429', 'slow down', 429, ms) }), claimedRow(), NOW, WORKER, OPTIONS, middle)?.patch.next_attempt_at;
-    expect(after(20_000)).toBe(NOW + 20_000);
-    expect(after(100)).toBe(NOW + 750);
+    const retryAt = (ms: number) => decide(outcomeOf({ kind: 'error', error: transient('http_429', 'slow down', 429, ms) }), claimedRow(), NOW, WORKER, OPTIONS, middle)?.patch.next_attempt_at;
+    expect(retryAt(20_000)).toBe(NOW + 20_000);
+    expect(retryAt(100)).toBe(NOW + 750);
   });
 
   it('fails a transient failure on the last attempt', () => {

@@ -9,7 +9,8 @@ import { fromJson } from '../../src/store/database.js';
 import { TWILIO_FAILURES } from '../fakes/twilio.js';
 import { FIRST_CHECK_AFTER_MS, StatusChecks } from '../../src/sms/status-checks.js';
 import { CarrierHttp } from '../../src/sms/drivers/carrier-http.js';
-import { TWILIO, startSmsServer, storeReader, waitFor, type SmsHarness } from './harness.js';
+import { TWILIO, startSmsServer, storeReader, type SmsHarness } from './harness.js';
+import { eventually } from '../helpers/eventually.js';
 
 const HOUR = 3_600_000;
 
@@ -146,7 +147,7 @@ describe.each(STORES)('status checks on %s', (kind) => {
     skew += FIRST_CHECK_AFTER_MS;
     const logged = h.server.logs.length;
     const round = checker.runOnce();
-    await waitFor('the fetch to reach the carrier', () => fetchesOf(sid) === 1);
+    await eventually('the fetch to reach the carrier', () => fetchesOf(sid) === 1);
     await checker.stop();
     expect(await round).toBe(1);
     await http.close();

@@ -4,8 +4,8 @@
  * within that second.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ManualClock } from '../auth/helpers.js';
 import { STORES, createTestStore, startTestServer, type TestServer, type TestStore } from '../helpers/server.js';
+import { ManualClock } from '../helpers/clock.js';
 
 describe.each(STORES)('templates read by sends on %s', (kind) => {
   let store: TestStore;

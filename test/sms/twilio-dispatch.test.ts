@@ -6,7 +6,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { STORES, createTestStore, type TestStore } from '../helpers/server.js';
 import { TWILIO_FAILURES } from '../fakes/twilio.js';
 import { Fapi, patchSettings } from '../auth/helpers.js';
-import { FROM, TWILIO, startSmsServer, storeReader, waitFor, type SmsHarness } from './harness.js';
+import { FROM, TWILIO, startSmsServer, storeReader, type SmsHarness } from './harness.js';
+import { eventually } from '../helpers/eventually.js';
 
 describe.each(STORES)('Twilio dispatch on %s', (kind) => {
   let store: TestStore;
@@ -76,7 +77,7 @@ describe.each(STORES)('Twilio dispatch on %s', (kind) => {
       const { id } = await fapi.signUp(to);
       const prepared = await fapi.call('POST', `/v1/client/sign_ups/${id}/prepare_verification`, { strategy: 'phone_code' });
       expect(prepared.statusCode, prepared.body).toBe(200);
-      const request = await waitFor('the code at Twilio', () => h.twilio.requests.find((r) => r.fields.To === to));
+      const request = await eventually('the code at Twilio', () => h.twilio.requests.find((r) => r.fields.To === to));
       expect(request.fields.Body).toMatch(/^\d{6} is your authn\.sh verification code\. It expires in 2 minutes\.$/);
       expect(Number(request.fields.ValidityPeriod)).toBeGreaterThan(100);
       expect(Number(request.fields.ValidityPeriod)).toBeLessThanOrEqual(120);
@@ -220,10 +221,10 @@ describe.each(STORES)('Twilio dispatch on %s', (kind) => {
     h.twilio.fail({ kind: 'late', ms: 300 }, { to });
     const { id } = await send(to);
     // Twilio has the message but answers the create call late; its delivery report comes first.
-    const sid = await waitFor('the fake to hold the message', () => h.twilio.messagesTo(to)[0]?.sid);
+    const sid = await eventually('the fake to hold the message', () => h.twilio.messagesTo(to)[0]?.sid);
     await h.twilio.sendStatus(sid, { status: 'delivered' });
     const row = await read.waitForStatus(id, 'delivered');
-    await waitFor('the send outcome', async () => (await read.attempts(id)).length === 1);
+    await eventually('the send outcome', async () => (await read.attempts(id)).length === 1);
     expect(await read.message(id)).toMatchObject({ status: 'delivered', carrier_message_id: sid, payload: null, lease_owner: null, next_attempt_at: null });
     expect(row.status).toBe('delivered');
   });

@@ -6,7 +6,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { STORES, createTestStore, type TestStore } from '../helpers/server.js';
 import { VONAGE_FAILURES, type VonageMethod } from '../fakes/vonage.js';
 import { Fapi, patchSettings } from '../auth/helpers.js';
-import { VONAGE, startSmsServer, storeReader, templateEditor, waitFor, type SmsHarness } from './harness.js';
+import { VONAGE, startSmsServer, storeReader, templateEditor, type SmsHarness } from './harness.js';
+import { eventually } from '../helpers/eventually.js';
 
 const SIGNATURE_SECRET = 's3cr3tSIGkey0123456789abcdefABCD';
 
@@ -61,7 +62,7 @@ describe.each(STORES)('Vonage dispatch on %s', (kind) => {
       const { id } = await fapi.signUp(to);
       const prepared = await fapi.call('POST', `/v1/client/sign_ups/${id}/prepare_verification`, { strategy: 'phone_code' });
       expect(prepared.statusCode, prepared.body).toBe(200);
-      const request = await waitFor('the code at Vonage', () => h.vonage.requests.find((r) => r.fields.to === to.slice(1)));
+      const request = await eventually('the code at Vonage', () => h.vonage.requests.find((r) => r.fields.to === to.slice(1)));
       expect(request.fields.text).toMatch(/^\d{6} is your authn\.sh verification code\. It expires in 2 minutes\.$/);
       expect(Number(request.fields.ttl)).toBeGreaterThan(100_000);
       expect(Number(request.fields.ttl)).toBeLessThanOrEqual(120_000);
@@ -166,6 +167,6 @@ describe.each(STORES)('Vonage dispatch on %s', (kind) => {
     expect(detail.body).toBe('****** is your authn.sh verification code. It expires in 10 minutes.');
     expect(JSON.stringify(await read.events(id))).not.toContain('482913');
     expect(JSON.stringify(await read.audit(id))).not.toContain('482913');
-    await waitFor('row payload cleared', async () => (await read.message(id)).payload === null);
+    await eventually('row payload cleared', async () => (await read.message(id)).payload === null);
   });
 });

@@ -2,7 +2,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordEvent } from '../../src/webhooks/events.js';
 import { STORES, createTestStore, startTestServer, type TestServer, type TestStore } from '../helpers/server.js';
-import { Receiver, eventually, webhookEnv } from './receiver.js';
+import { Receiver, webhookEnv } from './receiver.js';
+import { eventually } from '../helpers/eventually.js';
+import type { DeliveryView } from '../../src/webhooks/deliveries.js';
 
 describe.each(STORES)('webhook delivery concurrency on %s', (kind) => {
   let store: TestStore;
@@ -25,7 +27,7 @@ describe.each(STORES)('webhook delivery concurrency on %s', (kind) => {
     receivers.push(r);
     return r;
   };
-  const log = async (endpointId: string) => (await servers[0]!.bapi('GET', `/v1/webhooks/endpoints/${endpointId}/deliveries?limit=500`)).json().data as Array<Record<string, any>>;
+  const log = async (endpointId: string) => (await servers[0]!.bapi('GET', `/v1/webhooks/endpoints/${endpointId}/deliveries?limit=500`)).json().data as DeliveryView[];
 
   it('two server processes on one store deliver every event exactly once', async () => {
     const r = await receiver();

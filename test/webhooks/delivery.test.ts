@@ -1,8 +1,11 @@
 /** Delivery end to end: a receiver verifies every POST with the standardwebhooks library. */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { recordEvent } from '../../src/webhooks/events.js';
+import type { EventType } from '../../src/webhooks/catalogue.js';
 import { STORES, createTestStore, startTestServer, type TestServer, type TestStore } from '../helpers/server.js';
-import { Receiver, eventually, webhookEnv } from './receiver.js';
+import { Receiver, webhookEnv } from './receiver.js';
+import { eventually } from '../helpers/eventually.js';
+import type { DeliveryView } from '../../src/webhooks/deliveries.js';
 
 describe.each(STORES)('webhook delivery on %s', (kind) => {
   let store: TestStore;
@@ -26,7 +29,7 @@ describe.each(STORES)('webhook delivery on %s', (kind) => {
   });
 
   const services = () => server.running.services;
-  const record = (type: string, data: Record<string, unknown> = {}) => recordEvent(services().store.db, services().clock, { type, data });
+  const record = (type: EventType, data: Record<string, unknown> = {}) => recordEvent(services().store.db, services().clock, { type, data });
   const receiver = async () => {
     const r = await new Receiver().start();
     receivers.push(r);
@@ -37,7 +40,7 @@ describe.each(STORES)('webhook delivery on %s', (kind) => {
     expect(res.statusCode, res.body).toBe(200);
     return res.json() as { id: string; secret: string };
   };
-  const deliveries = async (endpointId: string, query = '') => (await server.bapi('GET', `/v1/webhooks/endpoints/${endpointId}/deliveries?limit=500${query}`)).json().data as Array<Record<string, any>>;
+  const deliveries = async (endpointId: string, query = '') => (await server.bapi('GET', `/v1/webhooks/endpoints/${endpointId}/deliveries?limit=500${query}`)).json().data as DeliveryView[];
   const allFinished = async (endpointId: string, count: number) => {
     const list = await deliveries(endpointId);
     return list.length === count && list.every((d) => d.status !== 'pending') && list;
@@ -84,7 +87,7 @@ describe.each(STORES)('webhook delivery on %s', (kind) => {
       // Not the other endpoint's secret.
       expect(() => r.verified(endpoint === epA ? epB.secret : epA.secret)).toThrow();
     }
-    const attempt = (await deliveries(epA.id))[0]!.attempts[0];
+    const attempt = (await deliveries(epA.id))[0]!.attempts[0]!;
     expect(attempt).toMatchObject({ object: 'webhook_attempt', trigger: 'scheduled', url: a.url, succeeded: true, status_code: 200, response_body: '{"received":true}', response_body_truncated: false, error: null });
     expect(attempt.latency_ms).toBeGreaterThanOrEqual(0);
   });
@@ -118,9 +121,9 @@ describe.each(STORES)('webhook delivery on %s', (kind) => {
     expect(log.every((d) => d.status === 'succeeded')).toBe(true);
     expect(r.verified(endpoint.secret).map((e) => e.data.n).sort()).toEqual([0, 1, 2, 3, 4]);
     for (const delivery of log) {
-      const failed = delivery.attempts.filter((a: any) => !a.succeeded);
+      const failed = delivery.attempts.filter((a) => !a.succeeded);
       expect(failed.length).toBeGreaterThanOrEqual(2);
-      expect(failed.every((a: any) => a.status_code === null && a.error.includes('ECONNREFUSED'))).toBe(true);
+      expect(failed.every((a) => a.status_code === null && a.error!.includes('ECONNREFUSED'))).toBe(true);
       expect(delivery.attempts.at(-1)).toMatchObject({ succeeded: true, status_code: 200 });
     }
   });

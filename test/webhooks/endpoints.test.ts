@@ -4,7 +4,8 @@ import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordEvent } from '../../src/webhooks/events.js';
 import { STORES, createTestStore, startTestServer, storeBytes, type TestServer, type TestStore } from '../helpers/server.js';
-import { Receiver, eventually, webhookEnv } from './receiver.js';
+import { Receiver, webhookEnv } from './receiver.js';
+import { eventually } from '../helpers/eventually.js';
 
 describe.each(STORES)('webhook endpoints API on %s', (kind) => {
   let store: TestStore;

@@ -6,7 +6,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordEvent } from '../../src/webhooks/events.js';
 import { STORES, createTestStore, startTestServer, type TestServer, type TestStore } from '../helpers/server.js';
-import { Receiver, eventually, webhookEnv } from './receiver.js';
+import { Receiver, webhookEnv } from './receiver.js';
+import { eventually } from '../helpers/eventually.js';
+import type { DeliveryView } from '../../src/webhooks/deliveries.js';
 
 describe.each(STORES)('webhook endpoint health on %s', (kind) => {
   let store: TestStore;
@@ -27,7 +29,7 @@ describe.each(STORES)('webhook endpoint health on %s', (kind) => {
 
   const services = () => server.running.services;
   const endpointOf = async (id: string) => (await server.bapi('GET', `/v1/webhooks/endpoints/${id}`)).json();
-  const deliveriesOf = async (id: string) => (await server.bapi('GET', `/v1/webhooks/endpoints/${id}/deliveries?limit=500`)).json().data as Array<Record<string, any>>;
+  const deliveriesOf = async (id: string) => (await server.bapi('GET', `/v1/webhooks/endpoints/${id}/deliveries?limit=500`)).json().data as DeliveryView[];
 
   it('a success clears the failing mark; failing everything for long enough disables the endpoint until it is enabled again', async () => {
     receiver.answer = 'fail';

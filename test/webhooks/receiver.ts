@@ -107,27 +107,6 @@ export function verifyAt(secret: string, request: Received, clock?: Clock): unkn
   }
 }
 
-export class FakeClock implements Clock {
-  constructor(private time = Date.now()) {}
-  now(): number {
-    return this.time;
-  }
-  advance(ms: number): void {
-    this.time += ms;
-  }
-}
-
-/** Polls until `check` returns a value (not undefined/false), or fails after `timeoutMs` with `what`. */
-export async function eventually<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
 /** Env for a test server: private targets allowed, fast polling, a compressed retry schedule. */
 export function webhookEnv(overrides: Record<string, string> = {}): Record<string, string> {
   return {

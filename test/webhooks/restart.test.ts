@@ -8,7 +8,10 @@ import { openStore } from '../../src/store/database.js';
 import { recordEvent } from '../../src/webhooks/events.js';
 import { spawnServer } from '../helpers/cli.js';
 import { STORES, createTestStore, startTestServer, type TestStore } from '../helpers/server.js';
-import { FakeClock, Receiver, eventually, verifyAt, webhookEnv } from './receiver.js';
+import { Receiver, verifyAt, webhookEnv } from './receiver.js';
+import { ManualClock } from '../helpers/clock.js';
+import { eventually } from '../helpers/eventually.js';
+import type { DeliveryView } from '../../src/webhooks/deliveries.js';
 
 describe.each(STORES)('webhook deliveries across restarts on %s', (kind) => {
   let store: TestStore;
@@ -23,20 +26,20 @@ describe.each(STORES)('webhook deliveries across restarts on %s', (kind) => {
   });
 
   it('a restart in the middle of the retry schedule loses no delivery', async () => {
-    const clock = new FakeClock();
+    const clock = new ManualClock(Date.now());
     const env = webhookEnv({ AUTHN_WEBHOOKS_RETRY_SCHEDULE: '5s,5m,30m,2h,5h,10h,10h' });
     receiver.answer = 'fail';
     const first = await startTestServer(store, { env, clock });
     const endpoint = (await first.bapi('POST', '/v1/webhooks/endpoints', { url: receiver.url })).json();
     const events = [];
     for (let i = 0; i < 3; i++) events.push(await recordEvent(first.running.services.store.db, clock, { type: 'sms.delivered', data: { n: i } }));
-    const log = async (server: typeof first) => (await server.bapi('GET', `/v1/webhooks/endpoints/${endpoint.id}/deliveries`)).json().data as Array<Record<string, any>>;
+    const log = async (server: typeof first) => (await server.bapi('GET', `/v1/webhooks/endpoints/${endpoint.id}/deliveries`)).json().data as DeliveryView[];
     // First attempts fail; then 5 s later the second ones do too; the next is due in 5 minutes.
     await eventually('first attempts failed', async () => (await log(first)).every((d) => d.attempt_count === 1));
     clock.advance(6_000);
     await eventually('second attempts failed', async () => (await log(first)).every((d) => d.attempt_count === 2));
     const pending = await log(first);
-    expect(pending.every((d) => d.status === 'pending' && d.next_attempt_at > clock.now() + 4 * 60_000)).toBe(true);
+    expect(pending.every((d) => d.status === 'pending' && d.next_attempt_at! > clock.now() + 4 * 60_000)).toBe(true);
     await first.close();
 
     receiver.answer = 'ok';
@@ -63,12 +66,14 @@ describe.each(STORES)('webhook deliveries across restarts on %s', (kind) => {
     const env = { ...store.env, ...webhookEnv({ AUTHN_WEBHOOKS_TIMEOUT_MS: '1500', AUTHN_LOG_LEVEL: 'info' }) };
     receiver.answer = 'hang';
     const doomed = await spawnServer(env);
+    // biome-ignore lint/suspicious/noExplicitAny: BAPI answers of several shapes, read field by field
+    type BapiJson = Record<string, any>;
     const call = (base: string, method: string, path: string, body?: unknown) =>
       fetch(`${base}${path}`, {
         method,
         headers: { authorization: `Bearer ${store.env.AUTHN_SECRET_KEY}`, ...(body ? { 'content-type': 'application/json' } : {}) },
         ...(body ? { body: JSON.stringify(body) } : {}),
-      }).then((r) => r.json() as Promise<Record<string, any>>);
+      }).then((r) => r.json() as Promise<BapiJson>);
     let survivor: Awaited<ReturnType<typeof spawnServer>> | null = null;
     const side = await openStore({ databaseUrl: env.AUTHN_DATABASE_URL ?? null, dataDir: store.dataDir });
     try {

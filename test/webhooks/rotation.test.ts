@@ -3,13 +3,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordEvent } from '../../src/webhooks/events.js';
 import { SECRET_OVERLAP_MS } from '../../src/webhooks/endpoints.js';
 import { STORES, createTestStore, startTestServer, type TestServer, type TestStore } from '../helpers/server.js';
-import { FakeClock, Receiver, eventually, verifyAt, webhookEnv } from './receiver.js';
+import { Receiver, verifyAt, webhookEnv } from './receiver.js';
+import { ManualClock } from '../helpers/clock.js';
+import { eventually } from '../helpers/eventually.js';
 
 describe.each(STORES)('webhook secret rotation on %s', (kind) => {
   let store: TestStore;
   let server: TestServer;
   let receiver: Receiver;
-  const clock = new FakeClock();
+  const clock = new ManualClock(Date.now());
 
   beforeAll(async () => {
     store = await createTestStore(kind);

@@ -1,9 +1,9 @@
 /**
  * What every element shares: the SDK client (one per FAPI URL, so a sign-in and a profile on one page share the
  * session), the environment, the Shadow DOM with its theme, labelled fields whose errors sit beside them, the
- * `aria-live` status line, the resend countdown and the events for the host page.
+ * `aria-live` status line, the resend countdown, the code's delivery line and the events for the host page.
  */
-import { AuthnError, createAuthn, type AuthnClient, type Environment } from '../../sdk/src/index.js';
+import { AuthnError, createAuthn, deliveryPending, type AuthnClient, type Delivery, type Environment } from '../../sdk/src/index.js';
 import { callingCode, countryOf, switchCountry, toE164 } from './phone.js';
 import { STYLES } from './styles.js';
 
@@ -50,6 +50,39 @@ function afterPaint(task: () => void): void {
 /** An option's text: the country's name when the browser has it, else its code (`US (+1)`). */
 function countryLabel(code: string, names: Intl.DisplayNames | null | undefined): string {
   return `${names?.of(code) ?? code} (+${callingCode(code)})`;
+}
+
+/** How often a code's delivery state is read again while its SMS is on its way. */
+const DELIVERY_POLL_MS = 2000;
+
+/** What went wrong, by reason class. */
+const DELIVERY_FAILURE: Record<NonNullable<Delivery['reason']>, string> = {
+  number_unreachable: 'The message could not be delivered',
+  carrier_rejected: 'The carrier refused the message',
+  try_again_later: 'The message could not be sent',
+};
+
+/** The words for a delivery state, at `now`: where the message is, or what went wrong and what to do. */
+function deliveryText(delivery: Delivery | null, now: number): string {
+  if (!delivery) return '';
+  switch (delivery.status) {
+    case 'queued':
+      return 'Sending the message…';
+    case 'sent':
+      return 'The message is on its way.';
+    case 'delivered':
+      return 'The message was delivered to your phone.';
+  }
+  const failure = DELIVERY_FAILURE[delivery.reason ?? 'try_again_later'];
+  const seconds = delivery.resend_after === null ? 0 : Math.ceil((delivery.resend_after - now) / 1000);
+  const retry = seconds > 0 ? `try again in ${seconds} s` : 'try again';
+  return delivery.next_step === 'use_another_number' ? `${failure} — ${retry} or use another number.` : `${failure} — ${retry}.`;
+}
+
+/** The line beside a code input that says where its SMS stands; `follow()` starts following it again (a new code). */
+export interface DeliveryLine {
+  element: HTMLElement;
+  follow(): void;
 }
 
 type Attributes = Record<string, string | boolean | undefined>;
@@ -290,6 +323,41 @@ export abstract class AuthnElement extends HTMLElement {
   protected codeField(label = 'Verification code'): Field {
     const length = this.environment?.phone_code.length ?? 6;
     return this.field('code', label, { type: 'text', autocomplete: 'one-time-code', inputmode: 'numeric', pattern: '[0-9]*', maxlength: String(length) }, `The ${length}-digit code we sent by SMS.`);
+  }
+
+  /**
+   * Where the code's SMS stands, in its own `aria-live` region beside the code input: read again every 2 s while
+   * the message is on its way (`reload`), until a final state, or until the line leaves the page (another step is
+   * shown, the element is removed). A failure's "try again in N s" is said once, and once more when the time has come.
+   */
+  protected deliveryLine(current: () => Delivery | null, reload: () => Promise<unknown>): DeliveryLine {
+    const element = h('p', { part: 'delivery', class: 'delivery', 'aria-live': 'polite', 'aria-atomic': 'true' });
+    let round = 0;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const render = () => {
+      const delivery = current();
+      element.textContent = deliveryText(delivery, Date.now());
+      element.classList.toggle('delivery-failed', delivery?.status === 'undelivered' || delivery?.status === 'failed');
+      return delivery;
+    };
+    const follow = () => {
+      const mine = ++round;
+      clearTimeout(timer);
+      const step = async () => {
+        if (mine !== round || !element.isConnected) return;
+        await reload();
+        if (mine !== round || !element.isConnected) return;
+        schedule(render());
+      };
+      const schedule = (delivery: Delivery | null) => {
+        if (deliveryPending(delivery)) timer = setTimeout(step, DELIVERY_POLL_MS);
+        else if (delivery?.resend_after && delivery.resend_after > Date.now()) timer = setTimeout(() => mine === round && element.isConnected && render(), delivery.resend_after - Date.now());
+      };
+      // The line is put in place after this call: the first read waits for it.
+      queueMicrotask(() => schedule(render()));
+    };
+    follow();
+    return { element, follow };
   }
 
   protected passwordField(label: string, autocomplete: 'current-password' | 'new-password'): Field {

@@ -37,6 +37,6 @@ export function countryOf(e164: string, countries: readonly string[], current: s
 export function switchCountry(e164: string, from: string, to: string): string {
   const digits = e164.replace(/\D/g, '');
   const fromCode = callingCode(from);
-  if (!digits || !digits.startsWith(fromCode)) return e164;
+  if (digits === '' || !digits.startsWith(fromCode)) return e164;
   return `+${callingCode(to)}${digits.slice(fromCode.length)}`;
 }

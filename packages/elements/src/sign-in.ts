@@ -1,4 +1,4 @@
-import type { AuthnClient, Result, SignIn } from '../../sdk/src/index.js';
+import type { AuthnClient, Delivery, Result, SignIn } from '../../sdk/src/index.js';
 import { AuthnElement, h } from './base.js';
 
 /**
@@ -59,6 +59,7 @@ export class AuthnSignInElement extends AuthnElement {
     this.verifyStep(
       `Enter the code sent to ${this.phoneNumber}`,
       () => client.signIn.phoneCode.resendIn(),
+      () => client.signIn.phoneCode.delivery(),
       () => client.signIn.phoneCode.sendCode(),
       (code) => client.signIn.phoneCode.verifyCode({ code }),
       client,
@@ -73,14 +74,23 @@ export class AuthnSignInElement extends AuthnElement {
     this.verifyStep(
       'Enter the code of your second step',
       () => client.signIn.mfa.resendIn(),
+      () => client.signIn.mfa.delivery(),
       () => client.signIn.mfa.sendPhoneCode(),
       (code) => client.signIn.mfa.verifyPhoneCode({ code }),
       client,
     );
   }
 
-  private verifyStep(title: string, resendIn: () => number, resend: () => Promise<Result<SignIn>>, verify: (code: string) => Promise<Result<SignIn>>, client: AuthnClient): void {
+  private verifyStep(
+    title: string,
+    resendIn: () => number,
+    delivery: () => Delivery | null,
+    resend: () => Promise<Result<SignIn>>,
+    verify: (code: string) => Promise<Result<SignIn>>,
+    client: AuthnClient,
+  ): void {
     const code = this.codeField();
+    const deliveryLine = this.deliveryLine(delivery, () => client.signIn.reload());
     const submit = async () => {
       this.setStatus('Checking the code…');
       const result = await verify(code.input.value.trim());
@@ -92,13 +102,14 @@ export class AuthnSignInElement extends AuthnElement {
       const sent = await resend();
       if (sent.error) return this.showError(sent.error);
       this.setStatus('We sent a new code.');
+      deliveryLine.follow();
     });
     const back = this.button('Use another number', { class: 'button secondary back' }, true);
     back.addEventListener('click', () => {
       this.setStatus('');
       this.phoneStep(client);
     });
-    this.show(this.heading(title), this.form(submit, code.block, h('div', { class: 'actions' }, h('button', { type: 'submit', part: 'button', class: 'button' }, 'Verify'), resendButton, back)));
+    this.show(this.heading(title), this.form(submit, code.block, deliveryLine.element, h('div', { class: 'actions' }, h('button', { type: 'submit', part: 'button', class: 'button' }, 'Verify'), resendButton, back)));
     code.input.focus();
   }
 

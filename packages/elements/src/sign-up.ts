@@ -35,6 +35,7 @@ export class AuthnSignUpElement extends AuthnElement {
   private codeStep(client: AuthnClient): void {
     this.setStatus(`We sent a code to ${this.phoneNumber}.`);
     const code = this.codeField();
+    const deliveryLine = this.deliveryLine(() => client.signUp.verifications.delivery(), () => client.signUp.reload());
     const submit = async () => {
       this.setStatus('Checking the code…');
       const result = await client.signUp.verifications.verifyPhoneCode({ code: code.input.value.trim() });
@@ -50,6 +51,7 @@ export class AuthnSignUpElement extends AuthnElement {
         const sent = await client.signUp.verifications.sendPhoneCode();
         if (sent.error) return this.showError(sent.error);
         this.setStatus('We sent a new code.');
+        deliveryLine.follow();
       },
     );
     const back = this.button('Use another number', { class: 'button secondary back' }, true);
@@ -57,7 +59,7 @@ export class AuthnSignUpElement extends AuthnElement {
       this.setStatus('');
       this.phoneStep(client);
     });
-    this.show(this.heading(`Enter the code sent to ${this.phoneNumber}`), this.form(submit, code.block, h('div', { class: 'actions' }, h('button', { type: 'submit', part: 'button', class: 'button' }, 'Verify'), resend, back)));
+    this.show(this.heading(`Enter the code sent to ${this.phoneNumber}`), this.form(submit, code.block, deliveryLine.element, h('div', { class: 'actions' }, h('button', { type: 'submit', part: 'button', class: 'button' }, 'Verify'), resend, back)));
     code.input.focus();
   }
 }

@@ -25,6 +25,9 @@ export const STYLES = `
 .input:focus-visible,.country:focus-visible,.button:focus-visible,.switch:focus-visible{outline:3px solid var(--authn-color-focus,#1a73e8);outline-offset:2px}
 .status{margin:.5em 0 0;min-height:1.4em;font-size:.875em}
 .status-error{color:var(--authn-color-error,#b00020)}
+.delivery{margin:0;font-size:.875em;color:var(--authn-color-muted,#55555c)}
+.delivery:empty{display:none}
+.delivery-failed{color:var(--authn-color-error,#b00020)}
 .list{list-style:none;margin:0 0 .75em;padding:0;display:grid;gap:.5em}
 .item{display:flex;flex-wrap:wrap;align-items:center;justify-content:space-between;gap:.5em;overflow-wrap:anywhere}
 .switch{display:flex;align-items:center;gap:.75em;font:inherit;color:inherit;background:none;border:0;padding:.25em 0;cursor:pointer;text-align:start}
@@ -41,4 +44,4 @@ export const STYLES = `
  * `<style>`): `style-src 'self' ${STYLES_CSP_HASH}` instead of 'unsafe-inline'. test/elements/styles.test.ts keeps
  * it the hash of STYLES.
  */
-export const STYLES_CSP_HASH = "'sha256-gp41herkfMZU22dKHPQeRbO423nZh97klOHDrJvAmFM='";
+export const STYLES_CSP_HASH = "'sha256-PAO7wNpAjCXbFwliC0Z2H/Isao/zamkziMS5iUt6i5c='";

@@ -124,6 +124,13 @@ export class AuthnUserProfileElement extends AuthnElement {
     this.stopCountdown();
     this.setStatus(`We sent a code to ${pending.phone_number}.`);
     const code = this.codeField();
+    const deliveryLine = this.deliveryLine(
+      () => current.verification?.delivery ?? null,
+      async () => {
+        const read = await client.user.phoneMfa.reload({ id: pending.id });
+        if (read.data) current = read.data;
+      },
+    );
     const submit = async () => {
       const verified = await client.user.phoneMfa.verifyCode({ id: pending.id, code: code.input.value.trim() });
       if (verified.error) return this.showError(verified.error);
@@ -138,6 +145,7 @@ export class AuthnUserProfileElement extends AuthnElement {
         if (sent.error) return this.showError(sent.error);
         current = sent.data;
         this.setStatus('We sent a new code.');
+        deliveryLine.follow();
       },
     );
     const cancel = this.button('Cancel', { class: 'button secondary cancel' }, true);
@@ -146,7 +154,7 @@ export class AuthnUserProfileElement extends AuthnElement {
       this.setStatus('');
       await this.renderMfa();
     });
-    area.replaceChildren(this.form(submit, code.block, h('div', { class: 'actions' }, h('button', { type: 'submit', part: 'button', class: 'button' }, 'Verify'), resend, cancel)));
+    area.replaceChildren(this.form(submit, code.block, deliveryLine.element, h('div', { class: 'actions' }, h('button', { type: 'submit', part: 'button', class: 'button' }, 'Verify'), resend, cancel)));
     code.input.focus();
   }
 }

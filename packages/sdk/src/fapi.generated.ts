@@ -124,6 +124,17 @@ export interface FapiOperations {
         expire_at: number | null;
         /** When a new code may be requested (ms since the epoch): 30 s after this one was sent, later after a wrong code (abuse.wrong_code_backoff). */
         next_resend_at: number | null;
+        /** Where the code's SMS stands, carrier-neutral, to show the person waiting for it; follow it by polling the sign-in, sign-up or enrolment. Null without a message to follow: a password, a number verified earlier, a test number, the null driver, a template the operator delivers. */
+        delivery: {
+          /** queued (not yet with a carrier), sent (with the carrier), delivered (the handset has it), undelivered (the carrier could not deliver it), failed (it could not be sent, or the code expired first). */
+          status: "queued" | "sent" | "delivered" | "undelivered" | "failed";
+          /** Why it was undelivered or failed: the carrier refused it, the number cannot be reached, or a passing failure. */
+          reason: "carrier_rejected" | "number_unreachable" | "try_again_later" | null;
+          /** wait (it is on its way), resend (request a new code once resend_after has passed), use_another_number (this number is unlikely to get a code); null once delivered. */
+          next_step: "wait" | "resend" | "use_another_number" | null;
+          /** On a failure: when a new code may be requested (ms since the epoch). */
+          resend_after: number | null;
+        } | null;
       } | null;
       /** Where a factor stands. The numbers are null for a password or a number verified earlier. */
       second_factor_verification: {
@@ -137,6 +148,17 @@ export interface FapiOperations {
         expire_at: number | null;
         /** When a new code may be requested (ms since the epoch): 30 s after this one was sent, later after a wrong code (abuse.wrong_code_backoff). */
         next_resend_at: number | null;
+        /** Where the code's SMS stands, carrier-neutral, to show the person waiting for it; follow it by polling the sign-in, sign-up or enrolment. Null without a message to follow: a password, a number verified earlier, a test number, the null driver, a template the operator delivers. */
+        delivery: {
+          /** queued (not yet with a carrier), sent (with the carrier), delivered (the handset has it), undelivered (the carrier could not deliver it), failed (it could not be sent, or the code expired first). */
+          status: "queued" | "sent" | "delivered" | "undelivered" | "failed";
+          /** Why it was undelivered or failed: the carrier refused it, the number cannot be reached, or a passing failure. */
+          reason: "carrier_rejected" | "number_unreachable" | "try_again_later" | null;
+          /** wait (it is on its way), resend (request a new code once resend_after has passed), use_another_number (this number is unlikely to get a code); null once delivered. */
+          next_step: "wait" | "resend" | "use_another_number" | null;
+          /** On a failure: when a new code may be requested (ms since the epoch). */
+          resend_after: number | null;
+        } | null;
       } | null;
       created_session_id: string | null;
       /** Steps after this time are refused with flow_abandoned (24 h after created_at); the row is deleted a week later. */
@@ -202,6 +224,17 @@ export interface FapiOperations {
         expire_at: number | null;
         /** When a new code may be requested (ms since the epoch): 30 s after this one was sent, later after a wrong code (abuse.wrong_code_backoff). */
         next_resend_at: number | null;
+        /** Where the code's SMS stands, carrier-neutral, to show the person waiting for it; follow it by polling the sign-in, sign-up or enrolment. Null without a message to follow: a password, a number verified earlier, a test number, the null driver, a template the operator delivers. */
+        delivery: {
+          /** queued (not yet with a carrier), sent (with the carrier), delivered (the handset has it), undelivered (the carrier could not deliver it), failed (it could not be sent, or the code expired first). */
+          status: "queued" | "sent" | "delivered" | "undelivered" | "failed";
+          /** Why it was undelivered or failed: the carrier refused it, the number cannot be reached, or a passing failure. */
+          reason: "carrier_rejected" | "number_unreachable" | "try_again_later" | null;
+          /** wait (it is on its way), resend (request a new code once resend_after has passed), use_another_number (this number is unlikely to get a code); null once delivered. */
+          next_step: "wait" | "resend" | "use_another_number" | null;
+          /** On a failure: when a new code may be requested (ms since the epoch). */
+          resend_after: number | null;
+        } | null;
       } | null;
       /** Where a factor stands. The numbers are null for a password or a number verified earlier. */
       second_factor_verification: {
@@ -215,6 +248,17 @@ export interface FapiOperations {
         expire_at: number | null;
         /** When a new code may be requested (ms since the epoch): 30 s after this one was sent, later after a wrong code (abuse.wrong_code_backoff). */
         next_resend_at: number | null;
+        /** Where the code's SMS stands, carrier-neutral, to show the person waiting for it; follow it by polling the sign-in, sign-up or enrolment. Null without a message to follow: a password, a number verified earlier, a test number, the null driver, a template the operator delivers. */
+        delivery: {
+          /** queued (not yet with a carrier), sent (with the carrier), delivered (the handset has it), undelivered (the carrier could not deliver it), failed (it could not be sent, or the code expired first). */
+          status: "queued" | "sent" | "delivered" | "undelivered" | "failed";
+          /** Why it was undelivered or failed: the carrier refused it, the number cannot be reached, or a passing failure. */
+          reason: "carrier_rejected" | "number_unreachable" | "try_again_later" | null;
+          /** wait (it is on its way), resend (request a new code once resend_after has passed), use_another_number (this number is unlikely to get a code); null once delivered. */
+          next_step: "wait" | "resend" | "use_another_number" | null;
+          /** On a failure: when a new code may be requested (ms since the epoch). */
+          resend_after: number | null;
+        } | null;
       } | null;
       created_session_id: string | null;
       /** Steps after this time are refused with flow_abandoned (24 h after created_at); the row is deleted a week later. */
@@ -287,6 +331,17 @@ export interface FapiOperations {
         expire_at: number | null;
         /** When a new code may be requested (ms since the epoch): 30 s after this one was sent, later after a wrong code (abuse.wrong_code_backoff). */
         next_resend_at: number | null;
+        /** Where the code's SMS stands, carrier-neutral, to show the person waiting for it; follow it by polling the sign-in, sign-up or enrolment. Null without a message to follow: a password, a number verified earlier, a test number, the null driver, a template the operator delivers. */
+        delivery: {
+          /** queued (not yet with a carrier), sent (with the carrier), delivered (the handset has it), undelivered (the carrier could not deliver it), failed (it could not be sent, or the code expired first). */
+          status: "queued" | "sent" | "delivered" | "undelivered" | "failed";
+          /** Why it was undelivered or failed: the carrier refused it, the number cannot be reached, or a passing failure. */
+          reason: "carrier_rejected" | "number_unreachable" | "try_again_later" | null;
+          /** wait (it is on its way), resend (request a new code once resend_after has passed), use_another_number (this number is unlikely to get a code); null once delivered. */
+          next_step: "wait" | "resend" | "use_another_number" | null;
+          /** On a failure: when a new code may be requested (ms since the epoch). */
+          resend_after: number | null;
+        } | null;
       } | null;
       /** Where a factor stands. The numbers are null for a password or a number verified earlier. */
       second_factor_verification: {
@@ -300,6 +355,17 @@ export interface FapiOperations {
         expire_at: number | null;
         /** When a new code may be requested (ms since the epoch): 30 s after this one was sent, later after a wrong code (abuse.wrong_code_backoff). */
         next_resend_at: number | null;
+        /** Where the code's SMS stands, carrier-neutral, to show the person waiting for it; follow it by polling the sign-in, sign-up or enrolment. Null without a message to follow: a password, a number verified earlier, a test number, the null driver, a template the operator delivers. */
+        delivery: {
+          /** queued (not yet with a carrier), sent (with the carrier), delivered (the handset has it), undelivered (the carrier could not deliver it), failed (it could not be sent, or the code expired first). */
+          status: "queued" | "sent" | "delivered" | "undelivered" | "failed";
+          /** Why it was undelivered or failed: the carrier refused it, the number cannot be reached, or a passing failure. */
+          reason: "carrier_rejected" | "number_unreachable" | "try_again_later" | null;
+          /** wait (it is on its way), resend (request a new code once resend_after has passed), use_another_number (this number is unlikely to get a code); null once delivered. */
+          next_step: "wait" | "resend" | "use_another_number" | null;
+          /** On a failure: when a new code may be requested (ms since the epoch). */
+          resend_after: number | null;
+        } | null;
       } | null;
       created_session_id: string | null;
       /** Steps after this time are refused with flow_abandoned (24 h after created_at); the row is deleted a week later. */
@@ -371,6 +437,17 @@ export interface FapiOperations {
         expire_at: number | null;
         /** When a new code may be requested (ms since the epoch): 30 s after this one was sent, later after a wrong code (abuse.wrong_code_backoff). */
         next_resend_at: number | null;
+        /** Where the code's SMS stands, carrier-neutral, to show the person waiting for it; follow it by polling the sign-in, sign-up or enrolment. Null without a message to follow: a password, a number verified earlier, a test number, the null driver, a template the operator delivers. */
+        delivery: {
+          /** queued (not yet with a carrier), sent (with the carrier), delivered (the handset has it), undelivered (the carrier could not deliver it), failed (it could not be sent, or the code expired first). */
+          status: "queued" | "sent" | "delivered" | "undelivered" | "failed";
+          /** Why it was undelivered or failed: the carrier refused it, the number cannot be reached, or a passing failure. */
+          reason: "carrier_rejected" | "number_unreachable" | "try_again_later" | null;
+          /** wait (it is on its way), resend (request a new code once resend_after has passed), use_another_number (this number is unlikely to get a code); null once delivered. */
+          next_step: "wait" | "resend" | "use_another_number" | null;
+          /** On a failure: when a new code may be requested (ms since the epoch). */
+          resend_after: number | null;
+        } | null;
       } | null;
       /** Where a factor stands. The numbers are null for a password or a number verified earlier. */
       second_factor_verification: {
@@ -384,6 +461,17 @@ export interface FapiOperations {
         expire_at: number | null;
         /** When a new code may be requested (ms since the epoch): 30 s after this one was sent, later after a wrong code (abuse.wrong_code_backoff). */
         next_resend_at: number | null;
+        /** Where the code's SMS stands, carrier-neutral, to show the person waiting for it; follow it by polling the sign-in, sign-up or enrolment. Null without a message to follow: a password, a number verified earlier, a test number, the null driver, a template the operator delivers. */
+        delivery: {
+          /** queued (not yet with a carrier), sent (with the carrier), delivered (the handset has it), undelivered (the carrier could not deliver it), failed (it could not be sent, or the code expired first). */
+          status: "queued" | "sent" | "delivered" | "undelivered" | "failed";
+          /** Why it was undelivered or failed: the carrier refused it, the number cannot be reached, or a passing failure. */
+          reason: "carrier_rejected" | "number_unreachable" | "try_again_later" | null;
+          /** wait (it is on its way), resend (request a new code once resend_after has passed), use_another_number (this number is unlikely to get a code); null once delivered. */
+          next_step: "wait" | "resend" | "use_another_number" | null;
+          /** On a failure: when a new code may be requested (ms since the epoch). */
+          resend_after: number | null;
+        } | null;
       } | null;
       created_session_id: string | null;
       /** Steps after this time are refused with flow_abandoned (24 h after created_at); the row is deleted a week later. */
@@ -453,6 +541,17 @@ export interface FapiOperations {
         expire_at: number | null;
         /** When a new code may be requested (ms since the epoch): 30 s after this one was sent, later after a wrong code (abuse.wrong_code_backoff). */
         next_resend_at: number | null;
+        /** Where the code's SMS stands, carrier-neutral, to show the person waiting for it; follow it by polling the sign-in, sign-up or enrolment. Null without a message to follow: a password, a number verified earlier, a test number, the null driver, a template the operator delivers. */
+        delivery: {
+          /** queued (not yet with a carrier), sent (with the carrier), delivered (the handset has it), undelivered (the carrier could not deliver it), failed (it could not be sent, or the code expired first). */
+          status: "queued" | "sent" | "delivered" | "undelivered" | "failed";
+          /** Why it was undelivered or failed: the carrier refused it, the number cannot be reached, or a passing failure. */
+          reason: "carrier_rejected" | "number_unreachable" | "try_again_later" | null;
+          /** wait (it is on its way), resend (request a new code once resend_after has passed), use_another_number (this number is unlikely to get a code); null once delivered. */
+          next_step: "wait" | "resend" | "use_another_number" | null;
+          /** On a failure: when a new code may be requested (ms since the epoch). */
+          resend_after: number | null;
+        } | null;
       } | null;
       /** Where a factor stands. The numbers are null for a password or a number verified earlier. */
       second_factor_verification: {
@@ -466,6 +565,17 @@ export interface FapiOperations {
         expire_at: number | null;
         /** When a new code may be requested (ms since the epoch): 30 s after this one was sent, later after a wrong code (abuse.wrong_code_backoff). */
         next_resend_at: number | null;
+        /** Where the code's SMS stands, carrier-neutral, to show the person waiting for it; follow it by polling the sign-in, sign-up or enrolment. Null without a message to follow: a password, a number verified earlier, a test number, the null driver, a template the operator delivers. */
+        delivery: {
+          /** queued (not yet with a carrier), sent (with the carrier), delivered (the handset has it), undelivered (the carrier could not deliver it), failed (it could not be sent, or the code expired first). */
+          status: "queued" | "sent" | "delivered" | "undelivered" | "failed";
+          /** Why it was undelivered or failed: the carrier refused it, the number cannot be reached, or a passing failure. */
+          reason: "carrier_rejected" | "number_unreachable" | "try_again_later" | null;
+          /** wait (it is on its way), resend (request a new code once resend_after has passed), use_another_number (this number is unlikely to get a code); null once delivered. */
+          next_step: "wait" | "resend" | "use_another_number" | null;
+          /** On a failure: when a new code may be requested (ms since the epoch). */
+          resend_after: number | null;
+        } | null;
       } | null;
       created_session_id: string | null;
       /** Steps after this time are refused with flow_abandoned (24 h after created_at); the row is deleted a week later. */
@@ -537,6 +647,17 @@ export interface FapiOperations {
         expire_at: number | null;
         /** When a new code may be requested (ms since the epoch): 30 s after this one was sent, later after a wrong code (abuse.wrong_code_backoff). */
         next_resend_at: number | null;
+        /** Where the code's SMS stands, carrier-neutral, to show the person waiting for it; follow it by polling the sign-in, sign-up or enrolment. Null without a message to follow: a password, a number verified earlier, a test number, the null driver, a template the operator delivers. */
+        delivery: {
+          /** queued (not yet with a carrier), sent (with the carrier), delivered (the handset has it), undelivered (the carrier could not deliver it), failed (it could not be sent, or the code expired first). */
+          status: "queued" | "sent" | "delivered" | "undelivered" | "failed";
+          /** Why it was undelivered or failed: the carrier refused it, the number cannot be reached, or a passing failure. */
+          reason: "carrier_rejected" | "number_unreachable" | "try_again_later" | null;
+          /** wait (it is on its way), resend (request a new code once resend_after has passed), use_another_number (this number is unlikely to get a code); null once delivered. */
+          next_step: "wait" | "resend" | "use_another_number" | null;
+          /** On a failure: when a new code may be requested (ms since the epoch). */
+          resend_after: number | null;
+        } | null;
       } | null;
       /** Where a factor stands. The numbers are null for a password or a number verified earlier. */
       second_factor_verification: {
@@ -550,6 +671,17 @@ export interface FapiOperations {
         expire_at: number | null;
         /** When a new code may be requested (ms since the epoch): 30 s after this one was sent, later after a wrong code (abuse.wrong_code_backoff). */
         next_resend_at: number | null;
+        /** Where the code's SMS stands, carrier-neutral, to show the person waiting for it; follow it by polling the sign-in, sign-up or enrolment. Null without a message to follow: a password, a number verified earlier, a test number, the null driver, a template the operator delivers. */
+        delivery: {
+          /** queued (not yet with a carrier), sent (with the carrier), delivered (the handset has it), undelivered (the carrier could not deliver it), failed (it could not be sent, or the code expired first). */
+          status: "queued" | "sent" | "delivered" | "undelivered" | "failed";
+          /** Why it was undelivered or failed: the carrier refused it, the number cannot be reached, or a passing failure. */
+          reason: "carrier_rejected" | "number_unreachable" | "try_again_later" | null;
+          /** wait (it is on its way), resend (request a new code once resend_after has passed), use_another_number (this number is unlikely to get a code); null once delivered. */
+          next_step: "wait" | "resend" | "use_another_number" | null;
+          /** On a failure: when a new code may be requested (ms since the epoch). */
+          resend_after: number | null;
+        } | null;
       } | null;
       created_session_id: string | null;
       /** Steps after this time are refused with flow_abandoned (24 h after created_at); the row is deleted a week later. */
@@ -609,6 +741,17 @@ export interface FapiOperations {
           expire_at: number | null;
           /** When a new code may be requested (ms since the epoch): 30 s after this one was sent, later after a wrong code (abuse.wrong_code_backoff). */
           next_resend_at: number | null;
+          /** Where the code's SMS stands, carrier-neutral, to show the person waiting for it; follow it by polling the sign-in, sign-up or enrolment. Null without a message to follow: a password, a number verified earlier, a test number, the null driver, a template the operator delivers. */
+          delivery: {
+            /** queued (not yet with a carrier), sent (with the carrier), delivered (the handset has it), undelivered (the carrier could not deliver it), failed (it could not be sent, or the code expired first). */
+            status: "queued" | "sent" | "delivered" | "undelivered" | "failed";
+            /** Why it was undelivered or failed: the carrier refused it, the number cannot be reached, or a passing failure. */
+            reason: "carrier_rejected" | "number_unreachable" | "try_again_later" | null;
+            /** wait (it is on its way), resend (request a new code once resend_after has passed), use_another_number (this number is unlikely to get a code); null once delivered. */
+            next_step: "wait" | "resend" | "use_another_number" | null;
+            /** On a failure: when a new code may be requested (ms since the epoch). */
+            resend_after: number | null;
+          } | null;
         } | null;
       };
       created_user_id: string | null;
@@ -667,6 +810,17 @@ export interface FapiOperations {
           expire_at: number | null;
           /** When a new code may be requested (ms since the epoch): 30 s after this one was sent, later after a wrong code (abuse.wrong_code_backoff). */
           next_resend_at: number | null;
+          /** Where the code's SMS stands, carrier-neutral, to show the person waiting for it; follow it by polling the sign-in, sign-up or enrolment. Null without a message to follow: a password, a number verified earlier, a test number, the null driver, a template the operator delivers. */
+          delivery: {
+            /** queued (not yet with a carrier), sent (with the carrier), delivered (the handset has it), undelivered (the carrier could not deliver it), failed (it could not be sent, or the code expired first). */
+            status: "queued" | "sent" | "delivered" | "undelivered" | "failed";
+            /** Why it was undelivered or failed: the carrier refused it, the number cannot be reached, or a passing failure. */
+            reason: "carrier_rejected" | "number_unreachable" | "try_again_later" | null;
+            /** wait (it is on its way), resend (request a new code once resend_after has passed), use_another_number (this number is unlikely to get a code); null once delivered. */
+            next_step: "wait" | "resend" | "use_another_number" | null;
+            /** On a failure: when a new code may be requested (ms since the epoch). */
+            resend_after: number | null;
+          } | null;
         } | null;
       };
       created_user_id: string | null;
@@ -731,6 +885,17 @@ export interface FapiOperations {
           expire_at: number | null;
           /** When a new code may be requested (ms since the epoch): 30 s after this one was sent, later after a wrong code (abuse.wrong_code_backoff). */
           next_resend_at: number | null;
+          /** Where the code's SMS stands, carrier-neutral, to show the person waiting for it; follow it by polling the sign-in, sign-up or enrolment. Null without a message to follow: a password, a number verified earlier, a test number, the null driver, a template the operator delivers. */
+          delivery: {
+            /** queued (not yet with a carrier), sent (with the carrier), delivered (the handset has it), undelivered (the carrier could not deliver it), failed (it could not be sent, or the code expired first). */
+            status: "queued" | "sent" | "delivered" | "undelivered" | "failed";
+            /** Why it was undelivered or failed: the carrier refused it, the number cannot be reached, or a passing failure. */
+            reason: "carrier_rejected" | "number_unreachable" | "try_again_later" | null;
+            /** wait (it is on its way), resend (request a new code once resend_after has passed), use_another_number (this number is unlikely to get a code); null once delivered. */
+            next_step: "wait" | "resend" | "use_another_number" | null;
+            /** On a failure: when a new code may be requested (ms since the epoch). */
+            resend_after: number | null;
+          } | null;
         } | null;
       };
       created_user_id: string | null;
@@ -793,6 +958,17 @@ export interface FapiOperations {
           expire_at: number | null;
           /** When a new code may be requested (ms since the epoch): 30 s after this one was sent, later after a wrong code (abuse.wrong_code_backoff). */
           next_resend_at: number | null;
+          /** Where the code's SMS stands, carrier-neutral, to show the person waiting for it; follow it by polling the sign-in, sign-up or enrolment. Null without a message to follow: a password, a number verified earlier, a test number, the null driver, a template the operator delivers. */
+          delivery: {
+            /** queued (not yet with a carrier), sent (with the carrier), delivered (the handset has it), undelivered (the carrier could not deliver it), failed (it could not be sent, or the code expired first). */
+            status: "queued" | "sent" | "delivered" | "undelivered" | "failed";
+            /** Why it was undelivered or failed: the carrier refused it, the number cannot be reached, or a passing failure. */
+            reason: "carrier_rejected" | "number_unreachable" | "try_again_later" | null;
+            /** wait (it is on its way), resend (request a new code once resend_after has passed), use_another_number (this number is unlikely to get a code); null once delivered. */
+            next_step: "wait" | "resend" | "use_another_number" | null;
+            /** On a failure: when a new code may be requested (ms since the epoch). */
+            resend_after: number | null;
+          } | null;
         } | null;
       };
       created_user_id: string | null;
@@ -882,6 +1058,17 @@ export interface FapiOperations {
           expire_at: number | null;
           /** When a new code may be requested (ms since the epoch): 30 s after this one was sent, later after a wrong code (abuse.wrong_code_backoff). */
           next_resend_at: number | null;
+          /** Where the code's SMS stands, carrier-neutral, to show the person waiting for it; follow it by polling the sign-in, sign-up or enrolment. Null without a message to follow: a password, a number verified earlier, a test number, the null driver, a template the operator delivers. */
+          delivery: {
+            /** queued (not yet with a carrier), sent (with the carrier), delivered (the handset has it), undelivered (the carrier could not deliver it), failed (it could not be sent, or the code expired first). */
+            status: "queued" | "sent" | "delivered" | "undelivered" | "failed";
+            /** Why it was undelivered or failed: the carrier refused it, the number cannot be reached, or a passing failure. */
+            reason: "carrier_rejected" | "number_unreachable" | "try_again_later" | null;
+            /** wait (it is on its way), resend (request a new code once resend_after has passed), use_another_number (this number is unlikely to get a code); null once delivered. */
+            next_step: "wait" | "resend" | "use_another_number" | null;
+            /** On a failure: when a new code may be requested (ms since the epoch). */
+            resend_after: number | null;
+          } | null;
         } | null;
         /** Enrolled as the phone second factor. */
         reserved_for_second_factor: boolean;
@@ -922,6 +1109,17 @@ export interface FapiOperations {
           expire_at: number | null;
           /** When a new code may be requested (ms since the epoch): 30 s after this one was sent, later after a wrong code (abuse.wrong_code_backoff). */
           next_resend_at: number | null;
+          /** Where the code's SMS stands, carrier-neutral, to show the person waiting for it; follow it by polling the sign-in, sign-up or enrolment. Null without a message to follow: a password, a number verified earlier, a test number, the null driver, a template the operator delivers. */
+          delivery: {
+            /** queued (not yet with a carrier), sent (with the carrier), delivered (the handset has it), undelivered (the carrier could not deliver it), failed (it could not be sent, or the code expired first). */
+            status: "queued" | "sent" | "delivered" | "undelivered" | "failed";
+            /** Why it was undelivered or failed: the carrier refused it, the number cannot be reached, or a passing failure. */
+            reason: "carrier_rejected" | "number_unreachable" | "try_again_later" | null;
+            /** wait (it is on its way), resend (request a new code once resend_after has passed), use_another_number (this number is unlikely to get a code); null once delivered. */
+            next_step: "wait" | "resend" | "use_another_number" | null;
+            /** On a failure: when a new code may be requested (ms since the epoch). */
+            resend_after: number | null;
+          } | null;
         } | null;
         /** Enrolled as the phone second factor. */
         reserved_for_second_factor: boolean;
@@ -956,6 +1154,17 @@ export interface FapiOperations {
         expire_at: number | null;
         /** When a new code may be requested (ms since the epoch): 30 s after this one was sent, later after a wrong code (abuse.wrong_code_backoff). */
         next_resend_at: number | null;
+        /** Where the code's SMS stands, carrier-neutral, to show the person waiting for it; follow it by polling the sign-in, sign-up or enrolment. Null without a message to follow: a password, a number verified earlier, a test number, the null driver, a template the operator delivers. */
+        delivery: {
+          /** queued (not yet with a carrier), sent (with the carrier), delivered (the handset has it), undelivered (the carrier could not deliver it), failed (it could not be sent, or the code expired first). */
+          status: "queued" | "sent" | "delivered" | "undelivered" | "failed";
+          /** Why it was undelivered or failed: the carrier refused it, the number cannot be reached, or a passing failure. */
+          reason: "carrier_rejected" | "number_unreachable" | "try_again_later" | null;
+          /** wait (it is on its way), resend (request a new code once resend_after has passed), use_another_number (this number is unlikely to get a code); null once delivered. */
+          next_step: "wait" | "resend" | "use_another_number" | null;
+          /** On a failure: when a new code may be requested (ms since the epoch). */
+          resend_after: number | null;
+        } | null;
       } | null;
       /** Enrolled as the phone second factor. */
       reserved_for_second_factor: boolean;
@@ -988,6 +1197,17 @@ export interface FapiOperations {
         expire_at: number | null;
         /** When a new code may be requested (ms since the epoch): 30 s after this one was sent, later after a wrong code (abuse.wrong_code_backoff). */
         next_resend_at: number | null;
+        /** Where the code's SMS stands, carrier-neutral, to show the person waiting for it; follow it by polling the sign-in, sign-up or enrolment. Null without a message to follow: a password, a number verified earlier, a test number, the null driver, a template the operator delivers. */
+        delivery: {
+          /** queued (not yet with a carrier), sent (with the carrier), delivered (the handset has it), undelivered (the carrier could not deliver it), failed (it could not be sent, or the code expired first). */
+          status: "queued" | "sent" | "delivered" | "undelivered" | "failed";
+          /** Why it was undelivered or failed: the carrier refused it, the number cannot be reached, or a passing failure. */
+          reason: "carrier_rejected" | "number_unreachable" | "try_again_later" | null;
+          /** wait (it is on its way), resend (request a new code once resend_after has passed), use_another_number (this number is unlikely to get a code); null once delivered. */
+          next_step: "wait" | "resend" | "use_another_number" | null;
+          /** On a failure: when a new code may be requested (ms since the epoch). */
+          resend_after: number | null;
+        } | null;
       } | null;
       /** Enrolled as the phone second factor. */
       reserved_for_second_factor: boolean;
@@ -1026,6 +1246,17 @@ export interface FapiOperations {
         expire_at: number | null;
         /** When a new code may be requested (ms since the epoch): 30 s after this one was sent, later after a wrong code (abuse.wrong_code_backoff). */
         next_resend_at: number | null;
+        /** Where the code's SMS stands, carrier-neutral, to show the person waiting for it; follow it by polling the sign-in, sign-up or enrolment. Null without a message to follow: a password, a number verified earlier, a test number, the null driver, a template the operator delivers. */
+        delivery: {
+          /** queued (not yet with a carrier), sent (with the carrier), delivered (the handset has it), undelivered (the carrier could not deliver it), failed (it could not be sent, or the code expired first). */
+          status: "queued" | "sent" | "delivered" | "undelivered" | "failed";
+          /** Why it was undelivered or failed: the carrier refused it, the number cannot be reached, or a passing failure. */
+          reason: "carrier_rejected" | "number_unreachable" | "try_again_later" | null;
+          /** wait (it is on its way), resend (request a new code once resend_after has passed), use_another_number (this number is unlikely to get a code); null once delivered. */
+          next_step: "wait" | "resend" | "use_another_number" | null;
+          /** On a failure: when a new code may be requested (ms since the epoch). */
+          resend_after: number | null;
+        } | null;
       } | null;
       /** Enrolled as the phone second factor. */
       reserved_for_second_factor: boolean;
@@ -1062,6 +1293,17 @@ export interface FapiOperations {
         expire_at: number | null;
         /** When a new code may be requested (ms since the epoch): 30 s after this one was sent, later after a wrong code (abuse.wrong_code_backoff). */
         next_resend_at: number | null;
+        /** Where the code's SMS stands, carrier-neutral, to show the person waiting for it; follow it by polling the sign-in, sign-up or enrolment. Null without a message to follow: a password, a number verified earlier, a test number, the null driver, a template the operator delivers. */
+        delivery: {
+          /** queued (not yet with a carrier), sent (with the carrier), delivered (the handset has it), undelivered (the carrier could not deliver it), failed (it could not be sent, or the code expired first). */
+          status: "queued" | "sent" | "delivered" | "undelivered" | "failed";
+          /** Why it was undelivered or failed: the carrier refused it, the number cannot be reached, or a passing failure. */
+          reason: "carrier_rejected" | "number_unreachable" | "try_again_later" | null;
+          /** wait (it is on its way), resend (request a new code once resend_after has passed), use_another_number (this number is unlikely to get a code); null once delivered. */
+          next_step: "wait" | "resend" | "use_another_number" | null;
+          /** On a failure: when a new code may be requested (ms since the epoch). */
+          resend_after: number | null;
+        } | null;
       } | null;
       /** Enrolled as the phone second factor. */
       reserved_for_second_factor: boolean;

@@ -22,6 +22,13 @@ export type Session = ResponseOf<'POST /v1/client/sessions/{id}/end'>;
 export type User = ResponseOf<'GET /v1/me'>;
 export type PhoneNumber = ResponseOf<'POST /v1/me/mfa/phone_numbers'>;
 export type Verification = NonNullable<SignIn['first_factor_verification']>;
+/** Where a code's SMS stands (`verification.delivery`): carrier-neutral, to show the person waiting for it. */
+export type Delivery = NonNullable<Verification['delivery']>;
+
+/** Whether a delivery state may still change (`queued`, `sent`): worth reading the flow again (`reload()`) to follow it. */
+export function deliveryPending(delivery: Delivery | null | undefined): boolean {
+  return delivery?.next_step === 'wait';
+}
 
 /** How a code travels. Only SMS today; the union grows with the server's channels. */
 export type Channel = 'sms';
@@ -214,6 +221,11 @@ export class AuthnClient {
     /** Starts a sign-in (`identifier` is the phone number, E.164); with `password`, tries it at once. */
     create: (params: { identifier: string; password?: string }): Promise<Result<SignIn>> =>
       this.signInStep(this.request('POST /v1/client/sign_ins', { body: params, auth: 'client' })),
+    /** Reads the sign-in in progress again (Clerk's `reload()`): its verifications' `delivery` follows the code's SMS. */
+    reload: (): Promise<Result<SignIn>> => {
+      const id = this.signInFlow?.id ?? noFlow('signIn.reload()', 'signIn.create()');
+      return this.signInStep(this.request('GET /v1/client/sign_ins/{id}', { params: { id }, auth: 'client' }));
+    },
     /**
      * Signs in with the password. The result's `status` is `complete` (signed in), or `needs_second_factor`:
      * then `signIn.mfa.sendPhoneCode()` and `signIn.mfa.verifyPhoneCode({ code })`.
@@ -239,6 +251,8 @@ export class AuthnClient {
       },
       /** Seconds until a new code may be sent. */
       resendIn: (): number => resendIn(this.signInFlow?.first_factor_verification, this.now()),
+      /** Where the code's SMS stands as last read (`signIn.reload()` reads it again); null when nothing is sent to follow. */
+      delivery: (): Delivery | null => this.signInFlow?.first_factor_verification?.delivery ?? null,
     },
     mfa: {
       /** Sends a code to the phone second factor (the first one listed, or `phoneNumberId`). */
@@ -254,6 +268,8 @@ export class AuthnClient {
       },
       /** Seconds until a new second-factor code may be sent. */
       resendIn: (): number => resendIn(this.signInFlow?.second_factor_verification, this.now()),
+      /** Where the second-factor code's SMS stands as last read (`signIn.reload()` reads it again). */
+      delivery: (): Delivery | null => this.signInFlow?.second_factor_verification?.delivery ?? null,
     },
   };
 
@@ -265,6 +281,11 @@ export class AuthnClient {
     create: (params: { phoneNumber: string; password?: string }): Promise<Result<SignUp>> => {
       const body = { phone_number: params.phoneNumber, ...(params.password !== undefined ? { password: params.password } : {}) };
       return this.signUpStep(this.request('POST /v1/client/sign_ups', { body, auth: 'client' }));
+    },
+    /** Reads the sign-up in progress again (Clerk's `reload()`): its verification's `delivery` follows the code's SMS. */
+    reload: (): Promise<Result<SignUp>> => {
+      const id = this.signUpFlow?.id ?? noFlow('signUp.reload()', 'signUp.create()');
+      return this.signUpStep(this.request('GET /v1/client/sign_ups/{id}', { params: { id }, auth: 'client' }));
     },
     verifications: {
       /** Sends the verification code to the sign-up's number. */
@@ -279,6 +300,8 @@ export class AuthnClient {
       },
       /** Seconds until a new code may be sent. */
       resendIn: (): number => resendIn(this.signUpFlow?.verifications.phone_number, this.now()),
+      /** Where the code's SMS stands as last read (`signUp.reload()` reads it again); null when nothing is sent to follow. */
+      delivery: (): Delivery | null => this.signUpFlow?.verifications.phone_number?.delivery ?? null,
     },
   };
 
@@ -305,6 +328,11 @@ export class AuthnClient {
       remove: (params: { id: string }): Promise<Result<PhoneNumber>> => this.request('DELETE /v1/me/mfa/phone_numbers/{id}', { params: { id: params.id }, auth: 'session' }),
       /** Seconds until a new code may be sent to this number. */
       resendIn: (phoneNumber: PhoneNumber): number => resendIn(phoneNumber.verification, this.now()),
+      /** Reads an enrolment in progress again (`verification.delivery` follows its code's SMS); null once it is gone. */
+      reload: async (params: { id: string }): Promise<Result<PhoneNumber | null>> => {
+        const listed = await this.user.phoneMfa.list();
+        return listed.error ? listed : ok(listed.data.find((phone) => phone.id === params.id) ?? null);
+      },
     },
   };
 

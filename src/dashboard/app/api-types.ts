@@ -5,6 +5,7 @@ import type { AttemptView, DeliveryStatus as ServerDeliveryStatus, DeliveryView 
 import type { EndpointView, EndpointWithSecret } from '../../webhooks/endpoints.js';
 import type { SmsMessageDetail as ServerSmsMessageDetail, SmsMessageView } from '../../sms/messages.js';
 import type { SmsStatus as ServerSmsStatus } from '../../sms/transitions.js';
+import type { DeliveryFigures as ServerDeliveryFigures, DeliveryStats as ServerDeliveryStats, DeliveryWindow as ServerDeliveryWindow } from '../../sms/delivery-stats.js';
 import type { PreviewView, TemplateView } from '../../sms/templates/service.js';
 import type { EventTypeInfo } from '../../webhooks/catalogue.js';
 import type { AuditEntry as ServerAuditEntry } from '../../audit/audit-log.js';
@@ -25,6 +26,8 @@ export interface InstanceSettings {
     from_number: string | null;
     twilio: { account_sid: string | null; auth_token: SecretState; messaging_service_sid: string | null };
     vonage: { api_key: string | null; api_secret: SecretState; signature_secret: SecretState; signature_method: SignatureMethod };
+    routes: SmsRoute[];
+    failover: FailoverSettings;
   };
   app_name: string;
   test_mode: TestMode;
@@ -32,6 +35,10 @@ export interface InstanceSettings {
   allowed_origins: string[];
   abuse: AbuseSettings;
 }
+
+/** `sms.routes` and `sms.failover` of `GET /v1/instance` (see docs/sms.md, "Routing and failover"). */
+export type SmsRoute = ServerSettings['sms']['routes'][number];
+export type FailoverSettings = ServerSettings['sms']['failover'];
 
 /** `abuse` of `GET /v1/instance` (see docs/phone-auth.md, "Abuse defences"): as the server defines it. */
 export type AbuseSettings = ServerSettings['abuse'];
@@ -83,3 +90,8 @@ export type SmsStatus = ServerSmsStatus;
 export type SmsMessage = SmsMessageView;
 /** `GET /v1/sms_messages/{id}` and the answer to `POST /v1/sms_messages/test`. */
 export type SmsMessageDetail = ServerSmsMessageDetail;
+
+/** `GET /v1/sms/delivery_stats` (the delivery & cost page). */
+export type DeliveryStats = ServerDeliveryStats;
+export type DeliveryFigures = ServerDeliveryFigures;
+export type DeliveryWindow = ServerDeliveryWindow;

@@ -213,7 +213,7 @@ export function usePagedList<T extends { id: string }>(fetchPage: PageFetcher<T>
     refresh,
     replace: (item) => {
       changes.current++;
-      setItems((list) => list && list.map((old) => (old.id === item.id ? item : old)));
+      setItems((list) => (list === null ? null : list.map((old) => (old.id === item.id ? item : old))));
     },
   };
 }

@@ -3,6 +3,7 @@ import type { FunctionComponent } from 'preact';
 import { ABUSE_PATH, AbusePage } from './pages/abuse.js';
 import { ALLOWED_ORIGINS_PATH, AllowedOriginsPage } from './pages/allowed-origins.js';
 import { AUDIT_LOG_PATH, AuditLogPage } from './pages/audit-log.js';
+import { DELIVERY_PATH, DeliveryPage } from './pages/delivery.js';
 import { MESSAGES_PATH, MessagesPage } from './pages/messages.js';
 import { SMS_SETTINGS_PATH, SmsSettingsPage } from './pages/sms-settings.js';
 import { USERS_PATH, UsersPage } from './pages/users.js';
@@ -27,6 +28,7 @@ export const PAGES: PageEntry[] = [
   { path: ALLOWED_ORIGINS_PATH, title: 'Allowed origins', trail: ['Configure'], component: AllowedOriginsPage },
   { path: USERS_PATH, title: 'Users', trail: ['Manage'], component: UsersPage },
   { path: MESSAGES_PATH, title: 'Messages', trail: ['Activity'], component: MessagesPage },
+  { path: DELIVERY_PATH, title: 'Delivery & cost', trail: ['Activity'], component: DeliveryPage },
   { path: AUDIT_LOG_PATH, title: 'Audit log', trail: ['Activity'], component: AuditLogPage },
 ];
 

@@ -32,7 +32,8 @@ export interface WizardDraft {
   forget: Record<SmsDriver, boolean>;
 }
 
-export type JsonPatch = { [key: string]: JsonPatch | string | number | boolean | string[] | null };
+export type JsonValue = JsonPatch | JsonPatch[] | string | number | boolean | string[] | null;
+export type JsonPatch = { [key: string]: JsonValue };
 
 export function secretIsSet(view: InstanceSettings, field: SecretField): boolean {
   const [, driver, name] = field.split('.') as ['sms', 'twilio' | 'vonage', string];
@@ -72,7 +73,7 @@ export function secretFieldsOf(driver: DriverChoice): SecretField[] {
   return [];
 }
 
-export function setIn(patch: JsonPatch, path: string, value: string | number | boolean | string[] | null): void {
+export function setIn(patch: JsonPatch, path: string, value: JsonValue): void {
   const parts = path.split('.');
   let node = patch;
   for (const part of parts.slice(0, -1)) {

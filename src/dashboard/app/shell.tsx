@@ -142,7 +142,7 @@ export function Shell({ focusOnArrival }: { focusOnArrival: boolean }) {
         </nav>
         <main id="main" tabindex={-1}>
           {page && (
-            <p class="trail" aria-label="Section">
+            <p class="trail">
               {page.trail.join(' › ')}
             </p>
           )}

@@ -8,6 +8,7 @@ import type { RouteOptions } from '../route-options.js';
 import { instanceRoutes } from './instance.js';
 import { auditLogRoutes } from './audit-logs.js';
 import { smsMessageRoutes } from './sms-messages.js';
+import { smsDeliveryStatsRoutes } from './sms-delivery-stats.js';
 import { userRoutes } from './users.js';
 import { sessionRoutes } from './sessions.js';
 import { webhookRoutes } from './webhooks.js';
@@ -32,6 +33,7 @@ export const bapiRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, {
   await app.register(instanceRoutes, { services });
   await app.register(auditLogRoutes, { services });
   await app.register(smsMessageRoutes, { services });
+  await app.register(smsDeliveryStatsRoutes, { services });
   await app.register(userRoutes, { services });
   await app.register(sessionRoutes, { services });
   await app.register(webhookRoutes, { services });

@@ -35,6 +35,7 @@ const messageFields = {
   error_message: Nullable(Type.String()),
   sent_at: ms('When the carrier accepted it'),
   completed_at: ms('When it reached a terminal status'),
+  country: Nullable(Type.String({ description: "The destination's country (ISO 3166 alpha-2); null for a number of no single country" })),
 };
 
 const SmsMessage = Type.Object(messageFields);
@@ -53,6 +54,8 @@ const SmsMessageDetail = Type.Object({
       http_status: Nullable(Type.Integer()),
       error_code: Nullable(Type.String()),
       error_message: Nullable(Type.String()),
+      price: Nullable(Type.String({ description: 'What the carrier charged for this attempt, an exact decimal (Vonage: its answer or receipt; Twilio: when fetched); null: not reported' })),
+      price_currency: Nullable(Type.String({ description: 'ISO 4217' })),
     }),
   ),
   status_history: Type.Array(

@@ -23,6 +23,34 @@ export interface OutboundSms {
   statusCallbackUrl: string;
 }
 
+/** What a carrier charged, as it reported it: an amount in billionths of `currency` (see migration 012). */
+export interface CarrierPrice {
+  nanos: number;
+  /** ISO 4217. */
+  currency: string;
+}
+
+const DECIMAL = /^-?(\d+)(?:\.(\d+))?$/;
+
+/**
+ * A carrier's decimal price text (`0.03330000`, Twilio's `-0.00750`) as an amount in billionths, always positive:
+ * the cost to us, whichever sign the carrier writes it with. null when the text is not a decimal number.
+ */
+export function priceNanos(text: string): number | null {
+  const match = DECIMAL.exec(text.trim());
+  if (!match) return null;
+  const fraction = (match[2] ?? '').padEnd(9, '0');
+  // Beyond a billionth nothing is kept: no carrier reports that finely.
+  return Number(match[1]) * 1e9 + Number(fraction.slice(0, 9));
+}
+
+/** Billionths as an exact decimal text: at least two decimals, no trailing zeros beyond. */
+export function priceDecimal(nanos: number): string {
+  const whole = Math.floor(nanos / 1e9);
+  const fraction = String(nanos % 1e9).padStart(9, '0').replace(/0+$/, '').padEnd(2, '0');
+  return `${whole}.${fraction}`;
+}
+
 export type SendOutcome =
   | {
       kind: 'accepted';
@@ -32,6 +60,8 @@ export type SendOutcome =
       /** Parts the carrier split the message into; each gets its own delivery receipt. */
       parts: number;
       httpStatus: number;
+      /** What the carrier said the message costs, when its answer says (Vonage's `message-price`, summed over the parts). */
+      price?: CarrierPrice;
     }
   /** The null driver: nothing left the server. */
   | { kind: 'dropped' };
@@ -41,6 +71,8 @@ export interface CarrierStatus {
   /** As the carrier spells it. */
   status: string;
   errorCode: string | null;
+  /** What the carrier charged, once it knows (Twilio's `price` and `price_unit`). */
+  price?: CarrierPrice;
 }
 
 export interface SmsDriver {

@@ -5,7 +5,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import querystring from 'node:querystring';
 import { basicAuth, retryAfterMs, type CarrierHttp } from './carrier-http.js';
-import { permanent, transient, unexpectedAnswer, type CarrierStatus, type OutboundSms, type SendOutcome, type SmsDriver } from './driver.js';
+import { permanent, priceNanos, transient, unexpectedAnswer, type CarrierPrice, type CarrierStatus, type OutboundSms, type SendOutcome, type SmsDriver } from './driver.js';
 
 export interface TwilioOptions {
   apiUrl: string;
@@ -36,7 +36,8 @@ export class TwilioDriver implements SmsDriver {
     const res = await this.options.http.get(url, { authorization: this.authorization, accept: 'application/json' }, signal);
     const body = parseJson(res.text);
     if (res.status === 200 && typeof body?.status === 'string') {
-      return { status: body.status, errorCode: body.error_code === null || body.error_code === undefined ? null : String(body.error_code) };
+      const price = twilioPrice(body);
+      return { status: body.status, errorCode: body.error_code === null || body.error_code === undefined ? null : String(body.error_code), ...(price ? { price } : {}) };
     }
     if (res.status === 404) return null;
     if (res.status === 429 || res.status >= 500) throw transient(`http_${res.status}`, `Twilio answered HTTP ${res.status}`, res.status, retryAfterMs(res.headers['retry-after'], Date.now()));
@@ -80,8 +81,17 @@ interface TwilioBody {
   status?: unknown;
   error_code?: unknown;
   num_segments?: unknown;
+  price?: unknown;
+  price_unit?: unknown;
   code?: unknown;
   message?: unknown;
+}
+
+/** The message's `price` (negative: a charge) in `price_unit`, once Twilio has set both. */
+function twilioPrice(body: TwilioBody): CarrierPrice | null {
+  const nanos = typeof body.price === 'string' ? priceNanos(body.price) : null;
+  if (nanos === null || typeof body.price_unit !== 'string' || !/^[A-Z]{3}$/.test(body.price_unit)) return null;
+  return { nanos, currency: body.price_unit };
 }
 
 function parseJson(text: string): TwilioBody | null {
@@ -112,8 +122,25 @@ export function mapTwilioStatus(status: string): 'sent' | 'delivered' | 'undeliv
   }
 }
 
-/** Twilio reports only a code with a failed or undelivered status; these are its meanings (contracts §2.2). */
-const ASYNC_ERRORS: Record<string, string> = {
+/**
+ * What Twilio's error codes mean (contracts §2.2): a status callback carries only the code, and the delivery page
+ * names the codes of refused sends too.
+ */
+const ERRORS: Record<string, string> = {
+  '20003': 'Authentication failed',
+  '20404': 'Message not found',
+  '20429': 'Too many requests',
+  '21211': "Invalid 'To' number",
+  '21212': "Invalid 'From' number",
+  '21408': 'Region not permitted by geo permissions',
+  '21602': 'Message body required',
+  '21604': "'To' number required",
+  '21606': "'From' number not SMS-capable for this account",
+  '21608': 'Trial account: unverified number',
+  '21610': 'Recipient opted out',
+  '21612': 'To/From combination cannot be routed',
+  '21614': "'To' number is not a mobile number",
+  '21617': 'Message body too long',
   '30001': 'Queue overflow',
   '30002': 'Account suspended',
   '30003': 'Unreachable destination handset',
@@ -125,7 +152,7 @@ const ASYNC_ERRORS: Record<string, string> = {
 };
 
 export function twilioErrorMessage(code: string): string {
-  return ASYNC_ERRORS[code] ?? `Twilio error ${code}`;
+  return ERRORS[code] ?? `Twilio error ${code}`;
 }
 
 export type FormParams = Record<string, string | string[]>;

@@ -7,7 +7,7 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { isGsm7 } from '../encoding.js';
 import type { VonageSignatureMethod } from '../../instance/settings.js';
 import { retryAfterMs, type CarrierHttp } from './carrier-http.js';
-import { permanent, transient, unexpectedAnswer, type OutboundSms, type SendOutcome, type SmsDriver } from './driver.js';
+import { permanent, priceNanos, transient, unexpectedAnswer, type CarrierPrice, type OutboundSms, type SendOutcome, type SmsDriver } from './driver.js';
 
 export interface VonageOptions {
   apiUrl: string;
@@ -46,10 +46,35 @@ const STATUS_TEXT: Record<string, string> = {
   '33': 'Number de-activated',
 };
 
+/** What a send answer's `status` means. */
+export function vonageStatusMessage(status: string): string {
+  return STATUS_TEXT[status] ?? `Vonage status ${status}`;
+}
+
 interface VonagePart {
   status?: unknown;
   'message-id'?: unknown;
   'error-text'?: unknown;
+  'message-price'?: unknown;
+}
+
+/**
+ * The currency of Vonage's prices: neither the send answer nor the receipt names one, and they are in the
+ * account's billing currency, which is the euro unless Vonage changed it for the account.
+ */
+export const VONAGE_CURRENCY = 'EUR';
+
+/** A Vonage price text (`message-price`, a receipt's `price`) as ours; null when absent or not a number. */
+export function vonagePrice(text: unknown): CarrierPrice | null {
+  const nanos = typeof text === 'string' ? priceNanos(text) : null;
+  return nanos === null ? null : { nanos, currency: VONAGE_CURRENCY };
+}
+
+/** What the message costs: the sum of its parts' prices, when every part has one. */
+function partsPrice(parts: readonly VonagePart[]): CarrierPrice | null {
+  const prices = parts.map((part) => vonagePrice(part['message-price']));
+  if (prices.some((price) => price === null)) return null;
+  return { nanos: prices.reduce((sum, price) => sum + price!.nanos, 0), currency: VONAGE_CURRENCY };
 }
 
 export class VonageDriver implements SmsDriver {
@@ -87,12 +112,13 @@ export class VonageDriver implements SmsDriver {
     const refused = parts.find((p) => String(p.status) !== '0');
     if (refused) {
       const status = String(refused.status);
-      const text = typeof refused['error-text'] === 'string' ? refused['error-text'] : (STATUS_TEXT[status] ?? `Vonage status ${status}`);
+      const text = typeof refused['error-text'] === 'string' ? refused['error-text'] : vonageStatusMessage(status);
       throw TRANSIENT_STATUSES.has(status) ? transient(status, text, res.status) : permanent(status, text, res.status);
     }
     const first = parts[0]!;
     if (typeof first['message-id'] !== 'string') throw unexpectedAnswer('Vonage', res.status);
-    return { kind: 'accepted', carrierMessageId: first['message-id'], carrierStatus: '0', parts: parts.length, httpStatus: res.status };
+    const price = partsPrice(parts);
+    return { kind: 'accepted', carrierMessageId: first['message-id'], carrierStatus: '0', parts: parts.length, httpStatus: res.status, ...(price ? { price } : {}) };
   }
 }
 

@@ -6,11 +6,11 @@
  * change writes nothing. A template equal to its default is stored as no row, so "customised" means "differs
  * from the shipped default".
  */
-import { sql } from 'kysely';
 import type { Clock } from '../../clock.js';
 import { AppError, appError, errorDetail, type ErrorDetail } from '../../errors.js';
 import { recordAudit, type Actor } from '../../audit/audit-log.js';
-import type { Db, Dialect, Executor, Tx } from '../../store/database.js';
+import type { Db, Executor, Tx } from '../../store/database.js';
+import { lockKey } from '../../store/locks.js';
 import { prepared } from '../../store/prepared.js';
 import type { SmsTemplatesTable } from '../../store/schema.js';
 import type { InstanceService, SettingsCheck } from '../../instance/service.js';
@@ -117,7 +117,7 @@ const templateBySlug = prepared<{ slug: TemplateSlug }, SmsTemplatesTable>((db, 
  */
 const SEND_CACHE_TTL_MS = 1_000;
 
-/** PostgreSQL advisory-lock namespace for template writes ("SMST"); the second key is the slug's index. */
+/** Key-lock namespace for template writes ("SMST"); the key is the slug's index. */
 const LOCK_NAMESPACE = 0x534d5354;
 
 export class TemplateService {
@@ -126,12 +126,15 @@ export class TemplateService {
   /** Bumped by every write here, so a read that started before it does not cache the old template. */
   private generation = 0;
 
-  constructor(
-    private readonly db: Db,
-    private readonly dialect: Dialect,
-    private readonly clock: Clock,
-    private readonly instance: InstanceService,
-  ) {}
+  private readonly db: Db;
+  private readonly clock: Clock;
+  private readonly instance: InstanceService;
+
+  constructor(deps: { db: Db; clock: Clock; instance: InstanceService }) {
+    this.db = deps.db;
+    this.clock = deps.clock;
+    this.instance = deps.instance;
+  }
 
   async resolve(slug: TemplateSlug, executor: Executor = this.db): Promise<ResolvedTemplate> {
     const row = await templateBySlug.takeFirst(executor, { slug });
@@ -297,9 +300,9 @@ export class TemplateService {
     this.sendCache.clear();
   }
 
-  /** Serialises writers of one slug: SQLite transactions already hold the write lock (BEGIN IMMEDIATE). */
+  /** Serialises writers of one slug. */
   private async lock(tx: Tx, slug: TemplateSlug): Promise<void> {
-    if (this.dialect === 'postgres') await sql`select pg_advisory_xact_lock(${LOCK_NAMESPACE}, ${TEMPLATE_SLUGS.indexOf(slug)})`.execute(tx);
+    await lockKey(tx, LOCK_NAMESPACE, TEMPLATE_SLUGS.indexOf(slug));
   }
 
   /** Stores the fields, or no row when they equal the default. */

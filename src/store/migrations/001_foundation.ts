@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import type { Migration } from './index.js';
+import type { Migration } from './migration.js';
 
 export const foundation: Migration = {
   async up(db: Kysely<unknown>, dialect) {

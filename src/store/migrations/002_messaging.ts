@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { Migration } from './index.js';
+import type { Migration } from './migration.js';
 
 /** The event log, SMS templates (overrides of the shipped defaults) and the SMS message outbox. */
 export const messaging: Migration = {

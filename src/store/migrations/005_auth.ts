@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import type { Migration } from './index.js';
+import type { Migration } from './migration.js';
 
 /**
  * Phone auth: FAPI clients, users and their phone numbers, sign-up and sign-in flows, challenges (one-time

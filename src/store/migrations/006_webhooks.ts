@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { Migration } from './index.js';
+import type { Migration } from './migration.js';
 
 /**
  * Outbound webhooks: endpoints, their signing secrets (sealed; several live during a rotation), one delivery

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { Migration } from './index.js';
+import type { Migration } from './migration.js';
 
 /**
  * Indexes the hot write path paid for and no read needs: events are read by id only, and the audit log's time

@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import type { Migration } from './index.js';
+import type { Migration } from './migration.js';
 
 /**
  * Sign-ups and sign-ins not completed, by start time: housekeeping deletes the abandoned ones. Partial, so the

@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import type { Migration } from './index.js';
+import type { Migration } from './migration.js';
 
 /**
  * When the server next asks the carrier how a sent message is doing (Twilio's status callbacks are not retried:

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { Migration } from './index.js';
+import type { Migration } from './migration.js';
 
 /**
  * A number's challenges for one purpose, newest last: the latest one holds when the next code may be sent, and

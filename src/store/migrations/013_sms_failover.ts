@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import type { Migration } from './index.js';
+import type { Migration } from './migration.js';
 
 /**
  * Failover to a second driver (see src/sms/outcomes.ts): which driver a message moved from, when, and at which

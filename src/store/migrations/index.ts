@@ -1,10 +1,11 @@
 /**
  * One ordered list of migrations for both stores. Each migration uses Kysely's schema builder, so the same
  * code creates the SQLite and the PostgreSQL schema; the rare dialect-specific statement branches on
- * `dialect`. Add new migrations at the end, never edit a released one.
+ * `dialect`. Add new migrations at the end (each takes its type from `./migration.js`), never edit a released one.
  */
-import type { Kysely, Migration as KyselyMigration, MigrationProvider } from 'kysely';
-import type { Dialect } from '../database.js';
+import type { Migration as KyselyMigration, MigrationProvider } from 'kysely';
+import type { Dialect } from '../dialect.js';
+import type { Migration } from './migration.js';
 import { foundation } from './001_foundation.js';
 import { messaging } from './002_messaging.js';
 import { smsDispatch } from './003_sms_dispatch.js';
@@ -15,11 +16,9 @@ import { webhookEndpointHealth } from './008_webhook_endpoint_health.js';
 import { openFlows } from './009_open_flows.js';
 import { smsStatusChecks } from './010_sms_status_checks.js';
 import { challengeHistory } from './011_challenge_history.js';
+import { smsCosts } from './012_sms_costs.js';
 import { smsFailover } from './013_sms_failover.js';
-
-export interface Migration {
-  up(db: Kysely<unknown>, dialect: Dialect): Promise<void>;
-}
+import { deliveryState } from './014_delivery_state.js';
 
 const MIGRATIONS: Record<string, Migration> = {
   '001_foundation': foundation,
@@ -32,7 +31,9 @@ const MIGRATIONS: Record<string, Migration> = {
   '009_open_flows': openFlows,
   '010_sms_status_checks': smsStatusChecks,
   '011_challenge_history': challengeHistory,
+  '012_sms_costs': smsCosts,
   '013_sms_failover': smsFailover,
+  '014_delivery_state': deliveryState,
 };
 
 export function migrationProvider(dialect: Dialect): MigrationProvider {

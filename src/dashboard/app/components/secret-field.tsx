@@ -7,10 +7,10 @@ import type { ComponentChildren } from 'preact';
 import { useEffect, useRef } from 'preact/hooks';
 import { FieldError, Hint, describedBy, type FieldErrors } from './fields.js';
 import { inSentence } from '../form-errors.js';
-import type { SecretField, SecretIntent } from '../settings-form.js';
+import type { SecretField as SecretFieldName, SecretIntent } from '../settings-form.js';
 
 interface SecretFieldProps {
-  param: SecretField;
+  param: SecretFieldName;
   label: string;
   hint: ComponentChildren;
   isSet: boolean;

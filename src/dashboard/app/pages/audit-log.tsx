@@ -6,6 +6,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
 import { ApiError, type Query } from '../api.js';
 import type { ApiErrorDetail, AuditEntry, Page } from '../api-types.js';
+import { DataTable, type Column } from '../components/data-table.js';
 import { TextField, fieldErrorsOf } from '../components/fields.js';
 import { speakErrors, type FormField } from '../form-errors.js';
 import { LoadMore } from '../components/load-more.js';
@@ -209,55 +210,42 @@ function targetName(target: { type: string; id: string }) {
 }
 
 /** `currentKeyId`: the signed-in key, whose entries say so. */
+function auditColumns(currentKeyId: string | null): Column<AuditEntry>[] {
+  return [
+    { header: 'Time', cell: (entry) => <Time ms={entry.created_at} /> },
+    { header: 'Action', cell: (entry) => <code>{entry.action}</code> },
+    {
+      header: 'Actor',
+      cell: (entry) => (
+        <>
+          {entry.actor.type.replace(/_/g, ' ')}
+          {entry.actor.id && (
+            <>
+              {' '}
+              <code>{entry.actor.id}</code>
+              {entry.actor.type === 'secret_key' && entry.actor.id === currentKeyId && ' (this key)'}
+            </>
+          )}
+        </>
+      ),
+    },
+    {
+      header: 'Target',
+      cell: (entry) =>
+        entry.target ? (
+          <a href={auditLogUrl({ target_type: entry.target.type, target_id: entry.target.id })} title="Show every entry for this target">
+            {targetName(entry.target)}
+          </a>
+        ) : (
+          '—'
+        ),
+    },
+    { header: 'Details', cell: (entry) => <EntryData data={entry.data} /> },
+  ];
+}
+
 function AuditTable({ entries, currentKeyId }: { entries: AuditEntry[]; currentKeyId: string | null }) {
-  return (
-    <table class="data-table">
-      <caption class="visually-hidden">Audit log entries, newest first</caption>
-      <thead>
-        <tr>
-          <th scope="col">Time</th>
-          <th scope="col">Action</th>
-          <th scope="col">Actor</th>
-          <th scope="col">Target</th>
-          <th scope="col">Details</th>
-        </tr>
-      </thead>
-      <tbody>
-        {entries.map((entry) => (
-          <tr key={entry.id} data-entry-id={entry.id}>
-            <td data-label="Time">
-              <Time ms={entry.created_at} />
-            </td>
-            <td data-label="Action">
-              <code>{entry.action}</code>
-            </td>
-            <td data-label="Actor">
-              {entry.actor.type.replace(/_/g, ' ')}
-              {entry.actor.id && (
-                <>
-                  {' '}
-                  <code>{entry.actor.id}</code>
-                  {entry.actor.type === 'secret_key' && entry.actor.id === currentKeyId && ' (this key)'}
-                </>
-              )}
-            </td>
-            <td data-label="Target">
-              {entry.target ? (
-                <a href={auditLogUrl({ target_type: entry.target.type, target_id: entry.target.id })} title="Show every entry for this target">
-                  {targetName(entry.target)}
-                </a>
-              ) : (
-                '—'
-              )}
-            </td>
-            <td data-label="Details">
-              <EntryData data={entry.data} />
-            </td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
-  );
+  return <DataTable caption="Audit log entries, newest first" columns={auditColumns(currentKeyId)} rows={entries} rowKey={(entry) => entry.id} keyAttribute="data-entry-id" />;
 }
 
 interface SettingsChange {

@@ -6,6 +6,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
 import type { ApiErrorDetail, Page, SmsMessage, SmsMessageDetail, SmsStatus, SmsTemplate } from '../api-types.js';
+import { DataTable, type Column } from '../components/data-table.js';
 import { CheckboxField, SelectField, TextField, fieldErrorsOf } from '../components/fields.js';
 import { speakErrors, type FormField } from '../form-errors.js';
 import { LoadMore } from '../components/load-more.js';
@@ -158,53 +159,48 @@ function MessageLog() {
   );
 }
 
+const MESSAGE_COLUMNS: readonly Column<SmsMessage>[] = [
+  {
+    header: 'Time',
+    cell: (message) => (
+      // Named by what it shows, then which message it opens (a name that starts with the visible text).
+      <a href={messageUrl(message.id)}>
+        <Time ms={message.created_at} />
+        <span class="visually-hidden">
+          : message to {message.to_phone_number}, {statusName(message.status)}
+        </span>
+      </a>
+    ),
+  },
+  { header: 'Recipient', cell: (message) => <code>{message.to_phone_number}</code> },
+  {
+    header: 'Status',
+    cell: (message) => (
+      <>
+        <SmsStatusBadge status={message.status} />
+        {message.error_code && (
+          <span class="muted">
+            {' '}
+            <code>{message.error_code}</code>
+          </span>
+        )}
+      </>
+    ),
+  },
+  { header: 'Template', cell: (message) => <code>{message.template}</code> },
+  { header: 'Message', cell: (message) => message.body, class: 'message-text' },
+];
+
 function MessageTable({ messages }: { messages: SmsMessage[] }) {
   return (
-    <table class="data-table messages-table">
-      <caption class="visually-hidden">SMS messages, newest first</caption>
-      <thead>
-        <tr>
-          <th scope="col">Time</th>
-          <th scope="col">Recipient</th>
-          <th scope="col">Status</th>
-          <th scope="col">Template</th>
-          <th scope="col">Message</th>
-        </tr>
-      </thead>
-      <tbody>
-        {messages.map((message) => (
-          <tr key={message.id} data-message={message.id}>
-            <td data-label="Time">
-              {/* Named by what it shows, then which message it opens (a name that starts with the visible text). */}
-              <a href={messageUrl(message.id)}>
-                <Time ms={message.created_at} />
-                <span class="visually-hidden">
-                  : message to {message.to_phone_number}, {statusName(message.status)}
-                </span>
-              </a>
-            </td>
-            <td data-label="Recipient">
-              <code>{message.to_phone_number}</code>
-            </td>
-            <td data-label="Status">
-              <SmsStatusBadge status={message.status} />
-              {message.error_code && (
-                <span class="muted">
-                  {' '}
-                  <code>{message.error_code}</code>
-                </span>
-              )}
-            </td>
-            <td data-label="Template">
-              <code>{message.template}</code>
-            </td>
-            <td data-label="Message" class="message-text">
-              {message.body}
-            </td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
+    <DataTable
+      class="messages-table"
+      caption="SMS messages, newest first"
+      columns={MESSAGE_COLUMNS}
+      rows={messages}
+      rowKey={(message) => message.id}
+      keyAttribute="data-message"
+    />
   );
 }
 

@@ -77,6 +77,7 @@ export function SignInPage({ notice, onSignedIn }: { notice: string | null; onSi
             autocapitalize="off"
             aria-describedby={error ? 'secret-key-hint secret-key-error' : 'secret-key-hint'}
             aria-invalid={error ? 'true' : undefined}
+            // biome-ignore lint/a11y/noAutofocus: the page's one field; signing in is all there is to do here
             autoFocus
           />
         </div>

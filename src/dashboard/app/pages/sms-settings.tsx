@@ -5,14 +5,25 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { asApiError, type ApiError } from '../api.js';
-import type { InstanceSettings, SignatureMethod, SmsDriver, TestMode } from '../api-types.js';
-import { CheckboxField, ErrorSummary, FieldError, RadioOption, SaveBar, SelectField, TextField, fieldErrorsOf } from '../components/fields.js';
+import type { InstanceSettings, SignatureMethod, SmsDriver, SmsRoute, TestMode } from '../api-types.js';
+import { CheckboxField, ErrorSummary, FieldError, RadioOption, SaveBar, SelectField, TextField, fieldErrorsOf, type FieldErrors } from '../components/fields.js';
 import { SecretField } from '../components/secret-field.js';
 import { ErrorPanel, Loading } from '../components/states.js';
 import { speakErrors, type FormField } from '../form-errors.js';
 import { useSave } from '../hooks.js';
 import { useSession } from '../session.js';
 import { TestSmsStep } from './test-sms.js';
+import {
+  RECEIPT_WAIT_TEMPLATES,
+  addRoutingChanges,
+  nameRouteCountries,
+  newRoute,
+  routesOf,
+  routingDraftFrom,
+  routingFields,
+  type RouteDraft,
+  type RoutingDraft,
+} from '../routing-form.js';
 import {
   buildPatch,
   draftFrom,
@@ -83,12 +94,18 @@ const SETTINGS: (FormField & { saved: string })[] = [
   { param: 'multi_factor.phone_code.enabled', label: 'Phone second factor', saved: 'phone second factor' },
 ];
 
+const DRIVER_OPTIONS: { value: SmsDriver; label: string }[] = [
+  { value: 'twilio', label: 'Twilio' },
+  { value: 'vonage', label: 'Vonage' },
+];
+
 const STEPS = [
   { id: 'step-driver', title: 'Choose a driver' },
   { id: 'step-credentials', title: 'Credentials' },
   { id: 'step-sender', title: 'Sender' },
   { id: 'step-test-numbers', title: 'Test numbers' },
   { id: 'step-mfa', title: 'Phone second factor' },
+  { id: 'step-routing', title: 'Routing & failover' },
   { id: 'step-test-sms', title: 'Send a test SMS' },
 ];
 
@@ -111,11 +128,15 @@ function Step({ index, children }: { index: number; children: ComponentChildren 
   );
 }
 
+/** The wizard's settings and, after them, the routing step's (with `routeCount` routes on the page). */
+const settingsWith = (routeCount: number) => [...SETTINGS, ...routingFields(routeCount)];
+
 /** "Saved: driver, Twilio account SID, …", in page order. */
 function describeSaved(paths: string[]): string {
-  const order = SETTINGS.map((setting) => setting.param);
+  const settings = settingsWith(0);
+  const order = settings.map((setting) => setting.param);
   const sorted = [...paths].sort((a, b) => order.indexOf(a) - order.indexOf(b));
-  return `Saved: ${sorted.map((path) => SETTINGS.find((setting) => setting.param === path)?.saved ?? path).join(', ')}.`;
+  return `Saved: ${sorted.map((path) => settings.find((setting) => setting.param === path)?.saved ?? path).join(', ')}.`;
 }
 
 function currentSummary(view: InstanceSettings): string {
@@ -129,6 +150,9 @@ export function SmsSettingsPage() {
   const { api } = useSession();
   const [view, setView] = useState<InstanceSettings | null>(null);
   const [draft, setDraft] = useState<WizardDraft | null>(null);
+  const [routing, setRouting] = useState<RoutingDraft | null>(null);
+  /** The routes of the last save, which the API's errors about a country entry point into. */
+  const [sentRoutes, setSentRoutes] = useState<SmsRoute[]>([]);
   const [loadError, setLoadError] = useState<ApiError | null>(null);
   const form = useSave();
   const secretInputs = useRef(new Map<SecretFieldName, HTMLInputElement>());
@@ -142,6 +166,7 @@ export function SmsSettingsPage() {
       (settings) => {
         setView(settings);
         setDraft(draftFrom(settings));
+        setRouting(routingDraftFrom(settings));
       },
       (error: unknown) => setLoadError(asApiError(error)),
     );
@@ -152,13 +177,24 @@ export function SmsSettingsPage() {
   useEffect(noteSecretTyping, [draft]);
 
   if (loadError) return <ErrorPanel title="The SMS settings could not be loaded" error={loadError} onRetry={load} />;
-  if (!view || !draft) return <Loading what="SMS settings" />;
+  if (!view || !draft || !routing) return <Loading what="SMS settings" />;
 
-  const spokenErrors = speakErrors(form.errors, SETTINGS);
+  const spokenErrors = speakErrors(nameRouteCountries(form.errors, sentRoutes), settingsWith(Math.max(routing.routes.length, sentRoutes.length)));
   const errors = fieldErrorsOf(spokenErrors);
   const update = (changes: Partial<WizardDraft>) => {
     setDraft({ ...draft, ...changes });
     form.setNotice(null);
+  };
+  const updateRouting = (changes: Partial<RoutingDraft>) => {
+    setRouting({ ...routing, ...changes });
+    form.setNotice(null);
+  };
+  const updateRoute = (index: number, changes: Partial<RouteDraft>) => updateRouting({ routes: routing.routes.map((route, i) => (i === index ? { ...route, ...changes } : route)) });
+  /** The whole patch: the wizard's fields and the routing step's. */
+  const patchOf = (secretValues: SecretValues) => {
+    const patch = buildPatch(view, draft, secretValues);
+    addRoutingChanges(patch, view, routing);
+    return patch;
   };
   const secretRef = (field: SecretFieldName) => (input: HTMLInputElement | null) => {
     if (input) secretInputs.current.set(field, input);
@@ -168,20 +204,22 @@ export function SmsSettingsPage() {
     for (const input of secretInputs.current.values()) input.value = '';
     setSecretTyped(false);
   };
-  const dirty = secretTyped || patchPaths(buildPatch(view, draft, {})).length > 0 || Object.values(draft.secrets).some((intent) => intent !== 'keep');
+  const dirty = secretTyped || patchPaths(patchOf({})).length > 0 || Object.values(draft.secrets).some((intent) => intent !== 'keep');
 
   const save = (event: Event) => {
     event.preventDefault();
     const secretValues: SecretValues = {};
     for (const [field, input] of secretInputs.current) secretValues[field] = input.value;
-    const patch = buildPatch(view, draft, secretValues);
+    const patch = patchOf(secretValues);
     const paths = patchPaths(patch);
     if (paths.length === 0) return form.reset('Nothing to save: no setting has changed.');
+    setSentRoutes(routesOf(routing));
     void form.run(async () => {
       const saved = await api.patch<InstanceSettings>('/v1/instance', patch);
       clearSecretInputs();
       setView(saved);
       setDraft(draftFrom(saved));
+      setRouting(routingDraftFrom(saved));
       return describeSaved(paths);
     });
   };
@@ -189,6 +227,7 @@ export function SmsSettingsPage() {
   const discard = () => {
     clearSecretInputs();
     setDraft(draftFrom(view));
+    setRouting(routingDraftFrom(view));
     form.reset();
   };
 
@@ -214,6 +253,7 @@ export function SmsSettingsPage() {
   const visibleParams = new Set([
     ...visibleFields(draft),
     ...secretFieldsOf(draft.driver),
+    ...routingFields(routing.routes.length).map((field) => field.param),
   ]);
 
   return (
@@ -392,13 +432,137 @@ export function SmsSettingsPage() {
           />
         </Step>
 
+        <Step index={5}>
+          <RoutingStep view={view} routing={routing} errors={errors} update={updateRouting} updateRoute={updateRoute} />
+        </Step>
+
         <SaveBar notice={form.notice} dirty={dirty} saving={form.saving} saveLabel="Save settings" onDiscard={discard} />
       </form>
 
       {/* After the settings form, as a form of its own: the test goes through what is saved. */}
-      <Step index={5}>
+      <Step index={6}>
         <TestSmsStep unsavedChanges={dirty} />
       </Step>
+    </>
+  );
+}
+
+/**
+ * Routes by destination country and the failover driver. Each driver named here needs its credentials stored: they
+ * are entered by choosing the driver in the first step, and kept when another is chosen.
+ */
+function RoutingStep({
+  view,
+  routing,
+  errors,
+  update,
+  updateRoute,
+}: {
+  view: InstanceSettings;
+  routing: RoutingDraft;
+  errors: FieldErrors;
+  update(changes: Partial<RoutingDraft>): void;
+  updateRoute(index: number, changes: Partial<RouteDraft>): void;
+}) {
+  const instanceFailover = routing.failoverDriver === 'none' ? 'no failover' : DRIVER_NAMES[routing.failoverDriver];
+  return (
+    <>
+      <p>
+        Send to some countries through another driver first, and move a message that the first driver cannot deliver to a second one, with the same
+        code. A driver named here must have its credentials saved: choose it in step 1 to enter them (they are kept when you choose another).
+      </p>
+      <fieldset class="subsection" id={fieldId('sms.routes')} tabindex={-1}>
+        <legend>Routes by destination country</legend>
+        <FieldError param="sms.routes" error={errors.get('sms.routes')} />
+        {routing.routes.length === 0 && <p class="hint">No routes: every country goes through the driver of step 1.</p>}
+        {routing.routes.map((route, i) => (
+          <fieldset class="route" key={i} id={fieldId(`sms.routes.${i}`)} tabindex={-1}>
+            <legend>Route {i + 1}</legend>
+            <FieldError param={`sms.routes.${i}`} error={errors.get(`sms.routes.${i}`)} />
+            <TextField
+              param={`sms.routes.${i}.countries`}
+              label="Countries"
+              hint="Two-letter country codes (ISO 3166-1), separated by commas, such as GB, DE. A country is in one route at most."
+              value={route.countries}
+              onInput={(countries) => updateRoute(i, { countries })}
+              errors={errors}
+              code
+            />
+            <SelectField param={`sms.routes.${i}.driver`} label="Send through" options={DRIVER_OPTIONS} value={route.driver} onChange={(driver) => updateRoute(i, { driver })} errors={errors} />
+            <SelectField
+              param={`sms.routes.${i}.failover_driver`}
+              label="Fail over to"
+              options={[{ value: 'instance' as const, label: `The failover driver (${instanceFailover})` }, ...DRIVER_OPTIONS]}
+              value={route.failover}
+              onChange={(failover) => updateRoute(i, { failover })}
+              errors={errors}
+            />
+            <button type="button" class="button button-secondary" onClick={() => update({ routes: routing.routes.filter((_, j) => j !== i) })}>
+              Remove route {i + 1}
+            </button>
+          </fieldset>
+        ))}
+        <button type="button" class="button button-secondary" onClick={() => update({ routes: [...routing.routes, newRoute(view)] })}>
+          Add a route
+        </button>
+      </fieldset>
+
+      <fieldset class="subsection">
+        <legend>Failover</legend>
+        <SelectField
+          param="sms.failover.driver"
+          label="Failover driver"
+          options={[{ value: 'none' as const, label: 'None' }, ...DRIVER_OPTIONS]}
+          value={routing.failoverDriver}
+          onChange={(failoverDriver) => update({ failoverDriver })}
+          errors={errors}
+        />
+        <p class="hint">For every country no route names, and for routes that fail over to it. A message never fails over to the driver that sent it first.</p>
+        <TextField
+          param="sms.failover.after_transient_failures"
+          label="Transient failures before failover"
+          hint="Failures the first driver may retry (timeouts, rate limits, carrier errors) before the message moves: 1 to 10 (default 2). A permanent refusal another carrier may not share moves it at once."
+          value={routing.afterTransientFailures}
+          onInput={(afterTransientFailures) => update({ afterTransientFailures })}
+          errors={errors}
+          code
+        />
+        <CheckboxField
+          param="receipt-wait"
+          label="Fail over when no delivery receipt arrives"
+          checked={routing.receiptWait}
+          onChange={(receiptWait) => update({ receiptWait })}
+          errors={errors}
+        />
+        {routing.receiptWait && (
+          <TextField
+            param="sms.failover.receipt_wait_seconds"
+            label="Wait for a delivery receipt (seconds)"
+            hint="10 to 3600 (default 60). Only while the code has time left; a slow first carrier may still deliver, so the person can get two messages."
+            value={routing.receiptWaitSeconds}
+            onInput={(receiptWaitSeconds) => update({ receiptWaitSeconds })}
+            errors={errors}
+            code
+          />
+        )}
+        <fieldset class="choice" id={fieldId('sms.failover.receipt_wait_templates')} tabindex={-1}>
+          <legend>Messages that wait for a receipt</legend>
+          <FieldError param="sms.failover.receipt_wait_templates" error={errors.get('sms.failover.receipt_wait_templates')} />
+          {RECEIPT_WAIT_TEMPLATES.map(({ slug, name }) => (
+            <div class="checkbox" key={slug}>
+              <input
+                type="checkbox"
+                id={`receipt-wait-${slug}`}
+                checked={routing.receiptWaitTemplates.includes(slug)}
+                onChange={(event) =>
+                  update({ receiptWaitTemplates: event.currentTarget.checked ? [...routing.receiptWaitTemplates, slug] : routing.receiptWaitTemplates.filter((s) => s !== slug) })
+                }
+              />
+              <label for={`receipt-wait-${slug}`}>{name}</label>
+            </div>
+          ))}
+        </fieldset>
+      </fieldset>
     </>
   );
 }

@@ -8,6 +8,7 @@ import { useLocation } from 'preact-iso';
 import { asApiError, type Api, type ApiError } from '../api.js';
 import type { ApiErrorDetail, Page, SmsTemplate, SmsTemplatePreview, WebhookEndpoint } from '../api-types.js';
 import { ConfirmDialog } from '../components/dialog.js';
+import { DataTable, type Column } from '../components/data-table.js';
 import { CheckboxField, ErrorSummary, SaveBar, TextField, fieldErrorsOf } from '../components/fields.js';
 import { EmptyState, ErrorPanel, Loading } from '../components/states.js';
 import { speakErrors, type FormField } from '../form-errors.js';
@@ -71,6 +72,24 @@ function senderOf(template: SmsTemplate): string {
   return template.from_number_override ?? 'The from number of the SMS settings';
 }
 
+const TEMPLATE_COLUMNS: readonly Column<SmsTemplate>[] = [
+  {
+    header: 'Template',
+    cell: (template) => (
+      <>
+        <a href={templateUrl(template.slug)}>{template.name}</a>{' '}
+        <span class={`badge ${template.customised ? 'badge-set' : 'badge-unset'}`}>{template.customised ? 'Customised' : 'Default'}</span>
+        <br />
+        <code class="muted">{template.slug}</code>
+      </>
+    ),
+  },
+  { header: 'Sample message', cell: (template) => template.sample_message, class: 'message-text' },
+  { header: 'Size', cell: measure },
+  { header: 'Sender', cell: senderOf },
+  { header: 'Sent by', cell: (template) => (template.delivered_by_us ? 'authn.sh' : <>You (from the <code>sms.queued</code> event)</>) },
+];
+
 function TemplateList({ templates }: { templates: SmsTemplate[] }) {
   return (
     <div class="sms-templates">
@@ -78,36 +97,7 @@ function TemplateList({ templates }: { templates: SmsTemplate[] }) {
         What each SMS says. A change applies to the next message; <strong>Revert</strong> brings back the shipped text. The sample messages use
         sample values and your app name.
       </p>
-      <table class="data-table templates-table">
-        <caption class="visually-hidden">SMS templates</caption>
-        <thead>
-          <tr>
-            <th scope="col">Template</th>
-            <th scope="col">Sample message</th>
-            <th scope="col">Size</th>
-            <th scope="col">Sender</th>
-            <th scope="col">Sent by</th>
-          </tr>
-        </thead>
-        <tbody>
-          {templates.map((template) => (
-            <tr key={template.slug} data-template={template.slug}>
-              <td data-label="Template">
-                <a href={templateUrl(template.slug)}>{template.name}</a>{' '}
-                <span class={`badge ${template.customised ? 'badge-set' : 'badge-unset'}`}>{template.customised ? 'Customised' : 'Default'}</span>
-                <br />
-                <code class="muted">{template.slug}</code>
-              </td>
-              <td data-label="Sample message" class="message-text">
-                {template.sample_message}
-              </td>
-              <td data-label="Size">{measure(template)}</td>
-              <td data-label="Sender">{senderOf(template)}</td>
-              <td data-label="Sent by">{template.delivered_by_us ? 'authn.sh' : <>You (from the <code>sms.queued</code> event)</>}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <DataTable class="templates-table" caption="SMS templates" columns={TEMPLATE_COLUMNS} rows={templates} rowKey={(template) => template.slug} keyAttribute="data-template" />
     </div>
   );
 }

@@ -10,6 +10,7 @@ import type { ApiErrorDetail, Page, User } from '../api-types.js';
 import { ConfirmDialog } from '../components/dialog.js';
 import { TextField, fieldErrorsOf } from '../components/fields.js';
 import { speakErrors } from '../form-errors.js';
+import { DataTable, type Column } from '../components/data-table.js';
 import { LoadMore } from '../components/load-more.js';
 import { EmptyState, ErrorPanel, Loading } from '../components/states.js';
 import { Time } from '../components/time.js';
@@ -86,47 +87,40 @@ function UserList({ notice }: { notice: string | null }) {
         </EmptyState>
       ) : (
         <>
-          <table class="data-table users-table">
-            <caption class="visually-hidden">Users, newest first</caption>
-            <thead>
-              <tr>
-                <th scope="col">Phone number</th>
-                <th scope="col">Signed up</th>
-                <th scope="col">Last sign-in</th>
-                <th scope="col">Sign-in</th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.items.map((user) => (
-                <tr key={user.id} data-user={user.id}>
-                  <td data-label="Phone number">
-                    <a href={userUrl(user.id)} class="code">
-                      {primaryNumber(user)}
-                    </a>
-                  </td>
-                  <td data-label="Signed up">
-                    <Time ms={user.created_at} />
-                  </td>
-                  <td data-label="Last sign-in">{user.last_sign_in_at === null ? 'Never' : <Time ms={user.last_sign_in_at} />}</td>
-                  <td data-label="Sign-in">
-                    {signInSummary(user)}
-                    {user.password_locked_until !== null && (
-                      <>
-                        {' '}
-                        <span class="badge badge-unset">Password locked</span>
-                      </>
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <DataTable class="users-table" caption="Users, newest first" columns={USER_COLUMNS} rows={list.items} rowKey={(user) => user.id} keyAttribute="data-user" />
           <LoadMore list={list} label="Load older users" end="End of the users." />
         </>
       )}
     </div>
   );
 }
+
+const USER_COLUMNS: readonly Column<User>[] = [
+  {
+    header: 'Phone number',
+    cell: (user) => (
+      <a href={userUrl(user.id)} class="code">
+        {primaryNumber(user)}
+      </a>
+    ),
+  },
+  { header: 'Signed up', cell: (user) => <Time ms={user.created_at} /> },
+  { header: 'Last sign-in', cell: (user) => (user.last_sign_in_at === null ? 'Never' : <Time ms={user.last_sign_in_at} />) },
+  {
+    header: 'Sign-in',
+    cell: (user) => (
+      <>
+        {signInSummary(user)}
+        {user.password_locked_until !== null && (
+          <>
+            {' '}
+            <span class="badge badge-unset">Password locked</span>
+          </>
+        )}
+      </>
+    ),
+  },
+];
 
 function signInSummary(user: User): string {
   return [user.password_enabled ? 'Phone code or password' : 'Phone code', user.two_factor_enabled ? 'phone second factor' : null].filter(Boolean).join(', then ');

@@ -7,6 +7,7 @@ import { useRef, useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
 import { asApiError, type ApiError } from '../api.js';
 import type { DeliveryStatus, EventType, Page, WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEndpointWithSecret } from '../api-types.js';
+import { DataTable, type Column } from '../components/data-table.js';
 import { ConfirmDialog } from '../components/dialog.js';
 import { EnabledBadge, EndpointForm, EventsSummary } from '../components/endpoint-form.js';
 import { LoadMore } from '../components/load-more.js';
@@ -341,51 +342,51 @@ function DeliveryItem({ delivery, onRetried }: { delivery: WebhookDelivery; onRe
         {attempts === 0 ? (
           <p class="muted">No attempt yet.</p>
         ) : (
-          <table class="data-table attempts-table">
-            <caption class="visually-hidden">Attempts of this delivery, oldest first</caption>
-            <thead>
-              <tr>
-                <th scope="col">Time</th>
-                <th scope="col">Result</th>
-                <th scope="col">Latency</th>
-                <th scope="col">Response</th>
-              </tr>
-            </thead>
-            <tbody>
-              {delivery.attempts.map((attempt) => (
-                <AttemptRow key={attempt.id} attempt={attempt} />
-              ))}
-            </tbody>
-          </table>
+          <DataTable
+            class="attempts-table"
+            caption="Attempts of this delivery, oldest first"
+            columns={ATTEMPT_COLUMNS}
+            rows={delivery.attempts}
+            rowKey={(attempt) => attempt.id}
+            keyAttribute="data-attempt"
+          />
         )}
       </details>
     </li>
   );
 }
 
-function AttemptRow({ attempt }: { attempt: WebhookAttempt }) {
-  return (
-    <tr data-attempt={attempt.id}>
-      <td data-label="Time">
+const ATTEMPT_COLUMNS: readonly Column<WebhookAttempt>[] = [
+  {
+    header: 'Time',
+    cell: (attempt) => (
+      <>
         <Time ms={attempt.attempted_at} />
         {attempt.trigger === 'manual' && <span class="muted"> (retry)</span>}
-      </td>
-      <td data-label="Result">
+      </>
+    ),
+  },
+  {
+    header: 'Result',
+    cell: (attempt) => (
+      <>
         <span class={attempt.succeeded ? 'result-ok' : 'result-failed'}>{attempt.status_code !== null ? `HTTP ${attempt.status_code}` : 'No answer'}</span>
         {/* The error says more than the status only when there was no answer, or something beyond it went wrong. */}
         {attempt.error && attempt.error !== `answered ${attempt.status_code}` && <span class="muted"> · {attempt.error}</span>}
-      </td>
-      <td data-label="Latency">{attempt.latency_ms} ms</td>
-      <td data-label="Response">
-        {attempt.response_body === null || attempt.response_body === '' ? (
-          <span class="muted">—</span>
-        ) : (
-          <>
-            <pre class="response-body">{attempt.response_body}</pre>
-            {attempt.response_body_truncated && <p class="muted">Truncated: only the start of the answer is kept.</p>}
-          </>
-        )}
-      </td>
-    </tr>
-  );
-}
+      </>
+    ),
+  },
+  { header: 'Latency', cell: (attempt) => `${attempt.latency_ms} ms` },
+  {
+    header: 'Response',
+    cell: (attempt) =>
+      attempt.response_body === null || attempt.response_body === '' ? (
+        <span class="muted">—</span>
+      ) : (
+        <>
+          <pre class="response-body">{attempt.response_body}</pre>
+          {attempt.response_body_truncated && <p class="muted">Truncated: only the start of the answer is kept.</p>}
+        </>
+      ),
+  },
+];

@@ -5,6 +5,7 @@
 import { useRef, useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
 import type { EventType, Page, WebhookEndpoint, WebhookEndpointWithSecret } from '../api-types.js';
+import { DataTable, type Column } from '../components/data-table.js';
 import { EnabledBadge, EndpointForm, EventsSummary } from '../components/endpoint-form.js';
 import { LoadMore } from '../components/load-more.js';
 import { OneTimeSecret } from '../components/one-time-secret.js';
@@ -19,6 +20,23 @@ export const WEBHOOKS_PATH = '/dashboard/configure/webhooks';
 const PAGE_SIZE = 25;
 
 export const endpointUrl = (id: string) => `${WEBHOOKS_PATH}?endpoint=${encodeURIComponent(id)}`;
+
+const ENDPOINT_COLUMNS: readonly Column<WebhookEndpoint>[] = [
+  {
+    header: 'URL',
+    cell: (endpoint) => (
+      <>
+        <a href={endpointUrl(endpoint.id)} class="code">
+          {endpoint.url}
+        </a>
+        {endpoint.description && <p class="muted endpoint-description">{endpoint.description}</p>}
+      </>
+    ),
+  },
+  { header: 'Events', cell: (endpoint) => <EventsSummary eventTypes={endpoint.event_types} /> },
+  { header: 'State', cell: (endpoint) => <EnabledBadge enabled={endpoint.enabled} /> },
+  { header: 'Created', cell: (endpoint) => <Time ms={endpoint.created_at} /> },
+];
 
 export function WebhooksPage() {
   const { api } = useSession();
@@ -116,38 +134,14 @@ function EndpointList({ catalogue, notice }: { catalogue: EventType[]; notice: s
         </EmptyState>
       ) : (
         <>
-          <table class="data-table endpoints-table">
-            <caption class="visually-hidden">Webhook endpoints, newest first</caption>
-            <thead>
-              <tr>
-                <th scope="col">URL</th>
-                <th scope="col">Events</th>
-                <th scope="col">State</th>
-                <th scope="col">Created</th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.items.map((endpoint) => (
-                <tr key={endpoint.id} data-endpoint={endpoint.id}>
-                  <td data-label="URL">
-                    <a href={endpointUrl(endpoint.id)} class="code">
-                      {endpoint.url}
-                    </a>
-                    {endpoint.description && <p class="muted endpoint-description">{endpoint.description}</p>}
-                  </td>
-                  <td data-label="Events">
-                    <EventsSummary eventTypes={endpoint.event_types} />
-                  </td>
-                  <td data-label="State">
-                    <EnabledBadge enabled={endpoint.enabled} />
-                  </td>
-                  <td data-label="Created">
-                    <Time ms={endpoint.created_at} />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <DataTable
+            class="endpoints-table"
+            caption="Webhook endpoints, newest first"
+            columns={ENDPOINT_COLUMNS}
+            rows={list.items}
+            rowKey={(endpoint) => endpoint.id}
+            keyAttribute="data-endpoint"
+          />
           <LoadMore list={list} label="Load more endpoints" />
         </>
       )}

@@ -1,0 +1,254 @@
+/**
+ * Activity → Delivery & cost over `GET /v1/sms/delivery_stats`: for the last hour, day or week (kept in the
+ * address), how many messages the carriers delivered and how fast, by driver and country, the failovers, the
+ * carriers' most frequent error codes with their meaning, and what the carriers charged.
+ */
+import { useLocation } from 'preact-iso';
+import type { DeliveryFigures, DeliveryStats, DeliveryWindow } from '../api-types.js';
+import { BarChart, LineChart } from '../components/charts.js';
+import { EmptyState, ErrorPanel, Loading } from '../components/states.js';
+import { useLoaded } from '../hooks.js';
+import { useSession } from '../session.js';
+
+export const DELIVERY_PATH = '/dashboard/activity/delivery';
+
+const WINDOWS: { id: DeliveryWindow; name: string }[] = [
+  { id: 'hour', name: 'Last hour' },
+  { id: 'day', name: 'Last day' },
+  { id: 'week', name: 'Last week' },
+];
+
+const DRIVER_NAMES: Record<string, string> = { twilio: 'Twilio', vonage: 'Vonage' };
+const driverName = (driver: string) => DRIVER_NAMES[driver] ?? driver;
+
+const countryNames = new Intl.DisplayNames(undefined, { type: 'region' });
+function countryName(country: string | null): string {
+  if (country === null) return 'Unknown';
+  try {
+    return countryNames.of(country) ?? country;
+  } catch {
+    return country;
+  }
+}
+
+const percent = (rate: number | null) => (rate === null ? '–' : `${(rate * 100).toFixed(1)} %`);
+
+/** A duration in the unit that reads best. */
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  if (ms < 3_600_000) return `${(ms / 60_000).toFixed(1)} min`;
+  return `${(ms / 3_600_000).toFixed(1)} h`;
+}
+
+/** A count on an axis: whole where it is whole (the middle of a scale up to 1 is 0.5). */
+const formatCount = (value: number) => (Number.isInteger(value) ? String(value) : value.toFixed(1));
+
+const timeOfDay = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
+const dayAndTime = new Intl.DateTimeFormat(undefined, { weekday: 'short', hour: '2-digit', minute: '2-digit' });
+
+export function DeliveryPage() {
+  const { api } = useSession();
+  const location = useLocation();
+  const window: DeliveryWindow = WINDOWS.some((w) => w.id === location.query.window) ? (location.query.window as DeliveryWindow) : 'day';
+  const stats = useLoaded(() => api.get<DeliveryStats>('/v1/sms/delivery_stats', { window }), window);
+
+  return (
+    <div class="delivery-stats">
+      <p class="lede">What the carriers did with the messages the server sent: delivered or not, how fast, which errors they answered and what they charged. Test numbers are left out.</p>
+      <nav class="window-switcher" aria-label="Time window">
+        {WINDOWS.map((w) => (
+          <a key={w.id} class="button button-secondary" href={`${DELIVERY_PATH}?window=${w.id}`} aria-current={w.id === window ? 'page' : undefined}>
+            {w.name}
+          </a>
+        ))}
+        <button type="button" class="button button-secondary" onClick={stats.reload}>
+          Refresh
+        </button>
+      </nav>
+      {stats.error ? (
+        <ErrorPanel title="The delivery figures could not be loaded" error={stats.error} onRetry={stats.reload} />
+      ) : !stats.value || stats.value.window !== window ? (
+        <Loading what="delivery figures" />
+      ) : stats.value.totals.messages === 0 ? (
+        <EmptyState title="No messages in this window">
+          <p>Nothing was sent through a carrier in the {WINDOWS.find((w) => w.id === window)!.name.toLowerCase()}.</p>
+        </EmptyState>
+      ) : (
+        <Figures stats={stats.value} />
+      )}
+    </div>
+  );
+}
+
+function Figures({ stats }: { stats: DeliveryStats }) {
+  const format = stats.window === 'week' ? dayAndTime : timeOfDay;
+  const labels = stats.series[0]?.buckets.map((b) => format.format(b.start)) ?? [];
+  const perDriver = (value: (f: DeliveryFigures) => number | null) => stats.series.map((s) => ({ name: driverName(s.driver), values: s.buckets.map(value) }));
+  const failovers = stats.series[0]?.buckets.map((_, i) => stats.series.reduce((sum, s) => sum + s.buckets[i]!.failovers, 0)) ?? [];
+  const { totals } = stats;
+
+  return (
+    <>
+      <section aria-labelledby="delivery-summary">
+        <h2 id="delivery-summary">Summary</h2>
+        <dl class="stat-cards">
+          <div>
+            <dt>Messages</dt>
+            <dd data-stat="messages">{totals.messages}</dd>
+          </div>
+          <div>
+            <dt>Delivery rate</dt>
+            <dd data-stat="delivery_rate">{percent(totals.delivery_rate)}</dd>
+          </div>
+          <div>
+            <dt>Median time to delivery</dt>
+            <dd data-stat="median">{totals.time_to_delivery ? formatDuration(totals.time_to_delivery.median_ms) : '–'}</dd>
+          </div>
+          <div>
+            <dt>Failovers</dt>
+            <dd data-stat="failovers">{totals.failovers}</dd>
+          </div>
+          <div>
+            <dt>Cost</dt>
+            <dd data-stat="cost">{stats.cost_totals.length === 0 ? 'Not reported' : stats.cost_totals.map((c) => `${c.amount} ${c.currency}`).join(', ')}</dd>
+          </div>
+        </dl>
+      </section>
+
+      <section aria-labelledby="delivery-charts" class="charts">
+        <h2 id="delivery-charts">Over time</h2>
+        <LineChart
+          title="Delivery rate by driver"
+          summary={stats.by_driver.map((d) => `${driverName(d.driver)}: ${percent(d.delivery_rate)} overall`).join('; ')}
+          labels={labels}
+          series={perDriver((f) => f.delivery_rate)}
+          format={(v) => `${Math.round(v * 100)} %`}
+          max={1}
+        />
+        <LineChart
+          title="Median time to delivery by driver"
+          summary={stats.by_driver.map((d) => `${driverName(d.driver)}: ${d.time_to_delivery ? formatDuration(d.time_to_delivery.median_ms) : 'nothing delivered'}`).join('; ')}
+          labels={labels}
+          series={perDriver((f) => f.time_to_delivery?.median_ms ?? null)}
+          format={formatDuration}
+        />
+        <BarChart title="Failovers" summary={`${totals.failovers} messages moved to another driver`} labels={labels} series={[{ name: 'Failovers', values: failovers }]} format={formatCount} />
+      </section>
+
+      <section aria-labelledby="delivery-drivers">
+        <h2 id="delivery-drivers">By driver</h2>
+        <FiguresTable caption="Delivery by driver" label="Driver" rows={stats.by_driver.map((d) => ({ key: d.driver, name: driverName(d.driver), figures: d }))} />
+      </section>
+
+      <section aria-labelledby="delivery-countries">
+        <h2 id="delivery-countries">By country</h2>
+        <FiguresTable caption="Delivery by destination country" label="Country" rows={stats.by_country.map((c) => ({ key: c.country ?? '', name: countryName(c.country), figures: c }))} />
+      </section>
+
+      <section aria-labelledby="delivery-errors">
+        <h2 id="delivery-errors">Carrier error codes</h2>
+        {stats.error_codes.length === 0 ? (
+          <p>No carrier reported an error.</p>
+        ) : (
+          <div class="table-scroll">
+            <table class="data-table error-codes-table">
+              <caption class="visually-hidden">The carriers' most frequent error codes</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Driver</th>
+                  <th scope="col">Code</th>
+                  <th scope="col">Meaning</th>
+                  <th scope="col">Reported in</th>
+                  <th scope="col">Messages</th>
+                </tr>
+              </thead>
+              <tbody>
+                {stats.error_codes.map((e) => (
+                  <tr key={`${e.driver}-${e.phase}-${e.code}`}>
+                    <td data-label="Driver">{driverName(e.driver)}</td>
+                    <td data-label="Code">
+                      <code>{e.code}</code>
+                    </td>
+                    <td data-label="Meaning">{e.meaning}</td>
+                    <td data-label="Reported in">{e.phase === 'send' ? 'Answer to the send' : 'Delivery report'}</td>
+                    <td data-label="Messages">{e.count}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </section>
+
+      <section aria-labelledby="delivery-cost">
+        <h2 id="delivery-cost">Cost</h2>
+        {stats.costs.length === 0 ? (
+          <p>No carrier reported a price. Vonage prices each message in its answer; Twilio's price is known when the server asks for a message.</p>
+        ) : (
+          <div class="table-scroll">
+            <table class="data-table costs-table">
+              <caption class="visually-hidden">What the carriers charged, by driver and country</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Driver</th>
+                  <th scope="col">Country</th>
+                  <th scope="col">Amount</th>
+                  <th scope="col">Priced attempts</th>
+                </tr>
+              </thead>
+              <tbody>
+                {stats.costs.map((c) => (
+                  <tr key={`${c.driver}-${c.country}-${c.currency}`}>
+                    <td data-label="Driver">{driverName(c.driver)}</td>
+                    <td data-label="Country">{countryName(c.country)}</td>
+                    <td data-label="Amount">
+                      {c.amount} {c.currency}
+                    </td>
+                    <td data-label="Priced attempts">{c.attempts}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </section>
+    </>
+  );
+}
+
+function FiguresTable({ caption, label, rows }: { caption: string; label: string; rows: { key: string; name: string; figures: DeliveryFigures }[] }) {
+  return (
+    <div class="table-scroll">
+      <table class="data-table figures-table">
+        <caption class="visually-hidden">{caption}</caption>
+        <thead>
+          <tr>
+            <th scope="col">{label}</th>
+            <th scope="col">Messages</th>
+            <th scope="col">Delivered</th>
+            <th scope="col">Undelivered</th>
+            <th scope="col">Failed</th>
+            <th scope="col">Delivery rate</th>
+            <th scope="col">Time to delivery (median / p90)</th>
+            <th scope="col">Failovers</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map(({ key, name, figures: f }) => (
+            <tr key={key} data-key={key}>
+              <td data-label={label}>{name}</td>
+              <td data-label="Messages">{f.messages}</td>
+              <td data-label="Delivered">{f.delivered}</td>
+              <td data-label="Undelivered">{f.undelivered}</td>
+              <td data-label="Failed">{f.failed}</td>
+              <td data-label="Delivery rate">{percent(f.delivery_rate)}</td>
+              <td data-label="Time to delivery (median / p90)">{f.time_to_delivery ? `${formatDuration(f.time_to_delivery.median_ms)} / ${formatDuration(f.time_to_delivery.p90_ms)}` : '–'}</td>
+              <td data-label="Failovers">{f.failovers}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
