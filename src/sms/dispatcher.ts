@@ -189,8 +189,10 @@ export class Dispatcher {
     // Settings are cached objects: the same object means the same drivers.
     if (this.drivers?.settings !== settings) this.drivers = { settings, byName: new Map() };
     const key = name ?? 'null';
-    let driver = this.drivers.byName.get(key);
-    if (!driver) this.drivers.byName.set(key, (driver = createDriver(settings, this.deps.drivers, name)));
+    const cached = this.drivers.byName.get(key);
+    if (cached) return cached;
+    const driver = createDriver(settings, this.deps.drivers, name);
+    this.drivers.byName.set(key, driver);
     return driver;
   }
 
