@@ -231,7 +231,9 @@ export class CarrierCallbacks {
         const actor: Actor = { type: 'carrier', id: report.source };
         const carrier = { status: report.carrierStatus, messageId: report.carrierMessageId, dedupeKey };
         const target = report.target === 'delivered' && !allPartsDelivered(row, reported) ? 'sent' : report.target;
-        if (target === null || !canAdvance(row.status, target)) {
+        // After a failover, the first carrier's reports are history: the message is the second carrier's now.
+        const superseded = row.failover_from === report.source;
+        if (target === null || superseded || !canAdvance(row.status, target)) {
           trail.add({ message: row, applied: false, source: report.source, actor, carrier });
           results.push('ignored');
           continue;
@@ -246,7 +248,9 @@ export class CarrierCallbacks {
           lease_owner: null,
           lease_expires_at: null,
           next_attempt_at: null,
-          payload: null,
+          // A message that may still move (waiting for its receipt, or its acceptance not yet recorded) keeps its body.
+          payload: !isTerminal(target) && (row.receipt_wait_until !== null || row.status === 'sending') ? row.payload : null,
+          receipt_wait_until: isTerminal(target) ? null : row.receipt_wait_until,
           updated_at: now,
           completed_at: isTerminal(target) ? now : row.completed_at,
           // A final report ends the checks; until then the next check stays as planned.

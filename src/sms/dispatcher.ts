@@ -18,21 +18,20 @@ import type { SmsDispatchConfig } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { SecretBox } from '../secret-box.js';
 import type { InstanceService } from '../instance/service.js';
-import type { InstanceSettings } from '../instance/settings.js';
+import type { InstanceSettings, SmsDriverName } from '../instance/settings.js';
 import type { Transactions } from '../store/group-commit.js';
 import type { SmsMessageAttemptsTable, SmsMessagesTable } from '../store/schema.js';
-import { claimDueMessages, lockMessages, payloadAd } from '../store/sms-outbox.js';
+import { claimDueMessages, claimReceiptWaits, lockMessages, payloadAd } from '../store/sms-outbox.js';
 import { rowsInsert } from '../store/writes.js';
 import type { CallbackUrls } from './callback-urls.js';
 import { countCosts, type SmsMetrics } from './metrics.js';
-import { decide, outcomeAttemptRow, type AttemptOutcome, type SendResult } from './outcomes.js';
+import { NO_FAILOVER, afterReceiptWait, decide, outcomeAttemptRow, type AttemptOutcome, type Decision, type FailoverPlan, type SendResult } from './outcomes.js';
+import { routeFor } from './routing.js';
 import { Trail, attemptRow, messageUpdates } from './transitions.js';
 import { Batcher } from './batcher.js';
 import { CarrierError, permanent, type OutboundSms, type SmsDriver } from './drivers/driver.js';
 import { createDriver, type DriverDeps } from './drivers/index.js';
 import { SimulatedDriver, simulatedRoute } from './drivers/simulated.js';
-import type { SmsDriverName } from '../instance/settings.js';
-import { routeFor } from './routing.js';
 import { TEST_RANGE_COUNTRY } from '../phone/numbers.js';
 
 export interface DispatcherDeps {
@@ -65,6 +64,8 @@ export const workerName = () => `${os.hostname()}:${process.pid}:${randomBytes(3
 /** Outcomes written per transaction at most. */
 const OUTCOME_BATCH = 500;
 const FLUSH_TRIES = 5;
+/** How often a dispatcher looks for messages whose receipt wait is over. */
+const RECEIPT_SWEEP_MS = 1_000;
 
 export class Dispatcher {
   /** Names this process in leases and attempt records. */
@@ -81,7 +82,9 @@ export class Dispatcher {
   private woken = false;
   private waiter: { wake: () => void; slots: number | null } | null = null;
   private drainWaiters: (() => void)[] = [];
-  private driverCache: { settings: InstanceSettings; driver: SmsDriver } | null = null;
+  private drivers: { settings: InstanceSettings; byName: Map<string, SmsDriver> } | null = null;
+  /** When the next look for messages whose receipt wait is over is due (clock time). */
+  private nextReceiptSweep = 0;
 
   constructor(private readonly deps: DispatcherDeps) {
     this.worker = deps.worker;
@@ -127,6 +130,11 @@ export class Dispatcher {
     while (this.running) {
       const free = concurrency - this.inflight.size;
       let busy = free <= 0;
+      try {
+        await this.sweepReceiptWaits();
+      } catch (error) {
+        this.log.error({ err: error }, 'moving messages whose receipt wait is over failed');
+      }
       if (free > 0) {
         const want = Math.min(free, batchSize);
         try {
@@ -165,23 +173,42 @@ export class Dispatcher {
     // The settings as they are now, not as they were before the claim: a message queued after a settings
     // change must not go out through the driver that was configured before it.
     const settings = await this.deps.instance.current();
-    const driver = this.driverFor(settings);
-    for (const row of rows) this.startAttempt(row, row.test_number === 1 ? this.simulatedDriver(row, simulatedRoute(routeFor(settings.sms, TEST_RANGE_COUNTRY)).first) : driver);
+    for (const row of rows) this.startAttempt(row, settings);
     return rows.length;
   }
 
-  /**
-   * A test number's message in the outbox is a simulated one (queued so under `test_mode: enabled`, see engine.ts):
-   * the simulated driver plays the carrier its route names, and no carrier is called.
-   */
-  private simulatedDriver(row: SmsMessagesTable, plays: SmsDriverName): SmsDriver {
-    return new SimulatedDriver(plays, { clock: this.deps.clock, role: 'first', attempt: row.attempts, onReceiptDue: this.deps.onReceiptDue });
+  /** The driver a message goes out through now (its route's first, or the one it moved to), and where it may move. */
+  private route(row: SmsMessagesTable, settings: InstanceSettings): { driver: SmsDriver; failover: FailoverPlan } {
+    if (row.failover_from !== null) {
+      const name = row.driver === 'twilio' || row.driver === 'vonage' ? row.driver : null;
+      return { driver: this.carrier(row, settings, name, 'failover'), failover: NO_FAILOVER };
+    }
+    // A test number's message in the outbox is a simulated one (queued so under `test_mode: enabled`, see engine.ts).
+    const { first, failover: to } = row.test_number === 1 ? simulatedRoute(routeFor(settings.sms, TEST_RANGE_COUNTRY)) : routeFor(settings.sms, row.country);
+    const { failover } = settings.sms;
+    const waits = failover.receipt_wait_seconds !== null && (failover.receipt_wait_templates as readonly string[]).includes(row.template);
+    return {
+      driver: this.carrier(row, settings, first, 'first'),
+      failover: { to, afterTransientFailures: failover.after_transient_failures, receiptWaitMs: waits ? failover.receipt_wait_seconds! * 1000 : null },
+    };
   }
 
-  private driverFor(settings: InstanceSettings): SmsDriver {
-    // Settings are cached objects: the same object means the same driver.
-    if (this.driverCache?.settings !== settings) this.driverCache = { settings, driver: createDriver(settings, this.deps.drivers) };
-    return this.driverCache.driver;
+  /** The driver named for this message; for a simulated message, the simulated driver playing it (no carrier is called). */
+  private carrier(row: SmsMessagesTable, settings: InstanceSettings, name: SmsDriverName | null, role: 'first' | 'failover'): SmsDriver {
+    if (row.test_number !== 1 || name === null) return this.driver(settings, name);
+    const attempt = role === 'first' ? row.attempts : row.attempts - (row.failover_attempt ?? 0);
+    return new SimulatedDriver(name, { clock: this.deps.clock, role, attempt, onReceiptDue: this.deps.onReceiptDue });
+  }
+
+  private driver(settings: InstanceSettings, name: SmsDriverName | null): SmsDriver {
+    // Settings are cached objects: the same object means the same drivers.
+    if (this.drivers?.settings !== settings) this.drivers = { settings, byName: new Map() };
+    const key = name ?? 'null';
+    const cached = this.drivers.byName.get(key);
+    if (cached) return cached;
+    const driver = createDriver(settings, this.deps.drivers, name);
+    this.drivers.byName.set(key, driver);
+    return driver;
   }
 
   private claim(want: number): Promise<SmsMessagesTable[]> {
@@ -198,9 +225,9 @@ export class Dispatcher {
     return rows.map((r) => attemptRow(r, r.driver ?? 'null', r.lease_owner ?? 'unknown', r.updated_at, now, 'lease_expired', null, null));
   }
 
-  private startAttempt(row: SmsMessagesTable, driver: SmsDriver): void {
+  private startAttempt(row: SmsMessagesTable, settings: InstanceSettings): void {
     this.inflight.add(row.id);
-    void this.attempt(row, driver, this.shutdown.signal).finally(() => {
+    void this.attempt(row, settings, this.shutdown.signal).finally(() => {
       this.inflight.delete(row.id);
       const free = this.deps.options.concurrency - this.inflight.size;
       if (this.waiter?.slots !== null && this.waiter !== null && free >= this.waiter.slots) this.waiter.wake();
@@ -208,8 +235,9 @@ export class Dispatcher {
     });
   }
 
-  private async attempt(row: SmsMessagesTable, driver: SmsDriver, signal: AbortSignal): Promise<void> {
+  private async attempt(row: SmsMessagesTable, settings: InstanceSettings, signal: AbortSignal): Promise<void> {
     const { clock, metrics, box } = this.deps;
+    const { driver, failover } = this.route(row, settings);
     const startedAt = clock.now();
     let result: SendResult;
     let echoedBody: string | null = null;
@@ -219,7 +247,7 @@ export class Dispatcher {
     } else {
       try {
         const body = row.payload ? box.open(row.payload, payloadAd(row.id)) : row.body;
-        result = await driver.send(this.outbound(row, driver, body, validitySeconds), signal);
+        result = await driver.send(this.outbound(row, driver, settings, body, validitySeconds), signal);
         if (result.kind === 'dropped' && row.template === 'verification_code') {
           // Development only (the null driver): the code is shown so sign-in can be tried without a phone.
           echoedBody = body;
@@ -234,12 +262,11 @@ export class Dispatcher {
       const outcome = result.kind === 'error' ? `${result.error.kind}_error` : result.kind;
       metrics.carrierLatency.observe({ driver: driver.name, outcome }, (clock.now() - startedAt) / 1000);
     }
-    await new Promise<void>((recorded) => this.outcomes.push({ claimed: row, driver: driver.name, checkable: driver.fetchStatus !== undefined, startedAt, finishedAt: clock.now(), result, echoedBody, recorded }));
+    await new Promise<void>((recorded) => this.outcomes.push({ claimed: row, driver: driver.name, checkable: driver.fetchStatus !== undefined, startedAt, finishedAt: clock.now(), result, echoedBody, failover, recorded }));
   }
 
-  private outbound(row: SmsMessagesTable, driver: SmsDriver, body: string, validitySeconds: number | null): OutboundSms {
+  private outbound(row: SmsMessagesTable, driver: SmsDriver, settings: InstanceSettings, body: string, validitySeconds: number | null): OutboundSms {
     const { urls } = this.deps;
-    const settings = this.driverCache!.settings;
     // The sender was chosen at queue time; a messaging service only means something to Twilio.
     const messagingServiceSid = driver.name === 'twilio' ? row.messaging_service_sid : null;
     return {
@@ -277,10 +304,52 @@ export class Dispatcher {
     }
   }
 
+  /**
+   * At most once per `RECEIPT_SWEEP_MS`: messages whose first driver accepted them but sent no final receipt within
+   * the wait move to the failover driver (or, when they no longer can, stop waiting and drop their sealed body).
+   * Claimed and changed in one transaction, so two processes never move the same message.
+   */
+  private async sweepReceiptWaits(): Promise<void> {
+    const { transactions, clock, instance } = this.deps;
+    if (clock.now() < this.nextReceiptSweep) return;
+    this.nextReceiptSweep = clock.now() + RECEIPT_SWEEP_MS;
+    const settings = await instance.current();
+    const decisions: Decision[] = [];
+    const trail = new Trail(clock);
+    await transactions.run(async (tx) => {
+      const now = clock.now();
+      const rows = await claimReceiptWaits(tx, { now, limit: this.deps.options.batchSize });
+      if (rows.length === 0) return;
+      const changed = rows.map((row) => {
+        const decision = afterReceiptWait(row, routeFor(settings.sms, row.country).failover, now);
+        decisions.push(decision);
+        const next = { ...row, ...decision.patch };
+        if (decision.trail) trail.add({ ...decision.trail, message: next });
+        return next;
+      });
+      await trail.write(tx, messageUpdates(tx, changed));
+    });
+    this.recorded(trail, decisions);
+  }
+
+  /** After commit: the metrics of what was recorded; messages that moved are due at once. */
+  private recorded(trail: Trail, decisions: readonly Decision[]): void {
+    const { metrics } = this.deps;
+    trail.count(metrics);
+    let moved = false;
+    for (const { failover } of decisions) {
+      if (!failover) continue;
+      metrics.failovers.inc(failover);
+      moved = true;
+    }
+    if (moved) this.wake();
+  }
+
   private async record(batch: Outcome[]): Promise<void> {
     const { transactions, clock, metrics, options } = this.deps;
     const trail = new Trail(clock);
     const retries = new Map<string, number>();
+    const decisions: Decision[] = [];
     await transactions.run(async (tx) => {
       const current = await lockMessages(tx, batch.map((o) => o.claimed.id));
       const now = clock.now();
@@ -292,6 +361,7 @@ export class Dispatcher {
         attempts.push(outcomeAttemptRow(outcome, this.worker));
         const change = decide(outcome, row, now, this.worker, options, this.random);
         if (!change) continue;
+        decisions.push(change);
         const next = { ...row, ...change.patch };
         changed.push(next);
         if (change.trail) trail.add({ ...change.trail, message: next });
@@ -299,7 +369,7 @@ export class Dispatcher {
       }
       await trail.write(tx, [...messageUpdates(tx, changed), ...rowsInsert(tx, 'sms_message_attempts', attempts)]);
     });
-    trail.count(metrics);
+    this.recorded(trail, decisions);
     countCosts(metrics, batch.map((o) => ({ driver: o.driver, price: o.result.kind === 'accepted' ? (o.result.price ?? null) : null })));
     for (const [driver, count] of retries) metrics.retries.inc({ driver }, count);
   }

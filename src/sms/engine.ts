@@ -8,7 +8,7 @@
  * is one (a challenge and its message commit together).
  *
  * A code never sits in the log in clear for a real driver: the row's `body` is the message with its `code`
- * masked, and the body to send travels sealed in `payload` until the message has left.
+ * masked, and the body to send travels sealed in `payload` until the message has left (and can no longer fail over).
  */
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
@@ -106,7 +106,7 @@ export class SmsEngine {
       // Every occurrence is masked (the origin-bound line repeats the code); a digit run that merely equals the
       // code elsewhere in the body is masked too, which only costs the log a few characters.
       const code = input.variables.code;
-      const logBody = code && settings.sms.driver !== null ? message.body.split(code).join('*'.repeat(code.length)) : message.body;
+      const logBody = code && routeFor(settings.sms, country).first !== null ? message.body.split(code).join('*'.repeat(code.length)) : message.body;
       return this.enqueue(tx, settings, {
         template: input.template,
         to,
@@ -138,7 +138,8 @@ export class SmsEngine {
     const queued: SmsStatus = testNumber && !simulated ? 'test_noop' : !out.deliveredByUs ? 'operator' : 'queued';
     // The null driver sends nothing, so there is nothing to dispatch: its drop is recorded here, in the transaction
     // that queues the message. A caller (a CI test reading the audit log) sees the drop as soon as the send returns.
-    const dropped = queued === 'queued' && settings.sms.driver === null && !simulated;
+    const { first } = simulated ? simulatedRoute(routeFor(settings.sms, TEST_RANGE_COUNTRY)) : routeFor(settings.sms, out.country);
+    const dropped = queued === 'queued' && first === null;
     const status: SmsStatus = dropped ? 'dropped' : queued;
     const waiting = status === 'queued';
     const measure = measureSms(out.body);
@@ -156,7 +157,7 @@ export class SmsEngine {
       encoding: measure.encoding,
       segments: measure.segments,
       status,
-      driver: simulated ? simulatedRoute(routeFor(settings.sms, TEST_RANGE_COUNTRY)).first : (settings.sms.driver ?? 'null'),
+      driver: first ?? 'null',
       test_number: testNumber ? 1 : 0,
       delivered_by_us: out.deliveredByUs ? 1 : 0,
       challenge_id: out.challenge?.id ?? null,
@@ -175,6 +176,10 @@ export class SmsEngine {
       completed_at: waiting ? null : now,
       status_check_at: null,
       country: out.country,
+      failover_from: null,
+      failed_over_at: null,
+      failover_attempt: null,
+      receipt_wait_until: null,
     };
     const event = {
       type: 'sms.queued' as const,

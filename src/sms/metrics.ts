@@ -18,6 +18,7 @@ export class SmsMetrics {
   readonly retries: Counter<'driver'>;
   readonly callbacks: Counter<'carrier' | 'result'>;
   readonly statusChecks: Counter<'carrier' | 'result'>;
+  readonly failovers: Counter<'from' | 'to' | 'reason'>;
   /** Final delivery outcomes by driver and destination country. */
   readonly delivered: Counter<'driver' | 'country'>;
   readonly undelivered: Counter<'driver' | 'country'>;
@@ -48,6 +49,12 @@ export class SmsMetrics {
       name: 'authn_sms_status_checks_total',
       help: 'Carrier status lookups for overdue delivery reports, by carrier and result (applied, ignored, duplicate, unknown_message, not_found, error)',
       labelNames: ['carrier', 'result'],
+      registers: [this.registry],
+    });
+    this.failovers = new Counter({
+      name: 'authn_sms_failovers_total',
+      help: 'Messages moved to their failover driver, by the driver they left, the one they moved to, and why (carrier_refused, transient_failures, no_receipt)',
+      labelNames: ['from', 'to', 'reason'],
       registers: [this.registry],
     });
     const outcome = (name: string, help: string) => new Counter({ name, help, labelNames: ['driver', 'country'], registers: [this.registry] });

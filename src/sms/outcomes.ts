@@ -5,15 +5,37 @@
  * or a worker that took over an expired lease, is never undone. Transient failures retry with exponential
  * backoff and jitter (a carrier's Retry-After wins when longer), permanent ones fail at once, a code whose
  * challenge has expired (or will have by the next attempt) is not sent.
+ *
+ * Failover: a message moves once, to its route's second driver — the same row, the same sealed body — when the
+ * first driver refuses it for a reason another carrier may not share (`failsOver`), fails transiently
+ * `after_transient_failures` times, or accepts it but sends no final receipt within the receipt wait (the wait is
+ * kept only when it ends before the code expires; the sealed body is kept until then).
  */
 import type { Actor, AuditAction } from '../audit/audit-log.js';
 import type { SmsDispatchConfig } from '../config.js';
 import type { SmsMessageAttemptsTable, SmsMessagesTable } from '../store/schema.js';
+import type { SmsDriverName } from '../instance/settings.js';
 import type { CarrierError, SendOutcome, SmsDriver } from './drivers/driver.js';
+import { failsOver, failureClass } from './failures.js';
 import { firstStatusCheck } from './status-checks.js';
 import { attemptRow, type TrailEntry } from './transitions.js';
 
 export type SendResult = SendOutcome | { kind: 'error'; error: CarrierError } | { kind: 'expired' };
+
+/** Why a message moved to its failover driver. */
+export const FAILOVER_REASONS = ['carrier_refused', 'transient_failures', 'no_receipt'] as const;
+export type FailoverReason = (typeof FAILOVER_REASONS)[number];
+
+/** Where a message may move if its first driver fails it, from its route when it was sent. */
+export interface FailoverPlan {
+  /** The second driver; null: none (or the message has moved already). */
+  to: SmsDriverName | null;
+  afterTransientFailures: number;
+  /** How long an accepted message waits for a final receipt before it moves; null: it does not wait. */
+  receiptWaitMs: number | null;
+}
+
+export const NO_FAILOVER: FailoverPlan = { to: null, afterTransientFailures: 0, receiptWaitMs: null };
 
 /** One attempt's outcome, as the dispatcher records it. */
 export interface AttemptOutcome {
@@ -27,6 +49,7 @@ export interface AttemptOutcome {
   result: SendResult;
   /** The body sent, kept only when the null driver echoes a verification code. */
   echoedBody: string | null;
+  failover: FailoverPlan;
 }
 
 export type RetryOptions = Pick<SmsDispatchConfig, 'maxAttempts' | 'retryBaseMs' | 'retryMaxMs'>;
@@ -36,6 +59,8 @@ export interface Decision {
   patch: Partial<SmsMessagesTable>;
   trail?: Omit<TrailEntry, 'message'>;
   retry?: boolean;
+  /** The message moved to its failover driver. */
+  failover?: { from: string; to: SmsDriverName; reason: FailoverReason };
 }
 
 const DISPATCHER_ACTOR: Actor = { type: 'dispatcher', id: null };
@@ -55,17 +80,22 @@ export function decide(outcome: AttemptOutcome, row: SmsMessagesTable, now: numb
     event,
   });
 
+  const failoverTo = row.failover_from === null ? outcome.failover.to : null;
   if (result.kind === 'accepted') {
     const carrier = { carrier_message_id: row.carrier_message_id ?? result.carrierMessageId, carrier_parts: result.parts, sent_at: row.sent_at ?? now };
+    // Until a final receipt (or the end of the wait), the sealed body stays: the message may still move.
+    const waitUntil = failoverTo !== null && outcome.failover.receiptWaitMs !== null ? now + outcome.failover.receiptWaitMs : null;
+    const wait = waitUntil !== null && (row.expires_at === null || waitUntil < row.expires_at) ? { receipt_wait_until: waitUntil } : { receipt_wait_until: null, payload: null };
     const check = { status_check_at: firstStatusCheck(outcome.checkable, now, result.firstCheckAfterMs) };
     if (ours) {
       return {
-        patch: { ...done, ...carrier, ...check, status: 'sent', carrier_status: result.carrierStatus, payload: null, error_code: null, error_message: null },
+        patch: { ...done, ...carrier, ...check, status: 'sent', carrier_status: result.carrierStatus, ...wait, error_code: null, error_message: null },
         trail: entry(undefined, { carrier_message_id: result.carrierMessageId }),
       };
     }
     // A callback got here first (the message is already sent or final): keep its status, note the carrier's id.
-    if (row.status !== 'sending' && row.status !== 'queued') return { patch: { ...carrier, ...(row.status === 'sent' ? check : {}), payload: null, updated_at: now } };
+    if (row.status === 'sent') return { patch: { ...carrier, ...check, ...wait, updated_at: now } };
+    if (row.status !== 'sending' && row.status !== 'queued') return { patch: { ...carrier, payload: null, updated_at: now } };
     return null;
   }
   if (!ours) return null;
@@ -86,7 +116,14 @@ export function decide(outcome: AttemptOutcome, row: SmsMessagesTable, now: numb
       if (error.code === 'aborted') {
         return { patch: { ...done, ...failure, status: 'queued', next_attempt_at: now }, trail: entry('sms.released', {}, false) };
       }
-      if (error.kind === 'transient' && row.attempts < options.maxAttempts) {
+      if (failoverTo !== null && error.kind === 'permanent' && failsOver(failureClass(outcome.driver, 'send', error.code))) {
+        return moveToFailover(row, failoverTo, 'carrier_refused', now, failure);
+      }
+      if (failoverTo !== null && error.kind === 'transient' && row.attempts >= outcome.failover.afterTransientFailures) {
+        return moveToFailover(row, failoverTo, 'transient_failures', now, failure);
+      }
+      // After a move, the second driver's attempts count from the move.
+      if (error.kind === 'transient' && row.attempts - (row.failover_attempt ?? 0) < options.maxAttempts) {
         const retryAt = now + Math.max(backoff(row.attempts, options, random), error.retryAfterMs ?? 0);
         if (row.expires_at !== null && retryAt >= row.expires_at) {
           return { patch: { ...finished, status: 'expired', ...failure }, trail: entry(undefined, { reason: 'the code expires before the next attempt' }) };
@@ -96,6 +133,48 @@ export function decide(outcome: AttemptOutcome, row: SmsMessagesTable, now: numb
       return { patch: { ...finished, ...failure, status: 'failed' }, trail: entry(undefined, { final_attempt: error.kind === 'transient' }) };
     }
   }
+}
+
+/**
+ * The move of `row` to its failover driver `to`: queued again at once, the first driver's error kept for the
+ * history entry, its carrier id, receipt wait and status check cleared (a late receipt from it changes nothing).
+ */
+export function moveToFailover(row: SmsMessagesTable, to: SmsDriverName, reason: FailoverReason, now: number, failure: { error_code: string; error_message: string }): Decision {
+  const from = row.driver ?? 'null';
+  const failover = { from, to, reason };
+  return {
+    patch: {
+      status: 'queued',
+      driver: to,
+      failover_from: from,
+      failed_over_at: now,
+      failover_attempt: row.attempts,
+      next_attempt_at: now,
+      lease_owner: null,
+      lease_expires_at: null,
+      updated_at: now,
+      carrier_message_id: null,
+      carrier_status: null,
+      carrier_parts: null,
+      sent_at: null,
+      status_check_at: null,
+      receipt_wait_until: null,
+      ...failure,
+    },
+    trail: { applied: true, source: 'dispatcher', actor: DISPATCHER_ACTOR, action: 'sms.failover', auditData: { attempt: row.attempts }, eventType: 'sms.failover', eventData: { failover } },
+    failover,
+  };
+}
+
+/**
+ * A message whose receipt wait is over: it moves to `to` (its route's failover driver now) if it is still only
+ * `sent`, has not moved, and its code has not expired; otherwise it stops waiting, and its sealed body goes.
+ */
+export function afterReceiptWait(row: SmsMessagesTable, to: SmsDriverName | null, now: number): Decision {
+  if (row.status === 'sent' && row.failover_from === null && to !== null && to !== row.driver && (row.expires_at === null || now < row.expires_at)) {
+    return moveToFailover(row, to, 'no_receipt', now, { error_code: 'no_receipt', error_message: `no delivery receipt from ${row.driver} within the receipt wait` });
+  }
+  return { patch: { receipt_wait_until: null, payload: null, updated_at: now } };
 }
 
 /**

@@ -82,6 +82,9 @@ export interface TrailEntry {
   carrier?: { status: string; messageId: string | null; dedupeKey: string };
   /** false: record history and audit, but no event (a retry being scheduled is not news for webhooks). */
   event?: boolean;
+  /** The event fired instead of the status's own, with `eventData` added to the message's (a failover). */
+  eventType?: EventType;
+  eventData?: Record<string, unknown>;
 }
 
 /**
@@ -113,9 +116,9 @@ export class Trail {
       dedupe_key: entry.carrier?.dedupeKey ?? null,
     });
     if (!entry.applied) return;
-    const type = entry.event === false ? undefined : EVENT_OF[message.status as SmsStatus];
+    const type = entry.event === false ? undefined : (entry.eventType ?? EVENT_OF[message.status]);
     const details = { status: message.status, ...(message.error_code ? { error_code: message.error_code, error_message: message.error_message } : {}), ...entry.auditData };
-    const event = type ? { type, data: messageEventData(message) } : null;
+    const event = type ? { type, data: { ...messageEventData(message), ...entry.eventData } } : null;
     this.audits.push(
       auditRow(this.clock, {
         actor: entry.actor,
@@ -201,6 +204,10 @@ const MUTABLE = [
   'sent_at',
   'completed_at',
   'status_check_at',
+  'failover_from',
+  'failed_over_at',
+  'failover_attempt',
+  'receipt_wait_until',
 ] as const satisfies readonly (keyof SmsMessagesTable)[];
 
 /** The writes that store the new state of several messages (batched as `store/writes.ts` says). */

@@ -117,6 +117,13 @@ export interface SmsMessagesTable {
   status_check_at: number | null;
   /** The destination's country (ISO 3166 alpha-2), null when the number belongs to no single country. */
   country: string | null;
+  /** The driver the message moved from to `driver` (failover, at most once); null: it has not moved. */
+  failover_from: string | null;
+  failed_over_at: number | null;
+  /** `attempts` when it moved: the second driver's attempts count from there. */
+  failover_attempt: number | null;
+  /** When an accepted message moves to the failover driver if no final delivery receipt has come; null: never. */
+  receipt_wait_until: number | null;
 }
 
 /** One carrier attempt of a message: written when its outcome is known (or found abandoned by a crash). */

@@ -47,6 +47,12 @@ export async function claimDueMessages(tx: Tx, claim: OutboxClaim, abandoned: (r
   return rows.map((r) => ({ ...r, ...lease, attempts: r.attempts + 1 }));
 }
 
+/** Claims up to `limit` accepted messages whose wait for a delivery receipt is over, for this transaction. */
+export async function claimReceiptWaits(tx: Tx, claim: { now: number; limit: number }): Promise<SmsMessagesTable[]> {
+  const due = tx.selectFrom('sms_messages').selectAll().where('receipt_wait_until', 'is not', null).where('receipt_wait_until', '<=', claim.now).orderBy('receipt_wait_until').limit(claim.limit);
+  return selectToClaim(tx, due).execute();
+}
+
 /** Reads and locks messages to change in this transaction (outcomes, reports), by id. */
 export async function lockMessages(tx: Tx, ids: readonly string[]): Promise<Map<string, SmsMessagesTable>> {
   await customPlans(tx);

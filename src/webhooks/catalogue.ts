@@ -71,6 +71,21 @@ const ENTRIES = [
     auditOmits: [],
   },
   {
+    type: 'sms.failover',
+    description:
+      'The message moved to its failover driver, with the same code: its first driver refused it for a reason another carrier may not share (carrier_refused), kept failing transiently (transient_failures), or sent no final receipt within the wait (no_receipt). Carries the first driver\'s error; status is queued again, driver the second driver. A message moves at most once.',
+    example: {
+      ...carrierMessage,
+      driver: 'vonage',
+      carrier_message_id: null,
+      status: 'queued',
+      error_code: '21408',
+      error_message: 'Permission to send an SMS has not been enabled for the region indicated by the To number',
+      failover: { from: 'twilio', to: 'vonage', reason: 'carrier_refused' },
+    },
+    auditOmits: [],
+  },
+  {
     type: 'user.created',
     description: 'A user finished signing up: the user, with the verified phone number.',
     example: {

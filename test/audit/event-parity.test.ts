@@ -11,6 +11,7 @@ import { fromJson } from '../../src/store/database.js';
 import { STORES, createTestStore, type TestStore } from '../helpers/server.js';
 import { startSmsServer, storeReader, type SmsHarness } from '../sms/harness.js';
 import { Fapi, expectError, patchSettings, testNumber } from '../auth/helpers.js';
+import { TWILIO_FAILURES } from '../fakes/twilio.js';
 import type { LightMyRequestResponse } from 'fastify';
 
 const MAGIC_CODE = '424242';
@@ -98,6 +99,12 @@ describe.each(STORES)('events and audit entries on %s', (kind) => {
     await h.twilio.sendStatus((await read.waitForStatus(failed.id, 'sent')).carrier_message_id!, { status: 'failed', errorCode: '30003' });
     await read.waitForStatus(failed.id, 'failed');
     await read.waitForStatus(delivered.id, 'delivered');
+
+    // sms.failover: Twilio may not send to the region, Vonage takes the message over
+    await patchSettings(server, { sms: { failover: { driver: 'vonage' } } });
+    h.twilio.fail(TWILIO_FAILURES.geoBlocked);
+    const moved = await sms.send({ template: 'verification_code', to: '+14155552004', variables: { code: LIVE_CODE, expires_in_minutes: '10' } });
+    await read.waitForStatus(moved.id, (s) => s === 'sent' || s === 'delivered');
   }
 
   async function recorded(): Promise<{ events: Map<string, Recorded[]>; audit: Map<string, Recorded[]> }> {

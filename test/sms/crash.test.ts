@@ -5,9 +5,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { STORES, createTestStore, type TestStore } from '../helpers/server.js';
 import { spawnServer, type ServerProcess } from '../helpers/cli.js';
-import { FakeTwilio } from '../fakes/twilio.js';
+import { FakeTwilio, TWILIO_FAILURES } from '../fakes/twilio.js';
+import { FakeVonage } from '../fakes/vonage.js';
 import { freePort } from '../fakes/common.js';
-import { TWILIO, twilioServerEnv } from './harness.js';
+import { TWILIO, VONAGE, twilioServerEnv } from './harness.js';
 import { eventually } from '../helpers/eventually.js';
 
 const MESSAGES = 40;
@@ -17,6 +18,7 @@ const TERMINAL = new Set(['delivered', 'failed', 'undelivered', 'dropped', 'test
 describe.each(STORES)('crash on %s', (kind) => {
   let store: TestStore | null = null;
   let twilio: FakeTwilio | null = null;
+  let vonage: FakeVonage | null = null;
   let server: ServerProcess | null = null;
   afterEach(async () => {
     if (server && server.child.exitCode === null && server.child.signalCode === null) {
@@ -24,6 +26,7 @@ describe.each(STORES)('crash on %s', (kind) => {
       await server.exited;
     }
     await twilio?.close();
+    await vonage?.close();
     await store?.cleanup();
   });
 
@@ -74,5 +77,53 @@ describe.each(STORES)('crash on %s', (kind) => {
     // The bound documented in docs/operations.md: what the killed process had in flight, at most its concurrency.
     expect(sentTwice).toBeLessThanOrEqual(CONCURRENCY);
     expect(acceptedBeforeKill).toBeGreaterThanOrEqual(CONCURRENCY);
+  }, 120_000);
+
+  it('SIGKILL mid-failover loses nothing: every message still ends delivered through the second driver', async () => {
+    store = await createTestStore(kind);
+    // Twilio may not send to the region: every message moves to Vonage, which answers late.
+    twilio = await FakeTwilio.start({ ...TWILIO, callbacks: 'auto' });
+    twilio.fail(TWILIO_FAILURES.geoBlocked, { times: 10_000 });
+    vonage = await FakeVonage.start({ ...VONAGE, receipts: 'auto', retryReceipts: true });
+    vonage.fail({ kind: 'slow', ms: 400 }, { times: 10_000 });
+    const port = await freePort();
+    const env = {
+      ...store.env,
+      ...twilioServerEnv(port, twilio.url),
+      AUTHN_VONAGE_API_URL: vonage.url,
+      AUTHN_SMS_VONAGE_API_KEY: VONAGE.apiKey,
+      AUTHN_SMS_VONAGE_API_SECRET: VONAGE.apiSecret,
+      AUTHN_SMS_DISPATCH_CONCURRENCY: String(CONCURRENCY),
+      AUTHN_SMS_DISPATCH_POLL_MS: '20',
+      AUTHN_CARRIER_TIMEOUT_MS: '2000',
+      AUTHN_SMS_LEASE_MS: '3000',
+    };
+    const bapi = (method: string, path: string, body?: unknown) =>
+      fetch(`http://127.0.0.1:${port}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${store!.env.AUTHN_SECRET_KEY}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+        body: body ? JSON.stringify(body) : undefined,
+      });
+
+    server = await spawnServer(env);
+    expect((await bapi('PATCH', '/v1/instance', { sms: { failover: { driver: 'vonage' } } })).status).toBe(200);
+    const recipients = Array.from({ length: MESSAGES }, (_, i) => `+1415555${String(4000 + i)}`);
+    for (const to of recipients) expect((await bapi('POST', '/v1/sms_messages/test', { to })).status).toBe(202);
+    // Some messages have moved and reached Vonage, others are still on their way.
+    await eventually('messages moved to Vonage', () => vonage!.requests.length >= CONCURRENCY);
+    server.child.kill('SIGKILL');
+    expect(await server.exited).toBe('SIGKILL');
+
+    server = await spawnServer(env);
+    const statuses = await eventually(
+      'every message to reach a terminal status',
+      async () => {
+        const page = (await (await bapi('GET', '/v1/sms_messages?limit=100')).json()) as { data: { status: string; driver: string }[] };
+        return page.data.length === MESSAGES && page.data.every((m) => TERMINAL.has(m.status)) ? page.data : undefined;
+      },
+      60_000,
+    );
+    expect(statuses.map((m) => [m.status, m.driver])).toEqual(recipients.map(() => ['delivered', 'vonage']));
+    for (const to of recipients) expect(vonage.requests.filter((r) => r.fields.to === to.slice(1)).length).toBeGreaterThanOrEqual(1);
   }, 120_000);
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { SmsMessagesTable } from '../../src/store/schema.js';
-import { backoff, decide, type AttemptOutcome, type SendResult } from '../../src/sms/outcomes.js';
+import { NO_FAILOVER, afterReceiptWait, backoff, decide, type AttemptOutcome, type FailoverPlan, type SendResult } from '../../src/sms/outcomes.js';
 import { FIRST_CHECK_AFTER_MS } from '../../src/sms/status-checks.js';
 import { permanent, transient } from '../../src/sms/drivers/driver.js';
 
@@ -42,12 +42,16 @@ function claimedRow(patch: Partial<SmsMessagesTable> = {}): SmsMessagesTable {
     completed_at: null,
     status_check_at: null,
     country: 'US',
+    failover_from: null,
+    failed_over_at: null,
+    failover_attempt: null,
+    receipt_wait_until: null,
     ...patch,
   };
 }
 
 function outcomeOf(result: SendResult, claimed = claimedRow()): AttemptOutcome {
-  return { claimed, driver: 'twilio', checkable: true, startedAt: NOW - 200, finishedAt: NOW - 10, result, echoedBody: null };
+  return { claimed, driver: 'twilio', checkable: true, startedAt: NOW - 200, finishedAt: NOW - 10, result, echoedBody: null, failover: NO_FAILOVER };
 }
 
 const accepted: SendResult = { kind: 'accepted', carrierMessageId: 'SM1', carrierStatus: 'queued', parts: 1, httpStatus: 201 };
@@ -66,6 +70,7 @@ describe('decide', () => {
         sent_at: NOW,
         status_check_at: NOW + FIRST_CHECK_AFTER_MS,
         payload: null,
+        receipt_wait_until: null,
         error_code: null,
         error_message: null,
       },
@@ -152,6 +157,55 @@ describe('decide', () => {
     expect(decision?.trail?.auditData).toEqual({ attempt: 1, reason: 'the code expires before the next attempt' });
     // The same failure with time to spare is retried.
     expect(decide(outcomeOf({ kind: 'error', error: transient('timeout', 'no answer') }), { ...late, expires_at: NOW + 60_000 }, NOW, WORKER, OPTIONS, middle)?.patch.status).toBe('queued');
+  });
+});
+
+describe('failover', () => {
+  const plan: FailoverPlan = { to: 'vonage', afterTransientFailures: 2, receiptWaitMs: 60_000 };
+  const withPlan = (result: SendResult, claimed = claimedRow()) => ({ ...outcomeOf(result, claimed), failover: plan });
+  const moved = { status: 'queued', driver: 'vonage', failover_from: 'twilio', failed_over_at: NOW, next_attempt_at: NOW, lease_owner: null, carrier_message_id: null, receipt_wait_until: null };
+
+  it('moves a message its first driver refuses for a reason another carrier may not share, keeping the body', () => {
+    const decision = decide(withPlan({ kind: 'error', error: permanent('21408', 'region not permitted', 400) }), claimedRow(), NOW, WORKER, OPTIONS, middle);
+    expect(decision?.patch).toMatchObject({ ...moved, failover_attempt: 1, error_code: '21408' });
+    expect(decision?.patch).not.toHaveProperty('payload');
+    expect(decision?.failover).toEqual({ from: 'twilio', to: 'vonage', reason: 'carrier_refused' });
+    expect(decision?.trail).toMatchObject({ action: 'sms.failover', eventType: 'sms.failover', eventData: { failover: { from: 'twilio', to: 'vonage', reason: 'carrier_refused' } } });
+  });
+
+  it('never moves an invalid or opted-out number, nor a message that has moved once', () => {
+    for (const code of ['21211', '21610']) {
+      expect(decide(withPlan({ kind: 'error', error: permanent(code, 'no', 400) }), claimedRow(), NOW, WORKER, OPTIONS, middle)?.patch.status).toBe('failed');
+    }
+    const second = claimedRow({ driver: 'vonage', failover_from: 'twilio', failover_attempt: 1, attempts: 2 });
+    expect(decide(withPlan({ kind: 'error', error: permanent('29', 'not permitted') }), second, NOW, WORKER, OPTIONS, middle)?.patch.status).toBe('failed');
+  });
+
+  it('moves after afterTransientFailures transient failures; the second driver then has its own retries', () => {
+    const transientError: SendResult = { kind: 'error', error: transient('http_503', 'unavailable', 503) };
+    expect(decide(withPlan(transientError), claimedRow({ attempts: 1 }), NOW, WORKER, OPTIONS, middle)?.patch.status).toBe('queued');
+    expect(decide(withPlan(transientError), claimedRow({ attempts: 1 }), NOW, WORKER, OPTIONS, middle)?.failover).toBeUndefined();
+    expect(decide(withPlan(transientError), claimedRow({ attempts: 2 }), NOW, WORKER, OPTIONS, middle)?.failover).toEqual({ from: 'twilio', to: 'vonage', reason: 'transient_failures' });
+    const second = claimedRow({ driver: 'vonage', failover_from: 'twilio', failover_attempt: 2, attempts: 2 + OPTIONS.maxAttempts - 1 });
+    expect(decide(withPlan(transientError), second, NOW, WORKER, OPTIONS, middle)?.retry).toBe(true);
+    expect(decide(withPlan(transientError), { ...second, attempts: 2 + OPTIONS.maxAttempts }, NOW, WORKER, OPTIONS, middle)?.patch.status).toBe('failed');
+  });
+
+  it('waits for a receipt, keeping the body, only when the wait ends before the code expires', () => {
+    const waiting = decide(withPlan(accepted), claimedRow(), NOW, WORKER, OPTIONS, middle);
+    expect(waiting?.patch).toMatchObject({ status: 'sent', receipt_wait_until: NOW + 60_000 });
+    expect(waiting?.patch).not.toHaveProperty('payload');
+    const tooLate = decide(withPlan(accepted), claimedRow({ expires_at: NOW + 60_000 }), NOW, WORKER, OPTIONS, middle);
+    expect(tooLate?.patch).toMatchObject({ status: 'sent', receipt_wait_until: null, payload: null });
+  });
+
+  it('after the wait, moves a message still sent, and otherwise only stops waiting', () => {
+    const sent = claimedRow({ status: 'sent', lease_owner: null, carrier_message_id: 'SM1', receipt_wait_until: NOW });
+    expect(afterReceiptWait(sent, 'vonage', NOW)).toMatchObject({ patch: { ...moved, error_code: 'no_receipt' }, failover: { reason: 'no_receipt' } });
+    const stop = { patch: { receipt_wait_until: null, payload: null, updated_at: NOW } };
+    expect(afterReceiptWait(sent, null, NOW)).toEqual(stop);
+    expect(afterReceiptWait({ ...sent, expires_at: NOW }, 'vonage', NOW)).toEqual(stop);
+    expect(afterReceiptWait({ ...sent, status: 'delivered' }, 'vonage', NOW)).toEqual(stop);
   });
 });
 

@@ -1,5 +1,5 @@
-/** The driver the instance settings select, built from the settings of the moment (credentials decrypted). */
-import type { InstanceSettings } from '../../instance/settings.js';
+/** A driver (by default the one the instance settings select), built from the settings of the moment (credentials decrypted). */
+import type { InstanceSettings, SmsDriverName } from '../../instance/settings.js';
 import type { CarrierHttp } from './carrier-http.js';
 import { permanent, type DriverName, type SmsDriver } from './driver.js';
 import { NullDriver } from './null.js';
@@ -12,9 +12,9 @@ export interface DriverDeps {
   vonageApiUrl: string;
 }
 
-export function createDriver(settings: InstanceSettings, deps: DriverDeps): SmsDriver {
+export function createDriver(settings: InstanceSettings, deps: DriverDeps, name: SmsDriverName | null = settings.sms.driver): SmsDriver {
   const { sms } = settings;
-  switch (sms.driver) {
+  switch (name) {
     case 'twilio':
       if (!sms.twilio.account_sid || !sms.twilio.auth_token) return misconfigured('twilio', 'sms.twilio.account_sid and sms.twilio.auth_token');
       return new TwilioDriver({ apiUrl: deps.twilioApiUrl, accountSid: sms.twilio.account_sid, authToken: sms.twilio.auth_token, http: deps.http });

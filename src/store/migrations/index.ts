@@ -17,6 +17,7 @@ import { openFlows } from './009_open_flows.js';
 import { smsStatusChecks } from './010_sms_status_checks.js';
 import { challengeHistory } from './011_challenge_history.js';
 import { smsCosts } from './012_sms_costs.js';
+import { smsFailover } from './013_sms_failover.js';
 import { deliveryState } from './014_delivery_state.js';
 
 const MIGRATIONS: Record<string, Migration> = {
@@ -31,6 +32,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '010_sms_status_checks': smsStatusChecks,
   '011_challenge_history': challengeHistory,
   '012_sms_costs': smsCosts,
+  '013_sms_failover': smsFailover,
   '014_delivery_state': deliveryState,
 };
 
