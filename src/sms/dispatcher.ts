@@ -26,13 +26,12 @@ import { rowsInsert } from '../store/writes.js';
 import type { CallbackUrls } from './callback-urls.js';
 import { countCosts, type SmsMetrics } from './metrics.js';
 import { NO_FAILOVER, afterReceiptWait, decide, outcomeAttemptRow, type AttemptOutcome, type Decision, type FailoverPlan, type SendResult } from './outcomes.js';
-import { routeFor } from './routing.js';
+import { messageRoute } from './routing.js';
 import { Trail, attemptRow, messageUpdates } from './transitions.js';
 import { Batcher } from './batcher.js';
 import { CarrierError, permanent, type OutboundSms, type SmsDriver } from './drivers/driver.js';
 import { createDriver, type DriverDeps } from './drivers/index.js';
-import { SimulatedDriver, simulatedRoute } from './drivers/simulated.js';
-import { TEST_RANGE_COUNTRY } from '../phone/numbers.js';
+import { SimulatedDriver } from './drivers/simulated.js';
 
 export interface DispatcherDeps {
   /** Claims and outcomes join the shared commit of request paths on SQLite (group-commit.ts). */
@@ -60,6 +59,9 @@ interface Outcome extends AttemptOutcome {
 
 /** A name for this process in leases and attempt records, unique across hosts and restarts. */
 export const workerName = () => `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+
+/** A message's route; a test number's message in the outbox is a simulated one (see engine.ts). */
+const routeOf = (row: SmsMessagesTable, settings: InstanceSettings) => messageRoute(settings.sms, { simulated: row.test_number === 1, country: row.country });
 
 /** Outcomes written per transaction at most. */
 const OUTCOME_BATCH = 500;
@@ -183,8 +185,7 @@ export class Dispatcher {
       const name = row.driver === 'twilio' || row.driver === 'vonage' ? row.driver : null;
       return { driver: this.carrier(row, settings, name, 'failover'), failover: NO_FAILOVER };
     }
-    // A test number's message in the outbox is a simulated one (queued so under `test_mode: enabled`, see engine.ts).
-    const { first, failover: to } = row.test_number === 1 ? simulatedRoute(routeFor(settings.sms, TEST_RANGE_COUNTRY)) : routeFor(settings.sms, row.country);
+    const { first, failover: to } = routeOf(row, settings);
     const { failover } = settings.sms;
     const waits = failover.receipt_wait_seconds !== null && (failover.receipt_wait_templates as readonly string[]).includes(row.template);
     return {
@@ -321,7 +322,7 @@ export class Dispatcher {
       const rows = await claimReceiptWaits(tx, { now, limit: this.deps.options.batchSize });
       if (rows.length === 0) return;
       const changed = rows.map((row) => {
-        const decision = afterReceiptWait(row, routeFor(settings.sms, row.country).failover, now);
+        const decision = afterReceiptWait(row, routeOf(row, settings).failover, now);
         decisions.push(decision);
         const next = { ...row, ...decision.patch };
         if (decision.trail) trail.add({ ...decision.trail, message: next });

@@ -22,9 +22,8 @@ import { rowInsert, type ChangeWrite } from '../store/writes.js';
 import type { InstanceService } from '../instance/service.js';
 import type { InstanceSettings } from '../instance/settings.js';
 import { measureSms } from './encoding.js';
-import { TEST_RANGE_COUNTRY, isSimulatedNumber, isTestNumber, parseRecipient } from '../phone/numbers.js';
-import { routeFor } from './routing.js';
-import { simulatedRoute } from './drivers/simulated.js';
+import { isSimulatedNumber, isTestNumber, parseRecipient } from '../phone/numbers.js';
+import { messageRoute, routeFor } from './routing.js';
 import type { TemplateService } from './templates/service.js';
 import type { TemplateSlug } from './templates/catalogue.js';
 import type { SmsMetrics } from './metrics.js';
@@ -138,7 +137,7 @@ export class SmsEngine {
     const queued: SmsStatus = testNumber && !simulated ? 'test_noop' : !out.deliveredByUs ? 'operator' : 'queued';
     // The null driver sends nothing, so there is nothing to dispatch: its drop is recorded here, in the transaction
     // that queues the message. A caller (a CI test reading the audit log) sees the drop as soon as the send returns.
-    const { first } = simulated ? simulatedRoute(routeFor(settings.sms, TEST_RANGE_COUNTRY)) : routeFor(settings.sms, out.country);
+    const { first } = messageRoute(settings.sms, { simulated, country: out.country });
     const dropped = queued === 'queued' && first === null;
     const status: SmsStatus = dropped ? 'dropped' : queued;
     const waiting = status === 'queued';

@@ -3,6 +3,7 @@
  * (`sms.routes`, `sms.failover`). Pure: the dispatcher asks it for each message.
  */
 import type { InstanceSettings, SmsDriverName } from '../instance/settings.js';
+import { TEST_RANGE_COUNTRY } from '../phone/numbers.js';
 
 export interface SmsRouteChoice {
   /** null: the null driver (sends are dropped). */
@@ -21,4 +22,16 @@ export function routeFor(sms: InstanceSettings['sms'], country: string | null): 
   if (first === null) return { first: null, failover: null };
   const failover = route?.failover_driver ?? sms.failover.driver;
   return { first, failover: failover === first ? null : failover };
+}
+
+/**
+ * The drivers of a message: its country's route, or for a simulated message (a test number's message in the outbox,
+ * queued so under `test_mode: enabled`) the carriers the simulation plays: the test range's route, or on an
+ * instance with the null driver Twilio first and Vonage as failover, so that an app's CI without carrier
+ * credentials still sees a failover.
+ */
+export function messageRoute(sms: InstanceSettings['sms'], message: { simulated: boolean; country: string | null }): SmsRouteChoice {
+  if (!message.simulated) return routeFor(sms, message.country);
+  const route = routeFor(sms, TEST_RANGE_COUNTRY);
+  return route.first === null ? { first: 'twilio', failover: 'vonage' } : route;
 }

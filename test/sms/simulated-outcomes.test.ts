@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STORES, createTestStore, startTestServer, type TestStore } from '../helpers/server.js';
 import { Fapi, patchSettings } from '../auth/helpers.js';
 import { ManualClock } from '../helpers/clock.js';
-import { Receiver, webhookEnv } from '../webhooks/receiver.js';
+import { Receiver, verifyAt, webhookEnv, type Envelope } from '../webhooks/receiver.js';
 import { eventually } from '../helpers/eventually.js';
 import { sleep } from '../fakes/common.js';
 import { SIMULATED_RECEIPT_MS, SIMULATED_SLOW_RECEIPT_MS } from '../../src/sms/drivers/simulated.js';
@@ -17,6 +17,15 @@ import { FROM, startSmsServer, storeReader, templateEditor, type SmsHarness } fr
 
 const simulated = (digit: number) => `+1555555019${digit}`;
 const HOUR = 3_600_000;
+/** The default `sms.failover.receipt_wait_seconds`, for verification codes. */
+const RECEIPT_WAIT_MS = 60_000;
+
+/** The keys and strings of a JSON value, all the way down. */
+const textsOf = (value: unknown): string[] => {
+  if (typeof value === 'string') return [value];
+  if (value === null || typeof value !== 'object') return [];
+  return Object.entries(value).flatMap(([key, inner]) => [key, ...textsOf(inner)]);
+};
 
 describe.each(STORES)('simulated outcomes on %s', (kind) => {
   let store: TestStore;
@@ -34,7 +43,7 @@ describe.each(STORES)('simulated outcomes on %s', (kind) => {
     read = storeReader(h.server);
     await patchSettings(h.server, { test_mode: 'enabled' });
     receiver = await new Receiver().start();
-    const res = await h.server.bapi('POST', '/v1/webhooks/endpoints', { url: receiver.url, event_types: ['sms.queued', 'sms.sent', 'sms.delivered', 'sms.failed'] });
+    const res = await h.server.bapi('POST', '/v1/webhooks/endpoints', { url: receiver.url, event_types: ['sms.queued', 'sms.failover', 'sms.sent', 'sms.delivered', 'sms.failed'] });
     expect(res.statusCode, res.body).toBe(200);
     endpoint = res.json();
   });
@@ -69,10 +78,13 @@ describe.each(STORES)('simulated outcomes on %s', (kind) => {
 
   const history = async (id: string) => (await read.history(id)).map((s) => [s.status, s.source, s.carrier_status, s.error_code, s.applied]);
   const eventTypes = async (id: string) => (await read.events(id)).map((e) => e.type);
+  /** The webhooks received about one message, each verified (at the clock's time: a test's earlier ones may be days old). */
+  const verifiedAbout = (id: string) =>
+    receiver.received.filter((r) => (JSON.parse(r.body) as Envelope).data.id === id).map((r) => verifyAt(endpoint.secret, r, clock) as Envelope);
   /** What the webhook endpoint received about one message, once all of `count` arrived. */
   const webhooks = (id: string, count: number) =>
     eventually(`${count} webhooks about ${id}`, () => {
-      const envelopes = receiver.verified(endpoint.secret, clock).filter((e) => e.data.id === id);
+      const envelopes = verifiedAbout(id);
       return envelopes.length === count && envelopes.map((e) => [e.type, e.data.status, e.data.driver ?? null, e.data.error_code ?? null]);
     });
 
@@ -107,24 +119,25 @@ describe.each(STORES)('simulated outcomes on %s', (kind) => {
     expect(detail.status_history.map((s: { status: string }) => s.status)).toEqual(['queued', 'sent', 'delivered']);
   });
 
-  // Twilio played (the null driver's first carrier), no failover configured to reach: the outcome of each digit.
+  // Twilio played first (the null driver's first carrier), Vonage as its failover: the outcome of each digit.
   it.each([
-    [1, 'undelivered', '30003', [['sent', 'dispatcher', null, null, 1], ['undelivered', 'twilio', 'undelivered', '30003', 1]], ['sms.queued', 'sms.sent', 'sms.failed']],
-    [8, 'undelivered', '30007', [['sent', 'dispatcher', null, null, 1], ['undelivered', 'twilio', 'undelivered', '30007', 1]], ['sms.queued', 'sms.sent', 'sms.failed']],
-    [2, 'failed', '21408', [['failed', 'dispatcher', null, '21408', 1]], ['sms.queued', 'sms.failed']],
-    [7, 'failed', '21211', [['failed', 'dispatcher', null, '21211', 1]], ['sms.queued', 'sms.failed']],
+    [1, 'undelivered', '30003', 'twilio', [['sent', 'dispatcher', null, null, 1], ['undelivered', 'twilio', 'undelivered', '30003', 1]], ['sms.queued', 'sms.sent', 'sms.failed']],
+    [8, 'undelivered', '30007', 'twilio', [['sent', 'dispatcher', null, null, 1], ['undelivered', 'twilio', 'undelivered', '30007', 1]], ['sms.queued', 'sms.sent', 'sms.failed']],
+    [2, 'failed', '29', 'vonage', [['queued', 'dispatcher', null, '21408', 1], ['failed', 'dispatcher', null, '29', 1]], ['sms.queued', 'sms.failover', 'sms.failed']],
+    [7, 'failed', '21211', 'twilio', [['failed', 'dispatcher', null, '21211', 1]], ['sms.queued', 'sms.failed']],
     [
       5,
       'delivered',
       null,
+      'twilio',
       [['queued', 'dispatcher', null, 'timeout', 1], ['sent', 'dispatcher', null, null, 1], ['delivered', 'twilio', 'delivered', null, 1]],
       ['sms.queued', 'sms.sent', 'sms.delivered'],
     ],
-  ] as const)('digit %i ends %s (%s)', async (digit, final, code, expectedHistory, events) => {
+  ] as const)('digit %i ends %s (%s from %s)', async (digit, final, code, driver, expectedHistory, events) => {
     const { id } = await send(simulated(digit));
     const row = await dispatched(id);
     if (row.status === 'sent') await advance(SIMULATED_RECEIPT_MS);
-    expect(await read.message(id)).toMatchObject({ status: final, error_code: code, driver: 'twilio', test_number: 1 });
+    expect(await read.message(id)).toMatchObject({ status: final, error_code: code, driver, test_number: 1 });
     expect(await history(id)).toEqual(expectedHistory);
     expect(await eventTypes(id)).toEqual(events);
     expect((await webhooks(id, events.length)).map(([type]) => type)).toEqual(events);
@@ -140,22 +153,48 @@ describe.each(STORES)('simulated outcomes on %s', (kind) => {
     expect((await read.message(id)).status).toBe('delivered');
   });
 
-  it('digit 3: accepted, and no receipt ever, through three days of status checks', async () => {
+  it('digit 3: accepted, no receipt within the wait, moves to Vonage; then no receipt ever, through three days of status checks', async () => {
     const { id } = await send(simulated(3));
     const sent = await dispatched(id);
-    expect(sent.status).toBe('sent');
+    expect(sent).toMatchObject({ status: 'sent', driver: 'twilio', receipt_wait_until: sent.sent_at! + RECEIPT_WAIT_MS });
+
+    // Sweeps run within the wait: the message stays with Twilio.
+    clock.advance(RECEIPT_WAIT_MS - 1_000);
+    await sleep(300);
+    expect(await read.message(id)).toMatchObject({ status: 'sent', driver: 'twilio', failover_from: null });
+    clock.advance(1_000);
+    const moved = await eventually('the move to Vonage', async () => {
+      const row = await read.message(id);
+      return row.driver === 'vonage' && row.status === 'sent' ? row : undefined;
+    });
+    expect(moved).toMatchObject({ failover_from: 'twilio', receipt_wait_until: null, payload: null });
+    expect(await read.attempts(id)).toMatchObject([
+      { attempt: 1, driver: 'twilio', outcome: 'accepted' },
+      { attempt: 2, driver: 'vonage', outcome: 'accepted' },
+    ]);
+
     for (let hours = 0; hours < 80 && (await read.message(id)).status_check_at !== null; hours++) await advance(HOUR);
-    expect(await read.message(id)).toMatchObject({ status: 'sent', status_check_at: null, completed_at: null });
-    expect(await eventTypes(id)).toEqual(['sms.queued', 'sms.sent']);
+    expect(await read.message(id)).toMatchObject({ status: 'sent', driver: 'vonage', status_check_at: null, completed_at: null });
+    expect(await history(id)).toEqual([
+      ['sent', 'dispatcher', null, null, 1],
+      ['queued', 'dispatcher', null, 'no_receipt', 1],
+      ['sent', 'dispatcher', null, null, 1],
+      // Vonage's answer to the status checks: still only accepted, recorded and not applied.
+      ['sent', 'vonage', 'accepted', null, 0],
+    ]);
+    expect(await eventTypes(id)).toEqual(['sms.queued', 'sms.sent', 'sms.failover', 'sms.sent']);
   });
 
-  it('digit 9: every attempt times out until the tries run out', async () => {
+  it('digit 9: every attempt times out: fails over after the transient tries, then runs out of tries', async () => {
     const { id } = await send(simulated(9));
     const row = await dispatched(id);
-    expect(row).toMatchObject({ status: 'failed', error_code: 'timeout', attempts: 8 });
+    expect(row).toMatchObject({ status: 'failed', error_code: 'timeout', driver: 'vonage', failover_from: 'twilio', failover_attempt: 2, attempts: 10 });
     const attempts = await read.attempts(id);
-    expect(attempts.map((a) => [a.outcome, a.error_code])).toEqual(Array.from({ length: 8 }, () => ['transient_error', 'timeout']));
-    expect(await eventTypes(id)).toEqual(['sms.queued', 'sms.failed']);
+    expect(attempts.map((a) => [a.driver, a.outcome, a.error_code])).toEqual([
+      ...Array.from({ length: 2 }, () => ['twilio', 'transient_error', 'timeout']),
+      ...Array.from({ length: 8 }, () => ['vonage', 'transient_error', 'timeout']),
+    ]);
+    expect(await eventTypes(id)).toEqual(['sms.queued', 'sms.failover', 'sms.failed']);
   });
 
   it('plays Vonage, in its own words, when Vonage is the instance driver', async () => {
@@ -233,6 +272,32 @@ describe.each(STORES)('simulated outcomes on %s', (kind) => {
     expect(done.json()).toMatchObject({ status: 'complete' });
   });
 
+  it('digit 4 in a sign-up: Twilio refuses the region, Vonage delivers the same code, and the FAPI follows it to delivered', async () => {
+    const { message, delivery } = await signUpWithCode(simulated(4));
+    const sent = await dispatched(message.id);
+    expect(sent).toMatchObject({ status: 'sent', driver: 'vonage', failover_from: 'twilio', failover_attempt: 1, carrier_status: '0' });
+    await advance(SIMULATED_RECEIPT_MS);
+    expect(await read.message(message.id)).toMatchObject({ status: 'delivered', driver: 'vonage', carrier_status: 'delivered', payload: null });
+    expect(await delivery()).toEqual({ status: 'delivered', reason: null, next_step: null, resend_after: null });
+    expect((await read.attempts(message.id)).map((a) => [a.attempt, a.driver, a.outcome, a.error_code])).toEqual([
+      [1, 'twilio', 'permanent_error', '21408'],
+      [2, 'vonage', 'accepted', null],
+    ]);
+    expect(await history(message.id)).toEqual([
+      ['queued', 'dispatcher', null, '21408', 1],
+      ['sent', 'dispatcher', null, null, 1],
+      ['delivered', 'vonage', 'delivered', null, 1],
+    ]);
+    expect(await webhooks(message.id, 4)).toEqual([
+      ['sms.queued', 'queued', null, null],
+      ['sms.failover', 'queued', 'vonage', '21408'],
+      ['sms.sent', 'sent', 'vonage', null],
+      ['sms.delivered', 'delivered', 'vonage', null],
+    ]);
+    const failover = verifiedAbout(message.id).find((e) => e.type === 'sms.failover');
+    expect(failover?.data.failover).toEqual({ from: 'twilio', to: 'vonage', reason: 'carrier_refused' });
+  });
+
   it.each([
     [1, 'undelivered', 'number_unreachable', 'use_another_number'],
     [8, 'undelivered', 'carrier_rejected', 'use_another_number'],
@@ -243,9 +308,13 @@ describe.each(STORES)('simulated outcomes on %s', (kind) => {
     const { message, delivery, fapi, id } = await signUpWithCode(simulated(digit));
     if ((await dispatched(message.id)).status === 'sent') await advance(SIMULATED_RECEIPT_MS);
     expect(await delivery()).toEqual({ status, reason, next_step: nextStep, resend_after: expect.any(Number) });
-    const body = (await fapi.call('GET', `/v1/client/sign_ups/${id}`)).body;
+    const body = (await fapi.call('GET', `/v1/client/sign_ups/${id}`)).json();
     const row = await read.message(message.id);
-    for (const carrierValue of [row.carrier_message_id, row.error_code, row.error_message, 'twilio', 'vonage']) if (carrierValue) expect(body).not.toContain(carrierValue);
+    // Every key and text of the answer (a short code such as Vonage's `29` may well be part of a timestamp).
+    const texts = textsOf(body);
+    for (const carrierValue of [row.carrier_message_id, row.error_code, row.error_message, 'twilio', 'vonage']) {
+      if (carrierValue) for (const text of texts) expect(text).not.toContain(carrierValue);
+    }
   });
 
   it('the rest of the test range, and the simulated part with test_mode off, send nothing as before', async () => {

@@ -11,7 +11,6 @@
  * which carries the digit and the time of acceptance.
  */
 import type { Clock } from '../../clock.js';
-import type { SmsRouteChoice } from '../routing.js';
 import { SMS_DRIVERS, type SmsDriverName } from '../../instance/settings.js';
 import { permanent, transient, type CarrierStatus, type OutboundSms, type SendOutcome, type SmsDriver } from './driver.js';
 
@@ -20,14 +19,6 @@ export const isCarrier = (name: string | null): name is SmsDriverName => SMS_DRI
 
 /** Whether the carrier played is the message's first driver or the one it failed over to. */
 export type SimulatedRole = 'first' | 'failover';
-
-/**
- * The carriers a simulated message plays: those its route names, or on an instance with the null driver Twilio
- * first and Vonage as failover, so that an app's CI without carrier credentials still sees a failover.
- */
-export function simulatedRoute(route: SmsRouteChoice): { first: SmsDriverName; failover: SmsDriverName | null } {
-  return route.first === null ? { first: 'twilio', failover: 'vonage' } : { first: route.first, failover: route.failover };
-}
 
 /** When a simulated receipt arrives, after the carrier accepted the message. */
 export const SIMULATED_RECEIPT_MS = 3_000;
