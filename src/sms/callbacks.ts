@@ -17,6 +17,8 @@ import type { CallbackUrls } from './callback-urls.js';
 import { countCosts, type SmsMetrics } from './metrics.js';
 import { Trail, canAdvance, isTerminal, messageUpdates, type SmsStatus } from './transitions.js';
 import { Batcher } from './batcher.js';
+import { afterFailureReport, type Decision, type FailureReport } from './outcomes.js';
+import { messageRoute } from './routing.js';
 import { mapTwilioStatus, twilioErrorMessage, verifyTwilioSignature, type FormParams } from './drivers/twilio.js';
 import { mapVonageStatus, verifyVonageSignature, vonageDlrErrorMessage, vonagePrice } from './drivers/vonage.js';
 import type { CarrierPrice } from './drivers/driver.js';
@@ -199,6 +201,12 @@ export class CarrierCallbacks {
     }
   }
 
+  /** The move a failure report makes (see `afterFailureReport`), if any. */
+  private async failover(row: SmsMessagesTable, report: FailureReport, now: number): Promise<Decision | null> {
+    const settings = await this.deps.instance.current();
+    return afterFailureReport(row, report, messageRoute(settings.sms, row).failover, now);
+  }
+
   private async applyBatch(batch: Pending[]): Promise<void> {
     const { transactions, clock, metrics } = this.deps;
     const trail = new Trail(clock);
@@ -206,6 +214,7 @@ export class CarrierCallbacks {
     const priced: ReportedPrice[] = [];
     let written: ReportedPrice[] = [];
     const results: CallbackResult[] = [];
+    const moves: Decision[] = [];
     await transactions.run(async (tx) => {
       const ids = [...new Set(batch.map((p) => p.report.messageId))];
       // The row locks serialise reports about one message.
@@ -238,6 +247,15 @@ export class CarrierCallbacks {
           results.push('ignored');
           continue;
         }
+        const move = (target === 'undelivered' || target === 'failed') && report.errorCode ? await this.failover(row, { ...report, errorCode: report.errorCode }, now) : null;
+        if (move?.trail) {
+          const moved = { ...row, ...move.patch };
+          changed.set(row.id, moved);
+          trail.add({ ...move.trail, message: moved, source: report.source, actor, carrier });
+          moves.push(move);
+          results.push('applied');
+          continue;
+        }
         const next: SmsMessagesTable = {
           ...row,
           status: target,
@@ -266,6 +284,7 @@ export class CarrierCallbacks {
       written = await priceAttempts(tx, priced);
     });
     trail.count(metrics);
+    for (const { failover } of moves) if (failover) metrics.failovers.inc(failover);
     countCosts(metrics, written.map(({ driver, nanos, currency }) => ({ driver, price: { nanos, currency } })));
     batch.forEach((pending, i) => {
       const result = results[i]!;

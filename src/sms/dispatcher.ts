@@ -60,9 +60,6 @@ interface Outcome extends AttemptOutcome {
 /** A name for this process in leases and attempt records, unique across hosts and restarts. */
 export const workerName = () => `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
 
-/** A message's route; a test number's message in the outbox is a simulated one (see engine.ts). */
-const routeOf = (row: SmsMessagesTable, settings: InstanceSettings) => messageRoute(settings.sms, { simulated: row.test_number === 1, country: row.country });
-
 /** Outcomes written per transaction at most. */
 const OUTCOME_BATCH = 500;
 const FLUSH_TRIES = 5;
@@ -185,7 +182,7 @@ export class Dispatcher {
       const name = row.driver === 'twilio' || row.driver === 'vonage' ? row.driver : null;
       return { driver: this.carrier(row, settings, name, 'failover'), failover: NO_FAILOVER };
     }
-    const { first, failover: to } = routeOf(row, settings);
+    const { first, failover: to } = messageRoute(settings.sms, row);
     const { failover } = settings.sms;
     const waits = failover.receipt_wait_seconds !== null && (failover.receipt_wait_templates as readonly string[]).includes(row.template);
     return {
@@ -322,7 +319,7 @@ export class Dispatcher {
       const rows = await claimReceiptWaits(tx, { now, limit: this.deps.options.batchSize });
       if (rows.length === 0) return;
       const changed = rows.map((row) => {
-        const decision = afterReceiptWait(row, routeOf(row, settings).failover, now);
+        const decision = afterReceiptWait(row, messageRoute(settings.sms, row).failover, now);
         decisions.push(decision);
         const next = { ...row, ...decision.patch };
         if (decision.trail) trail.add({ ...decision.trail, message: next });

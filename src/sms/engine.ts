@@ -137,7 +137,7 @@ export class SmsEngine {
     const queued: SmsStatus = testNumber && !simulated ? 'test_noop' : !out.deliveredByUs ? 'operator' : 'queued';
     // The null driver sends nothing, so there is nothing to dispatch: its drop is recorded here, in the transaction
     // that queues the message. A caller (a CI test reading the audit log) sees the drop as soon as the send returns.
-    const { first } = messageRoute(settings.sms, { simulated, country: out.country });
+    const { first } = messageRoute(settings.sms, { test_number: simulated ? 1 : 0, country: out.country });
     const dropped = queued === 'queued' && first === null;
     const status: SmsStatus = dropped ? 'dropped' : queued;
     const waiting = status === 'queued';

@@ -8,8 +8,10 @@
  *
  * Failover: a message moves once, to its route's second driver — the same row, the same sealed body — when the
  * first driver refuses it for a reason another carrier may not share (`failsOver`), fails transiently
- * `after_transient_failures` times, or accepts it but sends no final receipt within the receipt wait (the wait is
- * kept only when it ends before the code expires; the sealed body is kept until then).
+ * `after_transient_failures` times, accepts it but sends no final receipt within the receipt wait (the wait is
+ * kept only when it ends before the code expires), or accepts it and reports later that it refused it
+ * (`afterFailureReport`). So an accepted message that can still move keeps its sealed body until its final receipt,
+ * the end of its receipt wait, or else the end of its code's life (`receipt_wait_until`, which then never moves it).
  */
 import type { Actor, AuditAction } from '../audit/audit-log.js';
 import type { SmsDispatchConfig } from '../config.js';
@@ -17,7 +19,7 @@ import type { SmsMessageAttemptsTable, SmsMessagesTable } from '../store/schema.
 import type { SmsDriverName } from '../instance/settings.js';
 import type { CarrierError, SendOutcome, SmsDriver } from './drivers/driver.js';
 import { failsOver, failureClass } from './failures.js';
-import { firstStatusCheck } from './status-checks.js';
+import { firstStatusCheck } from './status-check-times.js';
 import { attemptRow, type TrailEntry } from './transitions.js';
 
 export type SendResult = SendOutcome | { kind: 'error'; error: CarrierError } | { kind: 'expired' };
@@ -83,9 +85,8 @@ export function decide(outcome: AttemptOutcome, row: SmsMessagesTable, now: numb
   const failoverTo = row.failover_from === null ? outcome.failover.to : null;
   if (result.kind === 'accepted') {
     const carrier = { carrier_message_id: row.carrier_message_id ?? result.carrierMessageId, carrier_parts: result.parts, sent_at: row.sent_at ?? now };
-    // Until a final receipt (or the end of the wait), the sealed body stays: the message may still move.
-    const waitUntil = failoverTo !== null && outcome.failover.receiptWaitMs !== null ? now + outcome.failover.receiptWaitMs : null;
-    const wait = waitUntil !== null && (row.expires_at === null || waitUntil < row.expires_at) ? { receipt_wait_until: waitUntil } : { receipt_wait_until: null, payload: null };
+    const waitUntil = keepBodyUntil(row, failoverTo, outcome.failover.receiptWaitMs, now);
+    const wait = waitUntil !== null ? { receipt_wait_until: waitUntil } : { receipt_wait_until: null, payload: null };
     const check = { status_check_at: firstStatusCheck(outcome.checkable, now, result.firstCheckAfterMs) };
     if (ours) {
       return {
@@ -164,6 +165,39 @@ export function moveToFailover(row: SmsMessagesTable, to: SmsDriverName, reason:
     trail: { applied: true, source: 'dispatcher', actor: DISPATCHER_ACTOR, action: 'sms.failover', auditData: { attempt: row.attempts }, eventType: 'sms.failover', eventData: { failover } },
     failover,
   };
+}
+
+/**
+ * Until when an accepted message waits for its final receipt with its sealed body, able to move (null: it cannot
+ * move, its body goes now): the end of the receipt wait when that comes before the code expires, else the code's
+ * expiry (a later failure report can still move it until then; the end of that wait never does, the code being
+ * expired). A message without an expiry keeps its body only for a receipt wait.
+ */
+function keepBodyUntil(row: SmsMessagesTable, failoverTo: SmsDriverName | null, receiptWaitMs: number | null, now: number): number | null {
+  if (failoverTo === null) return null;
+  const waitUntil = receiptWaitMs === null ? null : now + receiptWaitMs;
+  if (row.expires_at === null) return waitUntil;
+  return waitUntil !== null && waitUntil < row.expires_at ? waitUntil : row.expires_at;
+}
+
+/** A carrier's later report that it did not deliver a message, as far as failover cares. */
+export interface FailureReport {
+  source: SmsDriverName;
+  errorCode: string;
+  errorMessage: string | null;
+}
+
+/**
+ * A failure its carrier reports after accepting a message (a receipt or a status check): the message moves to `to`
+ * (its route's failover driver) as a refusal at send would, if the failure is one another carrier may not share,
+ * the reporting carrier is the message's first, it has not moved, still waits for its receipt (`keepBodyUntil`) and its code has not
+ * expired. Null: the report applies as it is (the message ends there).
+ */
+export function afterFailureReport(row: SmsMessagesTable, report: FailureReport, to: SmsDriverName | null, now: number): Decision | null {
+  const movable = row.failover_from === null && row.driver === report.source && to !== null && to !== row.driver && row.receipt_wait_until !== null;
+  if (!movable || (row.expires_at !== null && now >= row.expires_at)) return null;
+  if (!failsOver(failureClass(report.source, 'receipt', report.errorCode))) return null;
+  return moveToFailover(row, to, 'carrier_refused', now, { error_code: report.errorCode, error_message: report.errorMessage ?? report.errorCode });
 }
 
 /**

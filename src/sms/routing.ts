@@ -4,6 +4,7 @@
  */
 import type { InstanceSettings, SmsDriverName } from '../instance/settings.js';
 import { TEST_RANGE_COUNTRY } from '../phone/numbers.js';
+import type { SmsMessagesTable } from '../store/schema.js';
 
 export interface SmsRouteChoice {
   /** null: the null driver (sends are dropped). */
@@ -30,8 +31,8 @@ export function routeFor(sms: InstanceSettings['sms'], country: string | null): 
  * instance with the null driver Twilio first and Vonage as failover, so that an app's CI without carrier
  * credentials still sees a failover.
  */
-export function messageRoute(sms: InstanceSettings['sms'], message: { simulated: boolean; country: string | null }): SmsRouteChoice {
-  if (!message.simulated) return routeFor(sms, message.country);
+export function messageRoute(sms: InstanceSettings['sms'], message: Pick<SmsMessagesTable, 'test_number' | 'country'>): SmsRouteChoice {
+  if (message.test_number !== 1) return routeFor(sms, message.country);
   const route = routeFor(sms, TEST_RANGE_COUNTRY);
   return route.first === null ? { first: 'twilio', failover: 'vonage' } : route;
 }

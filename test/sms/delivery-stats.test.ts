@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STORES, createTestStore, type TestStore } from '../helpers/server.js';
 import { expectError, patchSettings } from '../auth/helpers.js';
 import { TWILIO_FAILURES } from '../fakes/twilio.js';
-import { FIRST_CHECK_AFTER_MS } from '../../src/sms/status-checks.js';
+import { FIRST_CHECK_AFTER_MS } from '../../src/sms/status-check-times.js';
 import type { DeliveryStats } from '../../src/sms/delivery-stats.js';
 import { priceDecimal, priceNanos } from '../../src/sms/drivers/driver.js';
 import { eventually } from '../helpers/eventually.js';

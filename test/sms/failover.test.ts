@@ -23,6 +23,9 @@ describe.each(STORES)('failover on %s', (kind) => {
   let next = 0;
   const usNumber = () => `+1415555${String(4000 + next++)}`;
   const send = (to: string) => h.server.running.services.sms.send({ template: 'verification_code', to, variables: { code: CODE, expires_in_minutes: '10' } });
+  /** A code of a challenge that expires in `lifeMs` (server time). */
+  const sendCode = (to: string, lifeMs = 600_000) =>
+    h.server.running.services.sms.send({ template: 'verification_code', to, variables: { code: CODE, expires_in_minutes: '10' }, challenge: { id: `chl_${to.slice(1)}`, expiresAt: Date.now() + skew + lifeMs } });
   const vonageText = (to: string) => h.vonage.requests.filter((r) => r.fields.to === to.slice(1)).map((r) => String(r.fields.text));
   const twilioBodies = (to: string) => h.twilio.messagesTo(to).map((m) => m.body);
   const failoverMetric = async () => (await h.server.inject({ method: 'GET', url: '/metrics' })).body.split('\n').filter((line) => line.startsWith('authn_sms_failovers_total{'));
@@ -154,6 +157,56 @@ describe.each(STORES)('failover on %s', (kind) => {
     } finally {
       await patchSettings(h.server, { sms: { failover: { receipt_wait_seconds: null } } });
     }
+  });
+
+  it('moves a message whose first carrier reports later that it filtered it (30007): the same code reaches Vonage', async () => {
+    const to = usNumber();
+    const { id } = await sendCode(to);
+    const sent = await read.waitForStatus(id, 'sent');
+    // The body stays sealed while the message may still move: until its final receipt, at most while the code lives.
+    expect(sent).toMatchObject({ driver: 'twilio', receipt_wait_until: sent.expires_at });
+    expect(sent.payload).not.toBeNull();
+    await h.twilio.sendStatus(sent.carrier_message_id!, { status: 'undelivered', errorCode: '30007' });
+    const moved = await eventually('the move to Vonage', async () => {
+      const row = await read.message(id);
+      return row.driver === 'vonage' && row.status === 'sent' ? row : undefined;
+    });
+    expect(moved).toMatchObject({ failover_from: 'twilio', failover_attempt: 1, payload: null, receipt_wait_until: null, completed_at: null });
+    expect(vonageText(to)).toEqual([expect.stringContaining(CODE)]);
+    expect(twilioBodies(to)).toEqual([expect.stringContaining(CODE)]);
+    expect((await read.history(id)).map((s) => [s.source, s.status, s.carrier_status, s.error_code, s.applied])).toEqual([
+      ['dispatcher', 'sent', null, null, 1],
+      ['twilio', 'queued', 'undelivered', '30007', 1],
+      ['dispatcher', 'sent', null, null, 1],
+    ]);
+    const events = await read.events(id);
+    expect(events.map((e) => e.type)).toEqual(['sms.queued', 'sms.sent', 'sms.failover', 'sms.sent']);
+    expect(events[2]!.data).toMatchObject({ status: 'queued', driver: 'vonage', error_code: '30007', failover: { from: 'twilio', to: 'vonage', reason: 'carrier_refused' } });
+    expect(JSON.stringify(events)).not.toContain(CODE);
+    expect(await failoverMetric()).toContainEqual(expect.stringMatching(/^authn_sms_failovers_total\{from="twilio",to="vonage",reason="carrier_refused"\} [2-9]/));
+  });
+
+  it('does not move a message whose receipt says the handset is unreachable (30003)', async () => {
+    const to = usNumber();
+    const { id } = await sendCode(to);
+    const sent = await read.waitForStatus(id, 'sent');
+    await h.twilio.sendStatus(sent.carrier_message_id!, { status: 'undelivered', errorCode: '30003' });
+    expect(await read.message(id)).toMatchObject({ status: 'undelivered', driver: 'twilio', failover_from: null, error_code: '30003', payload: null, receipt_wait_until: null });
+    await sleep(300);
+    expect(vonageText(to)).toEqual([]);
+    expect((await read.events(id)).map((e) => e.type)).toEqual(['sms.queued', 'sms.sent', 'sms.failed']);
+  });
+
+  it('does not move a message whose failure is reported after its code expired', async () => {
+    const to = usNumber();
+    const { id } = await sendCode(to, 60_000);
+    const sent = await read.waitForStatus(id, 'sent');
+    skew += 61_000;
+    await h.twilio.sendStatus(sent.carrier_message_id!, { status: 'undelivered', errorCode: '30007' });
+    expect(await read.message(id)).toMatchObject({ status: 'undelivered', driver: 'twilio', failover_from: null, error_code: '30007', payload: null, receipt_wait_until: null });
+    await sleep(300);
+    expect(vonageText(to)).toEqual([]);
+    expect((await read.events(id)).map((e) => e.type)).toEqual(['sms.queued', 'sms.sent', 'sms.failed']);
   });
 
   it('routes by country: GB through Vonage first, the rest through Twilio', async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { SmsMessagesTable } from '../../src/store/schema.js';
-import { NO_FAILOVER, afterReceiptWait, backoff, decide, type AttemptOutcome, type FailoverPlan, type SendResult } from '../../src/sms/outcomes.js';
-import { FIRST_CHECK_AFTER_MS } from '../../src/sms/status-checks.js';
+import { NO_FAILOVER, afterFailureReport, afterReceiptWait, backoff, decide, type AttemptOutcome, type FailoverPlan, type SendResult } from '../../src/sms/outcomes.js';
+import { FIRST_CHECK_AFTER_MS } from '../../src/sms/status-check-times.js';
 import { permanent, transient } from '../../src/sms/drivers/driver.js';
 
 const WORKER = 'host:1:aaaaaa';
@@ -191,12 +191,39 @@ describe('failover', () => {
     expect(decide(withPlan(transientError), { ...second, attempts: 2 + OPTIONS.maxAttempts }, NOW, WORKER, OPTIONS, middle)?.patch.status).toBe('failed');
   });
 
-  it('waits for a receipt, keeping the body, only when the wait ends before the code expires', () => {
+  it('waits for a receipt, keeping the body, until the wait ends, or else until the code expires', () => {
     const waiting = decide(withPlan(accepted), claimedRow(), NOW, WORKER, OPTIONS, middle);
     expect(waiting?.patch).toMatchObject({ status: 'sent', receipt_wait_until: NOW + 60_000 });
     expect(waiting?.patch).not.toHaveProperty('payload');
+    // The wait would end after the code: the body stays while the code lives (a failure report may still move it).
     const tooLate = decide(withPlan(accepted), claimedRow({ expires_at: NOW + 60_000 }), NOW, WORKER, OPTIONS, middle);
-    expect(tooLate?.patch).toMatchObject({ status: 'sent', receipt_wait_until: null, payload: null });
+    expect(tooLate?.patch).toMatchObject({ status: 'sent', receipt_wait_until: NOW + 60_000 });
+    expect(tooLate?.patch).not.toHaveProperty('payload');
+    const noWait = { ...withPlan(accepted), failover: { ...plan, receiptWaitMs: null } };
+    expect(decide(noWait, claimedRow({ expires_at: NOW + 600_000 }), NOW, WORKER, OPTIONS, middle)?.patch).toMatchObject({ receipt_wait_until: NOW + 600_000 });
+    // No code, no wait: nothing bounds the keeping, so the body goes.
+    expect(decide(noWait, claimedRow({ expires_at: null }), NOW, WORKER, OPTIONS, middle)?.patch).toMatchObject({ receipt_wait_until: null, payload: null });
+    // Nowhere to move: the body goes at once.
+    expect(decide(outcomeOf(accepted), claimedRow({ expires_at: NOW + 600_000 }), NOW, WORKER, OPTIONS, middle)?.patch).toMatchObject({ receipt_wait_until: null, payload: null });
+    // The end of a wait at the code's expiry never moves the message.
+    const sent = claimedRow({ status: 'sent', lease_owner: null, expires_at: NOW, receipt_wait_until: NOW });
+    expect(afterReceiptWait(sent, 'vonage', NOW).failover).toBeUndefined();
+  });
+
+  it('moves a message whose first carrier reports later a refusal another carrier may not share', () => {
+    const sent = claimedRow({ status: 'sent', lease_owner: null, carrier_message_id: 'SM1', expires_at: NOW + 600_000, receipt_wait_until: NOW + 600_000 });
+    const filtered = { source: 'twilio', errorCode: '30007', errorMessage: 'filtered' } as const;
+    const decision = afterFailureReport(sent, filtered, 'vonage', NOW);
+    expect(decision).toMatchObject({ patch: { ...moved, error_code: '30007', error_message: 'filtered' }, failover: { from: 'twilio', to: 'vonage', reason: 'carrier_refused' } });
+    expect(afterFailureReport(sent, { source: 'vonage', errorCode: '6', errorMessage: null }, 'twilio', NOW)).toBeNull();
+    expect(afterFailureReport({ ...sent, driver: 'vonage' }, { source: 'vonage', errorCode: '6', errorMessage: null }, 'twilio', NOW)?.failover).toEqual({ from: 'vonage', to: 'twilio', reason: 'carrier_refused' });
+    // Unreachable, invalid, opted out: no carrier would do better.
+    for (const errorCode of ['30003', '30005', '21610']) expect(afterFailureReport(sent, { ...filtered, errorCode }, 'vonage', NOW)).toBeNull();
+    // No failover driver, moved already, no longer waiting (body gone), code expired.
+    expect(afterFailureReport(sent, filtered, null, NOW)).toBeNull();
+    expect(afterFailureReport({ ...sent, failover_from: 'vonage' }, filtered, 'vonage', NOW)).toBeNull();
+    expect(afterFailureReport({ ...sent, receipt_wait_until: null }, filtered, 'vonage', NOW)).toBeNull();
+    expect(afterFailureReport({ ...sent, expires_at: NOW }, filtered, 'vonage', NOW)).toBeNull();
   });
 
   it('after the wait, moves a message still sent, and otherwise only stops waiting', () => {
