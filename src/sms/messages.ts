@@ -13,6 +13,7 @@ import type { SmsEngine } from './engine.js';
 import { priceDecimal } from './drivers/driver.js';
 import { parseRecipient } from '../phone/numbers.js';
 import type { SmsStatus } from './transitions.js';
+import type { FailoverReason } from './outcomes.js';
 
 export interface SmsMessageView {
   id: string;
@@ -51,6 +52,8 @@ export interface SmsMessageDetail extends SmsMessageView {
   /** `price`: what the carrier charged for the attempt, an exact decimal in `price_currency`; null: not reported. */
   attempts: (Omit<SmsMessageAttemptsTable, 'id' | 'message_id' | 'price_nanos'> & { price: string | null })[];
   status_history: (Omit<SmsMessageStatusesTable, 'id' | 'message_id' | 'dedupe_key' | 'applied'> & { applied: boolean })[];
+  /** The move to the failover driver; null: the message has not moved. */
+  failover: { from: string; to: string; at: number; reason: FailoverReason } | null;
 }
 
 export interface SmsMessageFilter {
@@ -96,7 +99,7 @@ export class SmsMessageLog {
     ]);
     // The engine's entry is the message row itself (its first status, when it was created).
     const first = { created_at: row.created_at, status: FIRST_STATUS[row.status === 'test_noop' ? 'test' : row.delivered_by_us ? 'ours' : 'operator'], source: 'engine', carrier_status: null, carrier_message_id: null, error_code: null, error_message: null, applied: true };
-    return { ...toView(row), attempts: attempts.map(toAttempt), status_history: [first, ...history.map(toHistory)] };
+    return { ...toView(row), attempts: attempts.map(toAttempt), status_history: [first, ...history.map(toHistory)], failover: failoverOf(row, attempts, history) };
   }
 
   /** `POST /v1/sms_messages/test`: queues the fixed test message and returns it as the log shows it. */
@@ -139,6 +142,19 @@ function toView(row: SmsMessagesTable): SmsMessageView {
     completed_at: row.completed_at,
     country: row.country,
   };
+}
+
+/**
+ * The move of a message to its failover driver, read from the message and its record: the first driver's last
+ * attempt failed transiently or was refused, or else it was accepted and the move came from a missing receipt
+ * (the move's history entry says `no_receipt`) or a refusal reported later.
+ */
+function failoverOf(row: SmsMessagesTable, attempts: readonly SmsMessageAttemptsTable[], history: readonly SmsMessageStatusesTable[]): SmsMessageDetail['failover'] {
+  if (row.failover_from === null || row.failed_over_at === null) return null;
+  const last = attempts.find((a) => a.attempt === row.failover_attempt);
+  const reason: FailoverReason =
+    last?.outcome === 'transient_error' ? 'transient_failures' : last?.outcome !== 'accepted' || !history.some((s) => s.error_code === 'no_receipt') ? 'carrier_refused' : 'no_receipt';
+  return { from: row.failover_from, to: row.driver ?? 'null', at: row.failed_over_at, reason };
 }
 
 function toAttempt(row: SmsMessageAttemptsTable): SmsMessageDetail['attempts'][number] {

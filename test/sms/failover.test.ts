@@ -28,6 +28,12 @@ describe.each(STORES)('failover on %s', (kind) => {
     h.server.running.services.sms.send({ template: 'verification_code', to, variables: { code: CODE, expires_in_minutes: '10' }, challenge: { id: `chl_${to.slice(1)}`, expiresAt: Date.now() + skew + lifeMs } });
   const vonageText = (to: string) => h.vonage.requests.filter((r) => r.fields.to === to.slice(1)).map((r) => String(r.fields.text));
   const twilioBodies = (to: string) => h.twilio.messagesTo(to).map((m) => m.body);
+  /** The message log's account of a message's move (`GET /v1/sms_messages/:id`). */
+  const loggedFailover = async (id: string) => {
+    const res = await h.server.bapi('GET', `/v1/sms_messages/${id}`);
+    expect(res.statusCode, res.body).toBe(200);
+    return res.json().failover;
+  };
   const failoverMetric = async () => (await h.server.inject({ method: 'GET', url: '/metrics' })).body.split('\n').filter((line) => line.startsWith('authn_sms_failovers_total{'));
 
   beforeAll(async () => {
@@ -68,6 +74,7 @@ describe.each(STORES)('failover on %s', (kind) => {
     expect(events[1]!.data).toMatchObject({ status: 'queued', driver: 'vonage', error_code: '21408', failover: { from: 'twilio', to: 'vonage', reason: 'carrier_refused' } });
     expect(JSON.stringify(events)).not.toContain(CODE);
     expect(await failoverMetric()).toContainEqual('authn_sms_failovers_total{from="twilio",to="vonage",reason="carrier_refused"} 1');
+    expect(await loggedFailover(id)).toEqual({ from: 'twilio', to: 'vonage', at: row.failed_over_at, reason: 'carrier_refused' });
   });
 
   it('never moves a message whose number is invalid or opted out', async () => {
@@ -79,6 +86,7 @@ describe.each(STORES)('failover on %s', (kind) => {
       expect(row).toMatchObject({ driver: 'twilio', failover_from: null, error_code: String(failure.code), payload: null });
       expect(vonageText(to)).toEqual([]);
       expect((await read.events(id)).map((e) => e.type)).toEqual(['sms.queued', 'sms.failed']);
+      expect(await loggedFailover(id)).toBeNull();
     }
   });
 
@@ -95,6 +103,7 @@ describe.each(STORES)('failover on %s', (kind) => {
     ]);
     expect(vonageText(to)).toEqual([expect.stringContaining(CODE)]);
     expect((await read.events(id)).find((e) => e.type === 'sms.failover')!.data.failover).toEqual({ from: 'twilio', to: 'vonage', reason: 'transient_failures' });
+    expect(await loggedFailover(id)).toEqual({ from: 'twilio', to: 'vonage', at: row.failed_over_at, reason: 'transient_failures' });
 
     // One transient failure only: Twilio's retry delivers it.
     const once = usNumber();
@@ -127,6 +136,7 @@ describe.each(STORES)('failover on %s', (kind) => {
       expect(moved).toMatchObject({ failover_from: 'twilio', receipt_wait_until: null, payload: null, status_check_at: null });
       expect(vonageText(to)).toEqual([expect.stringContaining(CODE)]);
       expect((await read.events(id)).find((e) => e.type === 'sms.failover')!.data).toMatchObject({ error_code: 'no_receipt', failover: { from: 'twilio', to: 'vonage', reason: 'no_receipt' } });
+      expect(await loggedFailover(id)).toEqual({ from: 'twilio', to: 'vonage', at: moved.failed_over_at, reason: 'no_receipt' });
 
       // Twilio delivers after all: recorded, not applied.
       await h.twilio.sendStatus(first.carrier_message_id!, { status: 'delivered' });
@@ -184,6 +194,7 @@ describe.each(STORES)('failover on %s', (kind) => {
     expect(events[2]!.data).toMatchObject({ status: 'queued', driver: 'vonage', error_code: '30007', failover: { from: 'twilio', to: 'vonage', reason: 'carrier_refused' } });
     expect(JSON.stringify(events)).not.toContain(CODE);
     expect(await failoverMetric()).toContainEqual(expect.stringMatching(/^authn_sms_failovers_total\{from="twilio",to="vonage",reason="carrier_refused"\} [2-9]/));
+    expect(await loggedFailover(id)).toEqual({ from: 'twilio', to: 'vonage', at: moved.failed_over_at, reason: 'carrier_refused' });
   });
 
   it('does not move a message whose receipt says the handset is unreachable (30003)', async () => {
@@ -195,6 +206,7 @@ describe.each(STORES)('failover on %s', (kind) => {
     await sleep(300);
     expect(vonageText(to)).toEqual([]);
     expect((await read.events(id)).map((e) => e.type)).toEqual(['sms.queued', 'sms.sent', 'sms.failed']);
+    expect(await loggedFailover(id)).toBeNull();
   });
 
   it('does not move a message whose failure is reported after its code expired', async () => {

@@ -2,6 +2,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { SMS_STATUSES } from '../../sms/engine.js';
+import { FAILOVER_REASONS } from '../../sms/outcomes.js';
 import { Nullable, Page, PageQuery, StringEnum, errorResponses } from '../schemas.js';
 import type { RouteOptions } from '../route-options.js';
 
@@ -69,6 +70,17 @@ const SmsMessageDetail = Type.Object({
       error_message: Nullable(Type.String()),
       applied: Type.Boolean({ description: 'false: a carrier report that arrived after a later status and changed nothing' }),
     }),
+  ),
+  failover: Nullable(
+    Type.Object(
+      {
+        from: Type.String({ description: 'The first driver' }),
+        to: Type.String({ description: 'The failover driver' }),
+        at: Type.Integer({ description: 'When the message moved (ms since the epoch)' }),
+        reason: StringEnum(FAILOVER_REASONS),
+      },
+      { description: 'The move to the failover driver (docs/sms.md, "Failover"); null: the message has not moved' },
+    ),
   ),
 });
 
