@@ -1,8 +1,9 @@
 /**
  * The delivery & cost figures of the dashboard page and of `GET /v1/sms/delivery_stats`: for the last hour, day
  * or week, how many messages the carriers delivered, how fast, which error codes they answered and what they
- * charged, by driver and by country, with a series of equal buckets for charts. The SQL is in
- * src/store/sms-stats.ts; this names the figures and the codes.
+ * charged, by driver and by country, with a series of equal buckets for charts; of real messages, or of the
+ * simulated ones a test instance sends (docs/sms.md, "Simulated outcomes"). The SQL is in src/store/sms-stats.ts;
+ * this names the figures and the codes.
  */
 import type { Clock } from '../clock.js';
 import type { Db } from '../store/database.js';
@@ -68,6 +69,8 @@ export interface CostFigure {
 export interface DeliveryStats {
   object: 'sms_delivery_stats';
   window: DeliveryWindow;
+  /** The figures of simulated messages only (otherwise real ones only). */
+  simulated: boolean;
   /** ms since the epoch; `to` is exclusive. */
   from: number;
   to: number;
@@ -130,11 +133,11 @@ const OWN_CODES: Record<string, string> = {
 export class DeliveryStatsService {
   constructor(private readonly deps: { db: Db; clock: Clock }) {}
 
-  async stats(window: DeliveryWindow): Promise<DeliveryStats> {
+  async stats(window: DeliveryWindow, which: { simulated: boolean }): Promise<DeliveryStats> {
     const { db, clock } = this.deps;
     const { ms, buckets } = WINDOWS[window];
     const to = clock.now() + 1;
-    const range: StatsRange = { from: to - ms, to, bucketMs: ms / buckets };
+    const range: StatsRange = { from: to - ms, to, bucketMs: ms / buckets, simulated: which.simulated };
     const [totalCounts, totalTimes, driverCounts, driverTimes, countryCounts, countryTimes, bucketCounts, bucketTimes, codes, costs] = await Promise.all([
       outcomeCounts(db, range, 'total'),
       deliveryTimes(db, range, 'total'),
@@ -164,6 +167,7 @@ export class DeliveryStatsService {
     return {
       object: 'sms_delivery_stats',
       window,
+      simulated: range.simulated,
       from: range.from,
       to: range.to,
       bucket_ms: range.bucketMs,

@@ -1,7 +1,9 @@
 /**
  * The SQL of the delivery & cost figures (src/sms/delivery-stats.ts words them): messages created in a time
  * window, grouped by driver, by country or by time bucket and driver. Only messages a carrier was asked to
- * deliver count: not the reserved test range, not those the operator delivers, not the null driver's.
+ * deliver count: not the reserved test range, not those the operator delivers, not the null driver's. Asked for
+ * the simulated ones instead, the figures are those of the test range's messages that took the path of a real one
+ * (docs/sms.md, "Simulated outcomes"): a test number's, delivered by us, not a no-op.
  *
  * The window is read through the primary key: ids sort by creation time and an id's time is never earlier
  * than its `created_at` (src/ids.ts), so `id >= firstIdAt(from)` bounds the scan without an index of its own.
@@ -18,6 +20,8 @@ export interface StatsRange {
   to: number;
   /** The width of one bucket of the series (ms). */
   bucketMs: number;
+  /** Simulated messages only, instead of real ones only. */
+  simulated: boolean;
 }
 
 /** What the figures are grouped by: the whole window, the driver, the country, or a time bucket and driver. */
@@ -89,10 +93,11 @@ function grouped(range: StatsRange, grouping: StatsGrouping, columns: Record<str
   return sql`(select ${sql.join(selected)} from sms_messages m where ${inWindow(range)} and ${where}) w`;
 }
 
-/** The messages of the window (alias `m`). */
+/** The messages of the window (alias `m`): the real ones, or the simulated ones. */
 function inWindow(range: StatsRange): RawBuilder<unknown> {
+  const kind = range.simulated ? sql`m.test_number = 1 and m.status <> 'test_noop'` : sql`m.test_number = 0`;
   return sql`m.id >= ${firstIdAt('msg', range.from)} and m.created_at >= ${range.from} and m.created_at < ${range.to}
-    and m.test_number = 0 and m.delivered_by_us = 1 and m.driver <> 'null'`;
+    and ${kind} and m.delivered_by_us = 1 and m.driver <> 'null'`;
 }
 
 const toKey = (row: Record<string, unknown>): StatsKey => ({

@@ -52,6 +52,7 @@ describe('npm pack of @authn.sh/elements', () => {
         "const signIn: AuthnSignInElement = document.createElement('authn-sign-in');",
         "const client: AuthnClient = createAuthn({ url: 'https://auth.example.com' });",
         'signIn.authn = client;',
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: this line is the packed app's source, a template literal there
         'export const policy: string = `style-src ${STYLES_CSP_HASH}`;',
         'export const size: number = STYLES.length;',
         '',

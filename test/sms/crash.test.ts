@@ -15,6 +15,21 @@ const MESSAGES = 40;
 const CONCURRENCY = 8;
 const TERMINAL = new Set(['delivered', 'failed', 'undelivered', 'dropped', 'test_noop', 'operator', 'expired']);
 
+/** Short timeouts and leases, so a killed server's messages fall due again within the test. */
+const FAST_DISPATCH = {
+  AUTHN_SMS_DISPATCH_CONCURRENCY: String(CONCURRENCY),
+  AUTHN_SMS_DISPATCH_POLL_MS: '20',
+  AUTHN_CARRIER_TIMEOUT_MS: '2000',
+  AUTHN_SMS_LEASE_MS: '3000',
+};
+
+const bapiAt = (port: number, secretKey: string) => (method: string, path: string, body?: unknown) =>
+  fetch(`http://127.0.0.1:${port}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${secretKey}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+
 describe.each(STORES)('crash on %s', (kind) => {
   let store: TestStore | null = null;
   let twilio: FakeTwilio | null = null;
@@ -40,17 +55,9 @@ describe.each(STORES)('crash on %s', (kind) => {
     const env = {
       ...store.env,
       ...twilioServerEnv(port, twilio.url),
-      AUTHN_SMS_DISPATCH_CONCURRENCY: String(CONCURRENCY),
-      AUTHN_SMS_DISPATCH_POLL_MS: '20',
-      AUTHN_CARRIER_TIMEOUT_MS: '2000',
-      AUTHN_SMS_LEASE_MS: '3000',
+      ...FAST_DISPATCH,
     };
-    const bapi = (method: string, path: string, body?: unknown) =>
-      fetch(`http://127.0.0.1:${port}${path}`, {
-        method,
-        headers: { authorization: `Bearer ${store!.env.AUTHN_SECRET_KEY}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-        body: body ? JSON.stringify(body) : undefined,
-      });
+    const bapi = bapiAt(port, store.env.AUTHN_SECRET_KEY!);
 
     server = await spawnServer(env);
     const recipients = Array.from({ length: MESSAGES }, (_, i) => `+1415555${String(4000 + i)}`);
@@ -93,17 +100,9 @@ describe.each(STORES)('crash on %s', (kind) => {
       AUTHN_VONAGE_API_URL: vonage.url,
       AUTHN_SMS_VONAGE_API_KEY: VONAGE.apiKey,
       AUTHN_SMS_VONAGE_API_SECRET: VONAGE.apiSecret,
-      AUTHN_SMS_DISPATCH_CONCURRENCY: String(CONCURRENCY),
-      AUTHN_SMS_DISPATCH_POLL_MS: '20',
-      AUTHN_CARRIER_TIMEOUT_MS: '2000',
-      AUTHN_SMS_LEASE_MS: '3000',
+      ...FAST_DISPATCH,
     };
-    const bapi = (method: string, path: string, body?: unknown) =>
-      fetch(`http://127.0.0.1:${port}${path}`, {
-        method,
-        headers: { authorization: `Bearer ${store!.env.AUTHN_SECRET_KEY}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-        body: body ? JSON.stringify(body) : undefined,
-      });
+    const bapi = bapiAt(port, store.env.AUTHN_SECRET_KEY!);
 
     server = await spawnServer(env);
     expect((await bapi('PATCH', '/v1/instance', { sms: { failover: { driver: 'vonage' } } })).status).toBe(200);

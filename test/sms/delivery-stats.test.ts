@@ -1,7 +1,8 @@
 /**
  * The delivery & cost figures (src/sms/delivery-stats.ts, src/store/sms-stats.ts) and `GET /v1/sms/delivery_stats`,
  * from messages sent through the real send path against the carrier fakes: delivered, undelivered with a code,
- * refused at send, priced by Vonage's answer, by its receipt and by Twilio's message resource.
+ * refused at send, priced by Vonage's answer, by its receipt and by Twilio's message resource; and, with
+ * `simulated=true`, the same figures over the simulated outcomes of a test instance.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STORES, createTestStore, type TestStore } from '../helpers/server.js';
@@ -11,6 +12,10 @@ import { FIRST_CHECK_AFTER_MS } from '../../src/sms/status-check-times.js';
 import type { DeliveryStats } from '../../src/sms/delivery-stats.js';
 import { priceDecimal, priceNanos } from '../../src/sms/drivers/driver.js';
 import { eventually } from '../helpers/eventually.js';
+import { ManualClock } from '../helpers/clock.js';
+import { sleep } from '../fakes/common.js';
+import { SIMULATED_RECEIPT_MS } from '../../src/sms/drivers/simulated.js';
+import { isTerminal } from '../../src/sms/transitions.js';
 import { startSmsServer, storeReader, type SmsHarness } from './harness.js';
 
 const US = '+14155556001';
@@ -200,5 +205,98 @@ describe.each(STORES)('delivery stats on %s', (kind) => {
     await read.waitForStatus(id, 'delivered');
     await eventually('the receipt price', async () => (await read.attempts(id))[0]!.price_nanos === 33_300_000);
     expect((await read.attempts(id))[0]!.price_currency).toBe('EUR');
+  });
+});
+
+/**
+ * `simulated=true`: the same figures over the simulated messages of a test instance (docs/sms.md, "Simulated
+ * outcomes"), with the null driver (Twilio played first, Vonage as failover). Time is a ManualClock: each receipt
+ * comes when the clock reaches it and a round of status checks runs.
+ */
+describe.each(STORES)('simulated delivery stats on %s', (kind) => {
+  let store: TestStore;
+  let h: SmsHarness;
+  let read: ReturnType<typeof storeReader>;
+  const clock = new ManualClock(Date.now());
+  const simulated = (digit: number) => `+1555555019${digit}`;
+  const send = async (to: string) => (await h.server.running.services.sms.send({ template: 'verification_code', to, variables: { code: '482913', expires_in_minutes: '10' } })).id;
+  const stats = async (query: string): Promise<DeliveryStats> => {
+    const res = await h.server.bapi('GET', `/v1/sms/delivery_stats?${query}`);
+    expect(res.statusCode, res.body).toBe(200);
+    return res.json();
+  };
+  const ids: Record<number, string> = {};
+
+  /** Lets the dispatcher take the message until the carrier played has it or is done with it, retries included. */
+  async function dispatched(id: string) {
+    for (let i = 0; i < 400; i++) {
+      const row = await read.message(id);
+      if (row.status === 'sent' || isTerminal(row.status)) return row;
+      if (row.status === 'queued' && row.attempts > 0) clock.advance(100);
+      await sleep(10);
+    }
+    throw new Error(`message ${id} was never dispatched`);
+  }
+
+  beforeAll(async () => {
+    store = await createTestStore(kind);
+    h = await startSmsServer(store, { driver: null, clock });
+    read = storeReader(h.server);
+    await patchSettings(h.server, { test_mode: 'enabled' });
+    for (const digit of [0, 1, 2, 4, 7, 8]) {
+      ids[digit] = await send(simulated(digit));
+      await dispatched(ids[digit]!);
+    }
+    clock.advance(SIMULATED_RECEIPT_MS);
+    await h.server.running.services.smsStatusChecks.runOnce();
+    for (const digit of [0, 1, 2, 4, 7, 8]) await eventually(`a final status for digit ${digit}`, async () => isTerminal((await read.message(ids[digit]!)).status), 20_000);
+    // A no-op of the test range is not simulated, and counts in neither figures.
+    await send('+15555550142');
+  }, 60_000);
+
+  afterAll(async () => {
+    await h?.close();
+    await store?.cleanup();
+  });
+
+  it('counts the simulated outcomes by the carrier played, with their failovers and error codes', async () => {
+    const figures = await stats('simulated=true&window=hour');
+    expect(figures).toMatchObject({ object: 'sms_delivery_stats', window: 'hour', simulated: true, costs: [], cost_totals: [] });
+    // 0 delivered by Twilio, 4 by Vonage after Twilio refused it; 1 undelivered (30003); 2 refused by both; 7 refused
+    // (invalid, never moved); 8 filtered (30007), by Twilio or, once a filtered receipt fails over, by Vonage too.
+    expect(figures.totals).toMatchObject({ messages: 6, delivered: 2, expired: 0 });
+    expect(figures.totals.undelivered + figures.totals.failed).toBe(4);
+    expect(figures.totals.failovers).toBeGreaterThanOrEqual(2);
+    expect(figures.totals.time_to_delivery!.median_ms).toBeGreaterThanOrEqual(SIMULATED_RECEIPT_MS);
+    expect(figures.by_driver.find((d) => d.driver === 'twilio')).toMatchObject({ delivered: 1 });
+    expect(figures.by_driver.find((d) => d.driver === 'vonage')).toMatchObject({ delivered: 1 });
+    expect(figures.by_driver.reduce((sum, d) => sum + d.messages, 0)).toBe(6);
+    expect(figures.by_country.map((c) => [c.country, c.messages])).toEqual([['US', 6]]);
+    expect(figures.error_codes).toEqual(
+      expect.arrayContaining([
+        { driver: 'twilio', phase: 'send', code: '21408', meaning: 'Region not permitted by geo permissions', failure_class: 'route_not_permitted', count: 2 },
+        { driver: 'twilio', phase: 'send', code: '21211', meaning: "Invalid 'To' number", failure_class: 'invalid_number', count: 1 },
+        { driver: 'twilio', phase: 'receipt', code: '30003', meaning: 'Unreachable destination handset', failure_class: 'unreachable', count: 1 },
+        { driver: 'twilio', phase: 'receipt', code: '30007', meaning: 'Message filtered by the carrier', failure_class: 'carrier_filtered', count: 1 },
+        { driver: 'vonage', phase: 'send', code: '29', meaning: 'Non-whitelisted destination', failure_class: 'route_not_permitted', count: 1 },
+      ]),
+    );
+    for (const series of figures.series) expect(series.buckets).toHaveLength(12);
+    expect(figures.series.reduce((sum, s) => sum + s.buckets.reduce((n, b) => n + b.messages, 0), 0)).toBe(6);
+  });
+
+  it('leaves the simulated messages out of the default figures', async () => {
+    for (const query of ['', 'simulated=false']) {
+      const figures = await stats(query);
+      expect(figures).toMatchObject({ simulated: false, by_driver: [], error_codes: [] });
+      expect(figures.totals.messages).toBe(0);
+    }
+  });
+
+  it('refuses a simulated that is not a boolean', async () => {
+    const res = await h.server.bapi('GET', '/v1/sms/delivery_stats?simulated=maybe');
+    expectError(res, 422, 'form_param_type_invalid');
+    expect(res.json().errors[0].meta.param_name).toBe('simulated');
+    expect((await stats('simulated=true')).totals.messages).toBe(6);
   });
 });

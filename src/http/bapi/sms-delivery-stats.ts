@@ -28,6 +28,7 @@ const amount = Type.String({ description: 'A decimal number, exact (e.g. "0.0666
 const DeliveryStats = Type.Object({
   object: Type.Literal('sms_delivery_stats'),
   window: StringEnum(DELIVERY_WINDOWS),
+  simulated: Type.Boolean({ description: 'true: the figures of simulated messages only (see `simulated` in the query)' }),
   from: Type.Integer({ description: 'Start of the window (ms since the epoch, inclusive)' }),
   to: Type.Integer({ description: 'End of the window (exclusive)' }),
   bucket_ms: Type.Integer({ description: 'Width of one bucket of `series`' }),
@@ -70,10 +71,21 @@ export const smsDeliveryStatsRoutes: FastifyPluginAsyncTypebox<RouteOptions> = a
       schema: {
         summary: 'Delivery and cost figures of the last hour, day or week',
         description: 'By driver and country, with a series of equal buckets (12 for an hour, 24 for a day, 28 for a week), the top carrier error codes and what the carriers charged.',
-        querystring: Type.Object({ window: Type.Optional(StringEnum(DELIVERY_WINDOWS, { description: 'Default: day' })) }, { additionalProperties: false }),
+        querystring: Type.Object(
+          {
+            window: Type.Optional(StringEnum(DELIVERY_WINDOWS, { description: 'Default: day' })),
+            simulated: Type.Optional(
+              Type.Boolean({
+                description:
+                  'true: the same figures over simulated messages only (the reserved test range +15555550190…0199 under test_mode enabled), so a test instance can see its simulated outcomes. Default: false, real messages only.',
+              }),
+            ),
+          },
+          { additionalProperties: false },
+        ),
         response: { 200: DeliveryStats, ...errorResponses(401, 422) },
       },
     },
-    async (request) => services.deliveryStats.stats(request.query.window ?? 'day'),
+    async (request) => services.deliveryStats.stats(request.query.window ?? 'day', { simulated: request.query.simulated ?? false }),
   );
 };

@@ -1,16 +1,21 @@
 /**
  * Activity → Delivery & cost over `GET /v1/sms/delivery_stats`: for the last hour, day or week (kept in the
  * address), how many messages the carriers delivered and how fast, by driver and country, the failovers, the
- * carriers' most frequent error codes with their meaning, and what the carriers charged.
+ * carriers' most frequent error codes with their meaning, and what the carriers charged. While test mode is
+ * enabled, a switch (kept in the address too) shows the same figures for the simulated messages instead
+ * (docs/sms.md, "Simulated outcomes"), marked as simulated.
  */
 import { useLocation } from 'preact-iso';
-import type { DeliveryFigures, DeliveryStats, DeliveryWindow } from '../api-types.js';
+import type { DeliveryFigures, DeliveryStats, DeliveryWindow, InstanceSettings } from '../api-types.js';
 import { BarChart, LineChart } from '../components/charts.js';
 import { EmptyState, ErrorPanel, Loading } from '../components/states.js';
 import { useLoaded } from '../hooks.js';
 import { useSession } from '../session.js';
 
 export const DELIVERY_PATH = '/dashboard/activity/delivery';
+
+/** The page for a window, of the simulated messages or of the real ones. */
+const deliveryUrl = (window: DeliveryWindow, simulated: boolean) => `${DELIVERY_PATH}?window=${window}${simulated ? '&simulated=true' : ''}`;
 
 const WINDOWS: { id: DeliveryWindow; name: string }[] = [
   { id: 'hour', name: 'Last hour' },
@@ -51,14 +56,41 @@ export function DeliveryPage() {
   const { api } = useSession();
   const location = useLocation();
   const window: DeliveryWindow = WINDOWS.some((w) => w.id === location.query.window) ? (location.query.window as DeliveryWindow) : 'day';
-  const stats = useLoaded(() => api.get<DeliveryStats>('/v1/sms/delivery_stats', { window }), window);
+  const simulated = location.query.simulated === 'true';
+  const stats = useLoaded(() => api.get<DeliveryStats>('/v1/sms/delivery_stats', { window, ...(simulated ? { simulated: 'true' } : {}) }), `${window}|${simulated}`);
+  const settings = useLoaded(() => api.get<InstanceSettings>('/v1/instance'), 'instance');
+  // Offered while test mode is on, and kept while the simulated figures are shown so they can be left.
+  const offersSimulated = settings.value?.test_mode === 'enabled' || simulated;
 
   return (
     <div class="delivery-stats">
-      <p class="lede">What the carriers did with the messages the server sent: delivered or not, how fast, which errors they answered and what they charged. Test numbers are left out.</p>
+      <p class="lede">
+        What the carriers did with the messages the server sent: delivered or not, how fast, which errors they answered and what they charged.{' '}
+        {simulated ? 'Only simulated messages are counted.' : 'Test numbers are left out.'}
+      </p>
+      {offersSimulated && (
+        <div class="checkbox simulated-switch">
+          <input
+            type="checkbox"
+            id="delivery-simulated"
+            aria-describedby="delivery-simulated-hint"
+            checked={simulated}
+            onChange={(event) => location.route(deliveryUrl(window, event.currentTarget.checked))}
+          />
+          <label for="delivery-simulated">Simulated messages (test mode)</label>
+          <p class="hint" id="delivery-simulated-hint">
+            Messages to +1 555 555-0190 … 0199 while test mode is enabled: the simulated carrier plays each outcome, nothing is sent and nothing is charged.
+          </p>
+        </div>
+      )}
+      {simulated && (
+        <p class="warning simulated-note" data-simulated-note>
+          <strong>Simulated figures.</strong> These are the outcomes the simulated carrier played for the test range, not deliveries by a real carrier.
+        </p>
+      )}
       <nav class="window-switcher" aria-label="Time window">
         {WINDOWS.map((w) => (
-          <a key={w.id} class="button button-secondary" href={`${DELIVERY_PATH}?window=${w.id}`} aria-current={w.id === window ? 'page' : undefined}>
+          <a key={w.id} class="button button-secondary" href={deliveryUrl(w.id, simulated)} aria-current={w.id === window ? 'page' : undefined}>
             {w.name}
           </a>
         ))}
@@ -68,11 +100,13 @@ export function DeliveryPage() {
       </nav>
       {stats.error ? (
         <ErrorPanel title="The delivery figures could not be loaded" error={stats.error} onRetry={stats.reload} />
-      ) : !stats.value || stats.value.window !== window ? (
+      ) : !stats.value || stats.value.window !== window || stats.value.simulated !== simulated ? (
         <Loading what="delivery figures" />
       ) : stats.value.totals.messages === 0 ? (
         <EmptyState title="No messages in this window">
-          <p>Nothing was sent through a carrier in the {WINDOWS.find((w) => w.id === window)!.name.toLowerCase()}.</p>
+          <p>
+            {simulated ? 'No simulated message was sent' : 'Nothing was sent through a carrier'} in the {WINDOWS.find((w) => w.id === window)!.name.toLowerCase()}.
+          </p>
         </EmptyState>
       ) : (
         <Figures stats={stats.value} />
