@@ -249,6 +249,11 @@ describe.each(STORES)('simulated delivery stats on %s', (kind) => {
     }
     clock.advance(SIMULATED_RECEIPT_MS);
     await h.server.running.services.smsStatusChecks.runOnce();
+    // A filtered receipt moves its message to Vonage, whose receipt comes a round later.
+    for (let row = await dispatched(ids[8]!); row.status === 'sent'; row = await dispatched(ids[8]!)) {
+      clock.advance(SIMULATED_RECEIPT_MS);
+      await h.server.running.services.smsStatusChecks.runOnce();
+    }
     for (const digit of [0, 1, 2, 4, 7, 8]) await eventually(`a final status for digit ${digit}`, async () => isTerminal((await read.message(ids[digit]!)).status), 20_000);
     // A no-op of the test range is not simulated, and counts in neither figures.
     await send('+15555550142');
