@@ -24,7 +24,8 @@ import { verifyTwilioSignature } from '../src/sms/drivers/twilio.js';
 import { mainThreadCpuSeconds } from './proc.js';
 
 const [dir, fakeUrl, accountSid, authToken, messagesArg, warmupArg] = process.argv.slice(2);
-if (!dir || !fakeUrl || !accountSid || !authToken || !messagesArg || !warmupArg) throw new Error('usage: dispatch-floor <data dir> <fake url> <account sid> <auth token> <messages> <warm-up>');
+if (!dir || !fakeUrl || !accountSid || !authToken || !messagesArg || !warmupArg)
+  throw new Error('usage: dispatch-floor <data dir> <fake url> <account sid> <auth token> <messages> <warm-up>');
 const MESSAGES = Number(messagesArg);
 const WARMUP = Number(warmupArg);
 const CONCURRENCY = 64;
@@ -39,12 +40,18 @@ const sql = {
     'INSERT INTO sms_messages (id, created_at, updated_at, template, to_number, from_number, body, encoding, segments, status, driver, test_number, delivered_by_us, expires_at, attempts, next_attempt_at, payload) ' +
       "VALUES (?, ?, ?, 'verification_code', ?, ?, ?, 'gsm7', 1, 'queued', 'twilio', 0, 1, ?, 0, ?, ?)",
   ),
-  due: db.prepare('SELECT id, to_number, from_number, payload, expires_at, attempts FROM sms_messages WHERE next_attempt_at IS NOT NULL AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?'),
-  lease: db.prepare("UPDATE sms_messages SET status = 'sending', lease_owner = 'floor', lease_expires_at = ?, next_attempt_at = ?, attempts = attempts + 1, updated_at = ? WHERE id = ?"),
+  due: db.prepare(
+    'SELECT id, to_number, from_number, payload, expires_at, attempts FROM sms_messages WHERE next_attempt_at IS NOT NULL AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?',
+  ),
+  lease: db.prepare(
+    "UPDATE sms_messages SET status = 'sending', lease_owner = 'floor', lease_expires_at = ?, next_attempt_at = ?, attempts = attempts + 1, updated_at = ? WHERE id = ?",
+  ),
   sent: db.prepare(
     "UPDATE sms_messages SET status = 'sent', carrier_message_id = ?, carrier_status = ?, carrier_parts = ?, sent_at = ?, payload = NULL, lease_owner = NULL, lease_expires_at = NULL, next_attempt_at = NULL, updated_at = ? WHERE id = ? AND status = 'sending'",
   ),
-  attempt: db.prepare("INSERT INTO sms_message_attempts (id, message_id, attempt, driver, worker, started_at, finished_at, outcome, carrier_message_id, http_status) VALUES (?, ?, ?, 'twilio', 'floor', ?, ?, 'accepted', ?, 201)"),
+  attempt: db.prepare(
+    "INSERT INTO sms_message_attempts (id, message_id, attempt, driver, worker, started_at, finished_at, outcome, carrier_message_id, http_status) VALUES (?, ?, ?, 'twilio', 'floor', ?, ?, 'accepted', ?, 201)",
+  ),
   current: db.prepare('SELECT status FROM sms_messages WHERE id = ?'),
   reported: db.prepare('SELECT 1 FROM sms_message_statuses WHERE message_id = ? AND dedupe_key = ?'),
   sentByCallback: db.prepare(
@@ -53,9 +60,13 @@ const sql = {
   delivered: db.prepare(
     "UPDATE sms_messages SET status = 'delivered', carrier_status = ?, carrier_message_id = coalesce(carrier_message_id, ?), completed_at = ?, payload = NULL, lease_owner = NULL, lease_expires_at = NULL, next_attempt_at = NULL, updated_at = ? WHERE id = ?",
   ),
-  status: db.prepare('INSERT INTO sms_message_statuses (id, message_id, created_at, status, source, carrier_status, carrier_message_id, applied, dedupe_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
+  status: db.prepare(
+    'INSERT INTO sms_message_statuses (id, message_id, created_at, status, source, carrier_status, carrier_message_id, applied, dedupe_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+  ),
   event: db.prepare('INSERT INTO events (id, type, created_at, data) VALUES (?, ?, ?, ?)'),
-  audit: db.prepare("INSERT INTO audit_logs (id, created_at, actor_type, actor_id, action, target_type, target_id, data) VALUES (?, ?, ?, ?, ?, 'sms_message', ?, ?)"),
+  audit: db.prepare(
+    "INSERT INTO audit_logs (id, created_at, actor_type, actor_id, action, target_type, target_id, data) VALUES (?, ?, ?, ?, ?, 'sms_message', ?, ?)",
+  ),
 };
 
 // The code is sealed at rest until it is sent (AES-256-GCM, the message id as associated data).
@@ -90,8 +101,27 @@ function flush(): void {
   for (const resolve of done) resolve();
 }
 
-function trail(id: string, now: number, status: string, source: string, actor: [string, string | null], event: string | null, carrier: [string, string, string] | null, applied = true): void {
-  sql.status.run(newId('mst', now), id, now, status, source, carrier?.[0] ?? null, carrier?.[1] ?? null, applied ? 1 : 0, carrier?.[2] ?? null);
+function trail(
+  id: string,
+  now: number,
+  status: string,
+  source: string,
+  actor: [string, string | null],
+  event: string | null,
+  carrier: [string, string, string] | null,
+  applied = true,
+): void {
+  sql.status.run(
+    newId('mst', now),
+    id,
+    now,
+    status,
+    source,
+    carrier?.[0] ?? null,
+    carrier?.[1] ?? null,
+    applied ? 1 : 0,
+    carrier?.[2] ?? null,
+  );
   if (!applied) return;
   const data = JSON.stringify({ id, object: 'sms_message', template: 'verification_code', status });
   if (event) sql.event.run(newId('evt', now), event, now, data);
@@ -169,8 +199,19 @@ async function claim(): Promise<void> {
 async function send(row: Due): Promise<void> {
   const startedAt = Date.now();
   const validity = Math.floor((row.expires_at - startedAt) / 1000);
-  const form = new URLSearchParams({ To: row.to_number, From: row.from_number, Body: open(row.payload, row.id), StatusCallback: callbackUrl(row.id), ValidityPeriod: String(validity) });
-  const res = await request(messagesUrl, { method: 'POST', headers: { authorization, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }, body: form.toString(), dispatcher: agent });
+  const form = new URLSearchParams({
+    To: row.to_number,
+    From: row.from_number,
+    Body: open(row.payload, row.id),
+    StatusCallback: callbackUrl(row.id),
+    ValidityPeriod: String(validity),
+  });
+  const res = await request(messagesUrl, {
+    method: 'POST',
+    headers: { authorization, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+    body: form.toString(),
+    dispatcher: agent,
+  });
   const answer = (await res.body.json()) as { sid: string; status: string; num_segments: string };
   if (res.statusCode !== 201) throw new Error(`the fake answered ${res.statusCode}`);
   await write(() => {
@@ -195,7 +236,17 @@ async function queue(count: number, offset: number): Promise<void> {
           const now = Date.now();
           const id = newId('sms', now);
           const body = 'Your verification code is 123456. It expires in 10 minutes.';
-          sql.message.run(id, now, now, `+1415${2_000_000 + offset + i}`, '+14155550100', body.replace('123456', '******'), now + 600_000, now, seal(body, id));
+          sql.message.run(
+            id,
+            now,
+            now,
+            `+1415${2_000_000 + offset + i}`,
+            '+14155550100',
+            body.replace('123456', '******'),
+            now + 600_000,
+            now,
+            seal(body, id),
+          );
           trail(id, now, 'queued', 'engine', ['system', null], 'sms.queued', null);
         }
       });
@@ -220,7 +271,9 @@ await queue(MESSAGES, WARMUP);
 await deliveredAll(WARMUP + MESSAGES);
 const seconds = Number(process.hrtime.bigint() - started) / 1e9;
 const cpu = process.cpuUsage(cpuBefore);
-process.stdout.write(`${JSON.stringify({ seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, mainThreadSeconds: mainThreadCpuSeconds(process.pid) - mainBefore })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, mainThreadSeconds: mainThreadCpuSeconds(process.pid) - mainBefore })}\n`,
+);
 server.close();
 await agent.close();
 db.close();

@@ -35,24 +35,38 @@ const sql = {
   counter: db.prepare(UPSERT_COUNTER),
   signUp: db.prepare('SELECT * FROM sign_ups WHERE id = ? AND client_id = ?'),
   setSignUpChallenge: db.prepare('UPDATE sign_ups SET challenge_id = ?, updated_at = ? WHERE id = ?'),
-  completeSignUp: db.prepare("UPDATE sign_ups SET status = 'complete', created_user_id = ?, created_session_id = ?, updated_at = ? WHERE id = ?"),
+  completeSignUp: db.prepare(
+    "UPDATE sign_ups SET status = 'complete', created_user_id = ?, created_session_id = ?, updated_at = ? WHERE id = ?",
+  ),
   pending: db.prepare("SELECT id, resend_at FROM challenges WHERE purpose = ? AND phone_number = ? AND status = 'pending'"),
   replace: db.prepare("UPDATE challenges SET status = 'replaced', updated_at = ? WHERE id = ? AND status = 'pending'"),
-  challenge: db.prepare('INSERT INTO challenges (id, purpose, phone_number, code_hash, test_number, status, attempts, max_attempts, expires_at, resend_at, created_at, updated_at) VALUES (?, ?, ?, ?, 0, ?, 0, 5, ?, ?, ?, ?)'),
+  challenge: db.prepare(
+    'INSERT INTO challenges (id, purpose, phone_number, code_hash, test_number, status, attempts, max_attempts, expires_at, resend_at, created_at, updated_at) VALUES (?, ?, ?, ?, 0, ?, 0, 5, ?, ?, ?, ?)',
+  ),
   challengeById: db.prepare('SELECT * FROM challenges WHERE id = ?'),
-  countAttempt: db.prepare("UPDATE challenges SET attempts = attempts + 1, updated_at = ? WHERE id = ? AND status = 'pending' AND attempts < max_attempts RETURNING attempts"),
+  countAttempt: db.prepare(
+    "UPDATE challenges SET attempts = attempts + 1, updated_at = ? WHERE id = ? AND status = 'pending' AND attempts < max_attempts RETURNING attempts",
+  ),
   settle: db.prepare("UPDATE challenges SET status = ?, updated_at = ? WHERE id = ? AND status = 'pending'"),
   message: db.prepare(
     'INSERT INTO sms_messages (id, created_at, updated_at, template, to_number, body, encoding, segments, status, driver, test_number, delivered_by_us, challenge_id, expires_at, attempts, completed_at) ' +
       "VALUES (?, ?, ?, 'verification_code', ?, ?, 'gsm7', 1, 'dropped', 'null', 0, 1, ?, ?, 1, ?)",
   ),
-  messageStatus: db.prepare("INSERT INTO sms_message_statuses (id, message_id, created_at, status, source, applied) VALUES (?, ?, ?, 'dropped', 'dispatcher', 1)"),
+  messageStatus: db.prepare(
+    "INSERT INTO sms_message_statuses (id, message_id, created_at, status, source, applied) VALUES (?, ?, ?, 'dropped', 'dispatcher', 1)",
+  ),
   event: db.prepare('INSERT INTO events (id, type, created_at, data) VALUES (?, ?, ?, ?)'),
-  audit: db.prepare('INSERT INTO audit_logs (id, created_at, actor_type, actor_id, action, target_type, target_id, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
+  audit: db.prepare(
+    'INSERT INTO audit_logs (id, created_at, actor_type, actor_id, action, target_type, target_id, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+  ),
   numberTaken: db.prepare('SELECT id FROM phone_numbers WHERE phone_number = ? AND verified_at IS NOT NULL'),
   user: db.prepare('INSERT INTO users (id, password_hash, created_at, updated_at, last_sign_in_at) VALUES (?, ?, ?, ?, ?)'),
-  phoneNumber: db.prepare('INSERT INTO phone_numbers (id, user_id, phone_number, is_primary, verified_at, reserved_for_second_factor, challenge_id, created_at, updated_at) VALUES (?, ?, ?, 1, ?, 0, ?, ?, ?)'),
-  session: db.prepare("INSERT INTO sessions (id, client_id, user_id, status, expire_at, last_active_at, ended_at, created_at, updated_at) VALUES (?, ?, ?, 'active', ?, ?, NULL, ?, ?)"),
+  phoneNumber: db.prepare(
+    'INSERT INTO phone_numbers (id, user_id, phone_number, is_primary, verified_at, reserved_for_second_factor, challenge_id, created_at, updated_at) VALUES (?, ?, ?, 1, ?, 0, ?, ?, ?)',
+  ),
+  session: db.prepare(
+    "INSERT INTO sessions (id, client_id, user_id, status, expire_at, last_active_at, ended_at, created_at, updated_at) VALUES (?, ?, ?, 'active', ?, ?, NULL, ?, ?)",
+  ),
 };
 
 const codeKey = randomBytes(32);
@@ -111,7 +125,16 @@ function signUpView(row: SignUpRow, challenge: { attempts: number; expires_at: n
     status: row.status,
     phone_number: row.phone_number,
     unverified_fields: row.status === 'complete' ? [] : ['phone_number'],
-    verifications: { phone_number: { status: challenge.status, strategy: 'phone_code', attempts: challenge.attempts, attempts_remaining: 5 - challenge.attempts, expire_at: challenge.expires_at, next_resend_at: challenge.resend_at } },
+    verifications: {
+      phone_number: {
+        status: challenge.status,
+        strategy: 'phone_code',
+        attempts: challenge.attempts,
+        attempts_remaining: 5 - challenge.attempts,
+        expire_at: challenge.expires_at,
+        next_resend_at: challenge.resend_at,
+      },
+    },
     abandon_at: row.created_at + 86_400_000,
     created_at: row.created_at,
     updated_at: now,
@@ -131,34 +154,76 @@ function prepare(client: string, id: string, ip: string): unknown {
   const code = randomInt(0, 1_000_000).toString().padStart(6, '0');
   const challengeId = newId('chl', now);
   const challenge = { attempts: 0, expires_at: now + 600_000, resend_at: now + 30_000, status: 'unverified' };
-  sql.challenge.run(challengeId, 'sign_up', phone, hashCode(challengeId, code).toString('hex'), 'pending', challenge.expires_at, challenge.resend_at, now, now);
+  sql.challenge.run(
+    challengeId,
+    'sign_up',
+    phone,
+    hashCode(challengeId, code).toString('hex'),
+    'pending',
+    challenge.expires_at,
+    challenge.resend_at,
+    now,
+    now,
+  );
   audit(now, 'user', 'challenge.created', 'challenge', challengeId, { purpose: 'sign_up', phone_number: phone, ip });
-  event(now, 'challenge.created', { id: challengeId, object: 'challenge', purpose: 'sign_up', phone_number: phone, status: 'pending', expire_at: challenge.expires_at });
+  event(now, 'challenge.created', {
+    id: challengeId,
+    object: 'challenge',
+    purpose: 'sign_up',
+    phone_number: phone,
+    status: 'pending',
+    expire_at: challenge.expires_at,
+  });
   const messageId = newId('msg', now);
   const body = `${code} is your verification code. It expires in 10 minutes.`;
   sql.message.run(messageId, now, now, phone, body, challengeId, challenge.expires_at, now);
   sql.messageStatus.run(newId('sst', now), messageId, now);
   audit(now, 'system', 'sms.queued', 'sms_message', messageId, { template: 'verification_code', status: 'queued' });
-  event(now, 'sms.queued', { id: messageId, object: 'sms_message', template: 'verification_code', to_phone_number: phone, status: 'queued' });
+  event(now, 'sms.queued', {
+    id: messageId,
+    object: 'sms_message',
+    template: 'verification_code',
+    to_phone_number: phone,
+    status: 'queued',
+  });
   audit(now, 'dispatcher', 'sms.dropped', 'sms_message', messageId, { driver: 'null', body });
   sql.setSignUpChallenge.run(challengeId, now, id);
   return signUpView(row, challenge, now);
 }
 
-function attempt(client: string, id: string, code: string, ip: string): { view: Record<string, unknown>; session: { id: string; user: string } } {
+function attempt(
+  client: string,
+  id: string,
+  code: string,
+  ip: string,
+): { view: Record<string, unknown>; session: { id: string; user: string } } {
   const now = Date.now();
   count(`attempts_per_ip:${ip}`, 1_000_000, now);
   const row = openSignUp(client, id);
   if (!row.challenge_id) throw new Refusal(422, 'verification_not_prepared');
   if (sql.numberTaken.get(row.phone_number)) throw new Refusal(422, 'form_identifier_exists');
-  const challenge = sql.challengeById.get(row.challenge_id) as { id: string; code_hash: string; status: string; expires_at: number; resend_at: number; attempts: number };
+  const challenge = sql.challengeById.get(row.challenge_id) as {
+    id: string;
+    code_hash: string;
+    status: string;
+    expires_at: number;
+    resend_at: number;
+    attempts: number;
+  };
   if (challenge.status !== 'pending' || challenge.expires_at <= now) throw new Refusal(422, 'verification_expired');
   const counted = sql.countAttempt.get(now, challenge.id) as { attempts: number } | undefined;
   if (!counted) throw new Refusal(422, 'verification_failed');
-  if (!timingSafeEqual(hashCode(challenge.id, code), Buffer.from(challenge.code_hash, 'hex'))) throw new Refusal(422, 'form_code_incorrect');
+  if (!timingSafeEqual(hashCode(challenge.id, code), Buffer.from(challenge.code_hash, 'hex')))
+    throw new Refusal(422, 'form_code_incorrect');
   sql.settle.run('verified', now, challenge.id);
   audit(now, 'user', 'challenge.verified', 'challenge', challenge.id, { purpose: 'sign_up', phone_number: row.phone_number });
-  event(now, 'challenge.verified', { id: challenge.id, object: 'challenge', purpose: 'sign_up', phone_number: row.phone_number, status: 'verified' });
+  event(now, 'challenge.verified', {
+    id: challenge.id,
+    object: 'challenge',
+    purpose: 'sign_up',
+    phone_number: row.phone_number,
+    status: 'verified',
+  });
   const userId = newId('user', now);
   sql.user.run(userId, null, now, now, now);
   sql.phoneNumber.run(newId('idn', now), userId, row.phone_number, now, challenge.id, now, now);

@@ -13,7 +13,9 @@ if (!dir) throw new Error('usage: reference-server <data dir>');
 const db = new BetterSqlite3(path.join(dir, 'reference.sqlite'));
 db.pragma('journal_mode = WAL');
 db.pragma('synchronous = NORMAL');
-db.exec('CREATE TABLE IF NOT EXISTS codes (id INTEGER PRIMARY KEY, phone_number TEXT NOT NULL, code_hash TEXT NOT NULL, created_at INTEGER NOT NULL)');
+db.exec(
+  'CREATE TABLE IF NOT EXISTS codes (id INTEGER PRIMARY KEY, phone_number TEXT NOT NULL, code_hash TEXT NOT NULL, created_at INTEGER NOT NULL)',
+);
 const insert = db.prepare('INSERT INTO codes (phone_number, code_hash, created_at) VALUES (?, ?, ?)');
 const key = randomBytes(32);
 

@@ -55,7 +55,9 @@ keys
   .option('--test', 'make an sk_test_ key instead of sk_live_')
   .option('--name <name>', 'a label for the key')
   .action(async (opts: { test?: boolean; name?: string }) => {
-    const { key, secretKey } = await withStore((s) => s.secretKeys.create({ kind: opts.test ? 'test' : 'live', name: opts.name ?? null, actor: SYSTEM_ACTOR }));
+    const { key, secretKey } = await withStore((s) =>
+      s.secretKeys.create({ kind: opts.test ? 'test' : 'live', name: opts.name ?? null, actor: SYSTEM_ACTOR }),
+    );
     process.stdout.write(`${secretKey.id}\n${key}\n`);
   });
 

@@ -152,7 +152,8 @@ class EnvReader {
     const parts = value.split(',').map((part) => part.trim());
     const out = parts.map((part) => {
       const match = /^(\d+)(ms|s|m|h)$/.exec(part);
-      if (!match) throw new StartupError(`${name} must be a comma-separated list of durations such as 5s,5m,2h (units ms, s, m, h; got "${value}")`);
+      if (!match)
+        throw new StartupError(`${name} must be a comma-separated list of durations such as 5s,5m,2h (units ms, s, m, h; got "${value}")`);
       return Number(match[1]) * DURATION_UNITS[match[2]!]!;
     });
     if (out.length > maxCount) throw new StartupError(`${name} may list at most ${maxCount} retries (got ${out.length})`);
@@ -165,7 +166,8 @@ class EnvReader {
     const value = this.raw(name) ?? fallback;
     if (value === 'off') return null;
     const match = /^(\d+)(ms|s|m|h|d)$/.exec(value.trim());
-    if (!match || Number(match[1]) === 0) throw new StartupError(`${name} must be a duration such as 5d, 12h or 30m (units ms, s, m, h, d), or off (got "${value}")`);
+    if (!match || Number(match[1]) === 0)
+      throw new StartupError(`${name} must be a duration such as 5d, 12h or 30m (units ms, s, m, h, d), or off (got "${value}")`);
     return Number(match[1]) * DURATION_UNITS[match[2]!]!;
   }
 
@@ -182,12 +184,18 @@ class EnvReader {
     const value = this.raw(name)?.trim();
     if (value === undefined || value === '' || value === 'false' || value === '0') return false;
     // `true` would take the client's word for its own address: the per-address limits would mean nothing.
-    if (value === 'true') throw new StartupError(`${name}=true would believe any client's X-Forwarded-For: give the number of proxies in front (such as 1) or their addresses`);
+    if (value === 'true')
+      throw new StartupError(
+        `${name}=true would believe any client's X-Forwarded-For: give the number of proxies in front (such as 1) or their addresses`,
+      );
     if (/^\d+$/.test(value)) return this.int(name, 0, 1, 10);
     const entries = value.split(',').map((entry) => entry.trim());
     for (const entry of entries) {
       const valid = PROXY_RANGE_NAMES.includes(entry) || ipaddr.isValid(entry) || isCidr(entry);
-      if (!valid) throw new StartupError(`${name} must be a number of proxy hops, or addresses and CIDR ranges (or loopback, linklocal, uniquelocal) separated by commas (got "${entry}")`);
+      if (!valid)
+        throw new StartupError(
+          `${name} must be a number of proxy hops, or addresses and CIDR ranges (or loopback, linklocal, uniquelocal) separated by commas (got "${entry}")`,
+        );
     }
     return entries;
   }
@@ -309,7 +317,9 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   };
   // A lease shorter than a carrier call would let a second worker send a message still in flight.
   if (config.sms.leaseMs <= config.carriers.timeoutMs) {
-    throw new StartupError(`AUTHN_SMS_LEASE_MS (${config.sms.leaseMs}) must be longer than AUTHN_CARRIER_TIMEOUT_MS (${config.carriers.timeoutMs})`);
+    throw new StartupError(
+      `AUTHN_SMS_LEASE_MS (${config.sms.leaseMs}) must be longer than AUTHN_CARRIER_TIMEOUT_MS (${config.carriers.timeoutMs})`,
+    );
   }
   if (config.sms.retryMaxMs < config.sms.retryBaseMs) {
     throw new StartupError('AUTHN_SMS_RETRY_MAX_MS must be at least AUTHN_SMS_RETRY_BASE_MS');

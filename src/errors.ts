@@ -126,7 +126,10 @@ export const MAX_ERROR_DETAILS = 10;
 function capDetails(details: ErrorDetail[]): ErrorDetail[] {
   if (details.length <= MAX_ERROR_DETAILS) return details;
   const omitted = details.length - MAX_ERROR_DETAILS;
-  const note = errorDetail('errors_truncated', { longMessage: `${omitted} more errors are not reported: correct these and send the request again.`, meta: { omitted } });
+  const note = errorDetail('errors_truncated', {
+    longMessage: `${omitted} more errors are not reported: correct these and send the request again.`,
+    meta: { omitted },
+  });
   return [...details.slice(0, MAX_ERROR_DETAILS), note];
 }
 

@@ -13,7 +13,14 @@ export function createLogger(level: LogLevel, destination?: DestinationStream): 
       level,
       base: { service: 'authn' },
       redact: {
-        paths: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-twilio-signature"]', '*.auth_token', '*.api_secret', '*.signature_secret'],
+        paths: [
+          'req.headers.authorization',
+          'req.headers.cookie',
+          'req.headers["x-twilio-signature"]',
+          '*.auth_token',
+          '*.api_secret',
+          '*.signature_secret',
+        ],
         censor: '[redacted]',
       },
     },

@@ -67,7 +67,8 @@ export async function openConfiguredStore(config: Config, logger: Logger, clock:
       (tx) => resealCallbackSecret(tx, box),
       (tx) => resealPayloads(tx, box),
     ]);
-    if (rotation.rotatedFrom) logger.warn({ from: rotation.rotatedFrom, to: box.keyId, resealed: rotation.resealed }, 'encryption key rotated');
+    if (rotation.rotatedFrom)
+      logger.warn({ from: rotation.rotatedFrom, to: box.keyId, resealed: rotation.resealed }, 'encryption key rotated');
     await built.instance.checkSecretsDecrypt();
     await built.callbackUrls.init(store.db, box);
     return { store, services: built };
@@ -139,6 +140,8 @@ async function createFirstSecretKey(services: Services, config: Config, print: (
   if (created && !config.secretKey) {
     const { key } = created;
     // Printed, not logged: log lines are shipped and kept; this is the only time the key is visible.
-    print(`\nYour first secret key (shown once, store it now):\n\n    ${key}\n\nUse it as "Authorization: Bearer ${key.slice(0, 8)}…". Make more with "authn keys create".\n`);
+    print(
+      `\nYour first secret key (shown once, store it now):\n\n    ${key}\n\nUse it as "Authorization: Bearer ${key.slice(0, 8)}…". Make more with "authn keys create".\n`,
+    );
   }
 }

@@ -89,10 +89,40 @@ export function buildServices(deps: { config: Config; clock: Clock; logger: Logg
   const callbackUrls = new CallbackUrls(config.publicUrl);
   const carrierHttp = new CarrierHttp(config.carriers.timeoutMs, Math.max(16, config.sms.concurrency));
   const drivers = { http: carrierHttp, twilioApiUrl: config.carriers.twilioApiUrl, vonageApiUrl: config.carriers.vonageApiUrl };
-  const smsCallbacks = new CarrierCallbacks({ transactions, clock, logger, instance, urls: callbackUrls, metrics: smsMetrics, vonageDlrMaxAgeSeconds: config.sms.vonageDlrMaxAgeSeconds });
+  const smsCallbacks = new CarrierCallbacks({
+    transactions,
+    clock,
+    logger,
+    instance,
+    urls: callbackUrls,
+    metrics: smsMetrics,
+    vonageDlrMaxAgeSeconds: config.sms.vonageDlrMaxAgeSeconds,
+  });
   const smsStatusChecks = new StatusChecks({ store, clock, logger, instance, drivers, callbacks: smsCallbacks, metrics: smsMetrics });
-  const dispatcher = new Dispatcher({ clock, logger, box, instance, metrics: smsMetrics, urls: callbackUrls, drivers, options: config.sms, worker, transactions, onReceiptDue: (at) => smsStatusChecks.wakeAt(at) });
-  const sms = new SmsEngine({ db: store.db, clock, logger, worker, instance, templates, box, metrics: smsMetrics, onQueued: () => dispatcher.wake() });
+  const dispatcher = new Dispatcher({
+    clock,
+    logger,
+    box,
+    instance,
+    metrics: smsMetrics,
+    urls: callbackUrls,
+    drivers,
+    options: config.sms,
+    worker,
+    transactions,
+    onReceiptDue: (at) => smsStatusChecks.wakeAt(at),
+  });
+  const sms = new SmsEngine({
+    db: store.db,
+    clock,
+    logger,
+    worker,
+    instance,
+    templates,
+    box,
+    metrics: smsMetrics,
+    onQueued: () => dispatcher.wake(),
+  });
   const authKeys = new AuthKeys({ db: store.db, box, clock });
   const limits = new Limits({ store, options: { databaseUrl: config.databaseUrl, redisUrl: config.redisUrl } });
   const challenges = new ChallengeService({ clock, keys: authKeys, limits, sms });

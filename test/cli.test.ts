@@ -54,9 +54,16 @@ describe('authn CLI', () => {
 
   it('names the dashboard at its public address when one is set', async () => {
     const port = await freePort();
-    const env = { ...freshEnv(), AUTHN_SECRET_KEY: `sk_test_${'a'.repeat(40)}`, AUTHN_PORT: String(port), AUTHN_PUBLIC_URL: 'https://auth.example.com' };
+    const env = {
+      ...freshEnv(),
+      AUTHN_SECRET_KEY: `sk_test_${'a'.repeat(40)}`,
+      AUTHN_PORT: String(port),
+      AUTHN_PUBLIC_URL: 'https://auth.example.com',
+    };
     server = await spawnServer(env);
-    await expect.poll(() => server!.output().split('\n')).toContain('The dashboard is at https://auth.example.com/dashboard (sign in with a secret key).');
+    await expect
+      .poll(() => server!.output().split('\n'))
+      .toContain('The dashboard is at https://auth.example.com/dashboard (sign in with a secret key).');
   });
 
   it('creates, lists and revokes keys beside a running server', async () => {

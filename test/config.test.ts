@@ -6,7 +6,15 @@ import { StartupError } from '../src/errors.js';
 describe('configuration', () => {
   it('has working defaults', () => {
     const c = loadConfig({}, '/srv/app');
-    expect(c).toMatchObject({ port: 3000, host: '127.0.0.1', dataDir: '/srv/app/data', databaseUrl: null, encryptionKey: null, logLevel: 'info', publicUrl: 'http://127.0.0.1:3000' });
+    expect(c).toMatchObject({
+      port: 3000,
+      host: '127.0.0.1',
+      dataDir: '/srv/app/data',
+      databaseUrl: null,
+      encryptionKey: null,
+      logLevel: 'info',
+      publicUrl: 'http://127.0.0.1:3000',
+    });
     expect(c.carriers).toMatchObject({ twilioApiUrl: 'https://api.twilio.com', vonageApiUrl: 'https://rest.nexmo.com' });
     expect(Object.isFrozen(c) && Object.isFrozen(c.carriers)).toBe(true);
   });
@@ -52,7 +60,11 @@ describe('configuration', () => {
   it('reads the trusted proxies as hops or addresses, and refuses to trust everyone', () => {
     expect(loadConfig({}).trustProxy).toBe(false);
     expect(loadConfig({ AUTHN_TRUST_PROXY: '1' }).trustProxy).toBe(1);
-    expect(loadConfig({ AUTHN_TRUST_PROXY: ' 10.0.0.0/8, loopback,2001:db8::1 ' }).trustProxy).toEqual(['10.0.0.0/8', 'loopback', '2001:db8::1']);
+    expect(loadConfig({ AUTHN_TRUST_PROXY: ' 10.0.0.0/8, loopback,2001:db8::1 ' }).trustProxy).toEqual([
+      '10.0.0.0/8',
+      'loopback',
+      '2001:db8::1',
+    ]);
     expect(() => loadConfig({ AUTHN_TRUST_PROXY: 'true' })).toThrow(/^AUTHN_TRUST_PROXY=true would believe any client/);
     expect(() => loadConfig({ AUTHN_TRUST_PROXY: '10.0.0.0/33' })).toThrow(/^AUTHN_TRUST_PROXY must be .*\(got "10.0.0.0\/33"\)/);
     expect(() => loadConfig({ AUTHN_TRUST_PROXY: 'proxy.internal' })).toThrow(/^AUTHN_TRUST_PROXY must be/);
@@ -64,7 +76,9 @@ describe('configuration', () => {
     expect(loadConfig({ AUTHN_WEBHOOKS_DISABLE_FAILING_AFTER: '36h' }).webhooks.disableFailingAfterMs).toBe(36 * 3_600_000);
     expect(loadConfig({ AUTHN_WEBHOOKS_DISABLE_FAILING_AFTER: 'off' }).webhooks.disableFailingAfterMs).toBeNull();
     for (const bad of ['0d', 'never', '5 days', '-1h']) {
-      expect(() => loadConfig({ AUTHN_WEBHOOKS_DISABLE_FAILING_AFTER: bad })).toThrow(/^AUTHN_WEBHOOKS_DISABLE_FAILING_AFTER must be a duration/);
+      expect(() => loadConfig({ AUTHN_WEBHOOKS_DISABLE_FAILING_AFTER: bad })).toThrow(
+        /^AUTHN_WEBHOOKS_DISABLE_FAILING_AFTER must be a duration/,
+      );
     }
   });
 

@@ -84,19 +84,19 @@ describe('documentation', () => {
         const linked = target === '' ? file : path.resolve(path.dirname(file), decodeURI(target));
         const where = `${path.relative(root, file)} → ${target}${anchor === null ? '' : `#${anchor}`}`;
         if (!fs.existsSync(linked)) broken.push(`${where}: no such file`);
-        else if (anchor !== null && (!linked.endsWith('.md') || !headingAnchors(fs.readFileSync(linked, 'utf8')).has(anchor))) broken.push(`${where}: no such heading`);
+        else if (anchor !== null && (!linked.endsWith('.md') || !headingAnchors(fs.readFileSync(linked, 'utf8')).has(anchor)))
+          broken.push(`${where}: no such heading`);
       }
     }
     expect(broken).toEqual([]);
   });
 
   it('finds links and anchors as GitHub does (so the checks above can fail)', () => {
-    expect(relativeLinks('See [a](docs/a.md#x-y), [site](https://example.com) and `[code](no.md)`.')).toEqual([{ target: 'docs/a.md', anchor: 'x-y' }]);
-    expect([...headingAnchors('# Phone auth\n## Test numbers and `test_mode`\n```\n# not a heading\n```\n## BAPI: users\n## BAPI: users')]).toEqual([
-      'phone-auth',
-      'test-numbers-and-test_mode',
-      'bapi-users',
-      'bapi-users-1',
+    expect(relativeLinks('See [a](docs/a.md#x-y), [site](https://example.com) and `[code](no.md)`.')).toEqual([
+      { target: 'docs/a.md', anchor: 'x-y' },
     ]);
+    expect([
+      ...headingAnchors('# Phone auth\n## Test numbers and `test_mode`\n```\n# not a heading\n```\n## BAPI: users\n## BAPI: users'),
+    ]).toEqual(['phone-auth', 'test-numbers-and-test_mode', 'bapi-users', 'bapi-users-1']);
   });
 });

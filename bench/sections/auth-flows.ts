@@ -93,7 +93,16 @@ async function load(serverPid: number, url: string, headers: Record<string, stri
   const writtenKb = (processWrittenBytes(serverPid) - writtenBefore) / 1024 / result.requests.total;
   const machineAfter = machineCpuTicks();
   const machineBusy = (100 * (machineAfter.busy - machineBefore.busy)) / (machineAfter.total - machineBefore.total);
-  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.non2xx + result.errors + result.timeouts, cpuUs, mainThreadCpuUs, writtenKb, machineBusy };
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.non2xx + result.errors + result.timeouts,
+    cpuUs,
+    mainThreadCpuUs,
+    writtenKb,
+    machineBusy,
+  };
 }
 
 function freePort(): Promise<number> {
@@ -159,7 +168,10 @@ async function referenceRun(dir: string): Promise<Load & { rssMb: number }> {
 }
 
 async function json(url: string, method: string, body: unknown, authorization: string): Promise<Record<string, unknown>> {
-  const headers: Record<string, string> = { authorization: `Bearer ${authorization}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) };
+  const headers: Record<string, string> = {
+    authorization: `Bearer ${authorization}`,
+    ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+  };
   const res = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${await res.text()}`);
   return (await res.json()) as Record<string, unknown>;
@@ -170,7 +182,13 @@ async function json(url: string, method: string, body: unknown, authorization: s
  * straight into the store: making them is not what is measured), then verifications with the codes the null
  * driver kept in the message log.
  */
-async function flowLoads(pid: number, url: string, token: string, clientId: string, dbFile: string): Promise<{ prepare: Load; verify: Load }> {
+async function flowLoads(
+  pid: number,
+  url: string,
+  token: string,
+  clientId: string,
+  dbFile: string,
+): Promise<{ prepare: Load; verify: Load }> {
   const db = new BetterSqlite3(dbFile);
   db.pragma('busy_timeout = 5000');
   const ids: string[] = [];
@@ -188,18 +206,26 @@ async function flowLoads(pid: number, url: string, token: string, clientId: stri
   const headers = { authorization: `Bearer ${token}` };
   const prepareBody = JSON.stringify({ strategy: 'phone_code' });
   let p = 0;
-  const nextPrepare: NextRequest = () => (p < ids.length ? { path: `/v1/client/sign_ups/${ids[p++]}/prepare_verification`, body: prepareBody } : null);
+  const nextPrepare: NextRequest = () =>
+    p < ids.length ? { path: `/v1/client/sign_ups/${ids[p++]}/prepare_verification`, body: prepareBody } : null;
   await load(pid, url, headers, WARMUP_SECONDS, nextPrepare);
   const prepare = await load(pid, url, headers, SECONDS, nextPrepare);
 
   const codes = db
-    .prepare("SELECT s.id AS id, m.body AS body FROM sign_ups s JOIN sms_messages m ON m.challenge_id = s.challenge_id WHERE s.status = 'missing_requirements' ORDER BY s.id")
+    .prepare(
+      "SELECT s.id AS id, m.body AS body FROM sign_ups s JOIN sms_messages m ON m.challenge_id = s.challenge_id WHERE s.status = 'missing_requirements' ORDER BY s.id",
+    )
     .all() as { id: string; body: string }[];
   db.close();
   let v = 0;
   const nextVerify: NextRequest = () => {
     const item = codes[v++];
-    return item ? { path: `/v1/client/sign_ups/${item.id}/attempt_verification`, body: JSON.stringify({ strategy: 'phone_code', code: /(\d{6})/.exec(item.body)![1] }) } : null;
+    return item
+      ? {
+          path: `/v1/client/sign_ups/${item.id}/attempt_verification`,
+          body: JSON.stringify({ strategy: 'phone_code', code: /(\d{6})/.exec(item.body)![1] }),
+        }
+      : null;
   };
   await load(pid, url, headers, WARMUP_SECONDS, nextVerify);
   const verify = await load(pid, url, headers, SECONDS, nextVerify);
@@ -207,7 +233,10 @@ async function flowLoads(pid: number, url: string, token: string, clientId: stri
 }
 
 async function authnRun(dir: string): Promise<{ prepare: Load; verify: Load; rssMb: number }> {
-  execFileSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: ROOT, stdio: 'inherit' });
+  execFileSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], {
+    cwd: ROOT,
+    stdio: 'inherit',
+  });
   const port = await freePort();
   const secretKey = generateSecretKey('live');
   const env = {
@@ -222,13 +251,20 @@ async function authnRun(dir: string): Promise<{ prepare: Load; verify: Load; rss
   const url = `http://127.0.0.1:${port}`;
   // Started as `npm start` starts it (its node flags included); BENCH_NODE_OPTIONS (e.g. "--cpu-prof
   // --cpu-prof-dir=/tmp/prof") adds flags.
-  const start = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start.split(' ').slice(1);
+  const start = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start
+    .split(' ')
+    .slice(1);
   const extra = (process.env.BENCH_NODE_OPTIONS ?? '').split(' ').filter(Boolean);
   const child = spawn(process.execPath, [...extra, ...start], { cwd: ROOT, env, stdio: 'ignore' });
   try {
     await waitForHealth(url);
     // All load comes from 127.0.0.1: the per-IP limit and the budget are raised for the run.
-    await json(`${url}/v1/instance`, 'PATCH', { abuse: { sends_per_ip: { max: 1_000_000 }, attempts_per_ip: { max: 1_000_000 }, hourly_send_budget: 10_000_000 } }, secretKey);
+    await json(
+      `${url}/v1/instance`,
+      'PATCH',
+      { abuse: { sends_per_ip: { max: 1_000_000 }, attempts_per_ip: { max: 1_000_000 }, hourly_send_budget: 10_000_000 } },
+      secretKey,
+    );
     const client = await json(`${url}/v1/client`, 'POST', undefined, '');
     const loads = await flowLoads(child.pid!, url, String(client.token), String(client.id), path.join(dir, 'authn.sqlite'));
     return { ...loads, rssMb: peakRssMb(child.pid!) };
@@ -298,11 +334,19 @@ export async function run(): Promise<BenchRow[]> {
       { name: 'floor: verifications with only their durable writes and the token', figures: figures(floor.verify) },
       {
         name: 'sign-up code requests (prepare_verification)',
-        figures: { ...figures(authn.prepare), 'of floor': percent(authn.prepare.rps, floor.prepare.rps), target: '≥ 50 % of reference, p99 ≤ 25 ms' },
+        figures: {
+          ...figures(authn.prepare),
+          'of floor': percent(authn.prepare.rps, floor.prepare.rps),
+          target: '≥ 50 % of reference, p99 ≤ 25 ms',
+        },
       },
       {
         name: 'code verifications creating user + session (attempt_verification)',
-        figures: { ...figures(authn.verify), 'of floor': percent(authn.verify.rps, floor.verify.rps), target: '≥ 30 % of reference, p99 ≤ 25 ms' },
+        figures: {
+          ...figures(authn.verify),
+          'of floor': percent(authn.verify.rps, floor.verify.rps),
+          target: '≥ 30 % of reference, p99 ≤ 25 ms',
+        },
       },
       { name: 'authn server peak RSS', figures: { MB: authn.rssMb, target: '≤ 150 MB' } },
     ];

@@ -37,7 +37,9 @@ const ACCOUNT = { accountSid: `AC${'0123456789abcdef'.repeat(2)}`, authToken: 'f
  * database runs on this machine). A backend that ends between two readings is not counted.
  */
 async function databaseCpuSeconds(server: RunningServer): Promise<Map<number, number>> {
-  const { rows } = await sql<{ pid: number }>`select pid from pg_stat_activity where datname = current_database()`.execute(server.services.store.db);
+  const { rows } = await sql<{ pid: number }>`select pid from pg_stat_activity where datname = current_database()`.execute(
+    server.services.store.db,
+  );
   const cpu = new Map<number, number>();
   for (const { pid } of rows) {
     try {
@@ -53,7 +55,10 @@ async function startFake(): Promise<{ child: ChildProcess; url: string }> {
   const options = JSON.stringify({ ...ACCOUNT, callbacks: 'auto', selfCheck: false, keep: false });
   // BENCH_FAKE_NODE_OPTIONS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") passes node flags to the fake.
   const extra = (process.env.BENCH_FAKE_NODE_OPTIONS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...extra, '--import', 'tsx', 'test/fakes/serve.ts', 'twilio', options], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...extra, '--import', 'tsx', 'test/fakes/serve.ts', 'twilio', options], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const url = await new Promise<string>((resolve, reject) => {
     child.stdout!.once('data', (d: Buffer) => resolve((JSON.parse(String(d).split('\n')[0]!) as { url: string }).url));
     child.once('exit', () => reject(new Error('the fake carrier exited')));
@@ -75,7 +80,14 @@ async function queue(server: RunningServer, count: number, offset: number): Prom
       await transactions.run(async (tx) => {
         for (let i = done; i < Math.min(count, done + 100); i++) {
           // Distinct, valid recipients: +1 415 2xx xxxx.
-          await sms.send({ template: 'verification_code', to: `+1415${String(2_000_000 + offset + i)}`, variables: { code: '123456', expires_in_minutes: '10' } }, tx);
+          await sms.send(
+            {
+              template: 'verification_code',
+              to: `+1415${String(2_000_000 + offset + i)}`,
+              variables: { code: '123456', expires_in_minutes: '10' },
+            },
+            tx,
+          );
         }
       });
     }
@@ -99,7 +111,11 @@ async function waitDelivered(server: RunningServer, target: number): Promise<voi
   for (let now = await delivered(server); now < target; now = await delivered(server)) {
     if (now !== last) [last, since] = [now, Date.now()];
     if (Date.now() - since > 20_000) {
-      const statuses = await server.services.store.db.selectFrom('sms_messages').select(['status', 'error_code', (eb) => eb.fn.countAll<number>().as('n')]).groupBy(['status', 'error_code']).execute();
+      const statuses = await server.services.store.db
+        .selectFrom('sms_messages')
+        .select(['status', 'error_code', (eb) => eb.fn.countAll<number>().as('n')])
+        .groupBy(['status', 'error_code'])
+        .execute();
       throw new Error(`stuck at ${now} of ${target} delivered: ${JSON.stringify(statuses)}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 10));
@@ -151,7 +167,8 @@ async function measure(kind: 'sqlite' | 'postgres', failover = false): Promise<B
     const mainSeconds = mainThreadCpuSeconds(process.pid) - mainBefore;
     const fakeSeconds = processCpuSeconds(fake.child.pid!) - fakeBefore;
     let databaseSeconds = 0;
-    for (const [pid, now] of databaseBefore ? await databaseCpuSeconds(server) : []) databaseSeconds += now - (databaseBefore!.get(pid) ?? 0);
+    for (const [pid, now] of databaseBefore ? await databaseCpuSeconds(server) : [])
+      databaseSeconds += now - (databaseBefore!.get(pid) ?? 0);
     return {
       name: `${MESSAGES} messages (${kind === 'sqlite' ? 'SQLite' : 'PostgreSQL'}${failover ? ', failover configured' : ''})`,
       figures: {
@@ -180,10 +197,24 @@ async function measureFloor(): Promise<BenchRow> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'authn-floor-'));
   const fake = await startFake();
   try {
-    const floor = spawn(process.execPath, ['--import', 'tsx', 'bench/dispatch-floor.ts', dataDir, fake.url, ACCOUNT.accountSid, ACCOUNT.authToken, String(MESSAGES), String(WARMUP)], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const floor = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'bench/dispatch-floor.ts',
+        dataDir,
+        fake.url,
+        ACCOUNT.accountSid,
+        ACCOUNT.authToken,
+        String(MESSAGES),
+        String(WARMUP),
+      ],
+      {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     let fakeBefore = 0;
     let output = '';
     const figures = await new Promise<{ seconds: number; cpuSeconds: number; mainThreadSeconds: number }>((resolve, reject) => {
@@ -224,7 +255,8 @@ export async function run(): Promise<BenchRow[]> {
     if (process.env.BENCH_SMS_FAILOVER !== '0') {
       const withFailover = await measure(kind, true);
       rows.push(withFailover);
-      withFailover.figures['of without'] = `${Math.round((100 * Number(withFailover.figures['messages/s'])) / Number(row.figures['messages/s']))} %`;
+      withFailover.figures['of without'] =
+        `${Math.round((100 * Number(withFailover.figures['messages/s'])) / Number(row.figures['messages/s']))} %`;
     }
     // BENCH_SMS_FLOOR=0 leaves the floor out.
     if (process.env.BENCH_SMS_FLOOR === '0') continue;

@@ -25,10 +25,19 @@ export async function run(): Promise<BenchRow[]> {
   const code = (i: number) => String(100_000 + (i % 900_000));
   const longUcs2 = 'Ваш код подтверждения 😀 '.repeat(26);
   return [
-    rate('verification_code, default body', 200_000, (i) => composeMessage('verification_code', body, { code: code(i), expires_in_minutes: '10' }, plain)),
-    rate('verification_code + origin-bound line', 200_000, (i) => composeMessage('verification_code', body, { code: code(i), expires_in_minutes: '10' }, originBound)),
+    rate('verification_code, default body', 200_000, (i) =>
+      composeMessage('verification_code', body, { code: code(i), expires_in_minutes: '10' }, plain),
+    ),
+    rate('verification_code + origin-bound line', 200_000, (i) =>
+      composeMessage('verification_code', body, { code: code(i), expires_in_minutes: '10' }, originBound),
+    ),
     rate('invitation with an end-user name to clean', 200_000, () =>
-      composeMessage('invitation', TEMPLATES.invitation.body, { inviter_name: 'Ada\nLovelace 1815', action_url: 'https://app.example.com/i/abc' }, plain),
+      composeMessage(
+        'invitation',
+        TEMPLATES.invitation.body,
+        { inviter_name: 'Ada\nLovelace 1815', action_url: 'https://app.example.com/i/abc' },
+        plain,
+      ),
     ),
     rate(`measure a ${measureSms(longUcs2).segments}-segment UCS-2 text`, 50_000, () => measureSms(longUcs2)),
   ];

@@ -24,7 +24,12 @@ async function measure(kind: StoreKind): Promise<BenchRow> {
   await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
   const store = await createTestStore(kind);
   const server = await startTestServer(store, {
-    env: { AUTHN_WEBHOOKS_ALLOW_PRIVATE: 'true', AUTHN_WEBHOOKS_POLL_INTERVAL_MS: '20', AUTHN_WEBHOOKS_ENDPOINT_CONCURRENCY: '32', AUTHN_LOG_LEVEL: 'warn' },
+    env: {
+      AUTHN_WEBHOOKS_ALLOW_PRIVATE: 'true',
+      AUTHN_WEBHOOKS_POLL_INTERVAL_MS: '20',
+      AUTHN_WEBHOOKS_ENDPOINT_CONCURRENCY: '32',
+      AUTHN_LOG_LEVEL: 'warn',
+    },
   });
   try {
     const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
@@ -35,7 +40,11 @@ async function measure(kind: StoreKind): Promise<BenchRow> {
     for (let i = 0; i < EVENTS; i++) await recordEvent(db, server.running.services.clock, { type: 'sms.delivered', data: { n: i } });
     const recordedMs = performance.now() - started;
     for (;;) {
-      const row = await db.selectFrom('webhook_deliveries').select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', 'succeeded').executeTakeFirstOrThrow();
+      const row = await db
+        .selectFrom('webhook_deliveries')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('status', '=', 'succeeded')
+        .executeTakeFirstOrThrow();
       if (Number(row.n) >= EVENTS) break;
       await new Promise((resolve) => setTimeout(resolve, 10));
     }

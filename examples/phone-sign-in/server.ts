@@ -63,7 +63,11 @@ export async function startExampleServer(options: ExampleServerOptions): Promise
   };
   const verifier = createTokenVerifier({ issuer: authnUrl, ...(options.now ? { now: options.now } : {}) });
   const protect = requireSession(verifier);
-  const security = { 'content-security-policy': contentSecurityPolicy(authnUrl), 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer' };
+  const security = {
+    'content-security-policy': contentSecurityPolicy(authnUrl),
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+  };
 
   const server = http.createServer((request, response) => {
     const path = new URL(request.url ?? '/', 'http://x').pathname;
@@ -73,10 +77,14 @@ export async function startExampleServer(options: ExampleServerOptions): Promise
         const { auth } = request as NodeRequest;
         if (error || !auth) {
           console.error('GET /api/me failed', error);
-          response.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ errors: [{ code: 'internal_error', message: 'Something went wrong' }] }));
+          response
+            .writeHead(500, { 'content-type': 'application/json' })
+            .end(JSON.stringify({ errors: [{ code: 'internal_error', message: 'Something went wrong' }] }));
           return;
         }
-        response.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify({ user_id: auth.sub, session_id: auth.sid }));
+        response
+          .writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' })
+          .end(JSON.stringify({ user_id: auth.sub, session_id: auth.sid }));
       });
       return;
     }
@@ -96,6 +104,9 @@ export async function startExampleServer(options: ExampleServerOptions): Promise
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === fs.realpathSync(process.argv[1])) {
-  const app = await startExampleServer({ authnUrl: process.env.AUTHN_URL ?? 'http://localhost:3000', port: Number(process.env.PORT ?? 8080) });
+  const app = await startExampleServer({
+    authnUrl: process.env.AUTHN_URL ?? 'http://localhost:3000',
+    port: Number(process.env.PORT ?? 8080),
+  });
   console.log(`The example app is on ${app.url} (add it to allowed_origins)`);
 }

@@ -112,7 +112,11 @@ const AUDIT_OMITS = new Map(EVENT_CATALOGUE.map((info) => [info.type, info.audit
  * keeps out of the audit log) over `details` that only operators see (the sign-up it came from, the caller's
  * address). The entry and the event are made from the same data here, so they cannot drift apart.
  */
-export function eventAuditData(type: EventType, data: Record<string, unknown>, details: Record<string, unknown> = {}): Record<string, unknown> {
+export function eventAuditData(
+  type: EventType,
+  data: Record<string, unknown>,
+  details: Record<string, unknown> = {},
+): Record<string, unknown> {
   const out = { ...details, ...data };
   for (const field of AUDIT_OMITS.get(type) ?? []) delete out[field];
   return out;
@@ -146,11 +150,18 @@ export class AuditLog {
 
 async function listAudit(db: Db, filter: AuditFilter, after: string | null): Promise<Page<AuditEntry>> {
   const limit = filter.limit ?? 50;
-  let query = db.selectFrom('audit_logs').selectAll().orderBy('id', 'desc').limit(limit + 1);
+  let query = db
+    .selectFrom('audit_logs')
+    .selectAll()
+    .orderBy('id', 'desc')
+    .limit(limit + 1);
   if (filter.action) {
     const prefix = filter.action.endsWith('*') ? filter.action.slice(0, -1) : null;
     // substr rather than LIKE: action names contain `_`, a LIKE wildcard.
-    query = prefix !== null ? query.where(sql<string>`substr(action, 1, ${prefix.length})`, '=', prefix) : query.where('action', '=', filter.action);
+    query =
+      prefix !== null
+        ? query.where(sql<string>`substr(action, 1, ${prefix.length})`, '=', prefix)
+        : query.where('action', '=', filter.action);
   }
   if (filter.target_type) query = query.where('target_type', '=', filter.target_type);
   if (filter.target_id) query = query.where('target_id', '=', filter.target_id);

@@ -44,11 +44,19 @@ export class Clients {
     const settings = await this.deps.instance.current();
     const token = `ct_${randomBytes(32).toString('base64url')}`;
     const client = await this.deps.transactions.run(async (tx) => {
-      const refused = await consumeCallLimit(this.deps.limits, this.deps.clock, tx, { limit: 'creates_per_ip', settings, ip: ctx.ip, actor: ANONYMOUS });
+      const refused = await consumeCallLimit(this.deps.limits, this.deps.clock, tx, {
+        limit: 'creates_per_ip',
+        settings,
+        ip: ctx.ip,
+        actor: ANONYMOUS,
+      });
       if (refused) return refused;
       const now = this.deps.clock.now();
       const id = newId('client', now);
-      await tx.insertInto('clients').values({ id, token_hash: hashToken(token), created_at: now }).execute();
+      await tx
+        .insertInto('clients')
+        .values({ id, token_hash: hashToken(token), created_at: now })
+        .execute();
       return { object: 'client' as const, id, created_at: now };
     });
     return { client, token };
@@ -59,10 +67,15 @@ export class Clients {
     if (token === null) {
       throw appError('client_token_missing', {
         paramName: 'Authorization',
-        longMessage: 'Send the client token from POST /v1/client as "Authorization: Bearer ct_…" (or, from a page on an allowed origin, with credentials: the cookie POST /v1/client set).',
+        longMessage:
+          'Send the client token from POST /v1/client as "Authorization: Bearer ct_…" (or, from a page on an allowed origin, with credentials: the cookie POST /v1/client set).',
       });
     }
-    const invalid = () => appError('client_token_invalid', { paramName: 'Authorization', longMessage: 'The client token is malformed or unknown; create a client with POST /v1/client.' });
+    const invalid = () =>
+      appError('client_token_invalid', {
+        paramName: 'Authorization',
+        longMessage: 'The client token is malformed or unknown; create a client with POST /v1/client.',
+      });
     if (!TOKEN.test(token)) throw invalid();
     const hash = hashToken(token);
     const cached = this.known.get(hash);

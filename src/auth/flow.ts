@@ -58,7 +58,9 @@ export abstract class FlowService {
 
   /** Counts a new sign-up or sign-in against the caller's address, before any work is done for it (argon2). */
   protected async consumeCreateLimit(settings: InstanceSettings, ctx: RequestContext): Promise<void> {
-    await this.transactions.run((tx) => consumeCallLimit(this.limits, this.clock, tx, { limit: 'creates_per_ip', settings, ip: ctx.ip, actor: ANONYMOUS }));
+    await this.transactions.run((tx) =>
+      consumeCallLimit(this.limits, this.clock, tx, { limit: 'creates_per_ip', settings, ip: ctx.ip, actor: ANONYMOUS }),
+    );
   }
 }
 
@@ -71,7 +73,9 @@ export const abandonAt = (createdAt: number): number => createdAt + FLOW_LIFETIM
 /** Refuses a step on a sign-up or sign-in that was started too long ago: the client starts a new one. */
 export function assertNotAbandoned(kind: 'sign-up' | 'sign-in', createdAt: number, now: number): void {
   if (now >= abandonAt(createdAt)) {
-    throw appError('flow_abandoned', { longMessage: `This ${kind} was started more than 24 hours ago and was abandoned; start a new one.` });
+    throw appError('flow_abandoned', {
+      longMessage: `This ${kind} was started more than 24 hours ago and was abandoned; start a new one.`,
+    });
   }
 }
 
@@ -119,10 +123,16 @@ export async function mapLostRaces<T>(run: () => Promise<T>): Promise<T> {
     const unique = e.code === '23505' || e.code === 'SQLITE_CONSTRAINT_UNIQUE';
     const on = (index: string, columns: string) => e.constraint === index || (e.message ?? '').includes(columns);
     if (unique && on('challenges_pending', 'challenges.purpose, challenges.phone_number')) {
-      throw appError('phone_code_resend_cooldown', { longMessage: 'A code was sent to this number moments ago.', headers: { 'retry-after': String(RESEND_COOLDOWN_MS / 1000) } });
+      throw appError('phone_code_resend_cooldown', {
+        longMessage: 'A code was sent to this number moments ago.',
+        headers: { 'retry-after': String(RESEND_COOLDOWN_MS / 1000) },
+      });
     }
     if (unique && on('phone_numbers_verified', 'phone_numbers.phone_number')) {
-      throw appError('form_identifier_exists', { paramName: 'phone_number', longMessage: 'This phone number already belongs to an account.' });
+      throw appError('form_identifier_exists', {
+        paramName: 'phone_number',
+        longMessage: 'This phone number already belongs to an account.',
+      });
     }
     throw error;
   }

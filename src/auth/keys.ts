@@ -52,7 +52,11 @@ async function generate(kind: KeyKind): Promise<KeyMaterial> {
   const { privateKey, publicKey } = await generateKeyPair(SESSION_JWT_ALG, { extractable: true });
   const { kty, crv, x, y } = await exportJWK(publicKey);
   const kid = await calculateJwkThumbprint({ kty, crv, x, y });
-  return { kid, secret: toJson(await exportJWK(privateKey)), publicJwk: { kty: kty!, crv: crv!, x: x!, y: y!, kid, alg: SESSION_JWT_ALG, use: 'sig' } };
+  return {
+    kid,
+    secret: toJson(await exportJWK(privateKey)),
+    publicJwk: { kty: kty!, crv: crv!, x: x!, y: y!, kid, alg: SESSION_JWT_ALG, use: 'sig' },
+  };
 }
 
 interface LoadedKeys {
@@ -87,7 +91,10 @@ export class AuthKeys {
       codeKey: Buffer.from(code.secret, 'base64'),
       session: {
         kid: session.kid,
-        privateKeyPem: createPrivateKey({ key: fromJson<JsonWebKey>(session.secret), format: 'jwk' }).export({ type: 'pkcs8', format: 'pem' }) as string,
+        privateKeyPem: createPrivateKey({ key: fromJson<JsonWebKey>(session.secret), format: 'jwk' }).export({
+          type: 'pkcs8',
+          format: 'pem',
+        }) as string,
         publicKey: (await importJWK(publicJwk, SESSION_JWT_ALG)) as CryptoKey,
       },
       jwks: { keys: [publicJwk] },
@@ -119,7 +126,11 @@ export class AuthKeys {
     for (const row of rows) {
       if (!this.box.isStale(row.envelope)) continue;
       const ad = associatedData(row.kind as KeyKind);
-      await tx.updateTable('auth_keys').set({ envelope: this.box.seal(this.box.open(row.envelope, ad), ad) }).where('kind', '=', row.kind).execute();
+      await tx
+        .updateTable('auth_keys')
+        .set({ envelope: this.box.seal(this.box.open(row.envelope, ad), ad) })
+        .where('kind', '=', row.kind)
+        .execute();
       count++;
     }
     return count;

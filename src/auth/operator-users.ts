@@ -29,7 +29,10 @@ export class OperatorUsers {
   /** Newest first; `phone_number` finds the user a verified number belongs to. */
   async list(filter: { phone_number?: string; limit?: number }, startingAfter?: string): Promise<Page<OperatorUserView>> {
     const { phone_number, limit } = filter;
-    const phone = phone_number === undefined ? undefined : parsePhoneParam(phone_number, 'phone_number', homeCountries(await this.instance.current())).e164;
+    const phone =
+      phone_number === undefined
+        ? undefined
+        : parsePhoneParam(phone_number, 'phone_number', homeCountries(await this.instance.current())).e164;
     const page = await this.users.list({ limit, ...(phone !== undefined ? { phone_number: phone } : {}) }, startingAfter);
     return { ...page, data: await this.withLockouts(page.data) };
   }

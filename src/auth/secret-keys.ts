@@ -67,7 +67,10 @@ export class SecretKeys {
   }
 
   /** Stores a key (a given one, e.g. `AUTHN_SECRET_KEY`, or a new one) and returns it with its plaintext. */
-  async create(input: { kind?: SecretKeyKind; name?: string | null; key?: string; actor: Actor }, executor: Executor = this.db): Promise<{ secretKey: SecretKey; key: string }> {
+  async create(
+    input: { kind?: SecretKeyKind; name?: string | null; key?: string; actor: Actor },
+    executor: Executor = this.db,
+  ): Promise<{ secretKey: SecretKey; key: string }> {
     const key = input.key ?? generateSecretKey(input.kind ?? 'live');
     const row = this.newRow(key, input.name ?? null);
     await this.insert(executor, row, input.actor);
@@ -98,16 +101,32 @@ export class SecretKeys {
     const match = SECRET_KEY_PATTERN.exec(key);
     if (!match) throw new TypeError('malformed secret key');
     const now = this.clock.now();
-    return { id: newId('sk', now), kind: match[1]!, key_hash: hashSecretKey(key), last4: key.slice(-4), name, created_at: now, revoked_at: null };
+    return {
+      id: newId('sk', now),
+      kind: match[1]!,
+      key_hash: hashSecretKey(key),
+      last4: key.slice(-4),
+      name,
+      created_at: now,
+      revoked_at: null,
+    };
   }
 
   private async insert(executor: Executor, row: SecretKeysTable, actor: Actor): Promise<void> {
     await executor.insertInto('secret_keys').values(row).execute();
-    await recordAudit(executor, this.clock, { actor, action: 'secret_key.created', target: { type: 'secret_key', id: row.id }, data: { kind: row.kind, name: row.name } });
+    await recordAudit(executor, this.clock, {
+      actor,
+      action: 'secret_key.created',
+      target: { type: 'secret_key', id: row.id },
+      data: { kind: row.kind, name: row.name },
+    });
   }
 
   async count(executor: Executor = this.db): Promise<number> {
-    const row = await executor.selectFrom('secret_keys').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const row = await executor
+      .selectFrom('secret_keys')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
     return Number(row.n);
   }
 
@@ -118,7 +137,10 @@ export class SecretKeys {
 
   /** The key a request was authenticated with (its actor id): which key an audit entry's `sk_…` id is. */
   async current(actor: Actor): Promise<SecretKey> {
-    const row = actor.type === 'secret_key' && actor.id !== null ? await this.db.selectFrom('secret_keys').selectAll().where('id', '=', actor.id).executeTakeFirst() : undefined;
+    const row =
+      actor.type === 'secret_key' && actor.id !== null
+        ? await this.db.selectFrom('secret_keys').selectAll().where('id', '=', actor.id).executeTakeFirst()
+        : undefined;
     if (!row) throw new Error(`no secret key behind the actor ${actor.type} ${actor.id}`);
     return toSecretKey(row);
   }
@@ -143,11 +165,17 @@ export class SecretKeys {
    */
   async authenticate(header: string | undefined): Promise<Actor> {
     if (header === undefined || header.trim() === '') {
-      throw appError('authorization_header_missing', { paramName: 'Authorization', longMessage: 'Send your secret key as "Authorization: Bearer sk_live_…".' });
+      throw appError('authorization_header_missing', {
+        paramName: 'Authorization',
+        longMessage: 'Send your secret key as "Authorization: Bearer sk_live_…".',
+      });
     }
     const match = /^Bearer\s+(\S+)$/i.exec(header.trim());
     if (!match || !SECRET_KEY_PATTERN.test(match[1]!)) {
-      throw appError('authorization_header_malformed', { paramName: 'Authorization', longMessage: 'The Authorization header must be "Bearer " followed by a secret key (sk_live_… or sk_test_…).' });
+      throw appError('authorization_header_malformed', {
+        paramName: 'Authorization',
+        longMessage: 'The Authorization header must be "Bearer " followed by a secret key (sk_live_… or sk_test_…).',
+      });
     }
     const row = await this.db
       .selectFrom('secret_keys')

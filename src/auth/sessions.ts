@@ -55,7 +55,12 @@ export interface SignedInUser {
 
 // On every sign-up and sign-in: compiled once.
 const insertSession = insertRow('sessions');
-const markSignIn = prepared<{ id: string; now: number }>((db, $) => db.updateTable('users').set({ last_sign_in_at: $('now') }).where('id', '=', $('id')));
+const markSignIn = prepared<{ id: string; now: number }>((db, $) =>
+  db
+    .updateTable('users')
+    .set({ last_sign_in_at: $('now') })
+    .where('id', '=', $('id')),
+);
 
 /** Signs the claims of a session token with one key. */
 interface TokenSigner {
@@ -93,7 +98,12 @@ export class Sessions {
     };
     await insertSession(tx, row);
     await markSignIn.execute(tx, { id: input.userId, now });
-    await recordEventAndAudit(tx, this.clock, { type: 'session.created', actor: { type: 'user', id: input.userId }, target: { type: 'session', id: row.id }, data: { ...this.view(row) } });
+    await recordEventAndAudit(tx, this.clock, {
+      type: 'session.created',
+      actor: { type: 'user', id: input.userId },
+      target: { type: 'session', id: row.id },
+      data: { ...this.view(row) },
+    });
     return row;
   }
 
@@ -121,14 +131,22 @@ export class Sessions {
   sign(row: SessionsTable): TokenView {
     const now = Math.floor(this.clock.now() / 1000);
     // A little slack (nbf) for clocks that run behind ours.
-    const jwt = this.signer().sign({ sid: row.id, iss: this.issuer, sub: row.user_id, iat: now, nbf: now - 5, exp: now + TOKEN_LIFETIME_SECONDS });
+    const jwt = this.signer().sign({
+      sid: row.id,
+      iss: this.issuer,
+      sub: row.user_id,
+      iat: now,
+      nbf: now - 5,
+      exp: now + TOKEN_LIFETIME_SECONDS,
+    });
     return { object: 'token', jwt };
   }
 
   /** The signer of the current key, made once. */
   private signer(): TokenSigner {
     const { kid, privateKeyPem } = this.keys.sessionSigningKey();
-    if (this.tokenSigner?.kid !== kid) this.tokenSigner = { kid, sign: createSigner({ key: privateKeyPem, algorithm: SESSION_JWT_ALG, kid }) };
+    if (this.tokenSigner?.kid !== kid)
+      this.tokenSigner = { kid, sign: createSigner({ key: privateKeyPem, algorithm: SESSION_JWT_ALG, kid }) };
     return this.tokenSigner;
   }
 
@@ -162,7 +180,14 @@ export class Sessions {
 
   /** The live sessions of a client, newest first. */
   async ofClientActive(clientId: string): Promise<SessionView[]> {
-    const rows = await this.db.selectFrom('sessions').selectAll().where('client_id', '=', clientId).where('status', '=', 'active').where('expire_at', '>', this.clock.now()).orderBy('id', 'desc').execute();
+    const rows = await this.db
+      .selectFrom('sessions')
+      .selectAll()
+      .where('client_id', '=', clientId)
+      .where('status', '=', 'active')
+      .where('expire_at', '>', this.clock.now())
+      .orderBy('id', 'desc')
+      .execute();
     return rows.map((r) => this.view(r));
   }
 
@@ -170,7 +195,11 @@ export class Sessions {
     const limit = filter.limit ?? 50;
     const after = decodeCursor(startingAfter);
     const now = this.clock.now();
-    let query = this.db.selectFrom('sessions').selectAll().orderBy('id', 'desc').limit(limit + 1);
+    let query = this.db
+      .selectFrom('sessions')
+      .selectAll()
+      .orderBy('id', 'desc')
+      .limit(limit + 1);
     if (filter.user_id) query = query.where('user_id', '=', filter.user_id);
     if (filter.status === 'expired') query = query.where('status', '=', 'active').where('expire_at', '<=', now);
     else if (filter.status === 'active') query = query.where('status', '=', 'active').where('expire_at', '>', now);
@@ -182,7 +211,11 @@ export class Sessions {
   /** `Authorization: Bearer <session token>` on `/v1/me`: a valid token of a session that is still live. */
   async authenticate(header: string | undefined): Promise<SignedInUser> {
     const token = bearer(header);
-    if (token === null) throw appError('session_token_missing', { paramName: 'Authorization', longMessage: 'Send a session token as "Authorization: Bearer <jwt>" (POST /v1/client/sessions/{id}/tokens makes one).' });
+    if (token === null)
+      throw appError('session_token_missing', {
+        paramName: 'Authorization',
+        longMessage: 'Send a session token as "Authorization: Bearer <jwt>" (POST /v1/client/sessions/{id}/tokens makes one).',
+      });
     let sessionId: string;
     let userId: string;
     try {
@@ -191,22 +224,37 @@ export class Sessions {
         algorithms: [SESSION_JWT_ALG],
         currentDate: new Date(this.clock.now()),
       });
-      if (typeof payload.sid !== 'string' || typeof payload.sub !== 'string') throw new joseErrors.JWTClaimValidationFailed('sid and sub are required', payload);
+      if (typeof payload.sid !== 'string' || typeof payload.sub !== 'string')
+        throw new joseErrors.JWTClaimValidationFailed('sid and sub are required', payload);
       sessionId = payload.sid;
       userId = payload.sub;
     } catch (error) {
       if (!(error instanceof joseErrors.JOSEError)) throw error;
       const expired = error instanceof joseErrors.JWTExpired;
-      throw appError('session_token_invalid', { paramName: 'Authorization', longMessage: expired ? 'The session token has expired; get a new one from POST /v1/client/sessions/{id}/tokens.' : 'The session token is not one this server signed.' });
+      throw appError('session_token_invalid', {
+        paramName: 'Authorization',
+        longMessage: expired
+          ? 'The session token has expired; get a new one from POST /v1/client/sessions/{id}/tokens.'
+          : 'The session token is not one this server signed.',
+      });
     }
     const row = await this.db.selectFrom('sessions').selectAll().where('id', '=', sessionId).executeTakeFirst();
-    if (!row || row.user_id !== userId) throw appError('session_token_invalid', { paramName: 'Authorization', longMessage: 'The session token is not one this server signed.' });
+    if (!row || row.user_id !== userId)
+      throw appError('session_token_invalid', {
+        paramName: 'Authorization',
+        longMessage: 'The session token is not one this server signed.',
+      });
     this.assertLive(row, 'Authorization');
     return { userId, sessionId };
   }
 
   private async ofClient(clientId: string, sessionId: string): Promise<SessionsTable> {
-    const row = await this.db.selectFrom('sessions').selectAll().where('id', '=', sessionId).where('client_id', '=', clientId).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('sessions')
+      .selectAll()
+      .where('id', '=', sessionId)
+      .where('client_id', '=', clientId)
+      .executeTakeFirst();
     if (!row) throw appError('resource_not_found', { paramName: 'id', longMessage: `No session ${sessionId} on this client` });
     return row;
   }
@@ -221,10 +269,20 @@ export class Sessions {
     if (row.status !== 'active') return this.view(row);
     return this.db.transaction().execute(async (tx) => {
       const now = this.clock.now();
-      const updated = await tx.updateTable('sessions').set({ status, ended_at: now, updated_at: now }).where('id', '=', row.id).where('status', '=', 'active').executeTakeFirst();
+      const updated = await tx
+        .updateTable('sessions')
+        .set({ status, ended_at: now, updated_at: now })
+        .where('id', '=', row.id)
+        .where('status', '=', 'active')
+        .executeTakeFirst();
       const closed = { ...row, status, ended_at: now, updated_at: now };
       if (Number(updated.numUpdatedRows) === 1) {
-        await recordEventAndAudit(tx, this.clock, { type: status === 'ended' ? 'session.ended' : 'session.revoked', actor, target: { type: 'session', id: row.id }, data: { ...this.view(closed) } });
+        await recordEventAndAudit(tx, this.clock, {
+          type: status === 'ended' ? 'session.ended' : 'session.revoked',
+          actor,
+          target: { type: 'session', id: row.id },
+          data: { ...this.view(closed) },
+        });
       }
       return this.view(closed);
     });

@@ -51,7 +51,15 @@ export interface SignInView {
 
 export type FirstFactorAttempt = { strategy: 'phone_code'; code: string } | { strategy: 'password'; password: string };
 
-const PASSWORD_VERIFIED: Verification = { status: 'verified', strategy: 'password', attempts: null, attempts_remaining: null, expire_at: null, next_resend_at: null, delivery: null };
+const PASSWORD_VERIFIED: Verification = {
+  status: 'verified',
+  strategy: 'password',
+  attempts: null,
+  attempts_remaining: null,
+  expire_at: null,
+  next_resend_at: null,
+  delivery: null,
+};
 
 interface Loaded {
   row: SignInsTable;
@@ -62,17 +70,23 @@ interface Loaded {
 /** What a password is tried on: a stored sign-in, or the one `create` made, stored only if the password is right. */
 type PasswordTarget = { clientId: string; id: string } | { unsaved: SignInsTable };
 
-const lockoutWindow = (s: InstanceSettings): Window => ({ max: s.abuse.password_lockout.max_failures, windowSeconds: s.abuse.password_lockout.window_seconds });
+const lockoutWindow = (s: InstanceSettings): Window => ({
+  max: s.abuse.password_lockout.max_failures,
+  windowSeconds: s.abuse.password_lockout.window_seconds,
+});
 
 export class SignIns extends FlowService {
-
   /** Starts a sign-in; with a password, also attempts it at once. */
   async create(clientId: string, input: { identifier: string; password?: string }, ctx: RequestContext): Promise<SignInView> {
     const settings = await this.instance.current();
     await this.consumeCreateLimit(settings, ctx);
     const phone = parsePhoneParam(input.identifier, 'identifier');
     const user = await this.users.byPrimaryNumber(this.db, phone.e164);
-    if (!user) throw appError('form_identifier_not_found', { paramName: 'identifier', longMessage: 'No account uses this phone number; sign up instead.' });
+    if (!user)
+      throw appError('form_identifier_not_found', {
+        paramName: 'identifier',
+        longMessage: 'No account uses this phone number; sign up instead.',
+      });
     const now = this.clock.now();
     const row: SignInsTable = {
       id: newId('sia', now),
@@ -118,7 +132,11 @@ export class SignIns extends FlowService {
         if (refused) return refused;
         const loaded = await this.load(tx, clientId, id, 'needs_first_factor');
         const challengeId = loaded.row.first_factor_challenge_id;
-        if (!challengeId) return Refusal.of('verification_not_prepared', { paramName: 'code', longMessage: 'Request a code first (prepare_first_factor).' });
+        if (!challengeId)
+          return Refusal.of('verification_not_prepared', {
+            paramName: 'code',
+            longMessage: 'Request a code first (prepare_first_factor).',
+          });
         const result = await this.challenges.attempt(tx, challengeId, attempt.code, settings, { type: 'user', id: loaded.user.id });
         if (result instanceof Refusal) return result;
         return this.finish(tx, loaded, { first_factor: 'phone_code', status: 'complete' });
@@ -133,7 +151,11 @@ export class SignIns extends FlowService {
         const loaded = await this.load(tx, clientId, id, 'needs_second_factor');
         const factors = secondFactors(loaded.phones);
         const phone = input.phone_number_id ? factors.find((p) => p.id === input.phone_number_id) : factors[0];
-        if (!phone) return Refusal.of('form_param_value_invalid', { paramName: 'phone_number_id', longMessage: 'phone_number_id must be one of supported_second_factors.' });
+        if (!phone)
+          return Refusal.of('form_param_value_invalid', {
+            paramName: 'phone_number_id',
+            longMessage: 'phone_number_id must be one of supported_second_factors.',
+          });
         const challenge = await this.issue(tx, loaded, 'mfa_verification', phone.phone_number, settings, ctx);
         if (challenge instanceof Refusal) return challenge;
         return this.update(tx, loaded, { second_factor_challenge_id: challenge });
@@ -149,7 +171,11 @@ export class SignIns extends FlowService {
         if (refused) return refused;
         const loaded = await this.load(tx, clientId, id, 'needs_second_factor');
         const challengeId = loaded.row.second_factor_challenge_id;
-        if (!challengeId) return Refusal.of('verification_not_prepared', { paramName: 'code', longMessage: 'Request a code first (prepare_second_factor).' });
+        if (!challengeId)
+          return Refusal.of('verification_not_prepared', {
+            paramName: 'code',
+            longMessage: 'Request a code first (prepare_second_factor).',
+          });
         const result = await this.challenges.attempt(tx, challengeId, code, settings, { type: 'user', id: loaded.user.id });
         if (result instanceof Refusal) return result;
         return this.finish(tx, loaded, { status: 'complete' });
@@ -157,7 +183,12 @@ export class SignIns extends FlowService {
     );
   }
 
-  private async attemptPassword(target: PasswordTarget, password: string, settings: InstanceSettings, ctx: RequestContext): Promise<SignInView> {
+  private async attemptPassword(
+    target: PasswordTarget,
+    password: string,
+    settings: InstanceSettings,
+    ctx: RequestContext,
+  ): Promise<SignInView> {
     const window = lockoutWindow(settings);
     const loaded = await this.transactions.run(async (tx) => {
       const refused = await this.consumeAttemptLimit(tx, settings, ctx, ANONYMOUS);
@@ -166,7 +197,11 @@ export class SignIns extends FlowService {
       const lock = await this.limits.check(tx, 'password_lockout', l.user.id, window);
       return { ...l, lock };
     });
-    if (loaded.user.password_hash === null) throw appError('strategy_not_allowed', { paramName: 'strategy', longMessage: 'This account has no password; sign in with a phone code.' });
+    if (loaded.user.password_hash === null)
+      throw appError('strategy_not_allowed', {
+        paramName: 'strategy',
+        longMessage: 'This account has no password; sign in with a phone code.',
+      });
     if (!loaded.lock.allowed) throw this.lockedOut(loaded.lock.retryAfterMs);
     const right = await verifyPassword(loaded.user.password_hash, password);
     return this.completeOrStep(
@@ -176,9 +211,18 @@ export class SignIns extends FlowService {
           const counted = await this.limits.count(tx, 'password_lockout', current.user.id, window);
           if (counted.justReached) {
             const details = 'id' in target ? { sign_in_id: target.id } : {};
-            await recordLimitReached(tx, this.clock, { limit: 'password_lockout', key: current.user.id, window, retryAfterMs: counted.retryAfterMs, actor: { type: 'user', id: null }, details });
+            await recordLimitReached(tx, this.clock, {
+              limit: 'password_lockout',
+              key: current.user.id,
+              window,
+              retryAfterMs: counted.retryAfterMs,
+              actor: { type: 'user', id: null },
+              details,
+            });
           }
-          const lock = counted.allowed ? '' : ` Password sign-in is now locked for ${Math.ceil(counted.retryAfterMs / 1000)} s; a phone code still works.`;
+          const lock = counted.allowed
+            ? ''
+            : ` Password sign-in is now locked for ${Math.ceil(counted.retryAfterMs / 1000)} s; a phone code still works.`;
           return Refusal.of('form_password_incorrect', { paramName: 'password', longMessage: `The password is incorrect.${lock}` });
         }
         await this.limits.reset(tx, 'password_lockout', current.user.id, window);
@@ -211,8 +255,13 @@ export class SignIns extends FlowService {
   }
 
   /** Moves the sign-in on; on `complete`, with a new session. */
-  private async finish(tx: Tx, loaded: Loaded, change: { status: SignInStatus; first_factor?: string }): Promise<{ view: SignInView; session: SessionsTable | null }> {
-    const session = change.status === 'complete' ? await this.sessions.create(tx, { clientId: loaded.row.client_id, userId: loaded.user.id }) : null;
+  private async finish(
+    tx: Tx,
+    loaded: Loaded,
+    change: { status: SignInStatus; first_factor?: string },
+  ): Promise<{ view: SignInView; session: SessionsTable | null }> {
+    const session =
+      change.status === 'complete' ? await this.sessions.create(tx, { clientId: loaded.row.client_id, userId: loaded.user.id }) : null;
     const view = await this.update(tx, loaded, { ...change, created_session_id: session?.id ?? null });
     return { view, session };
   }
@@ -224,22 +273,47 @@ export class SignIns extends FlowService {
   }
 
   /** Sends a code to one of the user's numbers; the new challenge's id, or the refusal. */
-  private async issue(tx: Tx, loaded: Loaded, purpose: 'sign_in' | 'mfa_verification', phoneNumber: string, settings: InstanceSettings, ctx: RequestContext): Promise<string | Refusal> {
+  private async issue(
+    tx: Tx,
+    loaded: Loaded,
+    purpose: 'sign_in' | 'mfa_verification',
+    phoneNumber: string,
+    settings: InstanceSettings,
+    ctx: RequestContext,
+  ): Promise<string | Refusal> {
     const parsed = parseRecipient(phoneNumber);
     const country = parsed.ok ? parsed.country : null;
-    const issued = await this.challenges.issue(tx, { purpose, phoneNumber, country, ip: ctx.ip, actor: { type: 'user', id: loaded.user.id }, settings });
+    const issued = await this.challenges.issue(tx, {
+      purpose,
+      phoneNumber,
+      country,
+      ip: ctx.ip,
+      actor: { type: 'user', id: loaded.user.id },
+      settings,
+    });
     return issued instanceof Refusal ? issued : issued.challenge.id;
   }
 
-  private async update(tx: Tx, loaded: Loaded, change: Partial<Pick<SignInsTable, 'status' | 'first_factor' | 'first_factor_challenge_id' | 'second_factor_challenge_id' | 'created_session_id'>>): Promise<SignInView> {
+  private async update(
+    tx: Tx,
+    loaded: Loaded,
+    change: Partial<
+      Pick<SignInsTable, 'status' | 'first_factor' | 'first_factor_challenge_id' | 'second_factor_challenge_id' | 'created_session_id'>
+    >,
+  ): Promise<SignInView> {
     const now = this.clock.now();
-    await tx.updateTable('sign_ins').set({ ...change, updated_at: now }).where('id', '=', loaded.row.id).execute();
+    await tx
+      .updateTable('sign_ins')
+      .set({ ...change, updated_at: now })
+      .where('id', '=', loaded.row.id)
+      .execute();
     return this.view(tx, { ...loaded, row: { ...loaded.row, ...change, updated_at: now } });
   }
 
   private async view(tx: Tx, { row, user, phones }: Loaded): Promise<SignInView> {
     const factors = secondFactors(phones);
-    const first = row.first_factor === 'password' ? PASSWORD_VERIFIED : await this.challenges.verification(tx, row.first_factor_challenge_id);
+    const first =
+      row.first_factor === 'password' ? PASSWORD_VERIFIED : await this.challenges.verification(tx, row.first_factor_challenge_id);
     return {
       object: 'sign_in',
       id: row.id,
@@ -249,7 +323,14 @@ export class SignIns extends FlowService {
         { strategy: 'phone_code', safe_identifier: maskPhoneNumber(row.identifier) },
         ...(user.password_hash !== null ? [{ strategy: 'password' as const }] : []),
       ],
-      supported_second_factors: row.status === 'needs_second_factor' || row.second_factor_challenge_id ? factors.map((p) => ({ strategy: 'phone_code' as const, phone_number_id: p.id, safe_identifier: maskPhoneNumber(p.phone_number) })) : null,
+      supported_second_factors:
+        row.status === 'needs_second_factor' || row.second_factor_challenge_id
+          ? factors.map((p) => ({
+              strategy: 'phone_code' as const,
+              phone_number_id: p.id,
+              safe_identifier: maskPhoneNumber(p.phone_number),
+            }))
+          : null,
       first_factor_verification: first,
       second_factor_verification: await this.challenges.verification(tx, row.second_factor_challenge_id),
       created_session_id: row.created_session_id,
@@ -275,13 +356,20 @@ export class SignIns extends FlowService {
     if ('id' in target) return this.load(tx, target.clientId, target.id, 'needs_first_factor');
     const user = await tx.selectFrom('users').selectAll().where('id', '=', target.unsaved.user_id).executeTakeFirst();
     // Deleted since the sign-in began: as if the number had no account.
-    if (!user) throw appError('form_identifier_not_found', { paramName: 'identifier', longMessage: 'No account uses this phone number; sign up instead.' });
+    if (!user)
+      throw appError('form_identifier_not_found', {
+        paramName: 'identifier',
+        longMessage: 'No account uses this phone number; sign up instead.',
+      });
     return { row: target.unsaved, user, phones: await this.users.phoneNumbers(tx, user.id) };
   }
 
   private lockedOut(retryAfterMs: number): AppError {
     const seconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
-    return appError('password_attempts_exceeded', { longMessage: `Too many wrong passwords for this account; try again in ${seconds} s or sign in with a phone code.`, headers: { 'retry-after': String(seconds) } });
+    return appError('password_attempts_exceeded', {
+      longMessage: `Too many wrong passwords for this account; try again in ${seconds} s or sign in with a phone code.`,
+      headers: { 'retry-after': String(seconds) },
+    });
   }
 }
 

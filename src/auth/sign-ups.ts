@@ -37,7 +37,10 @@ const signUpOfClient = prepared<{ id: string; client_id: string }, SignUpsTable>
   db.selectFrom('sign_ups').selectAll().where('id', '=', $('id')).where('client_id', '=', $('client_id')),
 );
 const setSignUpChallenge = prepared<{ id: string; challenge_id: string; now: number }>((db, $) =>
-  db.updateTable('sign_ups').set({ challenge_id: $('challenge_id'), updated_at: $('now') }).where('id', '=', $('id')),
+  db
+    .updateTable('sign_ups')
+    .set({ challenge_id: $('challenge_id'), updated_at: $('now') })
+    .where('id', '=', $('id')),
 );
 const completeSignUp = prepared<{ id: string; user_id: string; session_id: string; now: number }>((db, $) =>
   db
@@ -47,7 +50,6 @@ const completeSignUp = prepared<{ id: string; user_id: string; session_id: strin
 );
 
 export class SignUps extends FlowService {
-
   async create(clientId: string, input: { phone_number: string; password?: string }, ctx: RequestContext): Promise<SignUpView> {
     const settings = await this.instance.current();
     await this.consumeCreateLimit(settings, ctx);
@@ -89,7 +91,14 @@ export class SignUps extends FlowService {
         // The settings may have changed since the sign-up was made.
         const phone = parsePhoneParam(row.phone_number, 'phone_number');
         assertNumberAccepted(settings, phone, 'phone_number');
-        const issued = await this.challenges.issue(tx, { purpose: 'sign_up', phoneNumber: phone.e164, country: phone.country, ip: ctx.ip, actor: ANONYMOUS, settings });
+        const issued = await this.challenges.issue(tx, {
+          purpose: 'sign_up',
+          phoneNumber: phone.e164,
+          country: phone.country,
+          ip: ctx.ip,
+          actor: ANONYMOUS,
+          settings,
+        });
         if (issued instanceof Refusal) return issued;
         const { challenge, delivery } = issued;
         const now = this.clock.now();
@@ -107,14 +116,24 @@ export class SignUps extends FlowService {
         const refused = await this.consumeAttemptLimit(tx, settings, ctx, ANONYMOUS);
         if (refused) return refused;
         const row = await this.loadOpen(tx, clientId, id);
-        if (!row.challenge_id) return Refusal.of('verification_not_prepared', { paramName: 'code', longMessage: 'Request a code first (prepare_verification).' });
+        if (!row.challenge_id)
+          return Refusal.of('verification_not_prepared', {
+            paramName: 'code',
+            longMessage: 'Request a code first (prepare_verification).',
+          });
         if (await this.users.numberTaken(tx, row.phone_number)) return Refusal.from(this.taken());
         const result = await this.challenges.attempt(tx, row.challenge_id, code, settings, ANONYMOUS);
         if (result instanceof Refusal) return result;
         const user = await this.users.create(tx, { phoneNumber: row.phone_number, passwordHash: row.password_hash, signUpId: row.id });
         const session = await this.sessions.create(tx, { clientId, userId: user.id });
         const now = this.clock.now();
-        const done: SignUpsTable = { ...row, status: 'complete', created_user_id: user.id, created_session_id: session.id, updated_at: now };
+        const done: SignUpsTable = {
+          ...row,
+          status: 'complete',
+          created_user_id: user.id,
+          created_session_id: session.id,
+          updated_at: now,
+        };
         await completeSignUp.execute(tx, { id, user_id: user.id, session_id: session.id, now });
         return { done, challenge: result.challenge, delivery: result.delivery, session };
       }),
@@ -156,6 +175,9 @@ export class SignUps extends FlowService {
   }
 
   private taken() {
-    return appError('form_identifier_exists', { paramName: 'phone_number', longMessage: 'This phone number already belongs to an account; sign in instead.' });
+    return appError('form_identifier_exists', {
+      paramName: 'phone_number',
+      longMessage: 'This phone number already belongs to an account; sign in instead.',
+    });
   }
 }

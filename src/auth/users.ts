@@ -37,7 +37,15 @@ export interface UserView {
   last_sign_in_at: number | null;
 }
 
-export const VERIFIED: Verification = { status: 'verified', strategy: 'phone_code', attempts: null, attempts_remaining: null, expire_at: null, next_resend_at: null, delivery: null };
+export const VERIFIED: Verification = {
+  status: 'verified',
+  strategy: 'phone_code',
+  attempts: null,
+  attempts_remaining: null,
+  expire_at: null,
+  next_resend_at: null,
+  delivery: null,
+};
 
 export function phoneNumberView(row: PhoneNumbersTable, pending: Verification | null = null): PhoneNumberView {
   return {
@@ -84,7 +92,13 @@ export class Users {
   /** A user with a verified primary number, as a completed sign-up makes them. */
   async create(tx: Executor, input: { phoneNumber: string; passwordHash: string | null; signUpId: string }): Promise<UserView> {
     const now = this.clock.now();
-    const user: UsersTable = { id: newId('user', now), password_hash: input.passwordHash, created_at: now, updated_at: now, last_sign_in_at: null };
+    const user: UsersTable = {
+      id: newId('user', now),
+      password_hash: input.passwordHash,
+      created_at: now,
+      updated_at: now,
+      last_sign_in_at: null,
+    };
     const phone: PhoneNumbersTable = {
       id: newId('idn', now),
       user_id: user.id,
@@ -99,7 +113,13 @@ export class Users {
     await insertUser(tx, user);
     await insertPhoneNumber(tx, phone);
     const view = userView(user, [phone]);
-    await recordEventAndAudit(tx, this.clock, { type: 'user.created', actor: { type: 'user', id: user.id }, target: { type: 'user', id: user.id }, data: { ...view }, details: { sign_up_id: input.signUpId, phone_number: input.phoneNumber } });
+    await recordEventAndAudit(tx, this.clock, {
+      type: 'user.created',
+      actor: { type: 'user', id: user.id },
+      target: { type: 'user', id: user.id },
+      data: { ...view },
+      details: { sign_up_id: input.signUpId, phone_number: input.phoneNumber },
+    });
     return view;
   }
 
@@ -134,15 +154,43 @@ export class Users {
   async list(filter: { phone_number?: string; limit?: number }, startingAfter?: string): Promise<Page<UserView>> {
     const limit = filter.limit ?? 50;
     const after = decodeCursor(startingAfter);
-    let query = this.db.selectFrom('users').selectAll().orderBy('id', 'desc').limit(limit + 1);
+    let query = this.db
+      .selectFrom('users')
+      .selectAll()
+      .orderBy('id', 'desc')
+      .limit(limit + 1);
     if (filter.phone_number) {
-      query = query.where('id', 'in', this.db.selectFrom('phone_numbers').select('user_id').where('phone_number', '=', filter.phone_number).where('verified_at', 'is not', null));
+      query = query.where(
+        'id',
+        'in',
+        this.db
+          .selectFrom('phone_numbers')
+          .select('user_id')
+          .where('phone_number', '=', filter.phone_number)
+          .where('verified_at', 'is not', null),
+      );
     }
     if (after) query = query.where('id', '<', after);
     const rows = await query.execute();
     const page = rows.slice(0, limit);
-    const phones = page.length ? await this.db.selectFrom('phone_numbers').selectAll().where('user_id', 'in', page.map((u) => u.id)).orderBy('id').execute() : [];
-    return toPage(rows, limit, (u) => userView(u, phones.filter((p) => p.user_id === u.id)));
+    const phones = page.length
+      ? await this.db
+          .selectFrom('phone_numbers')
+          .selectAll()
+          .where(
+            'user_id',
+            'in',
+            page.map((u) => u.id),
+          )
+          .orderBy('id')
+          .execute()
+      : [];
+    return toPage(rows, limit, (u) =>
+      userView(
+        u,
+        phones.filter((p) => p.user_id === u.id),
+      ),
+    );
   }
 
   /** Deletes a user with their numbers and sessions (their tokens stop being renewed at once). */

@@ -27,7 +27,9 @@ export function wrongCodeWaitMs(failures: number, backoff: InstanceSettings['abu
 
 export function generateCode(): string {
   for (;;) {
-    const code = randomInt(0, 10 ** CODE_LENGTH).toString().padStart(CODE_LENGTH, '0');
+    const code = randomInt(0, 10 ** CODE_LENGTH)
+      .toString()
+      .padStart(CODE_LENGTH, '0');
     if (code !== MAGIC_CODE) return code;
   }
 }

@@ -22,7 +22,16 @@ import { isTestNumber } from '../phone/numbers.js';
 import type { SmsEngine } from '../sms/engine.js';
 import { challengeDelivery, deliveryState, type DeliveryState } from '../sms/delivery.js';
 import type { AuthKeys } from '../auth/keys.js';
-import { MAGIC_CODE, RESEND_COOLDOWN_MS, WRONG_CODE_MEMORY_MS, codeLifetimeMs, codeMatches, generateCode, hashCode, wrongCodeWaitMs } from './codes.js';
+import {
+  MAGIC_CODE,
+  RESEND_COOLDOWN_MS,
+  WRONG_CODE_MEMORY_MS,
+  codeLifetimeMs,
+  codeMatches,
+  generateCode,
+  hashCode,
+  wrongCodeWaitMs,
+} from './codes.js';
 import { recordLimitReached, retryAfter, type LimitName, type Limits, type Window } from '../limits/limits.js';
 
 export const CHALLENGE_PURPOSES = ['sign_up', 'sign_in', 'mfa_enrollment', 'mfa_verification'] as const;
@@ -75,7 +84,10 @@ const pendingChallenge = prepared<{ purpose: string; phone_number: string }, { i
     .where('status', '=', sql.lit('pending')),
 );
 /** The last code sent for a purpose and number, whatever became of it: the next one waits for its `resend_at`. */
-const latestChallenge = prepared<{ purpose: string; phone_number: string }, { id: string; status: string; created_at: number; resend_at: number }>((db, $) =>
+const latestChallenge = prepared<
+  { purpose: string; phone_number: string },
+  { id: string; status: string; created_at: number; resend_at: number }
+>((db, $) =>
   db
     .selectFrom('challenges')
     .select(['id', 'status', 'created_at', 'resend_at'])
@@ -109,13 +121,23 @@ const wrongCodeFailures = prepared<{ purpose: string; phone_number: string; sinc
 );
 /** Moves the time of the next code later (never earlier). */
 const holdNextCode = prepared<{ id: string; resend_at: number }>((db, $) =>
-  db.updateTable('challenges').set({ resend_at: $('resend_at') }).where('id', '=', $('id')).where('resend_at', '<', $('resend_at')),
+  db
+    .updateTable('challenges')
+    .set({ resend_at: $('resend_at') })
+    .where('id', '=', $('id'))
+    .where('resend_at', '<', $('resend_at')),
 );
 const replaceChallenge = prepared<{ id: string; now: number }>((db, $) =>
-  db.updateTable('challenges').set({ status: 'replaced', updated_at: $('now') }).where('id', '=', $('id')).where('status', '=', 'pending'),
+  db
+    .updateTable('challenges')
+    .set({ status: 'replaced', updated_at: $('now') })
+    .where('id', '=', $('id'))
+    .where('status', '=', 'pending'),
 );
 const insertChallenge = insertRow('challenges');
-const challengeById = prepared<{ id: string }, ChallengesTable>((db, $) => db.selectFrom('challenges').selectAll().where('id', '=', $('id')));
+const challengeById = prepared<{ id: string }, ChallengesTable>((db, $) =>
+  db.selectFrom('challenges').selectAll().where('id', '=', $('id')),
+);
 /** Counts an attempt, only while the challenge is pending and has attempts left. */
 const countAttempt = prepared<{ id: string; max_attempts: number; now: number }, { attempts: number }>((db, $) =>
   db
@@ -128,7 +150,11 @@ const countAttempt = prepared<{ id: string; max_attempts: number; now: number },
 );
 /** Moves a pending challenge to failed; affects no row when it already left pending. */
 const failChallenge = prepared<{ id: string; now: number }>((db, $) =>
-  db.updateTable('challenges').set({ status: sql.lit('failed'), updated_at: $('now') }).where('id', '=', $('id')).where('status', '=', 'pending'),
+  db
+    .updateTable('challenges')
+    .set({ status: sql.lit('failed'), updated_at: $('now') })
+    .where('id', '=', $('id'))
+    .where('status', '=', 'pending'),
 );
 /**
  * Moves a pending challenge to verified (no row when it already left pending). A right code ends the wait after
@@ -141,7 +167,6 @@ const verifyChallenge = prepared<{ id: string; now: number }>((db, $) =>
     .where('id', '=', $('id'))
     .where('status', '=', 'pending'),
 );
-
 
 /** Whether codes may go to a number's country. Test-range numbers are never sent, so always may. */
 export function countryAllowed(settings: InstanceSettings, phoneNumber: string, country: string | null): boolean {
@@ -203,7 +228,10 @@ export class ChallengeService {
     }
 
     // The pending challenge is the latest one, unless two processes' clocks disagree: then it is looked up by itself.
-    const pending = !latest || latest.status === 'pending' ? latest : await pendingChallenge.takeFirst(tx, { purpose: input.purpose, phone_number: phoneNumber });
+    const pending =
+      !latest || latest.status === 'pending'
+        ? latest
+        : await pendingChallenge.takeFirst(tx, { purpose: input.purpose, phone_number: phoneNumber });
     if (pending) await replaceChallenge.execute(tx, { id: pending.id, now });
     const code = generateCode();
     const id = newId('chl', now);
@@ -234,7 +262,10 @@ export class ChallengeService {
       tx,
     );
     await this.record(tx, 'challenge.created', row, input.actor, { ip: input.ip, replaced: pending?.id ?? null });
-    return { challenge: row, delivery: deliveryState({ status: message.status, driver: null, error_code: null, failed_by: null }, row.resend_at) };
+    return {
+      challenge: row,
+      delivery: deliveryState({ status: message.status, driver: null, error_code: null, failed_by: null }, row.resend_at),
+    };
   }
 
   /** Checks a code against a challenge; the challenge must be one the caller's flow owns. */
@@ -261,7 +292,11 @@ export class ChallengeService {
     challenge.resend_at = await this.holdNextCodeAfterWrongCode(tx, challenge, settings, now);
     const remaining = challenge.max_attempts - challenge.attempts;
     if (remaining > 0) {
-      return Refusal.of('form_code_incorrect', { paramName: 'code', longMessage: `The code is incorrect; ${remaining} attempt${remaining === 1 ? '' : 's'} left.`, meta: { attempts_remaining: remaining } });
+      return Refusal.of('form_code_incorrect', {
+        paramName: 'code',
+        longMessage: `The code is incorrect; ${remaining} attempt${remaining === 1 ? '' : 's'} left.`,
+        meta: { attempts_remaining: remaining },
+      });
     }
     await failChallenge.execute(tx, { id: challengeId, now });
     challenge.status = 'failed';
@@ -278,7 +313,14 @@ export class ChallengeService {
 
   view(c: ChallengesTable, delivery: DeliveryState | null): Verification {
     const now = this.clock.now();
-    const status = c.status === 'verified' ? 'verified' : c.status === 'failed' ? 'failed' : c.status === 'replaced' || c.expires_at <= now ? 'expired' : 'unverified';
+    const status =
+      c.status === 'verified'
+        ? 'verified'
+        : c.status === 'failed'
+          ? 'failed'
+          : c.status === 'replaced' || c.expires_at <= now
+            ? 'expired'
+            : 'unverified';
     return {
       status,
       strategy: 'phone_code',
@@ -297,7 +339,11 @@ export class ChallengeService {
   private async holdNextCodeAfterWrongCode(tx: Tx, c: ChallengesTable, settings: InstanceSettings, now: number): Promise<number> {
     const backoff = settings.abuse.wrong_code_backoff;
     if (backoff.initial_seconds === 0) return c.resend_at;
-    const row = await wrongCodeFailures.takeFirst(tx, { purpose: c.purpose, phone_number: c.phone_number, since: now - WRONG_CODE_MEMORY_MS });
+    const row = await wrongCodeFailures.takeFirst(tx, {
+      purpose: c.purpose,
+      phone_number: c.phone_number,
+      since: now - WRONG_CODE_MEMORY_MS,
+    });
     const resendAt = now + wrongCodeWaitMs(Number(row?.failures ?? 1), backoff);
     if (resendAt <= c.resend_at) return c.resend_at;
     await holdNextCode.execute(tx, { id: c.id, resend_at: resendAt });
@@ -332,14 +378,21 @@ export class ChallengeService {
     if (c.status === 'failed') return this.failed();
     if (c.status === 'verified') return this.alreadyUsed();
     if (c.status === 'replaced') {
-      return Refusal.of('verification_expired', { paramName: 'code', longMessage: 'A newer code was requested for this number; this one no longer works. Request a new code.' });
+      return Refusal.of('verification_expired', {
+        paramName: 'code',
+        longMessage: 'A newer code was requested for this number; this one no longer works. Request a new code.',
+      });
     }
-    if (c.expires_at <= now) return Refusal.of('verification_expired', { paramName: 'code', longMessage: 'The code has expired. Request a new code.' });
+    if (c.expires_at <= now)
+      return Refusal.of('verification_expired', { paramName: 'code', longMessage: 'The code has expired. Request a new code.' });
     return null;
   }
 
   private failed(): Refusal {
-    return Refusal.of('verification_failed', { paramName: 'code', longMessage: 'Too many wrong codes: this code no longer works. Request a new code.' });
+    return Refusal.of('verification_failed', {
+      paramName: 'code',
+      longMessage: 'Too many wrong codes: this code no longer works. Request a new code.',
+    });
   }
 
   private alreadyUsed(): Refusal {
@@ -349,8 +402,20 @@ export class ChallengeService {
   /** Per IP, then per number, then the instance budget; the first that refuses decides. */
   private async consumeSendLimits(tx: Tx, input: IssueInput): Promise<Refusal | null> {
     const { abuse } = input.settings;
-    const checks: { name: LimitName; key: string; window: Window; code: 'ip_send_limit_reached' | 'phone_number_send_limit_reached' | 'sms_send_budget_exhausted'; message: string }[] = [
-      { name: 'sends_per_ip', key: input.ip, window: { max: abuse.sends_per_ip.max, windowSeconds: abuse.sends_per_ip.window_seconds }, code: 'ip_send_limit_reached', message: 'Too many codes were requested from this address.' },
+    const checks: {
+      name: LimitName;
+      key: string;
+      window: Window;
+      code: 'ip_send_limit_reached' | 'phone_number_send_limit_reached' | 'sms_send_budget_exhausted';
+      message: string;
+    }[] = [
+      {
+        name: 'sends_per_ip',
+        key: input.ip,
+        window: { max: abuse.sends_per_ip.max, windowSeconds: abuse.sends_per_ip.window_seconds },
+        code: 'ip_send_limit_reached',
+        message: 'Too many codes were requested from this address.',
+      },
       {
         name: 'sends_per_phone_number',
         key: input.phoneNumber,
@@ -358,7 +423,13 @@ export class ChallengeService {
         code: 'phone_number_send_limit_reached',
         message: 'Too many codes were sent to this number.',
       },
-      { name: 'hourly_send_budget', key: 'instance', window: { max: abuse.hourly_send_budget, windowSeconds: 3_600 }, code: 'sms_send_budget_exhausted', message: 'The instance has sent as many codes as its hourly budget allows.' },
+      {
+        name: 'hourly_send_budget',
+        key: 'instance',
+        window: { max: abuse.hourly_send_budget, windowSeconds: 3_600 },
+        code: 'sms_send_budget_exhausted',
+        message: 'The instance has sent as many codes as its hourly budget allows.',
+      },
     ];
     for (const check of checks) {
       const verdict = await this.limits.consume(tx, check.name, check.key, check.window);
@@ -373,13 +444,37 @@ export class ChallengeService {
           details: { purpose: input.purpose, phone_number: input.phoneNumber, ip: input.ip },
         });
       }
-      return Refusal.of(check.code, { longMessage: `${check.message} Try again in ${Math.ceil(verdict.retryAfterMs / 1000)} s.`, headers: retryAfter(verdict.retryAfterMs) });
+      return Refusal.of(check.code, {
+        longMessage: `${check.message} Try again in ${Math.ceil(verdict.retryAfterMs / 1000)} s.`,
+        headers: retryAfter(verdict.retryAfterMs),
+      });
     }
     return null;
   }
 
-  private async record(tx: Tx, type: 'challenge.created' | 'challenge.verified' | 'challenge.failed', c: ChallengesTable, actor: Actor, extra: Record<string, unknown>): Promise<void> {
-    const data = { id: c.id, object: 'challenge', purpose: c.purpose, phone_number: c.phone_number, test_number: c.test_number === 1, status: c.status, attempts: c.attempts, expire_at: c.expires_at };
-    await recordEventAndAudit(tx, this.clock, { type, actor, target: { type: 'challenge', id: c.id }, data: type === 'challenge.failed' ? { ...data, reason: 'attempts_exhausted' } : data, details: extra });
+  private async record(
+    tx: Tx,
+    type: 'challenge.created' | 'challenge.verified' | 'challenge.failed',
+    c: ChallengesTable,
+    actor: Actor,
+    extra: Record<string, unknown>,
+  ): Promise<void> {
+    const data = {
+      id: c.id,
+      object: 'challenge',
+      purpose: c.purpose,
+      phone_number: c.phone_number,
+      test_number: c.test_number === 1,
+      status: c.status,
+      attempts: c.attempts,
+      expire_at: c.expires_at,
+    };
+    await recordEventAndAudit(tx, this.clock, {
+      type,
+      actor,
+      target: { type: 'challenge', id: c.id },
+      data: type === 'challenge.failed' ? { ...data, reason: 'attempts_exhausted' } : data,
+      details: extra,
+    });
   }
 }

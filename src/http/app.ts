@@ -128,7 +128,15 @@ export async function buildApp(options: AppOptions): Promise<App> {
     if (closing) reply.header('connection', 'close');
   });
   app.addHook('onResponse', async (request, reply) => {
-    request.log.info({ method: request.method, path: request.routeOptions.url ?? request.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, 'request');
+    request.log.info(
+      {
+        method: request.method,
+        path: request.routeOptions.url ?? request.url.split('?')[0],
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime * 10) / 10,
+      },
+      'request',
+    );
     // Sent before the close began, finished after it: end the connection now that it is idle.
     if (closing) request.raw.socket?.end();
   });
@@ -136,13 +144,27 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
-      info: { title: 'authn.sh', version: '0.4.0', description: 'Phone & SMS authentication server. BAPI routes need a secret key; FAPI routes are public.' },
+      info: {
+        title: 'authn.sh',
+        version: '0.4.0',
+        description: 'Phone & SMS authentication server. BAPI routes need a secret key; FAPI routes are public.',
+      },
       components: {
         securitySchemes: {
           secretKey: { type: 'http', scheme: 'bearer', description: 'sk_live_… or sk_test_…' },
           clientToken: { type: 'http', scheme: 'bearer', description: 'FAPI client token ct_… (from POST /v1/client)' },
-          clientCookie: { type: 'apiKey', in: 'cookie', name: CLIENT_COOKIE, description: 'The client token in a browser: an HttpOnly cookie POST /v1/client sets for a page on an allowed origin' },
-          sessionToken: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'Session token (from POST /v1/client/sessions/{id}/tokens)' },
+          clientCookie: {
+            type: 'apiKey',
+            in: 'cookie',
+            name: CLIENT_COOKIE,
+            description: 'The client token in a browser: an HttpOnly cookie POST /v1/client sets for a page on an allowed origin',
+          },
+          sessionToken: {
+            type: 'http',
+            scheme: 'bearer',
+            bearerFormat: 'JWT',
+            description: 'Session token (from POST /v1/client/sessions/{id}/tokens)',
+          },
         },
       },
       tags: [

@@ -11,20 +11,40 @@ import { Nullable, StringEnum } from './schemas.js';
 
 const Time = (description = 'ms since the epoch') => Type.Integer({ description });
 
-export const PhoneNumberParam = Type.String({ minLength: 1, maxLength: 32, description: 'An international number, E.164 (+14155550123); spaces, dashes, dots and brackets are ignored.' });
+export const PhoneNumberParam = Type.String({
+  minLength: 1,
+  maxLength: 32,
+  description: 'An international number, E.164 (+14155550123); spaces, dashes, dots and brackets are ignored.',
+});
 export const CodeParam = Type.String({
   pattern: `^[0-9]{${CODE_LENGTH}}$`,
   description: `The ${CODE_LENGTH}-digit code from the SMS. Anything else is refused (form_param_format_invalid) before the code is looked at: it counts neither as an attempt on the challenge nor against abuse.attempts_per_ip.`,
 });
-export const PasswordParam = Type.String({ minLength: PASSWORD_MIN_LENGTH, maxLength: PASSWORD_MAX_LENGTH, description: `${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters.` });
+export const PasswordParam = Type.String({
+  minLength: PASSWORD_MIN_LENGTH,
+  maxLength: PASSWORD_MAX_LENGTH,
+  description: `${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters.`,
+});
 export const PhoneCodeStrategy = StringEnum(['phone_code'] as const, { description: 'Only phone_code (a code by SMS).' });
 export const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false });
 
 export const Delivery = Type.Object(
   {
-    status: StringEnum(DELIVERY_STATUSES, { description: 'queued (not yet with a carrier), sent (with the carrier), delivered (the handset has it), undelivered (the carrier could not deliver it), failed (it could not be sent, or the code expired first).' }),
-    reason: Nullable(StringEnum(DELIVERY_REASONS, { description: 'Why it was undelivered or failed: the carrier refused it, the number cannot be reached, or a passing failure.' })),
-    next_step: Nullable(StringEnum(DELIVERY_NEXT_STEPS, { description: 'wait (it is on its way), resend (request a new code once resend_after has passed), use_another_number (this number is unlikely to get a code); null once delivered.' })),
+    status: StringEnum(DELIVERY_STATUSES, {
+      description:
+        'queued (not yet with a carrier), sent (with the carrier), delivered (the handset has it), undelivered (the carrier could not deliver it), failed (it could not be sent, or the code expired first).',
+    }),
+    reason: Nullable(
+      StringEnum(DELIVERY_REASONS, {
+        description: 'Why it was undelivered or failed: the carrier refused it, the number cannot be reached, or a passing failure.',
+      }),
+    ),
+    next_step: Nullable(
+      StringEnum(DELIVERY_NEXT_STEPS, {
+        description:
+          'wait (it is on its way), resend (request a new code once resend_after has passed), use_another_number (this number is unlikely to get a code); null once delivered.',
+      }),
+    ),
     resend_after: Nullable(Time('On a failure: when a new code may be requested (ms since the epoch).')),
   },
   {
@@ -41,7 +61,11 @@ export const Verification = Type.Object(
     attempts: Nullable(Type.Integer({ description: 'Codes tried so far.' })),
     attempts_remaining: Nullable(Type.Integer({ description: 'Wrong codes left before the challenge fails.' })),
     expire_at: Nullable(Time('When the code stops working (ms since the epoch).')),
-    next_resend_at: Nullable(Time('When a new code may be requested (ms since the epoch): 30 s after this one was sent, later after a wrong code (abuse.wrong_code_backoff).')),
+    next_resend_at: Nullable(
+      Time(
+        'When a new code may be requested (ms since the epoch): 30 s after this one was sent, later after a wrong code (abuse.wrong_code_backoff).',
+      ),
+    ),
     delivery: Nullable(Delivery),
   },
   { additionalProperties: false, description: 'Where a factor stands. The numbers are null for a password or a number verified earlier.' },
@@ -91,7 +115,10 @@ export const Session = Type.Object(
 );
 
 export const Token = Type.Object(
-  { object: Type.Literal('token'), jwt: Type.String({ description: 'ES256 JWT (sub = user id, sid = session id), valid 60 s; verify it with /.well-known/jwks.json.' }) },
+  {
+    object: Type.Literal('token'),
+    jwt: Type.String({ description: 'ES256 JWT (sub = user id, sid = session id), valid 60 s; verify it with /.well-known/jwks.json.' }),
+  },
   { additionalProperties: false },
 );
 
@@ -99,7 +126,11 @@ export const Token = Type.Object(
 export const NewSession = Type.Object({ ...Session.properties, last_active_token: Token }, { additionalProperties: false });
 
 export const Factor = Type.Object(
-  { strategy: StringEnum(['phone_code', 'password'] as const), safe_identifier: Type.Optional(Type.String({ description: 'The number, masked.' })), phone_number_id: Type.Optional(Type.String()) },
+  {
+    strategy: StringEnum(['phone_code', 'password'] as const),
+    safe_identifier: Type.Optional(Type.String({ description: 'The number, masked.' })),
+    phone_number_id: Type.Optional(Type.String()),
+  },
   { additionalProperties: false },
 );
 

@@ -10,14 +10,21 @@ import { AppError, appError, errorDetail, type ErrorDetail } from '../errors.js'
 
 /** `/sms/twilio` + `auth_token` → `sms.twilio.auth_token`. */
 function paramPath(instancePath: string, child?: string): string {
-  const parts = instancePath.split('/').filter(Boolean).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const parts = instancePath
+    .split('/')
+    .filter(Boolean)
+    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
   if (child !== undefined) parts.push(child);
   return parts.join('.');
 }
 
 function describeType(type: unknown): string {
   const types = Array.isArray(type) ? type : [type];
-  return types.map((t) => (t === 'null' ? 'null' : t === 'integer' ? 'an integer' : t === 'object' ? 'an object' : t === 'array' ? 'an array' : `a ${String(t)}`)).join(' or ');
+  return types
+    .map((t) =>
+      t === 'null' ? 'null' : t === 'integer' ? 'an integer' : t === 'object' ? 'an object' : t === 'array' ? 'an array' : `a ${String(t)}`,
+    )
+    .join(' or ');
 }
 
 export function validationDetail(error: ErrorObject, context: string): ErrorDetail {
@@ -43,7 +50,10 @@ export function validationDetail(error: ErrorObject, context: string): ErrorDeta
     case 'const': {
       const name = at();
       const allowed = (params.allowedValues as unknown[] | undefined) ?? [params.allowedValue];
-      return errorDetail('form_param_value_invalid', { paramName: name, longMessage: `${name} must be one of ${allowed.map((v) => JSON.stringify(v)).join(', ')}` });
+      return errorDetail('form_param_value_invalid', {
+        paramName: name,
+        longMessage: `${name} must be one of ${allowed.map((v) => JSON.stringify(v)).join(', ')}`,
+      });
     }
     default: {
       const name = at();
@@ -59,12 +69,15 @@ export const MAX_PATH_PARAM_LENGTH = 100;
 // The router's own errors carry the raw path in their message: the answer never repeats it.
 const FASTIFY_ERRORS: Record<string, () => AppError> = {
   FST_ERR_BAD_URL: () => appError('malformed_request_url', { longMessage: 'The request path is not valid percent-encoded UTF-8.' }),
-  FST_ERR_MAX_PARAM_LENGTH: () => appError('path_param_too_long', { longMessage: `A path parameter is over ${MAX_PATH_PARAM_LENGTH} characters.` }),
+  FST_ERR_MAX_PARAM_LENGTH: () =>
+    appError('path_param_too_long', { longMessage: `A path parameter is over ${MAX_PATH_PARAM_LENGTH} characters.` }),
   FST_ERR_CTP_INVALID_JSON_BODY: () => appError('malformed_request_body', { longMessage: 'The request body could not be parsed as JSON.' }),
-  FST_ERR_CTP_EMPTY_JSON_BODY: () => appError('malformed_request_body', { longMessage: 'The request has Content-Type application/json but no body.' }),
+  FST_ERR_CTP_EMPTY_JSON_BODY: () =>
+    appError('malformed_request_body', { longMessage: 'The request has Content-Type application/json but no body.' }),
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: () => appError('malformed_request_body', { longMessage: 'Content-Length does not match the body.' }),
   FST_ERR_CTP_INVALID_MEDIA_TYPE: () => appError('unsupported_media_type', { longMessage: 'Send the body as application/json.' }),
-  FST_ERR_CTP_BODY_TOO_LARGE: () => appError('request_body_too_large', { longMessage: 'The request body is over the size limit (AUTHN_BODY_LIMIT_BYTES).' }),
+  FST_ERR_CTP_BODY_TOO_LARGE: () =>
+    appError('request_body_too_large', { longMessage: 'The request body is over the size limit (AUTHN_BODY_LIMIT_BYTES).' }),
 };
 
 /** Turns whatever was thrown into an `AppError`; `null` means "unexpected", to be logged and hidden. */
@@ -92,7 +105,10 @@ export function errorHandler(error: FastifyError, request: FastifyRequest, reply
   const appErr = toAppError(error);
   if (appErr) return sendError(reply, appErr);
   request.log.error({ err: error }, 'unhandled error');
-  return sendError(reply, appError('internal_error', { longMessage: 'Something went wrong on our side. The request id is in the x-request-id header.' }));
+  return sendError(
+    reply,
+    appError('internal_error', { longMessage: 'Something went wrong on our side. The request id is in the x-request-id header.' }),
+  );
 }
 
 /**

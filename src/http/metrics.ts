@@ -12,9 +12,14 @@ export const metricsRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ser
   app.get('/metrics', { schema: { hide: true } }, async (request, reply) => {
     if (token !== null) {
       const header = request.headers.authorization;
-      if (!header) throw appError('authorization_header_missing', { paramName: 'Authorization', longMessage: 'GET /metrics needs Authorization: Bearer <AUTHN_METRICS_TOKEN>' });
+      if (!header)
+        throw appError('authorization_header_missing', {
+          paramName: 'Authorization',
+          longMessage: 'GET /metrics needs Authorization: Bearer <AUTHN_METRICS_TOKEN>',
+        });
       // Digests have one length, so the comparison takes the same time whatever was sent.
-      if (!timingSafeEqual(digest(header), digest(`Bearer ${token}`))) throw appError('metrics_token_invalid', { paramName: 'Authorization' });
+      if (!timingSafeEqual(digest(header), digest(`Bearer ${token}`)))
+        throw appError('metrics_token_invalid', { paramName: 'Authorization' });
     }
     return reply.header('content-type', registry.contentType).send(await registry.metrics());
   });

@@ -33,7 +33,11 @@ const SECRET_VARIABLES: ReadonlySet<BootstrapVariable> = new Set(['AUTHN_SMS_TWI
  */
 function settingValue(name: BootstrapVariable, raw: string): string | string[] | SmsRouteEntry[] | null {
   const value = raw.trim();
-  if (name === 'AUTHN_ALLOWED_ORIGINS') return value.split(',').map((origin) => origin.trim()).filter((origin) => origin !== '');
+  if (name === 'AUTHN_ALLOWED_ORIGINS')
+    return value
+      .split(',')
+      .map((origin) => origin.trim())
+      .filter((origin) => origin !== '');
   if (name === 'AUTHN_SMS_ROUTES') return parseRoutes(name, value);
   if ((name === 'AUTHN_SMS_DRIVER' || name === 'AUTHN_SMS_FAILOVER_DRIVER') && value === 'null') return null;
   return value === '' ? null : value;
@@ -53,14 +57,23 @@ const ROUTE_ENTRY = /^([^=>]+)=([^=>]+)(?:>([^=>]+))?$/;
  * by commas: `GB,DE=vonage>twilio;US=twilio`. Empty: no routes.
  */
 function parseRoutes(name: string, value: string): SmsRouteEntry[] {
-  const entries = value.split(';').map((entry) => entry.trim()).filter((entry) => entry !== '');
+  const entries = value
+    .split(';')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
   return entries.map((entry, i) => {
     const match = ROUTE_ENTRY.exec(entry);
     if (!match) {
-      throw new StartupError(`${name} entry ${i + 1} must be COUNTRIES=DRIVER or COUNTRIES=DRIVER>FAILOVER_DRIVER, entries separated by semicolons, such as GB,DE=vonage>twilio;US=twilio (got "${entry}")`);
+      throw new StartupError(
+        `${name} entry ${i + 1} must be COUNTRIES=DRIVER or COUNTRIES=DRIVER>FAILOVER_DRIVER, entries separated by semicolons, such as GB,DE=vonage>twilio;US=twilio (got "${entry}")`,
+      );
     }
     const [, countries, driver, failover] = match;
-    return { countries: countries!.split(',').map((country) => country.trim()), driver: driver!.trim(), failover_driver: failover?.trim() ?? null };
+    return {
+      countries: countries!.split(',').map((country) => country.trim()),
+      driver: driver!.trim(),
+      failover_driver: failover?.trim() ?? null,
+    };
   });
 }
 
@@ -90,7 +103,8 @@ export async function applyBootstrap(instance: InstanceService, env: BootstrapEn
     } catch (error) {
       if (!(error instanceof AppError)) throw error;
       // A list's entries (sms.routes.0.driver) belong to the variable of the list.
-      const variableOf = (param: string | undefined) => BOOTSTRAP_VARIABLES.find((n) => param === SETTING_OF[n] || param?.startsWith(`${SETTING_OF[n]}.`));
+      const variableOf = (param: string | undefined) =>
+        BOOTSTRAP_VARIABLES.find((n) => param === SETTING_OF[n] || param?.startsWith(`${SETTING_OF[n]}.`));
       const problems = error.details.map((d) => {
         const variable = variableOf(d.meta.param_name);
         // A requirement on a setting no variable provided names the variable that would provide it.

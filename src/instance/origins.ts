@@ -21,7 +21,9 @@ export function originAllowed(allowedOrigins: readonly string[], origin: string)
 
 /** Loopback hosts, where browsers treat plain http as a secure context (and accept `Secure` cookies). */
 function isLoopback(hostname: string): boolean {
-  return hostname === 'localhost' || hostname.endsWith('.localhost') || hostname === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
+  return (
+    hostname === 'localhost' || hostname.endsWith('.localhost') || hostname === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname)
+  );
 }
 
 /**
@@ -39,7 +41,8 @@ export function originProblem(value: string): string | null {
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') return 'must use https (or http on localhost)';
   // The session cookie is Secure: on plain http it would not be kept, and the client token would travel in clear.
-  if (url.protocol === 'http:' && !isLoopback(url.hostname)) return 'must use https: plain http is accepted only for localhost and 127.0.0.1 (local development)';
+  if (url.protocol === 'http:' && !isLoopback(url.hostname))
+    return 'must use https: plain http is accepted only for localhost and 127.0.0.1 (local development)';
   if (url.origin !== value) {
     return url.username || url.password || url.pathname !== '/' || url.search || url.hash || value.endsWith('/')
       ? `is not ${form}`
@@ -57,7 +60,8 @@ export function allowedOriginsProblems(origins: readonly string[]): ErrorDetail[
   origins.forEach((origin, i) => {
     const why = origin.length > ORIGIN_MAX_LENGTH ? `is longer than ${ORIGIN_MAX_LENGTH} characters` : originProblem(origin);
     if (why) errors.push(problem(`allowed_origins entry ${i + 1} ${why}`));
-    else if (origins.indexOf(origin) !== i) errors.push(problem(`allowed_origins entry ${i + 1} repeats entry ${origins.indexOf(origin) + 1}`));
+    else if (origins.indexOf(origin) !== i)
+      errors.push(problem(`allowed_origins entry ${i + 1} repeats entry ${origins.indexOf(origin) + 1}`));
   });
   return errors;
 }

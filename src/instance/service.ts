@@ -172,7 +172,12 @@ export class InstanceService {
       if (Number(inserted.numInsertedOrUpdatedRows) === 0) return false;
       await this.writeSecrets(tx, settings);
       const changes = diffSettings(defaultSettings(), settings);
-      await recordAudit(tx, this.clock, { actor: SYSTEM_ACTOR, action: 'instance.bootstrapped', target: { type: 'instance', id: 'instance' }, data: { changes } });
+      await recordAudit(tx, this.clock, {
+        actor: SYSTEM_ACTOR,
+        action: 'instance.bootstrapped',
+        target: { type: 'instance', id: 'instance' },
+        data: { changes },
+      });
       return true;
     });
   }
@@ -218,7 +223,12 @@ export class InstanceService {
       .executeTakeFirst();
     if (Number(updated.numUpdatedRows) !== 1) return 'conflict';
     await this.writeSecrets(tx, after);
-    await recordAudit(tx, this.clock, { actor, action: 'instance.updated', target: { type: 'instance', id: 'instance' }, data: { changes: changes satisfies SettingsChange[] } });
+    await recordAudit(tx, this.clock, {
+      actor,
+      action: 'instance.updated',
+      target: { type: 'instance', id: 'instance' },
+      data: { changes: changes satisfies SettingsChange[] },
+    });
     return 'done';
   }
 

@@ -283,12 +283,16 @@ const VONAGE_SIGNATURE_SECRET = /^[\x21-\x7e]{8,128}$/;
  */
 export function validateSettings(s: InstanceSettings): ErrorDetail[] {
   const errors: ErrorDetail[] = [];
-  const invalid = (paramName: string, longMessage: string) => errors.push(errorDetail('form_param_format_invalid', { paramName, longMessage }));
-  const value = (paramName: string, longMessage: string) => errors.push(errorDetail('form_param_value_invalid', { paramName, longMessage }));
-  const missing = (paramName: string, why: string) => errors.push(errorDetail('form_param_missing', { paramName, longMessage: `${paramName} is required ${why}` }));
+  const invalid = (paramName: string, longMessage: string) =>
+    errors.push(errorDetail('form_param_format_invalid', { paramName, longMessage }));
+  const value = (paramName: string, longMessage: string) =>
+    errors.push(errorDetail('form_param_value_invalid', { paramName, longMessage }));
+  const missing = (paramName: string, why: string) =>
+    errors.push(errorDetail('form_param_missing', { paramName, longMessage: `${paramName} is required ${why}` }));
 
   const { sms } = s;
-  if (sms.driver !== null && !SMS_DRIVERS.includes(sms.driver)) value('sms.driver', 'sms.driver must be "twilio", "vonage" or null (the null driver)');
+  if (sms.driver !== null && !SMS_DRIVERS.includes(sms.driver))
+    value('sms.driver', 'sms.driver must be "twilio", "vonage" or null (the null driver)');
   // Printed into SMS bodies as plain text: one line, no template braces.
   if (!/^[^\r\n{}]{1,40}$/.test(s.app_name) || s.app_name.trim() === '') {
     invalid('app_name', 'app_name must be 1 to 40 characters on one line, without { or }');
@@ -304,11 +308,15 @@ export function validateSettings(s: InstanceSettings): ErrorDetail[] {
   }
   const origin = sms.origin_bound_codes;
   if (origin.domain !== null && !HOST_NAME.test(origin.domain)) {
-    invalid('sms.origin_bound_codes.domain', 'sms.origin_bound_codes.domain must be a lower-case host name such as app.example.com (no scheme, port or path)');
+    invalid(
+      'sms.origin_bound_codes.domain',
+      'sms.origin_bound_codes.domain must be a lower-case host name such as app.example.com (no scheme, port or path)',
+    );
   }
   if (origin.enabled && origin.domain === null) missing('sms.origin_bound_codes.domain', 'when sms.origin_bound_codes.enabled is true');
   const t = sms.twilio;
-  if (t.account_sid !== null && !ACCOUNT_SID.test(t.account_sid)) invalid('sms.twilio.account_sid', 'sms.twilio.account_sid must be "AC" followed by 32 letters or digits');
+  if (t.account_sid !== null && !ACCOUNT_SID.test(t.account_sid))
+    invalid('sms.twilio.account_sid', 'sms.twilio.account_sid must be "AC" followed by 32 letters or digits');
   if (t.auth_token !== null && t.auth_token !== REDACTED && !TWILIO_AUTH_TOKEN.test(t.auth_token)) {
     invalid('sms.twilio.auth_token', 'sms.twilio.auth_token must be 32 letters or digits');
   }
@@ -316,7 +324,8 @@ export function validateSettings(s: InstanceSettings): ErrorDetail[] {
     invalid('sms.twilio.messaging_service_sid', 'sms.twilio.messaging_service_sid must be "MG" followed by 32 letters or digits');
   }
   const v = sms.vonage;
-  if (v.api_key !== null && !VONAGE_API_KEY.test(v.api_key)) invalid('sms.vonage.api_key', 'sms.vonage.api_key must be 8 letters or digits');
+  if (v.api_key !== null && !VONAGE_API_KEY.test(v.api_key))
+    invalid('sms.vonage.api_key', 'sms.vonage.api_key must be 8 letters or digits');
   if (v.api_secret !== null && v.api_secret !== REDACTED && !VONAGE_API_SECRET.test(v.api_secret)) {
     invalid('sms.vonage.api_secret', 'sms.vonage.api_secret must be 6 to 32 printable ASCII characters without spaces');
   }
@@ -350,7 +359,8 @@ function credentialGaps(sms: InstanceSettings['sms'], driver: SmsDriverName): Cr
   if (driver === 'twilio') {
     need('sms.twilio.account_sid', sms.twilio.account_sid);
     need('sms.twilio.auth_token', sms.twilio.auth_token);
-    if (sms.twilio.messaging_service_sid === null) need('sms.from_number', sms.from_number, ' and no sms.twilio.messaging_service_sid is set');
+    if (sms.twilio.messaging_service_sid === null)
+      need('sms.from_number', sms.from_number, ' and no sms.twilio.messaging_service_sid is set');
   } else {
     need('sms.vonage.api_key', sms.vonage.api_key);
     need('sms.vonage.api_secret', sms.vonage.api_secret);
@@ -365,8 +375,14 @@ function credentialGaps(sms: InstanceSettings['sms'], driver: SmsDriverName): Cr
  */
 function routedDriverProblem(sms: InstanceSettings['sms'], driver: SmsDriverName, path: string): string | null {
   const gaps = credentialGaps(sms, driver).map((gap) => gap.path);
-  if (gaps.length) return `${path} is ${driver}, whose settings are incomplete: ${gaps.join(', ')} ${gaps.length === 1 ? 'is' : 'are'} not set`;
-  if (driver === 'twilio' && sms.twilio.messaging_service_sid === null && sms.from_number !== null && senderProblem(sms.from_number, 'twilio') !== null) {
+  if (gaps.length)
+    return `${path} is ${driver}, whose settings are incomplete: ${gaps.join(', ')} ${gaps.length === 1 ? 'is' : 'are'} not set`;
+  if (
+    driver === 'twilio' &&
+    sms.twilio.messaging_service_sid === null &&
+    sms.from_number !== null &&
+    senderProblem(sms.from_number, 'twilio') !== null
+  ) {
     return `${path} is twilio, which cannot send from sms.from_number: set sms.twilio.messaging_service_sid or a number sms.from_number twilio accepts`;
   }
   return null;
@@ -374,7 +390,8 @@ function routedDriverProblem(sms: InstanceSettings['sms'], driver: SmsDriverName
 
 /** The rules of `sms.routes` and `sms.failover`; paths name the entry (`sms.routes.0.countries.1`). */
 function validateRouting(sms: InstanceSettings['sms'], errors: ErrorDetail[]): void {
-  const value = (paramName: string, longMessage: string) => errors.push(errorDetail('form_param_value_invalid', { paramName, longMessage }));
+  const value = (paramName: string, longMessage: string) =>
+    errors.push(errorDetail('form_param_value_invalid', { paramName, longMessage }));
   const driverRules = (path: string, driver: SmsDriverName | null, nullable: boolean) => {
     if (driver === null) return;
     if (!SMS_DRIVERS.includes(driver)) {
@@ -415,7 +432,8 @@ function validateRouting(sms: InstanceSettings['sms'], errors: ErrorDetail[]): v
 
   driverRules('sms.failover.driver', failover.driver, true);
   const within = (path: string, n: number, bounds: { minimum: number; maximum: number }, orNull = '') => {
-    if (!Number.isInteger(n) || n < bounds.minimum || n > bounds.maximum) value(path, `${path} must be an integer from ${bounds.minimum} to ${bounds.maximum}${orNull}`);
+    if (!Number.isInteger(n) || n < bounds.minimum || n > bounds.maximum)
+      value(path, `${path} must be an integer from ${bounds.minimum} to ${bounds.maximum}${orNull}`);
   };
   within('sms.failover.after_transient_failures', failover.after_transient_failures, ROUTING_BOUNDS.after_transient_failures);
   if (failover.receipt_wait_seconds !== null) {
@@ -440,7 +458,12 @@ export function smsCountryChoices({ mode, countries }: InstanceSettings['abuse']
 function validateAbuse(abuse: InstanceSettings['abuse'], errors: ErrorDetail[]): void {
   const within = (path: string, value: number, bounds: { minimum: number; maximum: number }) => {
     if (!Number.isInteger(value) || value < bounds.minimum || value > bounds.maximum) {
-      errors.push(errorDetail('form_param_value_invalid', { paramName: path, longMessage: `${path} must be an integer from ${bounds.minimum} to ${bounds.maximum}` }));
+      errors.push(
+        errorDetail('form_param_value_invalid', {
+          paramName: path,
+          longMessage: `${path} must be an integer from ${bounds.minimum} to ${bounds.maximum}`,
+        }),
+      );
     }
   };
   for (const name of ['sends_per_phone_number', 'sends_per_ip', 'attempts_per_ip', 'creates_per_ip'] as const) {
@@ -466,16 +489,31 @@ function validateAbuse(abuse: InstanceSettings['abuse'], errors: ErrorDetail[]):
 
   const { mode, countries } = abuse.sms_countries;
   if (!COUNTRY_LIST_MODES.includes(mode)) {
-    errors.push(errorDetail('form_param_value_invalid', { paramName: 'abuse.sms_countries.mode', longMessage: 'abuse.sms_countries.mode must be "allow" or "deny"' }));
+    errors.push(
+      errorDetail('form_param_value_invalid', {
+        paramName: 'abuse.sms_countries.mode',
+        longMessage: 'abuse.sms_countries.mode must be "allow" or "deny"',
+      }),
+    );
   }
   const path = 'abuse.sms_countries.countries';
   const unknown = countries.findIndex((c) => !KNOWN_COUNTRIES.has(c));
   if (unknown >= 0) {
-    errors.push(errorDetail('form_param_value_invalid', { paramName: path, longMessage: `${path} must hold upper-case ISO 3166-1 alpha-2 country codes (entry ${unknown + 1} is not one)` }));
+    errors.push(
+      errorDetail('form_param_value_invalid', {
+        paramName: path,
+        longMessage: `${path} must hold upper-case ISO 3166-1 alpha-2 country codes (entry ${unknown + 1} is not one)`,
+      }),
+    );
   } else if (new Set(countries).size !== countries.length) {
     errors.push(errorDetail('form_param_value_invalid', { paramName: path, longMessage: `${path} must not repeat a country` }));
   } else if (countries.length > ABUSE_BOUNDS.countries.maxItems) {
-    errors.push(errorDetail('form_param_value_invalid', { paramName: path, longMessage: `${path} holds at most ${ABUSE_BOUNDS.countries.maxItems} countries` }));
+    errors.push(
+      errorDetail('form_param_value_invalid', {
+        paramName: path,
+        longMessage: `${path} holds at most ${ABUSE_BOUNDS.countries.maxItems} countries`,
+      }),
+    );
   }
 }
 

@@ -17,7 +17,13 @@ import type { Store, Tx } from '../store/database.js';
 import type { Actor } from '../audit/audit-log.js';
 import { recordEventAndAudit } from '../webhooks/events.js';
 
-export type LimitName = 'sends_per_ip' | 'sends_per_phone_number' | 'hourly_send_budget' | 'password_lockout' | 'attempts_per_ip' | 'creates_per_ip';
+export type LimitName =
+  | 'sends_per_ip'
+  | 'sends_per_phone_number'
+  | 'hourly_send_budget'
+  | 'password_lockout'
+  | 'attempts_per_ip'
+  | 'creates_per_ip';
 
 export interface Window {
   max: number;
@@ -53,7 +59,10 @@ interface Backend {
  */
 async function openBackend(store: Store, options: { databaseUrl: string | null; redisUrl: string | null }): Promise<Backend> {
   if (options.redisUrl) {
-    const [{ Redis }, { default: RateLimiterRedis }] = await Promise.all([import('ioredis'), import('rate-limiter-flexible/lib/RateLimiterRedis.js')]);
+    const [{ Redis }, { default: RateLimiterRedis }] = await Promise.all([
+      import('ioredis'),
+      import('rate-limiter-flexible/lib/RateLimiterRedis.js'),
+    ]);
     const redis = new Redis(options.redisUrl, { maxRetriesPerRequest: 2 });
     return {
       // Namespaced: the Redis may serve other applications too.
@@ -71,7 +80,15 @@ async function openBackend(store: Store, options: { databaseUrl: string | null; 
     // transaction, and its upsert is a single statement.
     const client = { prepare: (text: string) => sqlite.prepare(text), transaction: <F>(fn: F) => fn };
     return {
-      make: (o) => new RateLimiterSQLite({ ...o, storeClient: client, storeType: 'better-sqlite3', tableName: TABLE, tableCreated: true, clearExpiredByTimeout: false }),
+      make: (o) =>
+        new RateLimiterSQLite({
+          ...o,
+          storeClient: client,
+          storeType: 'better-sqlite3',
+          tableName: TABLE,
+          tableCreated: true,
+          clearExpiredByTimeout: false,
+        }),
       close: async () => undefined,
     };
   }
@@ -82,7 +99,15 @@ async function openBackend(store: Store, options: { databaseUrl: string | null; 
   // error event would end the process.
   pool.on('error', () => undefined);
   return {
-    make: (o) => new RateLimiterPostgres({ ...o, storeClient: pool, storeType: 'pool', tableName: TABLE, tableCreated: true, clearExpiredByTimeout: false }),
+    make: (o) =>
+      new RateLimiterPostgres({
+        ...o,
+        storeClient: pool,
+        storeType: 'pool',
+        tableName: TABLE,
+        tableCreated: true,
+        clearExpiredByTimeout: false,
+      }),
     close: () => pool.end(),
   };
 }
@@ -102,7 +127,11 @@ export class Limits {
     // The library's own sweeper would run outside any transaction, on the shared SQLite connection: ours goes
     // through Kysely. Counters carry the library's time (the system clock), so the sweep does too.
     this.sweeper = setInterval(() => {
-      void this.store.db.deleteFrom(TABLE).where('expire', '<', Date.now() - 3_600_000).execute().catch(() => undefined);
+      void this.store.db
+        .deleteFrom(TABLE)
+        .where('expire', '<', Date.now() - 3_600_000)
+        .execute()
+        .catch(() => undefined);
     }, SWEEP_EVERY_MS).unref();
   }
 
@@ -159,8 +188,20 @@ export async function recordLimitReached(
   clock: Clock,
   input: { limit: LimitName; key: string; window: Window; retryAfterMs: number; actor: Actor; details: Record<string, unknown> },
 ): Promise<void> {
-  const data = { limit: input.limit, key: input.key, max: input.window.max, window_seconds: input.window.windowSeconds, retry_after_seconds: Math.ceil(input.retryAfterMs / 1000) };
-  await recordEventAndAudit(tx, clock, { type: 'abuse.limit_reached', actor: input.actor, target: null, data: { object: 'abuse_limit', ...data }, details: input.details });
+  const data = {
+    limit: input.limit,
+    key: input.key,
+    max: input.window.max,
+    window_seconds: input.window.windowSeconds,
+    retry_after_seconds: Math.ceil(input.retryAfterMs / 1000),
+  };
+  await recordEventAndAudit(tx, clock, {
+    type: 'abuse.limit_reached',
+    actor: input.actor,
+    target: null,
+    data: { object: 'abuse_limit', ...data },
+    details: input.details,
+  });
 }
 
 /** A refusal's `Retry-After` header: whole seconds until the window ends, at least 1. */
@@ -187,8 +228,18 @@ export async function consumeCallLimit(
   const verdict = await limits.consume(tx, input.limit, input.ip, window);
   if (verdict.allowed) return null;
   if (verdict.justReached) {
-    await recordLimitReached(tx, clock, { limit: input.limit, key: input.ip, window, retryAfterMs: verdict.retryAfterMs, actor: input.actor, details: { ip: input.ip } });
+    await recordLimitReached(tx, clock, {
+      limit: input.limit,
+      key: input.ip,
+      window,
+      retryAfterMs: verdict.retryAfterMs,
+      actor: input.actor,
+      details: { ip: input.ip },
+    });
   }
   const { code, message } = CALL_LIMITS[input.limit];
-  return Refusal.of(code, { longMessage: `${message} Try again in ${Math.ceil(verdict.retryAfterMs / 1000)} s.`, headers: retryAfter(verdict.retryAfterMs) });
+  return Refusal.of(code, {
+    longMessage: `${message} Try again in ${Math.ceil(verdict.retryAfterMs / 1000)} s.`,
+    headers: retryAfter(verdict.retryAfterMs),
+  });
 }

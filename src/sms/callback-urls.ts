@@ -58,7 +58,11 @@ async function loadCallbackSecret(db: Db, box: SecretBox): Promise<Buffer> {
   if (sealed === undefined) {
     const value = box.seal(randomBytes(32).toString('base64'), SECRET_AD);
     // Two processes starting at once: the first insert wins and both read it back.
-    await db.insertInto('store_meta').values({ key: SECRET_KEY, value }).onConflict((oc) => oc.column('key').doNothing()).execute();
+    await db
+      .insertInto('store_meta')
+      .values({ key: SECRET_KEY, value })
+      .onConflict((oc) => oc.column('key').doNothing())
+      .execute();
     sealed = (await read())!;
   }
   return Buffer.from(box.open(sealed, SECRET_AD), 'base64');
@@ -68,6 +72,10 @@ async function loadCallbackSecret(db: Db, box: SecretBox): Promise<Buffer> {
 export async function resealCallbackSecret(tx: Tx, box: SecretBox): Promise<number> {
   const row = await tx.selectFrom('store_meta').select('value').where('key', '=', SECRET_KEY).executeTakeFirst();
   if (!row || !box.isStale(row.value)) return 0;
-  await tx.updateTable('store_meta').set({ value: box.seal(box.open(row.value, SECRET_AD), SECRET_AD) }).where('key', '=', SECRET_KEY).execute();
+  await tx
+    .updateTable('store_meta')
+    .set({ value: box.seal(box.open(row.value, SECRET_AD), SECRET_AD) })
+    .where('key', '=', SECRET_KEY)
+    .execute();
   return 1;
 }

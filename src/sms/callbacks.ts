@@ -79,7 +79,9 @@ const isRecord = (value: unknown): value is Record<string, unknown> => typeof va
 function formParams(body: unknown): FormParams | null {
   if (!isRecord(body)) return null;
   const fields = Object.values(body);
-  return fields.every((v) => typeof v === 'string' || (Array.isArray(v) && v.every((item) => typeof item === 'string'))) ? (body as FormParams) : null;
+  return fields.every((v) => typeof v === 'string' || (Array.isArray(v) && v.every((item) => typeof item === 'string')))
+    ? (body as FormParams)
+    : null;
 }
 
 /** A receipt's fields as text (JSON receipts have numbers and booleans), or null when one is not a scalar. */
@@ -143,13 +145,26 @@ export class CarrierCallbacks {
    * carries a valid `sig`); its fields as text. Runs before the fields' shape is checked, like `authenticateTwilio`.
    */
   async authenticateVonage(input: VonageRequest): Promise<Authenticated<Record<string, string>>> {
-    if (!this.deps.urls.checkVonageToken(input.messageId, input.token)) throw this.rejected('vonage', 'the callback URL is not one this server gave out');
+    if (!this.deps.urls.checkVonageToken(input.messageId, input.token))
+      throw this.rejected('vonage', 'the callback URL is not one this server gave out');
     const { vonage } = (await this.deps.instance.current()).sms;
     const params = receiptFields(input.fields);
     if (vonage.signature_secret) {
-      const check = params ? verifyVonageSignature(params, vonage.signature_secret, vonage.signature_method, Math.floor(this.deps.clock.now() / 1000), this.deps.vonageDlrMaxAgeSeconds) : 'missing';
+      const check = params
+        ? verifyVonageSignature(
+            params,
+            vonage.signature_secret,
+            vonage.signature_method,
+            Math.floor(this.deps.clock.now() / 1000),
+            this.deps.vonageDlrMaxAgeSeconds,
+          )
+        : 'missing';
       if (check !== 'valid') {
-        const why = { missing: 'the receipt is not signed', mismatch: 'sig does not match the configured signature secret and method', stale: 'the receipt timestamp is outside the accepted window' }[check];
+        const why = {
+          missing: 'the receipt is not signed',
+          mismatch: 'sig does not match the configured signature secret and method',
+          stale: 'the receipt timestamp is outside the accepted window',
+        }[check];
         throw this.rejected('vonage', why);
       }
     }
@@ -236,7 +251,12 @@ export class CarrierCallbacks {
         }
         seen.add(`${row.id} ${dedupeKey}`);
         if (report.price) priced.push({ messageId: row.id, driver: report.source, ...report.price });
-        reported.push({ message_id: row.id, dedupe_key: dedupeKey, carrier_status: report.carrierStatus, carrier_message_id: report.carrierMessageId });
+        reported.push({
+          message_id: row.id,
+          dedupe_key: dedupeKey,
+          carrier_status: report.carrierStatus,
+          carrier_message_id: report.carrierMessageId,
+        });
         const actor: Actor = { type: 'carrier', id: report.source };
         const carrier = { status: report.carrierStatus, messageId: report.carrierMessageId, dedupeKey };
         const target = report.target === 'delivered' && !allPartsDelivered(row, reported) ? 'sent' : report.target;
@@ -247,7 +267,10 @@ export class CarrierCallbacks {
           results.push('ignored');
           continue;
         }
-        const move = (target === 'undelivered' || target === 'failed') && report.errorCode ? await this.failover(row, { ...report, errorCode: report.errorCode }, now) : null;
+        const move =
+          (target === 'undelivered' || target === 'failed') && report.errorCode
+            ? await this.failover(row, { ...report, errorCode: report.errorCode }, now)
+            : null;
         if (move?.trail) {
           const moved = { ...row, ...move.patch };
           changed.set(row.id, moved);
@@ -277,7 +300,14 @@ export class CarrierCallbacks {
         };
         changed.set(row.id, next);
         const via = report.via === 'status_check' ? { via: 'status_check' } : {};
-        trail.add({ message: next, applied: true, source: report.source, actor, carrier, auditData: { carrier_status: report.carrierStatus, carrier_message_id: report.carrierMessageId, ...via } });
+        trail.add({
+          message: next,
+          applied: true,
+          source: report.source,
+          actor,
+          carrier,
+          auditData: { carrier_status: report.carrierStatus, carrier_message_id: report.carrierMessageId, ...via },
+        });
         results.push('applied');
       }
       await trail.write(tx, messageUpdates(tx, [...changed.values()]));
@@ -285,11 +315,18 @@ export class CarrierCallbacks {
     });
     trail.count(metrics);
     for (const { failover } of moves) if (failover) metrics.failovers.inc(failover);
-    countCosts(metrics, written.map(({ driver, nanos, currency }) => ({ driver, price: { nanos, currency } })));
+    countCosts(
+      metrics,
+      written.map(({ driver, nanos, currency }) => ({ driver, price: { nanos, currency } })),
+    );
     batch.forEach((pending, i) => {
       const result = results[i]!;
       if (pending.report.via !== 'status_check') metrics.callbacks.inc({ carrier: pending.report.source, result });
-      if (result === 'unknown_message') this.deps.logger.warn({ carrier: pending.report.source, message_id: pending.report.messageId }, 'carrier callback for a message this store does not have');
+      if (result === 'unknown_message')
+        this.deps.logger.warn(
+          { carrier: pending.report.source, message_id: pending.report.messageId },
+          'carrier callback for a message this store does not have',
+        );
       pending.resolve(result);
     });
   }
@@ -299,6 +336,8 @@ export class CarrierCallbacks {
 function allPartsDelivered(row: SmsMessagesTable, reported: readonly ReportSeen[]): boolean {
   const parts = row.carrier_parts ?? row.segments;
   if (parts <= 1) return true;
-  const delivered = new Set(reported.filter((r) => r.message_id === row.id && r.carrier_status === 'delivered').map((r) => r.carrier_message_id));
+  const delivered = new Set(
+    reported.filter((r) => r.message_id === row.id && r.carrier_status === 'delivered').map((r) => r.carrier_message_id),
+  );
   return delivered.size >= parts;
 }

@@ -7,7 +7,16 @@
  */
 import type { Clock } from '../clock.js';
 import type { Db } from '../store/database.js';
-import { costSums, deliveryTimes, errorCodeCounts, outcomeCounts, type DeliveryTimes, type OutcomeCounts, type StatsKey, type StatsRange } from '../store/sms-stats.js';
+import {
+  costSums,
+  deliveryTimes,
+  errorCodeCounts,
+  outcomeCounts,
+  type DeliveryTimes,
+  type OutcomeCounts,
+  type StatsKey,
+  type StatsRange,
+} from '../store/sms-stats.js';
 import { priceDecimal } from './drivers/driver.js';
 import { twilioErrorMessage } from './drivers/twilio.js';
 import { vonageDlrErrorMessage, vonageStatusMessage } from './drivers/vonage.js';
@@ -138,18 +147,19 @@ export class DeliveryStatsService {
     const { ms, buckets } = WINDOWS[window];
     const to = clock.now() + 1;
     const range: StatsRange = { from: to - ms, to, bucketMs: ms / buckets, simulated: which.simulated };
-    const [totalCounts, totalTimes, driverCounts, driverTimes, countryCounts, countryTimes, bucketCounts, bucketTimes, codes, costs] = await Promise.all([
-      outcomeCounts(db, range, 'total'),
-      deliveryTimes(db, range, 'total'),
-      outcomeCounts(db, range, 'driver'),
-      deliveryTimes(db, range, 'driver'),
-      outcomeCounts(db, range, 'country'),
-      deliveryTimes(db, range, 'country'),
-      outcomeCounts(db, range, 'bucket'),
-      deliveryTimes(db, range, 'bucket'),
-      errorCodeCounts(db, range, TOP_ERROR_CODES),
-      costSums(db, range),
-    ]);
+    const [totalCounts, totalTimes, driverCounts, driverTimes, countryCounts, countryTimes, bucketCounts, bucketTimes, codes, costs] =
+      await Promise.all([
+        outcomeCounts(db, range, 'total'),
+        deliveryTimes(db, range, 'total'),
+        outcomeCounts(db, range, 'driver'),
+        deliveryTimes(db, range, 'driver'),
+        outcomeCounts(db, range, 'country'),
+        deliveryTimes(db, range, 'country'),
+        outcomeCounts(db, range, 'bucket'),
+        deliveryTimes(db, range, 'bucket'),
+        errorCodeCounts(db, range, TOP_ERROR_CODES),
+        costSums(db, range),
+      ]);
 
     const byDriver = joined(driverCounts, driverTimes).map(({ key, figures }) => ({ driver: key.driver!, ...figures }));
     const bucketFigures = new Map(joined(bucketCounts, bucketTimes).map(({ key, figures }) => [keyOf(key), figures]));
@@ -185,8 +195,16 @@ export class DeliveryStatsService {
         failure_class: failureClass(c.driver, c.phase, c.code),
         count: c.count,
       })),
-      costs: costs.map((c) => ({ driver: c.driver, country: c.country, currency: c.currency, amount: priceDecimal(c.nanos), attempts: c.attempts })),
-      cost_totals: [...totalsByCurrency].sort(([a], [b]) => a.localeCompare(b)).map(([currency, nanos]) => ({ currency, amount: priceDecimal(nanos) })),
+      costs: costs.map((c) => ({
+        driver: c.driver,
+        country: c.country,
+        currency: c.currency,
+        amount: priceDecimal(c.nanos),
+        attempts: c.attempts,
+      })),
+      cost_totals: [...totalsByCurrency]
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([currency, nanos]) => ({ currency, amount: priceDecimal(nanos) })),
     };
   }
 }

@@ -25,7 +25,16 @@ import { claimDueMessages, claimReceiptWaits, lockMessages, payloadAd } from '..
 import { rowsInsert } from '../store/writes.js';
 import type { CallbackUrls } from './callback-urls.js';
 import { countCosts, type SmsMetrics } from './metrics.js';
-import { NO_FAILOVER, afterReceiptWait, decide, outcomeAttemptRow, type AttemptOutcome, type Decision, type FailoverPlan, type SendResult } from './outcomes.js';
+import {
+  NO_FAILOVER,
+  afterReceiptWait,
+  decide,
+  outcomeAttemptRow,
+  type AttemptOutcome,
+  type Decision,
+  type FailoverPlan,
+  type SendResult,
+} from './outcomes.js';
 import { messageRoute } from './routing.js';
 import { Trail, attemptRow, messageUpdates } from './transitions.js';
 import { Batcher } from './batcher.js';
@@ -113,9 +122,13 @@ export class Dispatcher {
     await this.loop;
     if (this.inflight.size > 0) {
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([this.drained(), new Promise<void>((resolve) => (timer = setTimeout(resolve, this.deps.options.shutdownGraceMs)))]);
+      await Promise.race([
+        this.drained(),
+        new Promise<void>((resolve) => (timer = setTimeout(resolve, this.deps.options.shutdownGraceMs))),
+      ]);
       clearTimeout(timer);
-      if (this.inflight.size > 0) this.log.warn({ in_flight: this.inflight.size }, 'shutdown grace period over: releasing in-flight messages');
+      if (this.inflight.size > 0)
+        this.log.warn({ in_flight: this.inflight.size }, 'shutdown grace period over: releasing in-flight messages');
       this.shutdown.abort();
       await this.drained();
     }
@@ -187,7 +200,11 @@ export class Dispatcher {
     const waits = failover.receipt_wait_seconds !== null && (failover.receipt_wait_templates as readonly string[]).includes(row.template);
     return {
       driver: this.carrier(row, settings, first, 'first'),
-      failover: { to, afterTransientFailures: failover.after_transient_failures, receiptWaitMs: waits ? failover.receipt_wait_seconds! * 1000 : null },
+      failover: {
+        to,
+        afterTransientFailures: failover.after_transient_failures,
+        receiptWaitMs: waits ? failover.receipt_wait_seconds! * 1000 : null,
+      },
     };
   }
 
@@ -213,7 +230,9 @@ export class Dispatcher {
     const { transactions, clock, options } = this.deps;
     return transactions.run((tx) => {
       const now = clock.now();
-      return claimDueMessages(tx, { now, limit: want, worker: this.worker, leaseMs: options.leaseMs }, (rows) => this.abandonedAttempts(rows, now));
+      return claimDueMessages(tx, { now, limit: want, worker: this.worker, leaseMs: options.leaseMs }, (rows) =>
+        this.abandonedAttempts(rows, now),
+      );
     });
   }
 
@@ -253,17 +272,36 @@ export class Dispatcher {
         }
       } catch (error) {
         // Anything but a CarrierError is a bug or a body that cannot be opened: trying again would only repeat it.
-        const carrierError = error instanceof CarrierError ? error : permanent('internal_error', `unexpected error: ${(error as Error).message}`);
+        const carrierError =
+          error instanceof CarrierError ? error : permanent('internal_error', `unexpected error: ${(error as Error).message}`);
         if (!(error instanceof CarrierError)) this.log.error({ err: error, message_id: row.id }, 'driver failed unexpectedly');
         result = { kind: 'error', error: carrierError };
       }
       const outcome = result.kind === 'error' ? `${result.error.kind}_error` : result.kind;
       metrics.carrierLatency.observe({ driver: driver.name, outcome }, (clock.now() - startedAt) / 1000);
     }
-    await new Promise<void>((recorded) => this.outcomes.push({ claimed: row, driver: driver.name, checkable: driver.fetchStatus !== undefined, startedAt, finishedAt: clock.now(), result, echoedBody, failover, recorded }));
+    await new Promise<void>((recorded) =>
+      this.outcomes.push({
+        claimed: row,
+        driver: driver.name,
+        checkable: driver.fetchStatus !== undefined,
+        startedAt,
+        finishedAt: clock.now(),
+        result,
+        echoedBody,
+        failover,
+        recorded,
+      }),
+    );
   }
 
-  private outbound(row: SmsMessagesTable, driver: SmsDriver, settings: InstanceSettings, body: string, validitySeconds: number | null): OutboundSms {
+  private outbound(
+    row: SmsMessagesTable,
+    driver: SmsDriver,
+    settings: InstanceSettings,
+    body: string,
+    validitySeconds: number | null,
+  ): OutboundSms {
     const { urls } = this.deps;
     // The sender was chosen at queue time; a messaging service only means something to Twilio.
     const messagingServiceSid = driver.name === 'twilio' ? row.messaging_service_sid : null;
@@ -292,7 +330,10 @@ export class Dispatcher {
       } catch (error) {
         if (tries >= FLUSH_TRIES) {
           // The rows stay leased: when the lease ends they are claimed and sent again.
-          this.log.error({ err: error, messages: batch.length }, 'could not record send outcomes; the messages will be retried after their lease');
+          this.log.error(
+            { err: error, messages: batch.length },
+            'could not record send outcomes; the messages will be retried after their lease',
+          );
           for (const outcome of batch) outcome.recorded();
           return;
         }
@@ -349,7 +390,10 @@ export class Dispatcher {
     const retries = new Map<string, number>();
     const decisions: Decision[] = [];
     await transactions.run(async (tx) => {
-      const current = await lockMessages(tx, batch.map((o) => o.claimed.id));
+      const current = await lockMessages(
+        tx,
+        batch.map((o) => o.claimed.id),
+      );
       const now = clock.now();
       const attempts: SmsMessageAttemptsTable[] = [];
       const changed: SmsMessagesTable[] = [];
@@ -368,7 +412,10 @@ export class Dispatcher {
       await trail.write(tx, [...messageUpdates(tx, changed), ...rowsInsert(tx, 'sms_message_attempts', attempts)]);
     });
     this.recorded(trail, decisions);
-    countCosts(metrics, batch.map((o) => ({ driver: o.driver, price: o.result.kind === 'accepted' ? (o.result.price ?? null) : null })));
+    countCosts(
+      metrics,
+      batch.map((o) => ({ driver: o.driver, price: o.result.kind === 'accepted' ? (o.result.price ?? null) : null })),
+    );
     for (const [driver, count] of retries) metrics.retries.inc({ driver }, count);
   }
 }

@@ -105,7 +105,8 @@ export class SmsEngine {
       // Every occurrence is masked (the origin-bound line repeats the code); a digit run that merely equals the
       // code elsewhere in the body is masked too, which only costs the log a few characters.
       const code = input.variables.code;
-      const logBody = code && routeFor(settings.sms, country).first !== null ? message.body.split(code).join('*'.repeat(code.length)) : message.body;
+      const logBody =
+        code && routeFor(settings.sms, country).first !== null ? message.body.split(code).join('*'.repeat(code.length)) : message.body;
       return this.enqueue(tx, settings, {
         template: input.template,
         to,
@@ -126,7 +127,16 @@ export class SmsEngine {
     const settings = await this.deps.instance.current();
     const body = testMessageBody(settings.app_name);
     return inTransaction(this.deps.db, (tx) =>
-      this.enqueue(tx, settings, { template: TEST_MESSAGE_TEMPLATE, to, country, body, logBody: body, sender: chooseSender(settings, null), deliveredByUs: true, actor: input.actor }),
+      this.enqueue(tx, settings, {
+        template: TEST_MESSAGE_TEMPLATE,
+        to,
+        country,
+        body,
+        logBody: body,
+        sender: chooseSender(settings, null),
+        deliveredByUs: true,
+        actor: input.actor,
+      }),
     );
   }
 
@@ -208,7 +218,14 @@ export class SmsEngine {
       const echo = out.template === 'verification_code';
       if (echo) this.log.info({ message_id: id, to: out.to, body: out.body }, 'null driver: verification code SMS dropped');
       writes.push(rowInsert('sms_message_attempts', attemptRow(row, 'null', this.deps.worker, now, now, 'dropped', null, null)));
-      trail.add({ message: row, applied: true, source: 'engine', actor: SYSTEM_ACTOR, action: 'sms.dropped', auditData: { attempt: 1, driver: 'null', ...(echo ? { body: out.body } : {}) } });
+      trail.add({
+        message: row,
+        applied: true,
+        source: 'engine',
+        actor: SYSTEM_ACTOR,
+        action: 'sms.dropped',
+        auditData: { attempt: 1, driver: 'null', ...(echo ? { body: out.body } : {}) },
+      });
     }
     // One statement on PostgreSQL: the message, its audit entries, its history and its events (see recordEvents).
     await trail.write(tx, writes, [event]);

@@ -132,7 +132,13 @@ export function failureClass(driver: DriverName | string | null, phase: FailureP
  * this account, never a number that is invalid or has opted out, nor a message any carrier would refuse.
  */
 export function failsOver(failure: FailureClass): boolean {
-  return failure === 'carrier_filtered' || failure === 'route_not_permitted' || failure === 'account' || failure === 'credentials' || failure === 'sender';
+  return (
+    failure === 'carrier_filtered' ||
+    failure === 'route_not_permitted' ||
+    failure === 'account' ||
+    failure === 'credentials' ||
+    failure === 'sender'
+  );
 }
 
 /** How a UI can word a failed delivery to the person waiting for the code (nothing carrier-specific). */

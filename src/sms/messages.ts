@@ -76,7 +76,11 @@ export class SmsMessageLog {
   async list(filter: SmsMessageFilter, startingAfter?: string): Promise<Page<SmsMessageView>> {
     const after = decodeCursor(startingAfter);
     const limit = filter.limit ?? 50;
-    let query = this.db.selectFrom('sms_messages').selectAll().orderBy('id', 'desc').limit(limit + 1);
+    let query = this.db
+      .selectFrom('sms_messages')
+      .selectAll()
+      .orderBy('id', 'desc')
+      .limit(limit + 1);
     if (filter.to !== undefined) {
       const recipient = parseRecipient(filter.to, homeCountries(await this.instance.current()));
       if (!recipient.ok) throw appError('form_param_format_invalid', { paramName: 'to', longMessage: `to ${recipient.reason}` });
@@ -98,8 +102,22 @@ export class SmsMessageLog {
       this.db.selectFrom('sms_message_statuses').selectAll().where('message_id', '=', id).orderBy('id').execute(),
     ]);
     // The engine's entry is the message row itself (its first status, when it was created).
-    const first = { created_at: row.created_at, status: FIRST_STATUS[row.status === 'test_noop' ? 'test' : row.delivered_by_us ? 'ours' : 'operator'], source: 'engine', carrier_status: null, carrier_message_id: null, error_code: null, error_message: null, applied: true };
-    return { ...toView(row), attempts: attempts.map(toAttempt), status_history: [first, ...history.map(toHistory)], failover: failoverOf(row, attempts, history) };
+    const first = {
+      created_at: row.created_at,
+      status: FIRST_STATUS[row.status === 'test_noop' ? 'test' : row.delivered_by_us ? 'ours' : 'operator'],
+      source: 'engine',
+      carrier_status: null,
+      carrier_message_id: null,
+      error_code: null,
+      error_message: null,
+      applied: true,
+    };
+    return {
+      ...toView(row),
+      attempts: attempts.map(toAttempt),
+      status_history: [first, ...history.map(toHistory)],
+      failover: failoverOf(row, attempts, history),
+    };
   }
 
   /** `POST /v1/sms_messages/test`: queues the fixed test message and returns it as the log shows it. */
@@ -149,11 +167,19 @@ function toView(row: SmsMessagesTable): SmsMessageView {
  * attempt failed transiently or was refused, or else it was accepted and the move came from a missing receipt
  * (the move's history entry says `no_receipt`) or a refusal reported later.
  */
-function failoverOf(row: SmsMessagesTable, attempts: readonly SmsMessageAttemptsTable[], history: readonly SmsMessageStatusesTable[]): SmsMessageDetail['failover'] {
+function failoverOf(
+  row: SmsMessagesTable,
+  attempts: readonly SmsMessageAttemptsTable[],
+  history: readonly SmsMessageStatusesTable[],
+): SmsMessageDetail['failover'] {
   if (row.failover_from === null || row.failed_over_at === null) return null;
   const last = attempts.find((a) => a.attempt === row.failover_attempt);
   const reason: FailoverReason =
-    last?.outcome === 'transient_error' ? 'transient_failures' : last?.outcome !== 'accepted' || !history.some((s) => s.error_code === 'no_receipt') ? 'carrier_refused' : 'no_receipt';
+    last?.outcome === 'transient_error'
+      ? 'transient_failures'
+      : last?.outcome !== 'accepted' || !history.some((s) => s.error_code === 'no_receipt')
+        ? 'carrier_refused'
+        : 'no_receipt';
   return { from: row.failover_from, to: row.driver ?? 'null', at: row.failed_over_at, reason };
 }
 

@@ -30,7 +30,12 @@ export class SmsMetrics {
   /** `queueDepth` is read from the store at scrape time. */
   constructor(queueDepth: () => Promise<{ queued: number; sending: number }>) {
     collectDefaultMetrics({ register: this.registry, prefix: 'authn_' });
-    this.messages = new Counter({ name: 'authn_sms_messages_total', help: 'SMS messages that entered a status, by driver and status', labelNames: ['driver', 'status'], registers: [this.registry] });
+    this.messages = new Counter({
+      name: 'authn_sms_messages_total',
+      help: 'SMS messages that entered a status, by driver and status',
+      labelNames: ['driver', 'status'],
+      registers: [this.registry],
+    });
     this.carrierLatency = new Histogram({
       name: 'authn_sms_carrier_request_duration_seconds',
       help: 'Carrier API send requests, by driver and outcome (accepted, transient_error, permanent_error)',
@@ -38,7 +43,12 @@ export class SmsMetrics {
       buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers: [this.registry],
     });
-    this.retries = new Counter({ name: 'authn_sms_retries_total', help: 'Transient carrier failures scheduled for another attempt', labelNames: ['driver'], registers: [this.registry] });
+    this.retries = new Counter({
+      name: 'authn_sms_retries_total',
+      help: 'Transient carrier failures scheduled for another attempt',
+      labelNames: ['driver'],
+      registers: [this.registry],
+    });
     this.callbacks = new Counter({
       name: 'authn_sms_carrier_callbacks_total',
       help: 'Carrier status callbacks, by carrier and result (applied, ignored, duplicate, rejected, unknown_message)',
@@ -57,10 +67,20 @@ export class SmsMetrics {
       labelNames: ['from', 'to', 'reason'],
       registers: [this.registry],
     });
-    const outcome = (name: string, help: string) => new Counter({ name, help, labelNames: ['driver', 'country'], registers: [this.registry] });
-    this.delivered = outcome('authn_sms_delivered_total', 'SMS messages the carrier reported delivered, by driver and destination country (ISO 3166 alpha-2, or unknown)');
-    this.undelivered = outcome('authn_sms_undelivered_total', 'SMS messages the carrier could not deliver (undelivered), by driver and destination country');
-    this.failed = outcome('authn_sms_failed_total', 'SMS messages that failed (refused by the carrier, or reported failed), by driver and destination country');
+    const outcome = (name: string, help: string) =>
+      new Counter({ name, help, labelNames: ['driver', 'country'], registers: [this.registry] });
+    this.delivered = outcome(
+      'authn_sms_delivered_total',
+      'SMS messages the carrier reported delivered, by driver and destination country (ISO 3166 alpha-2, or unknown)',
+    );
+    this.undelivered = outcome(
+      'authn_sms_undelivered_total',
+      'SMS messages the carrier could not deliver (undelivered), by driver and destination country',
+    );
+    this.failed = outcome(
+      'authn_sms_failed_total',
+      'SMS messages that failed (refused by the carrier, or reported failed), by driver and destination country',
+    );
     this.timeToDelivery = new Histogram({
       name: 'authn_sms_time_to_delivery_seconds',
       help: "Time from the carrier's acceptance of a message to its delivery report, by driver",
@@ -68,7 +88,12 @@ export class SmsMetrics {
       buckets: [1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1800, 3600],
       registers: [this.registry],
     });
-    this.cost = new Counter({ name: 'authn_sms_cost_total', help: 'What the carriers reported charging, by driver and currency (currency units)', labelNames: ['driver', 'currency'], registers: [this.registry] });
+    this.cost = new Counter({
+      name: 'authn_sms_cost_total',
+      help: 'What the carriers reported charging, by driver and currency (currency units)',
+      labelNames: ['driver', 'currency'],
+      registers: [this.registry],
+    });
     new Gauge({
       name: 'authn_sms_queue_depth',
       help: 'Messages waiting in the outbox (queued: due or waiting for a retry; sending: claimed by a dispatcher)',

@@ -68,7 +68,14 @@ export interface Decision {
 const DISPATCHER_ACTOR: Actor = { type: 'dispatcher', id: null };
 
 /** What `outcome` does to the message as it is now (`row`); null: nothing beyond the attempt record. */
-export function decide(outcome: AttemptOutcome, row: SmsMessagesTable, now: number, worker: string, options: RetryOptions, random: () => number): Decision | null {
+export function decide(
+  outcome: AttemptOutcome,
+  row: SmsMessagesTable,
+  now: number,
+  worker: string,
+  options: RetryOptions,
+  random: () => number,
+): Decision | null {
   const ours = row.status === 'sending' && row.lease_owner === worker;
   const { result } = outcome;
   const done = { lease_owner: null, lease_expires_at: null, next_attempt_at: null, updated_at: now, driver: outcome.driver };
@@ -84,13 +91,26 @@ export function decide(outcome: AttemptOutcome, row: SmsMessagesTable, now: numb
 
   const failoverTo = row.failover_from === null ? outcome.failover.to : null;
   if (result.kind === 'accepted') {
-    const carrier = { carrier_message_id: row.carrier_message_id ?? result.carrierMessageId, carrier_parts: result.parts, sent_at: row.sent_at ?? now };
+    const carrier = {
+      carrier_message_id: row.carrier_message_id ?? result.carrierMessageId,
+      carrier_parts: result.parts,
+      sent_at: row.sent_at ?? now,
+    };
     const waitUntil = keepBodyUntil(row, failoverTo, outcome.failover.receiptWaitMs, now);
     const wait = waitUntil !== null ? { receipt_wait_until: waitUntil } : { receipt_wait_until: null, payload: null };
     const check = { status_check_at: firstStatusCheck(outcome.checkable, now, result.firstCheckAfterMs) };
     if (ours) {
       return {
-        patch: { ...done, ...carrier, ...check, status: 'sent', carrier_status: result.carrierStatus, ...wait, error_code: null, error_message: null },
+        patch: {
+          ...done,
+          ...carrier,
+          ...check,
+          status: 'sent',
+          carrier_status: result.carrierStatus,
+          ...wait,
+          error_code: null,
+          error_message: null,
+        },
         trail: entry(undefined, { carrier_message_id: result.carrierMessageId }),
       };
     }
@@ -108,7 +128,12 @@ export function decide(outcome: AttemptOutcome, row: SmsMessagesTable, now: numb
       };
     case 'expired':
       return {
-        patch: { ...finished, status: 'expired', error_code: 'expired', error_message: 'the verification code expired before the message could be sent' },
+        patch: {
+          ...finished,
+          status: 'expired',
+          error_code: 'expired',
+          error_message: 'the verification code expired before the message could be sent',
+        },
         trail: entry(),
       };
     case 'error': {
@@ -127,11 +152,21 @@ export function decide(outcome: AttemptOutcome, row: SmsMessagesTable, now: numb
       if (error.kind === 'transient' && row.attempts - (row.failover_attempt ?? 0) < options.maxAttempts) {
         const retryAt = now + Math.max(backoff(row.attempts, options, random), error.retryAfterMs ?? 0);
         if (row.expires_at !== null && retryAt >= row.expires_at) {
-          return { patch: { ...finished, status: 'expired', ...failure }, trail: entry(undefined, { reason: 'the code expires before the next attempt' }) };
+          return {
+            patch: { ...finished, status: 'expired', ...failure },
+            trail: entry(undefined, { reason: 'the code expires before the next attempt' }),
+          };
         }
-        return { patch: { ...done, ...failure, status: 'queued', next_attempt_at: retryAt }, trail: entry('sms.retry_scheduled', { retry_at: retryAt }, false), retry: true };
+        return {
+          patch: { ...done, ...failure, status: 'queued', next_attempt_at: retryAt },
+          trail: entry('sms.retry_scheduled', { retry_at: retryAt }, false),
+          retry: true,
+        };
       }
-      return { patch: { ...finished, ...failure, status: 'failed' }, trail: entry(undefined, { final_attempt: error.kind === 'transient' }) };
+      return {
+        patch: { ...finished, ...failure, status: 'failed' },
+        trail: entry(undefined, { final_attempt: error.kind === 'transient' }),
+      };
     }
   }
 }
@@ -140,7 +175,13 @@ export function decide(outcome: AttemptOutcome, row: SmsMessagesTable, now: numb
  * The move of `row` to its failover driver `to`: queued again at once, the first driver's error kept for the
  * history entry, its carrier id, receipt wait and status check cleared (a late receipt from it changes nothing).
  */
-export function moveToFailover(row: SmsMessagesTable, to: SmsDriverName, reason: FailoverReason, now: number, failure: { error_code: string; error_message: string }): Decision {
+export function moveToFailover(
+  row: SmsMessagesTable,
+  to: SmsDriverName,
+  reason: FailoverReason,
+  now: number,
+  failure: { error_code: string; error_message: string },
+): Decision {
   const from = row.driver ?? 'null';
   const failover = { from, to, reason };
   return {
@@ -162,7 +203,15 @@ export function moveToFailover(row: SmsMessagesTable, to: SmsDriverName, reason:
       receipt_wait_until: null,
       ...failure,
     },
-    trail: { applied: true, source: 'dispatcher', actor: DISPATCHER_ACTOR, action: 'sms.failover', auditData: { attempt: row.attempts }, eventType: 'sms.failover', eventData: { failover } },
+    trail: {
+      applied: true,
+      source: 'dispatcher',
+      actor: DISPATCHER_ACTOR,
+      action: 'sms.failover',
+      auditData: { attempt: row.attempts },
+      eventType: 'sms.failover',
+      eventData: { failover },
+    },
     failover,
   };
 }
@@ -194,10 +243,14 @@ export interface FailureReport {
  * expired. Null: the report applies as it is (the message ends there).
  */
 export function afterFailureReport(row: SmsMessagesTable, report: FailureReport, to: SmsDriverName | null, now: number): Decision | null {
-  const movable = row.failover_from === null && row.driver === report.source && to !== null && to !== row.driver && row.receipt_wait_until !== null;
+  const movable =
+    row.failover_from === null && row.driver === report.source && to !== null && to !== row.driver && row.receipt_wait_until !== null;
   if (!movable || (row.expires_at !== null && now >= row.expires_at)) return null;
   if (!failsOver(failureClass(report.source, 'receipt', report.errorCode))) return null;
-  return moveToFailover(row, to, 'carrier_refused', now, { error_code: report.errorCode, error_message: report.errorMessage ?? report.errorCode });
+  return moveToFailover(row, to, 'carrier_refused', now, {
+    error_code: report.errorCode,
+    error_message: report.errorMessage ?? report.errorCode,
+  });
 }
 
 /**
@@ -205,8 +258,17 @@ export function afterFailureReport(row: SmsMessagesTable, report: FailureReport,
  * `sent`, has not moved, and its code has not expired; otherwise it stops waiting, and its sealed body goes.
  */
 export function afterReceiptWait(row: SmsMessagesTable, to: SmsDriverName | null, now: number): Decision {
-  if (row.status === 'sent' && row.failover_from === null && to !== null && to !== row.driver && (row.expires_at === null || now < row.expires_at)) {
-    return moveToFailover(row, to, 'no_receipt', now, { error_code: 'no_receipt', error_message: `no delivery receipt from ${row.driver} within the receipt wait` });
+  if (
+    row.status === 'sent' &&
+    row.failover_from === null &&
+    to !== null &&
+    to !== row.driver &&
+    (row.expires_at === null || now < row.expires_at)
+  ) {
+    return moveToFailover(row, to, 'no_receipt', now, {
+      error_code: 'no_receipt',
+      error_message: `no delivery receipt from ${row.driver} within the receipt wait`,
+    });
   }
   return { patch: { receipt_wait_until: null, payload: null, updated_at: now } };
 }
@@ -225,9 +287,29 @@ export function outcomeAttemptRow(outcome: AttemptOutcome, worker: string): SmsM
   const { claimed, driver, startedAt, finishedAt, result } = outcome;
   switch (result.kind) {
     case 'accepted':
-      return attemptRow(claimed, driver, worker, startedAt, finishedAt, 'accepted', null, result.carrierMessageId, result.httpStatus, result.price ?? null);
+      return attemptRow(
+        claimed,
+        driver,
+        worker,
+        startedAt,
+        finishedAt,
+        'accepted',
+        null,
+        result.carrierMessageId,
+        result.httpStatus,
+        result.price ?? null,
+      );
     case 'error':
-      return attemptRow(claimed, driver, worker, startedAt, finishedAt, result.error.code === 'aborted' ? 'released' : `${result.error.kind}_error`, result.error, null);
+      return attemptRow(
+        claimed,
+        driver,
+        worker,
+        startedAt,
+        finishedAt,
+        result.error.code === 'aborted' ? 'released' : `${result.error.kind}_error`,
+        result.error,
+        null,
+      );
     default:
       return attemptRow(claimed, driver, worker, startedAt, finishedAt, result.kind, null, null);
   }

@@ -18,7 +18,13 @@ import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import type { InstanceService } from '../instance/service.js';
 import type { Store } from '../store/database.js';
-import { claimStatusChecks, earliestStatusCheck, rescheduleStatusCheck, setStatusChecks, type StatusCheckDue } from '../store/sms-outbox.js';
+import {
+  claimStatusChecks,
+  earliestStatusCheck,
+  rescheduleStatusCheck,
+  setStatusChecks,
+  type StatusCheckDue,
+} from '../store/sms-outbox.js';
 import type { CarrierCallbacks, CarrierReport } from './callbacks.js';
 import type { SmsMetrics } from './metrics.js';
 import { createDriver, type DriverDeps } from './drivers/index.js';
@@ -38,7 +44,6 @@ const PARALLEL = 8;
  * past the round's size) is taken soon, without rounds back to back.
  */
 const EARLY_ROUND_MIN_MS = 500;
-
 
 export interface StatusCheckDeps {
   store: Store;
@@ -86,10 +91,13 @@ export class StatusChecks {
     const delay = at - this.deps.clock.now();
     if (delay >= this.roundEveryMs) return;
     if (this.early) clearTimeout(this.early.timer);
-    const timer = setTimeout(() => {
-      this.early = null;
-      this.runScheduled();
-    }, Math.max(EARLY_ROUND_MIN_MS, delay));
+    const timer = setTimeout(
+      () => {
+        this.early = null;
+        this.runScheduled();
+      },
+      Math.max(EARLY_ROUND_MIN_MS, delay),
+    );
     timer.unref();
     this.early = { at, timer };
   }

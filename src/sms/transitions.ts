@@ -51,7 +51,11 @@ const EVENT_OF: Partial<Record<SmsStatus, EventType>> = {
 };
 
 /** The delivery-outcome counter of each final carrier status. */
-const OUTCOME_METRIC: Partial<Record<SmsStatus, 'delivered' | 'undelivered' | 'failed'>> = { delivered: 'delivered', undelivered: 'undelivered', failed: 'failed' };
+const OUTCOME_METRIC: Partial<Record<SmsStatus, 'delivered' | 'undelivered' | 'failed'>> = {
+  delivered: 'delivered',
+  undelivered: 'undelivered',
+  failed: 'failed',
+};
 
 /** The message as events describe it (never the body: it may hold a live code). */
 export function messageEventData(row: SmsMessagesTable): Record<string, unknown> {
@@ -117,7 +121,11 @@ export class Trail {
     });
     if (!entry.applied) return;
     const type = entry.event === false ? undefined : (entry.eventType ?? EVENT_OF[message.status]);
-    const details = { status: message.status, ...(message.error_code ? { error_code: message.error_code, error_message: message.error_message } : {}), ...entry.auditData };
+    const details = {
+      status: message.status,
+      ...(message.error_code ? { error_code: message.error_code, error_message: message.error_message } : {}),
+      ...entry.auditData,
+    };
     const event = type ? { type, data: { ...messageEventData(message), ...entry.eventData } } : null;
     this.audits.push(
       auditRow(this.clock, {

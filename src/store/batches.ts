@@ -50,7 +50,11 @@ export function insertRows<T extends Table>(executor: Executor, table: T, rows: 
  * `UPDATE table SET <columns> = the row's` for several rows, matched by id. PostgreSQL only (SQLite updates a row
  * per statement, see `rowsUpdate` in `writes.ts`).
  */
-export function updateRowsById<T extends Table>(table: T, columns: readonly string[], rows: readonly Partial<Database[T]>[]): RawBuilder<unknown> {
+export function updateRowsById<T extends Table>(
+  table: T,
+  columns: readonly string[],
+  rows: readonly Partial<Database[T]>[],
+): RawBuilder<unknown> {
   const assignments = sql.join(columns.map((column) => sql`${sql.ref(column)} = ${sql.ref(`v.${column}`)}`));
   return sql`update ${sql.table(table)} set ${assignments} from json_populate_recordset(null::${sql.table(table)}, ${JSON.stringify(rows)}) as v where ${sql.ref(`${table}.id`)} = ${sql.ref('v.id')}`;
 }

@@ -13,7 +13,11 @@ export type Resealer = (tx: Tx) => Promise<number>;
 
 const META_KEY = 'encryption_key_id';
 
-export async function checkEncryptionKey(db: Db, box: SecretBox, resealers: readonly Resealer[]): Promise<{ rotatedFrom: string | null; resealed: number }> {
+export async function checkEncryptionKey(
+  db: Db,
+  box: SecretBox,
+  resealers: readonly Resealer[],
+): Promise<{ rotatedFrom: string | null; resealed: number }> {
   return db.transaction().execute(async (tx) => {
     // A new store takes the configured key. Processes starting together all insert; the first row stays and
     // every one reads it back.
@@ -22,13 +26,19 @@ export async function checkEncryptionKey(db: Db, box: SecretBox, resealers: read
       .values({ key: META_KEY, value: box.keyId })
       .onConflict((oc) => oc.column('key').doNothing())
       .execute();
-    const read = async () => (await tx.selectFrom('store_meta').select('value').where('key', '=', META_KEY).executeTakeFirstOrThrow()).value;
+    const read = async () =>
+      (await tx.selectFrom('store_meta').select('value').where('key', '=', META_KEY).executeTakeFirstOrThrow()).value;
     const stored = await read();
     if (stored === box.keyId) return { rotatedFrom: null, resealed: 0 };
     if (!box.hasKey(stored)) throw wrongKey(stored, box);
     // Claimed before re-sealing: of processes rotating at once, the others wait on this row until the first
     // commits, then find the rotation done.
-    const claimed = await tx.updateTable('store_meta').set({ value: box.keyId }).where('key', '=', META_KEY).where('value', '=', stored).executeTakeFirst();
+    const claimed = await tx
+      .updateTable('store_meta')
+      .set({ value: box.keyId })
+      .where('key', '=', META_KEY)
+      .where('value', '=', stored)
+      .executeTakeFirst();
     if (Number(claimed.numUpdatedRows) === 0) {
       const now = await read();
       if (now !== box.keyId) throw wrongKey(now, box);

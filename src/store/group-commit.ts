@@ -126,7 +126,10 @@ export class Transactions {
       await trx.commit().execute();
     } catch (error) {
       // The shared transaction itself failed (begin, a savepoint, the commit): nothing of the batch is kept.
-      await trx?.rollback().execute().catch(() => undefined);
+      await trx
+        ?.rollback()
+        .execute()
+        .catch(() => undefined);
       for (const job of batch) job.reject(error);
       return;
     }

@@ -10,12 +10,18 @@ import type { Database } from './schema.js';
 import { onPostgres } from './batches.js';
 
 /** Rows to claim: locked for this transaction, skipping rows another transaction holds. */
-export function selectToClaim<DB extends Database, TB extends keyof DB, O>(executor: Executor, query: SelectQueryBuilder<DB, TB, O>): SelectQueryBuilder<DB, TB, O> {
+export function selectToClaim<DB extends Database, TB extends keyof DB, O>(
+  executor: Executor,
+  query: SelectQueryBuilder<DB, TB, O>,
+): SelectQueryBuilder<DB, TB, O> {
   return onPostgres(executor) ? query.forUpdate().skipLocked() : query;
 }
 
 /** Rows to change: locked for this transaction, waiting for any other transaction that holds them. */
-export function selectLocked<DB extends Database, TB extends keyof DB, O>(executor: Executor, query: SelectQueryBuilder<DB, TB, O>): SelectQueryBuilder<DB, TB, O> {
+export function selectLocked<DB extends Database, TB extends keyof DB, O>(
+  executor: Executor,
+  query: SelectQueryBuilder<DB, TB, O>,
+): SelectQueryBuilder<DB, TB, O> {
   return onPostgres(executor) ? query.forUpdate() : query;
 }
 

@@ -96,7 +96,9 @@ export function insertRow<T extends keyof Database & string>(table: T): (executo
  * `UPDATE <table> SET <columns> WHERE id = <id>`, compiled once: the columns are those of the first row given
  * besides `id` (callers keep one compiled update per set of columns).
  */
-export function updateRow<T extends keyof Database & string>(table: T): (executor: Executor, row: Partial<Database[T]> & { id: string }) => Promise<void> {
+export function updateRow<T extends keyof Database & string>(
+  table: T,
+): (executor: Executor, row: Partial<Database[T]> & { id: string }) => Promise<void> {
   let query: PreparedQuery<Partial<Database[T]> & { id: string }, unknown> | null = null;
   return async (executor, row) => {
     query ??= prepared<Partial<Database[T]> & { id: string }>((db, $) => {

@@ -29,10 +29,20 @@ export interface OutboxClaim {
  * `sending` was claimed by a worker that died or hung before recording an outcome: `abandoned` makes the attempt
  * rows that say so. Returns the rows as claimed.
  */
-export async function claimDueMessages(tx: Tx, claim: OutboxClaim, abandoned: (rows: readonly SmsMessagesTable[]) => SmsMessageAttemptsTable[]): Promise<SmsMessagesTable[]> {
+export async function claimDueMessages(
+  tx: Tx,
+  claim: OutboxClaim,
+  abandoned: (rows: readonly SmsMessagesTable[]) => SmsMessageAttemptsTable[],
+): Promise<SmsMessagesTable[]> {
   await customPlans(tx);
   const { now, limit, worker, leaseMs } = claim;
-  const due = tx.selectFrom('sms_messages').selectAll().where('next_attempt_at', 'is not', null).where('next_attempt_at', '<=', now).orderBy('next_attempt_at').limit(limit);
+  const due = tx
+    .selectFrom('sms_messages')
+    .selectAll()
+    .where('next_attempt_at', 'is not', null)
+    .where('next_attempt_at', '<=', now)
+    .orderBy('next_attempt_at')
+    .limit(limit);
   const rows = await selectToClaim(tx, due).execute();
   if (rows.length === 0) return [];
   const leaseEnd = now + leaseMs;
@@ -40,7 +50,13 @@ export async function claimDueMessages(tx: Tx, claim: OutboxClaim, abandoned: (r
   await tx
     .updateTable('sms_messages')
     .set({ ...lease, attempts: sql<number>`attempts + 1` })
-    .where(inIds(tx, 'id', rows.map((r) => r.id)))
+    .where(
+      inIds(
+        tx,
+        'id',
+        rows.map((r) => r.id),
+      ),
+    )
     .execute();
   const lost = rows.filter((r) => r.status === 'sending');
   if (lost.length > 0) await insertRows(tx, 'sms_message_attempts', abandoned(lost)).execute(tx);
@@ -49,14 +65,24 @@ export async function claimDueMessages(tx: Tx, claim: OutboxClaim, abandoned: (r
 
 /** Claims up to `limit` accepted messages whose wait for a delivery receipt is over, for this transaction. */
 export async function claimReceiptWaits(tx: Tx, claim: { now: number; limit: number }): Promise<SmsMessagesTable[]> {
-  const due = tx.selectFrom('sms_messages').selectAll().where('receipt_wait_until', 'is not', null).where('receipt_wait_until', '<=', claim.now).orderBy('receipt_wait_until').limit(claim.limit);
+  const due = tx
+    .selectFrom('sms_messages')
+    .selectAll()
+    .where('receipt_wait_until', 'is not', null)
+    .where('receipt_wait_until', '<=', claim.now)
+    .orderBy('receipt_wait_until')
+    .limit(claim.limit);
   return selectToClaim(tx, due).execute();
 }
 
 /** Reads and locks messages to change in this transaction (outcomes, reports), by id. */
 export async function lockMessages(tx: Tx, ids: readonly string[]): Promise<Map<string, SmsMessagesTable>> {
   await customPlans(tx);
-  const query = tx.selectFrom('sms_messages').selectAll().where(inIds(tx, 'id', ids)).orderBy('id');
+  const query = tx
+    .selectFrom('sms_messages')
+    .selectAll()
+    .where(inIds(tx, 'id', ids))
+    .orderBy('id');
   return new Map((await selectLocked(tx, query).execute()).map((row) => [row.id, row]));
 }
 
@@ -97,26 +123,47 @@ export function claimStatusChecks(db: Db, claim: { now: number; limit: number; c
       .orderBy('status_check_at')
       .limit(claim.limit);
     const rows = await selectToClaim(tx, due).execute();
-    if (rows.length > 0) await setStatusChecks(tx, rows.map((row) => row.id), claim.now + claim.claimMs);
+    if (rows.length > 0)
+      await setStatusChecks(
+        tx,
+        rows.map((row) => row.id),
+        claim.now + claim.claimMs,
+      );
     return rows;
   });
 }
 
 /** When the next status check falls due (null: none is planned). */
 export async function earliestStatusCheck(db: Db): Promise<number | null> {
-  const row = await db.selectFrom('sms_messages').select('status_check_at').where('status_check_at', 'is not', null).orderBy('status_check_at').limit(1).executeTakeFirst();
+  const row = await db
+    .selectFrom('sms_messages')
+    .select('status_check_at')
+    .where('status_check_at', 'is not', null)
+    .orderBy('status_check_at')
+    .limit(1)
+    .executeTakeFirst();
   return row?.status_check_at ?? null;
 }
 
 /** The next check of a message still `sent` and still waiting for one (a final report already cleared it). */
 export async function rescheduleStatusCheck(db: Db, id: string, at: number | null): Promise<void> {
-  await db.updateTable('sms_messages').set({ status_check_at: at }).where('id', '=', id).where('status', '=', 'sent').where('status_check_at', 'is not', null).execute();
+  await db
+    .updateTable('sms_messages')
+    .set({ status_check_at: at })
+    .where('id', '=', id)
+    .where('status', '=', 'sent')
+    .where('status_check_at', 'is not', null)
+    .execute();
 }
 
 /** Sets (null: drops) the status checks of these messages. */
 export async function setStatusChecks(executor: Executor, ids: readonly string[], at: number | null): Promise<void> {
   if (ids.length === 0) return;
-  await executor.updateTable('sms_messages').set({ status_check_at: at }).where(inIds(executor, 'id', ids)).execute();
+  await executor
+    .updateTable('sms_messages')
+    .set({ status_check_at: at })
+    .where(inIds(executor, 'id', ids))
+    .execute();
 }
 
 /** Messages waiting in the outbox: queued (due or waiting for a retry) and sending (claimed by a dispatcher). */

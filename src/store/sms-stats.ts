@@ -77,18 +77,31 @@ const KEYS: Record<StatsGrouping, (range: StatsRange) => Record<string, RawBuild
   total: () => ({}),
   driver: () => ({ driver: sql`m.driver` }),
   country: () => ({ country: sql`m.country` }),
-  bucket: (range) => ({ bucket: sql`cast((m.created_at - cast(${range.from} as bigint)) / cast(${range.bucketMs} as bigint) as integer)`, driver: sql`m.driver` }),
+  bucket: (range) => ({
+    bucket: sql`cast((m.created_at - cast(${range.from} as bigint)) / cast(${range.bucketMs} as bigint) as integer)`,
+    driver: sql`m.driver`,
+  }),
 };
 
 /** The names of a grouping's keys (as `KEYS` selects them), for `group by` and `partition by` over `grouped`. */
-const KEY_NAMES: Record<StatsGrouping, readonly string[]> = { total: [], driver: ['driver'], country: ['country'], bucket: ['bucket', 'driver'] };
+const KEY_NAMES: Record<StatsGrouping, readonly string[]> = {
+  total: [],
+  driver: ['driver'],
+  country: ['country'],
+  bucket: ['bucket', 'driver'],
+};
 const keyNames = (grouping: StatsGrouping): RawBuilder<unknown>[] => KEY_NAMES[grouping].map((name) => sql.ref(name));
 
 /**
  * The window's messages (alias `w`) with their grouping keys as named columns beside `columns`: grouping and
  * ranking by name keeps PostgreSQL from seeing two copies of a parameterised expression as different.
  */
-function grouped(range: StatsRange, grouping: StatsGrouping, columns: Record<string, RawBuilder<unknown>>, where: RawBuilder<unknown> = sql`1 = 1`): RawBuilder<unknown> {
+function grouped(
+  range: StatsRange,
+  grouping: StatsGrouping,
+  columns: Record<string, RawBuilder<unknown>>,
+  where: RawBuilder<unknown> = sql`1 = 1`,
+): RawBuilder<unknown> {
   const selected = Object.entries({ ...KEYS[grouping](range), ...columns }).map(([name, value]) => sql`${value} as ${sql.ref(name)}`);
   return sql`(select ${sql.join(selected)} from sms_messages m where ${inWindow(range)} and ${where}) w`;
 }
@@ -199,5 +212,11 @@ export async function costSums(db: Db, range: StatsRange): Promise<CostSum[]> {
     where ${inWindow(range)} and a.price_nanos is not null and a.price_currency is not null
     group by a.driver, m.country, a.price_currency
     order by a.driver, m.country, a.price_currency`.execute(db);
-  return rows.map((row) => ({ driver: row.driver, country: row.country, currency: row.currency, nanos: Number(row.nanos), attempts: Number(row.attempts) }));
+  return rows.map((row) => ({
+    driver: row.driver,
+    country: row.country,
+    currency: row.currency,
+    nanos: Number(row.nanos),
+    attempts: Number(row.attempts),
+  }));
 }

@@ -24,7 +24,12 @@ export type DeliveryRow = Omit<WebhookDeliveriesTable, 'status'> & { status: Del
 export type AttemptRow = Omit<WebhookAttemptsTable, 'trigger'> & { trigger: AttemptTrigger };
 
 /** Pending deliveries of `event` to each of `endpointIds`, due at once; returns their ids. */
-export async function insertDeliveries(tx: Tx, event: { id: string; type: string }, endpointIds: readonly string[], now: number): Promise<string[]> {
+export async function insertDeliveries(
+  tx: Tx,
+  event: { id: string; type: string },
+  endpointIds: readonly string[],
+  now: number,
+): Promise<string[]> {
   if (endpointIds.length === 0) return [];
   const rows: DeliveryRow[] = endpointIds.map((endpointId) => ({
     id: newId('whd', now),
@@ -100,7 +105,13 @@ export async function claimDue(db: Db, options: ClaimOptions): Promise<{ claimed
       await tx
         .updateTable('webhook_deliveries')
         .set({ lease_owner: options.token, next_attempt_at: options.leaseUntil })
-        .where(inIds(tx, 'id', claimed.map((c) => c.id)))
+        .where(
+          inIds(
+            tx,
+            'id',
+            claimed.map((c) => c.id),
+          ),
+        )
         .execute();
     }
     return { claimed, more };
@@ -133,7 +144,12 @@ export async function recordAttempt(
     .where('lease_owner', '=', claim.token)
     .executeTakeFirst();
   if (Number(updated.numUpdatedRows) === 0) return false;
-  const row: AttemptRow = { ...attempt, delivery_id: claim.id, endpoint_id: claim.endpoint_id, trigger: claim.manual ? 'manual' : 'scheduled' };
+  const row: AttemptRow = {
+    ...attempt,
+    delivery_id: claim.id,
+    endpoint_id: claim.endpoint_id,
+    trigger: claim.manual ? 'manual' : 'scheduled',
+  };
   await tx.insertInto('webhook_attempts').values(row).execute();
   return true;
 }
@@ -156,7 +172,12 @@ export async function endpointHealth(executor: Executor, endpointId: string): Pr
 
 /** Marks the endpoint healthy; writes nothing in the usual case (it was healthy already). */
 export async function clearFailing(tx: Tx, endpointId: string): Promise<void> {
-  await tx.updateTable('webhook_endpoints').set({ failing_since: null }).where('id', '=', endpointId).where('failing_since', 'is not', null).execute();
+  await tx
+    .updateTable('webhook_endpoints')
+    .set({ failing_since: null })
+    .where('id', '=', endpointId)
+    .where('failing_since', 'is not', null)
+    .execute();
 }
 
 export async function setFailingSince(tx: Tx, endpointId: string, since: number): Promise<void> {
@@ -178,7 +199,12 @@ export interface DeliveryQuery {
 
 /** An endpoint's deliveries, newest first. */
 export async function listDeliveries(db: Db, endpointId: string, filter: DeliveryQuery): Promise<DeliveryRow[]> {
-  let query = db.selectFrom('webhook_deliveries').selectAll().where('endpoint_id', '=', endpointId).orderBy('id', 'desc').limit(filter.rows);
+  let query = db
+    .selectFrom('webhook_deliveries')
+    .selectAll()
+    .where('endpoint_id', '=', endpointId)
+    .orderBy('id', 'desc')
+    .limit(filter.rows);
   if (filter.status) query = query.where('status', '=', filter.status);
   if (filter.event_type) query = query.where('event_type', '=', filter.event_type);
   if (filter.before) query = query.where('id', '<', filter.before);
@@ -211,7 +237,12 @@ export async function dueByHand(tx: Tx, id: string, now: number, autoRetry: numb
 /** The attempts of the deliveries `ids`, oldest first. */
 export async function attemptsOf(executor: Executor, ids: readonly string[]): Promise<AttemptRow[]> {
   if (ids.length === 0) return [];
-  const rows = await executor.selectFrom('webhook_attempts').selectAll().where(inIds(executor, 'delivery_id', ids)).orderBy('id').execute();
+  const rows = await executor
+    .selectFrom('webhook_attempts')
+    .selectAll()
+    .where(inIds(executor, 'delivery_id', ids))
+    .orderBy('id')
+    .execute();
   // Written only by `recordAttempt`, with a trigger of the closed set.
   return rows as AttemptRow[];
 }

@@ -14,7 +14,9 @@ import type { Database } from './schema.js';
 type Table = keyof Database & string;
 
 /** A row to insert, or the columns to set on the row of an id. */
-export type RowWrite<T extends Table = Table> = { table: T; row: Database[T]; update?: false } | { table: T; row: Partial<Database[T]> & { id: string }; update: true };
+export type RowWrite<T extends Table = Table> =
+  | { table: T; row: Database[T]; update?: false }
+  | { table: T; row: Partial<Database[T]> & { id: string }; update: true };
 
 /** A write of a change: a row to write, or any Kysely query or `sql` statement (not yet run). */
 export type ChangeWrite = RowWrite | OperationNodeSource;
@@ -50,7 +52,12 @@ export function rowsInsertAsOne<T extends Table>(executor: Executor, table: T, r
  * one JSON parameter (a statement per row would be a network round trip per row; see `batches.ts`); SQLite: a
  * statement per row, compiled once (`rowUpdate`), which costs microseconds.
  */
-export function rowsUpdate<T extends Table>(executor: Executor, table: T, columns: readonly string[], rows: readonly (Partial<Database[T]> & { id: string })[]): ChangeWrite[] {
+export function rowsUpdate<T extends Table>(
+  executor: Executor,
+  table: T,
+  columns: readonly string[],
+  rows: readonly (Partial<Database[T]> & { id: string })[],
+): ChangeWrite[] {
   if (rows.length === 0) return [];
   if (!onPostgres(executor) || rows.length === 1) return rows.map((row) => rowUpdate(table, row));
   return [updateRowsById(table, columns, rows)];

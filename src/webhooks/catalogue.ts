@@ -41,14 +41,26 @@ const smsMessage = {
   delivered_by_us: true,
 };
 /** A message the carrier has taken: its driver, the carrier's id, and the carrier's error once it has one. */
-const carrierMessage = { ...smsMessage, driver: 'twilio', carrier_message_id: 'SM0123456789abcdef0123456789abcdef', error_code: null, error_message: null };
+const carrierMessage = {
+  ...smsMessage,
+  driver: 'twilio',
+  carrier_message_id: 'SM0123456789abcdef0123456789abcdef',
+  error_code: null,
+  error_message: null,
+};
 
 const ENTRIES = [
   {
     type: 'sms.queued',
     description:
       'A message was accepted for sending. When the template has delivered_by_us: false (status "operator"), data.message holds the rendered body for you to deliver; this fires under the null driver and for the reserved test range too.',
-    example: { ...smsMessage, template: 'invitation', status: 'operator', delivered_by_us: false, message: 'You are invited to Acme: https://acme.example/invite/abc' },
+    example: {
+      ...smsMessage,
+      template: 'invitation',
+      status: 'operator',
+      delivered_by_us: false,
+      message: 'You are invited to Acme: https://acme.example/invite/abc',
+    },
     // The body may hold a live code (a verification template the operator delivers); the audit log keeps entries for ever.
     auditOmits: ['message'],
   },
@@ -66,14 +78,15 @@ const ENTRIES = [
   },
   {
     type: 'sms.failed',
-    description: 'The message will not arrive: the carrier refused it, reported it undelivered, or retries ran out. Carries the carrier error code and message.',
+    description:
+      'The message will not arrive: the carrier refused it, reported it undelivered, or retries ran out. Carries the carrier error code and message.',
     example: { ...carrierMessage, status: 'failed', error_code: '30003', error_message: 'Unreachable destination handset' },
     auditOmits: [],
   },
   {
     type: 'sms.failover',
     description:
-      'The message moved to its failover driver, with the same code: its first driver refused it for a reason another carrier may not share (carrier_refused), kept failing transiently (transient_failures), or sent no final receipt within the wait (no_receipt). Carries the first driver\'s error; status is queued again, driver the second driver. A message moves at most once.',
+      "The message moved to its failover driver, with the same code: its first driver refused it for a reason another carrier may not share (carrier_refused), kept failing transiently (transient_failures), or sent no final receipt within the wait (no_receipt). Carries the first driver's error; status is queued again, driver the second driver. A message moves at most once.",
     example: {
       ...carrierMessage,
       driver: 'vonage',
@@ -92,7 +105,15 @@ const ENTRIES = [
       id: 'user_01J9Z6Q4W8V2K3M5N7P9R1S3T5',
       object: 'user',
       primary_phone_number_id: 'idn_01J9Z6Q4W8V2K3M5N7P9R1S3T5',
-      phone_numbers: [{ id: 'idn_01J9Z6Q4W8V2K3M5N7P9R1S3T5', object: 'phone_number', phone_number: '+14155550123', verification: { status: 'verified', strategy: 'phone_code' }, reserved_for_second_factor: false }],
+      phone_numbers: [
+        {
+          id: 'idn_01J9Z6Q4W8V2K3M5N7P9R1S3T5',
+          object: 'phone_number',
+          phone_number: '+14155550123',
+          verification: { status: 'verified', strategy: 'phone_code' },
+          reserved_for_second_factor: false,
+        },
+      ],
       password_enabled: false,
       two_factor_enabled: false,
       created_at: 1730000000000,
@@ -128,37 +149,85 @@ const ENTRIES = [
   {
     type: 'challenge.created',
     description: 'A verification code was issued (sign-up, sign-in, MFA enrolment or MFA verification). Never carries the code.',
-    example: { id: 'chl_01J9Z6Q4W8V2K3M5N7P9R1S3T5', object: 'challenge', purpose: 'sign_up', phone_number: '+14155550123', test_number: false, status: 'pending', attempts: 0, expire_at: 1730000600000 },
+    example: {
+      id: 'chl_01J9Z6Q4W8V2K3M5N7P9R1S3T5',
+      object: 'challenge',
+      purpose: 'sign_up',
+      phone_number: '+14155550123',
+      test_number: false,
+      status: 'pending',
+      attempts: 0,
+      expire_at: 1730000600000,
+    },
     auditOmits: [],
   },
   {
     type: 'challenge.verified',
     description: 'A verification code was answered correctly.',
-    example: { id: 'chl_01J9Z6Q4W8V2K3M5N7P9R1S3T5', object: 'challenge', purpose: 'sign_up', phone_number: '+14155550123', test_number: false, status: 'verified', attempts: 1, expire_at: 1730000600000 },
+    example: {
+      id: 'chl_01J9Z6Q4W8V2K3M5N7P9R1S3T5',
+      object: 'challenge',
+      purpose: 'sign_up',
+      phone_number: '+14155550123',
+      test_number: false,
+      status: 'verified',
+      attempts: 1,
+      expire_at: 1730000600000,
+    },
     auditOmits: [],
   },
   {
     type: 'challenge.failed',
     description: 'A challenge used up its attempts with wrong codes; a new code is needed.',
-    example: { id: 'chl_01J9Z6Q4W8V2K3M5N7P9R1S3T5', object: 'challenge', purpose: 'sign_in', phone_number: '+14155550123', test_number: false, status: 'failed', attempts: 5, expire_at: 1730000600000, reason: 'attempts_exhausted' },
+    example: {
+      id: 'chl_01J9Z6Q4W8V2K3M5N7P9R1S3T5',
+      object: 'challenge',
+      purpose: 'sign_in',
+      phone_number: '+14155550123',
+      test_number: false,
+      status: 'failed',
+      attempts: 5,
+      expire_at: 1730000600000,
+      reason: 'attempts_exhausted',
+    },
     auditOmits: [],
   },
   {
     type: 'mfa.enrolled',
     description: 'A user enrolled a phone number as second factor.',
-    example: { object: 'phone_second_factor', user_id: 'user_01J9Z6Q4W8V2K3M5N7P9R1S3T5', strategy: 'phone_code', phone_number_id: 'idn_01J9Z6Q4W8V2K3M5N7P9R1S3T5', phone_number: '+14155550123' },
+    example: {
+      object: 'phone_second_factor',
+      user_id: 'user_01J9Z6Q4W8V2K3M5N7P9R1S3T5',
+      strategy: 'phone_code',
+      phone_number_id: 'idn_01J9Z6Q4W8V2K3M5N7P9R1S3T5',
+      phone_number: '+14155550123',
+    },
     auditOmits: [],
   },
   {
     type: 'mfa.removed',
     description: 'A user removed their phone second factor.',
-    example: { object: 'phone_second_factor', user_id: 'user_01J9Z6Q4W8V2K3M5N7P9R1S3T5', strategy: 'phone_code', phone_number_id: 'idn_01J9Z6Q4W8V2K3M5N7P9R1S3T5', phone_number: '+14155550123' },
+    example: {
+      object: 'phone_second_factor',
+      user_id: 'user_01J9Z6Q4W8V2K3M5N7P9R1S3T5',
+      strategy: 'phone_code',
+      phone_number_id: 'idn_01J9Z6Q4W8V2K3M5N7P9R1S3T5',
+      phone_number: '+14155550123',
+    },
     auditOmits: [],
   },
   {
     type: 'abuse.limit_reached',
-    description: 'An abuse limit (sends per number or per IP, the hourly send budget, the password lockout) refused for the first time in its window.',
-    example: { object: 'abuse_limit', limit: 'hourly_send_budget', key: 'instance', max: 1000, window_seconds: 3600, retry_after_seconds: 1800 },
+    description:
+      'An abuse limit (sends per number or per IP, the hourly send budget, the password lockout) refused for the first time in its window.',
+    example: {
+      object: 'abuse_limit',
+      limit: 'hourly_send_budget',
+      key: 'instance',
+      max: 1000,
+      window_seconds: 3600,
+      retry_after_seconds: 1800,
+    },
     auditOmits: [],
   },
   {

@@ -90,32 +90,58 @@ export interface AttemptOutcome {
  * an endpoint that has failed everything for long enough is disabled (its pending deliveries wait, and go out
  * once it is enabled again).
  */
-export async function completeAttempt(db: Db, clock: Clock, claim: ClaimedDelivery, record: AttemptRecord, policy: DeliveryPolicy): Promise<AttemptOutcome> {
+export async function completeAttempt(
+  db: Db,
+  clock: Clock,
+  claim: ClaimedDelivery,
+  record: AttemptRecord,
+  policy: DeliveryPolicy,
+): Promise<AttemptOutcome> {
   const { result } = record;
   const succeeded = result.statusCode !== null && result.statusCode >= 200 && result.statusCode < 300;
   const now = clock.now();
-  const delay = succeeded || !claim.auto_retry || result.abort ? null : retryDelay(policy.schedule, claim.attempt_count + 1, result.retryAfterMs);
+  const delay =
+    succeeded || !claim.auto_retry || result.abort ? null : retryDelay(policy.schedule, claim.attempt_count + 1, result.retryAfterMs);
   const status: DeliveryStatus = succeeded ? 'succeeded' : delay === null ? 'failed' : 'pending';
   return db.transaction().execute(async (tx) => {
-    const recorded = await recordAttempt(tx, claim, { status, next_attempt_at: delay === null ? null : now + delay, updated_at: now }, {
-      id: newId('wha', record.attemptedAt),
-      attempted_at: record.attemptedAt,
-      url: record.url,
-      succeeded: succeeded ? 1 : 0,
-      status_code: result.statusCode,
-      latency_ms: result.latencyMs,
-      response_body: result.responseBody,
-      response_truncated: result.truncated ? 1 : 0,
-      error: result.error,
-    });
+    const recorded = await recordAttempt(
+      tx,
+      claim,
+      { status, next_attempt_at: delay === null ? null : now + delay, updated_at: now },
+      {
+        id: newId('wha', record.attemptedAt),
+        attempted_at: record.attemptedAt,
+        url: record.url,
+        succeeded: succeeded ? 1 : 0,
+        status_code: result.statusCode,
+        latency_ms: result.latencyMs,
+        response_body: result.responseBody,
+        response_truncated: result.truncated ? 1 : 0,
+        error: result.error,
+      },
+    );
     if (!recorded) return { recorded: false, endpointDisabled: false };
-    const endpointDisabled = await updateEndpointHealth(tx, clock, claim.endpoint_id, succeeded, record.attemptedAt, policy.disableFailingAfterMs);
+    const endpointDisabled = await updateEndpointHealth(
+      tx,
+      clock,
+      claim.endpoint_id,
+      succeeded,
+      record.attemptedAt,
+      policy.disableFailingAfterMs,
+    );
     return { recorded: true, endpointDisabled };
   });
 }
 
 /** Returns true when this failure disabled the endpoint. */
-async function updateEndpointHealth(tx: Tx, clock: Clock, endpointId: string, succeeded: boolean, attemptedAt: number, disableAfterMs: number | null): Promise<boolean> {
+async function updateEndpointHealth(
+  tx: Tx,
+  clock: Clock,
+  endpointId: string,
+  succeeded: boolean,
+  attemptedAt: number,
+  disableAfterMs: number | null,
+): Promise<boolean> {
   if (succeeded) {
     await clearFailing(tx, endpointId);
     return false;
@@ -152,7 +178,10 @@ function toAttemptView(row: AttemptRow): AttemptView {
 }
 
 async function withAttempts(executor: Executor, rows: DeliveryRow[]): Promise<DeliveryView[]> {
-  const attempts = await attemptsOf(executor, rows.map((r) => r.id));
+  const attempts = await attemptsOf(
+    executor,
+    rows.map((r) => r.id),
+  );
   const byDelivery = new Map<string, AttemptView[]>();
   for (const attempt of attempts) {
     const list = byDelivery.get(attempt.delivery_id) ?? [];
@@ -194,7 +223,12 @@ export class WebhookDeliveries {
   async list(endpointId: string, filter: DeliveryFilter): Promise<Page<DeliveryView>> {
     await this.endpoint(this.db, endpointId);
     const limit = filter.limit ?? 50;
-    const rows = await listDeliveries(this.db, endpointId, { status: filter.status, event_type: filter.event_type, rows: limit + 1, before: decodeCursor(filter.starting_after) });
+    const rows = await listDeliveries(this.db, endpointId, {
+      status: filter.status,
+      event_type: filter.event_type,
+      rows: limit + 1,
+      before: decodeCursor(filter.starting_after),
+    });
     const page = toPage(rows, limit, (row) => row);
     return { data: await withAttempts(this.db, page.data), next_cursor: page.next_cursor };
   }
@@ -216,10 +250,17 @@ export class WebhookDeliveries {
       await this.enabledEndpoint(tx, row.endpoint_id);
       const now = this.clock.now();
       if (row.status === 'pending' && row.lease_owner !== null && (row.next_attempt_at ?? 0) > now) {
-        throw appError('webhook_delivery_in_progress', { longMessage: `Delivery ${id} is being attempted right now; retry once that attempt has finished` });
+        throw appError('webhook_delivery_in_progress', {
+          longMessage: `Delivery ${id} is being attempted right now; retry once that attempt has finished`,
+        });
       }
       await dueByHand(tx, id, now, row.status === 'pending' ? row.auto_retry : 0);
-      await recordAudit(tx, this.clock, { actor, action: 'webhook_delivery.retried', target: { type: 'webhook_delivery', id }, data: { endpoint_id: row.endpoint_id, event_id: row.event_id, previous_status: row.status } });
+      await recordAudit(tx, this.clock, {
+        actor,
+        action: 'webhook_delivery.retried',
+        target: { type: 'webhook_delivery', id },
+        data: { endpoint_id: row.endpoint_id, event_id: row.event_id, previous_status: row.status },
+      });
       return this.get(id, tx);
     });
   }
@@ -234,7 +275,12 @@ export class WebhookDeliveries {
         data: { object: 'webhook_test', endpoint_id: endpointId, message: 'This is a test event from authn.sh.' },
       });
       const [deliveryId] = await insertDeliveries(tx, event, [endpointId], now);
-      await recordAudit(tx, this.clock, { actor, action: 'webhook_endpoint.test_sent', target: { type: 'webhook_endpoint', id: endpointId }, data: { event_id: event.id } });
+      await recordAudit(tx, this.clock, {
+        actor,
+        action: 'webhook_endpoint.test_sent',
+        target: { type: 'webhook_endpoint', id: endpointId },
+        data: { event_id: event.id },
+      });
       return this.get(deliveryId!, tx);
     });
   }
@@ -247,6 +293,9 @@ export class WebhookDeliveries {
 
   private async enabledEndpoint(executor: Executor, endpointId: string): Promise<void> {
     const endpoint = await this.endpoint(executor, endpointId);
-    if (!endpoint.enabled) throw appError('webhook_endpoint_disabled', { longMessage: `Webhook endpoint ${endpointId} is disabled; enable it to deliver to it` });
+    if (!endpoint.enabled)
+      throw appError('webhook_endpoint_disabled', {
+        longMessage: `Webhook endpoint ${endpointId} is disabled; enable it to deliver to it`,
+      });
   }
 }

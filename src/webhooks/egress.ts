@@ -26,23 +26,26 @@ function ranges<A>(parse: (cidr: string) => [A, number], list: readonly [string,
  * reachable (and the whole of 192.0.0.0/24, whose two anycast services receive no webhooks), multicast and the
  * reserved 240/4 (the limited broadcast included). test/webhooks/egress-ranges.test.ts holds the registry.
  */
-const REFUSED_IPV4 = ranges((cidr) => ipaddr.IPv4.parseCIDR(cidr), [
-  ['0.0.0.0/8', 'this-network'],
-  ['10.0.0.0/8', 'private-use'],
-  ['100.64.0.0/10', 'shared (carrier-grade NAT)'],
-  ['127.0.0.0/8', 'loopback'],
-  ['169.254.0.0/16', 'link-local'],
-  ['172.16.0.0/12', 'private-use'],
-  ['192.0.0.0/24', 'protocol-assignment'],
-  ['192.0.2.0/24', 'documentation'],
-  ['192.88.99.0/24', 'deprecated 6to4 relay anycast'],
-  ['192.168.0.0/16', 'private-use'],
-  ['198.18.0.0/15', 'benchmarking'],
-  ['198.51.100.0/24', 'documentation'],
-  ['203.0.113.0/24', 'documentation'],
-  ['224.0.0.0/4', 'multicast'],
-  ['240.0.0.0/4', 'reserved'],
-]);
+const REFUSED_IPV4 = ranges(
+  (cidr) => ipaddr.IPv4.parseCIDR(cidr),
+  [
+    ['0.0.0.0/8', 'this-network'],
+    ['10.0.0.0/8', 'private-use'],
+    ['100.64.0.0/10', 'shared (carrier-grade NAT)'],
+    ['127.0.0.0/8', 'loopback'],
+    ['169.254.0.0/16', 'link-local'],
+    ['172.16.0.0/12', 'private-use'],
+    ['192.0.0.0/24', 'protocol-assignment'],
+    ['192.0.2.0/24', 'documentation'],
+    ['192.88.99.0/24', 'deprecated 6to4 relay anycast'],
+    ['192.168.0.0/16', 'private-use'],
+    ['198.18.0.0/15', 'benchmarking'],
+    ['198.51.100.0/24', 'documentation'],
+    ['203.0.113.0/24', 'documentation'],
+    ['224.0.0.0/4', 'multicast'],
+    ['240.0.0.0/4', 'reserved'],
+  ],
+);
 
 /** In IPv6 only global unicast is public: the rest of the space is special-purpose or unassigned. */
 const GLOBAL_UNICAST_IPV6 = ipaddr.IPv6.parseCIDR('2000::/3');
@@ -53,23 +56,26 @@ const GLOBAL_UNICAST_IPV6 = ipaddr.IPv6.parseCIDR('2000::/3');
  * whose far end is an IPv4 address carried inside. Outside it everything is refused, the deprecated
  * IPv4-compatible ::/96 included (`::a9fe:a9fe` reaches 169.254.169.254 where the system still routes it).
  */
-const NAMED_IPV6 = ranges((cidr) => ipaddr.IPv6.parseCIDR(cidr), [
-  ['::/128', 'unspecified'],
-  ['::1/128', 'loopback'],
-  ['::/96', 'deprecated IPv4-compatible'],
-  ['64:ff9b:1::/48', 'local-use IPv4/IPv6 translation'],
-  ['100::/64', 'discard-only'],
-  ['2001::/32', 'Teredo'],
-  ['2001::/23', 'protocol-assignment'],
-  ['2001:db8::/32', 'documentation'],
-  ['2002::/16', '6to4'],
-  ['3fff::/20', 'documentation'],
-  ['5f00::/16', 'segment-routing'],
-  ['fc00::/7', 'unique-local'],
-  ['fe80::/10', 'link-local'],
-  ['fec0::/10', 'deprecated site-local'],
-  ['ff00::/8', 'multicast'],
-]);
+const NAMED_IPV6 = ranges(
+  (cidr) => ipaddr.IPv6.parseCIDR(cidr),
+  [
+    ['::/128', 'unspecified'],
+    ['::1/128', 'loopback'],
+    ['::/96', 'deprecated IPv4-compatible'],
+    ['64:ff9b:1::/48', 'local-use IPv4/IPv6 translation'],
+    ['100::/64', 'discard-only'],
+    ['2001::/32', 'Teredo'],
+    ['2001::/23', 'protocol-assignment'],
+    ['2001:db8::/32', 'documentation'],
+    ['2002::/16', '6to4'],
+    ['3fff::/20', 'documentation'],
+    ['5f00::/16', 'segment-routing'],
+    ['fc00::/7', 'unique-local'],
+    ['fe80::/10', 'link-local'],
+    ['fec0::/10', 'deprecated site-local'],
+    ['ff00::/8', 'multicast'],
+  ],
+);
 
 /** NAT64's well-known prefix: the gateway connects to the IPv4 address in the last 32 bits. */
 const NAT64_IPV6 = ipaddr.IPv6.parseCIDR('64:ff9b::/96');
@@ -80,8 +86,10 @@ const NAT64_IPV6 = ipaddr.IPv6.parseCIDR('64:ff9b::/96');
  */
 function hexTail(address: string): string {
   if (!address.includes(':')) return address;
-  return address.replace(/(\d+)\.(\d+)\.(\d+)\.(\d+)(%.*)?$/, (_all, a: string, b: string, c: string, d: string, zone: string | undefined) =>
-    `${((Number(a) << 8) | Number(b)).toString(16)}:${((Number(c) << 8) | Number(d)).toString(16)}${zone ?? ''}`,
+  return address.replace(
+    /(\d+)\.(\d+)\.(\d+)\.(\d+)(%.*)?$/,
+    (_all, a: string, b: string, c: string, d: string, zone: string | undefined) =>
+      `${((Number(a) << 8) | Number(b)).toString(16)}:${((Number(c) << 8) | Number(d)).toString(16)}${zone ?? ''}`,
   );
 }
 
@@ -117,13 +125,22 @@ export function parseEndpointUrl(text: string, paramName = 'url'): URL {
   try {
     url = new URL(text);
   } catch {
-    throw appError('webhook_url_invalid', { paramName, longMessage: `${paramName} must be an absolute URL such as https://example.com/webhooks` });
+    throw appError('webhook_url_invalid', {
+      paramName,
+      longMessage: `${paramName} must be an absolute URL such as https://example.com/webhooks`,
+    });
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw appError('webhook_url_scheme_unsupported', { paramName, longMessage: `${paramName} must use http or https (got ${url.protocol.replace(/:$/, '')})` });
+    throw appError('webhook_url_scheme_unsupported', {
+      paramName,
+      longMessage: `${paramName} must use http or https (got ${url.protocol.replace(/:$/, '')})`,
+    });
   }
   if (url.username || url.password) {
-    throw appError('webhook_url_invalid', { paramName, longMessage: `${paramName} must not carry credentials: receivers authenticate deliveries by their signature` });
+    throw appError('webhook_url_invalid', {
+      paramName,
+      longMessage: `${paramName} must not carry credentials: receivers authenticate deliveries by their signature`,
+    });
   }
   if (url.hash) throw appError('webhook_url_invalid', { paramName, longMessage: `${paramName} must not have a #fragment` });
   return url;
@@ -138,7 +155,12 @@ function hostOf(url: URL): string {
  * Creation-time check: refuses a non-public literal address, or a name that does not resolve or resolves to
  * any non-public address. Skipped entirely when private targets are allowed.
  */
-export async function checkEndpointTarget(url: URL, allowPrivate: boolean, resolve: Resolver = dns.lookup, paramName = 'url'): Promise<void> {
+export async function checkEndpointTarget(
+  url: URL,
+  allowPrivate: boolean,
+  resolve: Resolver = dns.lookup,
+  paramName = 'url',
+): Promise<void> {
   if (allowPrivate) return;
   const host = hostOf(url);
   let addresses: string[];
@@ -146,7 +168,11 @@ export async function checkEndpointTarget(url: URL, allowPrivate: boolean, resol
     addresses = [host];
   } else {
     try {
-      addresses = (await new Promise<dns.LookupAddress[]>((ok, fail) => resolve(host, { all: true }, (error, list) => (error ? fail(error) : ok(list))))).map((a) => a.address);
+      addresses = (
+        await new Promise<dns.LookupAddress[]>((ok, fail) =>
+          resolve(host, { all: true }, (error, list) => (error ? fail(error) : ok(list))),
+        )
+      ).map((a) => a.address);
     } catch {
       throw appError('webhook_url_unresolvable', { paramName, longMessage: `${paramName}: the host ${host} does not resolve` });
     }
@@ -219,7 +245,15 @@ export function postJson(url: URL, body: string, headers: Record<string, string>
   const elapsed = () => Math.round(performance.now() - started);
   const host = hostOf(url);
   if (!options.allowPrivate && ipaddr.isValid(host) && !isPublicAddress(host)) {
-    return Promise.resolve({ statusCode: null, responseBody: null, truncated: false, latencyMs: 0, error: new RefusedAddressError(host, host).message, retryAfterMs: null, abort: false });
+    return Promise.resolve({
+      statusCode: null,
+      responseBody: null,
+      truncated: false,
+      latencyMs: 0,
+      error: new RefusedAddressError(host, host).message,
+      retryAfterMs: null,
+      abort: false,
+    });
   }
   const secure = url.protocol === 'https:';
   return new Promise((resolve) => {
@@ -239,7 +273,12 @@ export function postJson(url: URL, body: string, headers: Record<string, string>
       // Kept as text in the log; PostgreSQL text cannot hold NUL, so binary answers lose those bytes.
       const responseBody = statusCode === null ? null : Buffer.concat(chunks).toString('utf8').replaceAll('\0', '\uFFFD');
       const ok = statusCode !== null && statusCode >= 200 && statusCode < 300;
-      const why = ok ? null : (error ?? (statusCode !== null && statusCode >= 300 && statusCode < 400 ? `answered ${statusCode}: redirects are not followed` : `answered ${statusCode}`));
+      const why = ok
+        ? null
+        : (error ??
+          (statusCode !== null && statusCode >= 300 && statusCode < 400
+            ? `answered ${statusCode}: redirects are not followed`
+            : `answered ${statusCode}`));
       resolve({ statusCode, responseBody, truncated, latencyMs: elapsed(), error: why, retryAfterMs, abort });
       if (destroy) request.destroy();
     };
@@ -255,7 +294,10 @@ export function postJson(url: URL, body: string, headers: Record<string, string>
     request.on('response', (response) => {
       statusCode = response.statusCode ?? null;
       if (statusCode === 429 || statusCode === 503) retryAfterMs = parseRetryAfter(response.headers['retry-after'], Date.now());
-      abort = String(response.headers['webhook-delivery'] ?? '').trim().toLowerCase() === 'abort-message';
+      abort =
+        String(response.headers['webhook-delivery'] ?? '')
+          .trim()
+          .toLowerCase() === 'abort-message';
       response.on('data', (chunk: Buffer) => {
         const room = options.bodyLimitBytes - size;
         if (chunk.length > room) {

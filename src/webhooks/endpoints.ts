@@ -110,7 +110,11 @@ export class WebhookEndpoints {
   async list(query: { limit?: number; starting_after?: string }): Promise<Page<EndpointView>> {
     const limit = query.limit ?? 50;
     const after = decodeCursor(query.starting_after);
-    let select = this.db.selectFrom('webhook_endpoints').selectAll().orderBy('id', 'desc').limit(limit + 1);
+    let select = this.db
+      .selectFrom('webhook_endpoints')
+      .selectAll()
+      .orderBy('id', 'desc')
+      .limit(limit + 1);
     if (after) select = select.where('id', '<', after);
     return toPage(await select.execute(), limit, toView);
   }
@@ -154,7 +158,12 @@ export class WebhookEndpoints {
       await tx.deleteFrom('webhook_deliveries').where('endpoint_id', '=', id).execute();
       await tx.deleteFrom('webhook_secrets').where('endpoint_id', '=', id).execute();
       await tx.deleteFrom('webhook_endpoints').where('id', '=', id).execute();
-      await recordAudit(tx, this.clock, { actor, action: 'webhook_endpoint.deleted', target: { type: 'webhook_endpoint', id }, data: { url: row.url } });
+      await recordAudit(tx, this.clock, {
+        actor,
+        action: 'webhook_endpoint.deleted',
+        target: { type: 'webhook_endpoint', id },
+        data: { url: row.url },
+      });
       return { id, object: 'webhook_endpoint', deleted: true };
     });
   }
@@ -166,9 +175,19 @@ export class WebhookEndpoints {
       const row = await this.row(tx, id);
       const now = this.clock.now();
       await tx.deleteFrom('webhook_secrets').where('endpoint_id', '=', id).where('expires_at', '<=', now).execute();
-      await tx.updateTable('webhook_secrets').set({ expires_at: now + SECRET_OVERLAP_MS }).where('endpoint_id', '=', id).where('expires_at', 'is', null).execute();
+      await tx
+        .updateTable('webhook_secrets')
+        .set({ expires_at: now + SECRET_OVERLAP_MS })
+        .where('endpoint_id', '=', id)
+        .where('expires_at', 'is', null)
+        .execute();
       await this.addSecret(tx, id, secret, now);
-      await recordAudit(tx, this.clock, { actor, action: 'webhook_endpoint.secret_rotated', target: { type: 'webhook_endpoint', id }, data: { previous_secret_expires_at: now + SECRET_OVERLAP_MS } });
+      await recordAudit(tx, this.clock, {
+        actor,
+        action: 'webhook_endpoint.secret_rotated',
+        target: { type: 'webhook_endpoint', id },
+        data: { previous_secret_expires_at: now + SECRET_OVERLAP_MS },
+      });
       return { ...toView(row), secret };
     });
   }
@@ -192,7 +211,11 @@ export class WebhookEndpoints {
     for (const row of rows) {
       if (!this.box.isStale(row.envelope)) continue;
       const path = secretPath(row.endpoint_id);
-      await tx.updateTable('webhook_secrets').set({ envelope: this.box.seal(this.box.open(row.envelope, path), path) }).where('id', '=', row.id).execute();
+      await tx
+        .updateTable('webhook_secrets')
+        .set({ envelope: this.box.seal(this.box.open(row.envelope, path), path) })
+        .where('id', '=', row.id)
+        .execute();
       count++;
     }
     return count;
@@ -207,7 +230,13 @@ export class WebhookEndpoints {
   private async addSecret(tx: Tx, endpointId: string, secret: string, now: number): Promise<void> {
     await tx
       .insertInto('webhook_secrets')
-      .values({ id: newId('whs', now), endpoint_id: endpointId, envelope: this.box.seal(secret, secretPath(endpointId)), created_at: now, expires_at: null })
+      .values({
+        id: newId('whs', now),
+        endpoint_id: endpointId,
+        envelope: this.box.seal(secret, secretPath(endpointId)),
+        created_at: now,
+        expires_at: null,
+      })
       .execute();
   }
 

@@ -43,7 +43,12 @@ export async function recordEvent(executor: Executor, clock: Clock, input: Event
  * just those writes): one statement on PostgreSQL, plus one insert per event that an endpoint subscribes to.
  * On SQLite, where a statement costs microseconds rather than a round trip, they run one after the other.
  */
-export async function recordEvents(executor: Executor, clock: Clock, inputs: readonly EventInput[], change: readonly ChangeWrite[] = []): Promise<StoredEvent[]> {
+export async function recordEvents(
+  executor: Executor,
+  clock: Clock,
+  inputs: readonly EventInput[],
+  change: readonly ChangeWrite[] = [],
+): Promise<StoredEvent[]> {
   if (inputs.length === 0 && change.length === 0) return [];
   return inTransaction(executor, async (tx) => {
     const now = clock.now();
@@ -51,7 +56,10 @@ export async function recordEvents(executor: Executor, clock: Clock, inputs: rea
     const writes = [...change, ...rowsInsertAsOne(tx, 'events', events.map(eventRow))];
     const endpoints = await runWrites(tx, writes, events.length ? enabledEndpoints : undefined);
     if (endpoints.length) {
-      const subscriptions = endpoints.map((endpoint) => ({ id: endpoint.id, types: endpoint.event_types === null ? null : new Set(fromJson<string[]>(endpoint.event_types)) }));
+      const subscriptions = endpoints.map((endpoint) => ({
+        id: endpoint.id,
+        types: endpoint.event_types === null ? null : new Set(fromJson<string[]>(endpoint.event_types)),
+      }));
       for (const event of events) {
         const matching = subscriptions.filter(({ types }) => types === null || types.has(event.type)).map(({ id }) => id);
         await insertDeliveries(tx, event, matching, now);
@@ -64,7 +72,9 @@ export async function recordEvents(executor: Executor, clock: Clock, inputs: rea
 type Endpoint = Pick<WebhookEndpointsTable, 'id' | 'event_types'>;
 
 /** Read with every batch of events: on SQLite on its own (compiled once), on PostgreSQL in the writes' statement. */
-const enabledEndpoints = readAfterWrites<Endpoint>((db) => db.selectFrom('webhook_endpoints').select(['id', 'event_types']).where('enabled', '=', 1));
+const enabledEndpoints = readAfterWrites<Endpoint>((db) =>
+  db.selectFrom('webhook_endpoints').select(['id', 'event_types']).where('enabled', '=', 1),
+);
 
 /**
  * An action that webhooks and the audit log both report (`user.created`…): its event and its audit entry, made from
@@ -73,9 +83,20 @@ const enabledEndpoints = readAfterWrites<Endpoint>((db) => db.selectFrom('webhoo
 export async function recordEventAndAudit(
   executor: Executor,
   clock: Clock,
-  input: { type: AuditedEventType; actor: Actor; target: AuditInput['target']; data: Record<string, unknown>; details?: Record<string, unknown> },
+  input: {
+    type: AuditedEventType;
+    actor: Actor;
+    target: AuditInput['target'];
+    data: Record<string, unknown>;
+    details?: Record<string, unknown>;
+  },
 ): Promise<void> {
-  const audit = auditRow(clock, { actor: input.actor, action: input.type, target: input.target, data: eventAuditData(input.type, input.data, input.details) });
+  const audit = auditRow(clock, {
+    actor: input.actor,
+    action: input.type,
+    target: input.target,
+    data: eventAuditData(input.type, input.data, input.details),
+  });
   await recordEvents(executor, clock, [{ type: input.type, data: input.data }], [rowInsert('audit_logs', audit)]);
 }
 

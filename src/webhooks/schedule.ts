@@ -11,7 +11,12 @@ const JITTER = 0.1;
  * The delay before the next attempt after `attemptsMade` failed attempts, or null when the schedule is spent
  * (the delivery has failed).
  */
-export function retryDelay(schedule: readonly number[], attemptsMade: number, retryAfterMs: number | null, random: () => number = Math.random): number | null {
+export function retryDelay(
+  schedule: readonly number[],
+  attemptsMade: number,
+  retryAfterMs: number | null,
+  random: () => number = Math.random,
+): number | null {
   const base = schedule[attemptsMade - 1];
   if (base === undefined) return null;
   const wanted = retryAfterMs === null ? base : Math.min(Math.max(retryAfterMs, base), base * 2);

@@ -124,7 +124,10 @@ export class WebhookWorker {
     const run: Promise<void> = this.attempt(claim)
       .catch((error: unknown) => {
         // The lease runs out and the delivery becomes due again: nothing is lost.
-        this.logger.error({ err: error, delivery: claim.id }, 'webhook delivery: attempt could not be recorded; it will be retried when its lease ends');
+        this.logger.error(
+          { err: error, delivery: claim.id },
+          'webhook delivery: attempt could not be recorded; it will be retried when its lease ends',
+        );
       })
       .finally(() => {
         const left = (this.inFlight.get(claim.endpoint_id) ?? 1) - 1;
@@ -146,7 +149,13 @@ export class WebhookWorker {
     const { url, event } = target;
     const attemptedAt = this.clock.now();
     const secrets = await this.endpoints.signingSecrets(db, claim.endpoint_id, attemptedAt);
-    const body = JSON.stringify({ id: event.id, type: event.type, object: 'event', timestamp: event.created_at, data: fromJson<unknown>(event.data) });
+    const body = JSON.stringify({
+      id: event.id,
+      type: event.type,
+      object: 'event',
+      timestamp: event.created_at,
+      data: fromJson<unknown>(event.data),
+    });
     // webhook-id is the event id: the same on every retry (and to every endpoint), so receivers de-duplicate on it.
     const headers = { ...signedHeaders(secrets, event.id, attemptedAt, body), 'user-agent': USER_AGENT };
     const result = await postJson(new URL(url), body, headers, {
@@ -156,12 +165,29 @@ export class WebhookWorker {
       agents: this.agents,
       resolve: this.resolve,
     });
-    const { recorded, endpointDisabled } = await completeAttempt(db, this.clock, claim, { attemptedAt, url, result }, {
-      schedule: this.config.retrySchedule,
-      disableFailingAfterMs: this.config.disableFailingAfterMs,
-    });
-    const log = { delivery: claim.id, endpoint: claim.endpoint_id, event: event.id, type: event.type, status: result.statusCode, ms: result.latencyMs };
-    if (endpointDisabled) this.logger.warn({ endpoint: claim.endpoint_id }, 'webhook endpoint disabled: every attempt has failed for AUTHN_WEBHOOKS_DISABLE_FAILING_AFTER; enable it once it answers again');
+    const { recorded, endpointDisabled } = await completeAttempt(
+      db,
+      this.clock,
+      claim,
+      { attemptedAt, url, result },
+      {
+        schedule: this.config.retrySchedule,
+        disableFailingAfterMs: this.config.disableFailingAfterMs,
+      },
+    );
+    const log = {
+      delivery: claim.id,
+      endpoint: claim.endpoint_id,
+      event: event.id,
+      type: event.type,
+      status: result.statusCode,
+      ms: result.latencyMs,
+    };
+    if (endpointDisabled)
+      this.logger.warn(
+        { endpoint: claim.endpoint_id },
+        'webhook endpoint disabled: every attempt has failed for AUTHN_WEBHOOKS_DISABLE_FAILING_AFTER; enable it once it answers again',
+      );
     if (!recorded) this.logger.warn(log, 'webhook delivery: lease lost before the outcome was recorded (retried or deleted meanwhile)');
     else if (result.error) this.logger.info({ ...log, error: result.error }, 'webhook delivery failed');
     else this.logger.debug(log, 'webhook delivered');

@@ -12,7 +12,12 @@ describe.each(STORES)('audit log on %s', (kind) => {
     for (let i = 0; i < 25; i++) {
       now += 1000;
       // `sms_test.sent` is no action of the server's: it shares the prefix `sms` with `sms.queued`, for the filters.
-      await recordAudit(db, clock, { actor: SYSTEM_ACTOR, action: (i % 2 ? 'sms.queued' : 'sms_test.sent') as AuditAction, target: { type: 'sms_message', id: `msg_${i}` }, data: { i } });
+      await recordAudit(db, clock, {
+        actor: SYSTEM_ACTOR,
+        action: (i % 2 ? 'sms.queued' : 'sms_test.sent') as AuditAction,
+        target: { type: 'sms_message', id: `msg_${i}` },
+        data: { i },
+      });
     }
   });
 

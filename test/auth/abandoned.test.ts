@@ -16,14 +16,22 @@ describe.each(STORES)('abandoned sign-ups and sign-ins on %s', (kind) => {
   const nextNumber = numbers(900);
   const countRows = async (table: 'sign_ups' | 'sign_ins', complete: boolean) => {
     const { db } = server.running.services.store;
-    const row = await db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).where('status', complete ? '=' : '!=', 'complete').executeTakeFirstOrThrow();
+    const row = await db
+      .selectFrom(table)
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('status', complete ? '=' : '!=', 'complete')
+      .executeTakeFirstOrThrow();
     return Number(row.n);
   };
 
-  useAuthServer(kind, (s, f) => {
-    server = s;
-    fapi = f;
-  }, { clock });
+  useAuthServer(
+    kind,
+    (s, f) => {
+      server = s;
+      fapi = f;
+    },
+    { clock },
+  );
 
   it('refuses every step 24 hours after the start, changes nothing, and is deleted a week later', async () => {
     const user = nextNumber();
@@ -35,14 +43,24 @@ describe.each(STORES)('abandoned sign-ups and sign-ins on %s', (kind) => {
 
     // A millisecond before: steps still work.
     clock.advance(24 * HOUR - 1);
-    expect((await fapi.call('POST', `/v1/client/sign_ins/${signIn.id}/prepare_first_factor`, { strategy: 'phone_code' })).statusCode).toBe(200);
+    expect((await fapi.call('POST', `/v1/client/sign_ins/${signIn.id}/prepare_first_factor`, { strategy: 'phone_code' })).statusCode).toBe(
+      200,
+    );
     const code = await fapi.lastCode(user);
 
     // At abandon_at: refused, and nothing is written or sent.
     clock.advance(1);
     const before = await snapshot(server);
-    expectError(await fapi.call('POST', `/v1/client/sign_ups/${signUpId}/prepare_verification`, { strategy: 'phone_code' }), 422, 'flow_abandoned');
-    expectError(await fapi.call('POST', `/v1/client/sign_ins/${signIn.id}/attempt_first_factor`, { strategy: 'phone_code', code }), 422, 'flow_abandoned');
+    expectError(
+      await fapi.call('POST', `/v1/client/sign_ups/${signUpId}/prepare_verification`, { strategy: 'phone_code' }),
+      422,
+      'flow_abandoned',
+    );
+    expectError(
+      await fapi.call('POST', `/v1/client/sign_ins/${signIn.id}/attempt_first_factor`, { strategy: 'phone_code', code }),
+      422,
+      'flow_abandoned',
+    );
     expect(await snapshot(server)).toEqual(before);
     // Reads still answer.
     expect((await fapi.call('GET', `/v1/client/sign_ups/${signUpId}`)).json()).toMatchObject({ status: 'missing_requirements' });

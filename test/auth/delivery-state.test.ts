@@ -28,7 +28,9 @@ describe.each(STORES)('FAPI delivery state on %s', (kind) => {
   beforeAll(async () => {
     store = await createTestStore(kind);
     h = await startSmsServer(store, { driver: 'twilio', twilio: { callbacks: 'manual' } });
-    await patchSettings(h.server, { abuse: { sends_per_ip: { max: 1_000 }, attempts_per_ip: { max: 1_000 }, creates_per_ip: { max: 1_000 } } });
+    await patchSettings(h.server, {
+      abuse: { sends_per_ip: { max: 1_000 }, attempts_per_ip: { max: 1_000 }, creates_per_ip: { max: 1_000 } },
+    });
     read = storeReader(h.server);
     fapi = await new Fapi(h.server).start();
   });
@@ -39,13 +41,24 @@ describe.each(STORES)('FAPI delivery state on %s', (kind) => {
 
   /** The code's message to `phone` once the dispatcher handed it to Twilio (`sent`, or final after a send failure). */
   async function messageTo(phone: string, status: string) {
-    const row = await eventually(`a message to ${phone}`, () => h.server.running.services.store.db.selectFrom('sms_messages').selectAll().where('to_number', '=', phone).orderBy('id', 'desc').executeTakeFirst());
+    const row = await eventually(`a message to ${phone}`, () =>
+      h.server.running.services.store.db
+        .selectFrom('sms_messages')
+        .selectAll()
+        .where('to_number', '=', phone)
+        .orderBy('id', 'desc')
+        .executeTakeFirst(),
+    );
     return read.waitForStatus(row.id, status);
   }
 
   /** Nothing of the carrier reaches the FAPI: no driver name, no carrier message id, no carrier code or text. */
   async function expectCarrierNeutral(res: LightMyRequestResponse, phone: string): Promise<void> {
-    const rows = await h.server.running.services.store.db.selectFrom('sms_messages').select(['carrier_message_id', 'error_code', 'error_message']).where('to_number', '=', phone).execute();
+    const rows = await h.server.running.services.store.db
+      .selectFrom('sms_messages')
+      .select(['carrier_message_id', 'error_code', 'error_message'])
+      .where('to_number', '=', phone)
+      .execute();
     const carrierValues = rows.flatMap((r) => [r.carrier_message_id, r.error_code, r.error_message]).filter((v): v is string => v !== null);
     expect(carrierValues.length).toBeGreaterThan(0);
     for (const value of [...carrierValues, 'twilio']) expect(res.body.toLowerCase()).not.toContain(value.toLowerCase());
@@ -63,7 +76,10 @@ describe.each(STORES)('FAPI delivery state on %s', (kind) => {
     expect(res.statusCode, res.body).toBe(201);
     await fapi.call('POST', `/v1/client/sign_ups/${id}/prepare_verification`, { strategy: 'phone_code' });
     await h.twilio.sendStatus((await messageTo(phone, 'sent')).carrier_message_id!, { status: 'delivered' });
-    const done = await fapi.call('POST', `/v1/client/sign_ups/${id}/attempt_verification`, { strategy: 'phone_code', code: await codeAt(phone, 1) });
+    const done = await fapi.call('POST', `/v1/client/sign_ups/${id}/attempt_verification`, {
+      strategy: 'phone_code',
+      code: await codeAt(phone, 1),
+    });
     expect(done.statusCode, done.body).toBe(200);
     return done.json().session.last_active_token.jwt;
   }
@@ -77,22 +93,36 @@ describe.each(STORES)('FAPI delivery state on %s', (kind) => {
     return { id, prepared };
   }
 
-  const signUpDelivery = async (id: string): Promise<Delivery | null> => (await fapi.call('GET', `/v1/client/sign_ups/${id}`)).json().verifications.phone_number.delivery;
+  const signUpDelivery = async (id: string): Promise<Delivery | null> =>
+    (await fapi.call('GET', `/v1/client/sign_ups/${id}`)).json().verifications.phone_number.delivery;
 
   it('follows a sign-up code from queued to sent to delivered, by polling the sign-up', async () => {
     const phone = nextNumber();
     const { id, prepared } = await startSignUp(phone);
-    expect(prepared.json().verifications.phone_number.delivery).toEqual({ status: 'queued', reason: null, next_step: 'wait', resend_after: null });
+    expect(prepared.json().verifications.phone_number.delivery).toEqual({
+      status: 'queued',
+      reason: null,
+      next_step: 'wait',
+      resend_after: null,
+    });
 
     const sent = await messageTo(phone, 'sent');
     expect(await signUpDelivery(id)).toEqual({ status: 'sent', reason: null, next_step: 'wait', resend_after: null });
     await h.twilio.sendStatus(sent.carrier_message_id!, { status: 'delivered' });
     const polled = await fapi.call('GET', `/v1/client/sign_ups/${id}`);
-    expect(polled.json().verifications.phone_number.delivery).toEqual({ status: 'delivered', reason: null, next_step: null, resend_after: null });
+    expect(polled.json().verifications.phone_number.delivery).toEqual({
+      status: 'delivered',
+      reason: null,
+      next_step: null,
+      resend_after: null,
+    });
     await expectCarrierNeutral(polled, phone);
 
     // The verified code keeps the state of its message.
-    const done = await fapi.call('POST', `/v1/client/sign_ups/${id}/attempt_verification`, { strategy: 'phone_code', code: await codeAt(phone, 1) });
+    const done = await fapi.call('POST', `/v1/client/sign_ups/${id}/attempt_verification`, {
+      strategy: 'phone_code',
+      code: await codeAt(phone, 1),
+    });
     expect(done.statusCode, done.body).toBe(200);
     expect(done.json().verifications.phone_number).toMatchObject({ status: 'verified', delivery: { status: 'delivered' } });
   });
@@ -106,7 +136,12 @@ describe.each(STORES)('FAPI delivery state on %s', (kind) => {
     const prepared = await fapi.call('POST', `/v1/client/sign_ins/${id}/prepare_first_factor`, { strategy: 'phone_code' });
     expect(prepared.statusCode, prepared.body).toBe(200);
     const signInMessage = await eventually('the sign-in code sent', async () => {
-      const rows = await h.server.running.services.store.db.selectFrom('sms_messages').selectAll().where('to_number', '=', phone).orderBy('id', 'desc').execute();
+      const rows = await h.server.running.services.store.db
+        .selectFrom('sms_messages')
+        .selectAll()
+        .where('to_number', '=', phone)
+        .orderBy('id', 'desc')
+        .execute();
       return rows[0]!.status === 'sent' && rows.length === 2 ? rows[0] : undefined;
     });
     await h.twilio.sendStatus(signInMessage.carrier_message_id!, { status: 'undelivered', errorCode: '30003' });
@@ -114,7 +149,12 @@ describe.each(STORES)('FAPI delivery state on %s', (kind) => {
 
     const polled = await fapi.call('GET', `/v1/client/sign_ins/${id}`);
     const verification = polled.json().first_factor_verification;
-    expect(verification.delivery).toEqual({ status: 'undelivered', reason: 'number_unreachable', next_step: 'use_another_number', resend_after: verification.next_resend_at });
+    expect(verification.delivery).toEqual({
+      status: 'undelivered',
+      reason: 'number_unreachable',
+      next_step: 'use_another_number',
+      resend_after: verification.next_resend_at,
+    });
     expect(verification.next_resend_at).toBeGreaterThan(Date.now());
     await expectCarrierNeutral(polled, phone);
   });
@@ -126,7 +166,12 @@ describe.each(STORES)('FAPI delivery state on %s', (kind) => {
     await messageTo(phone, 'failed');
     const polled = await fapi.call('GET', `/v1/client/sign_ups/${id}`);
     const verification = polled.json().verifications.phone_number;
-    expect(verification.delivery).toEqual({ status: 'failed', reason: 'carrier_rejected', next_step: 'use_another_number', resend_after: verification.next_resend_at });
+    expect(verification.delivery).toEqual({
+      status: 'failed',
+      reason: 'carrier_rejected',
+      next_step: 'use_another_number',
+      resend_after: verification.next_resend_at,
+    });
     await expectCarrierNeutral(polled, phone);
   });
 
@@ -137,18 +182,32 @@ describe.each(STORES)('FAPI delivery state on %s', (kind) => {
     await patchSettings(h.server, { multi_factor: { phone_code: { enabled: true } } });
     const started = await fapi.call('POST', '/v1/me/mfa/phone_numbers', { phone_number: mfaPhone }, { auth: jwt });
     expect(started.statusCode, started.body).toBe(201);
-    const enrolling = await fapi.call('POST', `/v1/me/mfa/phone_numbers/${started.json().id}/prepare_verification`, { strategy: 'phone_code' }, { auth: jwt });
+    const enrolling = await fapi.call(
+      'POST',
+      `/v1/me/mfa/phone_numbers/${started.json().id}/prepare_verification`,
+      { strategy: 'phone_code' },
+      { auth: jwt },
+    );
     expect(enrolling.statusCode, enrolling.body).toBe(200);
     expect(enrolling.json().verification.delivery).toMatchObject({ status: 'queued', next_step: 'wait' });
     const enrolment = await messageTo(mfaPhone, 'sent');
     await h.twilio.sendStatus(enrolment.carrier_message_id!, { status: 'undelivered', errorCode: '30003' });
     await read.waitForStatus(enrolment.id, 'undelivered');
     const listed = await fapi.call('GET', '/v1/me/mfa/phone_numbers', undefined, { auth: jwt });
-    expect(listed.json().data[0].verification.delivery).toMatchObject({ status: 'undelivered', reason: 'number_unreachable', next_step: 'use_another_number' });
+    expect(listed.json().data[0].verification.delivery).toMatchObject({
+      status: 'undelivered',
+      reason: 'number_unreachable',
+      next_step: 'use_another_number',
+    });
     await expectCarrierNeutral(listed, mfaPhone);
 
     // Enrolled with its code all the same (a late SMS), the number is the second factor of a password sign-in.
-    const enrolled = await fapi.call('POST', `/v1/me/mfa/phone_numbers/${started.json().id}/attempt_verification`, { strategy: 'phone_code', code: await codeAt(mfaPhone, 1) }, { auth: jwt });
+    const enrolled = await fapi.call(
+      'POST',
+      `/v1/me/mfa/phone_numbers/${started.json().id}/attempt_verification`,
+      { strategy: 'phone_code', code: await codeAt(mfaPhone, 1) },
+      { auth: jwt },
+    );
     expect(enrolled.statusCode, enrolled.body).toBe(200);
     const signIn = await fapi.call('POST', '/v1/client/sign_ins', { identifier: phone, password: 'correct horse battery' });
     expect(signIn.json().status).toBe('needs_second_factor');
@@ -156,13 +215,23 @@ describe.each(STORES)('FAPI delivery state on %s', (kind) => {
     const second = await fapi.call('POST', `/v1/client/sign_ins/${signIn.json().id}/prepare_second_factor`, { strategy: 'phone_code' });
     expect(second.statusCode, second.body).toBe(200);
     const secondMessage = await eventually('the second-factor code sent', async () => {
-      const rows = await h.server.running.services.store.db.selectFrom('sms_messages').selectAll().where('to_number', '=', mfaPhone).orderBy('id', 'desc').execute();
+      const rows = await h.server.running.services.store.db
+        .selectFrom('sms_messages')
+        .selectAll()
+        .where('to_number', '=', mfaPhone)
+        .orderBy('id', 'desc')
+        .execute();
       return rows.length === 2 && rows[0]!.status === 'sent' ? rows[0] : undefined;
     });
     await h.twilio.sendStatus(secondMessage.carrier_message_id!, { status: 'delivered' });
     await read.waitForStatus(secondMessage.id, 'delivered');
     const polled = await fapi.call('GET', `/v1/client/sign_ins/${signIn.json().id}`);
-    expect(polled.json().second_factor_verification.delivery).toEqual({ status: 'delivered', reason: null, next_step: null, resend_after: null });
+    expect(polled.json().second_factor_verification.delivery).toEqual({
+      status: 'delivered',
+      reason: null,
+      next_step: null,
+      resend_after: null,
+    });
     await patchSettings(h.server, { multi_factor: { phone_code: { enabled: false } } });
   });
 

@@ -24,13 +24,22 @@ export class Fapi {
     return this;
   }
 
-  call(method: 'GET' | 'POST' | 'DELETE' | 'PATCH', url: string, body?: unknown, options: CallOptions = {}): Promise<LightMyRequestResponse> {
+  call(
+    method: 'GET' | 'POST' | 'DELETE' | 'PATCH',
+    url: string,
+    body?: unknown,
+    options: CallOptions = {},
+  ): Promise<LightMyRequestResponse> {
     const auth = options.auth === undefined ? this.token : options.auth;
     return this.server.inject({
       method,
       url,
       remoteAddress: options.ip ?? '203.0.113.7',
-      headers: { ...(auth ? { authorization: `Bearer ${auth}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...options.headers },
+      headers: {
+        ...(auth ? { authorization: `Bearer ${auth}` } : {}),
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...options.headers,
+      },
       ...(body !== undefined ? { payload: JSON.stringify(body) } : {}),
     });
   }
@@ -64,7 +73,10 @@ export class Fapi {
     expect(res.statusCode, res.body).toBe(201);
     const prepared = await this.call('POST', `/v1/client/sign_ups/${id}/prepare_verification`, { strategy: 'phone_code' });
     expect(prepared.statusCode, prepared.body).toBe(200);
-    const done = await this.call('POST', `/v1/client/sign_ups/${id}/attempt_verification`, { strategy: 'phone_code', code: await this.lastCode(phone) });
+    const done = await this.call('POST', `/v1/client/sign_ups/${id}/attempt_verification`, {
+      strategy: 'phone_code',
+      code: await this.lastCode(phone),
+    });
     expect(done.statusCode, done.body).toBe(200);
     const signUp = done.json();
     return { userId: signUp.created_user_id, sessionId: signUp.created_session_id, jwt: signUp.session.last_active_token.jwt };
@@ -76,7 +88,10 @@ export class Fapi {
     expect(created.statusCode, created.body).toBe(201);
     const id = created.json().id;
     await this.call('POST', `/v1/client/sign_ins/${id}/prepare_first_factor`, { strategy: 'phone_code' });
-    const done = await this.call('POST', `/v1/client/sign_ins/${id}/attempt_first_factor`, { strategy: 'phone_code', code: await this.lastCode(phone) });
+    const done = await this.call('POST', `/v1/client/sign_ins/${id}/attempt_first_factor`, {
+      strategy: 'phone_code',
+      code: await this.lastCode(phone),
+    });
     expect(done.statusCode, done.body).toBe(200);
     return { sessionId: done.json().session.id, jwt: done.json().session.last_active_token.jwt };
   }
@@ -99,7 +114,10 @@ export async function snapshot(server: TestServer): Promise<Record<string, numbe
   const { db } = server.running.services.store;
   const out: Record<string, number> = {};
   for (const table of ['sms_messages', 'challenges', 'users', 'phone_numbers', 'sessions'] as const) {
-    const row = await db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const row = await db
+      .selectFrom(table)
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
     out[table] = Number(row.n);
   }
   return out;
@@ -118,7 +136,9 @@ export function testNumber(i: number): string {
 
 export async function auditActions(server: TestServer, prefix: string): Promise<{ action: string; data: Record<string, unknown> }[]> {
   const rows = await server.running.services.store.db.selectFrom('audit_logs').select(['action', 'data']).orderBy('id').execute();
-  return rows.filter((r) => r.action.startsWith(prefix)).map((r) => ({ action: r.action, data: JSON.parse(r.data) as Record<string, unknown> }));
+  return rows
+    .filter((r) => r.action.startsWith(prefix))
+    .map((r) => ({ action: r.action, data: JSON.parse(r.data) as Record<string, unknown> }));
 }
 
 export async function eventTypes(server: TestServer): Promise<string[]> {
@@ -135,13 +155,20 @@ export interface SuiteOptions {
 }
 
 /** Per suite: a server on a fresh store (closed and removed afterwards) and a FAPI client, handed to `ready`. */
-export function useAuthServer(kind: StoreKind, ready: (server: TestServer, fapi: Fapi) => void | Promise<void>, options: SuiteOptions = {}): void {
+export function useAuthServer(
+  kind: StoreKind,
+  ready: (server: TestServer, fapi: Fapi) => void | Promise<void>,
+  options: SuiteOptions = {},
+): void {
   let store: TestStore | undefined;
   let server: TestServer | undefined;
   beforeAll(async () => {
     store = await createTestStore(kind);
     server = await startTestServer(store, { clock: options.clock, listen: options.listen, env: options.env });
-    if (options.liftIpLimit !== false) await patchSettings(server, { abuse: { sends_per_ip: { max: 1_000 }, attempts_per_ip: { max: 1_000 }, creates_per_ip: { max: 1_000 } } });
+    if (options.liftIpLimit !== false)
+      await patchSettings(server, {
+        abuse: { sends_per_ip: { max: 1_000 }, attempts_per_ip: { max: 1_000 }, creates_per_ip: { max: 1_000 } },
+      });
     await ready(server, await new Fapi(server).start());
   });
   afterAll(async () => {

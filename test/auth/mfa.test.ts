@@ -20,7 +20,12 @@ describe.each(STORES)('phone MFA on %s', (kind) => {
     expect(started.statusCode, started.body).toBe(201);
     const id = started.json().id;
     await fapi.call('POST', `/v1/me/mfa/phone_numbers/${id}/prepare_verification`, { strategy: 'phone_code' }, me(jwt));
-    return fapi.call('POST', `/v1/me/mfa/phone_numbers/${id}/attempt_verification`, { strategy: 'phone_code', code: await fapi.lastCode(phone) }, me(jwt));
+    return fapi.call(
+      'POST',
+      `/v1/me/mfa/phone_numbers/${id}/attempt_verification`,
+      { strategy: 'phone_code', code: await fapi.lastCode(phone) },
+      me(jwt),
+    );
   }
 
   /** Password sign-in: `complete` or `needs_second_factor`. */
@@ -33,24 +38,44 @@ describe.each(STORES)('phone MFA on %s', (kind) => {
     const mfaPhone = nextNumber();
     const { userId, jwt } = await fapi.signedUpUser(phone, { password: 'correct horse battery' });
     const started = await fapi.call('POST', '/v1/me/mfa/phone_numbers', { phone_number: mfaPhone }, me(jwt));
-    expect(started.json()).toMatchObject({ object: 'phone_number', phone_number: mfaPhone, verification: null, reserved_for_second_factor: false });
+    expect(started.json()).toMatchObject({
+      object: 'phone_number',
+      phone_number: mfaPhone,
+      verification: null,
+      reserved_for_second_factor: false,
+    });
     const listed = (await fapi.call('GET', '/v1/me/mfa/phone_numbers', undefined, me(jwt))).json().data;
     expect(listed.map((p: { phone_number: string }) => p.phone_number)).toEqual([mfaPhone]);
 
-    const enrolled = await fapi.call('POST', `/v1/me/mfa/phone_numbers/${started.json().id}/prepare_verification`, { strategy: 'phone_code' }, me(jwt));
+    const enrolled = await fapi.call(
+      'POST',
+      `/v1/me/mfa/phone_numbers/${started.json().id}/prepare_verification`,
+      { strategy: 'phone_code' },
+      me(jwt),
+    );
     expect(enrolled.json().verification).toMatchObject({ status: 'unverified' });
-    const done = await fapi.call('POST', `/v1/me/mfa/phone_numbers/${started.json().id}/attempt_verification`, { strategy: 'phone_code', code: await fapi.lastCode(mfaPhone) }, me(jwt));
+    const done = await fapi.call(
+      'POST',
+      `/v1/me/mfa/phone_numbers/${started.json().id}/attempt_verification`,
+      { strategy: 'phone_code', code: await fapi.lastCode(mfaPhone) },
+      me(jwt),
+    );
     expect(done.json()).toMatchObject({ reserved_for_second_factor: true, verification: { status: 'verified' } });
 
     const user = (await server.bapi('GET', `/v1/users/${userId}`)).json();
     expect(user.two_factor_enabled).toBe(true);
-    expect(user.phone_numbers.find((p: { phone_number: string }) => p.phone_number === mfaPhone)).toMatchObject({ reserved_for_second_factor: true });
+    expect(user.phone_numbers.find((p: { phone_number: string }) => p.phone_number === mfaPhone)).toMatchObject({
+      reserved_for_second_factor: true,
+    });
     expect((await fapi.call('GET', '/v1/me', undefined, me(jwt))).json()).toMatchObject({ id: userId, two_factor_enabled: true });
     expect(await passwordSignInStatus(phone)).toBe('needs_second_factor');
 
     const removed = await fapi.call('DELETE', `/v1/me/mfa/phone_numbers/${started.json().id}`, undefined, me(jwt));
     expect(removed.json()).toMatchObject({ reserved_for_second_factor: false });
-    expect((await server.bapi('GET', `/v1/users/${userId}`)).json()).toMatchObject({ two_factor_enabled: false, phone_numbers: [{ phone_number: phone }] });
+    expect((await server.bapi('GET', `/v1/users/${userId}`)).json()).toMatchObject({
+      two_factor_enabled: false,
+      phone_numbers: [{ phone_number: phone }],
+    });
     expect(await passwordSignInStatus(phone)).toBe('complete');
     expect(await eventTypes(server)).toEqual(expect.arrayContaining(['mfa.enrolled', 'mfa.removed']));
     expect((await auditActions(server, 'mfa.')).map((a) => a.action)).toEqual(['mfa.enrolled', 'mfa.removed']);
@@ -63,7 +88,10 @@ describe.each(STORES)('phone MFA on %s', (kind) => {
     expectError(await fapi.call('POST', '/v1/me/mfa/phone_numbers', { phone_number: phone }, me(jwt)), 422, 'mfa_already_enrolled');
     const id = (await server.bapi('GET', `/v1/users/${userId}`)).json().primary_phone_number_id;
     await fapi.call('DELETE', `/v1/me/mfa/phone_numbers/${id}`, undefined, me(jwt));
-    expect((await server.bapi('GET', `/v1/users/${userId}`)).json()).toMatchObject({ primary_phone_number_id: id, two_factor_enabled: false });
+    expect((await server.bapi('GET', `/v1/users/${userId}`)).json()).toMatchObject({
+      primary_phone_number_id: id,
+      two_factor_enabled: false,
+    });
   });
 
   it("refuses another account's number", async () => {
@@ -88,8 +116,21 @@ describe.each(STORES)('phone MFA on %s', (kind) => {
     expect((await fapi.call('GET', '/v1/environment', undefined, { auth: null })).json().multi_factor.phone_code.enabled).toBe(false);
     const before = await snapshot(server);
     expectError(await fapi.call('POST', '/v1/me/mfa/phone_numbers', { phone_number: nextNumber() }, me(jwt)), 422, 'phone_mfa_disabled');
-    expectError(await fapi.call('POST', `/v1/me/mfa/phone_numbers/${pending.id}/prepare_verification`, { strategy: 'phone_code' }, me(jwt)), 422, 'phone_mfa_disabled');
-    expectError(await fapi.call('POST', `/v1/me/mfa/phone_numbers/${pending.id}/attempt_verification`, { strategy: 'phone_code', code: '123456' }, me(jwt)), 422, 'phone_mfa_disabled');
+    expectError(
+      await fapi.call('POST', `/v1/me/mfa/phone_numbers/${pending.id}/prepare_verification`, { strategy: 'phone_code' }, me(jwt)),
+      422,
+      'phone_mfa_disabled',
+    );
+    expectError(
+      await fapi.call(
+        'POST',
+        `/v1/me/mfa/phone_numbers/${pending.id}/attempt_verification`,
+        { strategy: 'phone_code', code: '123456' },
+        me(jwt),
+      ),
+      422,
+      'phone_mfa_disabled',
+    );
     expect(await snapshot(server)).toEqual(before);
     // The enrolment is untouched, but sign-in does not ask for it while the factor is off.
     expect(await factors()).toEqual(factorsBefore);

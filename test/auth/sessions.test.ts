@@ -17,13 +17,18 @@ describe.each(STORES)('sessions on %s', (kind) => {
   const clock = new ManualClock();
   const nextNumber = numbers();
 
-  useAuthServer(kind, async (s, f) => {
-    server = s;
-    fapi = f;
-    jwksUrl = new URL('/.well-known/jwks.json', server.running.url!);
-  }, { clock, listen: true, liftIpLimit: false });
+  useAuthServer(
+    kind,
+    async (s, f) => {
+      server = s;
+      fapi = f;
+      jwksUrl = new URL('/.well-known/jwks.json', server.running.url!);
+    },
+    { clock, listen: true, liftIpLimit: false },
+  );
 
-  const verifyAt = (jwt: string, at: number) => jwtVerify(jwt, createRemoteJWKSet(jwksUrl), { currentDate: new Date(at), algorithms: ['ES256'] });
+  const verifyAt = (jwt: string, at: number) =>
+    jwtVerify(jwt, createRemoteJWKSet(jwksUrl), { currentDate: new Date(at), algorithms: ['ES256'] });
   const newToken = (sessionId: string, as = fapi) => as.call('POST', `/v1/client/sessions/${sessionId}/tokens`);
 
   it('publishes only public keys', async () => {
@@ -31,7 +36,15 @@ describe.each(STORES)('sessions on %s', (kind) => {
     expect(res.headers.get('cache-control')).toContain('max-age');
     const { keys } = (await res.json()) as { keys: Record<string, string>[] };
     expect(keys).toHaveLength(1);
-    expect(keys[0]).toEqual({ kty: 'EC', crv: 'P-256', x: expect.any(String), y: expect.any(String), kid: expect.any(String), alg: 'ES256', use: 'sig' });
+    expect(keys[0]).toEqual({
+      kty: 'EC',
+      crv: 'P-256',
+      x: expect.any(String),
+      y: expect.any(String),
+      kid: expect.any(String),
+      alg: 'ES256',
+      use: 'sig',
+    });
   });
 
   it('a session token verifies against the JWKS (jose and node:crypto), for 60 s', async () => {
@@ -47,9 +60,18 @@ describe.each(STORES)('sessions on %s', (kind) => {
     const { keys } = (await (await fetch(jwksUrl)).json()) as { keys: (Record<string, string> & { kid: string })[] };
     const key = createPublicKey({ key: keys.find((k) => k.kid === decodeProtectedHeader(jwt).kid)!, format: 'jwk' });
     const [header, body, signature] = jwt.split('.');
-    expect(verifySignature('sha256', Buffer.from(`${header}.${body}`), { key, dsaEncoding: 'ieee-p1363' }, Buffer.from(signature!, 'base64url'))).toBe(true);
+    expect(
+      verifySignature('sha256', Buffer.from(`${header}.${body}`), { key, dsaEncoding: 'ieee-p1363' }, Buffer.from(signature!, 'base64url')),
+    ).toBe(true);
     const tampered = Buffer.from(JSON.stringify({ ...payload, sub: 'user_someone_else' })).toString('base64url');
-    expect(verifySignature('sha256', Buffer.from(`${header}.${tampered}`), { key, dsaEncoding: 'ieee-p1363' }, Buffer.from(signature!, 'base64url'))).toBe(false);
+    expect(
+      verifySignature(
+        'sha256',
+        Buffer.from(`${header}.${tampered}`),
+        { key, dsaEncoding: 'ieee-p1363' },
+        Buffer.from(signature!, 'base64url'),
+      ),
+    ).toBe(false);
 
     await expect(verifyAt(jwt, clock.now() + 61_000)).rejects.toBeInstanceOf(joseErrors.JWTExpired);
     clock.advance(61_000);

@@ -15,7 +15,8 @@ describe.each(STORES)('sign-in on %s', (kind) => {
   });
 
   const signIn = (body: Record<string, unknown>) => fapi.call('POST', '/v1/client/sign_ins', body);
-  const step = (id: string, action: string, body: Record<string, unknown>) => fapi.call('POST', `/v1/client/sign_ins/${id}/${action}`, body);
+  const step = (id: string, action: string, body: Record<string, unknown>) =>
+    fapi.call('POST', `/v1/client/sign_ins/${id}/${action}`, body);
 
   /** A user with a password and a second phone number enrolled as second factor. */
   async function userWithSecondFactor(): Promise<{ phone: string; mfaPhone: string; userId: string }> {
@@ -25,7 +26,12 @@ describe.each(STORES)('sign-in on %s', (kind) => {
     const auth = { auth: jwt };
     const started = (await fapi.call('POST', '/v1/me/mfa/phone_numbers', { phone_number: mfaPhone }, auth)).json();
     await fapi.call('POST', `/v1/me/mfa/phone_numbers/${started.id}/prepare_verification`, { strategy: 'phone_code' }, auth);
-    const enrolled = await fapi.call('POST', `/v1/me/mfa/phone_numbers/${started.id}/attempt_verification`, { strategy: 'phone_code', code: await fapi.lastCode(mfaPhone) }, auth);
+    const enrolled = await fapi.call(
+      'POST',
+      `/v1/me/mfa/phone_numbers/${started.id}/attempt_verification`,
+      { strategy: 'phone_code', code: await fapi.lastCode(mfaPhone) },
+      auth,
+    );
     expect(enrolled.json().reserved_for_second_factor).toBe(true);
     return { phone, mfaPhone, userId };
   }
@@ -36,8 +42,16 @@ describe.each(STORES)('sign-in on %s', (kind) => {
     const created = await signIn({ identifier: phone });
     expect(created.statusCode).toBe(201);
     const signInView = created.json();
-    expect(signInView).toMatchObject({ object: 'sign_in', status: 'needs_first_factor', identifier: phone, supported_first_factors: [{ strategy: 'phone_code', safe_identifier: expect.stringMatching(/^\+1•+\d{4}$/) }], first_factor_verification: null });
-    expect((await step(signInView.id, 'prepare_first_factor', { strategy: 'phone_code' })).json().first_factor_verification).toMatchObject({ status: 'unverified' });
+    expect(signInView).toMatchObject({
+      object: 'sign_in',
+      status: 'needs_first_factor',
+      identifier: phone,
+      supported_first_factors: [{ strategy: 'phone_code', safe_identifier: expect.stringMatching(/^\+1•+\d{4}$/) }],
+      first_factor_verification: null,
+    });
+    expect((await step(signInView.id, 'prepare_first_factor', { strategy: 'phone_code' })).json().first_factor_verification).toMatchObject({
+      status: 'unverified',
+    });
     const done = await step(signInView.id, 'attempt_first_factor', { strategy: 'phone_code', code: await fapi.lastCode(phone) });
     expect(done.json()).toMatchObject({ status: 'complete', session: { user_id: userId, status: 'active' } });
     const user = (await server.bapi('GET', `/v1/users/${userId}`)).json();
@@ -48,30 +62,54 @@ describe.each(STORES)('sign-in on %s', (kind) => {
     const phone = nextNumber();
     await fapi.signedUpUser(phone, { password: 'correct horse battery' });
     const created = await signIn({ identifier: phone, password: 'correct horse battery' });
-    expect(created.json()).toMatchObject({ status: 'complete', first_factor_verification: { status: 'verified', strategy: 'password' }, session: { status: 'active' } });
+    expect(created.json()).toMatchObject({
+      status: 'complete',
+      first_factor_verification: { status: 'verified', strategy: 'password' },
+      session: { status: 'active' },
+    });
     const separate = (await signIn({ identifier: phone })).json();
     expect(separate.supported_first_factors.map((f: { strategy: string }) => f.strategy)).toEqual(['phone_code', 'password']);
-    expect((await step(separate.id, 'attempt_first_factor', { strategy: 'password', password: 'correct horse battery' })).json().status).toBe('complete');
+    expect(
+      (await step(separate.id, 'attempt_first_factor', { strategy: 'password', password: 'correct horse battery' })).json().status,
+    ).toBe('complete');
   });
 
   it('by password, then a code to the enrolled second factor', async () => {
     const { phone, mfaPhone, userId } = await userWithSecondFactor();
     const first = (await signIn({ identifier: phone, password: 'correct horse battery' })).json();
-    expect(first).toMatchObject({ status: 'needs_second_factor', created_session_id: null, supported_second_factors: [{ strategy: 'phone_code', safe_identifier: expect.stringContaining(mfaPhone.slice(-4)) }] });
+    expect(first).toMatchObject({
+      status: 'needs_second_factor',
+      created_session_id: null,
+      supported_second_factors: [{ strategy: 'phone_code', safe_identifier: expect.stringContaining(mfaPhone.slice(-4)) }],
+    });
     expect(first.session).toBeUndefined();
-    expectError(await step(first.id, 'attempt_second_factor', { strategy: 'phone_code', code: '123456' }), 422, 'verification_not_prepared');
+    expectError(
+      await step(first.id, 'attempt_second_factor', { strategy: 'phone_code', code: '123456' }),
+      422,
+      'verification_not_prepared',
+    );
     await step(first.id, 'prepare_second_factor', { strategy: 'phone_code' });
     const code = await fapi.lastCode(mfaPhone);
-    expectError(await step(first.id, 'attempt_second_factor', { strategy: 'phone_code', code: Fapi.wrong(code) }), 422, 'form_code_incorrect');
+    expectError(
+      await step(first.id, 'attempt_second_factor', { strategy: 'phone_code', code: Fapi.wrong(code) }),
+      422,
+      'form_code_incorrect',
+    );
     const done = await step(first.id, 'attempt_second_factor', { strategy: 'phone_code', code });
-    expect(done.json()).toMatchObject({ status: 'complete', second_factor_verification: { status: 'verified' }, session: { user_id: userId } });
+    expect(done.json()).toMatchObject({
+      status: 'complete',
+      second_factor_verification: { status: 'verified' },
+      session: { user_id: userId },
+    });
   });
 
   it('a phone code as first factor needs no second step', async () => {
     const { phone } = await userWithSecondFactor();
     const created = (await signIn({ identifier: phone })).json();
     await step(created.id, 'prepare_first_factor', { strategy: 'phone_code' });
-    expect((await step(created.id, 'attempt_first_factor', { strategy: 'phone_code', code: await fapi.lastCode(phone) })).json().status).toBe('complete');
+    expect(
+      (await step(created.id, 'attempt_first_factor', { strategy: 'phone_code', code: await fapi.lastCode(phone) })).json().status,
+    ).toBe('complete');
   });
 
   it('refuses steps out of order and strategies that do not apply', async () => {
@@ -79,9 +117,17 @@ describe.each(STORES)('sign-in on %s', (kind) => {
     await fapi.signedUpUser(phone);
     const created = (await signIn({ identifier: phone })).json();
     expectError(await step(created.id, 'prepare_second_factor', { strategy: 'phone_code' }), 422, 'flow_step_invalid');
-    expectError(await step(created.id, 'attempt_first_factor', { strategy: 'password', password: 'whatever1' }), 422, 'strategy_not_allowed');
+    expectError(
+      await step(created.id, 'attempt_first_factor', { strategy: 'password', password: 'whatever1' }),
+      422,
+      'strategy_not_allowed',
+    );
     expectError(await step(created.id, 'attempt_first_factor', { strategy: 'phone_code' }), 422, 'form_param_missing');
-    expectError(await step(created.id, 'attempt_first_factor', { strategy: 'phone_code', code: '123456', password: 'x' }), 422, 'form_param_unknown');
+    expectError(
+      await step(created.id, 'attempt_first_factor', { strategy: 'phone_code', code: '123456', password: 'x' }),
+      422,
+      'form_param_unknown',
+    );
   });
 
   it('does not know numbers without an account, and sends nothing to them', async () => {
@@ -93,7 +139,8 @@ describe.each(STORES)('sign-in on %s', (kind) => {
   it('a wrong password is refused; after max_failures the account refuses passwords (even the right one) with Retry-After', async () => {
     const phone = nextNumber();
     await fapi.signedUpUser(phone, { password: 'correct horse battery' });
-    for (let i = 0; i < 3; i++) expectError(await signIn({ identifier: phone, password: 'wrong password' }), 422, 'form_password_incorrect');
+    for (let i = 0; i < 3; i++)
+      expectError(await signIn({ identifier: phone, password: 'wrong password' }), 422, 'form_password_incorrect');
     const locked = await signIn({ identifier: phone, password: 'correct horse battery' });
     expectError(locked, 429, 'password_attempts_exceeded');
     expect(Number(locked.headers['retry-after'])).toBeGreaterThan(3_000);
@@ -101,13 +148,16 @@ describe.each(STORES)('sign-in on %s', (kind) => {
     // A phone code still works.
     const created = (await signIn({ identifier: phone })).json();
     await step(created.id, 'prepare_first_factor', { strategy: 'phone_code' });
-    expect((await step(created.id, 'attempt_first_factor', { strategy: 'phone_code', code: await fapi.lastCode(phone) })).json().status).toBe('complete');
+    expect(
+      (await step(created.id, 'attempt_first_factor', { strategy: 'phone_code', code: await fapi.lastCode(phone) })).json().status,
+    ).toBe('complete');
   });
 
   it('an operator lifts a lockout at once over BAPI; an unknown user is a 404 that changes nothing', async () => {
     const phone = nextNumber();
     const { userId } = await fapi.signedUpUser(phone, { password: 'correct horse battery' });
-    for (let i = 0; i < 3; i++) expectError(await signIn({ identifier: phone, password: 'wrong password' }), 422, 'form_password_incorrect');
+    for (let i = 0; i < 3; i++)
+      expectError(await signIn({ identifier: phone, password: 'wrong password' }), 422, 'form_password_incorrect');
     expectError(await signIn({ identifier: phone, password: 'correct horse battery' }), 429, 'password_attempts_exceeded');
 
     const before = await snapshot(server);
@@ -128,8 +178,17 @@ describe.each(STORES)('sign-in on %s', (kind) => {
   it('a refused password sign-in stores no sign-in: only its counters move', async () => {
     const ip = '198.51.100.19';
     const { db } = server.running.services.store;
-    const signIns = async () => Number((await db.selectFrom('sign_ins').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
-    const points = async (key: string) => (await db.selectFrom('rate_limits').select('points').where('key', '=', key).executeTakeFirst())?.points ?? 0;
+    const signIns = async () =>
+      Number(
+        (
+          await db
+            .selectFrom('sign_ins')
+            .select((eb) => eb.fn.countAll<number>().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
+    const points = async (key: string) =>
+      (await db.selectFrom('rate_limits').select('points').where('key', '=', key).executeTakeFirst())?.points ?? 0;
     const signInFrom = (body: Record<string, unknown>) => fapi.call('POST', '/v1/client/sign_ins', body, { ip });
     const withoutPassword = nextNumber();
     const withPassword = nextNumber();
@@ -141,8 +200,17 @@ describe.each(STORES)('sign-in on %s', (kind) => {
       [{ identifier: withPassword, password: 'wrong password' }, 422, 'form_password_incorrect', passwordUser],
     ];
     for (const [body, status, code, userId] of refusals) {
-      const before = { signIns: await signIns(), rows: await snapshot(server), audit: await auditActions(server, ''), events: await eventTypes(server) };
-      const counters = { creates: await points(`creates_per_ip:${ip}`), attempts: await points(`attempts_per_ip:${ip}`), lockout: await points(`password_lockout:${userId}`) };
+      const before = {
+        signIns: await signIns(),
+        rows: await snapshot(server),
+        audit: await auditActions(server, ''),
+        events: await eventTypes(server),
+      };
+      const counters = {
+        creates: await points(`creates_per_ip:${ip}`),
+        attempts: await points(`attempts_per_ip:${ip}`),
+        lockout: await points(`password_lockout:${userId}`),
+      };
       expectError(await signInFrom(body), status, code);
       expect(await signIns(), code).toBe(before.signIns);
       expect(await snapshot(server)).toEqual(before.rows);
@@ -155,7 +223,8 @@ describe.each(STORES)('sign-in on %s', (kind) => {
     }
 
     // Locked out: refused before the password is looked at, and still nothing stored.
-    for (let i = 0; i < 2; i++) expectError(await signInFrom({ identifier: withPassword, password: 'wrong password' }), 422, 'form_password_incorrect');
+    for (let i = 0; i < 2; i++)
+      expectError(await signInFrom({ identifier: withPassword, password: 'wrong password' }), 422, 'form_password_incorrect');
     const before = await signIns();
     expectError(await signInFrom({ identifier: withPassword, password: 'correct horse battery' }), 429, 'password_attempts_exceeded');
     expect(await signIns()).toBe(before);
@@ -165,15 +234,20 @@ describe.each(STORES)('sign-in on %s', (kind) => {
     const done = await signInFrom({ identifier: withPassword, password: 'correct horse battery' });
     expect(done.statusCode, done.body).toBe(201);
     expect(await signIns()).toBe(before + 1);
-    expect((await fapi.call('GET', `/v1/client/sign_ins/${done.json().id}`)).json()).toMatchObject({ status: 'complete', created_session_id: done.json().session.id });
+    expect((await fapi.call('GET', `/v1/client/sign_ins/${done.json().id}`)).json()).toMatchObject({
+      status: 'complete',
+      created_session_id: done.json().session.id,
+    });
   });
 
   it('a right password clears earlier failures', async () => {
     const phone = nextNumber();
     await fapi.signedUpUser(phone, { password: 'correct horse battery' });
-    for (let i = 0; i < 2; i++) expectError(await signIn({ identifier: phone, password: 'wrong password' }), 422, 'form_password_incorrect');
+    for (let i = 0; i < 2; i++)
+      expectError(await signIn({ identifier: phone, password: 'wrong password' }), 422, 'form_password_incorrect');
     expect((await signIn({ identifier: phone, password: 'correct horse battery' })).json().status).toBe('complete');
-    for (let i = 0; i < 2; i++) expectError(await signIn({ identifier: phone, password: 'wrong password' }), 422, 'form_password_incorrect');
+    for (let i = 0; i < 2; i++)
+      expectError(await signIn({ identifier: phone, password: 'wrong password' }), 422, 'form_password_incorrect');
     expect((await signIn({ identifier: phone, password: 'correct horse battery' })).json().status).toBe('complete');
   });
 });

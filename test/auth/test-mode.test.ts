@@ -25,21 +25,32 @@ const OUTCOMES: Record<Mode, Record<Flow, Record<Kind, [Outcome, Outcome, Outcom
   disabled: {
     sign_up: { test: ['form_code_incorrect', 'ok', 'form_code_incorrect'], real: ['form_code_incorrect', 'ok', 'form_code_incorrect'] },
     sign_in: { test: ['form_code_incorrect', 'ok', 'form_code_incorrect'], real: ['form_code_incorrect', 'ok', 'form_code_incorrect'] },
-    mfa_enrollment: { test: ['form_code_incorrect', 'ok', 'form_code_incorrect'], real: ['form_code_incorrect', 'ok', 'form_code_incorrect'] },
+    mfa_enrollment: {
+      test: ['form_code_incorrect', 'ok', 'form_code_incorrect'],
+      real: ['form_code_incorrect', 'ok', 'form_code_incorrect'],
+    },
   },
   rejected: {
     // Refused before any code is sent: the number itself is not accepted.
-    sign_up: { test: ['test_number_rejected', 'test_number_rejected', 'test_number_rejected'], real: ['form_code_incorrect', 'ok', 'form_code_incorrect'] },
+    sign_up: {
+      test: ['test_number_rejected', 'test_number_rejected', 'test_number_rejected'],
+      real: ['form_code_incorrect', 'ok', 'form_code_incorrect'],
+    },
     // Existing accounts on test numbers still sign in, without the magic code.
     sign_in: { test: ['form_code_incorrect', 'ok', 'form_code_incorrect'], real: ['form_code_incorrect', 'ok', 'form_code_incorrect'] },
-    mfa_enrollment: { test: ['test_number_rejected', 'test_number_rejected', 'test_number_rejected'], real: ['form_code_incorrect', 'ok', 'form_code_incorrect'] },
+    mfa_enrollment: {
+      test: ['test_number_rejected', 'test_number_rejected', 'test_number_rejected'],
+      real: ['form_code_incorrect', 'ok', 'form_code_incorrect'],
+    },
   },
 };
 
 const CODE_KINDS: CodeKind[] = ['magic', 'real', 'wrong'];
 const cases = (Object.keys(OUTCOMES) as Mode[]).flatMap((mode) =>
   (Object.keys(OUTCOMES[mode]) as Flow[]).flatMap((flow) =>
-    (['test', 'real'] as Kind[]).flatMap((kind) => CODE_KINDS.map((code, i) => ({ mode, flow, kind, code, outcome: OUTCOMES[mode][flow][kind][i]! }))),
+    (['test', 'real'] as Kind[]).flatMap((kind) =>
+      CODE_KINDS.map((code, i) => ({ mode, flow, kind, code, outcome: OUTCOMES[mode][flow][kind][i]! })),
+    ),
   ),
 );
 
@@ -68,7 +79,8 @@ describe.each(STORES)('test_mode matrix on %s', (storeKind) => {
     const phone = kind === 'test' ? testNumber(nextTest++) : realNumber();
     // What the flow needs beforehand, made while test numbers are accepted.
     await patchSettings(server, { test_mode: 'enabled' });
-    const user = flow === 'sign_in' ? await fapi.signedUpUser(phone) : flow === 'mfa_enrollment' ? await fapi.signedUpUser(realNumber()) : null;
+    const user =
+      flow === 'sign_in' ? await fapi.signedUpUser(phone) : flow === 'mfa_enrollment' ? await fapi.signedUpUser(realNumber()) : null;
     await patchSettings(server, { test_mode: mode });
     const before = await snapshot(server);
 
@@ -77,8 +89,13 @@ describe.each(STORES)('test_mode matrix on %s', (storeKind) => {
       const { id, res } = await fapi.signUp(phone);
       if (res.statusCode !== 201) result = errorOf(res) as Outcome;
       else {
-        expect((await fapi.call('POST', `/v1/client/sign_ups/${id}/prepare_verification`, { strategy: 'phone_code' })).statusCode).toBe(200);
-        const done = await fapi.call('POST', `/v1/client/sign_ups/${id}/attempt_verification`, { strategy: 'phone_code', code: await codeFor(code, phone) });
+        expect((await fapi.call('POST', `/v1/client/sign_ups/${id}/prepare_verification`, { strategy: 'phone_code' })).statusCode).toBe(
+          200,
+        );
+        const done = await fapi.call('POST', `/v1/client/sign_ups/${id}/attempt_verification`, {
+          strategy: 'phone_code',
+          code: await codeFor(code, phone),
+        });
         result = done.statusCode === 200 ? 'ok' : (errorOf(done) as Outcome);
         if (result === 'ok') expect(done.json()).toMatchObject({ status: 'complete', session: { status: 'active' } });
       }
@@ -87,7 +104,10 @@ describe.each(STORES)('test_mode matrix on %s', (storeKind) => {
       expect(created.statusCode, created.body).toBe(201);
       const id = created.json().id;
       expect((await fapi.call('POST', `/v1/client/sign_ins/${id}/prepare_first_factor`, { strategy: 'phone_code' })).statusCode).toBe(200);
-      const done = await fapi.call('POST', `/v1/client/sign_ins/${id}/attempt_first_factor`, { strategy: 'phone_code', code: await codeFor(code, phone) });
+      const done = await fapi.call('POST', `/v1/client/sign_ins/${id}/attempt_first_factor`, {
+        strategy: 'phone_code',
+        code: await codeFor(code, phone),
+      });
       result = done.statusCode === 200 ? 'ok' : (errorOf(done) as Outcome);
       if (result === 'ok') expect(done.json()).toMatchObject({ status: 'complete', session: { status: 'active', user_id: user!.userId } });
     } else {
@@ -96,10 +116,22 @@ describe.each(STORES)('test_mode matrix on %s', (storeKind) => {
       if (started.statusCode !== 201) result = errorOf(started) as Outcome;
       else {
         const id = started.json().id;
-        expect((await fapi.call('POST', `/v1/me/mfa/phone_numbers/${id}/prepare_verification`, { strategy: 'phone_code' }, auth)).statusCode).toBe(200);
-        const done = await fapi.call('POST', `/v1/me/mfa/phone_numbers/${id}/attempt_verification`, { strategy: 'phone_code', code: await codeFor(code, phone) }, auth);
+        expect(
+          (await fapi.call('POST', `/v1/me/mfa/phone_numbers/${id}/prepare_verification`, { strategy: 'phone_code' }, auth)).statusCode,
+        ).toBe(200);
+        const done = await fapi.call(
+          'POST',
+          `/v1/me/mfa/phone_numbers/${id}/attempt_verification`,
+          { strategy: 'phone_code', code: await codeFor(code, phone) },
+          auth,
+        );
         result = done.statusCode === 200 ? 'ok' : (errorOf(done) as Outcome);
-        if (result === 'ok') expect(done.json()).toMatchObject({ phone_number: phone, reserved_for_second_factor: true, verification: { status: 'verified' } });
+        if (result === 'ok')
+          expect(done.json()).toMatchObject({
+            phone_number: phone,
+            reserved_for_second_factor: true,
+            verification: { status: 'verified' },
+          });
       }
     }
 
@@ -112,7 +144,12 @@ describe.each(STORES)('test_mode matrix on %s', (storeKind) => {
       // One code sent (the message and its challenge); no user, verified number or session came of it (an MFA
       // enrolment keeps its unverified number, to try again).
       const pending = flow === 'mfa_enrollment' ? 1 : 0;
-      expect(after).toEqual({ ...before, sms_messages: before.sms_messages! + 1, challenges: before.challenges! + 1, phone_numbers: before.phone_numbers! + pending });
+      expect(after).toEqual({
+        ...before,
+        sms_messages: before.sms_messages! + 1,
+        challenges: before.challenges! + 1,
+        phone_numbers: before.phone_numbers! + pending,
+      });
     }
   });
 });

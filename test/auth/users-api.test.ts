@@ -11,10 +11,14 @@ describe.each(STORES)('BAPI users on %s', (kind) => {
   // Starts at the real time: session tokens are checked against it.
   const clock = new ManualClock(Date.now());
 
-  useAuthServer(kind, (s, f) => {
-    server = s;
-    fapi = f;
-  }, { clock });
+  useAuthServer(
+    kind,
+    (s, f) => {
+      server = s;
+      fapi = f;
+    },
+    { clock },
+  );
 
   it('lists users newest first with their numbers and second factors, page by page', async () => {
     const phones = [nextNumber(), nextNumber(), nextNumber()];
@@ -24,7 +28,12 @@ describe.each(STORES)('BAPI users on %s', (kind) => {
     const mfaPhone = nextNumber();
     const started = (await fapi.call('POST', '/v1/me/mfa/phone_numbers', { phone_number: mfaPhone }, { auth: jwt })).json();
     await fapi.call('POST', `/v1/me/mfa/phone_numbers/${started.id}/prepare_verification`, { strategy: 'phone_code' }, { auth: jwt });
-    await fapi.call('POST', `/v1/me/mfa/phone_numbers/${started.id}/attempt_verification`, { strategy: 'phone_code', code: await fapi.lastCode(mfaPhone) }, { auth: jwt });
+    await fapi.call(
+      'POST',
+      `/v1/me/mfa/phone_numbers/${started.id}/attempt_verification`,
+      { strategy: 'phone_code', code: await fapi.lastCode(mfaPhone) },
+      { auth: jwt },
+    );
 
     const first = (await server.bapi('GET', '/v1/users?limit=2')).json();
     expect(first.data.map((u: { id: string }) => u.id)).toEqual([ids[2], ids[1]]);
@@ -41,7 +50,9 @@ describe.each(STORES)('BAPI users on %s', (kind) => {
 
     const found = (await server.bapi('GET', `/v1/users?phone_number=${encodeURIComponent(phones[1]!)}`)).json();
     expect(found.data.map((u: { id: string }) => u.id)).toEqual([ids[1]]);
-    expect((await server.bapi('GET', `/v1/users?phone_number=${encodeURIComponent(mfaPhone)}`)).json().data.map((u: { id: string }) => u.id)).toEqual([ids[2]]);
+    expect(
+      (await server.bapi('GET', `/v1/users?phone_number=${encodeURIComponent(mfaPhone)}`)).json().data.map((u: { id: string }) => u.id),
+    ).toEqual([ids[2]]);
     expectError(await server.bapi('GET', '/v1/users?phone_number=nope'), 422, 'form_param_format_invalid');
   });
 
@@ -70,9 +81,18 @@ describe.each(STORES)('BAPI users on %s', (kind) => {
     const lockedUntil = async (id: string) => (await server.bapi('GET', `/v1/users/${id}`)).json().password_locked_until;
     expect(await lockedUntil(userId)).toBeNull();
 
-    for (let i = 0; i < 2; i++) expectError(await fapi.call('POST', '/v1/client/sign_ins', { identifier: locked, password: 'wrong password' }), 422, 'form_password_incorrect');
+    for (let i = 0; i < 2; i++)
+      expectError(
+        await fapi.call('POST', '/v1/client/sign_ins', { identifier: locked, password: 'wrong password' }),
+        422,
+        'form_password_incorrect',
+      );
     // One wrong password does not lock: only the window's last failure does.
-    expectError(await fapi.call('POST', '/v1/client/sign_ins', { identifier: other, password: 'wrong password' }), 422, 'form_password_incorrect');
+    expectError(
+      await fapi.call('POST', '/v1/client/sign_ins', { identifier: other, password: 'wrong password' }),
+      422,
+      'form_password_incorrect',
+    );
     const refusal = await fapi.call('POST', '/v1/client/sign_ins', { identifier: locked, password: 'correct horse battery' });
     expectError(refusal, 429, 'password_attempts_exceeded');
     const until = await lockedUntil(userId);
@@ -110,7 +130,12 @@ describe.each(STORES)('BAPI users on %s', (kind) => {
     expectError(await fapi.call('POST', `/v1/client/sessions/${sessionId}/tokens`), 404, 'resource_not_found');
     expectError(await fapi.call('GET', '/v1/me', undefined, { auth: jwt }), 401, 'session_token_invalid');
     expect(await eventTypes(server)).toContain('user.deleted');
-    expect((await auditActions(server, 'user.deleted'))[0]!.data).toEqual({ object: 'user', id: userId, deleted: true, phone_numbers: [phone] });
+    expect((await auditActions(server, 'user.deleted'))[0]!.data).toEqual({
+      object: 'user',
+      id: userId,
+      deleted: true,
+      phone_numbers: [phone],
+    });
     expect((await fapi.signedUpUser(phone)).userId).not.toBe(userId);
     expectError(await server.bapi('DELETE', `/v1/users/${userId}`), 404, 'resource_not_found');
   });

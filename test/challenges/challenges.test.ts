@@ -14,16 +14,21 @@ describe.each(STORES)('challenges on %s', (kind) => {
   const clock = new ManualClock();
   const nextNumber = numbers();
 
-  useAuthServer(kind, (s, f) => {
-    server = s;
-    fapi = f;
-  }, { clock });
+  useAuthServer(
+    kind,
+    (s, f) => {
+      server = s;
+      fapi = f;
+    },
+    { clock },
+  );
   beforeEach(async () => {
     await patchSettings(server, { abuse: { attempts_per_challenge: null } });
   });
 
   const prepare = (id: string) => fapi.call('POST', `/v1/client/sign_ups/${id}/prepare_verification`, { strategy: 'phone_code' });
-  const attempt = (id: string, code: string) => fapi.call('POST', `/v1/client/sign_ups/${id}/attempt_verification`, { strategy: 'phone_code', code });
+  const attempt = (id: string, code: string) =>
+    fapi.call('POST', `/v1/client/sign_ups/${id}/attempt_verification`, { strategy: 'phone_code', code });
   const challengeOf = async (id: string) => {
     const { db } = server.running.services.store;
     const signUp = await db.selectFrom('sign_ups').select('challenge_id').where('id', '=', id).executeTakeFirstOrThrow();
@@ -41,7 +46,14 @@ describe.each(STORES)('challenges on %s', (kind) => {
     const { id, code } = await prepared();
     expect(code).toMatch(/^\d{6}$/);
     const challenge = await challengeOf(id);
-    expect(challenge).toMatchObject({ purpose: 'sign_up', status: 'pending', attempts: 0, max_attempts: 5, expires_at: clock.now() + 600_000, resend_at: clock.now() + 30_000 });
+    expect(challenge).toMatchObject({
+      purpose: 'sign_up',
+      status: 'pending',
+      attempts: 0,
+      max_attempts: 5,
+      expires_at: clock.now() + 600_000,
+      resend_at: clock.now() + 30_000,
+    });
     expect(challenge.code_hash).toMatch(/^[0-9a-f]{64}$/);
     expect(JSON.stringify(challenge)).not.toContain(code);
     // The message log holds the SMS as sent, and under the null driver its drop's audit entry echoes it (development
@@ -105,7 +117,12 @@ describe.each(STORES)('challenges on %s', (kind) => {
     try {
       for (const malformed of ['12345', '1234567', '12a456']) {
         const before = await snapshot(server);
-        const res = await fapi.call('POST', `/v1/client/sign_ups/${id}/attempt_verification`, { strategy: 'phone_code', code: malformed }, { ip });
+        const res = await fapi.call(
+          'POST',
+          `/v1/client/sign_ups/${id}/attempt_verification`,
+          { strategy: 'phone_code', code: malformed },
+          { ip },
+        );
         expectError(res, 422, 'form_param_format_invalid');
         expect(res.json().errors[0].meta.param_name).toBe('code');
         expect(await snapshot(server)).toEqual(before);
@@ -135,7 +152,7 @@ describe.each(STORES)('challenges on %s', (kind) => {
     expect((await attempt(id, second)).statusCode).toBe(200);
   });
 
-  it('keeps one live challenge per purpose and number: a second sign-up of the number replaces the first one\'s code', async () => {
+  it("keeps one live challenge per purpose and number: a second sign-up of the number replaces the first one's code", async () => {
     const phone = nextNumber();
     const a = await prepared(phone);
     const other = await new Fapi(server).start();
@@ -156,7 +173,11 @@ describe.each(STORES)('challenges on %s', (kind) => {
     const { id, code } = await prepared();
     const results = await Promise.all([attempt(id, code), attempt(id, code)]);
     expect(results.map((r) => r.statusCode).sort()).toEqual([200, 422]);
-    const users = await server.running.services.store.db.selectFrom('phone_numbers').select('id').where('phone_number', '=', (await challengeOf(id)).phone_number).execute();
+    const users = await server.running.services.store.db
+      .selectFrom('phone_numbers')
+      .select('id')
+      .where('phone_number', '=', (await challengeOf(id)).phone_number)
+      .execute();
     expect(users).toHaveLength(1);
   });
 

@@ -7,12 +7,29 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { STORES, createTestStore, startTestServer, type TestServer, type TestStore } from '../helpers/server.js';
-import { Fapi, useAuthServer, auditActions, eventTypes, expectError, numbers, patchSettings, snapshot, testNumber } from '../auth/helpers.js';
+import {
+  Fapi,
+  useAuthServer,
+  auditActions,
+  eventTypes,
+  expectError,
+  numbers,
+  patchSettings,
+  snapshot,
+  testNumber,
+} from '../auth/helpers.js';
 import { ManualClock } from '../helpers/clock.js';
 import type { LightMyRequestResponse } from 'fastify';
 
 // Every sign-up of these tests starts from one address: new sign-ups are not what they limit.
-const DEFAULT_ABUSE = { sends_per_phone_number: null, sends_per_ip: null, attempts_per_ip: null, creates_per_ip: { max: 1_000 }, hourly_send_budget: null, sms_countries: null };
+const DEFAULT_ABUSE = {
+  sends_per_phone_number: null,
+  sends_per_ip: null,
+  attempts_per_ip: null,
+  creates_per_ip: { max: 1_000 },
+  hourly_send_budget: null,
+  sms_countries: null,
+};
 
 describe.each(STORES)('abuse limits on %s', (kind) => {
   let server!: TestServer;
@@ -23,11 +40,15 @@ describe.each(STORES)('abuse limits on %s', (kind) => {
   /** A fresh address per test, so the per-IP counters of one test do not reach the next. */
   let ip = '';
 
-  useAuthServer(kind, async (s, f) => {
-    server = s;
-    fapi = f;
-    await patchSettings(server, { abuse: DEFAULT_ABUSE });
-  }, { clock, liftIpLimit: false });
+  useAuthServer(
+    kind,
+    async (s, f) => {
+      server = s;
+      fapi = f;
+      await patchSettings(server, { abuse: DEFAULT_ABUSE });
+    },
+    { clock, liftIpLimit: false },
+  );
   afterEach(async () => {
     await patchSettings(server, { abuse: DEFAULT_ABUSE });
   });
@@ -65,7 +86,12 @@ describe.each(STORES)('abuse limits on %s', (kind) => {
     await expectRefused(() => requestCode(phone, '198.51.100.203'), 429, 'phone_number_send_limit_reached');
 
     const reached = (await auditActions(server, 'abuse.')).filter((a) => a.data.key === phone);
-    expect(reached).toEqual([{ action: 'abuse.limit_reached', data: expect.objectContaining({ limit: 'sends_per_phone_number', key: phone, max: 2, window_seconds: 600 }) }]);
+    expect(reached).toEqual([
+      {
+        action: 'abuse.limit_reached',
+        data: expect.objectContaining({ limit: 'sends_per_phone_number', key: phone, max: 2, window_seconds: 600 }),
+      },
+    ]);
     expect(await eventTypes(server)).toContain('abuse.limit_reached');
   });
 
@@ -87,23 +113,35 @@ describe.each(STORES)('abuse limits on %s', (kind) => {
     const prepared: Record<string, string> = {};
     for (const phone of [a, b]) {
       const { id } = await fapi.signUp(phone);
-      expect((await fapi.call('POST', `/v1/client/sign_ups/${id}/prepare_verification`, { strategy: 'phone_code' }, { ip })).statusCode).toBe(200);
+      expect(
+        (await fapi.call('POST', `/v1/client/sign_ups/${id}/prepare_verification`, { strategy: 'phone_code' }, { ip })).statusCode,
+      ).toBe(200);
       prepared[phone] = id;
     }
-    const attempt = (phone: string, code: string, from = ip) => fapi.call('POST', `/v1/client/sign_ups/${prepared[phone]}/attempt_verification`, { strategy: 'phone_code', code }, { ip: from });
+    const attempt = (phone: string, code: string, from = ip) =>
+      fapi.call('POST', `/v1/client/sign_ups/${prepared[phone]}/attempt_verification`, { strategy: 'phone_code', code }, { ip: from });
     const codeB = await fapi.lastCode(b);
     expectError(await attempt(a, Fapi.wrong(await fapi.lastCode(a))), 422, 'form_code_incorrect');
     expectError(await attempt(b, Fapi.wrong(codeB)), 422, 'form_code_incorrect');
     expect((await attempt(a, await fapi.lastCode(a))).statusCode).toBe(200);
 
     // The fourth answer from this address: refused before it is looked at, even though it is right.
-    const challengeB = () => server.running.services.store.db.selectFrom('challenges').select(['attempts', 'status']).where('phone_number', '=', b).executeTakeFirstOrThrow();
+    const challengeB = () =>
+      server.running.services.store.db
+        .selectFrom('challenges')
+        .select(['attempts', 'status'])
+        .where('phone_number', '=', b)
+        .executeTakeFirstOrThrow();
     const challengeBefore = await challengeB();
     const refused = await expectRefused(() => attempt(b, codeB), 429, 'ip_attempt_limit_reached');
     expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
     expect(await challengeB()).toEqual(challengeBefore);
     // Passwords count as answers too.
-    expectError(await fapi.call('POST', '/v1/client/sign_ins', { identifier: a, password: 'correct horse battery staple' }, { ip }), 429, 'ip_attempt_limit_reached');
+    expectError(
+      await fapi.call('POST', '/v1/client/sign_ins', { identifier: a, password: 'correct horse battery staple' }, { ip }),
+      429,
+      'ip_attempt_limit_reached',
+    );
     // Another address is not affected; the limit is audited once for this one.
     expect((await attempt(b, codeB, '198.51.100.251')).statusCode).toBe(200);
     expect((await auditActions(server, 'abuse.')).filter((x) => x.data.key === ip)).toEqual([
@@ -119,11 +157,23 @@ describe.each(STORES)('abuse limits on %s', (kind) => {
     const { jwt } = await fapi.signedUpUser(phone, { password });
     const enrol = async (number: string) => {
       const { id } = (await fapi.call('POST', '/v1/me/mfa/phone_numbers', { phone_number: number }, { auth: jwt })).json();
-      expect((await fapi.call('POST', `/v1/me/mfa/phone_numbers/${id}/prepare_verification`, { strategy: 'phone_code' }, { auth: jwt })).statusCode).toBe(200);
+      expect(
+        (await fapi.call('POST', `/v1/me/mfa/phone_numbers/${id}/prepare_verification`, { strategy: 'phone_code' }, { auth: jwt }))
+          .statusCode,
+      ).toBe(200);
       return id as string;
     };
     const enrolled = await enrol(mfa);
-    expect((await fapi.call('POST', `/v1/me/mfa/phone_numbers/${enrolled}/attempt_verification`, { strategy: 'phone_code', code: await fapi.lastCode(mfa) }, { auth: jwt })).statusCode).toBe(200);
+    expect(
+      (
+        await fapi.call(
+          'POST',
+          `/v1/me/mfa/phone_numbers/${enrolled}/attempt_verification`,
+          { strategy: 'phone_code', code: await fapi.lastCode(mfa) },
+          { auth: jwt },
+        )
+      ).statusCode,
+    ).toBe(200);
     const waiting = await enrol(another);
     await patchSettings(server, { abuse: { attempts_per_ip: { max: 1, window_seconds: 300 } } });
     const twice = async (answer: (from: string) => Promise<{ statusCode: number; body: string }>, from: string) => {
@@ -133,20 +183,66 @@ describe.each(STORES)('abuse limits on %s', (kind) => {
 
     // MFA enrolment.
     const wrongEnrolCode = Fapi.wrong(await fapi.lastCode(another));
-    await twice((from) => fapi.call('POST', `/v1/me/mfa/phone_numbers/${waiting}/attempt_verification`, { strategy: 'phone_code', code: wrongEnrolCode }, { auth: jwt, ip: from }), '198.51.100.241');
+    await twice(
+      (from) =>
+        fapi.call(
+          'POST',
+          `/v1/me/mfa/phone_numbers/${waiting}/attempt_verification`,
+          { strategy: 'phone_code', code: wrongEnrolCode },
+          { auth: jwt, ip: from },
+        ),
+      '198.51.100.241',
+    );
 
     // Sign-in by phone code.
     const byCode = (await fapi.call('POST', '/v1/client/sign_ins', { identifier: phone }, { ip: '198.51.100.242' })).json();
-    expect((await fapi.call('POST', `/v1/client/sign_ins/${byCode.id}/prepare_first_factor`, { strategy: 'phone_code' }, { ip: '198.51.100.242' })).statusCode).toBe(200);
+    expect(
+      (
+        await fapi.call(
+          'POST',
+          `/v1/client/sign_ins/${byCode.id}/prepare_first_factor`,
+          { strategy: 'phone_code' },
+          { ip: '198.51.100.242' },
+        )
+      ).statusCode,
+    ).toBe(200);
     const wrongSignInCode = Fapi.wrong(await fapi.lastCode(phone));
-    await twice((from) => fapi.call('POST', `/v1/client/sign_ins/${byCode.id}/attempt_first_factor`, { strategy: 'phone_code', code: wrongSignInCode }, { ip: from }), '198.51.100.242');
+    await twice(
+      (from) =>
+        fapi.call(
+          'POST',
+          `/v1/client/sign_ins/${byCode.id}/attempt_first_factor`,
+          { strategy: 'phone_code', code: wrongSignInCode },
+          { ip: from },
+        ),
+      '198.51.100.242',
+    );
 
     // Password, then the second factor: the password was this address's one answer.
     const byPassword = await fapi.call('POST', '/v1/client/sign_ins', { identifier: phone, password }, { ip: '198.51.100.243' });
     expect(byPassword.json().status).toBe('needs_second_factor');
     const signInId = byPassword.json().id;
-    expect((await fapi.call('POST', `/v1/client/sign_ins/${signInId}/prepare_second_factor`, { strategy: 'phone_code' }, { ip: '198.51.100.243' })).statusCode).toBe(200);
-    await expectRefused(() => fapi.call('POST', `/v1/client/sign_ins/${signInId}/attempt_second_factor`, { strategy: 'phone_code', code: Fapi.wrong('000000') }, { ip: '198.51.100.243' }), 429, 'ip_attempt_limit_reached');
+    expect(
+      (
+        await fapi.call(
+          'POST',
+          `/v1/client/sign_ins/${signInId}/prepare_second_factor`,
+          { strategy: 'phone_code' },
+          { ip: '198.51.100.243' },
+        )
+      ).statusCode,
+    ).toBe(200);
+    await expectRefused(
+      () =>
+        fapi.call(
+          'POST',
+          `/v1/client/sign_ins/${signInId}/attempt_second_factor`,
+          { strategy: 'phone_code', code: Fapi.wrong('000000') },
+          { ip: '198.51.100.243' },
+        ),
+      429,
+      'ip_attempt_limit_reached',
+    );
   });
 
   it('limits new clients, sign-ups and sign-ins per address, before any work is done; a refusal changes nothing', async () => {
@@ -156,20 +252,43 @@ describe.each(STORES)('abuse limits on %s', (kind) => {
     await fapi.signedUpUser(known);
     await patchSettings(server, { abuse: { creates_per_ip: { max: 3, window_seconds: 60 } } });
     expect((await fapi.call('POST', '/v1/client', undefined, { auth: null, ip })).statusCode).toBe(201);
-    expect((await fapi.call('POST', '/v1/client/sign_ups', { phone_number: nextNumber(), password: 'a long enough passphrase' }, { ip })).statusCode).toBe(201);
+    expect(
+      (await fapi.call('POST', '/v1/client/sign_ups', { phone_number: nextNumber(), password: 'a long enough passphrase' }, { ip }))
+        .statusCode,
+    ).toBe(201);
     expect((await fapi.call('POST', '/v1/client/sign_ins', { identifier: known }, { ip })).statusCode).toBe(201);
 
     const rows = async () => {
       const { db } = server.running.services.store;
-      const count = async (table: 'clients' | 'sign_ups' | 'sign_ins') => Number((await db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+      const count = async (table: 'clients' | 'sign_ups' | 'sign_ins') =>
+        Number(
+          (
+            await db
+              .selectFrom(table)
+              .select((eb) => eb.fn.countAll<number>().as('n'))
+              .executeTakeFirstOrThrow()
+          ).n,
+        );
       return { clients: await count('clients'), sign_ups: await count('sign_ups'), sign_ins: await count('sign_ins') };
     };
     const before = await rows();
-    const refusedClient = await expectRefused(() => fapi.call('POST', '/v1/client', undefined, { auth: null, ip }), 429, 'ip_create_limit_reached');
+    const refusedClient = await expectRefused(
+      () => fapi.call('POST', '/v1/client', undefined, { auth: null, ip }),
+      429,
+      'ip_create_limit_reached',
+    );
     expect(Number(refusedClient.headers['retry-after'])).toBeGreaterThan(0);
     expect(refusedClient.json().token).toBeUndefined();
-    await expectRefused(() => fapi.call('POST', '/v1/client/sign_ups', { phone_number: nextNumber(), password: 'a long enough passphrase' }, { ip }), 429, 'ip_create_limit_reached');
-    await expectRefused(() => fapi.call('POST', '/v1/client/sign_ins', { identifier: known, password: 'a long enough passphrase' }, { ip }), 429, 'ip_create_limit_reached');
+    await expectRefused(
+      () => fapi.call('POST', '/v1/client/sign_ups', { phone_number: nextNumber(), password: 'a long enough passphrase' }, { ip }),
+      429,
+      'ip_create_limit_reached',
+    );
+    await expectRefused(
+      () => fapi.call('POST', '/v1/client/sign_ins', { identifier: known, password: 'a long enough passphrase' }, { ip }),
+      429,
+      'ip_create_limit_reached',
+    );
     expect(await rows()).toEqual(before);
     // Another address is not affected; the limit is audited once for this one.
     expect((await fapi.call('POST', '/v1/client/sign_ins', { identifier: known }, { ip: '198.51.100.252' })).statusCode).toBe(201);
@@ -191,7 +310,11 @@ describe.each(STORES)('abuse limits on %s', (kind) => {
     fresh();
     const { id } = await fapi.signUp('+12025550123');
     await patchSettings(server, { abuse: { sms_countries: { mode: 'deny', countries: ['US'] } } });
-    await expectRefused(() => fapi.call('POST', `/v1/client/sign_ups/${id}/prepare_verification`, { strategy: 'phone_code' }, { ip }), 422, 'phone_country_not_allowed');
+    await expectRefused(
+      () => fapi.call('POST', `/v1/client/sign_ups/${id}/prepare_verification`, { strategy: 'phone_code' }, { ip }),
+      422,
+      'phone_country_not_allowed',
+    );
     expect((await requestCode('+33612345678')).statusCode).toBe(200);
     // Test-range numbers are never sent, so no list stops them.
     expect((await requestCode(testNumber(1))).statusCode).toBe(200);
@@ -200,7 +323,14 @@ describe.each(STORES)('abuse limits on %s', (kind) => {
   it('stops sending once the hourly budget is spent, audits it, and leaves test numbers alone', async () => {
     fresh();
     // Earlier tests spent some of the budget: set it to what is spent plus two.
-    const spent = (await server.running.services.store.db.selectFrom('rate_limits').select('points').where('key', '=', 'hourly_send_budget:instance').executeTakeFirst())?.points ?? 0;
+    const spent =
+      (
+        await server.running.services.store.db
+          .selectFrom('rate_limits')
+          .select('points')
+          .where('key', '=', 'hourly_send_budget:instance')
+          .executeTakeFirst()
+      )?.points ?? 0;
     await patchSettings(server, { abuse: { hourly_send_budget: spent + 2 } });
     expect((await requestCode(nextNumber())).statusCode).toBe(200);
     expect((await requestCode(nextNumber())).statusCode).toBe(200);
@@ -213,7 +343,9 @@ describe.each(STORES)('abuse limits on %s', (kind) => {
 
   it('test numbers skip the per-number and per-IP limits (they are never sent)', async () => {
     fresh();
-    await patchSettings(server, { abuse: { sends_per_phone_number: { max: 1, window_seconds: 600 }, sends_per_ip: { max: 1, window_seconds: 600 } } });
+    await patchSettings(server, {
+      abuse: { sends_per_phone_number: { max: 1, window_seconds: 600 }, sends_per_ip: { max: 1, window_seconds: 600 } },
+    });
     for (let i = 10; i < 13; i++) {
       expect((await requestCode(testNumber(i))).statusCode).toBe(200);
       clock.advance(30_000);
@@ -229,10 +361,14 @@ describe.each([
   let server!: TestServer;
   let fapi!: Fapi;
   const nextNumber = numbers(700);
-  useAuthServer('sqlite', (s, f) => {
-    server = s;
-    fapi = f;
-  }, { liftIpLimit: false, env: trustProxy ? { AUTHN_TRUST_PROXY: trustProxy } : {} });
+  useAuthServer(
+    'sqlite',
+    (s, f) => {
+      server = s;
+      fapi = f;
+    },
+    { liftIpLimit: false, env: trustProxy ? { AUTHN_TRUST_PROXY: trustProxy } : {} },
+  );
 
   it('is the forwarded client only when the proxy in front is trusted', async () => {
     await patchSettings(server, { abuse: { sends_per_ip: { max: 1, window_seconds: 600 } } });
@@ -255,7 +391,12 @@ describe.each([
       expectError(second, 429, 'ip_send_limit_reached');
       expectError(third, 429, 'ip_send_limit_reached');
     }
-    const created = await server.running.services.store.db.selectFrom('audit_logs').select('data').where('action', '=', 'challenge.created').orderBy('id').executeTakeFirstOrThrow();
+    const created = await server.running.services.store.db
+      .selectFrom('audit_logs')
+      .select('data')
+      .where('action', '=', 'challenge.created')
+      .orderBy('id')
+      .executeTakeFirstOrThrow();
     expect(JSON.parse(created.data)).toMatchObject({ ip: key(peer, '192.0.2.10') });
     const reached = (await auditActions(server, 'abuse.')).map((a) => a.data.key);
     expect(reached).toEqual([key(peer, '192.0.2.10')]);

@@ -21,7 +21,8 @@ describe.each(STORES)('refusals that record themselves, on %s', (kind) => {
     fapi = f;
   });
 
-  const attempt = (id: string, code: string) => fapi.call('POST', `/v1/client/sign_ups/${id}/attempt_verification`, { strategy: 'phone_code', code });
+  const attempt = (id: string, code: string) =>
+    fapi.call('POST', `/v1/client/sign_ups/${id}/attempt_verification`, { strategy: 'phone_code', code });
   const challengeOf = async (id: string) => {
     const { db } = server.running.services.store;
     const signUp = await db.selectFrom('sign_ups').select('challenge_id').where('id', '=', id).executeTakeFirstOrThrow();

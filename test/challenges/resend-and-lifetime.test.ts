@@ -16,16 +16,29 @@ describe.each(STORES)('resend waits and code lifetime on %s', (kind) => {
   const clock = new ManualClock();
   const nextNumber = numbers(500);
 
-  useAuthServer(kind, (s, f) => {
-    server = s;
-    fapi = f;
-  }, { clock });
+  useAuthServer(
+    kind,
+    (s, f) => {
+      server = s;
+      fapi = f;
+    },
+    { clock },
+  );
   beforeEach(async () => {
-    await patchSettings(server, { abuse: { attempts_per_challenge: null, wrong_code_backoff: null, code_lifetime_minutes: null, sends_per_phone_number: { max: 1_000 } } });
+    await patchSettings(server, {
+      abuse: {
+        attempts_per_challenge: null,
+        wrong_code_backoff: null,
+        code_lifetime_minutes: null,
+        sends_per_phone_number: { max: 1_000 },
+      },
+    });
   });
 
-  const prepare = (id: string, via = fapi) => via.call('POST', `/v1/client/sign_ups/${id}/prepare_verification`, { strategy: 'phone_code' });
-  const attempt = (id: string, code: string) => fapi.call('POST', `/v1/client/sign_ups/${id}/attempt_verification`, { strategy: 'phone_code', code });
+  const prepare = (id: string, via = fapi) =>
+    via.call('POST', `/v1/client/sign_ups/${id}/prepare_verification`, { strategy: 'phone_code' });
+  const attempt = (id: string, code: string) =>
+    fapi.call('POST', `/v1/client/sign_ups/${id}/attempt_verification`, { strategy: 'phone_code', code });
 
   async function signUpPrepared(phone = nextNumber()): Promise<{ id: string; phone: string; code: string }> {
     const { id } = await fapi.signUp(phone);
@@ -41,7 +54,11 @@ describe.each(STORES)('resend waits and code lifetime on %s', (kind) => {
   }
 
   /** A refused code request: status, code, Retry-After and `meta.next_code_at` agree, and nothing was sent or stored. */
-  async function expectWait(request: () => Promise<LightMyRequestResponse>, code: string, seconds: { min: number; max: number }): Promise<number> {
+  async function expectWait(
+    request: () => Promise<LightMyRequestResponse>,
+    code: string,
+    seconds: { min: number; max: number },
+  ): Promise<number> {
     const before = await snapshot(server);
     const res = await request();
     expectError(res, 429, code);
@@ -70,9 +87,20 @@ describe.each(STORES)('resend waits and code lifetime on %s', (kind) => {
     const signIn = (await fapi.call('POST', '/v1/client/sign_ins', { identifier: phone })).json().id;
     const prepareSignIn = () => fapi.call('POST', `/v1/client/sign_ins/${signIn}/prepare_first_factor`, { strategy: 'phone_code' });
     expect((await prepareSignIn()).statusCode).toBe(200);
-    expect((await fapi.call('POST', `/v1/client/sign_ins/${signIn}/attempt_first_factor`, { strategy: 'phone_code', code: await fapi.lastCode(phone) })).statusCode).toBe(200);
+    expect(
+      (
+        await fapi.call('POST', `/v1/client/sign_ins/${signIn}/attempt_first_factor`, {
+          strategy: 'phone_code',
+          code: await fapi.lastCode(phone),
+        })
+      ).statusCode,
+    ).toBe(200);
     const again = (await fapi.call('POST', '/v1/client/sign_ins', { identifier: phone })).json().id;
-    await expectWait(() => fapi.call('POST', `/v1/client/sign_ins/${again}/prepare_first_factor`, { strategy: 'phone_code' }), 'phone_code_resend_cooldown', { min: 30, max: 30 });
+    await expectWait(
+      () => fapi.call('POST', `/v1/client/sign_ins/${again}/prepare_first_factor`, { strategy: 'phone_code' }),
+      'phone_code_resend_cooldown',
+      { min: 30, max: 30 },
+    );
   });
 
   it('doubles the wait after each failed challenge, up to the maximum, with jitter; the wait shows as next_resend_at', async () => {
@@ -113,7 +141,8 @@ describe.each(STORES)('resend waits and code lifetime on %s', (kind) => {
     const signIn = async () => {
       const id = (await fapi.call('POST', '/v1/client/sign_ins', { identifier: phone })).json().id as string;
       const prepareIt = () => fapi.call('POST', `/v1/client/sign_ins/${id}/prepare_first_factor`, { strategy: 'phone_code' });
-      const attemptIt = (code: string) => fapi.call('POST', `/v1/client/sign_ins/${id}/attempt_first_factor`, { strategy: 'phone_code', code });
+      const attemptIt = (code: string) =>
+        fapi.call('POST', `/v1/client/sign_ins/${id}/attempt_first_factor`, { strategy: 'phone_code', code });
       return { prepareIt, attemptIt };
     };
     const failSignIn = async (flow: Awaited<ReturnType<typeof signIn>>) => {
@@ -144,10 +173,20 @@ describe.each(STORES)('resend waits and code lifetime on %s', (kind) => {
     expect((await fapi.call('POST', `/v1/client/sign_ins/${id}/prepare_first_factor`, { strategy: 'phone_code' })).statusCode).toBe(200);
     const code = await fapi.lastCode(phone);
     clock.advance(20_000);
-    expectError(await fapi.call('POST', `/v1/client/sign_ins/${id}/attempt_first_factor`, { strategy: 'phone_code', code: Fapi.wrong(code) }), 422, 'form_code_incorrect');
-    expect((await fapi.call('POST', `/v1/client/sign_ins/${id}/attempt_first_factor`, { strategy: 'phone_code', code })).statusCode).toBe(200);
+    expectError(
+      await fapi.call('POST', `/v1/client/sign_ins/${id}/attempt_first_factor`, { strategy: 'phone_code', code: Fapi.wrong(code) }),
+      422,
+      'form_code_incorrect',
+    );
+    expect((await fapi.call('POST', `/v1/client/sign_ins/${id}/attempt_first_factor`, { strategy: 'phone_code', code })).statusCode).toBe(
+      200,
+    );
     const again = (await fapi.call('POST', '/v1/client/sign_ins', { identifier: phone })).json().id;
-    await expectWait(() => fapi.call('POST', `/v1/client/sign_ins/${again}/prepare_first_factor`, { strategy: 'phone_code' }), 'phone_code_resend_cooldown', { min: 10, max: 10 });
+    await expectWait(
+      () => fapi.call('POST', `/v1/client/sign_ins/${again}/prepare_first_factor`, { strategy: 'phone_code' }),
+      'phone_code_resend_cooldown',
+      { min: 10, max: 10 },
+    );
     clock.advance(10_000);
     expect((await fapi.call('POST', `/v1/client/sign_ins/${again}/prepare_first_factor`, { strategy: 'phone_code' })).statusCode).toBe(200);
   });
@@ -181,7 +220,11 @@ describe.each(STORES)('resend waits and code lifetime on %s', (kind) => {
     const { id, phone, code } = await signUpPrepared();
     const shown = (await fapi.call('GET', `/v1/client/sign_ups/${id}`)).json().verifications.phone_number;
     expect(shown.expire_at).toBe(clock.now() + 120_000);
-    const sms = await server.running.services.store.db.selectFrom('sms_messages').select(['body', 'expires_at']).where('to_number', '=', phone).executeTakeFirstOrThrow();
+    const sms = await server.running.services.store.db
+      .selectFrom('sms_messages')
+      .select(['body', 'expires_at'])
+      .where('to_number', '=', phone)
+      .executeTakeFirstOrThrow();
     expect(sms.body).toContain('It expires in 2 minutes.');
     expect(Number(sms.expires_at)).toBe(clock.now() + 120_000);
     clock.advance(120_000);

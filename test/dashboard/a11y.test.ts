@@ -63,9 +63,15 @@ describe('accessibility (axe-core)', () => {
       await fapi.signedUpUser(BOB);
       for (let i = 0; i < 2; i++) await fapi.call('POST', '/v1/client/sign_ins', { identifier: ALICE, password: 'wrong password' });
       // A customised template, which can be reverted.
-      expect((await server.bapi('PATCH', '/v1/templates/sms/verification_code', { body: '{{code}} is your {{app_name}} code.' })).statusCode).toBe(200);
+      expect(
+        (await server.bapi('PATCH', '/v1/templates/sms/verification_code', { body: '{{code}} is your {{app_name}} code.' })).statusCode,
+      ).toBe(200);
       messageId = (await server.bapi('POST', '/v1/sms_messages/test', { to: '+15555550142' })).json().id;
-      const endpoint = await server.bapi('POST', '/v1/webhooks/endpoints', { url: 'http://127.0.0.1:9/authn', description: 'Nobody listens here', event_types: ['webhook.test'] });
+      const endpoint = await server.bapi('POST', '/v1/webhooks/endpoints', {
+        url: 'http://127.0.0.1:9/authn',
+        description: 'Nobody listens here',
+        event_types: ['webhook.test'],
+      });
       endpointId = endpoint.json().id;
       await server.bapi('POST', `/v1/webhooks/endpoints/${endpointId}/send_test_event`);
     },

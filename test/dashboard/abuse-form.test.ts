@@ -20,7 +20,11 @@ describe('buildAbusePatch', () => {
 
   it('shows the code lifetime and the wait after wrong codes, and sends a change to either as a nested merge patch', () => {
     const draft = abuseDraftFrom(view);
-    expect(draft.numbers).toMatchObject({ 'abuse.code_lifetime_minutes': '10', 'abuse.wrong_code_backoff.initial_seconds': '60', 'abuse.wrong_code_backoff.max_seconds': '1920' });
+    expect(draft.numbers).toMatchObject({
+      'abuse.code_lifetime_minutes': '10',
+      'abuse.wrong_code_backoff.initial_seconds': '60',
+      'abuse.wrong_code_backoff.max_seconds': '1920',
+    });
     draft.numbers['abuse.code_lifetime_minutes'] = '1';
     draft.numbers['abuse.wrong_code_backoff.max_seconds'] = '600';
     expect(buildAbusePatch(view, draft)).toEqual({ abuse: { code_lifetime_minutes: 1, wrong_code_backoff: { max_seconds: 600 } } });

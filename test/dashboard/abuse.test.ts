@@ -15,7 +15,9 @@ describe('the abuse defences page', () => {
   beforeEach(async () => {
     tab = await suite.openTab();
     await openSignedIn(tab, suite.server, ABUSE_PAGE);
-    await expect.poll(() => fieldInput(tab.page, 'abuse.sends_per_phone_number.max').inputValue()).toBe(String((await abuse()).sends_per_phone_number.max));
+    await expect
+      .poll(() => fieldInput(tab.page, 'abuse.sends_per_phone_number.max').inputValue())
+      .toBe(String((await abuse()).sends_per_phone_number.max));
   });
 
   it('shows the stored limits, saves a change, and explains a refused value beside its field without saving anything', async () => {
@@ -46,7 +48,10 @@ describe('the abuse defences page', () => {
     await expectFieldError(page, 'abuse.attempts_per_challenge', 'Wrong codes per challenge must be at most 10', { summary: true });
     // An empty box is a number that is missing, said in the page's words, and in the page's order.
     await expectFieldError(page, 'abuse.hourly_send_budget', 'Codes sent per hour must be a whole number.');
-    expect(await page.locator('.error-summary li a').allTextContents()).toEqual(['Codes sent per hour must be a whole number.', 'Wrong codes per challenge must be at most 10']);
+    expect(await page.locator('.error-summary li a').allTextContents()).toEqual([
+      'Codes sent per hour must be a whole number.',
+      'Wrong codes per challenge must be at most 10',
+    ]);
     expect(await abuse()).toEqual(before);
 
     // The code lifetime and the wait after wrong codes: saved, and a longest wait under the first one refused.
@@ -60,7 +65,12 @@ describe('the abuse defences page', () => {
     const saved = await abuse();
     await fieldInput(page, 'abuse.wrong_code_backoff.max_seconds').fill('10');
     await page.getByRole('button', { name: 'Save abuse defences' }).click();
-    await expectFieldError(page, 'abuse.wrong_code_backoff.max_seconds', 'must not be less than First wait in seconds for a new code after wrong codes', { summary: true });
+    await expectFieldError(
+      page,
+      'abuse.wrong_code_backoff.max_seconds',
+      'must not be less than First wait in seconds for a new code after wrong codes',
+      { summary: true },
+    );
     expect(await abuse()).toEqual(saved);
     await fieldInput(page, 'abuse.attempts_per_challenge').fill('11');
     await fieldInput(page, 'abuse.sends_per_ip.max').fill('50');

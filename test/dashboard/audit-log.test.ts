@@ -31,7 +31,12 @@ describe('the audit log page', () => {
       // 09:31 … 09:35: five SMS entries, as the send engine writes them.
       for (let i = 0; i < 5; i++) {
         now += MINUTE;
-        await recordAudit(server.running.services.store.db, clock, { actor: SYSTEM_ACTOR, action: 'sms.queued', target: { type: 'sms_message', id: `sms_${i}` }, data: { template: 'verification_code' } });
+        await recordAudit(server.running.services.store.db, clock, {
+          actor: SYSTEM_ACTOR,
+          action: 'sms.queued',
+          target: { type: 'sms_message', id: `sms_${i}` },
+          data: { template: 'verification_code' },
+        });
       }
       // 09:36: a second key.
       now += MINUTE;
@@ -60,12 +65,14 @@ describe('the audit log page', () => {
     await expect.poll(() => rows(page).count()).toBe(38);
     expect(await page.getByText('End of the audit log for these filters.').isVisible()).toBe(true);
     expect(await page.getByRole('button', { name: 'Load older entries' }).count()).toBe(0);
-    expect(await page.getByRole('status').filter({ hasText: 'older entries loaded' }).textContent()).toBe('13 older entries loaded; 38 shown.');
+    expect(await page.getByRole('status').filter({ hasText: 'older entries loaded' }).textContent()).toBe(
+      '13 older entries loaded; 38 shown.',
+    );
     const shown = await times(page);
     expect([...shown].sort().reverse()).toEqual(shown);
   });
 
-  it('shows each entry\'s actor (the signed-in key marked), target and data', async () => {
+  it("shows each entry's actor (the signed-in key marked), target and data", async () => {
     const page = await open();
     const change = rows(page).filter({ hasText: 'App 29' });
     await expect.poll(() => change.locator('td[data-label="Actor"]').textContent()).toBe(`secret key ${keyId} (this key)`);
@@ -81,7 +88,9 @@ describe('the audit log page', () => {
     const page = await open(`${AUDIT_PAGE}?action=sms.*`);
     const keyLink = page.getByRole('banner').getByRole('link', { name: `key ${keyId}` });
     await expect.poll(() => keyLink.count()).toBe(1);
-    expect(await page.getByRole('banner').textContent()).toContain(`${suite.server.key.slice(0, 8)}…${suite.server.key.slice(-4)} key ${keyId}`);
+    expect(await page.getByRole('banner').textContent()).toContain(
+      `${suite.server.key.slice(0, 8)}…${suite.server.key.slice(-4)} key ${keyId}`,
+    );
     expect(await page.locator('#field-actor_id-hint').textContent()).toBe(`A secret key id (sk_01…); yours is ${keyId}`);
     await keyLink.click();
     await expect.poll(() => page.getByLabel('Actor id').inputValue()).toBe(keyId);
@@ -95,7 +104,9 @@ describe('the audit log page', () => {
     await expect.poll(() => rows(page).count()).toBe(5);
     expect(new Set(await actions(page))).toEqual(new Set(['sms.queued']));
     expect(new URL(page.url()).searchParams.get('action')).toBe('sms.*');
-    expect(await page.getByRole('navigation', { name: 'Quick filters' }).getByRole('link', { name: 'SMS' }).getAttribute('aria-current')).toBe('page');
+    expect(
+      await page.getByRole('navigation', { name: 'Quick filters' }).getByRole('link', { name: 'SMS' }).getAttribute('aria-current'),
+    ).toBe('page');
     expect(await page.getByLabel('Action').inputValue()).toBe('sms.*');
 
     await page.getByLabel('Action').fill('instance.updated');
@@ -152,7 +163,11 @@ describe('the audit log page', () => {
     expect(await page.getByText('No audit entries match these filters.').isVisible()).toBe(true);
 
     // Applying the same filters again loads afresh. (Last in this file: it adds an entry.)
-    await recordAudit(suite.server.running.services.store.db, clock, { actor: SYSTEM_ACTOR, action: 'webhook.endpoint_created' as AuditAction, target: { type: 'webhook_endpoint', id: 'whe_1' } });
+    await recordAudit(suite.server.running.services.store.db, clock, {
+      actor: SYSTEM_ACTOR,
+      action: 'webhook.endpoint_created' as AuditAction,
+      target: { type: 'webhook_endpoint', id: 'whe_1' },
+    });
     await page.getByRole('button', { name: 'Apply filters' }).click();
     await expect.poll(() => actions(page)).toEqual(['webhook.endpoint_created']);
   });

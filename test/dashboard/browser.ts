@@ -61,7 +61,12 @@ export interface TabOptions {
 
 async function openTab(browser: Browser, options: TabOptions = {}): Promise<DashboardTab> {
   // UTC and a fixed locale make dates on screen and datetime-local values predictable.
-  const context = await browser.newContext({ viewport: VIEWPORTS[options.viewport ?? 'laptop'], timezoneId: 'UTC', locale: 'en-GB', bypassCSP: options.bypassCSP ?? false });
+  const context = await browser.newContext({
+    viewport: VIEWPORTS[options.viewport ?? 'laptop'],
+    timezoneId: 'UTC',
+    locale: 'en-GB',
+    bypassCSP: options.bypassCSP ?? false,
+  });
   context.setDefaultTimeout(10_000);
   const page = await context.newPage();
   const bodies: Promise<string>[] = [];

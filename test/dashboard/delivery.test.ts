@@ -10,7 +10,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeTwilio, TWILIO_FAILURES } from '../fakes/twilio.js';
 import { FakeVonage } from '../fakes/vonage.js';
 import type { DeliveryStats } from '../../src/sms/delivery-stats.js';
-import { carrierEnv, dashboardSuite, messageReaches, openSignedIn, seriousA11yViolations, VIEWPORTS, type ViewportName } from './browser.js';
+import {
+  carrierEnv,
+  dashboardSuite,
+  messageReaches,
+  openSignedIn,
+  seriousA11yViolations,
+  VIEWPORTS,
+  type ViewportName,
+} from './browser.js';
 
 const DELIVERY_PAGE = '/dashboard/activity/delivery';
 const TWILIO = { accountSid: `AC${randomBytes(16).toString('hex')}`, authToken: randomBytes(16).toString('hex') };
@@ -29,7 +37,10 @@ describe('the delivery & cost page', () => {
     twilio = await FakeTwilio.start({
       ...TWILIO,
       callbacks: 'auto',
-      sequence: (m) => (m.to === UNDELIVERED_TO ? [{ status: 'sent' }, { status: 'undelivered', errorCode: '30003' }] : [{ status: 'sent' }, { status: 'delivered' }]),
+      sequence: (m) =>
+        m.to === UNDELIVERED_TO
+          ? [{ status: 'sent' }, { status: 'undelivered', errorCode: '30003' }]
+          : [{ status: 'sent' }, { status: 'delivered' }],
     });
     vonage = await FakeVonage.start({ ...VONAGE, receipts: 'auto' });
   });
@@ -40,21 +51,33 @@ describe('the delivery & cost page', () => {
   const suite = dashboardSuite({
     env: () => carrierEnv({ twilio, vonage }),
     async seed(server) {
-      const sendTest = async (to: string, status: string) => messageReaches(server, (await server.bapi('POST', '/v1/sms_messages/test', { to })).json().id, status);
-      const twilioSettings = { driver: 'twilio', from_number: '+14155550100', twilio: { account_sid: TWILIO.accountSid, auth_token: TWILIO.authToken } };
+      const sendTest = async (to: string, status: string) =>
+        messageReaches(server, (await server.bapi('POST', '/v1/sms_messages/test', { to })).json().id, status);
+      const twilioSettings = {
+        driver: 'twilio',
+        from_number: '+14155550100',
+        twilio: { account_sid: TWILIO.accountSid, auth_token: TWILIO.authToken },
+      };
       expect((await server.bapi('PATCH', '/v1/instance', { sms: twilioSettings })).statusCode).toBe(200);
       await sendTest(DELIVERED_TO, 'delivered');
       await sendTest(UNDELIVERED_TO, 'undelivered');
       twilio.fail(TWILIO_FAILURES.unsubscribed);
       await sendTest(REFUSED_TO, 'failed');
-      expect((await server.bapi('PATCH', '/v1/instance', { sms: { driver: 'vonage', vonage: { api_key: VONAGE.apiKey, api_secret: VONAGE.apiSecret } } })).statusCode).toBe(200);
+      expect(
+        (
+          await server.bapi('PATCH', '/v1/instance', {
+            sms: { driver: 'vonage', vonage: { api_key: VONAGE.apiKey, api_secret: VONAGE.apiSecret } },
+          })
+        ).statusCode,
+      ).toBe(200);
       await sendTest(VONAGE_TO, 'delivered');
       // Never counted.
       await sendTest('+15555550142', 'test_noop');
     },
   });
 
-  const bapiStats = async (window: string): Promise<DeliveryStats> => (await suite.server.bapi('GET', `/v1/sms/delivery_stats?window=${window}`)).json();
+  const bapiStats = async (window: string): Promise<DeliveryStats> =>
+    (await suite.server.bapi('GET', `/v1/sms/delivery_stats?window=${window}`)).json();
 
   const open = async (path = DELIVERY_PAGE, viewport?: ViewportName) => {
     const tab = await suite.openTab(viewport ? { viewport, bypassCSP: true } : {});
@@ -98,7 +121,9 @@ describe('the delivery & cost page', () => {
     const page = await open();
     const stats = await bapiStats('day');
     const chart = page.locator('figure.chart', { hasText: 'Delivery rate by driver' });
-    expect(await chart.getByRole('img').getAttribute('aria-label')).toBe('Delivery rate by driver. Twilio: 33.3 % overall; Vonage: 100.0 % overall');
+    expect(await chart.getByRole('img').getAttribute('aria-label')).toBe(
+      'Delivery rate by driver. Twilio: 33.3 % overall; Vonage: 100.0 % overall',
+    );
     await chart.getByText('Show the figures').click();
     expect(await chart.locator('tbody tr').count()).toBe(stats.series[0]!.buckets.length);
     expect(await page.locator('figure.chart').count()).toBe(3);

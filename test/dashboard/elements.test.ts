@@ -38,7 +38,9 @@ async function serveApp(bundle: string, fapiUrl: () => string): Promise<{ port: 
     if (!body) return void response.writeHead(404).end();
     response
       .writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
-      .end(`<!doctype html><html lang="en"><meta name="viewport" content="width=device-width, initial-scale=1"><title>App</title><main><h1>App</h1>${body.replaceAll('{FAPI}', fapiUrl())}</main><script type="module" src="/elements.js"></script></html>`);
+      .end(
+        `<!doctype html><html lang="en"><meta name="viewport" content="width=device-width, initial-scale=1"><title>App</title><main><h1>App</h1>${body.replaceAll('{FAPI}', fapiUrl())}</main><script type="module" src="/elements.js"></script></html>`,
+      );
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { port: (server.address() as AddressInfo).port, close: () => new Promise((resolve) => server.close(() => resolve())) };
@@ -69,7 +71,10 @@ interface PageInput extends PageNode {
 async function fieldErrorOf(input: Locator): Promise<{ text: string; invalid: string | null }> {
   return input.evaluate((el: PageInput) => {
     const root = el.getRootNode();
-    const error = (el.getAttribute('aria-describedby') ?? '').split(' ').map((id) => root.getElementById(id)).find((node) => node?.getAttribute('part') === 'field-error');
+    const error = (el.getAttribute('aria-describedby') ?? '')
+      .split(' ')
+      .map((id) => root.getElementById(id))
+      .find((node) => node?.getAttribute('part') === 'field-error');
     // The error sits in the same field block as its input.
     const beside = error && error.parentElement === el.closest('.field');
     return { text: beside ? (error.textContent ?? '') : '', invalid: el.getAttribute('aria-invalid') };
@@ -105,7 +110,11 @@ describe('web components (@authn.sh/elements)', () => {
       authToken: TWILIO_TOKEN,
       callbacks: 'auto',
       sequence: (message) =>
-        message.to === UNREACHABLE ? [{ status: 'sent' }, { status: 'undelivered', errorCode: '30003' }] : message.to === NO_RECEIPT ? [{ status: 'sent' }] : [{ status: 'sent' }, { status: 'delivered' }],
+        message.to === UNREACHABLE
+          ? [{ status: 'sent' }, { status: 'undelivered', errorCode: '30003' }]
+          : message.to === NO_RECEIPT
+            ? [{ status: 'sent' }]
+            : [{ status: 'sent' }, { status: 'delivered' }],
     });
   });
   afterAll(async () => {
@@ -120,7 +129,9 @@ describe('web components (@authn.sh/elements)', () => {
       return { ...(await carrierEnv({ twilio })), AUTHN_ALLOWED_ORIGINS: `http://localhost:${app.port}`, AUTHN_TEST_MODE: 'enabled' };
     },
     seed: async (server) => {
-      const res = await server.bapi('PATCH', '/v1/instance', { abuse: { creates_per_ip: { max: 1_000 }, sends_per_ip: { max: 1_000 }, attempts_per_ip: { max: 1_000 } } });
+      const res = await server.bapi('PATCH', '/v1/instance', {
+        abuse: { creates_per_ip: { max: 1_000 }, sends_per_ip: { max: 1_000 }, attempts_per_ip: { max: 1_000 } },
+      });
       expect(res.statusCode).toBe(200);
     },
   });
@@ -151,7 +162,11 @@ describe('web components (@authn.sh/elements)', () => {
     const tab = await open('/sign-up');
     const { page } = tab;
     // The country choice offers the instance's countries only (the default allow list).
-    expect(await page.locator('authn-sign-up select option').evaluateAll((options) => options.map((o) => (o as unknown as { value: string }).value))).toEqual(['US', 'CA']);
+    expect(
+      await page
+        .locator('authn-sign-up select option')
+        .evaluateAll((options) => options.map((o) => (o as unknown as { value: string }).value)),
+    ).toEqual(['US', 'CA']);
     expect(await page.getByRole('heading', { name: /Create your .+ account/ }).isVisible()).toBe(true);
     await signUp(page, phone);
     expect(await eventTypes(page)).toEqual(['authn:ready', 'authn:signed-up', 'authn:signed-in']);
@@ -173,7 +188,9 @@ describe('web components (@authn.sh/elements)', () => {
     expect(await resend.isDisabled()).toBe(true);
     const first = Number((await resend.textContent())!.match(/\d+/)![0]);
     expect(first).toBeGreaterThan(20);
-    await expect.poll(async () => Number(((await p.locator('authn-sign-in .resend').textContent()) ?? '').match(/\d+/)?.[0]), { timeout: 5_000 }).toBeLessThan(first);
+    await expect
+      .poll(async () => Number(((await p.locator('authn-sign-in .resend').textContent()) ?? '').match(/\d+/)?.[0]), { timeout: 5_000 })
+      .toBeLessThan(first);
 
     await code.fill('000000');
     await p.getByRole('button', { name: 'Verify' }).click();
@@ -205,17 +222,23 @@ describe('web components (@authn.sh/elements)', () => {
 
   it('takes the theme of the page through custom properties and parts', async () => {
     const { page } = await open('/sign-up');
-    const style = (selector: string, property: string) => page.evaluate(`getComputedStyle(document.querySelector('authn-sign-up').shadowRoot.querySelector('${selector}')).${property}`);
+    const style = (selector: string, property: string) =>
+      page.evaluate(`getComputedStyle(document.querySelector('authn-sign-up').shadowRoot.querySelector('${selector}')).${property}`);
     const background = () => style('button[type=submit]', 'backgroundColor');
     const spacing = () => style('h2', 'letterSpacing');
     expect([await background(), await spacing()]).not.toEqual(['rgb(1, 2, 3)', '3px']);
-    await page.addStyleTag({ content: 'authn-sign-up { --authn-color-primary: rgb(1, 2, 3) } authn-sign-up::part(heading) { letter-spacing: 3px }' });
+    await page.addStyleTag({
+      content: 'authn-sign-up { --authn-color-primary: rgb(1, 2, 3) } authn-sign-up::part(heading) { letter-spacing: 3px }',
+    });
     expect([await background(), await spacing()]).toEqual(['rgb(1, 2, 3)', '3px']);
   });
 
   it('is usable with the keyboard alone', async () => {
     const { page } = await open('/sign-up');
-    const inside = (name: string) => page.evaluate(`(() => { const el = document.querySelector('${name}').shadowRoot.activeElement; return el && (el.getAttribute('name') || el.tagName.toLowerCase()); })()`);
+    const inside = (name: string) =>
+      page.evaluate(
+        `(() => { const el = document.querySelector('${name}').shadowRoot.activeElement; return el && (el.getAttribute('name') || el.tagName.toLowerCase()); })()`,
+      );
     await page.keyboard.press('Tab');
     expect(await inside('authn-sign-up')).toBe('select');
     await page.keyboard.press('Tab');
@@ -275,7 +298,10 @@ describe('web components (@authn.sh/elements)', () => {
     expect(await page.locator('authn-sign-in').getByRole('heading').textContent()).toBe('You are signed in');
 
     // The null driver (the default), phone MFA on (the default): no toggle.
-    expect((await suite.server.bapi('GET', '/v1/instance')).json()).toMatchObject({ sms: { driver: null }, multi_factor: { phone_code: { enabled: true } } });
+    expect((await suite.server.bapi('GET', '/v1/instance')).json()).toMatchObject({
+      sms: { driver: null },
+      multi_factor: { phone_code: { enabled: true } },
+    });
     expect(await toggle.count()).toBe(0);
 
     await patchInstance({ sms: { driver: 'twilio', from_number: FROM, twilio: { account_sid: ACCOUNT_SID, auth_token: TWILIO_TOKEN } } });
@@ -308,7 +334,15 @@ describe('web components (@authn.sh/elements)', () => {
     expect(await profile.getByRole('button', { name: 'Remove +15555550146' }).count()).toBe(1);
     expect(await eventTypes(page)).toContain('authn:mfa-changed');
     const userId = (await suite.server.bapi('GET', '/v1/users')).json().data[0].id as string;
-    const factors = async () => ((await suite.server.bapi('GET', `/v1/users/${userId}`)).json().phone_numbers as { phone_number: string; reserved_for_second_factor: boolean }[]).filter((n) => n.reserved_for_second_factor).map((n) => n.phone_number);
+    const factors = async () =>
+      (
+        (await suite.server.bapi('GET', `/v1/users/${userId}`)).json().phone_numbers as {
+          phone_number: string;
+          reserved_for_second_factor: boolean;
+        }[]
+      )
+        .filter((n) => n.reserved_for_second_factor)
+        .map((n) => n.phone_number);
     expect(await factors()).toEqual(['+15555550146']);
 
     // Back to the null driver: the toggle goes.
@@ -381,9 +415,15 @@ describe('web components (@authn.sh/elements)', () => {
     await element.getByRole('button', { name: 'Send code' }).click();
     const line = element.locator('[part="delivery"]');
     // Beside the code input, in its own live region, worded for the person waiting: no carrier, no carrier code.
-    await expect.poll(() => line.textContent(), { timeout: 20_000 }).toMatch(/^The message could not be delivered — try again in \d+ s or use another number\.$/);
+    await expect
+      .poll(() => line.textContent(), { timeout: 20_000 })
+      .toMatch(/^The message could not be delivered — try again in \d+ s or use another number\.$/);
     expect(await line.getAttribute('aria-live')).toBe('polite');
-    expect(await element.locator('form').evaluate((form: PageNode & { contains(node: unknown): boolean }, node) => form.contains(node), await line.elementHandle())).toBe(true);
+    expect(
+      await element
+        .locator('form')
+        .evaluate((form: PageNode & { contains(node: unknown): boolean }, node) => form.contains(node), await line.elementHandle()),
+    ).toBe(true);
     expect(await line.textContent()).not.toMatch(/30003|twilio/i);
     // A final state: nothing more is read.
     const afterFinal = reads.length;

@@ -15,7 +15,11 @@ import { dashboardSuite, seriousA11yViolations, storageText, type DashboardTab, 
 const clock = { offsetMs: 0, now: () => Date.now() + clock.offsetMs };
 
 // A Twilio set-up that never sends: the tests that use it send only to the test range, which no driver sees.
-const TWILIO = { driver: 'twilio', from_number: '+15555550100', twilio: { account_sid: `AC${'a'.repeat(32)}`, auth_token: 'b'.repeat(32) } };
+const TWILIO = {
+  driver: 'twilio',
+  from_number: '+15555550100',
+  twilio: { account_sid: `AC${'a'.repeat(32)}`, auth_token: 'b'.repeat(32) },
+};
 
 let example: ExampleServer | undefined;
 
@@ -29,7 +33,9 @@ describe('the example app in Chromium', () => {
       return { AUTHN_PORT: String(port), AUTHN_PUBLIC_URL: authnUrl, AUTHN_ALLOWED_ORIGINS: example.url, AUTHN_TEST_MODE: 'enabled' };
     },
     seed: async (server) => {
-      const res = await server.bapi('PATCH', '/v1/instance', { abuse: { creates_per_ip: { max: 1_000 }, sends_per_ip: { max: 1_000 }, attempts_per_ip: { max: 1_000 } } });
+      const res = await server.bapi('PATCH', '/v1/instance', {
+        abuse: { creates_per_ip: { max: 1_000 }, sends_per_ip: { max: 1_000 }, attempts_per_ip: { max: 1_000 } },
+      });
       expect(res.statusCode).toBe(200);
     },
   });
@@ -37,7 +43,8 @@ describe('the example app in Chromium', () => {
     await example?.close();
   });
 
-  const setDriver = async (sms: Record<string, unknown>) => expect((await suite.server.bapi('PATCH', '/v1/instance', { sms })).statusCode).toBe(200);
+  const setDriver = async (sms: Record<string, unknown>) =>
+    expect((await suite.server.bapi('PATCH', '/v1/instance', { sms })).statusCode).toBe(200);
   const status = (page: Page) => page.locator('#status').textContent();
 
   async function openExample(options: { fakeClock?: boolean } & TabOptions = {}): Promise<DashboardTab> {
@@ -298,7 +305,8 @@ describe('the example app in Chromium', () => {
     await page.clock.fastForward(70_000);
     expect((await callBackend(page)).status).toBe(200);
     expect(tokenRequests).toHaveLength(1);
-    const claims = async (request: Request) => JSON.parse(Buffer.from((await request.headerValue('authorization'))!.split('.')[1]!, 'base64url').toString());
+    const claims = async (request: Request) =>
+      JSON.parse(Buffer.from((await request.headerValue('authorization'))!.split('.')[1]!, 'base64url').toString());
     const [before, after] = [await claims(backendCalls[0]!), await claims(backendCalls[1]!)];
     expect(after.sid).toBe(before.sid);
     expect(after.iat - before.iat).toBeGreaterThanOrEqual(70);

@@ -15,7 +15,9 @@ import { dashboardSuite, storageText, type DashboardTab } from './browser.js';
 /** A static page on its own port: the "app" whose origin the test allows, or another one. */
 async function servePage(): Promise<{ port: number; close(): Promise<void> }> {
   const server = http.createServer((_request, response) => {
-    response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end('<!doctype html><html lang="en"><title>App</title><h1>App</h1></html>');
+    response
+      .writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
+      .end('<!doctype html><html lang="en"><title>App</title><h1>App</h1></html>');
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { port: (server.address() as AddressInfo).port, close: () => new Promise((resolve) => server.close(() => resolve())) };
@@ -28,7 +30,11 @@ const TEST_NUMBER = '+15555550142';
 type Outcome = { ok: true; status: number; body: unknown; retryAfter: string | null } | { ok: false; error: string };
 
 /** Runs `fetch` in the page (the page's own origin, its cookies), as an app's script would. */
-function pageFetch(page: Page, url: string, init: { method?: string; headers?: Record<string, string>; body?: unknown; mode?: 'cors' | 'no-cors' } = {}): Promise<Outcome> {
+function pageFetch(
+  page: Page,
+  url: string,
+  init: { method?: string; headers?: Record<string, string>; body?: unknown; mode?: 'cors' | 'no-cors' } = {},
+): Promise<Outcome> {
   return page.evaluate(
     async ({ url, init }) => {
       try {
@@ -63,7 +69,11 @@ async function networkAnswers(page: Page, prefix: string): Promise<{ url: string
   const answers: { url: string; status: number; body: string }[] = [];
   cdp.on('Fetch.requestPaused', async (event) => {
     const { body, base64Encoded } = await cdp.send('Fetch.getResponseBody', { requestId: event.requestId });
-    answers.push({ url: event.request.url, status: event.responseStatusCode ?? 0, body: base64Encoded ? Buffer.from(body, 'base64').toString() : body });
+    answers.push({
+      url: event.request.url,
+      status: event.responseStatusCode ?? 0,
+      body: base64Encoded ? Buffer.from(body, 'base64').toString() : body,
+    });
     await cdp.send('Fetch.continueRequest', { requestId: event.requestId });
   });
   await cdp.send('Fetch.enable', { patterns: [{ urlPattern: `${prefix}*`, requestStage: 'Response' }] });
@@ -90,7 +100,9 @@ describe('FAPI from pages in Chromium', () => {
       return { AUTHN_ALLOWED_ORIGINS: `http://localhost:${allowed}`, AUTHN_TEST_MODE: 'enabled' };
     },
     seed: async (server) => {
-      const res = await server.bapi('PATCH', '/v1/instance', { abuse: { creates_per_ip: { max: 1_000 }, sends_per_ip: { max: 1_000 }, attempts_per_ip: { max: 1_000 } } });
+      const res = await server.bapi('PATCH', '/v1/instance', {
+        abuse: { creates_per_ip: { max: 1_000 }, sends_per_ip: { max: 1_000 }, attempts_per_ip: { max: 1_000 } },
+      });
       expect(res.statusCode).toBe(200);
     },
   });
@@ -100,7 +112,14 @@ describe('FAPI from pages in Chromium', () => {
 
   const fapi = (path: string) => `http://localhost:${new URL(suite.server.running.url!).port}${path}`;
   const countClients = async () =>
-    Number((await suite.server.running.services.store.db.selectFrom('clients').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+    Number(
+      (
+        await suite.server.running.services.store.db
+          .selectFrom('clients')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
 
   async function openPage(port: number): Promise<DashboardTab> {
     const tab = await suite.openTab();
@@ -113,8 +132,17 @@ describe('FAPI from pages in Chromium', () => {
     const created = answered(await pageFetch(page, fapi('/v1/client/sign_ups'), { method: 'POST', body: { phone_number: phone } }));
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     const id = created.body.id;
-    expect(answered(await pageFetch(page, fapi(`/v1/client/sign_ups/${id}/prepare_verification`), { method: 'POST', body: { strategy: 'phone_code' } })).status).toBe(200);
-    const done = answered(await pageFetch(page, fapi(`/v1/client/sign_ups/${id}/attempt_verification`), { method: 'POST', body: { strategy: 'phone_code', code: '424242' } }));
+    expect(
+      answered(
+        await pageFetch(page, fapi(`/v1/client/sign_ups/${id}/prepare_verification`), { method: 'POST', body: { strategy: 'phone_code' } }),
+      ).status,
+    ).toBe(200);
+    const done = answered(
+      await pageFetch(page, fapi(`/v1/client/sign_ups/${id}/attempt_verification`), {
+        method: 'POST',
+        body: { strategy: 'phone_code', code: '424242' },
+      }),
+    );
     expect(done.status, JSON.stringify(done.body)).toBe(200);
     return done.body.created_session_id;
   }
@@ -143,7 +171,11 @@ describe('FAPI from pages in Chromium', () => {
 
     // Retry-After is exposed: a second code at once meets the resend cooldown.
     const signIn = answered(await pageFetch(page, fapi('/v1/client/sign_ins'), { method: 'POST', body: { identifier: TEST_NUMBER } }));
-    const prepare = () => pageFetch(page, fapi(`/v1/client/sign_ins/${signIn.body.id}/prepare_first_factor`), { method: 'POST', body: { strategy: 'phone_code' } });
+    const prepare = () =>
+      pageFetch(page, fapi(`/v1/client/sign_ins/${signIn.body.id}/prepare_first_factor`), {
+        method: 'POST',
+        body: { strategy: 'phone_code' },
+      });
     expect(answered(await prepare()).status).toBe(200);
     const cooldown = answered(await prepare());
     expect(cooldown.status).toBe(429);
@@ -190,7 +222,11 @@ describe('FAPI from pages in Chromium', () => {
     // A simple POST goes out without a preflight, cookie and all: the server refuses it. The page only sees the
     // fetch fail (no CORS header); the browser's network layer shows what came back.
     const answers = await networkAnswers(evil.page, fapi('/v1/client'));
-    const simple = await pageFetch(evil.page, fapi(`/v1/client/sessions/${sessionId}/end`), { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'x' });
+    const simple = await pageFetch(evil.page, fapi(`/v1/client/sessions/${sessionId}/end`), {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: 'x',
+    });
     expect(simple.ok).toBe(false);
     expect((await pageFetch(evil.page, fapi('/v1/client'), { method: 'POST' })).ok).toBe(false);
     await expect.poll(() => answers.length).toBe(2);

@@ -77,7 +77,9 @@ describe('keyboard focus is never hidden', () => {
         sms: { driver: 'twilio', from_number: '+14155550100', twilio: { account_sid: ACCOUNT_SID, auth_token: 'f'.repeat(32) } },
       });
       expect(saved.statusCode).toBe(200);
-      expect((await server.bapi('POST', '/v1/webhooks/endpoints', { url: 'http://127.0.0.1:9/hooks', description: 'Focus test' })).statusCode).toBe(200);
+      expect(
+        (await server.bapi('POST', '/v1/webhooks/endpoints', { url: 'http://127.0.0.1:9/hooks', description: 'Focus test' })).statusCode,
+      ).toBe(200);
       expect((await server.bapi('POST', '/v1/sms_messages/test', { to: '+15555550142' })).statusCode).toBe(202);
     },
   });
@@ -93,7 +95,11 @@ describe('keyboard focus is never hidden', () => {
   const expectAllInView = async (page: Page, reached: string[]) => {
     const stops = await tabThrough(page);
     const names = stops.map((stop) => stop.name);
-    for (const name of reached) expect(names.some((stopName) => stopName.startsWith(name)), `${name} reached in ${names.join(', ')}`).toBe(true);
+    for (const name of reached)
+      expect(
+        names.some((stopName) => stopName.startsWith(name)),
+        `${name} reached in ${names.join(', ')}`,
+      ).toBe(true);
     expect(stops.filter((stop) => stop.hidden.length > 0)).toEqual([]);
   };
 
@@ -103,30 +109,53 @@ describe('keyboard focus is never hidden', () => {
     describe(`at ${viewport} width`, () => {
       it('the SMS wizard, with Twilio saved', async () => {
         const page = await open(viewport, '/dashboard/configure/messaging/sms');
-        await expectAllInView(page, ['input#driver-twilio', 'input#field-sms-twilio-account_sid', 'input#field-sms-from_number', 'input#field-multi_factor-phone_code-enabled', 'input#field-to']);
+        await expectAllInView(page, [
+          'input#driver-twilio',
+          'input#field-sms-twilio-account_sid',
+          'input#field-sms-from_number',
+          'input#field-multi_factor-phone_code-enabled',
+          'input#field-to',
+        ]);
       });
 
       it('the SMS wizard, with unsaved Vonage settings', async () => {
         const page = await open(viewport, '/dashboard/configure/messaging/sms');
         await page.getByLabel('Vonage', { exact: true }).check();
         await fieldInput(page, 'sms.vonage.api_key').fill('abcd1234');
-        await expectAllInView(page, ['input#field-sms-vonage-api_key', 'input#field-sms-vonage-api_secret', 'select#field-sms-vonage-signature_method', 'button "Discard changes"']);
+        await expectAllInView(page, [
+          'input#field-sms-vonage-api_key',
+          'input#field-sms-vonage-api_secret',
+          'select#field-sms-vonage-signature_method',
+          'button "Discard changes"',
+        ]);
       });
 
       it('the SMS template editor, its messages handed to the operator', async () => {
         const page = await open(viewport, '/dashboard/configure/messaging/sms-templates?template=verification_code');
         await page.getByLabel('authn.sh sends this message').uncheck();
-        await expectAllInView(page, ['textarea#field-body', 'input#field-from_number_override', 'input#field-delivered_by_us', 'a "http://127.0.0.1:9/hooks"', 'button "Save template"']);
+        await expectAllInView(page, [
+          'textarea#field-body',
+          'input#field-from_number_override',
+          'input#field-delivered_by_us',
+          'a "http://127.0.0.1:9/hooks"',
+          'button "Save template"',
+        ]);
       });
 
       it('the form that adds a webhook endpoint', async () => {
         const page = await open(viewport, '/dashboard/configure/webhooks');
         await page.getByRole('button', { name: 'Add an endpoint' }).click();
         await page.getByLabel('Only the events I choose').check();
-        await expectAllInView(page, ['input#field-url', 'input#field-description', 'input#event-type-sms-queued', 'input#field-enabled', 'button "Add endpoint"']);
+        await expectAllInView(page, [
+          'input#field-url',
+          'input#field-description',
+          'input#event-type-sms-queued',
+          'input#field-enabled',
+          'button "Add endpoint"',
+        ]);
       });
 
-      it("the form that changes a webhook endpoint", async () => {
+      it('the form that changes a webhook endpoint', async () => {
         const page = await open(viewport, `/dashboard/configure/webhooks?endpoint=${await endpointId()}`);
         await page.getByRole('button', { name: 'Change' }).click();
         await expectAllInView(page, ['input#field-url', 'button "Save endpoint"']);
@@ -134,7 +163,11 @@ describe('keyboard focus is never hidden', () => {
 
       it('the abuse defences', async () => {
         const page = await open(viewport, '/dashboard/configure/abuse');
-        await expectAllInView(page, ['input#field-abuse-sends_per_phone_number-max', 'input#field-abuse-sms_countries-countries', 'button "Save abuse defences"']);
+        await expectAllInView(page, [
+          'input#field-abuse-sends_per_phone_number-max',
+          'input#field-abuse-sms_countries-countries',
+          'button "Save abuse defences"',
+        ]);
       });
 
       for (const [title, path] of [

@@ -89,8 +89,13 @@ describe('keyboard only', () => {
     await tabTo(page, byId('field-sms-from_number'));
     await page.keyboard.type('+15555550100');
     await page.keyboard.press('Enter');
-    await expect.poll(() => page.locator('.save-state').textContent()).toBe('Saved: driver, Twilio account SID, Twilio auth token, from number.');
-    expect((await suite.server.bapi('GET', '/v1/instance')).json().sms).toMatchObject({ driver: 'twilio', twilio: { auth_token: '[REDACTED]' } });
+    await expect
+      .poll(() => page.locator('.save-state').textContent())
+      .toBe('Saved: driver, Twilio account SID, Twilio auth token, from number.');
+    expect((await suite.server.bapi('GET', '/v1/instance')).json().sms).toMatchObject({
+      driver: 'twilio',
+      twilio: { auth_token: '[REDACTED]' },
+    });
 
     // Replace moves the focus into the new input; Cancel brings it back to Replace.
     await tabTo(page, byText('Replace auth token'), { back: true });
@@ -201,7 +206,8 @@ describe('keyboard only', () => {
   });
 
   it('filters the messages and opens one', async () => {
-    for (const to of ['+15555550142', '+15555550143']) expect((await suite.server.bapi('POST', '/v1/sms_messages/test', { to })).statusCode).toBe(202);
+    for (const to of ['+15555550142', '+15555550143'])
+      expect((await suite.server.bapi('POST', '/v1/sms_messages/test', { to })).statusCode).toBe(202);
     const page = await signInByKeyboard();
     await goTo(page, 'Messages');
     await expect.poll(() => page.locator('.messages-table tbody tr').count()).toBeGreaterThan(0);

@@ -21,7 +21,10 @@ const testNumber = (i: number) => `+155555501${String(i).padStart(2, '0')}`;
 
 const rows = (page: Page) => page.locator('.messages-table tbody tr');
 const cells = (page: Page, label: string) => page.locator(`.messages-table tbody td[data-label="${label}"]`).allTextContents();
-const messageLink = (page: Page, to: string) => rows(page).filter({ has: page.locator('td[data-label="Recipient"]', { hasText: to }) }).getByRole('link');
+const messageLink = (page: Page, to: string) =>
+  rows(page)
+    .filter({ has: page.locator('td[data-label="Recipient"]', { hasText: to }) })
+    .getByRole('link');
 /** New messages come in with the next refresh (every 3 seconds). */
 const eventually = { timeout: 10_000 };
 
@@ -54,7 +57,11 @@ describe('the messages page', () => {
       await messageReaches(server, (await server.bapi('POST', '/v1/sms_messages/test', { to: DELIVERED_TO })).json().id, 'delivered');
       twilio.fail(TWILIO_FAILURES.unsubscribed);
       await messageReaches(server, (await server.bapi('POST', '/v1/sms_messages/test', { to: FAILED_TO })).json().id, 'failed');
-      const code = await server.running.services.sms.send({ template: 'verification_code', to: CODE_TO, variables: { code: '482913', expires_in_minutes: '10' } });
+      const code = await server.running.services.sms.send({
+        template: 'verification_code',
+        to: CODE_TO,
+        variables: { code: '482913', expires_in_minutes: '10' },
+      });
       await messageReaches(server, code.id, 'delivered');
     },
   });
@@ -97,7 +104,9 @@ describe('the messages page', () => {
     await expect.poll(() => cells(page, 'Recipient')).toEqual([DELIVERED_TO]);
     // A row's link is named by the time it shows, then by the message it opens.
     expect(await rows(page).first().getByRole('link').getAttribute('aria-label')).toBeNull();
-    expect(await rows(page).first().getByRole('link').textContent()).toMatch(new RegExp(`^\\d+ \\w+ \\d{4}, \\d\\d:\\d\\d:\\d\\d: message to \\${DELIVERED_TO}, Delivered$`));
+    expect(await rows(page).first().getByRole('link').textContent()).toMatch(
+      new RegExp(`^\\d+ \\w+ \\d{4}, \\d\\d:\\d\\d:\\d\\d: message to \\${DELIVERED_TO}, Delivered$`),
+    );
 
     await page.getByLabel('Recipient').fill('');
     await page.getByLabel('Template').selectOption('verification_code');
@@ -123,7 +132,12 @@ describe('the messages page', () => {
     expect(await page.locator('.sms-attempts-table td[data-label="Outcome"]').allTextContents()).toEqual(['accepted']);
     expect(await page.locator('.sms-attempts-table td[data-label="Carrier answer"]').textContent()).toBe(`HTTP 201 · id ${accepted!.sid}`);
     // Each status with where it came from: the engine queued it, the dispatcher had it accepted, Twilio reported.
-    expect(await page.locator('.status-history li .history-step').allTextContents()).toEqual(['Queued from engine', 'Sent from dispatcher', 'Sent from twilio (carrier: sent)', 'Delivered from twilio (carrier: delivered)']);
+    expect(await page.locator('.status-history li .history-step').allTextContents()).toEqual([
+      'Queued from engine',
+      'Sent from dispatcher',
+      'Sent from twilio (carrier: sent)',
+      'Delivered from twilio (carrier: delivered)',
+    ]);
     // Its final report came: no status check is planned.
     expect(await page.locator('.facts dt', { hasText: 'Status check' }).count()).toBe(0);
 
@@ -182,7 +196,9 @@ describe('a message waiting for its delivery report', () => {
   const suite = dashboardSuite({
     env: () => carrierEnv({ twilio }),
     async seed(server) {
-      const configured = await server.bapi('PATCH', '/v1/instance', { sms: { driver: 'twilio', from_number: '+14155550100', twilio: { account_sid: TWILIO.accountSid, auth_token: TWILIO.authToken } } });
+      const configured = await server.bapi('PATCH', '/v1/instance', {
+        sms: { driver: 'twilio', from_number: '+14155550100', twilio: { account_sid: TWILIO.accountSid, auth_token: TWILIO.authToken } },
+      });
       expect(configured.statusCode).toBe(200);
       id = (await server.bapi('POST', '/v1/sms_messages/test', { to: DELIVERED_TO })).json().id;
       await messageReaches(server, id, 'sent');

@@ -9,7 +9,17 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeTwilio, TWILIO_FAILURES } from '../fakes/twilio.js';
 import { Receiver, webhookEnv } from '../webhooks/receiver.js';
-import { carrierEnv, dashboardSuite, dashboardUrl, heading, messageReaches, screenshot, signIn, VIEWPORTS, type ViewportName } from './browser.js';
+import {
+  carrierEnv,
+  dashboardSuite,
+  dashboardUrl,
+  heading,
+  messageReaches,
+  screenshot,
+  signIn,
+  VIEWPORTS,
+  type ViewportName,
+} from './browser.js';
 import { eventually } from '../helpers/eventually.js';
 
 const PAGES = [
@@ -61,7 +71,10 @@ describe('screenshots', () => {
     await twilio?.close();
   });
   const suite = dashboardSuite({
-    env: async () => ({ ...webhookEnv({ AUTHN_WEBHOOKS_RETRY_SCHEDULE: '50ms', AUTHN_WEBHOOKS_RESPONSE_BODY_LIMIT_BYTES: '256' }), ...(await carrierEnv({ twilio })) }),
+    env: async () => ({
+      ...webhookEnv({ AUTHN_WEBHOOKS_RETRY_SCHEDULE: '50ms', AUTHN_WEBHOOKS_RESPONSE_BODY_LIMIT_BYTES: '256' }),
+      ...(await carrierEnv({ twilio })),
+    }),
     // Something to show: Twilio (the fake) with messages in every state, customised templates, webhook endpoints and deliveries.
     async seed(server) {
       const configured = await server.bapi('PATCH', '/v1/instance', {
@@ -70,7 +83,14 @@ describe('screenshots', () => {
       });
       expect(configured.statusCode).toBe(200);
       expect((await server.bapi('PATCH', '/v1/instance', { test_mode: 'enabled' })).statusCode).toBe(200);
-      expect((await server.bapi('PATCH', '/v1/templates/sms/verification_code', { body: '{{code}} is your {{app_name}} code.', from_number_override: '+15555550111' })).statusCode).toBe(200);
+      expect(
+        (
+          await server.bapi('PATCH', '/v1/templates/sms/verification_code', {
+            body: '{{code}} is your {{app_name}} code.',
+            from_number_override: '+15555550111',
+          })
+        ).statusCode,
+      ).toBe(200);
       expect((await server.bapi('PATCH', '/v1/templates/sms/invitation', { delivered_by_us: false })).statusCode).toBe(200);
 
       deliveredId = (await server.bapi('POST', '/v1/sms_messages/test', { to: '+14155550123' })).json().id;
@@ -78,14 +98,26 @@ describe('screenshots', () => {
       twilio.fail(TWILIO_FAILURES.geoBlocked);
       await messageReaches(server, (await server.bapi('POST', '/v1/sms_messages/test', { to: '+447911123456' })).json().id, 'failed');
       await server.bapi('POST', '/v1/sms_messages/test', { to: '+15555550142' });
-      const code = await server.running.services.sms.send({ template: 'verification_code', to: '+14155550199', variables: { code: '482913', expires_in_minutes: '10' } });
+      const code = await server.running.services.sms.send({
+        template: 'verification_code',
+        to: '+14155550199',
+        variables: { code: '482913', expires_in_minutes: '10' },
+      });
       await messageReaches(server, code.id, 'delivered');
 
       const receiver = await new Receiver().start();
       try {
-        const disabled = await server.bapi('POST', '/v1/webhooks/endpoints', { url: 'https://hooks.example.com/authn', event_types: ['sms.failed'], enabled: false });
+        const disabled = await server.bapi('POST', '/v1/webhooks/endpoints', {
+          url: 'https://hooks.example.com/authn',
+          event_types: ['sms.failed'],
+          enabled: false,
+        });
         expect(disabled.statusCode).toBe(200);
-        const endpoint = await server.bapi('POST', '/v1/webhooks/endpoints', { url: receiver.url, description: 'Delivery receipts to the CRM', event_types: ['sms.delivered', 'sms.failed', 'webhook.test'] });
+        const endpoint = await server.bapi('POST', '/v1/webhooks/endpoints', {
+          url: receiver.url,
+          description: 'Delivery receipts to the CRM',
+          event_types: ['sms.delivered', 'sms.failed', 'webhook.test'],
+        });
         endpointId = endpoint.json().id;
         // One delivery that succeeds, one that fails twice with a long answer.
         await server.bapi('POST', `/v1/webhooks/endpoints/${endpointId}/send_test_event`);
@@ -146,7 +178,9 @@ describe('screenshots', () => {
     await page.goto(dashboardUrl(suite.server, `/dashboard/configure/webhooks?endpoint=${endpointId}`));
     await settled(page);
     // The two test events, and the sms.* events of the messages sent since.
-    await expect.poll(() => page.locator('.deliveries > li[data-status="failed"] .delivery-type', { hasText: 'webhook.test' }).count()).toBe(1);
+    await expect
+      .poll(() => page.locator('.deliveries > li[data-status="failed"] .delivery-type', { hasText: 'webhook.test' }).count())
+      .toBe(1);
     await page.locator('.deliveries > li[data-status="failed"]').filter({ hasText: 'webhook.test' }).locator('summary').click();
     await capture(page, `webhook-endpoint-${viewport}`);
 

@@ -22,21 +22,24 @@ describe('serving the dashboard', () => {
 
   const get = (url: string) => server.inject({ method: 'GET', url });
 
-  it.each(['/dashboard', '/dashboard/', '/dashboard/configure/messaging/sms', '/dashboard/activity/audit-log?action=sms.*', '/dashboard/no/such/page'])(
-    'answers %s with the app shell, without a secret key',
-    async (url) => {
-      const res = await get(url);
-      expect(res.statusCode).toBe(200);
-      expect(res.headers['content-type']).toMatch(/^text\/html/);
-      expect(res.body).toContain('<div id="app"></div>');
-      expect(res.headers['cache-control']).toBe('no-cache');
-      expect(res.headers['content-security-policy']).toContain("default-src 'self'");
-      expect(res.headers['content-security-policy']).toContain("frame-ancestors 'none'");
-      expect(res.headers['x-frame-options']).toBe('DENY');
-      expect(res.headers['x-content-type-options']).toBe('nosniff');
-      expect(res.headers['referrer-policy']).toBe('no-referrer');
-    },
-  );
+  it.each([
+    '/dashboard',
+    '/dashboard/',
+    '/dashboard/configure/messaging/sms',
+    '/dashboard/activity/audit-log?action=sms.*',
+    '/dashboard/no/such/page',
+  ])('answers %s with the app shell, without a secret key', async (url) => {
+    const res = await get(url);
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^text\/html/);
+    expect(res.body).toContain('<div id="app"></div>');
+    expect(res.headers['cache-control']).toBe('no-cache');
+    expect(res.headers['content-security-policy']).toContain("default-src 'self'");
+    expect(res.headers['content-security-policy']).toContain("frame-ancestors 'none'");
+    expect(res.headers['x-frame-options']).toBe('DENY');
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+    expect(res.headers['referrer-policy']).toBe('no-referrer');
+  });
 
   it('serves the hashed bundles as immutable, and other files for revalidation', async () => {
     const shell = (await get('/dashboard')).body;
@@ -63,7 +66,7 @@ describe('serving the dashboard', () => {
     }
   });
 
-  it('sends a visitor of the server\'s root to the dashboard', async () => {
+  it("sends a visitor of the server's root to the dashboard", async () => {
     const res = await get('/');
     expect(res.statusCode).toBe(302);
     expect(res.headers.location).toBe('/dashboard');

@@ -29,7 +29,9 @@ describe('buildPatch', () => {
 
   it('sends a credential only when a value was typed, trimmed, and never the marker', () => {
     expect(buildPatch(twilioView, draftFrom(twilioView), { 'sms.twilio.auth_token': '   ' })).toEqual({});
-    expect(buildPatch(twilioView, draftFrom(twilioView), { 'sms.twilio.auth_token': ' abc ' })).toEqual({ sms: { twilio: { auth_token: 'abc' } } });
+    expect(buildPatch(twilioView, draftFrom(twilioView), { 'sms.twilio.auth_token': ' abc ' })).toEqual({
+      sms: { twilio: { auth_token: 'abc' } },
+    });
   });
 
   it('clears a credential only when it is set', () => {
@@ -40,7 +42,7 @@ describe('buildPatch', () => {
     expect(buildPatch(unset, clearingUnset, {})).toEqual({});
   });
 
-  it('sends only the chosen driver\'s fields', () => {
+  it("sends only the chosen driver's fields", () => {
     const toNull = edit(twilioView, { driver: 'null', accountSid: 'typed but hidden', fromNumber: '+15555550111' });
     expect(buildPatch(twilioView, toNull, { 'sms.vonage.api_secret': 'hidden' })).toEqual({ sms: { driver: null } });
     const toVonage = edit(twilioView, { driver: 'vonage', apiKey: ' abcd1234 ', accountSid: 'ignored' });
@@ -49,8 +51,10 @@ describe('buildPatch', () => {
     });
   });
 
-  it('removes a stored driver\'s settings only when asked and only when it is not the chosen one', () => {
-    expect(buildPatch(twilioView, edit(twilioView, { driver: 'null', forget: { twilio: true, vonage: true } }), {})).toEqual({ sms: { driver: null, twilio: null } });
+  it("removes a stored driver's settings only when asked and only when it is not the chosen one", () => {
+    expect(buildPatch(twilioView, edit(twilioView, { driver: 'null', forget: { twilio: true, vonage: true } }), {})).toEqual({
+      sms: { driver: null, twilio: null },
+    });
     expect(buildPatch(twilioView, edit(twilioView, { forget: { twilio: true, vonage: false } }), {})).toEqual({});
   });
 
@@ -59,17 +63,24 @@ describe('buildPatch', () => {
     expect(buildPatch(twilioView, toService, {})).toEqual({ sms: { twilio: { messaging_service_sid: MSID } } });
     const serviceView = settings({ ...twilioView.sms, twilio: { ...twilioView.sms.twilio, messaging_service_sid: MSID } });
     expect(draftFrom(serviceView).twilioSender).toBe('messaging_service');
-    expect(buildPatch(serviceView, edit(serviceView, { twilioSender: 'number' }), {})).toEqual({ sms: { twilio: { messaging_service_sid: null } } });
+    expect(buildPatch(serviceView, edit(serviceView, { twilioSender: 'number' }), {})).toEqual({
+      sms: { twilio: { messaging_service_sid: null } },
+    });
   });
 
   it('treats an emptied field as cleared, and covers the instance-wide settings', () => {
     const draft = edit(twilioView, { fromNumber: '  ', appName: ' Acme ', testMode: 'enabled', phoneCodeMfa: false });
     const patch = buildPatch(twilioView, draft, {});
-    expect(patch).toEqual({ sms: { from_number: null }, app_name: 'Acme', test_mode: 'enabled', multi_factor: { phone_code: { enabled: false } } });
+    expect(patch).toEqual({
+      sms: { from_number: null },
+      app_name: 'Acme',
+      test_mode: 'enabled',
+      multi_factor: { phone_code: { enabled: false } },
+    });
     expect(patchPaths(patch)).toEqual(['sms.from_number', 'app_name', 'test_mode', 'multi_factor.phone_code.enabled']);
   });
 });
 
-it('names each field\'s input after its API parameter', () => {
+it("names each field's input after its API parameter", () => {
   expect(fieldId('sms.twilio.account_sid')).toBe('field-sms-twilio-account_sid');
 });

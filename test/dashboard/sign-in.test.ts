@@ -79,7 +79,9 @@ describe('sign-in', () => {
     await expect.poll(() => tab.page.getByLabel('Null driver').isChecked()).toBe(true);
     await suite.server.running.services.secretKeys.revoke(secretKey.id, SYSTEM_ACTOR);
     await tab.page.getByRole('link', { name: 'Audit log' }).click();
-    await expect.poll(() => tab.page.getByRole('status').first().textContent()).toContain('Your secret key no longer works (secret_key_invalid)');
+    await expect
+      .poll(() => tab.page.getByRole('status').first().textContent())
+      .toContain('Your secret key no longer works (secret_key_invalid)');
     expect(await storageText(tab.page)).toEqual({ session: '{}', local: '{}' });
   });
 

@@ -33,8 +33,17 @@ describe('SMS routing and failover in the dashboard', () => {
     expect(await fieldInput(page, 'sms.routes.0.driver').inputValue()).toBe('vonage');
     await fieldInput(page, 'sms.routes.0.countries').fill('gb, uk');
     await page.getByRole('button', { name: 'Save settings' }).click();
-    await expectFieldError(page, 'sms.routes.0.countries', 'Countries of route 1: UK must be an upper-case ISO 3166-1 alpha-2 country code', { summary: true });
-    await expectFieldError(page, 'sms.routes.0.driver', 'Driver of route 1 is vonage, whose settings are incomplete: API key, API secret are not set');
+    await expectFieldError(
+      page,
+      'sms.routes.0.countries',
+      'Countries of route 1: UK must be an upper-case ISO 3166-1 alpha-2 country code',
+      { summary: true },
+    );
+    await expectFieldError(
+      page,
+      'sms.routes.0.driver',
+      'Driver of route 1 is vonage, whose settings are incomplete: API key, API secret are not set',
+    );
     expect(await settings()).toEqual(before);
     expect(await auditCount()).toBe(audits);
 
@@ -46,7 +55,9 @@ describe('SMS routing and failover in the dashboard', () => {
     await fieldInput(page, 'sms.failover.after_transient_failures').fill('3');
     await page.getByLabel('Fail over when no delivery receipt arrives').uncheck();
     await page.getByRole('button', { name: 'Save settings' }).click();
-    await expect.poll(() => page.locator('.save-state').textContent()).toBe('Saved: routes, transient failures before failover, wait for a delivery receipt.');
+    await expect
+      .poll(() => page.locator('.save-state').textContent())
+      .toBe('Saved: routes, transient failures before failover, wait for a delivery receipt.');
     expect(await fieldError(page, 'sms.routes.0.driver').count()).toBe(0);
     expect((await settings()).sms).toMatchObject({
       routes: [{ countries: ['GB', 'DE'], driver: 'vonage', failover_driver: 'twilio' }],

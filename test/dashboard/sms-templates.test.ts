@@ -19,7 +19,8 @@ const previewPanel = (page: Page) => page.locator('.message-preview');
 /** The preview once it shows what is typed now (the page asks the API after a pause in typing). */
 async function settledPreview(page: Page): Promise<{ message: string | null; measure: string | null }> {
   await expect.poll(() => previewPanel(page).getAttribute('data-preview-state')).toBe('current');
-  const message = (await page.locator('[data-preview-message]').count()) > 0 ? await page.locator('[data-preview-message]').textContent() : null;
+  const message =
+    (await page.locator('[data-preview-message]').count()) > 0 ? await page.locator('[data-preview-message]').textContent() : null;
   const measure = (await page.locator('[data-measure]').count()) > 0 ? await page.locator('[data-measure]').textContent() : null;
   return { message, measure };
 }
@@ -45,7 +46,9 @@ describe('the SMS templates page', () => {
     expect(await rows(page).count()).toBe(4);
     expect(await row(page, 'verification_code').getAttribute('data-template')).toBe('verification_code');
     expect(await cell(page, 'verification_code', 'Template')).toBe('Verification code Defaultverification_code');
-    expect(await cell(page, 'verification_code', 'Sample message')).toBe('123456 is your authn.sh verification code. It expires in 10 minutes.');
+    expect(await cell(page, 'verification_code', 'Sample message')).toBe(
+      '123456 is your authn.sh verification code. It expires in 10 minutes.',
+    );
     expect(await cell(page, 'verification_code', 'Size')).toBe('GSM-7 · 68 characters · 1 segment');
     expect(await cell(page, 'verification_code', 'Sender')).toBe('The from number of the SMS settings');
     expect(await cell(page, 'verification_code', 'Sent by')).toBe('authn.sh');
@@ -58,7 +61,10 @@ describe('the SMS templates page', () => {
     expect(new URL(page.url()).searchParams.get('template')).toBe('verification_code');
     // The template's name takes the focus; the preview starts with the stored body.
     await expect.poll(async () => (await focused(page)).text).toContain('Verification code');
-    expect(await settledPreview(page)).toEqual({ message: '123456 is your authn.sh verification code. It expires in 10 minutes.', measure: 'GSM-7 · 68 characters · 1 segment' });
+    expect(await settledPreview(page)).toEqual({
+      message: '123456 is your authn.sh verification code. It expires in 10 minutes.',
+      measure: 'GSM-7 · 68 characters · 1 segment',
+    });
     const body = fieldInput(page, 'body');
     expect(await body.inputValue()).toBe(DEFAULT_BODY);
 
@@ -96,7 +102,12 @@ describe('the SMS templates page', () => {
     expect(await fieldError(page, 'from_number_override').count()).toBe(0);
     await page.getByRole('button', { name: 'Save template' }).click();
     await expect.poll(() => page.locator('.save-state').textContent()).toBe('Saved. The next message uses it.');
-    expect(await template('verification_code')).toMatchObject({ body: 'Code for {{app_name}}: {{code}}', from_number_override: '+15555550123', customised: true, sample_message: 'Code for authn.sh: 123456' });
+    expect(await template('verification_code')).toMatchObject({
+      body: 'Code for {{app_name}}: {{code}}',
+      from_number_override: '+15555550123',
+      customised: true,
+      sample_message: 'Code for authn.sh: 123456',
+    });
     expect(await page.locator('.editor-title .badge').textContent()).toBe('Customised');
 
     // Revert asks first. The dialog holds the focus, starting on Cancel; Escape cancels and changes nothing.
@@ -139,12 +150,17 @@ describe('the SMS templates page', () => {
 
   it('hands a template to the operator, and says when a messaging service makes its sender moot', async () => {
     const patched = await suite.server.bapi('PATCH', '/v1/instance', {
-      sms: { driver: 'twilio', twilio: { account_sid: `AC${'a1'.repeat(16)}`, auth_token: 'b2'.repeat(16), messaging_service_sid: `MG${'c3'.repeat(16)}` } },
+      sms: {
+        driver: 'twilio',
+        twilio: { account_sid: `AC${'a1'.repeat(16)}`, auth_token: 'b2'.repeat(16), messaging_service_sid: `MG${'c3'.repeat(16)}` },
+      },
     });
     expect(patched.statusCode).toBe(200);
     const page = await open(`${TEMPLATES_PAGE}?template=password_changed`);
     await expect.poll(() => page.locator('.editor-title').textContent()).toContain('Password changed');
-    expect(await page.locator('#field-from_number_override-hint').textContent()).toContain('Ignored now: a Twilio messaging service is set');
+    expect(await page.locator('#field-from_number_override-hint').textContent()).toContain(
+      'Ignored now: a Twilio messaging service is set',
+    );
 
     await page.getByLabel('authn.sh sends this message').uncheck();
     await expect.poll(() => page.locator('.save-state').textContent()).toBe('You have unsaved changes.');
@@ -152,7 +168,11 @@ describe('the SMS templates page', () => {
     // No endpoint receives the messages: saving asks first.
     await page.getByRole('dialog').getByRole('button', { name: 'Save and stop sending' }).click();
     await expect.poll(() => page.locator('.save-state').textContent()).toBe('Saved. The next message uses it.');
-    expect(await template('password_changed')).toMatchObject({ delivered_by_us: false, customised: true, from_number_override_ignored: true });
+    expect(await template('password_changed')).toMatchObject({
+      delivered_by_us: false,
+      customised: true,
+      from_number_override_ignored: true,
+    });
 
     await page.getByRole('link', { name: '← All SMS templates' }).click();
     await expect.poll(() => rows(page).count()).toBe(4);
@@ -165,13 +185,17 @@ describe('the SMS templates page', () => {
     const where = page.locator('.operator-delivery');
     await page.getByLabel('authn.sh sends this message').uncheck();
     await expect.poll(() => where.getAttribute('data-operator-delivery')).toBe('nowhere');
-    expect(await where.textContent()).toContain('No enabled webhook endpoint receives sms.queued: these messages would go nowhere. Nobody could sign up, sign in or add a phone number with a code.');
+    expect(await where.textContent()).toContain(
+      'No enabled webhook endpoint receives sms.queued: these messages would go nowhere. Nobody could sign up, sign in or add a phone number with a code.',
+    );
 
     // Saving asks; Cancel (or Escape) keeps the codes going, and nothing is saved.
     await page.getByRole('button', { name: 'Save template' }).click();
     const dialog = page.getByRole('dialog', { name: 'Stop sending "Verification code" messages?' });
     await expect.poll(() => dialog.isVisible()).toBe(true);
-    expect(await dialog.textContent()).toContain('No enabled webhook endpoint receives sms.queued. authn.sh would record each of these messages and send it nowhere.');
+    expect(await dialog.textContent()).toContain(
+      'No enabled webhook endpoint receives sms.queued. authn.sh would record each of these messages and send it nowhere.',
+    );
     await dialog.getByRole('button', { name: 'Cancel' }).click();
     await expect.poll(() => page.getByRole('dialog').count()).toBe(0);
     expect((await template('verification_code')).delivered_by_us).toBe(true);
@@ -201,10 +225,14 @@ describe('the SMS templates page', () => {
 
   it('previews with other values, cleaned as a send would, and refuses a bad one beside its field', async () => {
     const page = await open(`${TEMPLATES_PAGE}?template=invitation`);
-    await expect.poll(() => settledPreview(page).then((p) => p.message)).toBe('Ada invited you to authn.sh: https://app.example.com/invite/abc123');
+    await expect
+      .poll(() => settledPreview(page).then((p) => p.message))
+      .toBe('Ada invited you to authn.sh: https://app.example.com/invite/abc123');
     await page.getByText('Preview with other values').click();
     await page.getByLabel('inviter_name').fill('Grace 123 Hopper');
-    await expect.poll(() => settledPreview(page).then((p) => p.message)).toBe('Grace Hopper invited you to authn.sh: https://app.example.com/invite/abc123');
+    await expect
+      .poll(() => settledPreview(page).then((p) => p.message))
+      .toBe('Grace Hopper invited you to authn.sh: https://app.example.com/invite/abc123');
     await page.getByLabel('action_url').fill('javascript:alert(1)');
     await expectFieldError(page, 'variables.action_url', 'Preview value action_url must be an absolute http or https URL');
     expect(await previewPanel(page).textContent()).toContain('No preview until the fields marked with an error are fixed.');

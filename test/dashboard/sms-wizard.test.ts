@@ -11,14 +11,29 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FakeTwilio, TWILIO_FAILURES } from '../fakes/twilio.js';
 import { FakeVonage } from '../fakes/vonage.js';
-import { carrierEnv, dashboardSuite, expectFieldError, expectSecretGone, fieldError, fieldIdOf, fieldInput, inputValues, openSignedIn, type DashboardTab } from './browser.js';
+import {
+  carrierEnv,
+  dashboardSuite,
+  expectFieldError,
+  expectSecretGone,
+  fieldError,
+  fieldIdOf,
+  fieldInput,
+  inputValues,
+  openSignedIn,
+  type DashboardTab,
+} from './browser.js';
 
 const SMS_PAGE = '/dashboard/configure/messaging/sms';
 const ACCOUNT_SID = `AC${randomBytes(16).toString('hex')}`;
 const SERVICE_SID = `MG${randomBytes(16).toString('hex')}`;
 /** The credentials the fakes accept, typed into the wizard by the tests. */
 const TWILIO_TOKEN = randomBytes(16).toString('hex');
-const VONAGE = { apiKey: 'abcd1234', apiSecret: `vs-${randomBytes(8).toString('hex')}`, signatureSecret: `sig-${randomBytes(12).toString('hex')}` };
+const VONAGE = {
+  apiKey: 'abcd1234',
+  apiSecret: `vs-${randomBytes(8).toString('hex')}`,
+  signatureSecret: `sig-${randomBytes(12).toString('hex')}`,
+};
 const FROM = '+14155550100';
 const PHONE = '+14155550123';
 
@@ -95,7 +110,11 @@ describe('the SMS wizard', () => {
     await expectSaved(page, 'driver, Twilio account SID, Twilio auth token, from number');
     expect(await fieldError(page, 'sms.twilio.account_sid').count()).toBe(0);
     let saved = await settings();
-    expect(saved.sms).toMatchObject({ driver: 'twilio', from_number: FROM, twilio: { account_sid: ACCOUNT_SID, auth_token: '[REDACTED]', messaging_service_sid: null } });
+    expect(saved.sms).toMatchObject({
+      driver: 'twilio',
+      from_number: FROM,
+      twilio: { account_sid: ACCOUNT_SID, auth_token: '[REDACTED]', messaging_service_sid: null },
+    });
 
     // A test SMS: a bad number is refused beside its field and queues nothing.
     await sendTestSms(page, '12');
@@ -104,17 +123,33 @@ describe('the SMS wizard', () => {
     // Queued, then sent once the carrier took it; delivered when the carrier's callback says so.
     await sendTestSms(page, PHONE);
     await expectTestSmsStatus(page, 'sent');
-    expect(await road(page)).toEqual(['road-done: Queued (done)', 'road-done: Sending (done)', 'road-current: Sent (now)', 'road-ahead: Delivered (not yet)']);
+    expect(await road(page)).toEqual([
+      'road-done: Queued (done)',
+      'road-done: Sending (done)',
+      'road-current: Sent (now)',
+      'road-ahead: Delivered (not yet)',
+    ]);
     const [accepted] = twilio.messagesTo(PHONE);
-    expect(accepted).toMatchObject({ accountSid: ACCOUNT_SID, from: FROM, body: 'This is a test message from authn.sh: your SMS settings work.' });
+    expect(accepted).toMatchObject({
+      accountSid: ACCOUNT_SID,
+      from: FROM,
+      body: 'This is a test message from authn.sh: your SMS settings work.',
+    });
     await twilio.sendStatus(accepted!.sid, { status: 'delivered' });
     await expectTestSmsStatus(page, 'delivered');
-    expect(await road(page)).toEqual(['road-done: Queued (done)', 'road-done: Sending (done)', 'road-done: Sent (done)', 'road-done: Delivered (done)']);
+    expect(await road(page)).toEqual([
+      'road-done: Queued (done)',
+      'road-done: Sending (done)',
+      'road-done: Sent (done)',
+      'road-done: Delivered (done)',
+    ]);
     expect(await page.locator('.test-sms-status').textContent()).toBe(`Test SMS to ${PHONE}: Delivered`);
 
     // Its whole history is in the message log.
     await page.getByRole('link', { name: 'See it in the message log' }).click();
-    await expect.poll(() => page.locator('.status-history li').evaluateAll((items) => items.map((li) => li.getAttribute('data-status')))).toEqual(['queued', 'sent', 'delivered']);
+    await expect
+      .poll(() => page.locator('.status-history li').evaluateAll((items) => items.map((li) => li.getAttribute('data-status'))))
+      .toEqual(['queued', 'sent', 'delivered']);
     expect(await page.locator('.sms-attempts-table td[data-label="Carrier answer"]').textContent()).toBe(`HTTP 201 · id ${accepted!.sid}`);
     await page.goBack();
     await expect.poll(() => page.getByLabel('Twilio', { exact: true }).isChecked()).toBe(true);
@@ -124,7 +159,9 @@ describe('the SMS wizard', () => {
     await sendTestSms(page, PHONE);
     await expectTestSmsStatus(page, 'failed');
     expect(await road(page)).toEqual(['road-done: Queued (done)', 'road-done: Sending (done)', 'road-failed: Failed']);
-    expect(await page.locator('.test-sms-progress .carrier-error[role="alert"]').textContent()).toBe('Error: 21610 Attempt to send to unsubscribed recipient');
+    expect(await page.locator('.test-sms-progress .carrier-error[role="alert"]').textContent()).toBe(
+      'Error: 21610 Attempt to send to unsubscribed recipient',
+    );
 
     // Set, with Replace and Clear, and no input holding it.
     expect(await secretState(page, 'sms.twilio.auth_token')).toBe('set');
@@ -144,7 +181,9 @@ describe('the SMS wizard', () => {
     await save(page);
     await expectSaved(page, 'Twilio messaging service');
     expect((await settings()).sms.twilio.messaging_service_sid).toBe(SERVICE_SID);
-    await expect.poll(() => page.locator('#wizard-intro').textContent()).toContain(`Twilio, sending from messaging service ${SERVICE_SID}.`);
+    await expect
+      .poll(() => page.locator('#wizard-intro').textContent())
+      .toContain(`Twilio, sending from messaging service ${SERVICE_SID}.`);
 
     // Clearing the token of the active driver is refused by the API, beside the field.
     await page.getByRole('button', { name: 'Clear auth token' }).click();
@@ -310,7 +349,9 @@ describe('the SMS wizard', () => {
     const messages: string[] = [];
     page.on('console', (message) => messages.push(`${message.type()}: ${message.text()}`));
     // Vonage saved without a signature secret: its input is there from the start, and Replace adds the API secret's.
-    const saved = await suite.server.bapi('PATCH', '/v1/instance', { sms: { driver: 'vonage', from_number: 'Acme', vonage: { api_key: VONAGE.apiKey, api_secret: VONAGE.apiSecret } } });
+    const saved = await suite.server.bapi('PATCH', '/v1/instance', {
+      sms: { driver: 'vonage', from_number: 'Acme', vonage: { api_key: VONAGE.apiKey, api_secret: VONAGE.apiSecret } },
+    });
     expect(saved.statusCode).toBe(200);
     await page.reload();
     await page.getByRole('button', { name: 'Replace API secret' }).click();
@@ -320,9 +361,12 @@ describe('the SMS wizard', () => {
       const input = fieldInput(page, param);
       expect(await input.getAttribute('type')).toBe('text');
       // Shown as dots all the same.
-      expect(await page.evaluate(`getComputedStyle(document.getElementById('${fieldIdOf(param)}')).getPropertyValue('-webkit-text-security')`)).toBe('disc');
+      expect(
+        await page.evaluate(`getComputedStyle(document.getElementById('${fieldIdOf(param)}')).getPropertyValue('-webkit-text-security')`),
+      ).toBe('disc');
       expect(await input.getAttribute('autocomplete')).toBe('off');
-      for (const mark of ['data-1p-ignore', 'data-lpignore', 'data-bwignore', 'data-form-type']) expect(await input.getAttribute(mark), mark).not.toBeNull();
+      for (const mark of ['data-1p-ignore', 'data-lpignore', 'data-bwignore', 'data-form-type'])
+        expect(await input.getAttribute(mark), mark).not.toBeNull();
     }
     await page.getByLabel('Twilio', { exact: true }).check();
     await fieldInput(page, 'sms.twilio.auth_token').fill(TWILIO_TOKEN);
@@ -337,13 +381,19 @@ describe('the SMS wizard', () => {
   it('sends a test SMS through the saved settings: Enter in its field sends it, not the settings; a test number is not sent', async () => {
     const { page } = tab;
     await fieldInput(page, 'app_name').fill('Acme');
-    await expect.poll(() => page.locator('.test-sms .warning').textContent()).toBe('You have unsaved changes above: save them first if the test should use them.');
+    await expect
+      .poll(() => page.locator('.test-sms .warning').textContent())
+      .toBe('You have unsaved changes above: save them first if the test should use them.');
     await fieldInput(page, 'to').fill('+1 555 555 0142');
     await page.keyboard.press('Enter');
     await expectTestSmsStatus(page, 'test_noop');
     expect(await page.locator('.test-sms-progress').textContent()).toContain('That is a reserved test number');
     // The settings were not saved by that Enter, and the message used the saved app name.
     expect((await settings()).app_name).toBe('authn.sh');
-    expect(await lastMessage()).toMatchObject({ to_phone_number: '+15555550142', status: 'test_noop', body: 'This is a test message from authn.sh: your SMS settings work.' });
+    expect(await lastMessage()).toMatchObject({
+      to_phone_number: '+15555550142',
+      status: 'test_noop',
+      body: 'This is a test message from authn.sh: your SMS settings work.',
+    });
   });
 });

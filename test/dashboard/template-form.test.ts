@@ -1,7 +1,14 @@
 /** The template editor's patch and preview request: only what changed, the body as typed, blank values left out. */
 import { describe, expect, it } from 'vitest';
 import type { SmsTemplate, WebhookEndpoint } from '../../src/dashboard/app/api-types.js';
-import { operatorReceivers, previewRequest, stopsDeliveryUnreceived, templateDraftFrom, templatePatch, ucs2Characters } from '../../src/dashboard/app/template-form.js';
+import {
+  operatorReceivers,
+  previewRequest,
+  stopsDeliveryUnreceived,
+  templateDraftFrom,
+  templatePatch,
+  ucs2Characters,
+} from '../../src/dashboard/app/template-form.js';
 
 const template: SmsTemplate = {
   object: 'sms_template',
@@ -27,13 +34,19 @@ describe('templatePatch', () => {
   });
 
   it('sends the body exactly as typed, spaces and line breaks included', () => {
-    expect(templatePatch(template, { ...templateDraftFrom(template), body: ' {{code}}\nis yours ' })).toEqual({ body: ' {{code}}\nis yours ' });
+    expect(templatePatch(template, { ...templateDraftFrom(template), body: ' {{code}}\nis yours ' })).toEqual({
+      body: ' {{code}}\nis yours ',
+    });
   });
 
   it('trims the sender override, and clears it when left blank', () => {
-    expect(templatePatch(template, { ...templateDraftFrom(template), fromNumberOverride: ' +15555550123 ' })).toEqual({ from_number_override: '+15555550123' });
+    expect(templatePatch(template, { ...templateDraftFrom(template), fromNumberOverride: ' +15555550123 ' })).toEqual({
+      from_number_override: '+15555550123',
+    });
     const overridden = { ...template, from_number_override: '+15555550123' };
-    expect(templatePatch(overridden, { ...templateDraftFrom(overridden), fromNumberOverride: '  ' })).toEqual({ from_number_override: null });
+    expect(templatePatch(overridden, { ...templateDraftFrom(overridden), fromNumberOverride: '  ' })).toEqual({
+      from_number_override: null,
+    });
   });
 
   it('sends delivered_by_us only when it changed, and never the preview values', () => {
@@ -71,7 +84,12 @@ describe('where the messages go when authn.sh does not send them', () => {
   });
 
   it('to the enabled endpoints that take every event or sms.queued', () => {
-    const endpoints = [endpoint('all', null), endpoint('queued', ['sms.sent', 'sms.queued']), endpoint('off', null, false), endpoint('other', ['sms.sent'])];
+    const endpoints = [
+      endpoint('all', null),
+      endpoint('queued', ['sms.sent', 'sms.queued']),
+      endpoint('off', null, false),
+      endpoint('other', ['sms.sent']),
+    ];
     expect(operatorReceivers(endpoints).map((e) => e.id)).toEqual(['all', 'queued']);
   });
 

@@ -36,7 +36,9 @@ describe('the users page', () => {
     await page.getByRole('button', { name: 'Find' }).click();
     await expectFieldError(page, 'phone_number', 'Phone number ');
     expect(await fieldError(page, 'phone_number').textContent()).not.toContain('phone_number');
-    expect(await page.locator('#field-phone_number-hint').textContent()).toContain('or without it for a number of a country codes may go to');
+    expect(await page.locator('#field-phone_number-hint').textContent()).toContain(
+      'or without it for a number of a country codes may go to',
+    );
     await fieldInput(page, 'phone_number').fill('+1 (201) 555-0171');
     await page.getByRole('button', { name: 'Find' }).click();
     await expect.poll(() => rows.count()).toBe(1);
@@ -55,7 +57,9 @@ describe('the users page', () => {
     // Alice is locked out of password sign-in: the list and her page say so, until when; the operator lifts it.
     const fapi = await new Fapi(suite.server).start();
     for (let i = 0; i < 2; i++) await fapi.call('POST', '/v1/client/sign_ins', { identifier: ALICE, password: 'wrong password' });
-    expect((await fapi.call('POST', '/v1/client/sign_ins', { identifier: ALICE, password: PASSWORD })).json().errors[0].code).toBe('password_attempts_exceeded');
+    expect((await fapi.call('POST', '/v1/client/sign_ins', { identifier: ALICE, password: PASSWORD })).json().errors[0].code).toBe(
+      'password_attempts_exceeded',
+    );
     await page.goto(dashboardUrl(suite.server, USERS_PAGE));
     await expect.poll(() => rows.count()).toBe(2);
     expect(await rows.nth(1).locator('td[data-label="Sign-in"]').textContent()).toBe('Phone code or password Password locked');
@@ -63,7 +67,8 @@ describe('the users page', () => {
     await rows.nth(1).getByRole('link', { name: ALICE }).click();
     await expect.poll(() => page.locator('.user-view h2').textContent()).toBe(ALICE);
     expect(await page.locator('.phone-numbers li').textContent()).toContain('Sign-in number');
-    const lockedUntil = (await suite.server.bapi('GET', `/v1/users?phone_number=${encodeURIComponent(ALICE)}`)).json().data[0].password_locked_until;
+    const lockedUntil = (await suite.server.bapi('GET', `/v1/users?phone_number=${encodeURIComponent(ALICE)}`)).json().data[0]
+      .password_locked_until;
     const passwordFact = page.locator('.facts dt', { hasText: 'Password sign-in' }).locator('xpath=following-sibling::dd[1]');
     expect(await passwordFact.textContent()).toContain('Locked after too many wrong passwords, until');
     // The moment shown is the API's (to the second).

@@ -3,7 +3,11 @@ import { describe, expect, it } from 'vitest';
 import type { EventType, WebhookEndpoint } from '../../src/dashboard/app/api-types.js';
 import { NEW_ENDPOINT, createBody, endpointDraftFrom, eventTypeChoices, updateBody } from '../../src/dashboard/app/webhook-form.js';
 
-const catalogue: EventType[] = ['sms.queued', 'sms.delivered', 'sms.failed', 'webhook.test'].map((type) => ({ type, description: type, example: {} }));
+const catalogue: EventType[] = ['sms.queued', 'sms.delivered', 'sms.failed', 'webhook.test'].map((type) => ({
+  type,
+  description: type,
+  example: {},
+}));
 const order = catalogue.map((entry) => entry.type);
 
 const endpoint: WebhookEndpoint = {
@@ -20,12 +24,28 @@ const endpoint: WebhookEndpoint = {
 
 describe('createBody', () => {
   it('sends every event as null, a trimmed URL, and no blank description', () => {
-    expect(createBody({ ...NEW_ENDPOINT, url: ' https://example.com/hooks ', description: ' ' }, order)).toEqual({ url: 'https://example.com/hooks', event_types: null, enabled: true });
+    expect(createBody({ ...NEW_ENDPOINT, url: ' https://example.com/hooks ', description: ' ' }, order)).toEqual({
+      url: 'https://example.com/hooks',
+      event_types: null,
+      enabled: true,
+    });
   });
 
   it('sends the chosen types in the catalogue order, and an empty choice for the API to refuse', () => {
-    const draft = { ...NEW_ENDPOINT, url: 'https://x.example', allEvents: false, eventTypes: ['webhook.test', 'sms.queued'], description: 'CRM', enabled: false };
-    expect(createBody(draft, order)).toEqual({ url: 'https://x.example', description: 'CRM', event_types: ['sms.queued', 'webhook.test'], enabled: false });
+    const draft = {
+      ...NEW_ENDPOINT,
+      url: 'https://x.example',
+      allEvents: false,
+      eventTypes: ['webhook.test', 'sms.queued'],
+      description: 'CRM',
+      enabled: false,
+    };
+    expect(createBody(draft, order)).toEqual({
+      url: 'https://x.example',
+      description: 'CRM',
+      event_types: ['sms.queued', 'webhook.test'],
+      enabled: false,
+    });
     expect(createBody({ ...draft, eventTypes: [] }, order).event_types).toEqual([]);
   });
 });
@@ -37,7 +57,9 @@ describe('updateBody', () => {
 
   it('sends only what changed: every event, a cleared description, a new URL', () => {
     const described = { ...endpoint, description: 'old' };
-    expect(updateBody(described, { ...endpointDraftFrom(described), allEvents: true, description: '', url: 'https://example.com/new' }, order)).toEqual({
+    expect(
+      updateBody(described, { ...endpointDraftFrom(described), allEvents: true, description: '', url: 'https://example.com/new' }, order),
+    ).toEqual({
       url: 'https://example.com/new',
       description: null,
       event_types: null,

@@ -7,16 +7,30 @@
 import type { Page } from 'playwright-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Receiver, webhookEnv } from '../webhooks/receiver.js';
-import { dashboardSuite, expectFieldError, expectSecretGone, fieldInput, focused, heapHolds, inputValues, openSignedIn, type DashboardTab } from './browser.js';
+import {
+  dashboardSuite,
+  expectFieldError,
+  expectSecretGone,
+  fieldInput,
+  focused,
+  heapHolds,
+  inputValues,
+  openSignedIn,
+  type DashboardTab,
+} from './browser.js';
 
 const WEBHOOKS_PAGE = '/dashboard/configure/webhooks';
 
-const delivery = (page: Page, eventType: string) => page.locator('.deliveries > li').filter({ has: page.locator('.delivery-type', { hasText: eventType }) });
+const delivery = (page: Page, eventType: string) =>
+  page.locator('.deliveries > li').filter({ has: page.locator('.delivery-type', { hasText: eventType }) });
 const secretBox = (page: Page) => page.getByLabel('Signing secret', { exact: true });
 
 describe('the webhooks page', () => {
   // Retries come quickly, and the receiver is on loopback.
-  const suite = dashboardSuite({ serverPerTest: true, env: webhookEnv({ AUTHN_WEBHOOKS_RETRY_SCHEDULE: '50ms,50ms', AUTHN_WEBHOOKS_RESPONSE_BODY_LIMIT_BYTES: '1024' }) });
+  const suite = dashboardSuite({
+    serverPerTest: true,
+    env: webhookEnv({ AUTHN_WEBHOOKS_RETRY_SCHEDULE: '50ms,50ms', AUTHN_WEBHOOKS_RESPONSE_BODY_LIMIT_BYTES: '1024' }),
+  });
   const receivers: Receiver[] = [];
   afterEach(async () => {
     for (const receiver of receivers.splice(0)) await receiver.stop();
@@ -51,7 +65,9 @@ describe('the webhooks page', () => {
     await fieldInput(page, 'url').fill(hook.url);
     await page.getByLabel('Only the events I choose').check();
     await page.getByRole('button', { name: 'Add endpoint' }).click();
-    await expect.poll(() => page.locator('#field-event_types-error').textContent()).toBe('Error: Choose at least one event, or All events.');
+    await expect
+      .poll(() => page.locator('#field-event_types-error').textContent())
+      .toBe('Error: Choose at least one event, or All events.');
     expect((await api('GET', '/v1/webhooks/endpoints')).json().data).toEqual([]);
 
     await page.getByLabel('webhook.test').check();
@@ -72,7 +88,12 @@ describe('the webhooks page', () => {
     expect(await heapHolds(page, secret)).toBe(true);
 
     const [endpoint] = (await api('GET', '/v1/webhooks/endpoints')).json().data;
-    expect(endpoint).toMatchObject({ url: hook.url, description: 'CI receiver', event_types: ['sms.delivered', 'webhook.test'], enabled: true });
+    expect(endpoint).toMatchObject({
+      url: hook.url,
+      description: 'CI receiver',
+      event_types: ['sms.delivered', 'webhook.test'],
+      enabled: true,
+    });
     expect(endpoint.secret).toBeUndefined();
     const row = page.locator(`tr[data-endpoint="${endpoint.id}"]`);
     expect(await row.locator('td[data-label="Events"]').textContent()).toBe('sms.deliveredwebhook.test');
@@ -122,13 +143,17 @@ describe('the webhooks page', () => {
     await page.reload();
     const failing = page.getByRole('status').filter({ hasText: 'Every attempt has failed since' });
     await expect.poll(() => failing.count()).toBe(1);
-    expect(await failing.locator('time').getAttribute('datetime')).toBe(new Date((await api('GET', `/v1/webhooks/endpoints/${created.id}`)).json().failing_since).toISOString());
+    expect(await failing.locator('time').getAttribute('datetime')).toBe(
+      new Date((await api('GET', `/v1/webhooks/endpoints/${created.id}`)).json().failing_since).toISOString(),
+    );
     await test.getByText('3 attempts').click();
     const attempts = test.locator('.attempts-table tbody tr');
     expect(await attempts.count()).toBe(3);
     expect(await attempts.first().locator('td[data-label="Result"]').textContent()).toBe('HTTP 500');
     expect(await attempts.first().locator('.response-body').textContent()).toBe('x'.repeat(1024));
-    expect(await attempts.first().locator('td[data-label="Response"]').textContent()).toContain('Truncated: only the start of the answer is kept.');
+    expect(await attempts.first().locator('td[data-label="Response"]').textContent()).toContain(
+      'Truncated: only the start of the answer is kept.',
+    );
 
     // The failed filter shows it; a retry against a mended receiver succeeds.
     await page.getByRole('navigation', { name: 'Filter deliveries' }).getByRole('link', { name: 'Failed' }).click();
@@ -159,7 +184,10 @@ describe('the webhooks page', () => {
     await page.getByLabel('webhook.test').check();
     await page.getByRole('button', { name: 'Save endpoint' }).click();
     await expect.poll(() => page.locator('.save-state').textContent()).toBe('Saved.');
-    expect((await api('GET', `/v1/webhooks/endpoints/${created.id}`)).json()).toMatchObject({ description: 'Only failures', event_types: ['sms.failed', 'webhook.test'] });
+    expect((await api('GET', `/v1/webhooks/endpoints/${created.id}`)).json()).toMatchObject({
+      description: 'Only failures',
+      event_types: ['sms.failed', 'webhook.test'],
+    });
 
     // Rotation asks first (Escape cancels), then shows the new secret once; it signs the next delivery.
     await page.getByRole('button', { name: 'Rotate secret' }).click();

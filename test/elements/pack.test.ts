@@ -20,14 +20,34 @@ const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !n
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
 describe('npm pack of @authn.sh/elements', () => {
-  it('builds the bundle, the stylesheet entry and the declarations first and ships them with the README, nothing else', { timeout: 180_000 }, async () => {
+  it('builds the bundle, the stylesheet entry and the declarations first and ships them with the README, nothing else', {
+    timeout: 180_000,
+  }, async () => {
     fs.rmSync(path.join(elementsDir, 'dist'), { recursive: true, force: true });
-    const packed = JSON.parse(execFileSync('npm', ['pack', '--json', '--pack-destination', work], { cwd: elementsDir, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })) as { filename: string; files: { path: string }[] }[];
+    const packed = JSON.parse(
+      execFileSync('npm', ['pack', '--json', '--pack-destination', work], {
+        cwd: elementsDir,
+        env,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }),
+    ) as { filename: string; files: { path: string }[] }[];
     const files = packed[0]!.files.map((f) => f.path);
-    expect(files.filter((f) => !f.startsWith('dist/types/')).sort()).toEqual(['README.md', 'dist/index.js', 'dist/styles.js', 'package.json']);
+    expect(files.filter((f) => !f.startsWith('dist/types/')).sort()).toEqual([
+      'README.md',
+      'dist/index.js',
+      'dist/styles.js',
+      'package.json',
+    ]);
     // Declarations only under dist/types: the elements' and those of the SDK they expose.
     expect(files.filter((f) => f.startsWith('dist/types/')).every((f) => f.endsWith('.d.ts'))).toBe(true);
-    expect(files).toEqual(expect.arrayContaining(['dist/types/elements/src/index.d.ts', 'dist/types/elements/src/styles.d.ts', 'dist/types/sdk/src/index.d.ts']));
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'dist/types/elements/src/index.d.ts',
+        'dist/types/elements/src/styles.d.ts',
+        'dist/types/sdk/src/index.d.ts',
+      ]),
+    );
     const bundle = fs.readFileSync(path.join(elementsDir, 'dist/index.js'), 'utf8');
     for (const name of ['authn-sign-in', 'authn-sign-up', 'authn-user-profile']) expect(bundle).toContain(`"${name}"`);
     // The SDK is inside the bundle: no import of another module remains.
@@ -39,10 +59,25 @@ describe('npm pack of @authn.sh/elements', () => {
     const app = path.join(work, 'app');
     fs.mkdirSync(app);
     fs.writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
-    execFileSync('npm', ['install', '--offline', '--no-audit', '--no-fund', path.join(work, packed[0]!.filename)], { cwd: app, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    execFileSync('npm', ['install', '--offline', '--no-audit', '--no-fund', path.join(work, packed[0]!.filename)], {
+      cwd: app,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     fs.writeFileSync(
       path.join(app, 'tsconfig.json'),
-      JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', lib: ['ES2022', 'DOM'], types: [], strict: true, noEmit: true }, include: ['*.ts'] }),
+      JSON.stringify({
+        compilerOptions: {
+          target: 'ES2022',
+          module: 'NodeNext',
+          moduleResolution: 'NodeNext',
+          lib: ['ES2022', 'DOM'],
+          types: [],
+          strict: true,
+          noEmit: true,
+        },
+        include: ['*.ts'],
+      }),
     );
     fs.writeFileSync(
       path.join(app, 'app.ts'),
@@ -59,7 +94,10 @@ describe('npm pack of @authn.sh/elements', () => {
       ].join('\n'),
     );
     // A wrong use fails the check, so a passing one proves the types are read, not skipped as `any`.
-    fs.writeFileSync(path.join(app, 'wrong.ts'), "import { STYLES_CSP_HASH } from '@authn.sh/elements/styles';\nexport const n: number = STYLES_CSP_HASH;\n");
+    fs.writeFileSync(
+      path.join(app, 'wrong.ts'),
+      "import { STYLES_CSP_HASH } from '@authn.sh/elements/styles';\nexport const n: number = STYLES_CSP_HASH;\n",
+    );
     const tsc = path.join(root, 'node_modules/typescript/bin/tsc');
     const check = (): string => {
       try {
@@ -72,7 +110,10 @@ describe('npm pack of @authn.sh/elements', () => {
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatch(/\bwrong\.ts\(2,14\): error TS2322/);
 
-    const styles = (await import(path.join(app, 'node_modules/@authn.sh/elements/dist/styles.js'))) as { STYLES: string; STYLES_CSP_HASH: string };
+    const styles = (await import(path.join(app, 'node_modules/@authn.sh/elements/dist/styles.js'))) as {
+      STYLES: string;
+      STYLES_CSP_HASH: string;
+    };
     expect(styles.STYLES_CSP_HASH).toBe(`'sha256-${createHash('sha256').update(styles.STYLES).digest('base64')}'`);
   });
 });

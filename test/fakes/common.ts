@@ -23,7 +23,8 @@ export function readContract<T = unknown>(file: string): T {
 export function contractAjv(): Ajv {
   const ajv = new Ajv({ strict: false, allErrors: true, coerceTypes: true });
   ajvFormats.default(ajv);
-  for (const format of ['phone-number', 'date-time-rfc-2822', 'uri-map', 'currency', 'vcard', 'vcal', 'binary']) ajv.addFormat(format, () => true);
+  for (const format of ['phone-number', 'date-time-rfc-2822', 'uri-map', 'currency', 'vcard', 'vcal', 'binary'])
+    ajv.addFormat(format, () => true);
   return ajv;
 }
 
@@ -155,7 +156,8 @@ export class FakeServer {
   }
 
   record(req: IncomingMessage, raw: string, fields: Record<string, string | string[]>, status: number): void {
-    if (this.keep) this.requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, raw, fields, status, at: Date.now() });
+    if (this.keep)
+      this.requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, raw, fields, status, at: Date.now() });
   }
 
   /** Applies a transport failure; returns true when the request must not be answered normally. */
@@ -184,7 +186,14 @@ export class FakeServer {
       for (let pause = 100; !this.closed; pause = Math.min(pause * 2, 2_000)) {
         record.tries++;
         try {
-          const res = await request(delivery.url, { method: delivery.method as 'GET' | 'POST', headers: delivery.headers, body, dispatcher: this.agent, headersTimeout: 10_000, bodyTimeout: 10_000 });
+          const res = await request(delivery.url, {
+            method: delivery.method as 'GET' | 'POST',
+            headers: delivery.headers,
+            body,
+            dispatcher: this.agent,
+            headersTimeout: 10_000,
+            bodyTimeout: 10_000,
+          });
           await res.body.dump();
           record.status = res.statusCode;
           if ((res.statusCode >= 200 && res.statusCode < 300) || res.statusCode === 403 || !retry) return;
@@ -249,7 +258,10 @@ export abstract class FakeCarrier<F> {
 
   /** The next `times` requests (to `to` only, when given) get `failure`. */
   fail(failure: F, options: { times?: number; to?: string } = {}): void {
-    this.failures.add(failure, { times: options.times, match: options.to ? (fields) => fields[this.recipientField] === options.to : undefined });
+    this.failures.add(failure, {
+      times: options.times,
+      match: options.to ? (fields) => fields[this.recipientField] === options.to : undefined,
+    });
   }
 
   close(): Promise<void> {

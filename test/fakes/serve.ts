@@ -7,7 +7,10 @@ import { FakeTwilio, type FakeTwilioOptions } from './twilio.js';
 import { FakeVonage, type FakeVonageOptions } from './vonage.js';
 
 const [carrier, json] = process.argv.slice(2);
-const fake = carrier === 'vonage' ? await FakeVonage.start(JSON.parse(json ?? '{}') as FakeVonageOptions) : await FakeTwilio.start(JSON.parse(json ?? '{}') as FakeTwilioOptions);
+const fake =
+  carrier === 'vonage'
+    ? await FakeVonage.start(JSON.parse(json ?? '{}') as FakeVonageOptions)
+    : await FakeTwilio.start(JSON.parse(json ?? '{}') as FakeTwilioOptions);
 process.stdout.write(`${JSON.stringify({ url: fake.url })}\n`);
 process.on('SIGTERM', () => {
   void fake.close().then(() => process.exit(0));

@@ -15,16 +15,37 @@ import { createHmac, randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ValidateFunction } from 'ajv';
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
-import { FailureQueue, FakeCarrier, carrierSegments, type FakeServerOptions, contractAjv, describeErrors, parseForm, readContract, sendJson, sleep, type TransportFailure } from './common.js';
+import {
+  FailureQueue,
+  FakeCarrier,
+  carrierSegments,
+  type FakeServerOptions,
+  contractAjv,
+  describeErrors,
+  parseForm,
+  readContract,
+  sendJson,
+  sleep,
+  type TransportFailure,
+} from './common.js';
 
 /** `late`: the message is accepted at once but the answer comes `ms` later (its callbacks may overtake it). */
-export type TwilioFailure = TransportFailure | { kind: 'auth' } | { kind: 'late'; ms: number } | { kind: 'error'; status: number; code: number; message: string; retryAfter?: string };
+export type TwilioFailure =
+  | TransportFailure
+  | { kind: 'auth' }
+  | { kind: 'late'; ms: number }
+  | { kind: 'error'; status: number; code: number; message: string; retryAfter?: string };
 
 /** The failures the issue lists, as Twilio answers them (contracts §2.2). */
 export const TWILIO_FAILURES = {
   invalidNumber: { kind: 'error', status: 400, code: 21211, message: "The 'To' number is not a valid phone number." },
   unsubscribed: { kind: 'error', status: 400, code: 21610, message: 'Attempt to send to unsubscribed recipient' },
-  geoBlocked: { kind: 'error', status: 400, code: 21408, message: 'Permission to send an SMS has not been enabled for the region indicated by the To number' },
+  geoBlocked: {
+    kind: 'error',
+    status: 400,
+    code: 21408,
+    message: 'Permission to send an SMS has not been enabled for the region indicated by the To number',
+  },
   rateLimited: { kind: 'error', status: 429, code: 20429, message: 'Too Many Requests' },
   serverError: { kind: 'error', status: 500, code: 20500, message: 'Internal Server Error' },
   badGateway: { kind: 'error', status: 503, code: 20503, message: 'Service Unavailable' },
@@ -84,7 +105,10 @@ let validators: Validators | null = null;
 
 function compile(): Validators {
   if (validators) return validators;
-  type Doc = { paths: Record<string, { post: { parameters: { schema: object }[]; requestBody: { content: Record<string, { schema: object }> } } }>; components: object };
+  type Doc = {
+    paths: Record<string, { post: { parameters: { schema: object }[]; requestBody: { content: Record<string, { schema: object }> } } }>;
+    components: object;
+  };
   const doc = readContract<Doc>('twilio-messages.openapi.json');
   const supplement = readContract<{ definitions: Record<string, object> }>('twilio-supplement.schema.json');
   const create = doc.paths['/2010-04-01/Accounts/{AccountSid}/Messages.json']!.post;
@@ -92,7 +116,11 @@ function compile(): Validators {
   validators = {
     accountSid: ajv.compile(create.parameters[0]!.schema),
     // additionalProperties: false, as the contracts recommend for our own requests.
-    request: ajv.compile({ ...create.requestBody.content['application/x-www-form-urlencoded']!.schema, additionalProperties: false, components: doc.components }),
+    request: ajv.compile({
+      ...create.requestBody.content['application/x-www-form-urlencoded']!.schema,
+      additionalProperties: false,
+      components: doc.components,
+    }),
     message: ajv.compile({ $ref: '#/components/schemas/api.v2010.account.message', components: doc.components }),
     error: ajv.compile({ $ref: '#/definitions/TwilioErrorResponse', definitions: supplement.definitions }),
     callback: ajv.compile({ $ref: '#/definitions/TwilioMessageStatusCallback', definitions: supplement.definitions }),
@@ -157,11 +185,17 @@ export class FakeTwilio extends FakeCarrier<TwilioFailure> {
       ...(step.status === 'delivered' || step.status === 'undelivered' ? { RawDlrDoneDate: '2507011230' } : {}),
       ...options.extra,
     };
-    if (this.options.selfCheck !== false && !this.validators.callback(fields)) throw new Error(`fake Twilio built a bad callback: ${describeErrors(this.validators.callback)}`);
+    if (this.options.selfCheck !== false && !this.validators.callback(fields))
+      throw new Error(`fake Twilio built a bad callback: ${describeErrors(this.validators.callback)}`);
     const signature = signTwilio(options.authToken ?? this.options.authToken, message.statusCallback, fields);
     const body = new URLSearchParams(fields).toString();
     return this.server.deliver(
-      { url: message.statusCallback, method: 'POST', fields, headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature } },
+      {
+        url: message.statusCallback,
+        method: 'POST',
+        fields,
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature },
+      },
       options.retry ?? this.options.retryCallbacks ?? true,
       body,
     );
@@ -174,17 +208,26 @@ export class FakeTwilio extends FakeCarrier<TwilioFailure> {
       this.server.record(req, raw, fields, status);
       sendJson(res, status, body, headers);
     };
-    const error = (status: number, code: number, message: string, extra: Record<string, string> = {}, headers: Record<string, string> = {}) => {
+    const error = (
+      status: number,
+      code: number,
+      message: string,
+      extra: Record<string, string> = {},
+      headers: Record<string, string> = {},
+    ) => {
       const body = { code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status, ...extra };
-      if (this.options.selfCheck !== false && !this.validators.error(body)) throw new Error(`fake Twilio built a bad error: ${describeErrors(this.validators.error)}`);
+      if (this.options.selfCheck !== false && !this.validators.error(body))
+        throw new Error(`fake Twilio built a bad error: ${describeErrors(this.validators.error)}`);
       answer(status, body, headers);
     };
 
     const create = req.method === 'POST' ? CREATE.exec(url) : null;
     const fetchOne = req.method === 'GET' ? FETCH.exec(url) : null;
     const accountSid = create?.[1] ?? fetchOne?.[1];
-    if (!url.startsWith(BASE) || !accountSid || !this.validators.accountSid(accountSid)) return error(404, 20404, `The requested resource ${url} was not found`);
-    if (!this.authenticated(req, accountSid)) return error(401, 20003, 'Authenticate', { detail: 'Your AccountSid or AuthToken was incorrect.' });
+    if (!url.startsWith(BASE) || !accountSid || !this.validators.accountSid(accountSid))
+      return error(404, 20404, `The requested resource ${url} was not found`);
+    if (!this.authenticated(req, accountSid))
+      return error(401, 20003, 'Authenticate', { detail: 'Your AccountSid or AuthToken was incorrect.' });
 
     if (fetchOne) {
       const failure = this.fetchFailures.take({});
@@ -198,7 +241,14 @@ export class FakeTwilio extends FakeCarrier<TwilioFailure> {
     const injected = this.failures.take(fields);
     if (injected) {
       if (injected.kind === 'auth') return error(401, 20003, 'Authenticate', { detail: 'Your AccountSid or AuthToken was incorrect.' });
-      if (injected.kind === 'error') return error(injected.status, injected.code, injected.message, {}, injected.retryAfter ? { 'retry-after': injected.retryAfter } : {});
+      if (injected.kind === 'error')
+        return error(
+          injected.status,
+          injected.code,
+          injected.message,
+          {},
+          injected.retryAfter ? { 'retry-after': injected.retryAfter } : {},
+        );
       if (injected.kind !== 'late' && (await this.server.transport(injected, res))) return this.server.record(req, raw, fields, 0);
     }
 
@@ -222,14 +272,25 @@ export class FakeTwilio extends FakeCarrier<TwilioFailure> {
     const statusCallback = one('StatusCallback') ?? null;
     const validityPeriod = one('ValidityPeriod');
     if (!to) return error(400, 21604, "A 'To' phone number is required.");
-    if (!E164.test(to) || !parsePhoneNumberFromString(to)?.isPossible()) return error(400, 21211, `The 'To' number ${to} is not a valid phone number.`);
-    if (!from && !messagingServiceSid) return error(400, 21603, "A 'From' or 'MessagingServiceSid' parameter is required to send a message");
-    if (body === undefined && fields.MediaUrl === undefined && fields.ContentSid === undefined) return error(400, 21602, 'Message body is required.');
-    if (body !== undefined && body.length > 1600) return error(400, 21617, 'The concatenated message body exceeds the 1600 character limit.');
-    if (from && !E164.test(from) && !/^\d{3,8}$/.test(from)) return error(400, 21212, `The 'From' number ${from} is not a valid phone number, shortcode, or alphanumeric sender ID.`);
-    if (from && this.options.numbers && !this.options.numbers.includes(from)) return error(400, 21606, `The From phone number ${from} is not a valid, SMS-capable inbound phone number or short code for your account.`);
+    if (!E164.test(to) || !parsePhoneNumberFromString(to)?.isPossible())
+      return error(400, 21211, `The 'To' number ${to} is not a valid phone number.`);
+    if (!from && !messagingServiceSid)
+      return error(400, 21603, "A 'From' or 'MessagingServiceSid' parameter is required to send a message");
+    if (body === undefined && fields.MediaUrl === undefined && fields.ContentSid === undefined)
+      return error(400, 21602, 'Message body is required.');
+    if (body !== undefined && body.length > 1600)
+      return error(400, 21617, 'The concatenated message body exceeds the 1600 character limit.');
+    if (from && !E164.test(from) && !/^\d{3,8}$/.test(from))
+      return error(400, 21212, `The 'From' number ${from} is not a valid phone number, shortcode, or alphanumeric sender ID.`);
+    if (from && this.options.numbers && !this.options.numbers.includes(from))
+      return error(
+        400,
+        21606,
+        `The From phone number ${from} is not a valid, SMS-capable inbound phone number or short code for your account.`,
+      );
     if (statusCallback !== null && !/^https?:\/\/[^/]+\/\S*$/.test(statusCallback)) return error(400, 21609, 'Invalid StatusCallback url');
-    if (validityPeriod !== undefined && (Number(validityPeriod) < 1 || Number(validityPeriod) > 36_000)) return error(400, 21609, 'ValidityPeriod must be from 1 to 36000');
+    if (validityPeriod !== undefined && (Number(validityPeriod) < 1 || Number(validityPeriod) > 36_000))
+      return error(400, 21609, 'ValidityPeriod must be from 1 to 36000');
 
     const text = body ?? '';
     const message: FakeTwilioMessage = {
@@ -248,7 +309,8 @@ export class FakeTwilio extends FakeCarrier<TwilioFailure> {
     };
     this.messages.set(message.sid, message);
     const resource = this.resource(message);
-    if (this.options.selfCheck !== false && !this.validators.message(resource)) throw new Error(`fake Twilio built a bad Message: ${describeErrors(this.validators.message)}`);
+    if (this.options.selfCheck !== false && !this.validators.message(resource))
+      throw new Error(`fake Twilio built a bad Message: ${describeErrors(this.validators.message)}`);
     if (injected?.kind === 'late') await sleep(injected.ms);
     answer(201, resource);
     if (this.options.callbacks === 'auto' && statusCallback) void this.runSequence(message);

@@ -11,12 +11,24 @@
 import { createHash, createHmac, randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ValidateFunction } from 'ajv';
-import { FakeCarrier, carrierSegments, contractAjv, describeErrors, parseForm, readContract, sendJson, type TransportFailure } from './common.js';
+import {
+  FakeCarrier,
+  carrierSegments,
+  contractAjv,
+  describeErrors,
+  parseForm,
+  readContract,
+  sendJson,
+  type TransportFailure,
+} from './common.js';
 
 export type VonageMethod = 'md5hash' | 'md5' | 'sha1' | 'sha256' | 'sha512';
 export type ReceiptMethod = 'json' | 'form' | 'get';
 
-export type VonageFailure = TransportFailure | { kind: 'status'; status: string; errorText: string } | { kind: 'http'; status: number; retryAfter?: string };
+export type VonageFailure =
+  | TransportFailure
+  | { kind: 'status'; status: string; errorText: string }
+  | { kind: 'http'; status: number; retryAfter?: string };
 
 export const VONAGE_FAILURES = {
   throttled: { kind: 'status', status: '1', errorText: 'Throttled' },
@@ -57,7 +69,9 @@ let newMessage: ValidateFunction | null = null;
 
 function compile(): ValidateFunction {
   if (newMessage) return newMessage;
-  const doc = readContract<{ components: { schemas: Record<string, { properties: Record<string, { maxLength?: number }> }> } }>('vonage-sms.openapi.json');
+  const doc = readContract<{ components: { schemas: Record<string, { properties: Record<string, { maxLength?: number }> }> } }>(
+    'vonage-sms.openapi.json',
+  );
   const schemas = structuredClone(doc.components.schemas);
   // Real signatures are up to 128 hex characters (sha512); the spec's 60 is a known bug (contracts §3.1).
   schemas.NewMessage!.properties.sig!.maxLength = 128;
@@ -72,7 +86,10 @@ export function signVonage(fields: Record<string, string>, secret: string, metho
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([name, value]) => `&${name}=${value.split('&').join('_').split('=').join('_')}`)
     .join('');
-  if (method === 'md5hash') return createHash('md5').update(Buffer.from(base + secret, 'utf8')).digest('hex');
+  if (method === 'md5hash')
+    return createHash('md5')
+      .update(Buffer.from(base + secret, 'utf8'))
+      .digest('hex');
   return createHmac(method, Buffer.from(secret, 'utf8')).update(Buffer.from(base, 'utf8')).digest('hex').toUpperCase();
 }
 
@@ -93,7 +110,11 @@ export class FakeVonage extends FakeCarrier<VonageFailure> {
   }
 
   /** Sends one delivery receipt for a part; `secret` forges it, `timestamp` ages it, `unsigned` leaves `sig` out. */
-  async sendReceipt(messageId: string, step: ReceiptStep, options: { method?: ReceiptMethod; secret?: string; timestamp?: number; unsigned?: boolean; retry?: boolean } = {}) {
+  async sendReceipt(
+    messageId: string,
+    step: ReceiptStep,
+    options: { method?: ReceiptMethod; secret?: string; timestamp?: number; unsigned?: boolean; retry?: boolean } = {},
+  ) {
     const part = this.parts.get(messageId);
     if (!part?.request.callback) throw new Error(`no part ${messageId} with a callback`);
     const now = new Date();
@@ -124,7 +145,16 @@ export class FakeVonage extends FakeCarrier<VonageFailure> {
     }
     const json = method === 'json';
     const body = json ? JSON.stringify(fields) : new URLSearchParams(fields).toString();
-    return this.server.deliver({ url: part.request.callback, method: 'POST', fields, headers: { 'content-type': json ? 'application/json' : 'application/x-www-form-urlencoded' } }, retry, body);
+    return this.server.deliver(
+      {
+        url: part.request.callback,
+        method: 'POST',
+        fields,
+        headers: { 'content-type': json ? 'application/json' : 'application/x-www-form-urlencoded' },
+      },
+      retry,
+      body,
+    );
   }
 
   protected async handle(req: IncomingMessage, res: ServerResponse, raw: string): Promise<void> {
@@ -145,13 +175,16 @@ export class FakeVonage extends FakeCarrier<VonageFailure> {
       this.server.record(req, raw, fields, status);
       sendJson(res, status, body, headers);
     };
-    const refuse = (status: string, errorText: string) => answer(200, { 'message-count': '1', messages: [{ status, 'error-text': errorText }] });
+    const refuse = (status: string, errorText: string) =>
+      answer(200, { 'message-count': '1', messages: [{ status, 'error-text': errorText }] });
 
     if (req.method !== 'POST' || (req.url ?? '').split('?')[0] !== '/sms/json') {
       this.server.violations.push(`${req.method} ${req.url} is not POST /sms/json`);
       return answer(404, { type: 'https://developer.nexmo.com/api-errors#not-found', title: 'Not Found' });
     }
-    const basic = req.headers.authorization?.startsWith('Basic ') ? Buffer.from(req.headers.authorization.slice(6), 'base64').toString('utf8').split(':') : null;
+    const basic = req.headers.authorization?.startsWith('Basic ')
+      ? Buffer.from(req.headers.authorization.slice(6), 'base64').toString('utf8').split(':')
+      : null;
     if (basic) {
       fields.api_key ??= basic[0]!;
       fields.api_secret ??= basic.slice(1).join(':');
@@ -160,12 +193,18 @@ export class FakeVonage extends FakeCarrier<VonageFailure> {
     const injected = this.failures.take(fields);
     if (injected) {
       if (injected.kind === 'status') return refuse(injected.status, injected.errorText);
-      if (injected.kind === 'http') return answer(injected.status, { type: 'about:blank', title: `HTTP ${injected.status}` }, injected.retryAfter ? { 'retry-after': injected.retryAfter } : {});
+      if (injected.kind === 'http')
+        return answer(
+          injected.status,
+          { type: 'about:blank', title: `HTTP ${injected.status}` },
+          injected.retryAfter ? { 'retry-after': injected.retryAfter } : {},
+        );
       if (await this.server.transport(injected, res)) return this.server.record(req, raw, fields, 0);
     }
 
     for (const name of ['api_key', 'from', 'to'] as const) if (!fields[name]) return refuse('2', `Missing ${name} param`);
-    if ((fields.type ?? 'text') === 'text' || fields.type === 'unicode') if (fields.text === undefined) return refuse('2', 'Missing text param');
+    if ((fields.type ?? 'text') === 'text' || fields.type === 'unicode')
+      if (fields.text === undefined) return refuse('2', 'Missing text param');
     if (!this.validate({ ...fields })) {
       const detail = describeErrors(this.validate);
       this.server.violations.push(`request does not match NewMessage: ${detail}`);
@@ -176,7 +215,8 @@ export class FakeVonage extends FakeCarrier<VonageFailure> {
     if (fields.sig !== undefined) {
       if (fields.api_secret !== undefined) return refuse('32', 'Signature and API secret disallowed');
       const secret = this.options.signatureSecret;
-      if (!secret || signVonage(fields, secret, this.options.signatureMethod ?? 'md5hash').toLowerCase() !== fields.sig.toLowerCase()) return refuse('14', 'Invalid Signature');
+      if (!secret || signVonage(fields, secret, this.options.signatureMethod ?? 'md5hash').toLowerCase() !== fields.sig.toLowerCase())
+        return refuse('14', 'Invalid Signature');
     } else if (fields.api_secret !== this.options.apiSecret) {
       return refuse('4', 'Bad Credentials');
     }

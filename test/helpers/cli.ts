@@ -10,7 +10,10 @@ function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   return { PATH: process.env.PATH, HOME: process.env.HOME, ...env };
 }
 
-export async function runCli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export async function runCli(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, [...CLI, ...args], { cwd: ROOT, env: childEnv(env) });
   let stdout = '';
   let stderr = '';
@@ -37,11 +40,18 @@ export async function spawnServer(env: Record<string, string>, timeoutMs = 20_00
  * Starts `count` servers on one environment at the same moment: each process loads first, then all begin
  * `authn serve`'s start-up on one signal. Settles with each one listening, or why it did not.
  */
-export async function spawnServersTogether(count: number, env: Record<string, string>, timeoutMs = 20_000): Promise<PromiseSettledResult<ServerProcess>[]> {
+export async function spawnServersTogether(
+  count: number,
+  env: Record<string, string>,
+  timeoutMs = 20_000,
+): Promise<PromiseSettledResult<ServerProcess>[]> {
   let signal!: () => void;
   const signalled = new Promise<void>((resolve) => (signal = resolve));
   const children = Array.from({ length: count }, () =>
-    spawn(process.execPath, ['--import', 'tsx', 'test/helpers/serve-on-signal.ts'], { cwd: ROOT, env: childEnv({ AUTHN_PORT: '0', ...env }) }),
+    spawn(process.execPath, ['--import', 'tsx', 'test/helpers/serve-on-signal.ts'], {
+      cwd: ROOT,
+      env: childEnv({ AUTHN_PORT: '0', ...env }),
+    }),
   );
   const listening = children.map((child) => untilListening(child, timeoutMs, signalled));
   // Each says "ready" once loaded (or exits, and its `listening` tells why).

@@ -61,7 +61,10 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startTestServer(store: TestStore, options: { env?: Record<string, string>; clock?: Clock; listen?: boolean } = {}): Promise<TestServer> {
+export async function startTestServer(
+  store: TestStore,
+  options: { env?: Record<string, string>; clock?: Clock; listen?: boolean } = {},
+): Promise<TestServer> {
   const env: Record<string, string> = { ...store.env, AUTHN_PORT: '0', ...options.env };
   const logs: string[] = [];
   const printed: string[] = [];
@@ -114,16 +117,26 @@ async function tableRows(server: TestServer): Promise<Map<string, string[]>> {
   const { store } = server.running.services;
   const { rows: tables } =
     store.dialect === 'sqlite'
-      ? await sql<{ table_name: string }>`SELECT name AS table_name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`.execute(store.db)
-      : await sql<{ table_name: string }>`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'`.execute(store.db);
+      ? await sql<{
+          table_name: string;
+        }>`SELECT name AS table_name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`.execute(store.db)
+      : await sql<{
+          table_name: string;
+        }>`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'`.execute(store.db);
   const out = new Map<string, string[]>();
   for (const { table_name } of tables) {
     if (store.dialect === 'sqlite') {
       const { rows } = await sql<Record<string, unknown>>`SELECT * FROM ${sql.table(table_name)}`.execute(store.db);
-      out.set(table_name, rows.map((row) => JSON.stringify(row)));
+      out.set(
+        table_name,
+        rows.map((row) => JSON.stringify(row)),
+      );
     } else {
       const { rows } = await sql<{ row: string }>`SELECT row_to_json(t)::text AS row FROM ${sql.table(table_name)} t`.execute(store.db);
-      out.set(table_name, rows.map((r) => r.row));
+      out.set(
+        table_name,
+        rows.map((r) => r.row),
+      );
     }
   }
   return out;
@@ -134,13 +147,17 @@ export async function storeFingerprint(server: TestServer): Promise<Record<strin
   const { store } = server.running.services;
   const out: Record<string, string> = {};
   if (store.dialect === 'sqlite') {
-    for (const [table, rows] of await tableRows(server)) out[table] = `${rows.length} rows, ${createHash('md5').update(rows.sort().join('\n')).digest('hex')}`;
+    for (const [table, rows] of await tableRows(server))
+      out[table] = `${rows.length} rows, ${createHash('md5').update(rows.sort().join('\n')).digest('hex')}`;
     return out;
   }
   // One round trip: the tests that take a fingerprint around every request would spend most of their time waiting.
-  const { rows: tables } = await sql<{ table_name: string }>`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'`.execute(store.db);
+  const { rows: tables } = await sql<{
+    table_name: string;
+  }>`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'`.execute(store.db);
   const perTable = tables.map(
-    ({ table_name }) => sql`SELECT ${table_name} AS t, count(*) || ' rows, ' || md5(coalesce(string_agg(x::text, E'\n' ORDER BY x::text), '')) AS f FROM ${sql.table(table_name)} x`,
+    ({ table_name }) =>
+      sql`SELECT ${table_name} AS t, count(*) || ' rows, ' || md5(coalesce(string_agg(x::text, E'\n' ORDER BY x::text), '')) AS f FROM ${sql.table(table_name)} x`,
   );
   const { rows } = await sql<{ t: string; f: string }>`${sql.join(perTable, sql` UNION ALL `)}`.execute(store.db);
   for (const { t, f } of rows) out[t] = f;

@@ -9,7 +9,11 @@ import { MAX_ERROR_DETAILS } from '../../src/errors.js';
 import { STORES, useTestServer, type TestServer } from '../helpers/server.js';
 
 const FIELDS = 5_000;
-const TWILIO = { driver: 'twilio', from_number: '+15005550006', twilio: { account_sid: `AC${'a'.repeat(32)}`, auth_token: 'b'.repeat(32) } };
+const TWILIO = {
+  driver: 'twilio',
+  from_number: '+15005550006',
+  twilio: { account_sid: `AC${'a'.repeat(32)}`, auth_token: 'b'.repeat(32) },
+};
 
 /** `{ f0: value, f1: value, … }` */
 const manyFields = <T>(value: T): Record<string, T> => Object.fromEntries(Array.from({ length: FIELDS }, (_, i) => [`f${i}`, value]));
@@ -17,8 +21,21 @@ const manyFields = <T>(value: T): Record<string, T> => Object.fromEntries(Array.
 /** What a refusal must leave alone: the callback-applied history, the audit log, the event log and the settings. */
 async function state(server: TestServer): Promise<unknown> {
   const { db } = server.running.services.store;
-  const count = async (table: 'sms_message_statuses' | 'audit_logs' | 'events') => Number((await db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
-  return { statuses: await count('sms_message_statuses'), audit: await count('audit_logs'), events: await count('events'), settings: (await server.bapi('GET', '/v1/instance')).body };
+  const count = async (table: 'sms_message_statuses' | 'audit_logs' | 'events') =>
+    Number(
+      (
+        await db
+          .selectFrom(table)
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
+  return {
+    statuses: await count('sms_message_statuses'),
+    audit: await count('audit_logs'),
+    events: await count('events'),
+    settings: (await server.bapi('GET', '/v1/instance')).body,
+  };
 }
 
 function expectShortRefusal(res: LightMyRequestResponse, status: number, code: string): void {
@@ -51,11 +68,15 @@ describe.each(STORES)('amplification on %s', (kind) => {
     const before = await state(server);
     const attempts = [
       { headers: { 'content-type': 'application/json' }, payload: JSON.stringify(manyFields(1)) },
-      { headers: { 'content-type': 'application/json', 'x-twilio-signature': 'AAAAAAAAAAAAAAAAAAAAAAAAAAA=' }, payload: JSON.stringify(manyFields({})) },
+      {
+        headers: { 'content-type': 'application/json', 'x-twilio-signature': 'AAAAAAAAAAAAAAAAAAAAAAAAAAA=' },
+        payload: JSON.stringify(manyFields({})),
+      },
       { headers: { 'content-type': 'application/json' }, payload: JSON.stringify([1, 2, 3]) },
       { headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: form(manyFields('x')) },
     ];
-    for (const attempt of attempts) expectShortRefusal(await server.inject({ method: 'POST', url, ...attempt }), 403, 'callback_signature_invalid');
+    for (const attempt of attempts)
+      expectShortRefusal(await server.inject({ method: 'POST', url, ...attempt }), 403, 'callback_signature_invalid');
     expect(await state(server)).toEqual(before);
   });
 
@@ -63,7 +84,16 @@ describe.each(STORES)('amplification on %s', (kind) => {
     const { server } = suite;
     const before = await state(server);
     const url = '/callbacks/vonage/dlr/msg_01J9Z6Q4W8V2K3M5N7P9R1S3T5/not-our-token';
-    expectShortRefusal(await server.inject({ method: 'POST', url, headers: { 'content-type': 'application/json' }, payload: JSON.stringify(manyFields({})) }), 403, 'callback_signature_invalid');
+    expectShortRefusal(
+      await server.inject({
+        method: 'POST',
+        url,
+        headers: { 'content-type': 'application/json' },
+        payload: JSON.stringify(manyFields({})),
+      }),
+      403,
+      'callback_signature_invalid',
+    );
     expectShortRefusal(await server.inject({ method: 'GET', url: `${url}?${'a=1&'.repeat(FIELDS)}` }), 403, 'callback_signature_invalid');
     expect(await state(server)).toEqual(before);
   });
@@ -72,13 +102,33 @@ describe.each(STORES)('amplification on %s', (kind) => {
     const { server } = suite;
     const url = new URL(server.running.services.callbackUrls.vonageDlr('msg_01J9Z6Q4W8V2K3M5N7P9R1S3T5')).pathname;
     const before = await state(server);
-    expectCapped(await server.inject({ method: 'POST', url, headers: { 'content-type': 'application/json' }, payload: JSON.stringify(manyFields({})) }), FIELDS);
-    expectCapped(await server.inject({ method: 'GET', url: `${url}?${Array.from({ length: FIELDS }, (_, i) => `f${i}=1&f${i}=2`).join('&')}` }), FIELDS);
+    expectCapped(
+      await server.inject({
+        method: 'POST',
+        url,
+        headers: { 'content-type': 'application/json' },
+        payload: JSON.stringify(manyFields({})),
+      }),
+      FIELDS,
+    );
+    expectCapped(
+      await server.inject({ method: 'GET', url: `${url}?${Array.from({ length: FIELDS }, (_, i) => `f${i}=1&f${i}=2`).join('&')}` }),
+      FIELDS,
+    );
     expect(await state(server)).toEqual(before);
 
     expect((await server.bapi('PATCH', '/v1/instance', { sms: { vonage: { signature_secret: 'c'.repeat(32) } } })).statusCode).toBe(200);
     const signed = await state(server);
-    expectShortRefusal(await server.inject({ method: 'POST', url, headers: { 'content-type': 'application/json' }, payload: JSON.stringify(manyFields({})) }), 403, 'callback_signature_invalid');
+    expectShortRefusal(
+      await server.inject({
+        method: 'POST',
+        url,
+        headers: { 'content-type': 'application/json' },
+        payload: JSON.stringify(manyFields({})),
+      }),
+      403,
+      'callback_signature_invalid',
+    );
     expect(await state(server)).toEqual(signed);
   });
 

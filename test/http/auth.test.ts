@@ -25,7 +25,9 @@ describe.each(STORES)('BAPI authentication on %s', (kind) => {
   const concrete = (url: string) => url.replace(/:(\w+)/g, 'x_$1');
 
   it('knows its BAPI routes', () => {
-    expect(bapiRoutes().map((r) => `${r.method} ${r.url}`)).toEqual(expect.arrayContaining(['GET /v1/instance', 'PATCH /v1/instance', 'GET /v1/audit_logs']));
+    expect(bapiRoutes().map((r) => `${r.method} ${r.url}`)).toEqual(
+      expect.arrayContaining(['GET /v1/instance', 'PATCH /v1/instance', 'GET /v1/audit_logs']),
+    );
   });
 
   it.each([
@@ -73,7 +75,9 @@ describe.each(STORES)('BAPI authentication on %s', (kind) => {
         continue;
       }
       expect(res.statusCode, route.url).toBe(401);
-      expect(res.json().errors[0].code, route.url).toBe(security.some((s) => 'clientToken' in s) ? 'client_token_missing' : 'session_token_missing');
+      expect(res.json().errors[0].code, route.url).toBe(
+        security.some((s) => 'clientToken' in s) ? 'client_token_missing' : 'session_token_missing',
+      );
     }
   });
 
@@ -81,11 +85,27 @@ describe.each(STORES)('BAPI authentication on %s', (kind) => {
     const { key, secretKey } = await server.running.services.secretKeys.create({ kind: 'live', name: 'dashboard', actor: SYSTEM_ACTOR });
     const res = await server.inject({ method: 'GET', url: '/v1/secret_keys/current', headers: { authorization: `Bearer ${key}` } });
     expect(res.statusCode, res.body).toBe(200);
-    expect(res.json()).toEqual({ object: 'secret_key', id: secretKey.id, kind: 'live', name: 'dashboard', hint: `sk_live_…${key.slice(-4)}`, created_at: secretKey.created_at, revoked_at: null });
+    expect(res.json()).toEqual({
+      object: 'secret_key',
+      id: secretKey.id,
+      kind: 'live',
+      name: 'dashboard',
+      hint: `sk_live_…${key.slice(-4)}`,
+      created_at: secretKey.created_at,
+      revoked_at: null,
+    });
     expect(res.body).not.toContain(key);
     // The id is the actor of what the key does.
-    await server.inject({ method: 'PATCH', url: '/v1/instance', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, payload: '{"app_name":"Acme"}' });
-    expect((await server.bapi('GET', '/v1/audit_logs?action=instance.updated&limit=1')).json().data[0].actor).toEqual({ type: 'secret_key', id: secretKey.id });
+    await server.inject({
+      method: 'PATCH',
+      url: '/v1/instance',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      payload: '{"app_name":"Acme"}',
+    });
+    expect((await server.bapi('GET', '/v1/audit_logs?action=instance.updated&limit=1')).json().data[0].actor).toEqual({
+      type: 'secret_key',
+      id: secretKey.id,
+    });
     await server.bapi('PATCH', '/v1/instance', { app_name: 'authn.sh' });
   });
 

@@ -89,16 +89,32 @@ function bodyValues(schema: JsonSchema): Values {
     case 'string':
       return {
         always: ['"\\u0000"', '"a\\u0000b"', '"\\ud800"', '"x\\udc00"'],
-        sampled: ['"\\u0001\\u001f\\u007f"', JSON.stringify('x'.repeat(20_000)), '""', '"\\ud83d\\ude00"', '123', 'true', '{}', '[]', ...notNull],
+        sampled: [
+          '"\\u0001\\u001f\\u007f"',
+          JSON.stringify('x'.repeat(20_000)),
+          '""',
+          '"\\ud83d\\ude00"',
+          '123',
+          'true',
+          '{}',
+          '[]',
+          ...notNull,
+        ],
       };
     case 'integer':
     case 'number':
-      return { always: ['1e400', '-1e400', '123456789012345678901234'], sampled: ['1.5', '"5"', '"Infinity"', 'true', '-1', '9007199254740993', '[]', ...notNull] };
+      return {
+        always: ['1e400', '-1e400', '123456789012345678901234'],
+        sampled: ['1.5', '"5"', '"Infinity"', 'true', '-1', '9007199254740993', '[]', ...notNull],
+      };
     case 'boolean':
       return { always: ['"true"', '0'], sampled: ['"\\u0000"', '[]', '{}', ...notNull] };
     case 'array': {
       const item = schema.items ? JSON.stringify(validSample(schema.items)) : '"a"';
-      return { always: ['[]', `[${new Array(20_000).fill(item).join(',')}]`, '["\\u0000"]', '["\\ud800"]', '[1e400]'], sampled: ['"x"', '[null]', '[[]]', '{}', ...notNull] };
+      return {
+        always: ['[]', `[${new Array(20_000).fill(item).join(',')}]`, '["\\u0000"]', '["\\ud800"]', '[1e400]'],
+        sampled: ['"x"', '[null]', '[[]]', '{}', ...notNull],
+      };
     }
     case 'object':
       return { always: ['{"\\u0000":"x"}', '{"k":"\\u0000"}', '[]'], sampled: ['"x"', '1', '{"k":1e400}', '{"k\\udc00":1}', ...notNull] };
@@ -110,7 +126,13 @@ function bodyValues(schema: JsonSchema): Values {
 /** Whole bodies, for every route that takes one. */
 const WHOLE_BODIES: Values = {
   always: ['{"\\u0000":"x"}', '{"k\\ud800":1}', '{"k":"\\u0000"}', '"\\u0000"', '1e400', '{"k":1e400}', 'null', '[]'],
-  sampled: ['{"k":NaN}', `${'['.repeat(5_000)}${']'.repeat(5_000)}`, '{', '{"k":"\\ud800\\ud800"}', `[${new Array(20_000).fill('1').join(',')}]`],
+  sampled: [
+    '{"k":NaN}',
+    `${'['.repeat(5_000)}${']'.repeat(5_000)}`,
+    '{',
+    '{"k":"\\ud800\\ud800"}',
+    `[${new Array(20_000).fill('1').join(',')}]`,
+  ],
 };
 
 /** A value the schema accepts (enough for the other fields of a request to be right). */
@@ -119,7 +141,10 @@ function validSample(schema: JsonSchema): unknown {
   switch (typesOf(schema)[0]) {
     case 'string': {
       const candidates = ['x', '123456', 'US', 'sms.delivered', '+12015550100', 'http://127.0.0.1:9/hook', 'password-1234'];
-      const fits = (c: string) => c.length >= (schema.minLength ?? 0) && c.length <= (schema.maxLength ?? Infinity) && (!schema.pattern || new RegExp(schema.pattern, 'u').test(c));
+      const fits = (c: string) =>
+        c.length >= (schema.minLength ?? 0) &&
+        c.length <= (schema.maxLength ?? Infinity) &&
+        (!schema.pattern || new RegExp(schema.pattern, 'u').test(c));
       return candidates.find(fits) ?? 'x';
     }
     case 'integer':
@@ -198,21 +223,30 @@ function badRequests(method: string, template: string, op: Operation, random: ()
   const out: BadRequest[] = [];
 
   for (const name of pathNames) {
-    for (const raw of pick(PATH_VALUES, random)) out.push({ label: `path ${name}=${raw.slice(0, 40)}`, method, url: url({ [name]: raw }), body: base, pathSegment: raw });
+    for (const raw of pick(PATH_VALUES, random))
+      out.push({ label: `path ${name}=${raw.slice(0, 40)}`, method, url: url({ [name]: raw }), body: base, pathSegment: raw });
   }
   for (const param of params.filter((p) => p.in === 'query')) {
     const values = typesOf(param.schema)[0] === 'integer' ? QUERY_INTEGER : QUERY_TEXT;
-    for (const raw of pick(values, random)) out.push({ label: `query ${queryPart(param.name, raw).slice(0, 40)}`, method, url: url({}, queryPart(param.name, raw)), body: base });
+    for (const raw of pick(values, random))
+      out.push({ label: `query ${queryPart(param.name, raw).slice(0, 40)}`, method, url: url({}, queryPart(param.name, raw)), body: base });
   }
   // A parameter name no route knows, made of bad text: ignored where there is no query schema, refused where there is.
   for (const raw of ['%00', 'a%ED%A0%80']) out.push({ label: `query name ${raw}`, method, url: url({}, `${raw}=1`), body: base });
   if (schema) {
     const sample = validSample(schema);
     for (const field of bodyFields(schema)) {
-      for (const raw of pick(bodyValues(field.schema), random)) out.push({ label: `body ${field.path.join('.')}=${raw.slice(0, 40)}`, method, url: url(), body: bodyWith(sample, field.path, raw) });
+      for (const raw of pick(bodyValues(field.schema), random))
+        out.push({
+          label: `body ${field.path.join('.')}=${raw.slice(0, 40)}`,
+          method,
+          url: url(),
+          body: bodyWith(sample, field.path, raw),
+        });
     }
   }
-  if (method !== 'GET') for (const raw of pick(WHOLE_BODIES, random)) out.push({ label: `whole body ${raw.slice(0, 40)}`, method, url: url(), body: raw });
+  if (method !== 'GET')
+    for (const raw of pick(WHOLE_BODIES, random)) out.push({ label: `whole body ${raw.slice(0, 40)}`, method, url: url(), body: raw });
   return out;
 }
 
@@ -276,8 +310,12 @@ describe.each(STORES)('generated bad input over every route of the OpenAPI docum
     return expected === res.statusCode ? null : `status ${res.statusCode} but ${errors[0]!.code} is ${expected}`;
   }
 
-  it('answers every one below 500, refuses in the envelope, logs no error and changes nothing when it refuses', { timeout: 300_000 }, async () => {
-    const doc = (await server.inject({ method: 'GET', url: '/v1/openapi.json' })).json() as { paths: Record<string, Record<string, Operation>> };
+  it('answers every one below 500, refuses in the envelope, logs no error and changes nothing when it refuses', {
+    timeout: 300_000,
+  }, async () => {
+    const doc = (await server.inject({ method: 'GET', url: '/v1/openapi.json' })).json() as {
+      paths: Record<string, Record<string, Operation>>;
+    };
     const random = seeded(SEED);
     const failures: string[] = [];
     const routes = new Set<string>();
@@ -297,7 +335,10 @@ describe.each(STORES)('generated bad input over every route of the OpenAPI docum
             method: request.method as 'GET',
             url: request.url,
             remoteAddress: '203.0.113.7',
-            headers: { ...(auth ? { authorization: `Bearer ${auth}` } : {}), ...(request.body !== undefined ? { 'content-type': 'application/json' } : {}) },
+            headers: {
+              ...(auth ? { authorization: `Bearer ${auth}` } : {}),
+              ...(request.body !== undefined ? { 'content-type': 'application/json' } : {}),
+            },
             ...(request.body !== undefined ? { payload: request.body } : {}),
           });
           sent++;
@@ -313,7 +354,8 @@ describe.each(STORES)('generated bad input over every route of the OpenAPI docum
           const problem = envelopeProblem(res);
           if (problem) failures.push(`${where}: ${problem}: ${res.body.slice(0, 200)}`);
           else refusedCodes.add((res.json() as { errors: { code: string }[] }).errors[0]!.code);
-          if (request.pathSegment && (res.statusCode === 400 || res.statusCode === 414) && res.body.includes(request.pathSegment)) failures.push(`${where}: the answer repeats the path`);
+          if (request.pathSegment && (res.statusCode === 400 || res.statusCode === 414) && res.body.includes(request.pathSegment))
+            failures.push(`${where}: the answer repeats the path`);
           const after = await storeFingerprint(server);
           // Per-address abuse counters count attempts, refused or not; nothing else may move.
           const changed = Object.keys(after).filter((table) => table !== 'rate_limits' && after[table] !== before[table]);

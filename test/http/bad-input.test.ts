@@ -14,7 +14,14 @@ import { inputRuleProblems } from '../../src/http/validation.js';
 import { STORES, storeFingerprint, useTestServer, type TestServer } from '../helpers/server.js';
 import { type Fapi, expectError, useAuthServer } from '../auth/helpers.js';
 
-const LIST_ROUTES = ['/v1/audit_logs', '/v1/sms_messages', '/v1/users', '/v1/sessions', '/v1/webhooks/endpoints', '/v1/webhooks/endpoints/whe_01J00000000000000000000000/deliveries'];
+const LIST_ROUTES = [
+  '/v1/audit_logs',
+  '/v1/sms_messages',
+  '/v1/users',
+  '/v1/sessions',
+  '/v1/webhooks/endpoints',
+  '/v1/webhooks/endpoints/whe_01J00000000000000000000000/deliveries',
+];
 
 describe.each(STORES)('bad input refused at validation on %s', (kind) => {
   let server!: TestServer;
@@ -25,7 +32,12 @@ describe.each(STORES)('bad input refused at validation on %s', (kind) => {
   });
 
   /** Sends, then checks the refusal: its status and code, the parameter it names, no error logged, no change. */
-  async function expectRefused(send: () => Promise<LightMyRequestResponse>, status: number, code: string, paramName?: string): Promise<LightMyRequestResponse> {
+  async function expectRefused(
+    send: () => Promise<LightMyRequestResponse>,
+    status: number,
+    code: string,
+    paramName?: string,
+  ): Promise<LightMyRequestResponse> {
     const before = await storeFingerprint(server);
     const logsBefore = server.logs.length;
     const res = await send();
@@ -74,15 +86,30 @@ describe.each(STORES)('bad input refused at validation on %s', (kind) => {
     });
 
     it('a NUL in a field name', async () => {
-      await expectRefused(() => server.bapi('PATCH', '/v1/instance', { sms: { 'from_\u0000number': '+14155550123' } }), 422, 'form_param_format_invalid', 'sms');
+      await expectRefused(
+        () => server.bapi('PATCH', '/v1/instance', { sms: { 'from_\u0000number': '+14155550123' } }),
+        422,
+        'form_param_format_invalid',
+        'sms',
+      );
     });
 
     it('a NUL in free text', async () => {
-      await expectRefused(() => server.bapi('PATCH', '/v1/instance', { app_name: 'Ac\u0000me' }), 422, 'form_param_format_invalid', 'app_name');
+      await expectRefused(
+        () => server.bapi('PATCH', '/v1/instance', { app_name: 'Ac\u0000me' }),
+        422,
+        'form_param_format_invalid',
+        'app_name',
+      );
     });
 
     it('an unpaired surrogate in a nested value names its path', async () => {
-      await expectRefused(() => server.bapi('POST', '/v1/templates/sms/verification_code/preview', { variables: { app_name: 'Acme\ud800' } }), 422, 'form_param_format_invalid', 'variables.app_name');
+      await expectRefused(
+        () => server.bapi('POST', '/v1/templates/sms/verification_code/preview', { variables: { app_name: 'Acme\ud800' } }),
+        422,
+        'form_param_format_invalid',
+        'variables.app_name',
+      );
     });
 
     it('still takes a surrogate pair (an emoji) and other control characters', async () => {
@@ -93,13 +120,18 @@ describe.each(STORES)('bad input refused at validation on %s', (kind) => {
   });
 
   describe('numbers that are not finite or not exact', () => {
-    it.each(LIST_ROUTES.flatMap((route) => ['Infinity', '-Infinity', '1e400'].map((value) => [route, value] as const)))('%s?limit=%s', async (route, value) => {
-      await expectRefused(() => server.bapi('GET', `${route}?limit=${value}`), 422, 'form_param_format_invalid', 'limit');
-    });
+    it.each(LIST_ROUTES.flatMap((route) => ['Infinity', '-Infinity', '1e400'].map((value) => [route, value] as const)))(
+      '%s?limit=%s',
+      async (route, value) => {
+        await expectRefused(() => server.bapi('GET', `${route}?limit=${value}`), 422, 'form_param_format_invalid', 'limit');
+      },
+    );
 
     it.each(
       ['/v1/audit_logs', '/v1/sms_messages'].flatMap((route) =>
-        ['created_after', 'created_before'].flatMap((name) => ['Infinity', '1e400', '123456789012345678901234'].map((value) => [route, name, value] as const)),
+        ['created_after', 'created_before'].flatMap((name) =>
+          ['Infinity', '1e400', '123456789012345678901234'].map((value) => [route, name, value] as const),
+        ),
       ),
     )('%s?%s=%s', async (route, name, value) => {
       await expectRefused(() => server.bapi('GET', `${route}?${name}=${value}`), 422, 'form_param_format_invalid', name);
@@ -113,7 +145,13 @@ describe.each(STORES)('bad input refused at validation on %s', (kind) => {
 
     it('refuses an integer past 2^53 in a JSON body', async () => {
       await expectRefused(
-        () => server.inject({ method: 'PATCH', url: '/v1/instance', headers: { authorization: `Bearer ${server.key}`, 'content-type': 'application/json' }, payload: '{"abuse":{"hourly_send_budget":123456789012345678901234}}' }),
+        () =>
+          server.inject({
+            method: 'PATCH',
+            url: '/v1/instance',
+            headers: { authorization: `Bearer ${server.key}`, 'content-type': 'application/json' },
+            payload: '{"abuse":{"hourly_send_budget":123456789012345678901234}}',
+          }),
         422,
         'form_param_format_invalid',
         'abuse.hourly_send_budget',
@@ -155,7 +193,15 @@ describe('the input rules', () => {
   });
 
   it('finds numbers that are not finite or beyond 2^53 - 1, and escapes the path as JSON Pointer', () => {
-    const problems = inputRuleProblems({ 'a/b': Infinity, c: -Infinity, d: NaN, e: 2 ** 53, f: Number.MAX_SAFE_INTEGER, g: -Number.MAX_SAFE_INTEGER, h: 1.5 });
+    const problems = inputRuleProblems({
+      'a/b': Infinity,
+      c: -Infinity,
+      d: NaN,
+      e: 2 ** 53,
+      f: Number.MAX_SAFE_INTEGER,
+      g: -Number.MAX_SAFE_INTEGER,
+      h: 1.5,
+    });
     expect(problems.map((p) => p.instancePath)).toEqual(['/a~1b', '/c', '/d', '/e']);
   });
 
@@ -188,7 +234,12 @@ describe("requests Node's HTTP parser refuses", () => {
   it.each([
     ['a NUL in a header value', 'GET /v1/environment HTTP/1.1\r\nHost: x\r\nX-Note: a\u0000b\r\n\r\n', 400, 'malformed_request'],
     ['a request line that is not HTTP', 'HELLO THERE\r\n\r\n', 400, 'malformed_request'],
-    ['headers over the size limit', `GET /v1/environment HTTP/1.1\r\nHost: x\r\nX-Pad: ${'a'.repeat(17_000)}\r\n\r\n`, 431, 'request_headers_too_large'],
+    [
+      'headers over the size limit',
+      `GET /v1/environment HTTP/1.1\r\nHost: x\r\nX-Pad: ${'a'.repeat(17_000)}\r\n\r\n`,
+      431,
+      'request_headers_too_large',
+    ],
   ])('%s', async (_name, bytes, status, code) => {
     const res = await rawRequest(bytes);
     expect(res.status, res.head).toBe(status);
@@ -197,15 +248,30 @@ describe("requests Node's HTTP parser refuses", () => {
     expect(res.head).toMatch(/cache-control: no-store/i);
     const body = JSON.parse(res.body);
     expect(body.errors).toHaveLength(1);
-    expect(body.errors[0]).toMatchObject({ code, message: ERROR_CODES[code as keyof typeof ERROR_CODES].message, long_message: expect.any(String) });
+    expect(body.errors[0]).toMatchObject({
+      code,
+      message: ERROR_CODES[code as keyof typeof ERROR_CODES].message,
+      long_message: expect.any(String),
+    });
     expect(res.body).not.toContain('X-');
   });
 
   it('answers headers that never finish arriving with request_timeout, and a reset connection with nothing', () => {
     const written: string[] = [];
-    const socket = { destroyed: false, writable: true, write: (text: string) => written.push(text), destroy: () => undefined } as unknown as Socket;
-    clientErrorHandler(Object.assign(new Error('timeout'), { code: 'ERR_HTTP_REQUEST_TIMEOUT', bytesParsed: 0, rawPacket: { type: 'Buffer', data: [] } }), socket);
-    clientErrorHandler(Object.assign(new Error('reset'), { code: 'ECONNRESET', bytesParsed: 0, rawPacket: { type: 'Buffer', data: [] } }), socket);
+    const socket = {
+      destroyed: false,
+      writable: true,
+      write: (text: string) => written.push(text),
+      destroy: () => undefined,
+    } as unknown as Socket;
+    clientErrorHandler(
+      Object.assign(new Error('timeout'), { code: 'ERR_HTTP_REQUEST_TIMEOUT', bytesParsed: 0, rawPacket: { type: 'Buffer', data: [] } }),
+      socket,
+    );
+    clientErrorHandler(
+      Object.assign(new Error('reset'), { code: 'ECONNRESET', bytesParsed: 0, rawPacket: { type: 'Buffer', data: [] } }),
+      socket,
+    );
     expect(written).toHaveLength(1);
     expect(written[0]).toMatch(/^HTTP\/1\.1 408 Request Timeout\r\n/);
     expect(JSON.parse(written[0]!.split('\r\n\r\n')[1]!).errors[0].code).toBe('request_timeout');

@@ -44,7 +44,12 @@ describe('the error serialiser', () => {
   });
 
   it('keeps param_name and the other details in meta', async () => {
-    expectEnvelope(await answer(appError('form_code_incorrect', { paramName: 'code', meta: { attempts_remaining: 4 } })), 422, 'form_code_incorrect', { param_name: 'code', attempts_remaining: 4 });
+    expectEnvelope(
+      await answer(appError('form_code_incorrect', { paramName: 'code', meta: { attempts_remaining: 4 } })),
+      422,
+      'form_code_incorrect',
+      { param_name: 'code', attempts_remaining: 4 },
+    );
   });
 });
 
@@ -54,10 +59,14 @@ describe.each(STORES)('errors through the real server, on %s', (kind) => {
   const clock = new ManualClock();
   const nextNumber = numbers(7_000);
 
-  useAuthServer(kind, (s, f) => {
-    server = s;
-    fapi = f;
-  }, { clock });
+  useAuthServer(
+    kind,
+    (s, f) => {
+      server = s;
+      fapi = f;
+    },
+    { clock },
+  );
 
   const me = (jwt: string) => ({ auth: jwt });
 
@@ -71,7 +80,12 @@ describe.each(STORES)('errors through the real server, on %s', (kind) => {
 
   it('request-shape errors: a field error names the field, the others have an empty meta', async () => {
     const patch = (payload: string, contentType = 'application/json') =>
-      server.inject({ method: 'PATCH', url: '/v1/instance', headers: { authorization: `Bearer ${server.key}`, 'content-type': contentType }, payload });
+      server.inject({
+        method: 'PATCH',
+        url: '/v1/instance',
+        headers: { authorization: `Bearer ${server.key}`, 'content-type': contentType },
+        payload,
+      });
     expectEnvelope(await server.inject({ method: 'GET', url: '/v1/nothing-here' }), 404, 'route_not_found', {});
     expectEnvelope(await patch('{"app_name": '), 400, 'malformed_request_body', {});
     expectEnvelope(await patch('app_name=x', 'text/plain'), 415, 'unsupported_media_type', {});
@@ -80,43 +94,98 @@ describe.each(STORES)('errors through the real server, on %s', (kind) => {
 
   it('client tokens: missing and invalid name the Authorization header', async () => {
     const body = { phone_number: nextNumber() };
-    expectEnvelope(await refused(() => fapi.call('POST', '/v1/client/sign_ups', body, { auth: null })), 401, 'client_token_missing', { param_name: 'Authorization' });
-    expectEnvelope(await refused(() => fapi.call('POST', '/v1/client/sign_ups', body, { auth: 'ct_not_a_token' })), 401, 'client_token_invalid', { param_name: 'Authorization' });
+    expectEnvelope(await refused(() => fapi.call('POST', '/v1/client/sign_ups', body, { auth: null })), 401, 'client_token_missing', {
+      param_name: 'Authorization',
+    });
+    expectEnvelope(
+      await refused(() => fapi.call('POST', '/v1/client/sign_ups', body, { auth: 'ct_not_a_token' })),
+      401,
+      'client_token_invalid',
+      { param_name: 'Authorization' },
+    );
   });
 
   it('secret keys: missing, malformed and unknown name the Authorization header', async () => {
-    expectEnvelope(await server.inject({ method: 'GET', url: '/v1/users' }), 401, 'authorization_header_missing', { param_name: 'Authorization' });
-    expectEnvelope(await server.inject({ method: 'GET', url: '/v1/users', headers: { authorization: 'Basic abc' } }), 401, 'authorization_header_malformed', { param_name: 'Authorization' });
-    expectEnvelope(await server.inject({ method: 'GET', url: '/v1/users', headers: { authorization: `Bearer sk_test_${'A'.repeat(40)}` } }), 401, 'secret_key_invalid', { param_name: 'Authorization' });
+    expectEnvelope(await server.inject({ method: 'GET', url: '/v1/users' }), 401, 'authorization_header_missing', {
+      param_name: 'Authorization',
+    });
+    expectEnvelope(
+      await server.inject({ method: 'GET', url: '/v1/users', headers: { authorization: 'Basic abc' } }),
+      401,
+      'authorization_header_malformed',
+      { param_name: 'Authorization' },
+    );
+    expectEnvelope(
+      await server.inject({ method: 'GET', url: '/v1/users', headers: { authorization: `Bearer sk_test_${'A'.repeat(40)}` } }),
+      401,
+      'secret_key_invalid',
+      { param_name: 'Authorization' },
+    );
   });
 
   it('session tokens and ended sessions name where the session came from', async () => {
     const { sessionId, jwt } = await fapi.signedUpUser(nextNumber());
-    expectEnvelope(await refused(() => fapi.call('GET', '/v1/me', undefined, { auth: null })), 401, 'session_token_missing', { param_name: 'Authorization' });
-    expectEnvelope(await refused(() => fapi.call('GET', '/v1/me', undefined, me('eyJhbGciOiJFUzI1NiJ9.e30.c2ln'))), 401, 'session_token_invalid', { param_name: 'Authorization' });
+    expectEnvelope(await refused(() => fapi.call('GET', '/v1/me', undefined, { auth: null })), 401, 'session_token_missing', {
+      param_name: 'Authorization',
+    });
+    expectEnvelope(
+      await refused(() => fapi.call('GET', '/v1/me', undefined, me('eyJhbGciOiJFUzI1NiJ9.e30.c2ln'))),
+      401,
+      'session_token_invalid',
+      { param_name: 'Authorization' },
+    );
     expect((await fapi.call('POST', `/v1/client/sessions/${sessionId}/end`)).statusCode).toBe(200);
-    expectEnvelope(await refused(() => fapi.call('GET', '/v1/me', undefined, me(jwt))), 401, 'session_inactive', { param_name: 'Authorization' });
-    expectEnvelope(await refused(() => fapi.call('POST', `/v1/client/sessions/${sessionId}/tokens`)), 401, 'session_inactive', { param_name: 'id' });
+    expectEnvelope(await refused(() => fapi.call('GET', '/v1/me', undefined, me(jwt))), 401, 'session_inactive', {
+      param_name: 'Authorization',
+    });
+    expectEnvelope(await refused(() => fapi.call('POST', `/v1/client/sessions/${sessionId}/tokens`)), 401, 'session_inactive', {
+      param_name: 'id',
+    });
   });
 
   it('an unknown id names the path parameter', async () => {
-    expectEnvelope(await refused(() => fapi.call('GET', '/v1/client/sign_ins/sia_nothing')), 404, 'resource_not_found', { param_name: 'id' });
-    expectEnvelope(await refused(() => fapi.call('GET', '/v1/client/sign_ups/sua_nothing')), 404, 'resource_not_found', { param_name: 'id' });
-    expectEnvelope(await refused(() => fapi.call('POST', '/v1/client/sessions/sess_nothing/tokens')), 404, 'resource_not_found', { param_name: 'id' });
+    expectEnvelope(await refused(() => fapi.call('GET', '/v1/client/sign_ins/sia_nothing')), 404, 'resource_not_found', {
+      param_name: 'id',
+    });
+    expectEnvelope(await refused(() => fapi.call('GET', '/v1/client/sign_ups/sua_nothing')), 404, 'resource_not_found', {
+      param_name: 'id',
+    });
+    expectEnvelope(await refused(() => fapi.call('POST', '/v1/client/sessions/sess_nothing/tokens')), 404, 'resource_not_found', {
+      param_name: 'id',
+    });
     expectEnvelope(await refused(() => server.bapi('GET', '/v1/users/user_nothing')), 404, 'resource_not_found', { param_name: 'id' });
-    expectEnvelope(await refused(() => server.bapi('POST', '/v1/sessions/sess_nothing/revoke')), 404, 'resource_not_found', { param_name: 'id' });
+    expectEnvelope(await refused(() => server.bapi('POST', '/v1/sessions/sess_nothing/revoke')), 404, 'resource_not_found', {
+      param_name: 'id',
+    });
   });
 
   it('a code attempt before any code names the code; a finished flow and a cooldown have meta but no param', async () => {
     const phone = nextNumber();
     const { id } = await fapi.signUp(phone);
-    expectEnvelope(await refused(() => fapi.call('POST', `/v1/client/sign_ups/${id}/attempt_verification`, { strategy: 'phone_code', code: '123456' })), 422, 'verification_not_prepared', { param_name: 'code' });
+    expectEnvelope(
+      await refused(() => fapi.call('POST', `/v1/client/sign_ups/${id}/attempt_verification`, { strategy: 'phone_code', code: '123456' })),
+      422,
+      'verification_not_prepared',
+      { param_name: 'code' },
+    );
     expect((await fapi.call('POST', `/v1/client/sign_ups/${id}/prepare_verification`, { strategy: 'phone_code' })).statusCode).toBe(200);
     const cooldown = await refused(() => fapi.call('POST', `/v1/client/sign_ups/${id}/prepare_verification`, { strategy: 'phone_code' }));
     expectEnvelope(cooldown, 429, 'phone_code_resend_cooldown', { next_code_at: expect.any(Number) });
     expect(cooldown.headers['retry-after']).toMatch(/^\d+$/);
-    expect((await fapi.call('POST', `/v1/client/sign_ups/${id}/attempt_verification`, { strategy: 'phone_code', code: await fapi.lastCode(phone) })).statusCode).toBe(200);
-    expectEnvelope(await refused(() => fapi.call('POST', `/v1/client/sign_ups/${id}/prepare_verification`, { strategy: 'phone_code' })), 422, 'flow_step_invalid', {});
+    expect(
+      (
+        await fapi.call('POST', `/v1/client/sign_ups/${id}/attempt_verification`, {
+          strategy: 'phone_code',
+          code: await fapi.lastCode(phone),
+        })
+      ).statusCode,
+    ).toBe(200);
+    expectEnvelope(
+      await refused(() => fapi.call('POST', `/v1/client/sign_ups/${id}/prepare_verification`, { strategy: 'phone_code' })),
+      422,
+      'flow_step_invalid',
+      {},
+    );
   });
 
   it('the per-number send limit has meta', async () => {

@@ -9,7 +9,12 @@ describe('HTTP errors', () => {
   const ctx = useTestServer('sqlite', { env: { AUTHN_BODY_LIMIT_BYTES: '2048' } });
 
   const patch = (payload: string, contentType = 'application/json') =>
-    ctx.server.inject({ method: 'PATCH', url: '/v1/instance', headers: { authorization: `Bearer ${ctx.server.key}`, 'content-type': contentType }, payload });
+    ctx.server.inject({
+      method: 'PATCH',
+      url: '/v1/instance',
+      headers: { authorization: `Bearer ${ctx.server.key}`, 'content-type': contentType },
+      payload,
+    });
 
   function expectEnvelope(res: LightMyRequestResponse, status: number, code: string) {
     expect(res.statusCode).toBe(status);
@@ -55,10 +60,12 @@ describe('HTTP errors', () => {
     const doc = res.json();
     expect(doc.openapi).toMatch(/^3\./);
     const documented = new Set<string>();
-    for (const [path, ops] of Object.entries<Record<string, unknown>>(doc.paths)) for (const method of Object.keys(ops)) documented.add(`${method.toUpperCase()} ${path}`);
+    for (const [path, ops] of Object.entries<Record<string, unknown>>(doc.paths))
+      for (const method of Object.keys(ops)) documented.add(`${method.toUpperCase()} ${path}`);
     const routes = ctx.server.running.app.routeTable.filter((r) => r.documented);
     expect(routes.length).toBeGreaterThan(3);
-    for (const route of routes) expect(documented, `${route.method} ${route.url}`).toContain(`${route.method} ${route.url.replace(/:(\w+)/g, '{$1}')}`);
+    for (const route of routes)
+      expect(documented, `${route.method} ${route.url}`).toContain(`${route.method} ${route.url.replace(/:(\w+)/g, '{$1}')}`);
     expect(doc.paths['/v1/instance'].patch.security).toEqual([{ secretKey: [] }]);
   });
 

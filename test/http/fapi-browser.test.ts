@@ -21,7 +21,10 @@ function setCookie(res: LightMyRequestResponse): Map<string, string> | null {
   expect(values).toHaveLength(1);
   const parts = values[0]!.split(';').map((p) => p.trim());
   const [name, ...value] = parts[0]!.split('=');
-  const attributes = new Map<string, string>([['name', name!], ['value', value.join('=')]]);
+  const attributes = new Map<string, string>([
+    ['name', name!],
+    ['value', value.join('=')],
+  ]);
   for (const part of parts.slice(1)) {
     const [key, val] = part.split('=');
     attributes.set(key!.toLowerCase(), val ?? '');
@@ -30,7 +33,10 @@ function setCookie(res: LightMyRequestResponse): Map<string, string> | null {
 }
 
 async function countClients(server: TestServer): Promise<number> {
-  const row = await server.running.services.store.db.selectFrom('clients').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  const row = await server.running.services.store.db
+    .selectFrom('clients')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
   return Number(row.n);
 }
 
@@ -48,7 +54,12 @@ describe.each(STORES)('FAPI in the browser on %s', (kind) => {
   });
 
   /** A FAPI call from a page on `origin`, with the browser's cookie when given and no Authorization header. */
-  const fromPage = (origin: string, method: 'GET' | 'POST' | 'DELETE' | 'OPTIONS', url: string, options: { body?: unknown; cookie?: string; headers?: Record<string, string> } = {}) =>
+  const fromPage = (
+    origin: string,
+    method: 'GET' | 'POST' | 'DELETE' | 'OPTIONS',
+    url: string,
+    options: { body?: unknown; cookie?: string; headers?: Record<string, string> } = {},
+  ) =>
     server.inject({
       method,
       url,
@@ -77,7 +88,9 @@ describe.each(STORES)('FAPI in the browser on %s', (kind) => {
         expect(res.headers['access-control-allow-origin']).toBe(origin);
         expect(res.headers['access-control-allow-credentials']).toBe('true');
         expect(res.headers.vary).toBe('Origin');
-        expect(String(res.headers['access-control-expose-headers']).split(', ')).toEqual(expect.arrayContaining(['Retry-After', 'X-Request-Id']));
+        expect(String(res.headers['access-control-expose-headers']).split(', ')).toEqual(
+          expect.arrayContaining(['Retry-After', 'X-Request-Id']),
+        );
       }
     });
 
@@ -108,12 +121,16 @@ describe.each(STORES)('FAPI in the browser on %s', (kind) => {
         ['/v1/me', 'GET'],
         ['/v1/environment', 'GET'],
       ] as const) {
-        const res = await fromPage(APP, 'OPTIONS', url, { headers: { 'access-control-request-method': method, 'access-control-request-headers': 'authorization,content-type' } });
+        const res = await fromPage(APP, 'OPTIONS', url, {
+          headers: { 'access-control-request-method': method, 'access-control-request-headers': 'authorization,content-type' },
+        });
         expect(res.statusCode, url).toBe(204);
         expect(res.headers['access-control-allow-origin'], url).toBe(APP);
         expect(res.headers['access-control-allow-credentials'], url).toBe('true');
         expect(String(res.headers['access-control-allow-methods']).split(', '), url).toContain(method);
-        expect(String(res.headers['access-control-allow-headers']).toLowerCase().split(', '), url).toEqual(expect.arrayContaining(['authorization', 'content-type']));
+        expect(String(res.headers['access-control-allow-headers']).toLowerCase().split(', '), url).toEqual(
+          expect.arrayContaining(['authorization', 'content-type']),
+        );
         expect(Number(res.headers['access-control-max-age'])).toBeGreaterThan(0);
         expect(res.headers.vary).toBe('Origin');
       }
@@ -131,7 +148,9 @@ describe.each(STORES)('FAPI in the browser on %s', (kind) => {
     it('BAPI, carrier callbacks, /metrics, /healthz and the dashboard never answer cross-origin, even to an allowed origin', async () => {
       const withKey = { authorization: `Bearer ${server.key}` };
       const answers = [
-        await fromPage(APP, 'OPTIONS', '/v1/instance', { headers: { 'access-control-request-method': 'PATCH', 'access-control-request-headers': 'authorization' } }),
+        await fromPage(APP, 'OPTIONS', '/v1/instance', {
+          headers: { 'access-control-request-method': 'PATCH', 'access-control-request-headers': 'authorization' },
+        }),
         await fromPage(APP, 'OPTIONS', '/v1/users', { headers: { 'access-control-request-method': 'GET' } }),
         await fromPage(APP, 'GET', '/v1/instance', { headers: withKey }),
         await fromPage(APP, 'GET', '/v1/users', { headers: withKey }),
@@ -149,7 +168,8 @@ describe.each(STORES)('FAPI in the browser on %s', (kind) => {
         expect(res.headers['access-control-allow-credentials'], res.raw.req.url).toBeUndefined();
       }
       // No preflight outside the FAPI succeeds.
-      for (const res of answers.filter((r) => r.raw.req.method === 'OPTIONS')) expect(res.statusCode, res.raw.req.url).toBeGreaterThanOrEqual(400);
+      for (const res of answers.filter((r) => r.raw.req.method === 'OPTIONS'))
+        expect(res.statusCode, res.raw.req.url).toBeGreaterThanOrEqual(400);
     });
   });
 
@@ -168,7 +188,10 @@ describe.each(STORES)('FAPI in the browser on %s', (kind) => {
         await fromPage(EVIL, 'POST', '/v1/client/sign_ups', { cookie, headers: { 'content-type': 'text/plain' } }),
         await fromPage(EVIL, 'POST', '/v1/client/sign_ups', { cookie, body: { phone_number: testNumber(40) } }),
         // Even with the client's own bearer token: the page that sends it is not trusted.
-        await fromPage('null', 'POST', '/v1/client/sign_ups', { headers: { authorization: `Bearer ${native.token}` }, body: { phone_number: testNumber(41) } }),
+        await fromPage('null', 'POST', '/v1/client/sign_ups', {
+          headers: { authorization: `Bearer ${native.token}` },
+          body: { phone_number: testNumber(41) },
+        }),
         await fromPage(EVIL, 'DELETE', '/v1/me/mfa/phone_numbers/idn_x', { headers: { authorization: 'Bearer x' } }),
       ];
       for (const res of refusals) {
@@ -242,8 +265,14 @@ describe.each(STORES)('FAPI in the browser on %s', (kind) => {
       expect(renewed.get('value')).toBe(cookie);
       expect(renewed.get('max-age')).toBe(String(7 * 24 * 3600));
       const id = created.json().id;
-      expect((await fromPage(APP, 'POST', `/v1/client/sign_ups/${id}/prepare_verification`, { cookie, body: { strategy: 'phone_code' } })).statusCode).toBe(200);
-      const done = await fromPage(APP, 'POST', `/v1/client/sign_ups/${id}/attempt_verification`, { cookie, body: { strategy: 'phone_code', code: '424242' } });
+      expect(
+        (await fromPage(APP, 'POST', `/v1/client/sign_ups/${id}/prepare_verification`, { cookie, body: { strategy: 'phone_code' } }))
+          .statusCode,
+      ).toBe(200);
+      const done = await fromPage(APP, 'POST', `/v1/client/sign_ups/${id}/attempt_verification`, {
+        cookie,
+        body: { strategy: 'phone_code', code: '424242' },
+      });
       expect(done.statusCode, done.body).toBe(200);
       const sessionId = done.json().created_session_id;
       const state = await fromPage(APP, 'GET', '/v1/client', { cookie });
@@ -266,7 +295,8 @@ describe.each(STORES)('FAPI in the browser on %s', (kind) => {
 
     it('signing out of the last live session clears the cookie; signing out of one of two keeps it', async () => {
       const cookie = await browserClient();
-      const viaCookie = (method: 'GET' | 'POST', url: string, body?: unknown) => fromPage(APP, method, url, { cookie, ...(body !== undefined ? { body } : {}) });
+      const viaCookie = (method: 'GET' | 'POST', url: string, body?: unknown) =>
+        fromPage(APP, method, url, { cookie, ...(body !== undefined ? { body } : {}) });
       const signIn = async (phone: string) => {
         const created = await viaCookie('POST', '/v1/client/sign_ins', { identifier: phone });
         expect(created.statusCode, created.body).toBe(201);

@@ -22,14 +22,19 @@ describe('API answer headers', () => {
     expect(routes.length).toBeGreaterThan(40);
     for (const route of routes) {
       const url = route.url.replace(/:(\w+)/g, 'x_$1');
-      const body = route.method === 'GET' || route.method === 'DELETE' ? {} : { headers: { 'content-type': 'application/json' }, payload: '{}' };
+      const body =
+        route.method === 'GET' || route.method === 'DELETE' ? {} : { headers: { 'content-type': 'application/json' }, payload: '{}' };
       // A preflight answers no-store like any other answer: Access-Control-Max-Age says how long a browser keeps it.
       const cache = route.url === '/.well-known/jwks.json' && route.method === 'GET' ? 'public, max-age=300' : 'no-store';
       const method = route.method as 'GET' | 'POST' | 'PATCH' | 'DELETE' | 'PUT';
       expectApiHeaders(await server.inject({ method, url, ...body }), `${route.method} ${route.url} without a key`, cache);
       // Secret-key answers only from reads: the writes would change the instance under the other checks.
       if (route.method === 'GET') {
-        expectApiHeaders(await server.inject({ method, url, headers: { authorization: `Bearer ${server.key}` } }), `${route.method} ${route.url} with a key`, cache);
+        expectApiHeaders(
+          await server.inject({ method, url, headers: { authorization: `Bearer ${server.key}` } }),
+          `${route.method} ${route.url} with a key`,
+          cache,
+        );
       }
     }
   });
@@ -43,9 +48,18 @@ describe('API answer headers', () => {
     expectApiHeaders(await server.bapi('GET', '/v1/users'), 'the user list');
     expectApiHeaders(await server.bapi('GET', '/v1/instance'), 'the instance settings');
     expectApiHeaders(await server.inject({ method: 'GET', url: '/no/such/route' }), 'a 404');
-    expectApiHeaders(await server.inject({ method: 'POST', url: '/v1/client', headers: { 'content-type': 'text/plain' }, payload: 'x' }), 'a 415');
-    expectApiHeaders(await server.inject({ method: 'POST', url: '/v1/client', headers: { 'content-type': 'application/json' }, payload: '{' }), 'a 400');
+    expectApiHeaders(
+      await server.inject({ method: 'POST', url: '/v1/client', headers: { 'content-type': 'text/plain' }, payload: 'x' }),
+      'a 415',
+    );
+    expectApiHeaders(
+      await server.inject({ method: 'POST', url: '/v1/client', headers: { 'content-type': 'application/json' }, payload: '{' }),
+      'a 400',
+    );
     expectApiHeaders(await server.inject({ method: 'GET', url: '/v1/client/sign_ins/%ZZ' }), 'a path the router cannot decode');
-    expectApiHeaders(await server.inject({ method: 'GET', url: `/v1/users/${'a'.repeat(101)}` }), 'a path parameter the router refuses as too long');
+    expectApiHeaders(
+      await server.inject({ method: 'GET', url: `/v1/users/${'a'.repeat(101)}` }),
+      'a path parameter the router refuses as too long',
+    );
   });
 });

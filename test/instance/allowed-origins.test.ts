@@ -37,7 +37,10 @@ describe.each(STORES)('allowed_origins on %s', (kind) => {
     ['an empty string', '', 'is not an origin'],
   ])('refuses %s with the entry named, and changes nothing', async (_name, origin, message) => {
     const before = await state();
-    const res = await ctx.server.bapi('PATCH', '/v1/instance', { allowed_origins: ['https://ok.example.com', origin], test_mode: 'enabled' });
+    const res = await ctx.server.bapi('PATCH', '/v1/instance', {
+      allowed_origins: ['https://ok.example.com', origin],
+      test_mode: 'enabled',
+    });
     expect(res.statusCode, res.body).toBe(422);
     const [error, ...rest] = res.json().errors;
     expect(rest).toEqual([]);
@@ -48,8 +51,18 @@ describe.each(STORES)('allowed_origins on %s', (kind) => {
   });
 
   it.each([
-    ['a repeated origin', { allowed_origins: ['https://app.example.com', 'https://app.example.com'] }, 'form_param_value_invalid', 'repeats entry 1'],
-    ['more than 100 origins', { allowed_origins: Array.from({ length: 101 }, (_, i) => `https://app${i}.example.com`) }, 'form_param_format_invalid', ''],
+    [
+      'a repeated origin',
+      { allowed_origins: ['https://app.example.com', 'https://app.example.com'] },
+      'form_param_value_invalid',
+      'repeats entry 1',
+    ],
+    [
+      'more than 100 origins',
+      { allowed_origins: Array.from({ length: 101 }, (_, i) => `https://app${i}.example.com`) },
+      'form_param_format_invalid',
+      '',
+    ],
     ['a non-string', { allowed_origins: [42] }, 'form_param_type_invalid', ''],
     ['a string instead of a list', { allowed_origins: 'https://app.example.com' }, 'form_param_type_invalid', ''],
   ])('refuses %s and changes nothing', async (_name, patch, code, message) => {
@@ -63,7 +76,15 @@ describe.each(STORES)('allowed_origins on %s', (kind) => {
   });
 
   it('accepts https origins, ports, IP addresses and http on loopback; audits the change; null clears it', async () => {
-    const origins = ['https://app.example.com', 'https://app.example.com:8443', 'http://localhost:5173', 'http://127.0.0.1:8080', 'http://[::1]:3000', 'http://app.localhost', 'https://203.0.113.9'];
+    const origins = [
+      'https://app.example.com',
+      'https://app.example.com:8443',
+      'http://localhost:5173',
+      'http://127.0.0.1:8080',
+      'http://[::1]:3000',
+      'http://app.localhost',
+      'https://203.0.113.9',
+    ];
     const res = await ctx.server.bapi('PATCH', '/v1/instance', { allowed_origins: origins });
     expect(res.statusCode, res.body).toBe(200);
     expect(res.json().allowed_origins).toEqual(origins);
@@ -94,7 +115,11 @@ describe.each(STORES)('AUTHN_ALLOWED_ORIGINS bootstrap on %s', (kind) => {
     server = await startTestServer(store, { env: { AUTHN_ALLOWED_ORIGINS: ' https://app.example.com , http://localhost:5173' } });
     expect((await server.bapi('GET', '/v1/instance')).json().allowed_origins).toEqual(['https://app.example.com', 'http://localhost:5173']);
     const audit = (await server.bapi('GET', '/v1/audit_logs?action=instance.bootstrapped')).json().data;
-    expect(audit[0].data.changes).toContainEqual({ path: 'allowed_origins', old: [], new: ['https://app.example.com', 'http://localhost:5173'] });
+    expect(audit[0].data.changes).toContainEqual({
+      path: 'allowed_origins',
+      old: [],
+      new: ['https://app.example.com', 'http://localhost:5173'],
+    });
 
     await server.close();
     server = await startTestServer(store, { env: { AUTHN_ALLOWED_ORIGINS: 'https://app.example.com,http://localhost:5173' } });
@@ -109,7 +134,9 @@ describe.each(STORES)('AUTHN_ALLOWED_ORIGINS bootstrap on %s', (kind) => {
 
   it('an invalid list stops the first start, names the variable and seeds nothing', async () => {
     store = await createTestStore(kind);
-    const error = await startTestServer(store, { env: { AUTHN_ALLOWED_ORIGINS: 'https://app.example.com,https://*.example.com' } }).catch((e: unknown) => e);
+    const error = await startTestServer(store, { env: { AUTHN_ALLOWED_ORIGINS: 'https://app.example.com,https://*.example.com' } }).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(StartupError);
     expect((error as Error).message).toContain('AUTHN_ALLOWED_ORIGINS');
     expect((error as Error).message).toContain('wildcard');

@@ -34,14 +34,25 @@ describe.each(STORES)('env bootstrap on %s', (kind) => {
     store = await createTestStore(kind);
     server = await startTestServer(store, { env: TWILIO_ENV });
     const view = (await server.bapi('GET', '/v1/instance')).json();
-    expect(view).toMatchObject({ sms: { driver: 'twilio', from_number: '+14155550123', twilio: { account_sid: TWILIO_ENV.AUTHN_SMS_TWILIO_ACCOUNT_SID, auth_token: REDACTED } }, test_mode: 'enabled' });
+    expect(view).toMatchObject({
+      sms: {
+        driver: 'twilio',
+        from_number: '+14155550123',
+        twilio: { account_sid: TWILIO_ENV.AUTHN_SMS_TWILIO_ACCOUNT_SID, auth_token: REDACTED },
+      },
+      test_mode: 'enabled',
+    });
     const audit = (await server.bapi('GET', '/v1/audit_logs?action=instance.bootstrapped')).json().data;
     expect(audit).toHaveLength(1);
     expect(JSON.stringify(audit)).not.toContain(TWILIO_ENV.AUTHN_SMS_TWILIO_AUTH_TOKEN);
 
     // A later start with different values: ignored, with a warning naming each differing variable.
     await server.close();
-    const changed = { ...TWILIO_ENV, AUTHN_SMS_FROM_NUMBER: '+14155550199', AUTHN_SMS_TWILIO_AUTH_TOKEN: 'ChangedTokenChangedTokenChanged1' };
+    const changed = {
+      ...TWILIO_ENV,
+      AUTHN_SMS_FROM_NUMBER: '+14155550199',
+      AUTHN_SMS_TWILIO_AUTH_TOKEN: 'ChangedTokenChangedTokenChanged1',
+    };
     server = await startTestServer(store, { env: changed });
     const after = (await server.bapi('GET', '/v1/instance')).json();
     expect(after).toEqual(view);
@@ -70,7 +81,12 @@ describe.each(STORES)('env bootstrap on %s', (kind) => {
       { countries: ['GB', 'DE'], driver: 'vonage', failover_driver: 'twilio' },
       { countries: ['US'], driver: 'twilio', failover_driver: null },
     ]);
-    expect(sms.failover).toEqual({ driver: 'vonage', after_transient_failures: 2, receipt_wait_seconds: 60, receipt_wait_templates: ['verification_code'] });
+    expect(sms.failover).toEqual({
+      driver: 'vonage',
+      after_transient_failures: 2,
+      receipt_wait_seconds: 60,
+      receipt_wait_templates: ['verification_code'],
+    });
     await server.close();
     server = await startTestServer(store, { env: ROUTED_ENV });
     expect(server.logs.join('')).not.toContain('differs from the stored setting');
@@ -87,12 +103,23 @@ describe.each(STORES)('env bootstrap on %s', (kind) => {
     [{ ...TWILIO_ENV, AUTHN_SMS_ROUTES: 'GB=vonage' }, 'AUTHN_SMS_ROUTES: sms.routes.0.driver is vonage, whose settings are incomplete'],
     [{ ...TWILIO_ENV, AUTHN_SMS_ROUTES: 'GB,UK=twilio' }, 'AUTHN_SMS_ROUTES: sms.routes.0.countries.1 must be'],
     [{ ...TWILIO_ENV, AUTHN_SMS_FAILOVER_DRIVER: 'sinch' }, 'AUTHN_SMS_FAILOVER_DRIVER'],
-    [{ ...TWILIO_ENV, AUTHN_SMS_FAILOVER_DRIVER: 'vonage' }, 'AUTHN_SMS_FAILOVER_DRIVER: sms.failover.driver is vonage, whose settings are incomplete'],
+    [
+      { ...TWILIO_ENV, AUTHN_SMS_FAILOVER_DRIVER: 'vonage' },
+      'AUTHN_SMS_FAILOVER_DRIVER: sms.failover.driver is vonage, whose settings are incomplete',
+    ],
     [{ AUTHN_SMS_DRIVER: 'sinch' }, 'AUTHN_SMS_DRIVER'],
     [{ ...TWILIO_ENV, AUTHN_SMS_FROM_NUMBER: '555' + 'x' }, 'AUTHN_SMS_FROM_NUMBER'],
     [{ ...TWILIO_ENV, AUTHN_SMS_TWILIO_AUTH_TOKEN: 'TinyTok' }, 'AUTHN_SMS_TWILIO_AUTH_TOKEN'],
     [{ AUTHN_TEST_MODE: 'yes' }, 'AUTHN_TEST_MODE'],
-    [{ AUTHN_SMS_DRIVER: 'vonage', AUTHN_SMS_VONAGE_API_KEY: 'abcd1234', AUTHN_SMS_VONAGE_API_SECRET: 'efgh5678', AUTHN_SMS_FROM_NUMBER: 'Acme Auth' }, 'AUTHN_SMS_FROM_NUMBER'],
+    [
+      {
+        AUTHN_SMS_DRIVER: 'vonage',
+        AUTHN_SMS_VONAGE_API_KEY: 'abcd1234',
+        AUTHN_SMS_VONAGE_API_SECRET: 'efgh5678',
+        AUTHN_SMS_FROM_NUMBER: 'Acme Auth',
+      },
+      'AUTHN_SMS_FROM_NUMBER',
+    ],
   ])('refuses to start on invalid env %j and seeds nothing', async (env, variable) => {
     store = await createTestStore(kind);
     const attempt = startTestServer(store, { env });

@@ -12,8 +12,9 @@ describe.each(STORES)('instance settings cache on %s', (kind) => {
   const ctx = useTestServer(kind, { clock: { now: () => now } });
   /** Past the cache's lifetime and its grace period: the next read goes to the store. */
   const expire = () => (now += 60_000);
-  const inTransaction = (fn: (tx: Parameters<Parameters<typeof ctx.server.running.services.transactions.run>[0]>[0]) => Promise<InstanceSettings>) =>
-    ctx.server.running.services.transactions.run(fn);
+  const inTransaction = (
+    fn: (tx: Parameters<Parameters<typeof ctx.server.running.services.transactions.run>[0]>[0]) => Promise<InstanceSettings>,
+  ) => ctx.server.running.services.transactions.run(fn);
 
   it('keeps what a transaction read, so the next send does not read and decrypt the settings again', async () => {
     const { instance } = ctx.server.running.services;

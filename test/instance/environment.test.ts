@@ -18,7 +18,8 @@ const API_KEY = 'envk3y99';
 /** Every leaf of a JSON value, as dotted paths (array items as `[]`). */
 function leafPaths(value: unknown, prefix = ''): string[] {
   if (Array.isArray(value)) return [`${prefix}[]`];
-  if (typeof value === 'object' && value !== null) return Object.entries(value).flatMap(([key, child]) => leafPaths(child, prefix ? `${prefix}.${key}` : key));
+  if (typeof value === 'object' && value !== null)
+    return Object.entries(value).flatMap(([key, child]) => leafPaths(child, prefix ? `${prefix}.${key}` : key));
   return [prefix];
 }
 
@@ -56,7 +57,9 @@ describe.each(STORES)('FAPI environment on %s', (kind) => {
   });
 
   it('lists the countries a phone input may offer: the allow list in its order, or every country the deny list leaves', async () => {
-    let res = await ctx.server.bapi('PATCH', '/v1/instance', { abuse: { sms_countries: { mode: 'allow', countries: ['GB', 'FR', 'US'] } } });
+    let res = await ctx.server.bapi('PATCH', '/v1/instance', {
+      abuse: { sms_countries: { mode: 'allow', countries: ['GB', 'FR', 'US'] } },
+    });
     expect(res.statusCode).toBe(200);
     expect((await environment()).json().phone_number.countries).toEqual(['GB', 'FR', 'US']);
 
@@ -92,13 +95,17 @@ describe.each(STORES)('FAPI environment on %s', (kind) => {
       allowed_origins: ['https://app.example.com'],
     });
     expect(res.statusCode, res.body).toBe(200);
-    const answers = [await environment(), await ctx.server.inject({ method: 'GET', url: '/v1/environment', headers: { origin: 'https://app.example.com' } })];
+    const answers = [
+      await environment(),
+      await ctx.server.inject({ method: 'GET', url: '/v1/environment', headers: { origin: 'https://app.example.com' } }),
+    ];
     for (const answer of answers) {
       const body = answer.json();
       expect(new Set(leafPaths(body))).toEqual(new Set(PUBLIC_FIELDS));
       expect(body.sms).toEqual({ driver: 'twilio', from_number: '+14155550123' });
       const text = answer.body + JSON.stringify(answer.headers);
-      for (const value of [TOKEN, SECRET, SIGNATURE, ACCOUNT_SID, MESSAGING_SERVICE_SID, API_KEY, '[REDACTED]']) expect(text).not.toContain(value);
+      for (const value of [TOKEN, SECRET, SIGNATURE, ACCOUNT_SID, MESSAGING_SERVICE_SID, API_KEY, '[REDACTED]'])
+        expect(text).not.toContain(value);
       // Other settings (the origin-bound domain, the allowed origins, test_mode) stay out of the body too.
       expect(answer.body).not.toContain('example.com');
       expect(answer.body).not.toContain('test_mode');

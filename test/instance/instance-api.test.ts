@@ -53,22 +53,38 @@ describe.each(STORES)('instance settings on %s', (kind) => {
   it('runs every example request of the seed page as written', async () => {
     // 1. Twilio with a from number.
     let res = await ctx.server.bapi('PATCH', '/v1/instance', {
-      sms: { driver: 'twilio', from_number: '+15555550100', twilio: { account_sid: 'ACxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx', auth_token: 'yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy' } },
+      sms: {
+        driver: 'twilio',
+        from_number: '+15555550100',
+        twilio: { account_sid: 'ACxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx', auth_token: 'yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy' },
+      },
     });
     expect(res.statusCode).toBe(200);
-    expect(res.json().sms).toMatchObject({ driver: 'twilio', from_number: '+15555550100', twilio: { account_sid: 'ACxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx', auth_token: REDACTED } });
+    expect(res.json().sms).toMatchObject({
+      driver: 'twilio',
+      from_number: '+15555550100',
+      twilio: { account_sid: 'ACxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx', auth_token: REDACTED },
+    });
     expect(res.body).not.toContain('yyyyyyyy');
     expect((await ctx.server.running.services.instance.current()).sms.twilio.auth_token).toBe('yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy');
 
     // 2. A messaging service.
-    res = await ctx.server.bapi('PATCH', '/v1/instance', { sms: { driver: 'twilio', twilio: { messaging_service_sid: 'MGxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' } } });
+    res = await ctx.server.bapi('PATCH', '/v1/instance', {
+      sms: { driver: 'twilio', twilio: { messaging_service_sid: 'MGxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' } },
+    });
     expect(res.statusCode).toBe(200);
     expect(res.json().sms.twilio.messaging_service_sid).toBe('MGxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx');
 
     // 3. Vonage.
-    res = await ctx.server.bapi('PATCH', '/v1/instance', { sms: { driver: 'vonage', from_number: '+447700900100', vonage: { api_key: 'abcd1234', api_secret: 'efgh5678' } } });
+    res = await ctx.server.bapi('PATCH', '/v1/instance', {
+      sms: { driver: 'vonage', from_number: '+447700900100', vonage: { api_key: 'abcd1234', api_secret: 'efgh5678' } },
+    });
     expect(res.statusCode).toBe(200);
-    expect(res.json().sms).toMatchObject({ driver: 'vonage', from_number: '+447700900100', vonage: { api_key: 'abcd1234', api_secret: REDACTED } });
+    expect(res.json().sms).toMatchObject({
+      driver: 'vonage',
+      from_number: '+447700900100',
+      vonage: { api_key: 'abcd1234', api_secret: REDACTED },
+    });
 
     // 4. Clearing the Twilio token (Twilio is no longer the driver, so the result is valid).
     res = await ctx.server.bapi('PATCH', '/v1/instance', { sms: { twilio: { auth_token: null } } });
@@ -85,20 +101,34 @@ describe.each(STORES)('instance settings on %s', (kind) => {
   });
 
   it('refuses clearing the token of the active Twilio driver, and changes nothing', async () => {
-    await ctx.server.bapi('PATCH', '/v1/instance', { sms: { driver: 'twilio', from_number: '+14155550123', twilio: { account_sid: SID, auth_token: TOKEN } } });
+    await ctx.server.bapi('PATCH', '/v1/instance', {
+      sms: { driver: 'twilio', from_number: '+14155550123', twilio: { account_sid: SID, auth_token: TOKEN } },
+    });
     const before = await snapshot();
     const res = await ctx.server.bapi('PATCH', '/v1/instance', { sms: { twilio: { auth_token: null } } });
     expect(res.statusCode).toBe(422);
-    expect(res.json().errors).toEqual([expect.objectContaining({ code: 'form_param_missing', meta: { param_name: 'sms.twilio.auth_token' } })]);
+    expect(res.json().errors).toEqual([
+      expect.objectContaining({ code: 'form_param_missing', meta: { param_name: 'sms.twilio.auth_token' } }),
+    ]);
     expect(await snapshot()).toEqual(before);
   });
 
   it.each([
-    ['missing credentials for the chosen driver', { sms: { driver: 'vonage', vonage: { api_key: null } } }, 'form_param_missing', 'sms.vonage.api_key'],
+    [
+      'missing credentials for the chosen driver',
+      { sms: { driver: 'vonage', vonage: { api_key: null } } },
+      'form_param_missing',
+      'sms.vonage.api_key',
+    ],
     ['a malformed E.164 number', { sms: { from_number: '+1234' } }, 'form_param_format_invalid', 'sms.from_number'],
     ['text for a number', { sms: { from_number: 'call me' } }, 'form_param_format_invalid', 'sms.from_number'],
     ['a bad account SID', { sms: { twilio: { account_sid: 'AC123' } } }, 'form_param_format_invalid', 'sms.twilio.account_sid'],
-    ['a bad messaging service SID', { sms: { twilio: { messaging_service_sid: SID } } }, 'form_param_format_invalid', 'sms.twilio.messaging_service_sid'],
+    [
+      'a bad messaging service SID',
+      { sms: { twilio: { messaging_service_sid: SID } } },
+      'form_param_format_invalid',
+      'sms.twilio.messaging_service_sid',
+    ],
     ['an unknown field', { sms: { twilio: { region: 'ie1' } } }, 'form_param_unknown', 'sms.twilio.region'],
     ['an unknown top-level field', { sms_driver: 'twilio' }, 'form_param_unknown', 'sms_driver'],
     ['a wrong type', { multi_factor: { phone_code: { enabled: 'yes' } } }, 'form_param_type_invalid', 'multi_factor.phone_code.enabled'],
@@ -108,15 +138,67 @@ describe.each(STORES)('instance settings on %s', (kind) => {
     ['an app name with template braces', { app_name: '{{code}}' }, 'form_param_format_invalid', 'app_name'],
     ['a multi-line app name', { app_name: 'Acme\nClick evil.example' }, 'form_param_format_invalid', 'app_name'],
     ['an alphanumeric sender under twilio', { sms: { from_number: 'AcmeAuth' } }, 'form_param_format_invalid', 'sms.from_number'],
-    ['a route to a driver without credentials', { sms: { vonage: { api_key: null }, routes: [{ countries: ['GB'], driver: 'vonage', failover_driver: null }] } }, 'form_param_value_invalid', 'sms.routes.0.driver'],
-    ['a failover driver without credentials', { sms: { vonage: { api_secret: null }, failover: { driver: 'vonage' } } }, 'form_param_value_invalid', 'sms.failover.driver'],
-    ['an unknown country in a route', { sms: { routes: [{ countries: ['GB', 'XX'], driver: 'vonage', failover_driver: null }] } }, 'form_param_value_invalid', 'sms.routes.0.countries.1'],
-    ['a lower-case country in a route', { sms: { routes: [{ countries: ['gb'], driver: 'vonage', failover_driver: null }] } }, 'form_param_format_invalid', 'sms.routes.0.countries.0'],
-    ['a country in two routes', { sms: { routes: [{ countries: ['GB'], driver: 'vonage', failover_driver: null }, { countries: ['DE', 'GB'], driver: 'twilio', failover_driver: null }] } }, 'form_param_value_invalid', 'sms.routes.1.countries.1'],
-    ['a route failing over to its own driver', { sms: { routes: [{ countries: ['GB'], driver: 'vonage', failover_driver: 'vonage' }] } }, 'form_param_value_invalid', 'sms.routes.0.failover_driver'],
-    ['a route without its failover driver', { sms: { routes: [{ countries: ['GB'], driver: 'vonage' }] } }, 'form_param_missing', 'sms.routes.0.failover_driver'],
-    ['a receipt wait under 10 s', { sms: { failover: { receipt_wait_seconds: 5 } } }, 'form_param_format_invalid', 'sms.failover.receipt_wait_seconds'],
-    ['an unknown template for the receipt wait', { sms: { failover: { receipt_wait_templates: ['welcome'] } } }, 'form_param_value_invalid', 'sms.failover.receipt_wait_templates.0'],
+    [
+      'a route to a driver without credentials',
+      { sms: { vonage: { api_key: null }, routes: [{ countries: ['GB'], driver: 'vonage', failover_driver: null }] } },
+      'form_param_value_invalid',
+      'sms.routes.0.driver',
+    ],
+    [
+      'a failover driver without credentials',
+      { sms: { vonage: { api_secret: null }, failover: { driver: 'vonage' } } },
+      'form_param_value_invalid',
+      'sms.failover.driver',
+    ],
+    [
+      'an unknown country in a route',
+      { sms: { routes: [{ countries: ['GB', 'XX'], driver: 'vonage', failover_driver: null }] } },
+      'form_param_value_invalid',
+      'sms.routes.0.countries.1',
+    ],
+    [
+      'a lower-case country in a route',
+      { sms: { routes: [{ countries: ['gb'], driver: 'vonage', failover_driver: null }] } },
+      'form_param_format_invalid',
+      'sms.routes.0.countries.0',
+    ],
+    [
+      'a country in two routes',
+      {
+        sms: {
+          routes: [
+            { countries: ['GB'], driver: 'vonage', failover_driver: null },
+            { countries: ['DE', 'GB'], driver: 'twilio', failover_driver: null },
+          ],
+        },
+      },
+      'form_param_value_invalid',
+      'sms.routes.1.countries.1',
+    ],
+    [
+      'a route failing over to its own driver',
+      { sms: { routes: [{ countries: ['GB'], driver: 'vonage', failover_driver: 'vonage' }] } },
+      'form_param_value_invalid',
+      'sms.routes.0.failover_driver',
+    ],
+    [
+      'a route without its failover driver',
+      { sms: { routes: [{ countries: ['GB'], driver: 'vonage' }] } },
+      'form_param_missing',
+      'sms.routes.0.failover_driver',
+    ],
+    [
+      'a receipt wait under 10 s',
+      { sms: { failover: { receipt_wait_seconds: 5 } } },
+      'form_param_format_invalid',
+      'sms.failover.receipt_wait_seconds',
+    ],
+    [
+      'an unknown template for the receipt wait',
+      { sms: { failover: { receipt_wait_templates: ['welcome'] } } },
+      'form_param_value_invalid',
+      'sms.failover.receipt_wait_templates.0',
+    ],
   ])('rejects %s with 422 and changes nothing', async (_name, patch, code, param) => {
     const before = await snapshot();
     const res = await ctx.server.bapi('PATCH', '/v1/instance', patch);
@@ -144,7 +226,9 @@ describe.each(STORES)('instance settings on %s', (kind) => {
   });
 
   it('records each change in the audit log with the key, the paths and no secret', async () => {
-    const res = await ctx.server.bapi('PATCH', '/v1/instance', { sms: { from_number: '+14155550199', twilio: { auth_token: 'ffffffffffffffffffffffffffffffff' } } });
+    const res = await ctx.server.bapi('PATCH', '/v1/instance', {
+      sms: { from_number: '+14155550199', twilio: { auth_token: 'ffffffffffffffffffffffffffffffff' } },
+    });
     expect(res.statusCode).toBe(200);
     const entry = (await ctx.server.bapi('GET', '/v1/audit_logs?action=instance.updated&limit=1')).json().data[0];
     expect(entry.actor).toEqual({ type: 'secret_key', id: expect.stringMatching(/^sk_/) });
@@ -174,10 +258,17 @@ describe.each(STORES)('instance settings on %s', (kind) => {
       { countries: ['GB', 'DE'], driver: 'vonage', failover_driver: 'twilio' },
       { countries: ['FR'], driver: 'twilio', failover_driver: null },
     ];
-    let res = await ctx.server.bapi('PATCH', '/v1/instance', { sms: { routes, failover: { driver: 'vonage', receipt_wait_seconds: null } } });
+    let res = await ctx.server.bapi('PATCH', '/v1/instance', {
+      sms: { routes, failover: { driver: 'vonage', receipt_wait_seconds: null } },
+    });
     expect(res.statusCode).toBe(200);
     expect(res.json().sms.routes).toEqual(routes);
-    expect(res.json().sms.failover).toEqual({ driver: 'vonage', after_transient_failures: 2, receipt_wait_seconds: null, receipt_wait_templates: ['verification_code'] });
+    expect(res.json().sms.failover).toEqual({
+      driver: 'vonage',
+      after_transient_failures: 2,
+      receipt_wait_seconds: null,
+      receipt_wait_templates: ['verification_code'],
+    });
     const current = await ctx.server.running.services.instance.current();
     expect(current.sms.routes).toEqual(routes);
     expect(current.sms.failover.receipt_wait_seconds).toBeNull();
@@ -196,8 +287,18 @@ describe.each(STORES)('instance settings on %s', (kind) => {
     res = await ctx.server.bapi('PATCH', '/v1/instance', { sms: { routes: null, failover: null } });
     expect(res.statusCode).toBe(200);
     expect(res.json().sms.routes).toEqual([]);
-    expect(res.json().sms.failover).toEqual({ driver: null, after_transient_failures: 2, receipt_wait_seconds: 60, receipt_wait_templates: ['verification_code'] });
+    expect(res.json().sms.failover).toEqual({
+      driver: null,
+      after_transient_failures: 2,
+      receipt_wait_seconds: 60,
+      receipt_wait_templates: ['verification_code'],
+    });
     entry = (await ctx.server.bapi('GET', '/v1/audit_logs?action=instance.updated&limit=1')).json().data[0];
-    expect(entry.data.changes.map((change: { path: string }) => change.path)).toEqual(['sms.routes', 'sms.failover.driver', 'sms.failover.after_transient_failures', 'sms.failover.receipt_wait_seconds']);
+    expect(entry.data.changes.map((change: { path: string }) => change.path)).toEqual([
+      'sms.routes',
+      'sms.failover.driver',
+      'sms.failover.after_transient_failures',
+      'sms.failover.receipt_wait_seconds',
+    ]);
   });
 });

@@ -31,13 +31,19 @@ describe('merge patch', () => {
   });
 
   it('null clears a leaf back to its default', () => {
-    const s = apply({ test_mode: null, sms: { from_number: null } }, apply({ test_mode: 'rejected', sms: { from_number: '+14155550123' } }));
+    const s = apply(
+      { test_mode: null, sms: { from_number: null } },
+      apply({ test_mode: 'rejected', sms: { from_number: '+14155550123' } }),
+    );
     expect(s.test_mode).toBe('disabled');
     expect(s.sms.from_number).toBeNull();
   });
 
   it('null on an object clears every field in it', () => {
-    const s = apply({ sms: { twilio: null } }, apply({ sms: { twilio: { account_sid: SID, auth_token: TOKEN, messaging_service_sid: MSID } } }));
+    const s = apply(
+      { sms: { twilio: null } },
+      apply({ sms: { twilio: { account_sid: SID, auth_token: TOKEN, messaging_service_sid: MSID } } }),
+    );
     expect(s.sms.twilio).toEqual({ account_sid: null, auth_token: null, messaging_service_sid: null });
   });
 
@@ -67,7 +73,9 @@ describe('validation of the merged result', () => {
   });
 
   it('a messaging service SID replaces from_number for twilio', () => {
-    expect(codes(apply({ sms: { driver: 'twilio', twilio: { account_sid: SID, auth_token: TOKEN, messaging_service_sid: MSID } } }))).toEqual([]);
+    expect(
+      codes(apply({ sms: { driver: 'twilio', twilio: { account_sid: SID, auth_token: TOKEN, messaging_service_sid: MSID } } })),
+    ).toEqual([]);
   });
 
   it('vonage needs api_key, api_secret and from_number', () => {
@@ -114,23 +122,41 @@ describe('validation of the merged result', () => {
 
   it('never quotes a value in a message', () => {
     const canary = 'Zq9canaryZq9canaryZq9canary!!';
-    const errors = validateSettings(apply({ sms: { twilio: { auth_token: canary }, vonage: { api_secret: canary, api_key: canary }, from_number: canary } }));
+    const errors = validateSettings(
+      apply({ sms: { twilio: { auth_token: canary }, vonage: { api_secret: canary, api_key: canary }, from_number: canary } }),
+    );
     expect(errors.length).toBeGreaterThan(0);
     expect(JSON.stringify(errors)).not.toContain('canary');
   });
 });
 
 describe('routes and failover', () => {
-  const creds = { twilio: { account_sid: SID, auth_token: TOKEN }, vonage: { api_key: 'abcd1234', api_secret: 'efgh5678' }, from_number: '+14155550123' };
+  const creds = {
+    twilio: { account_sid: SID, auth_token: TOKEN },
+    vonage: { api_key: 'abcd1234', api_secret: 'efgh5678' },
+    from_number: '+14155550123',
+  };
   const route = (countries: string[], driver: string, failover_driver: string | null = null) => ({ countries, driver, failover_driver });
 
   it('defaults to no routes and no failover driver, two tries, a 60 s wait for verification codes', () => {
     expect(defaultSettings().sms.routes).toEqual([]);
-    expect(defaultSettings().sms.failover).toEqual({ driver: null, after_transient_failures: 2, receipt_wait_seconds: 60, receipt_wait_templates: ['verification_code'] });
+    expect(defaultSettings().sms.failover).toEqual({
+      driver: null,
+      after_transient_failures: 2,
+      receipt_wait_seconds: 60,
+      receipt_wait_templates: ['verification_code'],
+    });
   });
 
   it('accepts routes and a failover driver whose credentials are complete', () => {
-    const s = apply({ sms: { ...creds, driver: 'twilio', routes: [route(['GB', 'DE'], 'vonage', 'twilio'), route(['US'], 'twilio')], failover: { driver: 'vonage' } } });
+    const s = apply({
+      sms: {
+        ...creds,
+        driver: 'twilio',
+        routes: [route(['GB', 'DE'], 'vonage', 'twilio'), route(['US'], 'twilio')],
+        failover: { driver: 'vonage' },
+      },
+    });
     expect(codes(s)).toEqual([]);
   });
 
@@ -151,7 +177,9 @@ describe('routes and failover', () => {
   });
 
   it('refuses countries that are not upper-case ISO codes, repeats, and a country in two routes, by entry', () => {
-    const s = apply({ sms: { ...creds, routes: [route(['GB', 'gb', 'XX', 'GB'], 'vonage'), route(['US', 'GB'], 'twilio'), route([], 'twilio')] } });
+    const s = apply({
+      sms: { ...creds, routes: [route(['GB', 'gb', 'XX', 'GB'], 'vonage'), route(['US', 'GB'], 'twilio'), route([], 'twilio')] },
+    });
     expect(codes(s)).toEqual([
       ['form_param_value_invalid', 'sms.routes.0.countries.1'],
       ['form_param_value_invalid', 'sms.routes.0.countries.2'],
@@ -159,34 +187,53 @@ describe('routes and failover', () => {
       ['form_param_value_invalid', 'sms.routes.1.countries.1'],
       ['form_param_value_invalid', 'sms.routes.2.countries'],
     ]);
-    expect(validateSettings(s)[3]!.long_message).toBe('sms.routes.1.countries.1 is already routed by sms.routes.0: a country is in one route at most');
+    expect(validateSettings(s)[3]!.long_message).toBe(
+      'sms.routes.1.countries.1 is already routed by sms.routes.0: a country is in one route at most',
+    );
   });
 
   it('refuses more than 50 routes and more than 250 countries in one', () => {
     const many = Array.from({ length: 51 }, () => route(['GB'], 'vonage'));
     expect(codes(apply({ sms: { ...creds, routes: many } }))).toEqual([['form_param_value_invalid', 'sms.routes']]);
     const countries = Array.from({ length: 251 }, (_, i) => String.fromCharCode(65 + Math.floor(i / 26), 65 + (i % 26)));
-    expect(codes(apply({ sms: { ...creds, routes: [route(countries, 'vonage')] } }))).toContainEqual(['form_param_value_invalid', 'sms.routes.0.countries']);
+    expect(codes(apply({ sms: { ...creds, routes: [route(countries, 'vonage')] } }))).toContainEqual([
+      'form_param_value_invalid',
+      'sms.routes.0.countries',
+    ]);
   });
 
   it('refuses a failover driver that is the route driver', () => {
-    expect(codes(apply({ sms: { ...creds, routes: [route(['GB'], 'vonage', 'vonage')] } }))).toEqual([['form_param_value_invalid', 'sms.routes.0.failover_driver']]);
+    expect(codes(apply({ sms: { ...creds, routes: [route(['GB'], 'vonage', 'vonage')] } }))).toEqual([
+      ['form_param_value_invalid', 'sms.routes.0.failover_driver'],
+    ]);
   });
 
   it('refuses a route or failover naming a driver whose credentials are incomplete, at its path', () => {
     const twilioOnly = { twilio: creds.twilio, from_number: creds.from_number, driver: 'twilio' };
-    const s = apply({ sms: { ...twilioOnly, routes: [route(['GB'], 'vonage'), route(['DE'], 'twilio', 'vonage')], failover: { driver: 'vonage' } } });
+    const s = apply({
+      sms: { ...twilioOnly, routes: [route(['GB'], 'vonage'), route(['DE'], 'twilio', 'vonage')], failover: { driver: 'vonage' } },
+    });
     expect(codes(s)).toEqual([
       ['form_param_value_invalid', 'sms.routes.0.driver'],
       ['form_param_value_invalid', 'sms.routes.1.failover_driver'],
       ['form_param_value_invalid', 'sms.failover.driver'],
     ]);
-    expect(validateSettings(s)[0]!.long_message).toBe('sms.routes.0.driver is vonage, whose settings are incomplete: sms.vonage.api_key, sms.vonage.api_secret are not set');
+    expect(validateSettings(s)[0]!.long_message).toBe(
+      'sms.routes.0.driver is vonage, whose settings are incomplete: sms.vonage.api_key, sms.vonage.api_secret are not set',
+    );
     // The sender counts too: vonage needs sms.from_number; twilio a messaging service or a number it can send from.
-    expect(codes(apply({ sms: { vonage: creds.vonage, routes: [route(['GB'], 'vonage')] } }))).toEqual([['form_param_value_invalid', 'sms.routes.0.driver']]);
+    expect(codes(apply({ sms: { vonage: creds.vonage, routes: [route(['GB'], 'vonage')] } }))).toEqual([
+      ['form_param_value_invalid', 'sms.routes.0.driver'],
+    ]);
     const alphanumeric = { ...creds, driver: 'vonage', from_number: 'AcmeAuth' };
-    expect(codes(apply({ sms: { ...alphanumeric, routes: [route(['US'], 'twilio')] } }))).toEqual([['form_param_value_invalid', 'sms.routes.0.driver']]);
-    expect(codes(apply({ sms: { ...alphanumeric, twilio: { ...creds.twilio, messaging_service_sid: MSID }, routes: [route(['US'], 'twilio')] } }))).toEqual([]);
+    expect(codes(apply({ sms: { ...alphanumeric, routes: [route(['US'], 'twilio')] } }))).toEqual([
+      ['form_param_value_invalid', 'sms.routes.0.driver'],
+    ]);
+    expect(
+      codes(
+        apply({ sms: { ...alphanumeric, twilio: { ...creds.twilio, messaging_service_sid: MSID }, routes: [route(['US'], 'twilio')] } }),
+      ),
+    ).toEqual([]);
   });
 
   it.each([
@@ -203,7 +250,10 @@ describe('routes and failover', () => {
   });
 
   it('accepts the bounds of the failover numbers', () => {
-    for (const failover of [{ after_transient_failures: 1, receipt_wait_seconds: 10 }, { after_transient_failures: 10, receipt_wait_seconds: 3600, receipt_wait_templates: [] }]) {
+    for (const failover of [
+      { after_transient_failures: 1, receipt_wait_seconds: 10 },
+      { after_transient_failures: 10, receipt_wait_seconds: 3600, receipt_wait_templates: [] },
+    ]) {
       expect(codes(apply({ sms: { failover } }))).toEqual([]);
     }
   });

@@ -24,7 +24,8 @@ describe('parseRecipient', () => {
   });
 
   it('stays right past the number of answers it keeps', () => {
-    for (let i = 0; i < 3_000; i++) expect(parseRecipient(`+1415${2_000_000 + i}`)).toMatchObject({ ok: true, e164: `+1415${2_000_000 + i}` });
+    for (let i = 0; i < 3_000; i++)
+      expect(parseRecipient(`+1415${2_000_000 + i}`)).toMatchObject({ ok: true, e164: `+1415${2_000_000 + i}` });
     expect(parseRecipient('+1415555267')).toEqual({ ok: false, reason: 'is not a valid phone number' });
     expect(parseRecipient('+14152000000')).toEqual({ ok: true, e164: '+14152000000', country: 'US' });
   });

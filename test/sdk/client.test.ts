@@ -6,7 +6,14 @@
 import { describe, expect, it } from 'vitest';
 import { STORES, type TestServer } from '../helpers/server.js';
 import { Fapi, numbers, patchSettings, snapshot, testNumber, useAuthServer } from '../auth/helpers.js';
-import { type AuthnClient, createAuthn, memoryTokenStore, resendIn, type AuthEvent, type AuthnOptions } from '../../packages/sdk/src/index.js';
+import {
+  type AuthnClient,
+  createAuthn,
+  memoryTokenStore,
+  resendIn,
+  type AuthEvent,
+  type AuthnOptions,
+} from '../../packages/sdk/src/index.js';
 import { ManualClock } from '../helpers/clock.js';
 
 /** A fetch that counts the requests by `METHOD /path` and keeps what each one sent. */
@@ -26,12 +33,17 @@ describe.each(STORES)('SDK client against the server on %s', (kind) => {
   const clock = new ManualClock();
   const nextNumber = numbers();
 
-  useAuthServer(kind, (s, f) => {
-    server = s;
-    codes = f;
-  }, { clock, listen: true });
+  useAuthServer(
+    kind,
+    (s, f) => {
+      server = s;
+      codes = f;
+    },
+    { clock, listen: true },
+  );
 
-  const sdk = (options: Partial<AuthnOptions> = {}) => createAuthn({ url: server.running.url!, mode: 'native', now: clock.now, ...options });
+  const sdk = (options: Partial<AuthnOptions> = {}) =>
+    createAuthn({ url: server.running.url!, mode: 'native', now: clock.now, ...options });
 
   async function signedUp(authn: AuthnClient, phone: string, password?: string) {
     expect((await authn.signUp.create({ phoneNumber: phone, ...(password ? { password } : {}) })).error).toBeNull();
@@ -134,7 +146,12 @@ describe.each(STORES)('SDK client against the server on %s', (kind) => {
     const user = await signedUp(sdk(), phone);
     const authn = sdk();
     const sent = await authn.signIn.phoneCode.sendCode({ phoneNumber: phone });
-    expect(sent.data).toMatchObject({ object: 'sign_in', status: 'needs_first_factor', identifier: phone, first_factor_verification: { status: 'unverified' } });
+    expect(sent.data).toMatchObject({
+      object: 'sign_in',
+      status: 'needs_first_factor',
+      identifier: phone,
+      first_factor_verification: { status: 'unverified' },
+    });
     expect(authn.signIn.phoneCode.resendIn()).toBeGreaterThan(0);
     const done = await authn.signIn.phoneCode.verifyCode({ code: await codes.lastCode(phone) });
     expect(done.data).toMatchObject({ status: 'complete' });
@@ -175,7 +192,10 @@ describe.each(STORES)('SDK client against the server on %s', (kind) => {
 
     const authn = sdk();
     const first = await authn.signIn.password({ identifier: phone, password });
-    expect(first.data).toMatchObject({ status: 'needs_second_factor', supported_second_factors: [{ strategy: 'phone_code', phone_number_id: id }] });
+    expect(first.data).toMatchObject({
+      status: 'needs_second_factor',
+      supported_second_factors: [{ strategy: 'phone_code', phone_number_id: id }],
+    });
     expect(authn.session).toBeNull();
     await authn.signIn.mfa.sendPhoneCode();
     expect(authn.signIn.mfa.resendIn()).toBeGreaterThan(0);
@@ -236,7 +256,10 @@ describe.each(STORES)('SDK client against the server on %s', (kind) => {
     expect(await authn.getToken()).toEqual({ data: null, error: null });
     expect((await authn.user.get()).error).toMatchObject({ code: 'signed_out', status: 0 });
     expect((await authn.sessions.list()).data).toEqual([]);
-    expect(events).toEqual([['SIGNED_IN', sessionId], ['SIGNED_OUT', null]]);
+    expect(events).toEqual([
+      ['SIGNED_IN', sessionId],
+      ['SIGNED_OUT', null],
+    ]);
     expect((await authn.signOut()).error).toMatchObject({ code: 'signed_out' });
 
     unsubscribe();

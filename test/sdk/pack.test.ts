@@ -30,7 +30,10 @@ describe('npm pack of @authn.sh/js', () => {
   it('installs offline into an empty folder, imports in Node, and its types resolve', { timeout: 180_000 }, () => {
     fs.rmSync(path.join(sdkDir, 'dist'), { recursive: true, force: true });
     run(tsc, ['-p', 'tsconfig.json'], sdkDir);
-    const packed = JSON.parse(run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', work], sdkDir)) as { filename: string; files: { path: string }[] }[];
+    const packed = JSON.parse(run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', work], sdkDir)) as {
+      filename: string;
+      files: { path: string }[];
+    }[];
     const files = packed[0]!.files.map((f) => f.path).sort();
     expect(files).toContain('dist/index.js');
     expect(files).toContain('dist/server.d.ts');
@@ -55,7 +58,13 @@ describe('npm pack of @authn.sh/js', () => {
         'console.log(JSON.stringify({ mode: authn.mode, error: typeof AuthnError, store: typeof memoryTokenStore, middleware: [typeof requireSession, typeof withSession, typeof verifyToken], missing: missing.error.code }));',
       ].join('\n'),
     );
-    expect(JSON.parse(run('node', ['check.mjs'], app))).toEqual({ mode: 'native', error: 'function', store: 'function', middleware: ['function', 'function', 'function'], missing: 'token_missing' });
+    expect(JSON.parse(run('node', ['check.mjs'], app))).toEqual({
+      mode: 'native',
+      error: 'function',
+      store: 'function',
+      middleware: ['function', 'function', 'function'],
+      missing: 'token_missing',
+    });
 
     // A TypeScript user of the installed package: the exports' types resolve and the results are typed.
     fs.writeFileSync(
@@ -68,7 +77,15 @@ describe('npm pack of @authn.sh/js', () => {
         "export async function g(token: string): Promise<SessionClaims | null> { return (await createTokenVerifier({ issuer: 'x' }).verify(token)).data; }",
       ].join('\n'),
     );
-    const compilerOptions = { noEmit: true, strict: true, module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', lib: ['ES2022', 'DOM'], types: [] };
+    const compilerOptions = {
+      noEmit: true,
+      strict: true,
+      module: 'NodeNext',
+      moduleResolution: 'NodeNext',
+      target: 'ES2022',
+      lib: ['ES2022', 'DOM'],
+      types: [],
+    };
     fs.writeFileSync(path.join(app, 'tsconfig.json'), JSON.stringify({ compilerOptions, files: ['check.ts'] }));
     run(tsc, ['-p', '.'], app);
   });

@@ -10,14 +10,27 @@ import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { STORES, createTestStore, startTestServer, type StoreKind, type TestServer } from '../helpers/server.js';
 import { Fapi, numbers, useAuthServer } from '../auth/helpers.js';
-import { createTokenVerifier, fastifyRequireSession, requireSession, verifyToken, withSession, type SessionClaims, type VerifyOptions } from '../../packages/sdk/src/server.js';
+import {
+  createTokenVerifier,
+  fastifyRequireSession,
+  requireSession,
+  verifyToken,
+  withSession,
+  type SessionClaims,
+  type VerifyOptions,
+} from '../../packages/sdk/src/server.js';
 import { ManualClock } from '../helpers/clock.js';
 
 const ISSUER = 'https://auth.example.test';
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 const parts = (jwt: string) => {
   const [header, payload, signature] = jwt.split('.') as [string, string, string];
-  return { header: JSON.parse(Buffer.from(header, 'base64url').toString()) as Record<string, unknown>, payload: JSON.parse(Buffer.from(payload, 'base64url').toString()) as Record<string, unknown>, signature, raw: [header, payload, signature] as const };
+  return {
+    header: JSON.parse(Buffer.from(header, 'base64url').toString()) as Record<string, unknown>,
+    payload: JSON.parse(Buffer.from(payload, 'base64url').toString()) as Record<string, unknown>,
+    signature,
+    raw: [header, payload, signature] as const,
+  };
 };
 
 /** A JWKS host whose keys the test swaps: the instance's JWKS before and after a key rotation. */
@@ -52,12 +65,17 @@ describe.each(STORES)('verifyToken and the middleware against tokens from the se
   const clock = new ManualClock();
   const nextNumber = numbers();
 
-  useAuthServer(kind, (s, f) => {
-    server = s;
-    fapi = f;
-  }, { clock, listen: true, env: { AUTHN_PUBLIC_URL: ISSUER } });
+  useAuthServer(
+    kind,
+    (s, f) => {
+      server = s;
+      fapi = f;
+    },
+    { clock, listen: true, env: { AUTHN_PUBLIC_URL: ISSUER } },
+  );
 
-  const verifier = (options: Partial<VerifyOptions> = {}) => createTokenVerifier({ issuer: ISSUER, jwksUrl: `${server.running.url}/.well-known/jwks.json`, now: clock.now, ...options });
+  const verifier = (options: Partial<VerifyOptions> = {}) =>
+    createTokenVerifier({ issuer: ISSUER, jwksUrl: `${server.running.url}/.well-known/jwks.json`, now: clock.now, ...options });
 
   it('accepts a valid token: the claims of its user and session', async () => {
     const { userId, sessionId, jwt } = await fapi.signedUpUser(nextNumber());
@@ -83,7 +101,9 @@ describe.each(STORES)('verifyToken and the middleware against tokens from the se
     // HS256 "signed" with the public key as the secret: the classic algorithm confusion.
     const keys = JSON.parse(await jwksOf(server)) as { keys: { x: string }[] };
     const hsInput = `${b64({ ...header, alg: 'HS256' })}.${raw[1]}`;
-    expect(await codeOf(`${hsInput}.${createHmac('sha256', keys.keys[0]!.x).update(hsInput).digest('base64url')}`)).toBe('token_algorithm_invalid');
+    expect(await codeOf(`${hsInput}.${createHmac('sha256', keys.keys[0]!.x).update(hsInput).digest('base64url')}`)).toBe(
+      'token_algorithm_invalid',
+    );
     expect(await codeOf(`${b64({ ...header, kid: 'someone-elses-key' })}.${raw[1]}.${raw[2]}`)).toBe('token_key_unknown');
     expect(await codeOf(`${raw[0]}.${b64({ ...payload, sub: 'user_someone_else' })}.${raw[2]}`)).toBe('token_signature_invalid');
     expect(await codeOf(`${raw[0]}.${raw[1]}.${raw[2].slice(0, -4)}AAAA`)).toBe('token_signature_invalid');
@@ -152,7 +172,9 @@ describe.each(STORES)('verifyToken and the middleware against tokens from the se
     const nodeUrl = `http://127.0.0.1:${(nodeApp.address() as AddressInfo).port}/private`;
 
     const fastify = Fastify();
-    fastify.get('/private', { preHandler: fastifyRequireSession(check) }, async (request) => ({ user: (request as typeof request & { auth?: SessionClaims }).auth!.sub }));
+    fastify.get('/private', { preHandler: fastifyRequireSession(check) }, async (request) => ({
+      user: (request as typeof request & { auth?: SessionClaims }).auth!.sub,
+    }));
     await fastify.listen({ port: 0, host: '127.0.0.1' });
     const fastifyUrl = `http://127.0.0.1:${(fastify.server.address() as AddressInfo).port}/private`;
 
@@ -171,14 +193,19 @@ describe.each(STORES)('verifyToken and the middleware against tokens from the se
         const missing = await call({});
         expect(missing.status, name).toBe(401);
         expect(missing.headers.get('www-authenticate'), name).toContain('invalid_token');
-        expect(await missing.json(), name).toEqual({ errors: [{ code: 'token_missing', message: 'Session token invalid', long_message: expect.any(String) }] });
+        expect(await missing.json(), name).toEqual({
+          errors: [{ code: 'token_missing', message: 'Session token invalid', long_message: expect.any(String) }],
+        });
 
         const tampered = await call({ authorization: `Bearer ${jwt.slice(0, -4)}AAAA` });
         expect(tampered.status, name).toBe(401);
         expect(((await tampered.json()) as { errors: { code: string }[] }).errors[0]!.code, name).toBe('token_signature_invalid');
       }
       // Something unexpected in the verifier goes to the framework's error handler, not to an unhandled rejection.
-      const failing = requireSession({ verify: () => Promise.reject(new Error('boom')), verifyRequest: () => Promise.reject(new Error('boom')) });
+      const failing = requireSession({
+        verify: () => Promise.reject(new Error('boom')),
+        verifyRequest: () => Promise.reject(new Error('boom')),
+      });
       let handed: unknown;
       await failing({ headers: {} }, { statusCode: 0, setHeader: () => undefined, end: () => undefined }, (error) => {
         handed = error;

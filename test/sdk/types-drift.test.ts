@@ -18,31 +18,67 @@ describe('SDK types from the server OpenAPI document', () => {
     const document = res.json() as OpenApiDocument;
     const generated = renderFapiTypes(document, Object.keys(ERROR_CODES));
     // Every FAPI route is in it (a route the generator skipped would leave the SDK blind to it).
-    const fapiRoutes = Object.entries(document.paths).flatMap(([path, ops]) => Object.entries(ops).filter(([, op]) => op.tags?.includes('FAPI')).map(([method]) => `'${method.toUpperCase()} ${path}'`));
+    const fapiRoutes = Object.entries(document.paths).flatMap(([path, ops]) =>
+      Object.entries(ops)
+        .filter(([, op]) => op.tags?.includes('FAPI'))
+        .map(([method]) => `'${method.toUpperCase()} ${path}'`),
+    );
     expect(fapiRoutes.length).toBeGreaterThan(20);
     for (const route of fapiRoutes) expect(generated).toContain(route);
-    expect(fs.readFileSync(GENERATED_FILE, 'utf8'), 'fapi.generated.ts is stale: regenerate it (see this file\'s header)').toBe(generated);
+    expect(fs.readFileSync(GENERATED_FILE, 'utf8'), "fapi.generated.ts is stale: regenerate it (see this file's header)").toBe(generated);
   });
 
   it('the generator turns the schema forms the server uses into the types they mean', () => {
-    const generated = renderFapiTypes({
-      paths: {
-        '/v1/things/{id}': {
-          post: {
-            tags: ['FAPI'],
-            summary: 'A thing',
-            parameters: [{ in: 'path', name: 'id', required: true, schema: { type: 'string' } }],
-            requestBody: { content: { 'application/json': { schema: { type: 'object', required: ['kind'], properties: { kind: { type: 'string', enum: ['a', 'b'] }, note: { type: 'string' } }, additionalProperties: false } } } },
-            responses: {
-              '201': { content: { 'application/json': { schema: { type: 'object', required: ['n', 'at'], properties: { n: { type: 'integer' }, at: { type: ['integer', 'null'], description: 'ms' }, tags: { type: 'array', items: { type: 'string', enum: ['x', 'y'] } } } } } } },
-              '422': { content: { 'application/json': { schema: { $ref: '#/components/schemas/ErrorEnvelope' } } } },
+    const generated = renderFapiTypes(
+      {
+        paths: {
+          '/v1/things/{id}': {
+            post: {
+              tags: ['FAPI'],
+              summary: 'A thing',
+              parameters: [{ in: 'path', name: 'id', required: true, schema: { type: 'string' } }],
+              requestBody: {
+                content: {
+                  'application/json': {
+                    schema: {
+                      type: 'object',
+                      required: ['kind'],
+                      properties: { kind: { type: 'string', enum: ['a', 'b'] }, note: { type: 'string' } },
+                      additionalProperties: false,
+                    },
+                  },
+                },
+              },
+              responses: {
+                '201': {
+                  content: {
+                    'application/json': {
+                      schema: {
+                        type: 'object',
+                        required: ['n', 'at'],
+                        properties: {
+                          n: { type: 'integer' },
+                          at: { type: ['integer', 'null'], description: 'ms' },
+                          tags: { type: 'array', items: { type: 'string', enum: ['x', 'y'] } },
+                        },
+                      },
+                    },
+                  },
+                },
+                '422': { content: { 'application/json': { schema: { $ref: '#/components/schemas/ErrorEnvelope' } } } },
+              },
             },
           },
+          '/v1/secret': {
+            get: { tags: ['BAPI'], responses: { '200': { content: { 'application/json': { schema: { type: 'object' } } } } } },
+          },
         },
-        '/v1/secret': { get: { tags: ['BAPI'], responses: { '200': { content: { 'application/json': { schema: { type: 'object' } } } } } } },
       },
-    }, ['z_code', 'a_code']);
-    expect(generated).toContain(`'POST /v1/things/{id}': {\n    params: {\n      id: string;\n    };\n    body: {\n      kind: "a" | "b";\n      note?: string;\n    };\n    status: 201;\n    response: {\n      n: number;\n      /** ms */\n      at: number | null;\n      tags?: ("x" | "y")[];\n      [key: string]: unknown;\n    };\n  };`);
+      ['z_code', 'a_code'],
+    );
+    expect(generated).toContain(
+      `'POST /v1/things/{id}': {\n    params: {\n      id: string;\n    };\n    body: {\n      kind: "a" | "b";\n      note?: string;\n    };\n    status: 201;\n    response: {\n      n: number;\n      /** ms */\n      at: number | null;\n      tags?: ("x" | "y")[];\n      [key: string]: unknown;\n    };\n  };`,
+    );
     expect(generated).not.toContain('/v1/secret');
     expect(generated).toContain('export type ServerErrorCode =\n  | "a_code"\n  | "z_code";');
   });

@@ -71,7 +71,9 @@ describe.each(STORES)('crash on %s', (kind) => {
     const statuses = await eventually(
       'every message to reach a terminal status',
       async () => {
-        const page = (await (await bapi('GET', '/v1/sms_messages?limit=100')).json()) as { data: { status: string; to_phone_number: string }[] };
+        const page = (await (await bapi('GET', '/v1/sms_messages?limit=100')).json()) as {
+          data: { status: string; to_phone_number: string }[];
+        };
         return page.data.length === MESSAGES && page.data.every((m) => TERMINAL.has(m.status)) ? page.data : undefined;
       },
       60_000,

@@ -42,7 +42,14 @@ describe.each(STORES)('delivery stats on %s', (kind) => {
   let read: ReturnType<typeof storeReader>;
   let skew = 0;
   const clock = { now: () => Date.now() + skew };
-  const send = async (to: string) => (await h.server.running.services.sms.send({ template: 'verification_code', to, variables: { code: '482913', expires_in_minutes: '10' } })).id;
+  const send = async (to: string) =>
+    (
+      await h.server.running.services.sms.send({
+        template: 'verification_code',
+        to,
+        variables: { code: '482913', expires_in_minutes: '10' },
+      })
+    ).id;
   const stats = async (window = 'day'): Promise<DeliveryStats> => {
     const res = await h.server.bapi('GET', `/v1/sms/delivery_stats?window=${window}`);
     expect(res.statusCode, res.body).toBe(200);
@@ -83,7 +90,8 @@ describe.each(STORES)('delivery stats on %s', (kind) => {
     ids.vonage = await send(DE);
     await read.waitForStatus(ids.vonage, 'sent');
     skew += 5_000;
-    for (const part of [...h.vonage.parts.values()].filter((p) => p.request.to === DE.slice(1))) await h.vonage.sendReceipt(part.messageId, { status: 'delivered', errCode: '0' });
+    for (const part of [...h.vonage.parts.values()].filter((p) => p.request.to === DE.slice(1)))
+      await h.vonage.sendReceipt(part.messageId, { status: 'delivered', errCode: '0' });
     await read.waitForStatus(ids.vonage, 'delivered');
 
     // The reserved test range is never counted.
@@ -99,7 +107,9 @@ describe.each(STORES)('delivery stats on %s', (kind) => {
     expect((await read.message(ids.delivered)).country).toBe('US');
     expect((await read.message(ids.undelivered)).country).toBe('GB');
     expect((await read.message(ids.vonage)).country).toBe('DE');
-    expect((await read.attempts(ids.vonage)).map((a) => [a.driver, a.price_nanos, a.price_currency])).toEqual([['vonage', 33_300_000, 'EUR']]);
+    expect((await read.attempts(ids.vonage)).map((a) => [a.driver, a.price_nanos, a.price_currency])).toEqual([
+      ['vonage', 33_300_000, 'EUR'],
+    ]);
     // Twilio's price is known only when the server asks for the message.
     expect((await read.attempts(ids.checked)).map((a) => [a.price_nanos, a.price_currency])).toEqual([[7_900_000, 'USD']]);
     expect((await read.attempts(ids.delivered)).map((a) => a.price_nanos)).toEqual([null]);
@@ -110,11 +120,25 @@ describe.each(STORES)('delivery stats on %s', (kind) => {
     const day = await stats('day');
     expect(day).toMatchObject({ object: 'sms_delivery_stats', window: 'day', bucket_ms: 3_600_000 });
     expect(day.to - day.from).toBe(24 * 3_600_000);
-    expect(day.totals).toMatchObject({ messages: 5, sent: 4, delivered: 3, undelivered: 1, failed: 1, expired: 0, failovers: 0, delivery_rate: 0.6 });
+    expect(day.totals).toMatchObject({
+      messages: 5,
+      sent: 4,
+      delivered: 3,
+      undelivered: 1,
+      failed: 1,
+      expired: 0,
+      failovers: 0,
+      delivery_rate: 0.6,
+    });
     const twilio = day.by_driver.find((d) => d.driver === 'twilio')!;
     expect(twilio).toMatchObject({ messages: 4, sent: 3, delivered: 2, undelivered: 1, failed: 1, delivery_rate: 0.5 });
     const vonage = day.by_driver.find((d) => d.driver === 'vonage')!;
-    expect(vonage).toMatchObject({ messages: 1, delivered: 1, delivery_rate: 1, time_to_delivery: { median_ms: expect.any(Number), p90_ms: expect.any(Number) } });
+    expect(vonage).toMatchObject({
+      messages: 1,
+      delivered: 1,
+      delivery_rate: 1,
+      time_to_delivery: { median_ms: expect.any(Number), p90_ms: expect.any(Number) },
+    });
     expect(vonage.time_to_delivery!.median_ms).toBeGreaterThanOrEqual(5_000);
     // Twilio: 3 s, and the message found delivered ten minutes on; nearest rank: the median is the first, p90 the second.
     expect(twilio.time_to_delivery!.median_ms).toBeGreaterThanOrEqual(3_000);
@@ -128,7 +152,11 @@ describe.each(STORES)('delivery stats on %s', (kind) => {
   });
 
   it('gives a series of equal buckets per driver for charts', async () => {
-    for (const [window, buckets] of [['hour', 12], ['day', 24], ['week', 28]] as const) {
+    for (const [window, buckets] of [
+      ['hour', 12],
+      ['day', 24],
+      ['week', 28],
+    ] as const) {
       const figures = await stats(window);
       for (const series of figures.series) {
         expect(series.buckets).toHaveLength(buckets);
@@ -144,8 +172,22 @@ describe.each(STORES)('delivery stats on %s', (kind) => {
     const { error_codes } = await stats();
     expect(error_codes).toEqual(
       expect.arrayContaining([
-        { driver: 'twilio', phase: 'send', code: '21408', meaning: 'Region not permitted by geo permissions', failure_class: 'route_not_permitted', count: 1 },
-        { driver: 'twilio', phase: 'receipt', code: '30003', meaning: 'Unreachable destination handset', failure_class: 'unreachable', count: 1 },
+        {
+          driver: 'twilio',
+          phase: 'send',
+          code: '21408',
+          meaning: 'Region not permitted by geo permissions',
+          failure_class: 'route_not_permitted',
+          count: 1,
+        },
+        {
+          driver: 'twilio',
+          phase: 'receipt',
+          code: '30003',
+          meaning: 'Unreachable destination handset',
+          failure_class: 'unreachable',
+          count: 1,
+        },
       ]),
     );
     expect(error_codes).toHaveLength(2);
@@ -201,7 +243,8 @@ describe.each(STORES)('delivery stats on %s', (kind) => {
     await read.waitForStatus(id, 'sent');
     h.vonage.priced = true;
     expect((await read.attempts(id)).map((a) => a.price_nanos)).toEqual([null]);
-    for (const part of [...h.vonage.parts.values()].filter((p) => p.request.to === FR.slice(1))) await h.vonage.sendReceipt(part.messageId, { status: 'delivered', errCode: '0' });
+    for (const part of [...h.vonage.parts.values()].filter((p) => p.request.to === FR.slice(1)))
+      await h.vonage.sendReceipt(part.messageId, { status: 'delivered', errCode: '0' });
     await read.waitForStatus(id, 'delivered');
     await eventually('the receipt price', async () => (await read.attempts(id))[0]!.price_nanos === 33_300_000);
     expect((await read.attempts(id))[0]!.price_currency).toBe('EUR');
@@ -219,7 +262,14 @@ describe.each(STORES)('simulated delivery stats on %s', (kind) => {
   let read: ReturnType<typeof storeReader>;
   const clock = new ManualClock(Date.now());
   const simulated = (digit: number) => `+1555555019${digit}`;
-  const send = async (to: string) => (await h.server.running.services.sms.send({ template: 'verification_code', to, variables: { code: '482913', expires_in_minutes: '10' } })).id;
+  const send = async (to: string) =>
+    (
+      await h.server.running.services.sms.send({
+        template: 'verification_code',
+        to,
+        variables: { code: '482913', expires_in_minutes: '10' },
+      })
+    ).id;
   const stats = async (query: string): Promise<DeliveryStats> => {
     const res = await h.server.bapi('GET', `/v1/sms/delivery_stats?${query}`);
     expect(res.statusCode, res.body).toBe(200);
@@ -254,7 +304,8 @@ describe.each(STORES)('simulated delivery stats on %s', (kind) => {
       clock.advance(SIMULATED_RECEIPT_MS);
       await h.server.running.services.smsStatusChecks.runOnce();
     }
-    for (const digit of [0, 1, 2, 4, 7, 8]) await eventually(`a final status for digit ${digit}`, async () => isTerminal((await read.message(ids[digit]!)).status), 20_000);
+    for (const digit of [0, 1, 2, 4, 7, 8])
+      await eventually(`a final status for digit ${digit}`, async () => isTerminal((await read.message(ids[digit]!)).status), 20_000);
     // A no-op of the test range is not simulated, and counts in neither figures.
     await send('+15555550142');
   }, 60_000);
@@ -279,11 +330,39 @@ describe.each(STORES)('simulated delivery stats on %s', (kind) => {
     expect(figures.by_country.map((c) => [c.country, c.messages])).toEqual([['US', 6]]);
     expect(figures.error_codes).toEqual(
       expect.arrayContaining([
-        { driver: 'twilio', phase: 'send', code: '21408', meaning: 'Region not permitted by geo permissions', failure_class: 'route_not_permitted', count: 2 },
+        {
+          driver: 'twilio',
+          phase: 'send',
+          code: '21408',
+          meaning: 'Region not permitted by geo permissions',
+          failure_class: 'route_not_permitted',
+          count: 2,
+        },
         { driver: 'twilio', phase: 'send', code: '21211', meaning: "Invalid 'To' number", failure_class: 'invalid_number', count: 1 },
-        { driver: 'twilio', phase: 'receipt', code: '30003', meaning: 'Unreachable destination handset', failure_class: 'unreachable', count: 1 },
-        { driver: 'twilio', phase: 'receipt', code: '30007', meaning: 'Message filtered by the carrier', failure_class: 'carrier_filtered', count: 1 },
-        { driver: 'vonage', phase: 'send', code: '29', meaning: 'Non-whitelisted destination', failure_class: 'route_not_permitted', count: 1 },
+        {
+          driver: 'twilio',
+          phase: 'receipt',
+          code: '30003',
+          meaning: 'Unreachable destination handset',
+          failure_class: 'unreachable',
+          count: 1,
+        },
+        {
+          driver: 'twilio',
+          phase: 'receipt',
+          code: '30007',
+          meaning: 'Message filtered by the carrier',
+          failure_class: 'carrier_filtered',
+          count: 1,
+        },
+        {
+          driver: 'vonage',
+          phase: 'send',
+          code: '29',
+          meaning: 'Non-whitelisted destination',
+          failure_class: 'route_not_permitted',
+          count: 1,
+        },
       ]),
     );
     for (const series of figures.series) expect(series.buckets).toHaveLength(12);

@@ -3,13 +3,35 @@ import { describe, expect, it } from 'vitest';
 import { deliveryState, type ChallengeMessage } from '../../src/sms/delivery.js';
 
 const RESEND_AT = 1_800_000_000_000;
-const message = (fields: Partial<ChallengeMessage>): ChallengeMessage => ({ status: 'queued', driver: 'twilio', error_code: null, failed_by: null, ...fields });
+const message = (fields: Partial<ChallengeMessage>): ChallengeMessage => ({
+  status: 'queued',
+  driver: 'twilio',
+  error_code: null,
+  failed_by: null,
+  ...fields,
+});
 
 describe('deliveryState', () => {
   it('says wait while the message is on its way, and nothing more once delivered', () => {
-    for (const status of ['queued', 'sending'] as const) expect(deliveryState(message({ status }), RESEND_AT)).toEqual({ status: 'queued', reason: null, next_step: 'wait', resend_after: null });
-    expect(deliveryState(message({ status: 'sent' }), RESEND_AT)).toEqual({ status: 'sent', reason: null, next_step: 'wait', resend_after: null });
-    expect(deliveryState(message({ status: 'delivered' }), RESEND_AT)).toEqual({ status: 'delivered', reason: null, next_step: null, resend_after: null });
+    for (const status of ['queued', 'sending'] as const)
+      expect(deliveryState(message({ status }), RESEND_AT)).toEqual({
+        status: 'queued',
+        reason: null,
+        next_step: 'wait',
+        resend_after: null,
+      });
+    expect(deliveryState(message({ status: 'sent' }), RESEND_AT)).toEqual({
+      status: 'sent',
+      reason: null,
+      next_step: 'wait',
+      resend_after: null,
+    });
+    expect(deliveryState(message({ status: 'delivered' }), RESEND_AT)).toEqual({
+      status: 'delivered',
+      reason: null,
+      next_step: null,
+      resend_after: null,
+    });
   });
 
   it('has no state for a message nothing delivers, nor without a message', () => {
@@ -25,11 +47,23 @@ describe('deliveryState', () => {
       next_step: 'use_another_number',
       resend_after: RESEND_AT,
     });
-    expect(deliveryState(message({ status: 'failed', driver: 'vonage', error_code: '2', failed_by: 'dispatcher' }), RESEND_AT)).toMatchObject({ status: 'failed', reason: 'carrier_rejected' });
+    expect(
+      deliveryState(message({ status: 'failed', driver: 'vonage', error_code: '2', failed_by: 'dispatcher' }), RESEND_AT),
+    ).toMatchObject({ status: 'failed', reason: 'carrier_rejected' });
   });
 
   it('asks for a new code after a passing failure, and counts a code that expired unsent as failed', () => {
-    expect(deliveryState(message({ status: 'failed', error_code: 'timeout', failed_by: 'dispatcher' }), RESEND_AT)).toEqual({ status: 'failed', reason: 'try_again_later', next_step: 'resend', resend_after: RESEND_AT });
-    expect(deliveryState(message({ status: 'expired', error_code: 'expired', failed_by: null }), RESEND_AT)).toEqual({ status: 'failed', reason: 'try_again_later', next_step: 'resend', resend_after: RESEND_AT });
+    expect(deliveryState(message({ status: 'failed', error_code: 'timeout', failed_by: 'dispatcher' }), RESEND_AT)).toEqual({
+      status: 'failed',
+      reason: 'try_again_later',
+      next_step: 'resend',
+      resend_after: RESEND_AT,
+    });
+    expect(deliveryState(message({ status: 'expired', error_code: 'expired', failed_by: null }), RESEND_AT)).toEqual({
+      status: 'failed',
+      reason: 'try_again_later',
+      next_step: 'resend',
+      resend_after: RESEND_AT,
+    });
   });
 });

@@ -45,7 +45,12 @@ describe.each(STORES)('dispatcher on %s', (kind) => {
   it('two worker processes on one store never send a message twice', async () => {
     const { store, twilio, start } = await setup();
     // A generous timeout: a timed-out call that the carrier did take is a (legitimate) second send, not what this tests.
-    const small = { AUTHN_SMS_DISPATCH_CONCURRENCY: '6', AUTHN_SMS_DISPATCH_BATCH: '5', AUTHN_CARRIER_TIMEOUT_MS: '10000', AUTHN_SMS_LEASE_MS: '60000' };
+    const small = {
+      AUTHN_SMS_DISPATCH_CONCURRENCY: '6',
+      AUTHN_SMS_DISPATCH_BATCH: '5',
+      AUTHN_CARRIER_TIMEOUT_MS: '10000',
+      AUTHN_SMS_LEASE_MS: '60000',
+    };
     const a = await start(small);
     // The second worker is a real `authn serve` process (two SQLite connections in one process would block
     // each other's event loop; two processes is also how it is deployed).
@@ -64,11 +69,18 @@ describe.each(STORES)('dispatcher on %s', (kind) => {
     const ids: string[] = [];
     for (const number of to) ids.push((await a.running.services.sms.send({ template: 'password_changed', to: number, variables: {} })).id);
     const read = storeReader(a);
-    await eventually('every message sent', async () => {
-      const rows = await a.running.services.store.db.selectFrom('sms_messages').select('status').where('status', '!=', 'sent').execute();
-      return rows.length === 0;
-    }, 30_000);
-    const attempts = await a.running.services.store.db.selectFrom('sms_message_attempts').select(['message_id', 'worker', 'outcome']).execute();
+    await eventually(
+      'every message sent',
+      async () => {
+        const rows = await a.running.services.store.db.selectFrom('sms_messages').select('status').where('status', '!=', 'sent').execute();
+        return rows.length === 0;
+      },
+      30_000,
+    );
+    const attempts = await a.running.services.store.db
+      .selectFrom('sms_message_attempts')
+      .select(['message_id', 'worker', 'outcome'])
+      .execute();
     expect(attempts.filter((x) => x.outcome !== 'accepted')).toEqual([]);
     for (const number of to) expect(twilio.messagesTo(number), number).toHaveLength(1);
     expect(attempts).toHaveLength(120);
@@ -88,8 +100,16 @@ describe.each(STORES)('dispatcher on %s', (kind) => {
     const now = Date.now();
     // What a worker leaves behind when it dies mid-send: the rows are `sending`, leased to it.
     const claimed = { status: 'sending' as const, lease_owner: 'dead-host:4242:abcdef', attempts: 1, updated_at: now - 30_000 };
-    await store.db.updateTable('sms_messages').set({ ...claimed, lease_expires_at: now - 1, next_attempt_at: now - 1 }).where('id', '=', expired!.id).execute();
-    await store.db.updateTable('sms_messages').set({ ...claimed, lease_expires_at: now + 600_000, next_attempt_at: now + 600_000 }).where('id', '=', live!.id).execute();
+    await store.db
+      .updateTable('sms_messages')
+      .set({ ...claimed, lease_expires_at: now - 1, next_attempt_at: now - 1 })
+      .where('id', '=', expired!.id)
+      .execute();
+    await store.db
+      .updateTable('sms_messages')
+      .set({ ...claimed, lease_expires_at: now + 600_000, next_attempt_at: now + 600_000 })
+      .where('id', '=', live!.id)
+      .execute();
 
     server.running.services.dispatcher.start();
     const read = storeReader(server);
@@ -107,7 +127,9 @@ describe.each(STORES)('dispatcher on %s', (kind) => {
     const { twilio, start } = await setup();
     const server = await start({ AUTHN_CARRIER_TIMEOUT_MS: '5000', AUTHN_SMS_LEASE_MS: '10000' });
     for (let i = 0; i < 4; i++) twilio.fail({ kind: 'late', ms: 400 });
-    const ids = await Promise.all(recipients(4).map(async (to) => (await server.running.services.sms.send({ template: 'password_changed', to, variables: {} })).id));
+    const ids = await Promise.all(
+      recipients(4).map(async (to) => (await server.running.services.sms.send({ template: 'password_changed', to, variables: {} })).id),
+    );
     await eventually('four messages at the carrier', () => twilio.messages.size === 4);
     await server.close();
 
@@ -120,7 +142,9 @@ describe.each(STORES)('dispatcher on %s', (kind) => {
     const { twilio, start } = await setup();
     const server = await start({ AUTHN_SMS_SHUTDOWN_GRACE_MS: '0', AUTHN_CARRIER_TIMEOUT_MS: '5000', AUTHN_SMS_LEASE_MS: '600000' });
     for (let i = 0; i < 3; i++) twilio.fail({ kind: 'hang' });
-    const ids = await Promise.all(recipients(3).map(async (to) => (await server.running.services.sms.send({ template: 'password_changed', to, variables: {} })).id));
+    const ids = await Promise.all(
+      recipients(3).map(async (to) => (await server.running.services.sms.send({ template: 'password_changed', to, variables: {} })).id),
+    );
     await eventually('three requests hanging at the carrier', () => twilio.requests.length === 3);
     await server.close();
 

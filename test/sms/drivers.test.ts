@@ -9,7 +9,6 @@ import { FakeTwilio, TWILIO_FAILURES } from '../fakes/twilio.js';
 import { FakeVonage, VONAGE_FAILURES } from '../fakes/vonage.js';
 import { TWILIO, VONAGE } from './harness.js';
 
-
 const outbound = (overrides: Partial<OutboundSms> = {}): OutboundSms => ({
   id: 'msg_01J0000000000000000000TEST',
   to: '+14155550123',
@@ -189,6 +188,10 @@ describe('Vonage driver', () => {
 
   it('the fake refuses a wrong secret with status 4, as Vonage does', async () => {
     const wrong = new VonageDriver({ apiUrl: fake.url, apiKey: VONAGE.apiKey, apiSecret: 'notTheSecret', http });
-    expect(await carrierError(wrong.send(outbound({ statusCallbackUrl: callback })))).toMatchObject({ kind: 'permanent', code: '4', message: 'Bad Credentials' });
+    expect(await carrierError(wrong.send(outbound({ statusCallbackUrl: callback })))).toMatchObject({
+      kind: 'permanent',
+      code: '4',
+      message: 'Bad Credentials',
+    });
   });
 });

@@ -15,7 +15,9 @@ describe.each(STORES)('send engine on %s', (kind) => {
   const services = () => h.server.running.services;
   const db = () => services().store.db;
   const count = async (table: 'sms_messages' | 'events' | 'audit_logs') => {
-    let query = db().selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n'));
+    let query = db()
+      .selectFrom(table)
+      .select((eb) => eb.fn.countAll<number>().as('n'));
     // The dispatcher may be dropping an earlier message meanwhile: count what a send itself writes.
     if (table === 'audit_logs') query = query.where('action', '=', 'sms.queued');
     return Number((await query.executeTakeFirstOrThrow()).n);
@@ -25,7 +27,8 @@ describe.each(STORES)('send engine on %s', (kind) => {
     expect(res.statusCode, res.body).toBe(200);
   };
   const templates = templateEditor(() => h.server);
-  const code = (to: string, paramName?: string) => services().sms.send({ template: 'verification_code', to, variables: { code: '482913', expires_in_minutes: '10' }, paramName });
+  const code = (to: string, paramName?: string) =>
+    services().sms.send({ template: 'verification_code', to, variables: { code: '482913', expires_in_minutes: '10' }, paramName });
   const accepted = (status: string) => status === 'sent' || status === 'delivered';
   /** Sends a normal message and waits for it: after that, the dispatcher has seen everything queued before. */
   const flush = async () => {
@@ -49,14 +52,24 @@ describe.each(STORES)('send engine on %s', (kind) => {
     const row = await read.message(sent.id);
     expect(row).toMatchObject({ to_number: '+14155550123', encoding: 'GSM-7', segments: 1, driver: 'null' });
     const [queued] = await read.events(sent.id);
-    expect(queued).toMatchObject({ type: 'sms.queued', data: { status: 'queued', to_phone_number: '+14155550123', delivered_by_us: true } });
+    expect(queued).toMatchObject({
+      type: 'sms.queued',
+      data: { status: 'queued', to_phone_number: '+14155550123', delivered_by_us: true },
+    });
     expect(JSON.stringify(queued)).not.toContain('482913');
   });
 
   it('refuses an invalid number with 422 on the caller’s parameter and queues nothing', async () => {
     const before = await Promise.all([count('sms_messages'), count('events'), count('audit_logs')]);
-    await expect(code('+1 555 000')).rejects.toMatchObject({ status: 422, code: 'form_param_format_invalid', details: [{ meta: { param_name: 'to' } }] });
-    await expect(code('not a number', 'phone_number')).rejects.toMatchObject({ status: 422, details: [{ meta: { param_name: 'phone_number' } }] });
+    await expect(code('+1 555 000')).rejects.toMatchObject({
+      status: 422,
+      code: 'form_param_format_invalid',
+      details: [{ meta: { param_name: 'to' } }],
+    });
+    await expect(code('not a number', 'phone_number')).rejects.toMatchObject({
+      status: 422,
+      details: [{ meta: { param_name: 'phone_number' } }],
+    });
     expect(await Promise.all([count('sms_messages'), count('events'), count('audit_logs')])).toEqual(before);
   });
 
@@ -94,8 +107,13 @@ describe.each(STORES)('send engine on %s', (kind) => {
     expect(row).toMatchObject({ status: 'dropped', attempts: 1, next_attempt_at: null, payload: null, completed_at: expect.any(Number) });
     expect(row.body).toBe('482913 is your authn.sh verification code. It expires in 10 minutes.');
     const dropped = (await read.audit(id)).find((a) => a.action === 'sms.dropped')!;
-    expect(JSON.parse(dropped.data)).toMatchObject({ driver: 'null', body: '482913 is your authn.sh verification code. It expires in 10 minutes.' });
-    const line = h.server.logs.map((l) => JSON.parse(l) as { level: number; msg: string; message_id?: string; body?: string }).find((l) => l.message_id === id && l.body);
+    expect(JSON.parse(dropped.data)).toMatchObject({
+      driver: 'null',
+      body: '482913 is your authn.sh verification code. It expires in 10 minutes.',
+    });
+    const line = h.server.logs
+      .map((l) => JSON.parse(l) as { level: number; msg: string; message_id?: string; body?: string })
+      .find((l) => l.message_id === id && l.body);
     expect(line).toMatchObject({ level: 30, body: row.body });
     expect((await read.events(id)).map((e) => e.type)).toEqual(['sms.queued']);
   });
@@ -121,40 +139,52 @@ describe.each(STORES)('send engine on %s', (kind) => {
     expect(row).toMatchObject({ driver: 'null', attempts: 1, payload: null });
     expect(h.twilio.requests.length).toBe(requestsBefore);
     const dropped = (await read.audit(id)).find((a) => a.action === 'sms.dropped')!;
-    expect(JSON.parse(dropped.data)).toMatchObject({ driver: 'null', body: '482913 is your authn.sh verification code. It expires in 10 minutes.' });
+    expect(JSON.parse(dropped.data)).toMatchObject({
+      driver: 'null',
+      body: '482913 is your authn.sh verification code. It expires in 10 minutes.',
+    });
     expect((await read.attempts(id)).map((a) => [a.outcome, a.worker])).toEqual([['dropped', services().dispatcher.worker]]);
   });
 
-  it.each([null, 'twilio', 'vonage'] as const)('no-ops the reserved test range under the %s driver: recorded, sms.queued fired, no carrier request', async (driver) => {
-    await useDriver(driver);
-    const requestsBefore = h.twilio.requests.length + h.vonage.requests.length;
-    const sent = await code('+1 (555) 555-0142');
-    expect(sent).toMatchObject({ status: 'test_noop', testNumber: true, to: '+15555550142' });
-    await flush();
-    // Only the flush message reached a carrier (for a real driver).
-    expect(h.twilio.requests.length + h.vonage.requests.length - requestsBefore).toBe(driver === null ? 0 : 1);
-    expect(h.twilio.requests.concat(h.vonage.requests).some((r) => JSON.stringify(r.fields).includes('5555550142'))).toBe(false);
-    expect(await read.message(sent.id)).toMatchObject({ status: 'test_noop', next_attempt_at: null, payload: null, attempts: 0 });
-    expect((await read.events(sent.id)).map((e) => [e.type, e.data.status])).toEqual([['sms.queued', 'test_noop']]);
-    expect((await read.audit(sent.id)).map((a) => a.action)).toEqual(['sms.queued']);
-    await useDriver(null);
-  });
+  it.each([null, 'twilio', 'vonage'] as const)(
+    'no-ops the reserved test range under the %s driver: recorded, sms.queued fired, no carrier request',
+    async (driver) => {
+      await useDriver(driver);
+      const requestsBefore = h.twilio.requests.length + h.vonage.requests.length;
+      const sent = await code('+1 (555) 555-0142');
+      expect(sent).toMatchObject({ status: 'test_noop', testNumber: true, to: '+15555550142' });
+      await flush();
+      // Only the flush message reached a carrier (for a real driver).
+      expect(h.twilio.requests.length + h.vonage.requests.length - requestsBefore).toBe(driver === null ? 0 : 1);
+      expect(h.twilio.requests.concat(h.vonage.requests).some((r) => JSON.stringify(r.fields).includes('5555550142'))).toBe(false);
+      expect(await read.message(sent.id)).toMatchObject({ status: 'test_noop', next_attempt_at: null, payload: null, attempts: 0 });
+      expect((await read.events(sent.id)).map((e) => [e.type, e.data.status])).toEqual([['sms.queued', 'test_noop']]);
+      expect((await read.audit(sent.id)).map((a) => a.action)).toEqual(['sms.queued']);
+      await useDriver(null);
+    },
+  );
 
-  it.each([null, 'twilio'] as const)('delivered_by_us false under the %s driver: no send, sms.queued carries body and recipient', async (driver) => {
-    await useDriver(driver);
-    await templates.store('verification_code', { body: 'Code {{code}}', delivered_by_us: false });
-    const requestsBefore = h.twilio.requests.length;
-    const sent = await code('+14155550127');
-    expect(sent.status).toBe('operator');
-    await templates.store('verification_code', { body: '{{code}} is your code' });
-    await flush();
-    expect(h.twilio.requests.length - requestsBefore).toBe(driver === null ? 0 : 1);
-    const [queued] = await read.events(sent.id);
-    expect(queued).toMatchObject({ type: 'sms.queued', data: { status: 'operator', delivered_by_us: false, message: 'Code 482913', to_phone_number: '+14155550127' } });
-    expect(await read.message(sent.id)).toMatchObject({ status: 'operator', next_attempt_at: null });
-    await templates.revert('verification_code');
-    await useDriver(null);
-  });
+  it.each([null, 'twilio'] as const)(
+    'delivered_by_us false under the %s driver: no send, sms.queued carries body and recipient',
+    async (driver) => {
+      await useDriver(driver);
+      await templates.store('verification_code', { body: 'Code {{code}}', delivered_by_us: false });
+      const requestsBefore = h.twilio.requests.length;
+      const sent = await code('+14155550127');
+      expect(sent.status).toBe('operator');
+      await templates.store('verification_code', { body: '{{code}} is your code' });
+      await flush();
+      expect(h.twilio.requests.length - requestsBefore).toBe(driver === null ? 0 : 1);
+      const [queued] = await read.events(sent.id);
+      expect(queued).toMatchObject({
+        type: 'sms.queued',
+        data: { status: 'operator', delivered_by_us: false, message: 'Code 482913', to_phone_number: '+14155550127' },
+      });
+      expect(await read.message(sent.id)).toMatchObject({ status: 'operator', next_attempt_at: null });
+      await templates.revert('verification_code');
+      await useDriver(null);
+    },
+  );
 
   it('sends from the template’s from_number_override, and ignores it under a messaging service', async () => {
     await useDriver('twilio');

@@ -22,10 +22,16 @@ describe.each(STORES)('failover on %s', (kind) => {
   let skew = 0;
   let next = 0;
   const usNumber = () => `+1415555${String(4000 + next++)}`;
-  const send = (to: string) => h.server.running.services.sms.send({ template: 'verification_code', to, variables: { code: CODE, expires_in_minutes: '10' } });
+  const send = (to: string) =>
+    h.server.running.services.sms.send({ template: 'verification_code', to, variables: { code: CODE, expires_in_minutes: '10' } });
   /** A code of a challenge that expires in `lifeMs` (server time). */
   const sendCode = (to: string, lifeMs = 600_000) =>
-    h.server.running.services.sms.send({ template: 'verification_code', to, variables: { code: CODE, expires_in_minutes: '10' }, challenge: { id: `chl_${to.slice(1)}`, expiresAt: Date.now() + skew + lifeMs } });
+    h.server.running.services.sms.send({
+      template: 'verification_code',
+      to,
+      variables: { code: CODE, expires_in_minutes: '10' },
+      challenge: { id: `chl_${to.slice(1)}`, expiresAt: Date.now() + skew + lifeMs },
+    });
   const vonageText = (to: string) => h.vonage.requests.filter((r) => r.fields.to === to.slice(1)).map((r) => String(r.fields.text));
   const twilioBodies = (to: string) => h.twilio.messagesTo(to).map((m) => m.body);
   /** The message log's account of a message's move (`GET /v1/sms_messages/:id`). */
@@ -34,11 +40,19 @@ describe.each(STORES)('failover on %s', (kind) => {
     expect(res.statusCode, res.body).toBe(200);
     return res.json().failover;
   };
-  const failoverMetric = async () => (await h.server.inject({ method: 'GET', url: '/metrics' })).body.split('\n').filter((line) => line.startsWith('authn_sms_failovers_total{'));
+  const failoverMetric = async () =>
+    (await h.server.inject({ method: 'GET', url: '/metrics' })).body
+      .split('\n')
+      .filter((line) => line.startsWith('authn_sms_failovers_total{'));
 
   beforeAll(async () => {
     store = await createTestStore(kind);
-    h = await startSmsServer(store, { driver: 'twilio', twilio: { callbacks: 'manual' }, vonage: { receipts: 'manual' }, clock: { now: () => Date.now() + skew } });
+    h = await startSmsServer(store, {
+      driver: 'twilio',
+      twilio: { callbacks: 'manual' },
+      vonage: { receipts: 'manual' },
+      clock: { now: () => Date.now() + skew },
+    });
     read = storeReader(h.server);
     await patchSettings(h.server, { sms: { failover: { driver: 'vonage', after_transient_failures: 2, receipt_wait_seconds: null } } });
   });
@@ -71,7 +85,12 @@ describe.each(STORES)('failover on %s', (kind) => {
     ]);
     const events = await read.events(id);
     expect(events.map((e) => e.type)).toEqual(['sms.queued', 'sms.failover', 'sms.sent']);
-    expect(events[1]!.data).toMatchObject({ status: 'queued', driver: 'vonage', error_code: '21408', failover: { from: 'twilio', to: 'vonage', reason: 'carrier_refused' } });
+    expect(events[1]!.data).toMatchObject({
+      status: 'queued',
+      driver: 'vonage',
+      error_code: '21408',
+      failover: { from: 'twilio', to: 'vonage', reason: 'carrier_refused' },
+    });
     expect(JSON.stringify(events)).not.toContain(CODE);
     expect(await failoverMetric()).toContainEqual('authn_sms_failovers_total{from="twilio",to="vonage",reason="carrier_refused"} 1');
     expect(await loggedFailover(id)).toEqual({ from: 'twilio', to: 'vonage', at: row.failed_over_at, reason: 'carrier_refused' });
@@ -102,7 +121,11 @@ describe.each(STORES)('failover on %s', (kind) => {
       ['vonage', 'accepted'],
     ]);
     expect(vonageText(to)).toEqual([expect.stringContaining(CODE)]);
-    expect((await read.events(id)).find((e) => e.type === 'sms.failover')!.data.failover).toEqual({ from: 'twilio', to: 'vonage', reason: 'transient_failures' });
+    expect((await read.events(id)).find((e) => e.type === 'sms.failover')!.data.failover).toEqual({
+      from: 'twilio',
+      to: 'vonage',
+      reason: 'transient_failures',
+    });
     expect(await loggedFailover(id)).toEqual({ from: 'twilio', to: 'vonage', at: row.failed_over_at, reason: 'transient_failures' });
 
     // One transient failure only: Twilio's retry delivers it.
@@ -135,7 +158,10 @@ describe.each(STORES)('failover on %s', (kind) => {
       });
       expect(moved).toMatchObject({ failover_from: 'twilio', receipt_wait_until: null, payload: null, status_check_at: null });
       expect(vonageText(to)).toEqual([expect.stringContaining(CODE)]);
-      expect((await read.events(id)).find((e) => e.type === 'sms.failover')!.data).toMatchObject({ error_code: 'no_receipt', failover: { from: 'twilio', to: 'vonage', reason: 'no_receipt' } });
+      expect((await read.events(id)).find((e) => e.type === 'sms.failover')!.data).toMatchObject({
+        error_code: 'no_receipt',
+        failover: { from: 'twilio', to: 'vonage', reason: 'no_receipt' },
+      });
       expect(await loggedFailover(id)).toEqual({ from: 'twilio', to: 'vonage', at: moved.failed_over_at, reason: 'no_receipt' });
 
       // Twilio delivers after all: recorded, not applied.
@@ -181,7 +207,13 @@ describe.each(STORES)('failover on %s', (kind) => {
       const row = await read.message(id);
       return row.driver === 'vonage' && row.status === 'sent' ? row : undefined;
     });
-    expect(moved).toMatchObject({ failover_from: 'twilio', failover_attempt: 1, payload: null, receipt_wait_until: null, completed_at: null });
+    expect(moved).toMatchObject({
+      failover_from: 'twilio',
+      failover_attempt: 1,
+      payload: null,
+      receipt_wait_until: null,
+      completed_at: null,
+    });
     expect(vonageText(to)).toEqual([expect.stringContaining(CODE)]);
     expect(twilioBodies(to)).toEqual([expect.stringContaining(CODE)]);
     expect((await read.history(id)).map((s) => [s.source, s.status, s.carrier_status, s.error_code, s.applied])).toEqual([
@@ -191,9 +223,16 @@ describe.each(STORES)('failover on %s', (kind) => {
     ]);
     const events = await read.events(id);
     expect(events.map((e) => e.type)).toEqual(['sms.queued', 'sms.sent', 'sms.failover', 'sms.sent']);
-    expect(events[2]!.data).toMatchObject({ status: 'queued', driver: 'vonage', error_code: '30007', failover: { from: 'twilio', to: 'vonage', reason: 'carrier_refused' } });
+    expect(events[2]!.data).toMatchObject({
+      status: 'queued',
+      driver: 'vonage',
+      error_code: '30007',
+      failover: { from: 'twilio', to: 'vonage', reason: 'carrier_refused' },
+    });
     expect(JSON.stringify(events)).not.toContain(CODE);
-    expect(await failoverMetric()).toContainEqual(expect.stringMatching(/^authn_sms_failovers_total\{from="twilio",to="vonage",reason="carrier_refused"\} [2-9]/));
+    expect(await failoverMetric()).toContainEqual(
+      expect.stringMatching(/^authn_sms_failovers_total\{from="twilio",to="vonage",reason="carrier_refused"\} [2-9]/),
+    );
     expect(await loggedFailover(id)).toEqual({ from: 'twilio', to: 'vonage', at: moved.failed_over_at, reason: 'carrier_refused' });
   });
 
@@ -202,7 +241,14 @@ describe.each(STORES)('failover on %s', (kind) => {
     const { id } = await sendCode(to);
     const sent = await read.waitForStatus(id, 'sent');
     await h.twilio.sendStatus(sent.carrier_message_id!, { status: 'undelivered', errorCode: '30003' });
-    expect(await read.message(id)).toMatchObject({ status: 'undelivered', driver: 'twilio', failover_from: null, error_code: '30003', payload: null, receipt_wait_until: null });
+    expect(await read.message(id)).toMatchObject({
+      status: 'undelivered',
+      driver: 'twilio',
+      failover_from: null,
+      error_code: '30003',
+      payload: null,
+      receipt_wait_until: null,
+    });
     await sleep(300);
     expect(vonageText(to)).toEqual([]);
     expect((await read.events(id)).map((e) => e.type)).toEqual(['sms.queued', 'sms.sent', 'sms.failed']);
@@ -215,7 +261,14 @@ describe.each(STORES)('failover on %s', (kind) => {
     const sent = await read.waitForStatus(id, 'sent');
     skew += 61_000;
     await h.twilio.sendStatus(sent.carrier_message_id!, { status: 'undelivered', errorCode: '30007' });
-    expect(await read.message(id)).toMatchObject({ status: 'undelivered', driver: 'twilio', failover_from: null, error_code: '30007', payload: null, receipt_wait_until: null });
+    expect(await read.message(id)).toMatchObject({
+      status: 'undelivered',
+      driver: 'twilio',
+      failover_from: null,
+      error_code: '30007',
+      payload: null,
+      receipt_wait_until: null,
+    });
     await sleep(300);
     expect(vonageText(to)).toEqual([]);
     expect((await read.events(id)).map((e) => e.type)).toEqual(['sms.queued', 'sms.sent', 'sms.failed']);

@@ -26,7 +26,8 @@ describe('failure classes', () => {
 
   it('fails over for what belongs to a carrier or account, never for the number or the message', () => {
     for (const code of ['21408', '30007', '30002', '20003', '21606']) expect(failsOver(failureClass('twilio', 'send', code))).toBe(true);
-    for (const code of ['21211', '21610', '21614', '30005', '21617', '30003']) expect(failsOver(failureClass('twilio', 'send', code))).toBe(false);
+    for (const code of ['21211', '21610', '21614', '30005', '21617', '30003'])
+      expect(failsOver(failureClass('twilio', 'send', code))).toBe(false);
     expect(failsOver(failureClass('vonage', 'receipt', '9'))).toBe(false);
     expect(failsOver(failureClass('vonage', 'send', '9'))).toBe(true);
   });

@@ -12,7 +12,11 @@ import { FakeTwilio, type FakeTwilioOptions } from '../fakes/twilio.js';
 import { FakeVonage, type FakeVonageOptions } from '../fakes/vonage.js';
 import { expect } from 'vitest';
 
-export const TWILIO = { accountSid: `AC${'0123456789abcdef'.repeat(2)}`, authToken: 'f'.repeat(32), messagingServiceSid: `MG${'abcdef0123456789'.repeat(2)}` };
+export const TWILIO = {
+  accountSid: `AC${'0123456789abcdef'.repeat(2)}`,
+  authToken: 'f'.repeat(32),
+  messagingServiceSid: `MG${'abcdef0123456789'.repeat(2)}`,
+};
 export const VONAGE = { apiKey: 'abcd1234', apiSecret: 'secretValue42' };
 export const FROM = '+14155550100';
 
@@ -37,11 +41,23 @@ export interface SmsHarness {
 }
 
 /** Fast retries and polling, so a test sees several attempts without waiting long. */
-export const FAST_DISPATCH = { AUTHN_SMS_RETRY_BASE_MS: '20', AUTHN_SMS_RETRY_MAX_MS: '80', AUTHN_SMS_DISPATCH_POLL_MS: '20', AUTHN_CARRIER_TIMEOUT_MS: '500', AUTHN_SMS_LEASE_MS: '5000' };
+export const FAST_DISPATCH = {
+  AUTHN_SMS_RETRY_BASE_MS: '20',
+  AUTHN_SMS_RETRY_MAX_MS: '80',
+  AUTHN_SMS_DISPATCH_POLL_MS: '20',
+  AUTHN_CARRIER_TIMEOUT_MS: '500',
+  AUTHN_SMS_LEASE_MS: '5000',
+};
 
 export async function startSmsServer(
   store: TestStore,
-  options: { driver: 'twilio' | 'vonage' | null; env?: Record<string, string>; clock?: Clock; twilio?: Partial<FakeTwilioOptions>; vonage?: Partial<FakeVonageOptions> },
+  options: {
+    driver: 'twilio' | 'vonage' | null;
+    env?: Record<string, string>;
+    clock?: Clock;
+    twilio?: Partial<FakeTwilioOptions>;
+    vonage?: Partial<FakeVonageOptions>;
+  },
 ): Promise<SmsHarness> {
   const port = await freePort();
   const publicUrl = `http://127.0.0.1:${port}`;
@@ -91,7 +107,8 @@ export function storeReader(server: TestServer) {
   return {
     message: (id: string) => db().selectFrom('sms_messages').selectAll().where('id', '=', id).executeTakeFirstOrThrow(),
     history: (id: string) => db().selectFrom('sms_message_statuses').selectAll().where('message_id', '=', id).orderBy('id').execute(),
-    attempts: (id: string) => db().selectFrom('sms_message_attempts').selectAll().where('message_id', '=', id).orderBy('attempt').orderBy('id').execute(),
+    attempts: (id: string) =>
+      db().selectFrom('sms_message_attempts').selectAll().where('message_id', '=', id).orderBy('attempt').orderBy('id').execute(),
     events: async (id: string) =>
       (await db().selectFrom('events').selectAll().orderBy('id').execute())
         .map((e) => ({ type: e.type, data: fromJson<Record<string, unknown>>(e.data) }))
@@ -120,7 +137,11 @@ export function storeReader(server: TestServer) {
 export function templateEditor(server: () => TestServer) {
   return {
     async store(slug: string, fields: { body: string; from_number_override?: string | null; delivered_by_us?: boolean }): Promise<void> {
-      const res = await server().bapi('PATCH', `/v1/templates/sms/${slug}`, { from_number_override: null, delivered_by_us: true, ...fields });
+      const res = await server().bapi('PATCH', `/v1/templates/sms/${slug}`, {
+        from_number_override: null,
+        delivered_by_us: true,
+        ...fields,
+      });
       expect(res.statusCode, res.body).toBe(200);
     },
     async revert(slug: string): Promise<void> {

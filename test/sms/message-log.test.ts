@@ -11,7 +11,15 @@ describe.each(STORES)('message log on %s', (kind) => {
   let read: ReturnType<typeof storeReader>;
   const ids: string[] = [];
   const services = () => h.server.running.services;
-  const count = async () => Number((await services().store.db.selectFrom('sms_messages').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+  const count = async () =>
+    Number(
+      (
+        await services()
+          .store.db.selectFrom('sms_messages')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
 
   beforeAll(async () => {
     store = await createTestStore(kind);
@@ -82,7 +90,9 @@ describe.each(STORES)('message log on %s', (kind) => {
   it('reads a national recipient only in the countries codes may go to, and says what it accepts', async () => {
     const national = () => h.server.bapi('GET', `/v1/sms_messages?to=${encodeURIComponent('(415) 555-0130')}`);
     const refusal = (await h.server.bapi('GET', '/v1/sms_messages?to=12')).json().errors[0];
-    expect(refusal.long_message).toBe('to is not a valid national number of US, CA: write it with + and its country code, such as +14155550123');
+    expect(refusal.long_message).toBe(
+      'to is not a valid national number of US, CA: write it with + and its country code, such as +14155550123',
+    );
     try {
       // Under a deny list there is no country of the instance's own: a number needs its country code.
       await patchSettings(h.server, { abuse: { sms_countries: { mode: 'deny', countries: [] } } });
@@ -95,7 +105,9 @@ describe.each(STORES)('message log on %s', (kind) => {
       });
       // Read in GB, the same digits are no number at all.
       await patchSettings(h.server, { abuse: { sms_countries: { mode: 'allow', countries: ['GB'] } } });
-      expect((await national()).json().errors[0].long_message).toBe('to is not a valid national number of GB: write it with + and its country code, such as +14155550123');
+      expect((await national()).json().errors[0].long_message).toBe(
+        'to is not a valid national number of GB: write it with + and its country code, such as +14155550123',
+      );
     } finally {
       await patchSettings(h.server, { abuse: { sms_countries: { mode: 'allow', countries: ['US', 'CA'] } } });
     }
@@ -107,7 +119,9 @@ describe.each(STORES)('message log on %s', (kind) => {
     expect(res.statusCode).toBe(200);
     const detail = res.json();
     expect(detail).toMatchObject({ id: ids[0], status: 'dropped', attempt_count: 1, completed_at: expect.any(Number) });
-    expect(detail.attempts).toEqual([expect.objectContaining({ attempt: 1, driver: 'null', outcome: 'dropped', worker: services().dispatcher.worker, error_code: null })]);
+    expect(detail.attempts).toEqual([
+      expect.objectContaining({ attempt: 1, driver: 'null', outcome: 'dropped', worker: services().dispatcher.worker, error_code: null }),
+    ]);
     expect(detail.status_history.map((s: { status: string; source: string }) => [s.status, s.source])).toEqual([
       ['queued', 'engine'],
       ['dropped', 'engine'],
@@ -119,21 +133,37 @@ describe.each(STORES)('message log on %s', (kind) => {
 
   it('needs a secret key', async () => {
     expect((await h.server.inject({ method: 'GET', url: '/v1/sms_messages' })).statusCode).toBe(401);
-    expect((await h.server.inject({ method: 'POST', url: '/v1/sms_messages/test', headers: { 'content-type': 'application/json' }, payload: '{"to":"+14155550132"}' })).statusCode).toBe(401);
+    expect(
+      (
+        await h.server.inject({
+          method: 'POST',
+          url: '/v1/sms_messages/test',
+          headers: { 'content-type': 'application/json' },
+          payload: '{"to":"+14155550132"}',
+        })
+      ).statusCode,
+    ).toBe(401);
   });
 
   it('sends the fixed test message through the configured driver', async () => {
     const res = await h.server.bapi('POST', '/v1/sms_messages/test', { to: '+1 415 555 0132' });
     expect(res.statusCode).toBe(202);
     const queued = res.json();
-    expect(queued).toMatchObject({ template: 'test_message', to_phone_number: '+14155550132', body: 'This is a test message from authn.sh: your SMS settings work.' });
+    expect(queued).toMatchObject({
+      template: 'test_message',
+      to_phone_number: '+14155550132',
+      body: 'This is a test message from authn.sh: your SMS settings work.',
+    });
     expect((await read.waitForStatus(queued.id, 'dropped')).status).toBe('dropped');
     expect((await read.audit(queued.id))[0]).toMatchObject({ action: 'sms.queued', actor_type: 'secret_key' });
 
     expect((await h.server.bapi('PATCH', '/v1/instance', { sms: { driver: 'twilio', from_number: FROM } })).statusCode).toBe(200);
     const viaTwilio = (await h.server.bapi('POST', '/v1/sms_messages/test', { to: '+14155550133' })).json();
     await read.waitForStatus(viaTwilio.id, (s) => s === 'sent' || s === 'delivered');
-    expect(h.twilio.messagesTo('+14155550133')[0]).toMatchObject({ body: 'This is a test message from authn.sh: your SMS settings work.', from: FROM });
+    expect(h.twilio.messagesTo('+14155550133')[0]).toMatchObject({
+      body: 'This is a test message from authn.sh: your SMS settings work.',
+      from: FROM,
+    });
     await eventually('delivery', async () => (await read.message(viaTwilio.id)).status === 'delivered');
     expect((await h.server.bapi('PATCH', '/v1/instance', { sms: { driver: null, from_number: null } })).statusCode).toBe(200);
   });

@@ -49,7 +49,16 @@ describe('metrics token', () => {
   beforeAll(async () => {
     store = await createTestStore('sqlite');
     twilio = await FakeTwilio.start({ ...TWILIO });
-    server = await startTestServer(store, { env: { ...FAST_DISPATCH, AUTHN_METRICS_TOKEN: 'scrape-me-please', AUTHN_SMS_DRIVER: 'twilio', AUTHN_SMS_FROM_NUMBER: FROM, AUTHN_SMS_TWILIO_ACCOUNT_SID: TWILIO.accountSid, AUTHN_SMS_TWILIO_AUTH_TOKEN: TWILIO.authToken } });
+    server = await startTestServer(store, {
+      env: {
+        ...FAST_DISPATCH,
+        AUTHN_METRICS_TOKEN: 'scrape-me-please',
+        AUTHN_SMS_DRIVER: 'twilio',
+        AUTHN_SMS_FROM_NUMBER: FROM,
+        AUTHN_SMS_TWILIO_ACCOUNT_SID: TWILIO.accountSid,
+        AUTHN_SMS_TWILIO_AUTH_TOKEN: TWILIO.authToken,
+      },
+    });
   });
   afterAll(async () => {
     await server?.close();

@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import type { SmsMessagesTable } from '../../src/store/schema.js';
-import { NO_FAILOVER, afterFailureReport, afterReceiptWait, backoff, decide, type AttemptOutcome, type FailoverPlan, type SendResult } from '../../src/sms/outcomes.js';
+import {
+  NO_FAILOVER,
+  afterFailureReport,
+  afterReceiptWait,
+  backoff,
+  decide,
+  type AttemptOutcome,
+  type FailoverPlan,
+  type SendResult,
+} from '../../src/sms/outcomes.js';
 import { FIRST_CHECK_AFTER_MS } from '../../src/sms/status-check-times.js';
 import { permanent, transient } from '../../src/sms/drivers/driver.js';
 
@@ -51,7 +60,16 @@ function claimedRow(patch: Partial<SmsMessagesTable> = {}): SmsMessagesTable {
 }
 
 function outcomeOf(result: SendResult, claimed = claimedRow()): AttemptOutcome {
-  return { claimed, driver: 'twilio', checkable: true, startedAt: NOW - 200, finishedAt: NOW - 10, result, echoedBody: null, failover: NO_FAILOVER };
+  return {
+    claimed,
+    driver: 'twilio',
+    checkable: true,
+    startedAt: NOW - 200,
+    finishedAt: NOW - 10,
+    result,
+    echoedBody: null,
+    failover: NO_FAILOVER,
+  };
 }
 
 const accepted: SendResult = { kind: 'accepted', carrierMessageId: 'SM1', carrierStatus: 'queued', parts: 1, httpStatus: 201 };
@@ -74,34 +92,60 @@ describe('decide', () => {
         error_code: null,
         error_message: null,
       },
-      trail: { applied: true, source: 'dispatcher', actor: { type: 'dispatcher', id: null }, action: undefined, auditData: { attempt: 1, carrier_message_id: 'SM1' }, event: undefined },
+      trail: {
+        applied: true,
+        source: 'dispatcher',
+        actor: { type: 'dispatcher', id: null },
+        action: undefined,
+        auditData: { attempt: 1, carrier_message_id: 'SM1' },
+        event: undefined,
+      },
     });
   });
 
   it('keeps the status a callback set first, noting the carrier id and dropping the payload', () => {
-    const delivered = claimedRow({ status: 'delivered', lease_owner: null, carrier_message_id: null, sent_at: NOW - 50, payload: null, completed_at: NOW - 50 });
+    const delivered = claimedRow({
+      status: 'delivered',
+      lease_owner: null,
+      carrier_message_id: null,
+      sent_at: NOW - 50,
+      payload: null,
+      completed_at: NOW - 50,
+    });
     expect(decide(outcomeOf(accepted), delivered, NOW, WORKER, OPTIONS, middle)).toEqual({
       patch: { carrier_message_id: 'SM1', carrier_parts: 1, sent_at: NOW - 50, payload: null, updated_at: NOW },
     });
     // Still `sent` (a `sent` callback came first): the status check is planned too.
     const sent = claimedRow({ status: 'sent', lease_owner: null, carrier_message_id: 'SM1', sent_at: NOW - 50 });
-    expect(decide(outcomeOf(accepted), sent, NOW, WORKER, OPTIONS, middle)?.patch).toMatchObject({ status_check_at: NOW + FIRST_CHECK_AFTER_MS });
+    expect(decide(outcomeOf(accepted), sent, NOW, WORKER, OPTIONS, middle)?.patch).toMatchObject({
+      status_check_at: NOW + FIRST_CHECK_AFTER_MS,
+    });
     expect(decide(outcomeOf(accepted), sent, NOW, WORKER, OPTIONS, middle)?.patch.status).toBeUndefined();
   });
 
   it('changes nothing when another worker holds the message', () => {
     const taken = claimedRow({ lease_owner: 'other:2:bbbbbb', attempts: 2 });
     expect(decide(outcomeOf(accepted), taken, NOW, WORKER, OPTIONS, middle)).toBeNull();
-    expect(decide(outcomeOf({ kind: 'error', error: permanent('21211', 'invalid number') }), taken, NOW, WORKER, OPTIONS, middle)).toBeNull();
-    expect(decide(outcomeOf({ kind: 'dropped' }), claimedRow({ status: 'queued', lease_owner: null }), NOW, WORKER, OPTIONS, middle)).toBeNull();
+    expect(
+      decide(outcomeOf({ kind: 'error', error: permanent('21211', 'invalid number') }), taken, NOW, WORKER, OPTIONS, middle),
+    ).toBeNull();
+    expect(
+      decide(outcomeOf({ kind: 'dropped' }), claimedRow({ status: 'queued', lease_owner: null }), NOW, WORKER, OPTIONS, middle),
+    ).toBeNull();
   });
 
   it('records a drop (null driver), echoing a verification code only when one was kept', () => {
     const outcome = { ...outcomeOf({ kind: 'dropped' }), echoedBody: 'Your code is 123456' };
     const decision = decide(outcome, claimedRow(), NOW, WORKER, OPTIONS, middle);
     expect(decision?.patch).toEqual({ ...released, payload: null, completed_at: NOW, status: 'dropped' });
-    expect(decision?.trail).toMatchObject({ action: 'sms.dropped', auditData: { attempt: 1, driver: 'null', body: 'Your code is 123456' } });
-    expect(decide(outcomeOf({ kind: 'dropped' }), claimedRow(), NOW, WORKER, OPTIONS, middle)?.trail?.auditData).toEqual({ attempt: 1, driver: 'null' });
+    expect(decision?.trail).toMatchObject({
+      action: 'sms.dropped',
+      auditData: { attempt: 1, driver: 'null', body: 'Your code is 123456' },
+    });
+    expect(decide(outcomeOf({ kind: 'dropped' }), claimedRow(), NOW, WORKER, OPTIONS, middle)?.trail?.auditData).toEqual({
+      attempt: 1,
+      driver: 'null',
+    });
   });
 
   it('expires a code that outlived its challenge before it was sent', () => {
@@ -116,37 +160,96 @@ describe('decide', () => {
   });
 
   it('releases an aborted send to be claimed again at once, without an event', () => {
-    const decision = decide(outcomeOf({ kind: 'error', error: transient('aborted', 'shutting down') }), claimedRow(), NOW, WORKER, OPTIONS, middle);
-    expect(decision?.patch).toEqual({ ...released, status: 'queued', next_attempt_at: NOW, error_code: 'aborted', error_message: 'shutting down' });
+    const decision = decide(
+      outcomeOf({ kind: 'error', error: transient('aborted', 'shutting down') }),
+      claimedRow(),
+      NOW,
+      WORKER,
+      OPTIONS,
+      middle,
+    );
+    expect(decision?.patch).toEqual({
+      ...released,
+      status: 'queued',
+      next_attempt_at: NOW,
+      error_code: 'aborted',
+      error_message: 'shutting down',
+    });
     expect(decision?.trail).toMatchObject({ action: 'sms.released', event: false });
     expect(decision?.retry).toBeUndefined();
   });
 
   it('schedules a transient failure again after the backoff, keeping the payload', () => {
-    const decision = decide(outcomeOf({ kind: 'error', error: transient('http_503', 'unavailable', 503) }), claimedRow({ attempts: 3 }), NOW, WORKER, OPTIONS, middle);
+    const decision = decide(
+      outcomeOf({ kind: 'error', error: transient('http_503', 'unavailable', 503) }),
+      claimedRow({ attempts: 3 }),
+      NOW,
+      WORKER,
+      OPTIONS,
+      middle,
+    );
     // Third attempt: a ceiling of 4 s, half fixed, half jitter (0.5 of it).
-    expect(decision?.patch).toEqual({ ...released, status: 'queued', next_attempt_at: NOW + 3_000, error_code: 'http_503', error_message: 'unavailable' });
+    expect(decision?.patch).toEqual({
+      ...released,
+      status: 'queued',
+      next_attempt_at: NOW + 3_000,
+      error_code: 'http_503',
+      error_message: 'unavailable',
+    });
     expect(decision?.patch).not.toHaveProperty('payload');
-    expect(decision?.trail).toMatchObject({ action: 'sms.retry_scheduled', auditData: { attempt: 1, retry_at: NOW + 3_000 }, event: false });
+    expect(decision?.trail).toMatchObject({
+      action: 'sms.retry_scheduled',
+      auditData: { attempt: 1, retry_at: NOW + 3_000 },
+      event: false,
+    });
     expect(decision?.retry).toBe(true);
   });
 
   it("waits for the carrier's Retry-After when it is longer than the backoff, and not when it is shorter", () => {
-    const retryAt = (ms: number) => decide(outcomeOf({ kind: 'error', error: transient('http_429', 'slow down', 429, ms) }), claimedRow(), NOW, WORKER, OPTIONS, middle)?.patch.next_attempt_at;
+    const retryAt = (ms: number) =>
+      decide(outcomeOf({ kind: 'error', error: transient('http_429', 'slow down', 429, ms) }), claimedRow(), NOW, WORKER, OPTIONS, middle)
+        ?.patch.next_attempt_at;
     expect(retryAt(20_000)).toBe(NOW + 20_000);
     expect(retryAt(100)).toBe(NOW + 750);
   });
 
   it('fails a transient failure on the last attempt', () => {
-    const decision = decide(outcomeOf({ kind: 'error', error: transient('timeout', 'no answer') }), claimedRow({ attempts: OPTIONS.maxAttempts }), NOW, WORKER, OPTIONS, middle);
-    expect(decision?.patch).toEqual({ ...released, payload: null, completed_at: NOW, status: 'failed', error_code: 'timeout', error_message: 'no answer' });
+    const decision = decide(
+      outcomeOf({ kind: 'error', error: transient('timeout', 'no answer') }),
+      claimedRow({ attempts: OPTIONS.maxAttempts }),
+      NOW,
+      WORKER,
+      OPTIONS,
+      middle,
+    );
+    expect(decision?.patch).toEqual({
+      ...released,
+      payload: null,
+      completed_at: NOW,
+      status: 'failed',
+      error_code: 'timeout',
+      error_message: 'no answer',
+    });
     expect(decision?.trail?.auditData).toEqual({ attempt: 1, final_attempt: true });
     expect(decision?.retry).toBeUndefined();
   });
 
   it('fails a permanent failure at once', () => {
-    const decision = decide(outcomeOf({ kind: 'error', error: permanent('21211', 'invalid number', 400) }), claimedRow(), NOW, WORKER, OPTIONS, middle);
-    expect(decision?.patch).toMatchObject({ status: 'failed', error_code: '21211', payload: null, completed_at: NOW, next_attempt_at: null });
+    const decision = decide(
+      outcomeOf({ kind: 'error', error: permanent('21211', 'invalid number', 400) }),
+      claimedRow(),
+      NOW,
+      WORKER,
+      OPTIONS,
+      middle,
+    );
+    expect(decision?.patch).toMatchObject({
+      status: 'failed',
+      error_code: '21211',
+      payload: null,
+      completed_at: NOW,
+      next_attempt_at: null,
+    });
     expect(decision?.trail?.auditData).toEqual({ attempt: 1, final_attempt: false });
   });
 
@@ -156,39 +259,78 @@ describe('decide', () => {
     expect(decision?.patch).toMatchObject({ status: 'expired', error_code: 'timeout', payload: null, completed_at: NOW });
     expect(decision?.trail?.auditData).toEqual({ attempt: 1, reason: 'the code expires before the next attempt' });
     // The same failure with time to spare is retried.
-    expect(decide(outcomeOf({ kind: 'error', error: transient('timeout', 'no answer') }), { ...late, expires_at: NOW + 60_000 }, NOW, WORKER, OPTIONS, middle)?.patch.status).toBe('queued');
+    expect(
+      decide(
+        outcomeOf({ kind: 'error', error: transient('timeout', 'no answer') }),
+        { ...late, expires_at: NOW + 60_000 },
+        NOW,
+        WORKER,
+        OPTIONS,
+        middle,
+      )?.patch.status,
+    ).toBe('queued');
   });
 });
 
 describe('failover', () => {
   const plan: FailoverPlan = { to: 'vonage', afterTransientFailures: 2, receiptWaitMs: 60_000 };
   const withPlan = (result: SendResult, claimed = claimedRow()) => ({ ...outcomeOf(result, claimed), failover: plan });
-  const moved = { status: 'queued', driver: 'vonage', failover_from: 'twilio', failed_over_at: NOW, next_attempt_at: NOW, lease_owner: null, carrier_message_id: null, receipt_wait_until: null };
+  const moved = {
+    status: 'queued',
+    driver: 'vonage',
+    failover_from: 'twilio',
+    failed_over_at: NOW,
+    next_attempt_at: NOW,
+    lease_owner: null,
+    carrier_message_id: null,
+    receipt_wait_until: null,
+  };
 
   it('moves a message its first driver refuses for a reason another carrier may not share, keeping the body', () => {
-    const decision = decide(withPlan({ kind: 'error', error: permanent('21408', 'region not permitted', 400) }), claimedRow(), NOW, WORKER, OPTIONS, middle);
+    const decision = decide(
+      withPlan({ kind: 'error', error: permanent('21408', 'region not permitted', 400) }),
+      claimedRow(),
+      NOW,
+      WORKER,
+      OPTIONS,
+      middle,
+    );
     expect(decision?.patch).toMatchObject({ ...moved, failover_attempt: 1, error_code: '21408' });
     expect(decision?.patch).not.toHaveProperty('payload');
     expect(decision?.failover).toEqual({ from: 'twilio', to: 'vonage', reason: 'carrier_refused' });
-    expect(decision?.trail).toMatchObject({ action: 'sms.failover', eventType: 'sms.failover', eventData: { failover: { from: 'twilio', to: 'vonage', reason: 'carrier_refused' } } });
+    expect(decision?.trail).toMatchObject({
+      action: 'sms.failover',
+      eventType: 'sms.failover',
+      eventData: { failover: { from: 'twilio', to: 'vonage', reason: 'carrier_refused' } },
+    });
   });
 
   it('never moves an invalid or opted-out number, nor a message that has moved once', () => {
     for (const code of ['21211', '21610']) {
-      expect(decide(withPlan({ kind: 'error', error: permanent(code, 'no', 400) }), claimedRow(), NOW, WORKER, OPTIONS, middle)?.patch.status).toBe('failed');
+      expect(
+        decide(withPlan({ kind: 'error', error: permanent(code, 'no', 400) }), claimedRow(), NOW, WORKER, OPTIONS, middle)?.patch.status,
+      ).toBe('failed');
     }
     const second = claimedRow({ driver: 'vonage', failover_from: 'twilio', failover_attempt: 1, attempts: 2 });
-    expect(decide(withPlan({ kind: 'error', error: permanent('29', 'not permitted') }), second, NOW, WORKER, OPTIONS, middle)?.patch.status).toBe('failed');
+    expect(
+      decide(withPlan({ kind: 'error', error: permanent('29', 'not permitted') }), second, NOW, WORKER, OPTIONS, middle)?.patch.status,
+    ).toBe('failed');
   });
 
   it('moves after afterTransientFailures transient failures; the second driver then has its own retries', () => {
     const transientError: SendResult = { kind: 'error', error: transient('http_503', 'unavailable', 503) };
     expect(decide(withPlan(transientError), claimedRow({ attempts: 1 }), NOW, WORKER, OPTIONS, middle)?.patch.status).toBe('queued');
     expect(decide(withPlan(transientError), claimedRow({ attempts: 1 }), NOW, WORKER, OPTIONS, middle)?.failover).toBeUndefined();
-    expect(decide(withPlan(transientError), claimedRow({ attempts: 2 }), NOW, WORKER, OPTIONS, middle)?.failover).toEqual({ from: 'twilio', to: 'vonage', reason: 'transient_failures' });
+    expect(decide(withPlan(transientError), claimedRow({ attempts: 2 }), NOW, WORKER, OPTIONS, middle)?.failover).toEqual({
+      from: 'twilio',
+      to: 'vonage',
+      reason: 'transient_failures',
+    });
     const second = claimedRow({ driver: 'vonage', failover_from: 'twilio', failover_attempt: 2, attempts: 2 + OPTIONS.maxAttempts - 1 });
     expect(decide(withPlan(transientError), second, NOW, WORKER, OPTIONS, middle)?.retry).toBe(true);
-    expect(decide(withPlan(transientError), { ...second, attempts: 2 + OPTIONS.maxAttempts }, NOW, WORKER, OPTIONS, middle)?.patch.status).toBe('failed');
+    expect(
+      decide(withPlan(transientError), { ...second, attempts: 2 + OPTIONS.maxAttempts }, NOW, WORKER, OPTIONS, middle)?.patch.status,
+    ).toBe('failed');
   });
 
   it('waits for a receipt, keeping the body, until the wait ends, or else until the code expires', () => {
@@ -200,25 +342,45 @@ describe('failover', () => {
     expect(tooLate?.patch).toMatchObject({ status: 'sent', receipt_wait_until: NOW + 60_000 });
     expect(tooLate?.patch).not.toHaveProperty('payload');
     const noWait = { ...withPlan(accepted), failover: { ...plan, receiptWaitMs: null } };
-    expect(decide(noWait, claimedRow({ expires_at: NOW + 600_000 }), NOW, WORKER, OPTIONS, middle)?.patch).toMatchObject({ receipt_wait_until: NOW + 600_000 });
+    expect(decide(noWait, claimedRow({ expires_at: NOW + 600_000 }), NOW, WORKER, OPTIONS, middle)?.patch).toMatchObject({
+      receipt_wait_until: NOW + 600_000,
+    });
     // No code, no wait: nothing bounds the keeping, so the body goes.
-    expect(decide(noWait, claimedRow({ expires_at: null }), NOW, WORKER, OPTIONS, middle)?.patch).toMatchObject({ receipt_wait_until: null, payload: null });
+    expect(decide(noWait, claimedRow({ expires_at: null }), NOW, WORKER, OPTIONS, middle)?.patch).toMatchObject({
+      receipt_wait_until: null,
+      payload: null,
+    });
     // Nowhere to move: the body goes at once.
-    expect(decide(outcomeOf(accepted), claimedRow({ expires_at: NOW + 600_000 }), NOW, WORKER, OPTIONS, middle)?.patch).toMatchObject({ receipt_wait_until: null, payload: null });
+    expect(decide(outcomeOf(accepted), claimedRow({ expires_at: NOW + 600_000 }), NOW, WORKER, OPTIONS, middle)?.patch).toMatchObject({
+      receipt_wait_until: null,
+      payload: null,
+    });
     // The end of a wait at the code's expiry never moves the message.
     const sent = claimedRow({ status: 'sent', lease_owner: null, expires_at: NOW, receipt_wait_until: NOW });
     expect(afterReceiptWait(sent, 'vonage', NOW).failover).toBeUndefined();
   });
 
   it('moves a message whose first carrier reports later a refusal another carrier may not share', () => {
-    const sent = claimedRow({ status: 'sent', lease_owner: null, carrier_message_id: 'SM1', expires_at: NOW + 600_000, receipt_wait_until: NOW + 600_000 });
+    const sent = claimedRow({
+      status: 'sent',
+      lease_owner: null,
+      carrier_message_id: 'SM1',
+      expires_at: NOW + 600_000,
+      receipt_wait_until: NOW + 600_000,
+    });
     const filtered = { source: 'twilio', errorCode: '30007', errorMessage: 'filtered' } as const;
     const decision = afterFailureReport(sent, filtered, 'vonage', NOW);
-    expect(decision).toMatchObject({ patch: { ...moved, error_code: '30007', error_message: 'filtered' }, failover: { from: 'twilio', to: 'vonage', reason: 'carrier_refused' } });
+    expect(decision).toMatchObject({
+      patch: { ...moved, error_code: '30007', error_message: 'filtered' },
+      failover: { from: 'twilio', to: 'vonage', reason: 'carrier_refused' },
+    });
     expect(afterFailureReport(sent, { source: 'vonage', errorCode: '6', errorMessage: null }, 'twilio', NOW)).toBeNull();
-    expect(afterFailureReport({ ...sent, driver: 'vonage' }, { source: 'vonage', errorCode: '6', errorMessage: null }, 'twilio', NOW)?.failover).toEqual({ from: 'vonage', to: 'twilio', reason: 'carrier_refused' });
+    expect(
+      afterFailureReport({ ...sent, driver: 'vonage' }, { source: 'vonage', errorCode: '6', errorMessage: null }, 'twilio', NOW)?.failover,
+    ).toEqual({ from: 'vonage', to: 'twilio', reason: 'carrier_refused' });
     // Unreachable, invalid, opted out: no carrier would do better.
-    for (const errorCode of ['30003', '30005', '21610']) expect(afterFailureReport(sent, { ...filtered, errorCode }, 'vonage', NOW)).toBeNull();
+    for (const errorCode of ['30003', '30005', '21610'])
+      expect(afterFailureReport(sent, { ...filtered, errorCode }, 'vonage', NOW)).toBeNull();
     // No failover driver, moved already, no longer waiting (body gone), code expired.
     expect(afterFailureReport(sent, filtered, null, NOW)).toBeNull();
     expect(afterFailureReport({ ...sent, failover_from: 'vonage' }, filtered, 'vonage', NOW)).toBeNull();
@@ -228,7 +390,10 @@ describe('failover', () => {
 
   it('after the wait, moves a message still sent, and otherwise only stops waiting', () => {
     const sent = claimedRow({ status: 'sent', lease_owner: null, carrier_message_id: 'SM1', receipt_wait_until: NOW });
-    expect(afterReceiptWait(sent, 'vonage', NOW)).toMatchObject({ patch: { ...moved, error_code: 'no_receipt' }, failover: { reason: 'no_receipt' } });
+    expect(afterReceiptWait(sent, 'vonage', NOW)).toMatchObject({
+      patch: { ...moved, error_code: 'no_receipt' },
+      failover: { reason: 'no_receipt' },
+    });
     const stop = { patch: { receipt_wait_until: null, payload: null, updated_at: NOW } };
     expect(afterReceiptWait(sent, null, NOW)).toEqual(stop);
     expect(afterReceiptWait({ ...sent, expires_at: NOW }, 'vonage', NOW)).toEqual(stop);
@@ -239,7 +404,9 @@ describe('failover', () => {
 describe('backoff', () => {
   it('doubles per attempt from the base, up to the maximum', () => {
     const ceiling = () => 1 - Number.EPSILON;
-    expect([1, 2, 3, 4, 5, 6, 7, 8].map((n) => backoff(n, OPTIONS, ceiling))).toEqual([1_000, 2_000, 4_000, 8_000, 16_000, 32_000, 60_000, 60_000]);
+    expect([1, 2, 3, 4, 5, 6, 7, 8].map((n) => backoff(n, OPTIONS, ceiling))).toEqual([
+      1_000, 2_000, 4_000, 8_000, 16_000, 32_000, 60_000, 60_000,
+    ]);
     expect(backoff(0, OPTIONS, ceiling)).toBe(1_000);
   });
 

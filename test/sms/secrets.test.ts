@@ -34,7 +34,11 @@ describe.each(STORES)('SMS secrets at rest on %s', (kind) => {
       ...FAST_DISPATCH,
     };
     const first = await startTestServer(store, { listen: true, env: { ...env, AUTHN_SMS_DISPATCHER: 'off' } });
-    const { id } = await first.running.services.sms.send({ template: 'verification_code', to: '+447911123456', variables: { code: '837261', expires_in_minutes: '10' } });
+    const { id } = await first.running.services.sms.send({
+      template: 'verification_code',
+      to: '+447911123456',
+      variables: { code: '837261', expires_in_minutes: '10' },
+    });
     const waiting = await storeReader(first).message(id);
     expect(waiting.payload).toMatch(/^v1\./);
     expect(waiting.body).not.toContain('837261');
@@ -45,7 +49,12 @@ describe.each(STORES)('SMS secrets at rest on %s', (kind) => {
     const rotated = randomBytes(32).toString('base64');
     const rotating = await startTestServer(store, {
       listen: true,
-      env: { ...env, AUTHN_SMS_DISPATCHER: 'off', AUTHN_ENCRYPTION_KEY: rotated, AUTHN_PREVIOUS_ENCRYPTION_KEYS: store.env.AUTHN_ENCRYPTION_KEY! },
+      env: {
+        ...env,
+        AUTHN_SMS_DISPATCHER: 'off',
+        AUTHN_ENCRYPTION_KEY: rotated,
+        AUTHN_PREVIOUS_ENCRYPTION_KEYS: store.env.AUTHN_ENCRYPTION_KEY!,
+      },
     });
     expect(rotating.logs.some((line) => line.includes('encryption key rotated'))).toBe(true);
     await rotating.close();

@@ -24,7 +24,10 @@ interface VonageVector {
 }
 const vectors = readContract<{
   twilio: { vectors: TwilioVector[] };
-  vonage: { vectors: VonageVector[]; upstreamCrossCheck: { signatureSecret: string; params: Record<string, string>; expected: Record<VonageSignatureMethod, string> } };
+  vonage: {
+    vectors: VonageVector[];
+    upstreamCrossCheck: { signatureSecret: string; params: Record<string, string>; expected: Record<VonageSignatureMethod, string> };
+  };
 }>('signature-vectors.json');
 
 describe('X-Twilio-Signature', () => {
@@ -47,7 +50,9 @@ describe('X-Twilio-Signature', () => {
 
   it('tries the four URL forms: port removed, default port added, and the legacy query encoding of each', () => {
     // WHATWG parsing writes ' as %27; the legacy encoding writes it back as ': both are accepted.
-    expect(twilioUrlForms("https://x.test/cb?a='b'").sort()).toEqual(["https://x.test/cb?a='b'", 'https://x.test/cb?a=%27b%27', "https://x.test:443/cb?a='b'", 'https://x.test:443/cb?a=%27b%27'].sort());
+    expect(twilioUrlForms("https://x.test/cb?a='b'").sort()).toEqual(
+      ["https://x.test/cb?a='b'", 'https://x.test/cb?a=%27b%27', "https://x.test:443/cb?a='b'", 'https://x.test:443/cb?a=%27b%27'].sort(),
+    );
     expect(twilioUrlForms('http://127.0.0.1:8443/cb')).toEqual(['http://127.0.0.1/cb', 'http://127.0.0.1:8443/cb']);
   });
 

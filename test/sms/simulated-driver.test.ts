@@ -25,9 +25,18 @@ const message = (digit: number): OutboundSms => ({
 
 type Answer = { accepted: SendOutcome & { kind: 'accepted' } } | { error: CarrierError };
 
-async function send(carrier: SmsDriverName, digit: number, options: { role?: SimulatedRole; attempt?: number; clock?: ManualClock; due?: number[] } = {}): Promise<Answer> {
+async function send(
+  carrier: SmsDriverName,
+  digit: number,
+  options: { role?: SimulatedRole; attempt?: number; clock?: ManualClock; due?: number[] } = {},
+): Promise<Answer> {
   const clock = options.clock ?? new ManualClock();
-  const driver = new SimulatedDriver(carrier, { clock, role: options.role, attempt: options.attempt, onReceiptDue: (at) => options.due?.push(at) });
+  const driver = new SimulatedDriver(carrier, {
+    clock,
+    role: options.role,
+    attempt: options.attempt,
+    onReceiptDue: (at) => options.due?.push(at),
+  });
   try {
     const outcome = await driver.send(message(digit));
     if (outcome.kind !== 'accepted') throw new Error(`unexpected ${outcome.kind}`);
@@ -44,7 +53,8 @@ const ours = (carrier: SmsDriverName, status: string) => (carrier === 'twilio' ?
 describe('simulated numbers', () => {
   it('are +15555550190 … 0199, inside the test range', () => {
     for (let d = 0; d <= 9; d++) expect([isSimulatedNumber(`+1555555019${d}`), isTestNumber(`+1555555019${d}`)]).toEqual([true, true]);
-    for (const other of ['+15555550189', '+15555550100', '+15555550200', '+155555501900', '+14155550190']) expect(isSimulatedNumber(other)).toBe(false);
+    for (const other of ['+15555550189', '+15555550100', '+15555550200', '+155555501900', '+14155550190'])
+      expect(isSimulatedNumber(other)).toBe(false);
   });
 });
 
@@ -66,7 +76,12 @@ describe.each(['twilio', 'vonage'] as const)('the simulated driver playing %s', 
     const answer = await send(carrier, digit, { clock, due });
     if (!('accepted' in answer)) throw answer.error;
     const { accepted } = answer;
-    expect(accepted).toMatchObject({ kind: 'accepted', carrierStatus: carrier === 'twilio' ? 'queued' : '0', parts: 1, firstCheckAfterMs: afterMs });
+    expect(accepted).toMatchObject({
+      kind: 'accepted',
+      carrierStatus: carrier === 'twilio' ? 'queued' : '0',
+      parts: 1,
+      firstCheckAfterMs: afterMs,
+    });
     expect(accepted.carrierMessageId).toMatch(/^sim-/);
     expect(due).toEqual([clock.now() + afterMs]);
 
@@ -107,7 +122,11 @@ describe.each(['twilio', 'vonage'] as const)('the simulated driver playing %s', 
     const answer = await send(carrier, digit, { role });
     if (!('error' in answer)) throw new Error('accepted');
     expect(answer.error.kind).toBe('permanent');
-    expect(answer.error.code).toBe({ twilio: { route_not_permitted: '21408', invalid_number: '21211' }, vonage: { route_not_permitted: '29', invalid_number: '33' } }[carrier][failure]);
+    expect(answer.error.code).toBe(
+      { twilio: { route_not_permitted: '21408', invalid_number: '21211' }, vonage: { route_not_permitted: '29', invalid_number: '33' } }[
+        carrier
+      ][failure],
+    );
     expect(failureClass(carrier, 'send', answer.error.code)).toBe(failure);
     expect(failsOver(failure)).toBe(failure === 'route_not_permitted');
   });
@@ -125,7 +144,11 @@ describe.each(['twilio', 'vonage'] as const)('the simulated driver playing %s', 
   });
 
   it('digit 9: every attempt times out, whichever driver', async () => {
-    for (const [role, attempt] of [['first', 1], ['first', 5], ['failover', 9]] as const) {
+    for (const [role, attempt] of [
+      ['first', 1],
+      ['first', 5],
+      ['failover', 9],
+    ] as const) {
       const answer = await send(carrier, 9, { role, attempt });
       expect('error' in answer && [answer.error.kind, answer.error.code]).toEqual(['transient', 'timeout']);
     }

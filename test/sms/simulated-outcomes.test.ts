@@ -43,7 +43,10 @@ describe.each(STORES)('simulated outcomes on %s', (kind) => {
     read = storeReader(h.server);
     await patchSettings(h.server, { test_mode: 'enabled' });
     receiver = await new Receiver().start();
-    const res = await h.server.bapi('POST', '/v1/webhooks/endpoints', { url: receiver.url, event_types: ['sms.queued', 'sms.failover', 'sms.sent', 'sms.delivered', 'sms.failed'] });
+    const res = await h.server.bapi('POST', '/v1/webhooks/endpoints', {
+      url: receiver.url,
+      event_types: ['sms.queued', 'sms.failover', 'sms.sent', 'sms.delivered', 'sms.failed'],
+    });
     expect(res.statusCode, res.body).toBe(200);
     endpoint = res.json();
   });
@@ -76,7 +79,8 @@ describe.each(STORES)('simulated outcomes on %s', (kind) => {
     await checks().runOnce();
   }
 
-  const history = async (id: string) => (await read.history(id)).map((s) => [s.status, s.source, s.carrier_status, s.error_code, s.applied]);
+  const history = async (id: string) =>
+    (await read.history(id)).map((s) => [s.status, s.source, s.carrier_status, s.error_code, s.applied]);
   const eventTypes = async (id: string) => (await read.events(id)).map((e) => e.type);
   /**
    * The webhooks received about one message, each verified (at the clock's time: a test's earlier ones may be days
@@ -127,23 +131,52 @@ describe.each(STORES)('simulated outcomes on %s', (kind) => {
 
   // Twilio played first (the null driver's first carrier), Vonage as its failover: the outcome of each digit.
   it.each([
-    [1, 'undelivered', '30003', 'twilio', [['sent', 'dispatcher', null, null, 1], ['undelivered', 'twilio', 'undelivered', '30003', 1]], ['sms.queued', 'sms.sent', 'sms.failed']],
+    [
+      1,
+      'undelivered',
+      '30003',
+      'twilio',
+      [
+        ['sent', 'dispatcher', null, null, 1],
+        ['undelivered', 'twilio', 'undelivered', '30003', 1],
+      ],
+      ['sms.queued', 'sms.sent', 'sms.failed'],
+    ],
     [
       8,
       'failed',
       '6',
       'vonage',
-      [['sent', 'dispatcher', null, null, 1], ['queued', 'twilio', 'undelivered', '30007', 1], ['sent', 'dispatcher', null, null, 1], ['failed', 'vonage', 'rejected', '6', 1]],
+      [
+        ['sent', 'dispatcher', null, null, 1],
+        ['queued', 'twilio', 'undelivered', '30007', 1],
+        ['sent', 'dispatcher', null, null, 1],
+        ['failed', 'vonage', 'rejected', '6', 1],
+      ],
       ['sms.queued', 'sms.sent', 'sms.failover', 'sms.sent', 'sms.failed'],
     ],
-    [2, 'failed', '29', 'vonage', [['queued', 'dispatcher', null, '21408', 1], ['failed', 'dispatcher', null, '29', 1]], ['sms.queued', 'sms.failover', 'sms.failed']],
+    [
+      2,
+      'failed',
+      '29',
+      'vonage',
+      [
+        ['queued', 'dispatcher', null, '21408', 1],
+        ['failed', 'dispatcher', null, '29', 1],
+      ],
+      ['sms.queued', 'sms.failover', 'sms.failed'],
+    ],
     [7, 'failed', '21211', 'twilio', [['failed', 'dispatcher', null, '21211', 1]], ['sms.queued', 'sms.failed']],
     [
       5,
       'delivered',
       null,
       'twilio',
-      [['queued', 'dispatcher', null, 'timeout', 1], ['sent', 'dispatcher', null, null, 1], ['delivered', 'twilio', 'delivered', null, 1]],
+      [
+        ['queued', 'dispatcher', null, 'timeout', 1],
+        ['sent', 'dispatcher', null, null, 1],
+        ['delivered', 'twilio', 'delivered', null, 1],
+      ],
       ['sms.queued', 'sms.sent', 'sms.delivered'],
     ],
   ] as const)('digit %i ends %s (%s from %s)', async (digit, final, code, driver, expectedHistory, events) => {
@@ -201,7 +234,14 @@ describe.each(STORES)('simulated outcomes on %s', (kind) => {
   it('digit 9: every attempt times out: fails over after the transient tries, then runs out of tries', async () => {
     const { id } = await send(simulated(9));
     const row = await dispatched(id);
-    expect(row).toMatchObject({ status: 'failed', error_code: 'timeout', driver: 'vonage', failover_from: 'twilio', failover_attempt: 2, attempts: 10 });
+    expect(row).toMatchObject({
+      status: 'failed',
+      error_code: 'timeout',
+      driver: 'vonage',
+      failover_from: 'twilio',
+      failover_attempt: 2,
+      attempts: 10,
+    });
     const attempts = await read.attempts(id);
     expect(attempts.map((a) => [a.driver, a.outcome, a.error_code])).toEqual([
       ...Array.from({ length: 2 }, () => ['twilio', 'transient_error', 'timeout']),
@@ -216,14 +256,24 @@ describe.each(STORES)('simulated outcomes on %s', (kind) => {
       const undelivered = await send(simulated(1));
       expect(await dispatched(undelivered.id)).toMatchObject({ status: 'sent', driver: 'vonage', carrier_status: '0' });
       await advance(SIMULATED_RECEIPT_MS);
-      expect(await read.message(undelivered.id)).toMatchObject({ status: 'undelivered', carrier_status: 'expired', error_code: '2', error_message: 'Absent subscriber (temporary)' });
+      expect(await read.message(undelivered.id)).toMatchObject({
+        status: 'undelivered',
+        carrier_status: 'expired',
+        error_code: '2',
+        error_message: 'Absent subscriber (temporary)',
+      });
       expect(await history(undelivered.id)).toEqual([
         ['sent', 'dispatcher', null, null, 1],
         ['undelivered', 'vonage', 'expired', '2', 1],
       ]);
 
       const refused = await send(simulated(2));
-      expect(await dispatched(refused.id)).toMatchObject({ status: 'failed', driver: 'vonage', error_code: '29', error_message: 'Non-whitelisted destination' });
+      expect(await dispatched(refused.id)).toMatchObject({
+        status: 'failed',
+        driver: 'vonage',
+        error_code: '29',
+        error_message: 'Non-whitelisted destination',
+      });
       // The code is masked in the log as for any real driver; it travels sealed until it is "sent".
       const row = await read.message(refused.id);
       expect(row.body).not.toContain('482913');
@@ -290,7 +340,12 @@ describe.each(STORES)('simulated outcomes on %s', (kind) => {
     const sent = await dispatched(message.id);
     expect(sent).toMatchObject({ status: 'sent', driver: 'vonage', failover_from: 'twilio', failover_attempt: 1, carrier_status: '0' });
     await advance(SIMULATED_RECEIPT_MS);
-    expect(await read.message(message.id)).toMatchObject({ status: 'delivered', driver: 'vonage', carrier_status: 'delivered', payload: null });
+    expect(await read.message(message.id)).toMatchObject({
+      status: 'delivered',
+      driver: 'vonage',
+      carrier_status: 'delivered',
+      payload: null,
+    });
     expect(await delivery()).toEqual({ status: 'delivered', reason: null, next_step: null, resend_after: null });
     expect((await read.attempts(message.id)).map((a) => [a.attempt, a.driver, a.outcome, a.error_code])).toEqual([
       [1, 'twilio', 'permanent_error', '21408'],
@@ -316,9 +371,19 @@ describe.each(STORES)('simulated outcomes on %s', (kind) => {
     const sent = await dispatched(message.id);
     expect(sent).toMatchObject({ status: 'sent', driver: 'twilio', receipt_wait_until: sent.sent_at! + RECEIPT_WAIT_MS });
     await advance(SIMULATED_RECEIPT_MS);
-    expect(await dispatched(message.id)).toMatchObject({ status: 'sent', driver: 'vonage', failover_from: 'twilio', receipt_wait_until: null });
+    expect(await dispatched(message.id)).toMatchObject({
+      status: 'sent',
+      driver: 'vonage',
+      failover_from: 'twilio',
+      receipt_wait_until: null,
+    });
     await advance(SIMULATED_RECEIPT_MS);
-    expect(await read.message(message.id)).toMatchObject({ status: 'failed', driver: 'vonage', carrier_status: 'rejected', error_code: '6' });
+    expect(await read.message(message.id)).toMatchObject({
+      status: 'failed',
+      driver: 'vonage',
+      carrier_status: 'rejected',
+      error_code: '6',
+    });
     expect(await history(message.id)).toEqual([
       ['sent', 'dispatcher', null, null, 1],
       ['queued', 'twilio', 'undelivered', '30007', 1],
@@ -338,7 +403,8 @@ describe.each(STORES)('simulated outcomes on %s', (kind) => {
     [9, 'failed', 'try_again_later', 'resend'],
   ] as const)('digit %i: the sign-up shows its code %s (%s, %s), nothing of the carrier', async (digit, status, reason, nextStep) => {
     const { message, delivery, fapi, id } = await signUpWithCode(simulated(digit));
-    for (let row = await dispatched(message.id); row.status === 'sent'; row = await dispatched(message.id)) await advance(SIMULATED_RECEIPT_MS);
+    for (let row = await dispatched(message.id); row.status === 'sent'; row = await dispatched(message.id))
+      await advance(SIMULATED_RECEIPT_MS);
     expect(await delivery()).toEqual({ status, reason, next_step: nextStep, resend_after: expect.any(Number) });
     const body = (await fapi.call('GET', `/v1/client/sign_ups/${id}`)).json();
     const row = await read.message(message.id);

@@ -29,11 +29,17 @@ describe.each(STORES)('status checks on %s', (kind) => {
     const text = (await h.server.inject({ method: 'GET', url: '/metrics' })).body;
     return Number(new RegExp(`^authn_sms_status_checks_total\\{carrier="twilio",result="${result}"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
   };
-  const fetchesOf = (sid: string) => h.twilio.requests.filter((r) => r.method === 'GET' && r.path === `/2010-04-01/Accounts/${TWILIO.accountSid}/Messages/${sid}.json`).length;
+  const fetchesOf = (sid: string) =>
+    h.twilio.requests.filter((r) => r.method === 'GET' && r.path === `/2010-04-01/Accounts/${TWILIO.accountSid}/Messages/${sid}.json`)
+      .length;
 
   /** A message Twilio accepted and whose callbacks never arrive. */
   async function sentMessage() {
-    const { id } = await h.server.running.services.sms.send({ template: 'verification_code', to: recipient(), variables: { code: '482913', expires_in_minutes: '10' } });
+    const { id } = await h.server.running.services.sms.send({
+      template: 'verification_code',
+      to: recipient(),
+      variables: { code: '482913', expires_in_minutes: '10' },
+    });
     const row = await read.waitForStatus(id, 'sent');
     return { id, sid: row.carrier_message_id!, row };
   }
@@ -91,7 +97,12 @@ describe.each(STORES)('status checks on %s', (kind) => {
     Object.assign(h.twilio.messages.get(sid)!, { status: 'undelivered', errorCode: 30003 });
     skew += FIRST_CHECK_AFTER_MS;
     await checks().runOnce();
-    expect(await read.message(id)).toMatchObject({ status: 'undelivered', error_code: '30003', error_message: 'Unreachable destination handset', status_check_at: null });
+    expect(await read.message(id)).toMatchObject({
+      status: 'undelivered',
+      error_code: '30003',
+      error_message: 'Unreachable destination handset',
+      status_check_at: null,
+    });
   });
 
   it('asks again, less and less often, while the carrier still says sent, and stops three days after the send', async () => {
@@ -144,7 +155,12 @@ describe.each(STORES)('status checks on %s', (kind) => {
     const { services } = h.server.running;
     // Its own checker, with a carrier timeout longer than the test's: only the abort can end the round in time.
     const http = new CarrierHttp(120_000);
-    const checker = new StatusChecks({ ...services, drivers: { http, twilioApiUrl: h.twilio.url, vonageApiUrl: h.vonage.url }, callbacks: services.smsCallbacks, metrics: services.smsMetrics });
+    const checker = new StatusChecks({
+      ...services,
+      drivers: { http, twilioApiUrl: h.twilio.url, vonageApiUrl: h.vonage.url },
+      callbacks: services.smsCallbacks,
+      metrics: services.smsMetrics,
+    });
     skew += FIRST_CHECK_AFTER_MS;
     const logged = h.server.logs.length;
     const round = checker.runOnce();
@@ -186,7 +202,10 @@ describe.each(STORES)('status checks on %s', (kind) => {
   // processes on SQLite take turns through BEGIN IMMEDIATE, as the dispatcher's claims do.
   if (kind === 'postgres') {
     it('two server processes checking at once ask about each message once', async () => {
-      const other = await startTestServer(store, { clock, env: { AUTHN_TWILIO_API_URL: h.twilio.url, AUTHN_PUBLIC_URL: h.publicUrl, AUTHN_SMS_DISPATCHER: 'off' } });
+      const other = await startTestServer(store, {
+        clock,
+        env: { AUTHN_TWILIO_API_URL: h.twilio.url, AUTHN_PUBLIC_URL: h.publicUrl, AUTHN_SMS_DISPATCHER: 'off' },
+      });
       try {
         const sent = [];
         for (let i = 0; i < 6; i++) sent.push(await sentMessage());

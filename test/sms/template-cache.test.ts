@@ -25,11 +25,20 @@ describe.each(STORES)('templates read by sends on %s', (kind) => {
   });
 
   const send = async (server: TestServer) => {
-    const { id } = await server.running.services.sms.send({ template: 'verification_code', to: '+14155550123', variables: { code: '654321', expires_in_minutes: '10' } });
-    const row = await server.running.services.store.db.selectFrom('sms_messages').select('body').where('id', '=', id).executeTakeFirstOrThrow();
+    const { id } = await server.running.services.sms.send({
+      template: 'verification_code',
+      to: '+14155550123',
+      variables: { code: '654321', expires_in_minutes: '10' },
+    });
+    const row = await server.running.services.store.db
+      .selectFrom('sms_messages')
+      .select('body')
+      .where('id', '=', id)
+      .executeTakeFirstOrThrow();
     return row.body;
   };
-  const patch = async (server: TestServer, body: string) => expect((await server.bapi('PATCH', '/v1/templates/sms/verification_code', { body })).statusCode).toBe(200);
+  const patch = async (server: TestServer, body: string) =>
+    expect((await server.bapi('PATCH', '/v1/templates/sms/verification_code', { body })).statusCode).toBe(200);
   const DEFAULT = '654321 is your authn.sh verification code. It expires in 10 minutes.';
 
   it('a change through this server reaches the next send at once', async () => {

@@ -52,7 +52,8 @@ describe.each(STORES)('SMS templates API on %s', (kind) => {
   }
 
   beforeEach(async () => {
-    for (const slug of ['verification_code', 'reset_password_code', 'password_changed', 'invitation']) expect((await revert(slug)).statusCode).toBe(200);
+    for (const slug of ['verification_code', 'reset_password_code', 'password_changed', 'invitation'])
+      expect((await revert(slug)).statusCode).toBe(200);
     const res = await ctx.server.bapi('PATCH', '/v1/instance', { sms: null, app_name: null });
     expect(res.statusCode).toBe(200);
   });
@@ -63,10 +64,25 @@ describe.each(STORES)('SMS templates API on %s', (kind) => {
       expect(res.statusCode).toBe(200);
       const { data, next_cursor } = res.json();
       expect(next_cursor).toBeNull();
-      expect(data.map((t: { slug: string }) => t.slug)).toEqual(['verification_code', 'reset_password_code', 'password_changed', 'invitation']);
+      expect(data.map((t: { slug: string }) => t.slug)).toEqual([
+        'verification_code',
+        'reset_password_code',
+        'password_changed',
+        'invitation',
+      ]);
       expect(data[0]).toEqual(DEFAULT_VERIFICATION_VIEW);
-      expect(data[1]).toMatchObject({ sample_message: '123456 is your authn.sh password reset code. It expires in 10 minutes.', characters: 70, segments: 1, required_variables: ['code'] });
-      expect(data[2]).toMatchObject({ sample_message: 'Your authn.sh password was changed. If this was not you, contact support.', characters: 73, required_variables: [], available_variables: ['app_name'] });
+      expect(data[1]).toMatchObject({
+        sample_message: '123456 is your authn.sh password reset code. It expires in 10 minutes.',
+        characters: 70,
+        segments: 1,
+        required_variables: ['code'],
+      });
+      expect(data[2]).toMatchObject({
+        sample_message: 'Your authn.sh password was changed. If this was not you, contact support.',
+        characters: 73,
+        required_variables: [],
+        available_variables: ['app_name'],
+      });
       expect(data[3]).toMatchObject({
         sample_message: 'Ada invited you to authn.sh: https://app.example.com/invite/abc123',
         characters: 66,
@@ -90,7 +106,9 @@ describe.each(STORES)('SMS templates API on %s', (kind) => {
       expect((await ctx.server.bapi('PATCH', '/v1/instance', { abuse: { code_lifetime_minutes: 3 } })).statusCode).toBe(200);
       try {
         expect((await get('verification_code')).sample_message).toBe('123456 is your authn.sh verification code. It expires in 3 minutes.');
-        expect((await get('reset_password_code')).sample_message).toBe('123456 is your authn.sh password reset code. It expires in 3 minutes.');
+        expect((await get('reset_password_code')).sample_message).toBe(
+          '123456 is your authn.sh password reset code. It expires in 3 minutes.',
+        );
       } finally {
         await ctx.server.bapi('PATCH', '/v1/instance', { abuse: { code_lifetime_minutes: null } });
       }
@@ -114,14 +132,27 @@ describe.each(STORES)('SMS templates API on %s', (kind) => {
     it('PATCH is a merge patch: absent unchanged, null back to the default', async () => {
       let res = await patch('verification_code', { body: 'Your code: {{code}}', from_number_override: '+14155550123' });
       expect(res.statusCode).toBe(200);
-      expect(res.json()).toMatchObject({ body: 'Your code: {{code}}', from_number_override: '+14155550123', delivered_by_us: true, customised: true, sample_message: 'Your code: 123456', characters: 17, segments: 1 });
+      expect(res.json()).toMatchObject({
+        body: 'Your code: {{code}}',
+        from_number_override: '+14155550123',
+        delivered_by_us: true,
+        customised: true,
+        sample_message: 'Your code: 123456',
+        characters: 17,
+        segments: 1,
+      });
       expect(res.json().updated_at).toEqual(expect.any(Number));
 
       res = await patch('verification_code', { delivered_by_us: false });
       expect(res.json()).toMatchObject({ body: 'Your code: {{code}}', from_number_override: '+14155550123', delivered_by_us: false });
 
       res = await patch('verification_code', { body: null });
-      expect(res.json()).toMatchObject({ body: DEFAULT_VERIFICATION, from_number_override: '+14155550123', delivered_by_us: false, customised: true });
+      expect(res.json()).toMatchObject({
+        body: DEFAULT_VERIFICATION,
+        from_number_override: '+14155550123',
+        delivered_by_us: false,
+        customised: true,
+      });
 
       // Every field back at its default: the template is the shipped one again.
       res = await patch('verification_code', { from_number_override: null, delivered_by_us: null });
@@ -142,7 +173,10 @@ describe.each(STORES)('SMS templates API on %s', (kind) => {
     it('audits each change with the actor and the fields changed', async () => {
       await patch('invitation', { body: '{{inviter_name}}: {{action_url}}', delivered_by_us: false });
       const [entry] = await auditFor('sms_template.updated');
-      expect(entry).toMatchObject({ actor: { type: 'secret_key', id: expect.stringMatching(/^sk_/) }, target: { type: 'sms_template', id: 'invitation' } });
+      expect(entry).toMatchObject({
+        actor: { type: 'secret_key', id: expect.stringMatching(/^sk_/) },
+        target: { type: 'sms_template', id: 'invitation' },
+      });
       expect(entry.data.changes).toEqual([
         { path: 'body', old: '{{inviter_name}} invited you to {{app_name}}: {{action_url}}', new: '{{inviter_name}}: {{action_url}}' },
         { path: 'delivered_by_us', old: true, new: false },
@@ -157,9 +191,17 @@ describe.each(STORES)('SMS templates API on %s', (kind) => {
     });
 
     it('keeps both of two concurrent patches of different fields', async () => {
-      const results = await Promise.all([patch('reset_password_code', { body: 'Reset: {{code}}' }), patch('reset_password_code', { delivered_by_us: false }), patch('reset_password_code', { from_number_override: '12345' })]);
+      const results = await Promise.all([
+        patch('reset_password_code', { body: 'Reset: {{code}}' }),
+        patch('reset_password_code', { delivered_by_us: false }),
+        patch('reset_password_code', { from_number_override: '12345' }),
+      ]);
       for (const res of results) expect(res.statusCode).toBe(200);
-      expect(await get('reset_password_code')).toMatchObject({ body: 'Reset: {{code}}', delivered_by_us: false, from_number_override: '12345' });
+      expect(await get('reset_password_code')).toMatchObject({
+        body: 'Reset: {{code}}',
+        delivered_by_us: false,
+        from_number_override: '12345',
+      });
       expect(await auditFor('sms_template.updated', 'reset_password_code')).toHaveLength(3);
     });
   });
@@ -173,8 +215,22 @@ describe.each(STORES)('SMS templates API on %s', (kind) => {
       ['bad syntax', 'verification_code', { body: '{{#code}}{{code}}{{/code}}' }, 422, 'sms_template_syntax_invalid', 'body'],
       ['an empty body', 'password_changed', { body: '' }, 422, 'sms_template_body_empty', 'body'],
       ['a body past 10 segments', 'verification_code', { body: `{{code}} ${'a'.repeat(1524)}` }, 422, 'sms_template_too_long', 'body'],
-      ['a malformed override', 'verification_code', { from_number_override: '+1234' }, 422, 'form_param_format_invalid', 'from_number_override'],
-      ['an override with spaces', 'verification_code', { from_number_override: 'Acme Auth' }, 422, 'form_param_format_invalid', 'from_number_override'],
+      [
+        'a malformed override',
+        'verification_code',
+        { from_number_override: '+1234' },
+        422,
+        'form_param_format_invalid',
+        'from_number_override',
+      ],
+      [
+        'an override with spaces',
+        'verification_code',
+        { from_number_override: 'Acme Auth' },
+        422,
+        'form_param_format_invalid',
+        'from_number_override',
+      ],
       ['a wrong type', 'verification_code', { delivered_by_us: 'no' }, 422, 'form_param_type_invalid', 'delivered_by_us'],
       ['a number for the body', 'verification_code', { body: 42 }, 422, 'form_param_type_invalid', 'body'],
       ['an unknown field', 'verification_code', { subject: 'Hi' }, 422, 'form_param_unknown', 'subject'],
@@ -190,7 +246,11 @@ describe.each(STORES)('SMS templates API on %s', (kind) => {
     it('names every problem at once and applies none of the patch', async () => {
       await patch('verification_code', { body: 'Code {{code}}' });
       const before = await snapshot();
-      const res = await patch('verification_code', { body: 'No code for {{user}}', from_number_override: 'bad sender!', delivered_by_us: false });
+      const res = await patch('verification_code', {
+        body: 'No code for {{user}}',
+        from_number_override: 'bad sender!',
+        delivered_by_us: false,
+      });
       expect(res.statusCode).toBe(422);
       expect(res.json().errors.map((e: { code: string; meta: { param_name: string } }) => [e.code, e.meta.param_name])).toEqual([
         ['sms_template_variable_unknown', 'body'],
@@ -286,9 +346,17 @@ describe.each(STORES)('SMS templates API on %s', (kind) => {
 
     it('renders a given body with given values, and writes nothing', async () => {
       const before = await snapshot();
-      const res = await preview('invitation', { body: '{{inviter_name}} says hi: {{action_url}}', variables: { inviter_name: 'Grace', action_url: 'https://acme.example/i/1' } });
+      const res = await preview('invitation', {
+        body: '{{inviter_name}} says hi: {{action_url}}',
+        variables: { inviter_name: 'Grace', action_url: 'https://acme.example/i/1' },
+      });
       expect(res.statusCode).toBe(200);
-      expect(res.json()).toMatchObject({ message: 'Grace says hi: https://acme.example/i/1', customised: false, characters: 39, segments: 1 });
+      expect(res.json()).toMatchObject({
+        message: 'Grace says hi: https://acme.example/i/1',
+        customised: false,
+        characters: 39,
+        segments: 1,
+      });
       expect(await snapshot()).toEqual(before);
     });
 
@@ -365,22 +433,31 @@ describe.each(STORES)('SMS templates API on %s', (kind) => {
 
     it('variables count as rendered: {{app_name}} with a non-GSM name makes the message UCS-2', async () => {
       await ctx.server.bapi('PATCH', '/v1/instance', { app_name: 'Ωmega Çafé' }); // Ω is GSM-7, lower-case ç is not
-      expect(await get('password_changed')).toMatchObject({ sample_message: 'Your Ωmega Çafé password was changed. If this was not you, contact support.', encoding: 'GSM-7', characters: 75 });
+      expect(await get('password_changed')).toMatchObject({
+        sample_message: 'Your Ωmega Çafé password was changed. If this was not you, contact support.',
+        encoding: 'GSM-7',
+        characters: 75,
+      });
       await ctx.server.bapi('PATCH', '/v1/instance', { app_name: 'Ωmega çafé' });
       expect(await get('password_changed')).toMatchObject({ encoding: 'UCS-2', characters: 75, segments: 2 });
     });
   });
 
   describe('origin-bound codes', () => {
-    const enable = () => ctx.server.bapi('PATCH', '/v1/instance', { sms: { origin_bound_codes: { enabled: true, domain: 'app.example.com' } } });
+    const enable = () =>
+      ctx.server.bapi('PATCH', '/v1/instance', { sms: { origin_bound_codes: { enabled: true, domain: 'app.example.com' } } });
 
     it('the setting is part of /v1/instance, validated and audited', async () => {
       let res = await ctx.server.bapi('PATCH', '/v1/instance', { sms: { origin_bound_codes: { enabled: true } } });
       expect(res.statusCode).toBe(422);
-      expect(res.json().errors).toEqual([expect.objectContaining({ code: 'form_param_missing', meta: { param_name: 'sms.origin_bound_codes.domain' } })]);
+      expect(res.json().errors).toEqual([
+        expect.objectContaining({ code: 'form_param_missing', meta: { param_name: 'sms.origin_bound_codes.domain' } }),
+      ]);
       res = await ctx.server.bapi('PATCH', '/v1/instance', { sms: { origin_bound_codes: { domain: 'https://app.example.com' } } });
       expect(res.statusCode).toBe(422);
-      expect(res.json().errors).toEqual([expect.objectContaining({ code: 'form_param_format_invalid', meta: { param_name: 'sms.origin_bound_codes.domain' } })]);
+      expect(res.json().errors).toEqual([
+        expect.objectContaining({ code: 'form_param_format_invalid', meta: { param_name: 'sms.origin_bound_codes.domain' } }),
+      ]);
       res = await enable();
       expect(res.statusCode).toBe(200);
       expect(res.json().sms.origin_bound_codes).toEqual({ enabled: true, domain: 'app.example.com' });
@@ -414,7 +491,12 @@ describe.each(STORES)('SMS templates API on %s', (kind) => {
       const before = await snapshot();
       const res = await enable();
       expect(res.statusCode).toBe(422);
-      expect(res.json().errors).toEqual([expect.objectContaining({ code: 'sms_template_too_long', meta: expect.objectContaining({ param_name: 'sms.origin_bound_codes', template: 'verification_code' }) })]);
+      expect(res.json().errors).toEqual([
+        expect.objectContaining({
+          code: 'sms_template_too_long',
+          meta: expect.objectContaining({ param_name: 'sms.origin_bound_codes', template: 'verification_code' }),
+        }),
+      ]);
       expect(await snapshot()).toEqual(before);
     });
 
@@ -432,7 +514,9 @@ describe.each(STORES)('SMS templates API on %s', (kind) => {
     it('says the override is ignored while a Twilio messaging service SID is configured', async () => {
       await patch('verification_code', { from_number_override: '+14155550123' });
       expect(await get('verification_code')).toMatchObject({ from_number_override: '+14155550123', from_number_override_ignored: false });
-      await ctx.server.bapi('PATCH', '/v1/instance', { sms: { driver: 'twilio', from_number: '+14155550100', twilio: { account_sid: SID, auth_token: TOKEN } } });
+      await ctx.server.bapi('PATCH', '/v1/instance', {
+        sms: { driver: 'twilio', from_number: '+14155550100', twilio: { account_sid: SID, auth_token: TOKEN } },
+      });
       expect(await get('verification_code')).toMatchObject({ from_number_override_ignored: false });
       await ctx.server.bapi('PATCH', '/v1/instance', { sms: { twilio: { messaging_service_sid: MSID } } });
       expect(await get('verification_code')).toMatchObject({ from_number_override: '+14155550123', from_number_override_ignored: true });
@@ -442,26 +526,35 @@ describe.each(STORES)('SMS templates API on %s', (kind) => {
     });
 
     it('refuses an alphanumeric override under twilio, like sms.from_number', async () => {
-      await ctx.server.bapi('PATCH', '/v1/instance', { sms: { driver: 'twilio', from_number: '+14155550100', twilio: { account_sid: SID, auth_token: TOKEN } } });
+      await ctx.server.bapi('PATCH', '/v1/instance', {
+        sms: { driver: 'twilio', from_number: '+14155550100', twilio: { account_sid: SID, auth_token: TOKEN } },
+      });
       const before = await snapshot();
       const res = await patch('verification_code', { from_number_override: 'AcmeAuth' });
       expect(res.statusCode).toBe(422);
-      expect(res.json().errors).toEqual([expect.objectContaining({ code: 'form_param_format_invalid', meta: { param_name: 'from_number_override' } })]);
+      expect(res.json().errors).toEqual([
+        expect.objectContaining({ code: 'form_param_format_invalid', meta: { param_name: 'from_number_override' } }),
+      ]);
       expect(await snapshot()).toEqual(before);
     });
 
     it('refuses switching to twilio while a template has an alphanumeric override, and changes nothing', async () => {
       expect((await patch('invitation', { from_number_override: 'AcmeAuth' })).statusCode).toBe(200);
       const before = await snapshot();
-      const res = await ctx.server.bapi('PATCH', '/v1/instance', { sms: { driver: 'twilio', from_number: '+14155550100', twilio: { account_sid: SID, auth_token: TOKEN } } });
+      const res = await ctx.server.bapi('PATCH', '/v1/instance', {
+        sms: { driver: 'twilio', from_number: '+14155550100', twilio: { account_sid: SID, auth_token: TOKEN } },
+      });
       expect(res.statusCode).toBe(422);
-      expect(res.json().errors).toEqual([expect.objectContaining({ code: 'form_param_format_invalid', meta: { param_name: 'sms.driver', template: 'invitation' } })]);
+      expect(res.json().errors).toEqual([
+        expect.objectContaining({ code: 'form_param_format_invalid', meta: { param_name: 'sms.driver', template: 'invitation' } }),
+      ]);
       expect(await snapshot()).toEqual(before);
     });
   });
 
   describe('sends use the stored template', () => {
-    const send = (to: string, code = '123456') => ctx.server.running.services.sms.send({ template: 'verification_code', to, variables: { code, expires_in_minutes: '10' } });
+    const send = (to: string, code = '123456') =>
+      ctx.server.running.services.sms.send({ template: 'verification_code', to, variables: { code, expires_in_minutes: '10' } });
     const row = (id: string) => db().selectFrom('sms_messages').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
 
     it('a verification_code send after a PATCH uses the new body, after revert the default', async () => {
@@ -471,14 +564,22 @@ describe.each(STORES)('SMS templates API on %s', (kind) => {
 
       expect((await revert('verification_code')).statusCode).toBe(200);
       sent = await send('+14155550123', '654321');
-      expect(await row(sent.id)).toMatchObject({ body: '654321 is your authn.sh verification code. It expires in 10 minutes.', encoding: 'GSM-7', segments: 1 });
+      expect(await row(sent.id)).toMatchObject({
+        body: '654321 is your authn.sh verification code. It expires in 10 minutes.',
+        encoding: 'GSM-7',
+        segments: 1,
+      });
     });
 
     it('sends carry the origin-bound line and its segment count', async () => {
       await ctx.server.bapi('PATCH', '/v1/instance', { sms: { origin_bound_codes: { enabled: true, domain: 'login.acme.example' } } });
       await patch('verification_code', { body: `${'a'.repeat(140)} {{code}}` }); // 147 septets alone
       const sent = await send('+14155550123', '111222');
-      expect(await row(sent.id)).toMatchObject({ body: `${'a'.repeat(140)} 111222\n@login.acme.example #111222`, encoding: 'GSM-7', segments: 2 });
+      expect(await row(sent.id)).toMatchObject({
+        body: `${'a'.repeat(140)} 111222\n@login.acme.example #111222`,
+        encoding: 'GSM-7',
+        segments: 2,
+      });
     });
 
     it('the override and delivered_by_us reach the send', async () => {
@@ -489,7 +590,10 @@ describe.each(STORES)('SMS templates API on %s', (kind) => {
 
     it('a send with a value that breaks its variable rule is refused and queues nothing', async () => {
       const before = await snapshot();
-      await expect(send('+14155550123', '123456\n@evil.example #999999')).rejects.toMatchObject({ status: 422, code: 'sms_template_variable_invalid' });
+      await expect(send('+14155550123', '123456\n@evil.example #999999')).rejects.toMatchObject({
+        status: 422,
+        code: 'sms_template_variable_invalid',
+      });
       expect(await snapshot()).toEqual(before);
     });
   });

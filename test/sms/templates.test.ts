@@ -12,7 +12,11 @@ function settings(patch: unknown = {}): InstanceSettings {
 }
 
 const codes = (slug: (typeof TEMPLATE_SLUGS)[number], body: string, override: string | null = null, s = settings()) =>
-  validateTemplate(slug, { body, from_number_override: override, delivered_by_us: true }, s).map((e) => [e.code, e.meta?.param_name, e.meta?.variable]);
+  validateTemplate(slug, { body, from_number_override: override, delivered_by_us: true }, s).map((e) => [
+    e.code,
+    e.meta?.param_name,
+    e.meta?.variable,
+  ]);
 
 describe('template bodies', () => {
   it('accepts every shipped default under the default settings', () => {
@@ -29,7 +33,13 @@ describe('template bodies', () => {
 
   it.each([
     ['an unknown variable', 'verification_code', 'Code {{code}} for {{user_name}}', 'sms_template_variable_unknown', 'user_name'],
-    ['a variable of another template', 'verification_code', '{{code}} from {{inviter_name}}', 'sms_template_variable_unknown', 'inviter_name'],
+    [
+      'a variable of another template',
+      'verification_code',
+      '{{code}} from {{inviter_name}}',
+      'sms_template_variable_unknown',
+      'inviter_name',
+    ],
     ['a missing {{code}}', 'verification_code', 'Your code is on its way', 'sms_template_variable_missing', 'code'],
     ['a missing {{action_url}}', 'invitation', '{{inviter_name}} invited you', 'sms_template_variable_missing', 'action_url'],
     ['section syntax', 'verification_code', '{{#code}}{{code}}{{/code}}', 'sms_template_syntax_invalid', undefined],
@@ -42,7 +52,11 @@ describe('template bodies', () => {
   });
 
   it('says where a syntax error is', () => {
-    const [error] = validateTemplate('verification_code', { ...defaultFields('verification_code'), body: '{{code}} is 😀 yours }}' }, settings());
+    const [error] = validateTemplate(
+      'verification_code',
+      { ...defaultFields('verification_code'), body: '{{code}} is 😀 yours }}' },
+      settings(),
+    );
     expect(error!.long_message).toContain('unexpected "}}" at character 21');
   });
 
@@ -53,7 +67,12 @@ describe('template bodies', () => {
   it('refuses a body past 10 segments with sample values, naming the measure', () => {
     expect(codes('password_changed', 'a'.repeat(1530))).toEqual([]);
     const errors = validateTemplate('password_changed', { ...defaultFields('password_changed'), body: 'a'.repeat(1531) }, settings());
-    expect(errors).toEqual([expect.objectContaining({ code: 'sms_template_too_long', meta: { param_name: 'body', encoding: 'GSM-7', characters: 1531, segments: 11, max_segments: 10 } })]);
+    expect(errors).toEqual([
+      expect.objectContaining({
+        code: 'sms_template_too_long',
+        meta: { param_name: 'body', encoding: 'GSM-7', characters: 1531, segments: 11, max_segments: 10 },
+      }),
+    ]);
     expect(codes('password_changed', 'ж'.repeat(670))).toEqual([]);
     expect(codes('password_changed', 'ж'.repeat(671))).toEqual([['sms_template_too_long', 'body', undefined]]);
   });
@@ -72,7 +91,9 @@ describe('template bodies', () => {
     expect(codes('verification_code', body, '+1234')).toEqual([['form_param_format_invalid', 'from_number_override', undefined]]);
     expect(codes('verification_code', body, 'Acme Auth')).toEqual([['form_param_format_invalid', 'from_number_override', undefined]]);
     const twilio = settings({ sms: { driver: 'twilio' } });
-    expect(codes('verification_code', body, 'AcmeAuth', twilio)).toEqual([['form_param_format_invalid', 'from_number_override', undefined]]);
+    expect(codes('verification_code', body, 'AcmeAuth', twilio)).toEqual([
+      ['form_param_format_invalid', 'from_number_override', undefined],
+    ]);
     expect(codes('verification_code', body, '+14155550123', twilio)).toEqual([]);
   });
 });
@@ -131,7 +152,9 @@ describe('variable values are plain text', () => {
       thrown = error;
     }
     expect(thrown).toBeInstanceOf(AppError);
-    expect((thrown as AppError).details).toEqual([expect.objectContaining({ code: 'sms_template_variable_invalid', meta: { param_name: 'variables.code' } })]);
+    expect((thrown as AppError).details).toEqual([
+      expect.objectContaining({ code: 'sms_template_variable_invalid', meta: { param_name: 'variables.code' } }),
+    ]);
   });
 
   it('previews app_name with the instance setting', () => {

@@ -16,8 +16,11 @@ describe.each(STORES)('Twilio dispatch on %s', (kind) => {
   let next = 0;
   /** A fresh, valid US recipient per test (libphonenumber-valid San Francisco numbers). */
   const recipient = () => `+1415555${String(2000 + next++).padStart(4, '0')}`;
-  const send = (to: string, variables: Record<string, string> = { code: '482913', expires_in_minutes: '10' }, challenge?: { id: string; expiresAt: number }) =>
-    h.server.running.services.sms.send({ template: 'verification_code', to, variables, challenge });
+  const send = (
+    to: string,
+    variables: Record<string, string> = { code: '482913', expires_in_minutes: '10' },
+    challenge?: { id: string; expiresAt: number },
+  ) => h.server.running.services.sms.send({ template: 'verification_code', to, variables, challenge });
 
   beforeAll(async () => {
     store = await createTestStore(kind);
@@ -40,11 +43,22 @@ describe.each(STORES)('Twilio dispatch on %s', (kind) => {
     const sent = await read.waitForStatus(id, 'sent');
     const [request] = h.twilio.requests.filter((r) => r.fields.To === to);
     expect(request!.path).toBe(`/2010-04-01/Accounts/${TWILIO.accountSid}/Messages.json`);
-    expect(request!.fields).toMatchObject({ To: to, From: FROM, Body: '482913 is your authn.sh verification code. It expires in 10 minutes.', StatusCallback: `${h.publicUrl}/callbacks/twilio/status/${id}` });
+    expect(request!.fields).toMatchObject({
+      To: to,
+      From: FROM,
+      Body: '482913 is your authn.sh verification code. It expires in 10 minutes.',
+      StatusCallback: `${h.publicUrl}/callbacks/twilio/status/${id}`,
+    });
     // The carrier drops the code once it is useless: ValidityPeriod is the code's remaining validity.
     expect(Number(request!.fields.ValidityPeriod)).toBeGreaterThan(500);
     expect(Number(request!.fields.ValidityPeriod)).toBeLessThanOrEqual(540);
-    expect(sent).toMatchObject({ carrier_message_id: expect.stringMatching(/^SM[0-9a-f]{32}$/), carrier_status: 'queued', attempts: 1, payload: null, lease_owner: null });
+    expect(sent).toMatchObject({
+      carrier_message_id: expect.stringMatching(/^SM[0-9a-f]{32}$/),
+      carrier_status: 'queued',
+      attempts: 1,
+      payload: null,
+      lease_owner: null,
+    });
     // The log never shows the code of a real driver's message.
     expect(sent.body).toBe('****** is your authn.sh verification code. It expires in 10 minutes.');
 
@@ -107,7 +121,11 @@ describe.each(STORES)('Twilio dispatch on %s', (kind) => {
     const { id } = await send(recipient());
     const { carrier_message_id: sid } = await read.waitForStatus(id, 'sent');
     await h.twilio.sendStatus(sid!, { status: 'undelivered', errorCode: '30003' });
-    expect(await read.message(id)).toMatchObject({ status: 'undelivered', error_code: '30003', error_message: 'Unreachable destination handset' });
+    expect(await read.message(id)).toMatchObject({
+      status: 'undelivered',
+      error_code: '30003',
+      error_message: 'Unreachable destination handset',
+    });
     const failed = (await read.events(id)).find((e) => e.type === 'sms.failed');
     expect(failed!.data).toMatchObject({ status: 'undelivered', error_code: '30003', error_message: 'Unreachable destination handset' });
     // A delivered after a final failure cannot revive it.
@@ -118,7 +136,12 @@ describe.each(STORES)('Twilio dispatch on %s', (kind) => {
   it('refuses a forged callback with 403 and changes nothing', async () => {
     const { id } = await send(recipient());
     const { carrier_message_id: sid } = await read.waitForStatus(id, 'sent');
-    const before = { message: await read.message(id), history: await read.history(id), events: await read.events(id), audit: await read.audit(id) };
+    const before = {
+      message: await read.message(id),
+      history: await read.history(id),
+      events: await read.events(id),
+      audit: await read.audit(id),
+    };
     const forged = await h.twilio.sendStatus(sid!, { status: 'delivered' }, { authToken: 'e'.repeat(32), retry: false });
     expect(forged.status).toBe(403);
     const res = await fetch(`${h.publicUrl}/callbacks/twilio/status/${id}`, {
@@ -134,7 +157,12 @@ describe.each(STORES)('Twilio dispatch on %s', (kind) => {
       body: new URLSearchParams({ AccountSid: TWILIO.accountSid, MessageSid: sid!, MessageStatus: 'failed' }).toString(),
     });
     expect(unsigned.status).toBe(403);
-    expect({ message: await read.message(id), history: await read.history(id), events: await read.events(id), audit: await read.audit(id) }).toEqual(before);
+    expect({
+      message: await read.message(id),
+      history: await read.history(id),
+      events: await read.events(id),
+      audit: await read.audit(id),
+    }).toEqual(before);
   });
 
   it('retries transient failures with backoff, then succeeds', async () => {
@@ -225,7 +253,13 @@ describe.each(STORES)('Twilio dispatch on %s', (kind) => {
     await h.twilio.sendStatus(sid, { status: 'delivered' });
     const row = await read.waitForStatus(id, 'delivered');
     await eventually('the send outcome', async () => (await read.attempts(id)).length === 1);
-    expect(await read.message(id)).toMatchObject({ status: 'delivered', carrier_message_id: sid, payload: null, lease_owner: null, next_attempt_at: null });
+    expect(await read.message(id)).toMatchObject({
+      status: 'delivered',
+      carrier_message_id: sid,
+      payload: null,
+      lease_owner: null,
+      next_attempt_at: null,
+    });
     expect(row.status).toBe('delivered');
   });
 });

@@ -18,7 +18,8 @@ describe.each(STORES)('Vonage dispatch on %s', (kind) => {
   let next = 0;
   const recipient = () => `+4479111${String(10_000 + next++).slice(-5)}`;
   const templates = templateEditor(() => h.server);
-  const send = (to: string) => h.server.running.services.sms.send({ template: 'verification_code', to, variables: { code: '482913', expires_in_minutes: '10' } });
+  const send = (to: string) =>
+    h.server.running.services.sms.send({ template: 'verification_code', to, variables: { code: '482913', expires_in_minutes: '10' } });
   const sentPart = async (id: string) => {
     const row = await read.waitForStatus(id, 'sent');
     return { row, part: row.carrier_message_id! };
@@ -43,7 +44,13 @@ describe.each(STORES)('Vonage dispatch on %s', (kind) => {
     const { id } = await send(to);
     const { row, part } = await sentPart(id);
     const request = h.vonage.requests.find((r) => r.fields.to === to.slice(1))!;
-    expect(request.fields).toMatchObject({ api_key: VONAGE.apiKey, api_secret: VONAGE.apiSecret, from: '14155550100', type: 'text', 'client-ref': id });
+    expect(request.fields).toMatchObject({
+      api_key: VONAGE.apiKey,
+      api_secret: VONAGE.apiSecret,
+      from: '14155550100',
+      type: 'text',
+      'client-ref': id,
+    });
     const callback = String(request.fields.callback);
     expect(callback).toMatch(new RegExp(`^${h.publicUrl}/callbacks/vonage/dlr/${id}/[A-Za-z0-9_-]{43}$`));
     expect(row).toMatchObject({ carrier_status: '0', carrier_parts: 1 });
@@ -84,21 +91,33 @@ describe.each(STORES)('Vonage dispatch on %s', (kind) => {
     await sentPart(id);
     const before = { message: await read.message(id), history: await read.history(id) };
     for (const token of ['x'.repeat(43), '', 'short']) {
-      const res = await fetch(`${h.publicUrl}/callbacks/vonage/dlr/${id}/${token}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ messageId: 'X', status: 'delivered' }) });
+      const res = await fetch(`${h.publicUrl}/callbacks/vonage/dlr/${id}/${token}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ messageId: 'X', status: 'delivered' }),
+      });
       expect([403, 404]).toContain(res.status);
     }
     // A real token of another message does not open this one.
     const other = await send(recipient());
     await sentPart(other.id);
     const otherUrl = String(h.vonage.requests.at(-1)!.fields.callback);
-    const res = await fetch(otherUrl.replace(other.id, id), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ messageId: 'X', status: 'delivered' }) });
+    const res = await fetch(otherUrl.replace(other.id, id), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ messageId: 'X', status: 'delivered' }),
+    });
     expect(res.status).toBe(403);
     expect({ message: await read.message(id), history: await read.history(id) }).toEqual(before);
   });
 
   it('applies a multi-part message’s delivery once every part is delivered', async () => {
     await templates.store('invitation', { body: `{{inviter_name}} invited you: {{action_url}} ${'lorem ipsum '.repeat(20)}` });
-    const { id } = await h.server.running.services.sms.send({ template: 'invitation', to: recipient(), variables: { inviter_name: 'Ada', action_url: 'https://app.example.com/i/1' } });
+    const { id } = await h.server.running.services.sms.send({
+      template: 'invitation',
+      to: recipient(),
+      variables: { inviter_name: 'Ada', action_url: 'https://app.example.com/i/1' },
+    });
     const { row } = await sentPart(id);
     expect(row.carrier_parts).toBe(2);
     const parts = [...h.vonage.parts.values()].filter((p) => p.request['client-ref'] === id);
@@ -117,7 +136,10 @@ describe.each(STORES)('Vonage dispatch on %s', (kind) => {
     const to = recipient();
     const { id } = await send(to);
     await sentPart(id);
-    expect(h.vonage.requests.find((r) => r.fields.to === to.slice(1))!.fields).toMatchObject({ type: 'unicode', text: 'Votre code ✓ 482913' });
+    expect(h.vonage.requests.find((r) => r.fields.to === to.slice(1))!.fields).toMatchObject({
+      type: 'unicode',
+      text: 'Votre code ✓ 482913',
+    });
     expect((await read.message(id)).body).toBe('Votre code ✓ ******');
     await templates.revert('verification_code');
   });
@@ -142,22 +164,25 @@ describe.each(STORES)('Vonage dispatch on %s', (kind) => {
       h.vonage.options.signatureSecret = SIGNATURE_SECRET;
     });
 
-    it.each(['md5hash', 'md5', 'sha1', 'sha256', 'sha512'] as VonageMethod[])('accepts receipts signed with %s, refuses forged, unsigned and stale ones', async (method) => {
-      expect((await h.server.bapi('PATCH', '/v1/instance', { sms: { vonage: { signature_method: method } } })).statusCode).toBe(200);
-      h.vonage.options.signatureMethod = method;
-      const { id } = await send(recipient());
-      const { part } = await sentPart(id);
-      const before = { message: await read.message(id), history: await read.history(id) };
-      const refused = [
-        await h.vonage.sendReceipt(part, { status: 'delivered' }, { secret: 'not-the-secret-at-all', retry: false }),
-        await h.vonage.sendReceipt(part, { status: 'delivered' }, { unsigned: true, retry: false }),
-        await h.vonage.sendReceipt(part, { status: 'delivered' }, { timestamp: Math.floor(Date.now() / 1000) - 3600, retry: false }),
-      ];
-      expect(refused.map((r) => r.status)).toEqual([403, 403, 403]);
-      expect({ message: await read.message(id), history: await read.history(id) }).toEqual(before);
-      expect((await h.vonage.sendReceipt(part, { status: 'delivered' }, { method: method === 'md5' ? 'get' : 'json' })).status).toBe(200);
-      expect((await read.message(id)).status).toBe('delivered');
-    });
+    it.each(['md5hash', 'md5', 'sha1', 'sha256', 'sha512'] as VonageMethod[])(
+      'accepts receipts signed with %s, refuses forged, unsigned and stale ones',
+      async (method) => {
+        expect((await h.server.bapi('PATCH', '/v1/instance', { sms: { vonage: { signature_method: method } } })).statusCode).toBe(200);
+        h.vonage.options.signatureMethod = method;
+        const { id } = await send(recipient());
+        const { part } = await sentPart(id);
+        const before = { message: await read.message(id), history: await read.history(id) };
+        const refused = [
+          await h.vonage.sendReceipt(part, { status: 'delivered' }, { secret: 'not-the-secret-at-all', retry: false }),
+          await h.vonage.sendReceipt(part, { status: 'delivered' }, { unsigned: true, retry: false }),
+          await h.vonage.sendReceipt(part, { status: 'delivered' }, { timestamp: Math.floor(Date.now() / 1000) - 3600, retry: false }),
+        ];
+        expect(refused.map((r) => r.status)).toEqual([403, 403, 403]);
+        expect({ message: await read.message(id), history: await read.history(id) }).toEqual(before);
+        expect((await h.vonage.sendReceipt(part, { status: 'delivered' }, { method: method === 'md5' ? 'get' : 'json' })).status).toBe(200);
+        expect((await read.message(id)).status).toBe('delivered');
+      },
+    );
   });
 
   it('keeps the masked body in the log and nothing of the code in events', async () => {

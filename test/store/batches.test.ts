@@ -14,8 +14,19 @@ import { useStore } from '../helpers/store.js';
 /** Ids and data that an array literal, a JSON document or a VALUES list could get wrong if not passed as parameters. */
 const AWKWARD = ['evt_plain', 'evt_with,comma', 'evt_"quoted"', "evt_o'neil", 'evt_{braces}', 'evt_back\\slash', 'evt_ünïcødé NULL'];
 
-const row = (id: string, i: number): EventsTable => ({ id, type: `type ${i}`, created_at: 1_700_000_000_000 + i, data: JSON.stringify({ id, n: i, text: 'a "b" \\ c' }) });
-const byId = (store: Store, ids: readonly string[]) => store.db.selectFrom('events').selectAll().where(inIds(store.db, 'id', ids)).orderBy('id').execute();
+const row = (id: string, i: number): EventsTable => ({
+  id,
+  type: `type ${i}`,
+  created_at: 1_700_000_000_000 + i,
+  data: JSON.stringify({ id, n: i, text: 'a "b" \\ c' }),
+});
+const byId = (store: Store, ids: readonly string[]) =>
+  store.db
+    .selectFrom('events')
+    .selectAll()
+    .where(inIds(store.db, 'id', ids))
+    .orderBy('id')
+    .execute();
 
 describe.each(STORES)('batch statements on %s', (kind) => {
   const current = useStore(kind);
@@ -32,7 +43,9 @@ describe.each(STORES)('batch statements on %s', (kind) => {
     const store = current();
     expect(await byId(store, [])).toEqual([]);
     expect((await byId(store, ['evt_plain'])).map((r) => r.id)).toEqual(['evt_plain']);
-    expect((await byId(store, ['evt_with,comma', 'evt_missing', "evt_o'neil"])).map((r) => r.id).sort()).toEqual(['evt_with,comma', "evt_o'neil"].sort());
+    expect((await byId(store, ['evt_with,comma', 'evt_missing', "evt_o'neil"])).map((r) => r.id).sort()).toEqual(
+      ['evt_with,comma', "evt_o'neil"].sort(),
+    );
     expect((await byId(store, AWKWARD)).map((r) => r.id).sort()).toEqual([...AWKWARD].sort());
     // A value that looks like an array literal or a JSON list is one id, not several.
     expect(await byId(store, ['{evt_plain,evt_with}'])).toEqual([]);
@@ -64,10 +77,14 @@ describe('batch updates on postgres', () => {
     await insertRows(store.db, 'events', AWKWARD.map(row)).execute(store.db);
     await store.db.transaction().execute(async (tx) => {
       await customPlans(tx);
-      await updateRowsById('events', ['type', 'data'], [
-        { id: 'evt_plain', type: 'renamed', data: '{"x":1}' },
-        { id: "evt_o'neil", type: 'quote "kept"', data: '{}' },
-      ]).execute(tx);
+      await updateRowsById(
+        'events',
+        ['type', 'data'],
+        [
+          { id: 'evt_plain', type: 'renamed', data: '{"x":1}' },
+          { id: "evt_o'neil", type: 'quote "kept"', data: '{}' },
+        ],
+      ).execute(tx);
     });
     const rows = new Map((await byId(store, ['evt_plain', "evt_o'neil", 'evt_with,comma'])).map((r) => [r.id, [r.type, r.data]]));
     expect(rows).toEqual(
@@ -81,7 +98,8 @@ describe('batch updates on postgres', () => {
 
   it('plans a batch transaction for its own parameters, and only that transaction', async () => {
     const store = current();
-    const mode = async (executor: Executor) => (await sql<{ plan_cache_mode: string }>`show plan_cache_mode`.execute(executor)).rows[0]!.plan_cache_mode;
+    const mode = async (executor: Executor) =>
+      (await sql<{ plan_cache_mode: string }>`show plan_cache_mode`.execute(executor)).rows[0]!.plan_cache_mode;
     const inside = await store.db.transaction().execute(async (tx) => {
       await customPlans(tx);
       return mode(tx);

@@ -58,7 +58,9 @@ describe('several processes starting at once on an empty store', () => {
       const env = instanceEnv(dataDir, database, configuredKey);
       // Servers in this process, each with its own pool of connections: to the database, three processes
       // (this crashed on `instance_settings_pkey` and `store_meta_pkey` before every step inserted if absent).
-      const started = await Promise.allSettled(Array.from({ length: PROCESSES }, () => startTestServer(sharedStore(database, dataDir, env))));
+      const started = await Promise.allSettled(
+        Array.from({ length: PROCESSES }, () => startTestServer(sharedStore(database, dataDir, env))),
+      );
       const servers = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
       try {
         const failures = started.flatMap((s) => (s.status === 'rejected' ? [String(s.reason)] : []));
@@ -74,7 +76,9 @@ describe('several processes starting at once on an empty store', () => {
   it('PostgreSQL: three processes migrating an empty database at once apply each migration once', async () => {
     for (let round = 0; round < 5; round++) {
       const database = await createTestDatabase();
-      const stores = await Promise.all(Array.from({ length: PROCESSES }, () => openStore({ databaseUrl: database.url, dataDir: os.tmpdir(), poolSize: 2 })));
+      const stores = await Promise.all(
+        Array.from({ length: PROCESSES }, () => openStore({ databaseUrl: database.url, dataDir: os.tmpdir(), poolSize: 2 })),
+      );
       try {
         const applied = await Promise.all(stores.map((store) => migrate(store)));
         const recorded = await sql<{ name: string }>`select name from kysely_migration order by name`.execute(stores[0]!.db);
@@ -93,12 +97,23 @@ describe('several processes starting at once on an empty store', () => {
     cleanups.push(() => database.drop());
     const dataDir = tempDir();
     const authToken = 'RotationTokenRotationToken000001';
-    const twilio = { AUTHN_SMS_DRIVER: 'twilio', AUTHN_SMS_FROM_NUMBER: '+14155550123', AUTHN_SMS_TWILIO_ACCOUNT_SID: `AC${'1'.repeat(32)}`, AUTHN_SMS_TWILIO_AUTH_TOKEN: authToken };
+    const twilio = {
+      AUTHN_SMS_DRIVER: 'twilio',
+      AUTHN_SMS_FROM_NUMBER: '+14155550123',
+      AUTHN_SMS_TWILIO_ACCOUNT_SID: `AC${'1'.repeat(32)}`,
+      AUTHN_SMS_TWILIO_AUTH_TOKEN: authToken,
+    };
     const env: Record<string, string> = { ...instanceEnv(dataDir, database, generateSecretKey('test')), ...twilio };
     await (await startTestServer(sharedStore(database, dataDir, env))).close();
 
-    const rotatedEnv = { ...env, AUTHN_ENCRYPTION_KEY: randomBytes(32).toString('base64'), AUTHN_PREVIOUS_ENCRYPTION_KEYS: env.AUTHN_ENCRYPTION_KEY! };
-    const started = await Promise.allSettled(Array.from({ length: PROCESSES }, () => startTestServer(sharedStore(database, dataDir, rotatedEnv))));
+    const rotatedEnv = {
+      ...env,
+      AUTHN_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+      AUTHN_PREVIOUS_ENCRYPTION_KEYS: env.AUTHN_ENCRYPTION_KEY!,
+    };
+    const started = await Promise.allSettled(
+      Array.from({ length: PROCESSES }, () => startTestServer(sharedStore(database, dataDir, rotatedEnv))),
+    );
     const servers = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
     cleanups.push(async () => {
       for (const server of servers) await server.close();
@@ -127,7 +142,9 @@ describe('several processes starting at once on an empty store', () => {
       expect(instance.json(), round).toMatchObject({ sms: { driver: null }, test_mode: 'enabled' });
       expect((await get('/v1/audit_logs?action=secret_key.created')).json().data, round).toHaveLength(1);
       expect((await get('/v1/audit_logs?action=instance.bootstrapped')).json().data, round).toHaveLength(1);
-      expect((await get('/.well-known/jwks.json')).json(), round).toEqual((await servers[0]!.inject({ method: 'GET', url: '/.well-known/jwks.json' })).json());
+      expect((await get('/.well-known/jwks.json')).json(), round).toEqual(
+        (await servers[0]!.inject({ method: 'GET', url: '/.well-known/jwks.json' })).json(),
+      );
     }
     const { secretKeys } = servers[0]!.running.services;
     expect(await secretKeys.count(), round).toBe(1);

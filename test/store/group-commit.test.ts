@@ -17,7 +17,9 @@ import { STORES } from '../helpers/server.js';
 import { useStore } from '../helpers/store.js';
 
 const insertEvent = insertRow('events');
-const eventsOfType = prepared<{ type: string }, { id: string }>((db, $) => db.selectFrom('events').select('id').where('type', '=', $('type')).orderBy('id'));
+const eventsOfType = prepared<{ type: string }, { id: string }>((db, $) =>
+  db.selectFrom('events').select('id').where('type', '=', $('type')).orderBy('id'),
+);
 
 describe.each(STORES)('request transactions on %s', (kind) => {
   const current = useStore(kind);
@@ -87,7 +89,12 @@ describe.each(STORES)('request transactions on %s', (kind) => {
     // Far more than the 64 KiB SQLite keeps of a savepoint's journal in memory by default: the store keeps it
     // all in memory (temp_store), and a rollback to the job's savepoint must still restore every page.
     const big = 'x'.repeat(2_000);
-    const many = (tx: Tx, type: string, prefix: string) => Promise.all(Array.from({ length: 200 }, (_, i) => insertEvent(tx, { id: `${prefix}_${String(i).padStart(3, '0')}`, type, created_at: 1, data: JSON.stringify(big) })));
+    const many = (tx: Tx, type: string, prefix: string) =>
+      Promise.all(
+        Array.from({ length: 200 }, (_, i) =>
+          insertEvent(tx, { id: `${prefix}_${String(i).padStart(3, '0')}`, type, created_at: 1, data: JSON.stringify(big) }),
+        ),
+      );
     const outcomes = await Promise.allSettled([
       transactions.run(async (tx) => many(tx, 'bulk', 'evt_k')),
       transactions.run(async (tx) => {

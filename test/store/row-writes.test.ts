@@ -19,13 +19,31 @@ describe.each(STORES)('row writes on %s', (kind) => {
 
   it('inserts rows one by one or as a batch, and updates the columns given of the row given, whatever the column set', async () => {
     const store = current();
-    await store.db.transaction().execute((tx) => recordEvents(tx, clock, [], [rowInsert('events', row('evt_a', 1)), ...rowsInsert(tx, 'events', [row('evt_b', 2), row('evt_c', 3)])]));
+    await store.db
+      .transaction()
+      .execute((tx) =>
+        recordEvents(
+          tx,
+          clock,
+          [],
+          [rowInsert('events', row('evt_a', 1)), ...rowsInsert(tx, 'events', [row('evt_b', 2), row('evt_c', 3)])],
+        ),
+      );
     expect(await all()).toEqual([row('evt_a', 1), row('evt_b', 2), row('evt_c', 3)]);
 
     // Two updates with different columns: each runs its own statement (a statement compiled for the first set of
     // columns would write `type` again, or nothing, for the second).
     await store.db.transaction().execute((tx) => recordEvents(tx, clock, [], [rowUpdate('events', { id: 'evt_b', type: 'changed' })]));
-    await store.db.transaction().execute((tx) => recordEvents(tx, clock, [], [rowUpdate('events', { id: 'evt_c', data: '{"n":"changed"}' }), rowUpdate('events', { id: 'evt_a', type: 'also' })]));
+    await store.db
+      .transaction()
+      .execute((tx) =>
+        recordEvents(
+          tx,
+          clock,
+          [],
+          [rowUpdate('events', { id: 'evt_c', data: '{"n":"changed"}' }), rowUpdate('events', { id: 'evt_a', type: 'also' })],
+        ),
+      );
     expect(await all()).toEqual([
       { ...row('evt_a', 1), type: 'also' },
       { ...row('evt_b', 2), type: 'changed' },

@@ -35,7 +35,10 @@ describe('closed sets', () => {
 
   it('the audit actions no event goes with are documented, and none of them is an event type', () => {
     const api = readFileSync(resolve(import.meta.dirname, '../../docs/api.md'), 'utf8');
-    expect(OPERATOR_ONLY_ACTIONS.filter((action) => !api.includes(`\`${action}\``)), 'missing from docs/api.md').toEqual([]);
+    expect(
+      OPERATOR_ONLY_ACTIONS.filter((action) => !api.includes(`\`${action}\``)),
+      'missing from docs/api.md',
+    ).toEqual([]);
     expect(OPERATOR_ONLY_ACTIONS.filter((action) => (catalogued as readonly string[]).includes(action))).toEqual([]);
   });
 

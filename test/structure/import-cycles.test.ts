@@ -103,7 +103,10 @@ function oneLoop(graph: ImportGraph, component: readonly string[]): string {
 
 describe('import circles in src/', () => {
   const graph = importGraph(SRC);
-  const found = circles(graph).map((component) => ({ files: component.map((file) => relative(ROOT, file)), loop: oneLoop(graph, component) }));
+  const found = circles(graph).map((component) => ({
+    files: component.map((file) => relative(ROOT, file)),
+    loop: oneLoop(graph, component),
+  }));
 
   it('reads the whole tree (the graph is not empty)', () => {
     expect(graph.size).toBeGreaterThan(100);

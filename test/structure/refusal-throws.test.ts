@@ -11,9 +11,21 @@ const ROOT = resolve(import.meta.dirname, '../..');
 const RUNNER = 'src/store/group-commit.ts';
 
 function srcProgram(): ts.Program {
-  const config = ts.getParsedCommandLineOfConfigFile(join(ROOT, 'tsconfig.json'), {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: (d) => { throw new Error(ts.flattenDiagnosticMessageText(d.messageText, '\n')); } });
+  const config = ts.getParsedCommandLineOfConfigFile(
+    join(ROOT, 'tsconfig.json'),
+    {},
+    {
+      ...ts.sys,
+      onUnRecoverableConfigFileDiagnostic: (d) => {
+        throw new Error(ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+      },
+    },
+  );
   if (!config) throw new Error('tsconfig.json could not be read');
-  return ts.createProgram({ rootNames: config.fileNames.filter((file) => relative(ROOT, file).startsWith('src/')), options: { ...config.options, noEmit: true } });
+  return ts.createProgram({
+    rootNames: config.fileNames.filter((file) => relative(ROOT, file).startsWith('src/')),
+    options: { ...config.options, noEmit: true },
+  });
 }
 
 function holdsRefusal(type: ts.Type): boolean {
@@ -32,7 +44,13 @@ function misuses(program: ts.Program): string[] {
       if (ts.isThrowStatement(node) && node.expression && holdsRefusal(checker.getTypeAtLocation(node.expression))) {
         found.push(`${where(node)}: throws a Refusal (return it from the transaction)`);
       }
-      if (ts.isPropertyAccessExpression(node) && node.name.text === 'settle' && ts.isIdentifier(node.expression) && node.expression.text === 'Refusal' && path !== RUNNER) {
+      if (
+        ts.isPropertyAccessExpression(node) &&
+        node.name.text === 'settle' &&
+        ts.isIdentifier(node.expression) &&
+        node.expression.text === 'Refusal' &&
+        path !== RUNNER
+      ) {
         found.push(`${where(node)}: Refusal.settle outside the transaction runner`);
       }
       ts.forEachChild(node, visit);
@@ -56,11 +74,18 @@ describe('refusals in src/', { timeout: 180_000 }, () => {
       export function wrong(r: Refusal | string) { if (typeof r !== 'string') throw r; }
       export function alsoWrong() { Refusal.settle(Refusal.of('form_code_incorrect')); }`;
     const probe = join(ROOT, 'src/__probe__.ts');
-    const options: ts.CompilerOptions = { strict: true, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, target: ts.ScriptTarget.ES2022, noEmit: true };
+    const options: ts.CompilerOptions = {
+      strict: true,
+      module: ts.ModuleKind.NodeNext,
+      moduleResolution: ts.ModuleResolutionKind.NodeNext,
+      target: ts.ScriptTarget.ES2022,
+      noEmit: true,
+    };
     const host = ts.createCompilerHost(options);
     const { fileExists, getSourceFile } = host;
     host.fileExists = (name) => name === probe || fileExists(name);
-    host.getSourceFile = (name, version, ...rest) => (name === probe ? ts.createSourceFile(name, source, version) : getSourceFile(name, version, ...rest));
+    host.getSourceFile = (name, version, ...rest) =>
+      name === probe ? ts.createSourceFile(name, source, version) : getSourceFile(name, version, ...rest);
     const program = ts.createProgram({ rootNames: [probe], options, host });
     expect(misuses(program)).toEqual([
       'src/__probe__.ts:3: throws a Refusal (return it from the transaction)',

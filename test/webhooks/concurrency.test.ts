@@ -27,7 +27,8 @@ describe.each(STORES)('webhook delivery concurrency on %s', (kind) => {
     receivers.push(r);
     return r;
   };
-  const log = async (endpointId: string) => (await servers[0]!.bapi('GET', `/v1/webhooks/endpoints/${endpointId}/deliveries?limit=500`)).json().data as DeliveryView[];
+  const log = async (endpointId: string) =>
+    (await servers[0]!.bapi('GET', `/v1/webhooks/endpoints/${endpointId}/deliveries?limit=500`)).json().data as DeliveryView[];
 
   it('two server processes on one store deliver every event exactly once', async () => {
     const r = await receiver();
@@ -43,7 +44,12 @@ describe.each(STORES)('webhook delivery concurrency on %s', (kind) => {
     });
     expect(done.every((d) => d.attempt_count === 1 && d.attempts.length === 1)).toBe(true);
     expect(r.received).toHaveLength(60);
-    expect(r.verified(endpoint.secret).map((e) => e.id).sort()).toEqual(ids.sort());
+    expect(
+      r
+        .verified(endpoint.secret)
+        .map((e) => e.id)
+        .sort(),
+    ).toEqual(ids.sort());
     // No worker ever found its lease taken by the other.
     expect(servers.every((s) => !s.logs.join('').includes('lease lost'))).toBe(true);
   });
@@ -73,7 +79,10 @@ describe.each(STORES)('webhook delivery concurrency on %s', (kind) => {
     const res = await servers[1]!.bapi('POST', `/v1/webhooks/deliveries/${inFlight.id}/retry`);
     expect(res.statusCode).toBe(409);
     expect(res.json().errors[0].code).toBe('webhook_delivery_in_progress');
-    expect((await servers[0]!.bapi('GET', `/v1/webhooks/deliveries/${inFlight.id}`)).json()).toMatchObject({ status: 'pending', attempt_count: 0 });
+    expect((await servers[0]!.bapi('GET', `/v1/webhooks/deliveries/${inFlight.id}`)).json()).toMatchObject({
+      status: 'pending',
+      attempt_count: 0,
+    });
 
     await servers[0]!.bapi('DELETE', `/v1/webhooks/endpoints/${hanging.id}`);
     await slow.stop();

@@ -14,7 +14,9 @@ describe.each(STORES)('webhook delivery on %s', (kind) => {
 
   beforeAll(async () => {
     store = await createTestStore(kind);
-    server = await startTestServer(store, { env: webhookEnv({ AUTHN_WEBHOOKS_RETRY_SCHEDULE: '50ms,100ms,200ms,400ms,800ms', AUTHN_WEBHOOKS_RESPONSE_BODY_LIMIT_BYTES: '1024' }) });
+    server = await startTestServer(store, {
+      env: webhookEnv({ AUTHN_WEBHOOKS_RETRY_SCHEDULE: '50ms,100ms,200ms,400ms,800ms', AUTHN_WEBHOOKS_RESPONSE_BODY_LIMIT_BYTES: '1024' }),
+    });
   });
   afterEach(async () => {
     // Each test has its own endpoints; later events must not go to them.
@@ -29,7 +31,8 @@ describe.each(STORES)('webhook delivery on %s', (kind) => {
   });
 
   const services = () => server.running.services;
-  const record = (type: EventType, data: Record<string, unknown> = {}) => recordEvent(services().store.db, services().clock, { type, data });
+  const record = (type: EventType, data: Record<string, unknown> = {}) =>
+    recordEvent(services().store.db, services().clock, { type, data });
   const receiver = async () => {
     const r = await new Receiver().start();
     receivers.push(r);
@@ -40,7 +43,8 @@ describe.each(STORES)('webhook delivery on %s', (kind) => {
     expect(res.statusCode, res.body).toBe(200);
     return res.json() as { id: string; secret: string };
   };
-  const deliveries = async (endpointId: string, query = '') => (await server.bapi('GET', `/v1/webhooks/endpoints/${endpointId}/deliveries?limit=500${query}`)).json().data as DeliveryView[];
+  const deliveries = async (endpointId: string, query = '') =>
+    (await server.bapi('GET', `/v1/webhooks/endpoints/${endpointId}/deliveries?limit=500${query}`)).json().data as DeliveryView[];
   const allFinished = async (endpointId: string, count: number) => {
     const list = await deliveries(endpointId);
     return list.length === count && list.every((d) => d.status !== 'pending') && list;
@@ -52,22 +56,33 @@ describe.each(STORES)('webhook delivery on %s', (kind) => {
     const epB = await createEndpoint({ url: b.url, description: 'second' });
 
     for (let i = 0; i < 10; i++) await record('user.created', { id: `user_${i}` });
-    await services().store.db.transaction().execute(async (tx) => {
-      for (let i = 0; i < 5; i++) await recordEvent(tx, services().clock, { type: 'challenge.created', data: { n: i } });
-    });
+    await services()
+      .store.db.transaction()
+      .execute(async (tx) => {
+        for (let i = 0; i < 5; i++) await recordEvent(tx, services().clock, { type: 'challenge.created', data: { n: i } });
+      });
     // A rolled-back transaction's event is not delivered.
     await expect(
-      services().store.db.transaction().execute(async (tx) => {
-        await recordEvent(tx, services().clock, { type: 'user.created', data: { id: 'rolled_back' } });
-        throw new Error('abort');
-      }),
+      services()
+        .store.db.transaction()
+        .execute(async (tx) => {
+          await recordEvent(tx, services().clock, { type: 'user.created', data: { id: 'rolled_back' } });
+          throw new Error('abort');
+        }),
     ).rejects.toThrow('abort');
     // The engine's sms.queued arrives too, for the reserved test range (a send no-op'd at the engine).
-    const sms = await services().sms.send({ template: 'verification_code', to: '+15555550142', variables: { code: '123456', expires_in_minutes: '10' } });
+    const sms = await services().sms.send({
+      template: 'verification_code',
+      to: '+15555550142',
+      variables: { code: '123456', expires_in_minutes: '10' },
+    });
 
     const events = await services().store.db.selectFrom('events').selectAll().orderBy('id').execute();
     expect(events).toHaveLength(16);
-    for (const [endpoint, r] of [[epA, a], [epB, b]] as const) {
+    for (const [endpoint, r] of [
+      [epA, a],
+      [epB, b],
+    ] as const) {
       const log = await eventually('all deliveries finished', () => allFinished(endpoint.id, 16));
       expect(log.every((d) => d.status === 'succeeded' && d.attempt_count === 1)).toBe(true);
       const received = r.verified(endpoint.secret);
@@ -75,7 +90,13 @@ describe.each(STORES)('webhook delivery on %s', (kind) => {
       expect(received.map((e) => e.id).sort()).toEqual(events.map((e) => e.id).sort());
       for (const envelope of received) {
         const stored = events.find((e) => e.id === envelope.id)!;
-        expect(envelope).toEqual({ id: stored.id, type: stored.type, object: 'event', timestamp: stored.created_at, data: JSON.parse(stored.data) });
+        expect(envelope).toEqual({
+          id: stored.id,
+          type: stored.type,
+          object: 'event',
+          timestamp: stored.created_at,
+          data: JSON.parse(stored.data),
+        });
       }
       for (const request of r.received) {
         expect(request.headers['webhook-id']).toBe(JSON.parse(request.body).id);
@@ -88,7 +109,16 @@ describe.each(STORES)('webhook delivery on %s', (kind) => {
       expect(() => r.verified(endpoint === epA ? epB.secret : epA.secret)).toThrow();
     }
     const attempt = (await deliveries(epA.id))[0]!.attempts[0]!;
-    expect(attempt).toMatchObject({ object: 'webhook_attempt', trigger: 'scheduled', url: a.url, succeeded: true, status_code: 200, response_body: '{"received":true}', response_body_truncated: false, error: null });
+    expect(attempt).toMatchObject({
+      object: 'webhook_attempt',
+      trigger: 'scheduled',
+      url: a.url,
+      succeeded: true,
+      status_code: 200,
+      response_body: '{"received":true}',
+      response_body_truncated: false,
+      error: null,
+    });
     expect(attempt.latency_ms).toBeGreaterThanOrEqual(0);
   });
 
@@ -101,7 +131,12 @@ describe.each(STORES)('webhook delivery on %s', (kind) => {
     await record('user.created');
     await record('sms.failed', { id: 'msg_2', error_code: '30003' });
     await eventually('two deliveries', () => allFinished(only.id, 2));
-    expect(a.verified(only.secret).map((e) => e.type).sort()).toEqual(['sms.delivered', 'sms.failed']);
+    expect(
+      a
+        .verified(only.secret)
+        .map((e) => e.type)
+        .sort(),
+    ).toEqual(['sms.delivered', 'sms.failed']);
     expect(await deliveries(off.id)).toEqual([]);
     expect(b.received).toEqual([]);
   });
@@ -119,7 +154,12 @@ describe.each(STORES)('webhook delivery on %s', (kind) => {
     await r.start();
     const log = await eventually('all delivered', () => allFinished(endpoint.id, 5));
     expect(log.every((d) => d.status === 'succeeded')).toBe(true);
-    expect(r.verified(endpoint.secret).map((e) => e.data.n).sort()).toEqual([0, 1, 2, 3, 4]);
+    expect(
+      r
+        .verified(endpoint.secret)
+        .map((e) => e.data.n)
+        .sort(),
+    ).toEqual([0, 1, 2, 3, 4]);
     for (const delivery of log) {
       const failed = delivery.attempts.filter((a) => !a.succeeded);
       expect(failed.length).toBeGreaterThanOrEqual(2);
@@ -217,7 +257,9 @@ describe.each(STORES)('webhook delivery on %s', (kind) => {
     expect(res.statusCode, res.body).toBe(200);
     expect(res.json()).toMatchObject({ object: 'webhook_delivery', endpoint_id: target.id, event_type: 'webhook.test', status: 'pending' });
     await eventually('test delivered', () => allFinished(target.id, 1));
-    expect(a.verified(target.secret)).toEqual([expect.objectContaining({ type: 'webhook.test', data: expect.objectContaining({ endpoint_id: target.id }) })]);
+    expect(a.verified(target.secret)).toEqual([
+      expect.objectContaining({ type: 'webhook.test', data: expect.objectContaining({ endpoint_id: target.id }) }),
+    ]);
     expect(await deliveries(other.id)).toEqual([]);
   });
 
@@ -232,7 +274,10 @@ describe.each(STORES)('webhook delivery on %s', (kind) => {
       expect(res.statusCode).toBe(409);
       expect(res.json().errors[0].code).toBe('webhook_endpoint_disabled');
     }
-    expect((await server.bapi('GET', `/v1/webhooks/deliveries/${delivered!.id}`)).json()).toMatchObject({ status: 'succeeded', attempt_count: 1 });
+    expect((await server.bapi('GET', `/v1/webhooks/deliveries/${delivered!.id}`)).json()).toMatchObject({
+      status: 'succeeded',
+      attempt_count: 1,
+    });
     for (const [method, url] of [
       ['POST', '/v1/webhooks/deliveries/whd_01J9Z6Q4W8V2K3M5N7P9R1S3T5/retry'],
       ['GET', '/v1/webhooks/deliveries/whd_01J9Z6Q4W8V2K3M5N7P9R1S3T5'],

@@ -84,7 +84,16 @@ const CARRY_IPV4: [block: string, prefix: string][] = [
   ['64:ff9b::/96', '64:ff9b::'],
 ];
 
-const PUBLIC = ['8.8.8.8', '1.1.1.1', '93.184.216.34', '2606:4700:4700::1111', '2001:4860:4860::8888', '2a00:1450:4001:80b::200e', '::ffff:8.8.8.8', '64:ff9b::808:808'];
+const PUBLIC = [
+  '8.8.8.8',
+  '1.1.1.1',
+  '93.184.216.34',
+  '2606:4700:4700::1111',
+  '2001:4860:4860::8888',
+  '2a00:1450:4001:80b::200e',
+  '::ffff:8.8.8.8',
+  '64:ff9b::808:808',
+];
 
 /** The first and last address of a block, and one just inside each end. */
 function samples(cidr: string): string[] {
@@ -101,41 +110,61 @@ function samples(cidr: string): string[] {
 }
 
 /** Not known to be globally reachable (false or N/A), and not judged by the IPv4 address inside. */
-const refusedBlocks = [...IANA_IPV4, ...IANA_IPV6].filter(([block, , reachable]) => reachable !== true && !CARRY_IPV4.some(([carrier]) => carrier === block)).map(([block]) => block);
+const refusedBlocks = [...IANA_IPV4, ...IANA_IPV6]
+  .filter(([block, , reachable]) => reachable !== true && !CARRY_IPV4.some(([carrier]) => carrier === block))
+  .map(([block]) => block);
 
 describe('refused address ranges against the IANA special-purpose registries', () => {
   const egress = useEgressReceiver();
   const { agents } = egress;
 
   const literal = (address: string) => new URL(`http://${address.includes(':') ? `[${address}]` : address}:${egress.receiver().port}/hook`);
-  const deliver = (url: URL, resolve?: Resolver) => postJson(url, '{}', {}, { allowPrivate: false, timeoutMs: 2_000, bodyLimitBytes: 100, agents, resolve });
+  const deliver = (url: URL, resolve?: Resolver) =>
+    postJson(url, '{}', {}, { allowPrivate: false, timeoutMs: 2_000, bodyLimitBytes: 100, agents, resolve });
 
-  it.each([...refusedBlocks, ...ALSO_REFUSED])('refuses %s, by address and by a name that resolves into it, at creation and at delivery', async (block) => {
-    for (const address of samples(block)) {
-      expect(isPublicAddress(address), address).toBe(false);
-      await expect(checkEndpointTarget(literal(address), false), address).rejects.toMatchObject({ code: 'webhook_url_private' });
-      await expect(checkEndpointTarget(new URL('https://hooks.example.com/x'), false, answering(address)), address).rejects.toMatchObject({ code: 'webhook_url_private' });
-      expect(await deliver(literal(address)), address).toMatchObject({ statusCode: null, error: expect.stringContaining('refused') });
-      expect(await deliver(new URL(`http://hooks.example:${egress.receiver().port}/hook`), answering(address)), address).toMatchObject({ statusCode: null, error: expect.stringContaining('refused') });
-    }
-    expect(egress.receiver().received).toHaveLength(0);
-  });
+  it.each([...refusedBlocks, ...ALSO_REFUSED])(
+    'refuses %s, by address and by a name that resolves into it, at creation and at delivery',
+    async (block) => {
+      for (const address of samples(block)) {
+        expect(isPublicAddress(address), address).toBe(false);
+        await expect(checkEndpointTarget(literal(address), false), address).rejects.toMatchObject({ code: 'webhook_url_private' });
+        await expect(checkEndpointTarget(new URL('https://hooks.example.com/x'), false, answering(address)), address).rejects.toMatchObject(
+          { code: 'webhook_url_private' },
+        );
+        expect(await deliver(literal(address)), address).toMatchObject({ statusCode: null, error: expect.stringContaining('refused') });
+        expect(await deliver(new URL(`http://hooks.example:${egress.receiver().port}/hook`), answering(address)), address).toMatchObject({
+          statusCode: null,
+          error: expect.stringContaining('refused'),
+        });
+      }
+      expect(egress.receiver().received).toHaveLength(0);
+    },
+  );
 
   it.each(CARRY_IPV4)('judges %s by the IPv4 address it carries', (_block, prefix) => {
     const carrying = (ipv4: string) => `${prefix}${ipv4}`;
-    for (const ipv4 of ['127.0.0.1', '169.254.169.254', '10.0.0.1', '0.0.0.0', '255.255.255.255']) expect(isPublicAddress(carrying(ipv4)), carrying(ipv4)).toBe(false);
+    for (const ipv4 of ['127.0.0.1', '169.254.169.254', '10.0.0.1', '0.0.0.0', '255.255.255.255'])
+      expect(isPublicAddress(carrying(ipv4)), carrying(ipv4)).toBe(false);
     expect(isPublicAddress(carrying('8.8.8.8')), carrying('8.8.8.8')).toBe(true);
   });
 
   it('accepts ordinary public addresses', async () => {
     for (const address of PUBLIC) {
       expect(isPublicAddress(address), address).toBe(true);
-      await expect(checkEndpointTarget(new URL('https://hooks.example.com/x'), false, answering(address)), address).resolves.toBeUndefined();
+      await expect(
+        checkEndpointTarget(new URL('https://hooks.example.com/x'), false, answering(address)),
+        address,
+      ).resolves.toBeUndefined();
     }
   });
 
   it('refuses the issue’s IPv4-compatible targets, and sends nothing to them at delivery', async () => {
-    for (const text of ['http://[::a9fe:a9fe]/latest/meta-data/', 'http://[::127.0.0.1]:8080/', `http://[::127.0.0.1]:${egress.receiver().port}/hook`, 'http://[::1.2.3.4]/']) {
+    for (const text of [
+      'http://[::a9fe:a9fe]/latest/meta-data/',
+      'http://[::127.0.0.1]:8080/',
+      `http://[::127.0.0.1]:${egress.receiver().port}/hook`,
+      'http://[::1.2.3.4]/',
+    ]) {
       await expect(checkEndpointTarget(new URL(text), false), text).rejects.toMatchObject({ code: 'webhook_url_private' });
       expect(await deliver(new URL(text)), text).toMatchObject({ statusCode: null, error: expect.stringContaining('IPv4-compatible') });
     }

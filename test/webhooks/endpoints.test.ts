@@ -23,7 +23,11 @@ describe.each(STORES)('webhook endpoints API on %s', (kind) => {
   const audit = async (action: string) => (await server.bapi('GET', `/v1/audit_logs?action=${action}`)).json().data;
 
   it('creates, reads, lists, updates and deletes; the secret is shown only at creation', async () => {
-    const created = await server.bapi('POST', '/v1/webhooks/endpoints', { url: 'https://example.com/hooks?token=abc', event_types: ['sms.failed', 'sms.delivered', 'sms.failed'], description: 'ops' });
+    const created = await server.bapi('POST', '/v1/webhooks/endpoints', {
+      url: 'https://example.com/hooks?token=abc',
+      event_types: ['sms.failed', 'sms.delivered', 'sms.failed'],
+      description: 'ops',
+    });
     expect(created.statusCode, created.body).toBe(200);
     const endpoint = created.json();
     expect(endpoint).toMatchObject({
@@ -43,7 +47,11 @@ describe.each(STORES)('webhook endpoints API on %s', (kind) => {
     expect(list.data.map((e: { id: string }) => e.id)).toContain(endpoint.id);
     expect(JSON.stringify(list)).not.toContain(endpoint.secret);
 
-    const patched = await server.bapi('PATCH', `/v1/webhooks/endpoints/${endpoint.id}`, { enabled: false, event_types: null, description: null });
+    const patched = await server.bapi('PATCH', `/v1/webhooks/endpoints/${endpoint.id}`, {
+      enabled: false,
+      event_types: null,
+      description: null,
+    });
     expect(patched.statusCode, patched.body).toBe(200);
     expect(patched.json()).toMatchObject({ enabled: false, event_types: null, description: null, url: endpoint.url });
     expect((await audit('webhook_endpoint.updated'))[0].data.changes).toEqual({
@@ -68,7 +76,11 @@ describe.each(STORES)('webhook endpoints API on %s', (kind) => {
       expect(res.statusCode, `${method} ${url}`).toBe(404);
       expect(res.json().errors[0]).toMatchObject({ code: 'resource_not_found', meta: { param_name: 'id' } });
     }
-    expect((await audit('webhook_endpoint.*')).map((e: { action: string }) => e.action)).toEqual(['webhook_endpoint.deleted', 'webhook_endpoint.updated', 'webhook_endpoint.created']);
+    expect((await audit('webhook_endpoint.*')).map((e: { action: string }) => e.action)).toEqual([
+      'webhook_endpoint.deleted',
+      'webhook_endpoint.updated',
+      'webhook_endpoint.created',
+    ]);
   });
 
   it('rotation returns a new secret once and records it in the audit log without the value', async () => {
@@ -154,7 +166,10 @@ describe.each(STORES)('webhook URL safety on %s (private targets not allowed)', 
     const res = await server.bapi('PATCH', `/v1/webhooks/endpoints/${endpoint.id}`, { url: 'http://127.0.0.1/hook', enabled: false });
     expect(res.statusCode).toBe(422);
     expect(res.json().errors[0].code).toBe('webhook_url_private');
-    expect((await server.bapi('GET', `/v1/webhooks/endpoints/${endpoint.id}`)).json()).toMatchObject({ url: 'https://93.184.216.34/hook', enabled: true });
+    expect((await server.bapi('GET', `/v1/webhooks/endpoints/${endpoint.id}`)).json()).toMatchObject({
+      url: 'https://93.184.216.34/hook',
+      enabled: true,
+    });
     await server.bapi('DELETE', `/v1/webhooks/endpoints/${endpoint.id}`);
   });
 
@@ -184,7 +199,9 @@ describe.each(STORES)('webhooks across restarts on %s', (kind) => {
 
     const oldKey = store.env.AUTHN_ENCRYPTION_KEY!;
     const newKey = randomBytes(32).toString('base64');
-    const second = await startTestServer(store, { env: webhookEnv({ AUTHN_ENCRYPTION_KEY: newKey, AUTHN_PREVIOUS_ENCRYPTION_KEYS: oldKey }) });
+    const second = await startTestServer(store, {
+      env: webhookEnv({ AUTHN_ENCRYPTION_KEY: newKey, AUTHN_PREVIOUS_ENCRYPTION_KEYS: oldKey }),
+    });
     // The store now answers to the new key only.
     store.env.AUTHN_ENCRYPTION_KEY = newKey;
     try {
@@ -204,7 +221,9 @@ describe.each(STORES)('webhooks across restarts on %s', (kind) => {
     await allowed.close();
     const before = receiver.received.length;
 
-    const strict = await startTestServer(store, { env: webhookEnv({ AUTHN_WEBHOOKS_ALLOW_PRIVATE: 'false', AUTHN_WEBHOOKS_RETRY_SCHEDULE: '10ms' }) });
+    const strict = await startTestServer(store, {
+      env: webhookEnv({ AUTHN_WEBHOOKS_ALLOW_PRIVATE: 'false', AUTHN_WEBHOOKS_RETRY_SCHEDULE: '10ms' }),
+    });
     try {
       await recordEvent(strict.running.services.store.db, strict.running.services.clock, { type: 'user.created', data: {} });
       const [delivery] = await eventually('failed', async () => {

@@ -18,7 +18,12 @@ describe.each(STORES)('webhook endpoint health on %s', (kind) => {
   beforeAll(async () => {
     store = await createTestStore(kind);
     // Attempts at about 0, 0.2, 0.4, 0.6 … s: the endpoint is disabled at the attempt 0.5 s after the first failure.
-    server = await startTestServer(store, { env: webhookEnv({ AUTHN_WEBHOOKS_RETRY_SCHEDULE: '200ms,200ms,200ms,200ms,200ms,200ms,200ms,200ms', AUTHN_WEBHOOKS_DISABLE_FAILING_AFTER: '500ms' }) });
+    server = await startTestServer(store, {
+      env: webhookEnv({
+        AUTHN_WEBHOOKS_RETRY_SCHEDULE: '200ms,200ms,200ms,200ms,200ms,200ms,200ms,200ms',
+        AUTHN_WEBHOOKS_DISABLE_FAILING_AFTER: '500ms',
+      }),
+    });
     receiver = await new Receiver().start();
   });
   afterAll(async () => {
@@ -29,7 +34,8 @@ describe.each(STORES)('webhook endpoint health on %s', (kind) => {
 
   const services = () => server.running.services;
   const endpointOf = async (id: string) => (await server.bapi('GET', `/v1/webhooks/endpoints/${id}`)).json();
-  const deliveriesOf = async (id: string) => (await server.bapi('GET', `/v1/webhooks/endpoints/${id}/deliveries?limit=500`)).json().data as DeliveryView[];
+  const deliveriesOf = async (id: string) =>
+    (await server.bapi('GET', `/v1/webhooks/endpoints/${id}/deliveries?limit=500`)).json().data as DeliveryView[];
 
   it('a success clears the failing mark; failing everything for long enough disables the endpoint until it is enabled again', async () => {
     receiver.answer = 'fail';
@@ -58,7 +64,11 @@ describe.each(STORES)('webhook endpoint health on %s', (kind) => {
     });
     expect(disabled.failing_since).toEqual(expect.any(Number));
     const [audit] = (await server.bapi('GET', '/v1/audit_logs?action=webhook_endpoint.disabled')).json().data;
-    expect(audit).toMatchObject({ actor: { type: 'system' }, target: { type: 'webhook_endpoint', id: endpoint.id }, data: { reason: 'failing', failing_since: disabled.failing_since } });
+    expect(audit).toMatchObject({
+      actor: { type: 'system' },
+      target: { type: 'webhook_endpoint', id: endpoint.id },
+      data: { reason: 'failing', failing_since: disabled.failing_since },
+    });
     // While disabled nothing is attempted, and the delivery waits, pending.
     const requests = receiver.received.length;
     await new Promise((resolve) => setTimeout(resolve, 600));

@@ -32,8 +32,10 @@ describe.each(STORES)('webhook deliveries across restarts on %s', (kind) => {
     const first = await startTestServer(store, { env, clock });
     const endpoint = (await first.bapi('POST', '/v1/webhooks/endpoints', { url: receiver.url })).json();
     const events = [];
-    for (let i = 0; i < 3; i++) events.push(await recordEvent(first.running.services.store.db, clock, { type: 'sms.delivered', data: { n: i } }));
-    const log = async (server: typeof first) => (await server.bapi('GET', `/v1/webhooks/endpoints/${endpoint.id}/deliveries`)).json().data as DeliveryView[];
+    for (let i = 0; i < 3; i++)
+      events.push(await recordEvent(first.running.services.store.db, clock, { type: 'sms.delivered', data: { n: i } }));
+    const log = async (server: typeof first) =>
+      (await server.bapi('GET', `/v1/webhooks/endpoints/${endpoint.id}/deliveries`)).json().data as DeliveryView[];
     // First attempts fail; then 5 s later the second ones do too; the next is due in 5 minutes.
     await eventually('first attempts failed', async () => (await log(first)).every((d) => d.attempt_count === 1));
     clock.advance(6_000);
@@ -54,7 +56,9 @@ describe.each(STORES)('webhook deliveries across restarts on %s', (kind) => {
       expect(done.map((d) => d.attempt_count)).toEqual([3, 3, 3]);
       const delivered = receiver.received.slice(failedRequests);
       expect(delivered).toHaveLength(3);
-      expect(delivered.map((r) => (verifyAt(endpoint.secret, r, clock) as { id: string }).id).sort()).toEqual(events.map((e) => e.id).sort());
+      expect(delivered.map((r) => (verifyAt(endpoint.secret, r, clock) as { id: string }).id).sort()).toEqual(
+        events.map((e) => e.id).sort(),
+      );
       await second.bapi('DELETE', `/v1/webhooks/endpoints/${endpoint.id}`);
     } finally {
       await second.close();

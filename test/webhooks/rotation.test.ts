@@ -29,7 +29,11 @@ describe.each(STORES)('webhook secret rotation on %s', (kind) => {
     const event = await recordEvent(server.running.services.store.db, clock, { type: 'user.created', data: {} });
     // Wait for the outcome to be recorded, not just received: the test then moves the clock past the lease.
     await eventually('delivered and recorded', async () => {
-      const row = await server.running.services.store.db.selectFrom('webhook_deliveries').select('status').where('event_id', '=', event.id).executeTakeFirstOrThrow();
+      const row = await server.running.services.store.db
+        .selectFrom('webhook_deliveries')
+        .select('status')
+        .where('event_id', '=', event.id)
+        .executeTakeFirstOrThrow();
       return row.status === 'succeeded';
     });
     expect(receiver.received).toHaveLength(before + 1);

@@ -48,17 +48,34 @@ describe('egress rules', () => {
   const egress = useEgressReceiver();
   const { agents } = egress;
 
-
   it('knows public from private addresses', () => {
     for (const address of ['8.8.8.8', '93.184.216.34', '2606:4700::1111']) expect(isPublicAddress(address), address).toBe(true);
-    for (const address of ['127.0.0.1', '10.0.0.1', '172.31.0.1', '192.168.1.1', '169.254.169.254', '100.64.0.1', '0.0.0.0', '255.255.255.255', '224.0.0.1', '::1', '::', 'fe80::1', 'fd12::1', '::ffff:10.0.0.1', 'not-an-ip']) {
+    for (const address of [
+      '127.0.0.1',
+      '10.0.0.1',
+      '172.31.0.1',
+      '192.168.1.1',
+      '169.254.169.254',
+      '100.64.0.1',
+      '0.0.0.0',
+      '255.255.255.255',
+      '224.0.0.1',
+      '::1',
+      '::',
+      'fe80::1',
+      'fd12::1',
+      '::ffff:10.0.0.1',
+      'not-an-ip',
+    ]) {
       expect(isPublicAddress(address), address).toBe(false);
     }
   });
 
   it('checks every address a name resolves to at creation', async () => {
     await expect(checkEndpointTarget(new URL('https://hooks.example.com/x'), false, answering('93.184.216.34'))).resolves.toBeUndefined();
-    await expect(checkEndpointTarget(new URL('https://hooks.example.com/x'), false, answering('10.0.0.7'))).rejects.toMatchObject({ code: 'webhook_url_private' });
+    await expect(checkEndpointTarget(new URL('https://hooks.example.com/x'), false, answering('10.0.0.7'))).rejects.toMatchObject({
+      code: 'webhook_url_private',
+    });
     await expect(checkEndpointTarget(new URL('https://hooks.example.com/x'), true, answering('10.0.0.7'))).resolves.toBeUndefined();
   });
 
@@ -67,20 +84,43 @@ describe('egress rules', () => {
     // At creation the name looked public...
     await checkEndpointTarget(url, false, answering('93.184.216.34'));
     // ...at delivery it answers 127.0.0.1, where the receiver listens: nothing is sent.
-    const result = await postJson(url, '{}', {}, { allowPrivate: false, timeoutMs: 2_000, bodyLimitBytes: 100, agents, resolve: answering('127.0.0.1') });
-    expect(result).toMatchObject({ statusCode: null, error: expect.stringContaining('resolves to 127.0.0.1, a loopback address: refused') });
+    const result = await postJson(
+      url,
+      '{}',
+      {},
+      { allowPrivate: false, timeoutMs: 2_000, bodyLimitBytes: 100, agents, resolve: answering('127.0.0.1') },
+    );
+    expect(result).toMatchObject({
+      statusCode: null,
+      error: expect.stringContaining('resolves to 127.0.0.1, a loopback address: refused'),
+    });
     expect(egress.receiver().received).toHaveLength(0);
     // With private targets allowed the same request goes through.
-    const allowed = await postJson(url, '{}', {}, { allowPrivate: true, timeoutMs: 2_000, bodyLimitBytes: 100, agents, resolve: answering('127.0.0.1') });
+    const allowed = await postJson(
+      url,
+      '{}',
+      {},
+      { allowPrivate: true, timeoutMs: 2_000, bodyLimitBytes: 100, agents, resolve: answering('127.0.0.1') },
+    );
     expect(allowed).toMatchObject({ statusCode: 200, error: null });
   });
 
   it('gives up at the timeout, and reads at most the body limit', async () => {
     egress.receiver().answer = 'hang';
-    const hung = await postJson(new URL(egress.receiver().url), '{}', {}, { allowPrivate: true, timeoutMs: 200, bodyLimitBytes: 100, agents });
+    const hung = await postJson(
+      new URL(egress.receiver().url),
+      '{}',
+      {},
+      { allowPrivate: true, timeoutMs: 200, bodyLimitBytes: 100, agents },
+    );
     expect(hung).toMatchObject({ statusCode: null, responseBody: null, error: 'no complete answer within 200 ms' });
     egress.receiver().answer = 'big';
-    const big = await postJson(new URL(egress.receiver().url), '{}', {}, { allowPrivate: true, timeoutMs: 2_000, bodyLimitBytes: 100, agents });
+    const big = await postJson(
+      new URL(egress.receiver().url),
+      '{}',
+      {},
+      { allowPrivate: true, timeoutMs: 2_000, bodyLimitBytes: 100, agents },
+    );
     expect(big).toMatchObject({ statusCode: 500, responseBody: 'x'.repeat(100), truncated: true, error: 'answered 500' });
   });
 });

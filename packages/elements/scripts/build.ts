@@ -34,7 +34,16 @@ export async function bundleElements(entry = ELEMENTS_ENTRY): Promise<string> {
 /** Declarations of the package's sources and of the SDK sources they import, under `dist/types/{elements,sdk}/src/`. */
 function writeDeclarations(): void {
   const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-  const options = ['--noEmit', 'false', '--declaration', '--emitDeclarationOnly', '--rootDir', path.dirname(packageDir), '--outDir', path.join(packageDir, 'dist/types')];
+  const options = [
+    '--noEmit',
+    'false',
+    '--declaration',
+    '--emitDeclarationOnly',
+    '--rootDir',
+    path.dirname(packageDir),
+    '--outDir',
+    path.join(packageDir, 'dist/types'),
+  ];
   execFileSync(process.execPath, [tsc, '-p', path.join(packageDir, 'tsconfig.json'), ...options], { stdio: 'inherit' });
 }
 

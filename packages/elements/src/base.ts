@@ -38,13 +38,18 @@ export function sessionRestored(client: AuthnClient): Promise<unknown> {
 let regionNames: Intl.DisplayNames | null | undefined;
 /** The browser's country names. Their first use loads them (tens of ms), so it never happens before the first paint. */
 function countryNames(): Intl.DisplayNames | null {
-  regionNames ??= typeof Intl.DisplayNames === 'function' ? new Intl.DisplayNames([document.documentElement.lang || navigator.language || 'en'], { type: 'region' }) : null;
+  regionNames ??=
+    typeof Intl.DisplayNames === 'function'
+      ? new Intl.DisplayNames([document.documentElement.lang || navigator.language || 'en'], { type: 'region' })
+      : null;
   return regionNames;
 }
 
 /** Runs `task` once the page has painted and is idle (or after the next frame where idle callbacks are missing). */
 function afterPaint(task: () => void): void {
-  requestAnimationFrame(() => (typeof requestIdleCallback === 'function' ? requestIdleCallback(() => task(), { timeout: 500 }) : setTimeout(task, 0)));
+  requestAnimationFrame(() =>
+    typeof requestIdleCallback === 'function' ? requestIdleCallback(() => task(), { timeout: 500 }) : setTimeout(task, 0),
+  );
 }
 
 /** An option's text: the country's name when the browser has it, else its code (`US (+1)`). */
@@ -88,7 +93,11 @@ export interface DeliveryLine {
 type Attributes = Record<string, string | boolean | undefined>;
 
 /** Creates an element: string attributes are set, `true` sets an empty one, `false`/undefined leave it out. */
-export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attributes: Attributes = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attributes: Attributes = {},
+  ...children: (Node | string)[]
+): HTMLElementTagNameMap[K] {
   const element = document.createElement(tag);
   for (const [name, value] of Object.entries(attributes)) {
     if (value === true) element.setAttribute(name, '');
@@ -106,7 +115,12 @@ export interface Field {
 }
 
 /** The param names the server gives errors for, and the field each is shown beside. */
-const FIELD_OF_PARAM: Record<string, string> = { phone_number: 'phone_number', identifier: 'phone_number', code: 'code', password: 'password' };
+const FIELD_OF_PARAM: Record<string, string> = {
+  phone_number: 'phone_number',
+  identifier: 'phone_number',
+  code: 'code',
+  password: 'password',
+};
 
 export abstract class AuthnElement extends HTMLElement {
   static observedAttributes = ['url'];
@@ -243,7 +257,16 @@ export abstract class AuthnElement extends HTMLElement {
   }
 
   protected button(text: string, attributes: Attributes = {}, secondary = false): HTMLButtonElement {
-    return h('button', { type: 'button', part: secondary ? 'button button-secondary' : 'button', class: secondary ? 'button secondary' : 'button', ...attributes }, text);
+    return h(
+      'button',
+      {
+        type: 'button',
+        part: secondary ? 'button button-secondary' : 'button',
+        class: secondary ? 'button secondary' : 'button',
+        ...attributes,
+      },
+      text,
+    );
   }
 
   protected form(onSubmit: () => Promise<void>, ...children: Node[]): HTMLFormElement {
@@ -267,8 +290,22 @@ export abstract class AuthnElement extends HTMLElement {
     const id = `${name}-${this.nextId++}`;
     const error = h('p', { id: `${id}-error`, part: 'field-error', class: 'field-error', hidden: true });
     const hintLine = hint ? h('p', { id: `${id}-hint`, part: 'hint', class: 'hint' }, hint) : null;
-    const input = h('input', { id, name, part: 'input', class: 'input', 'aria-describedby': hint ? `${id}-hint` : undefined, ...attributes });
-    const block = h('div', { class: 'field' }, h('label', { for: id, part: 'label', class: 'label' }, label), ...(hintLine ? [hintLine] : []), input, error);
+    const input = h('input', {
+      id,
+      name,
+      part: 'input',
+      class: 'input',
+      'aria-describedby': hint ? `${id}-hint` : undefined,
+      ...attributes,
+    });
+    const block = h(
+      'div',
+      { class: 'field' },
+      h('label', { for: id, part: 'label', class: 'label' }, label),
+      ...(hintLine ? [hintLine] : []),
+      input,
+      error,
+    );
     input.addEventListener('input', () => this.clearFieldError(field));
     const field: Field = { name, block, input, error };
     this.fieldOf.set(input, field);
@@ -291,7 +328,12 @@ export abstract class AuthnElement extends HTMLElement {
         for (const option of country.options) option.textContent = countryLabel(option.value, names);
       });
     }
-    const field = this.field('phone_number', label, { type: 'tel', autocomplete: 'tel', inputmode: 'tel', value, placeholder: `+${callingCode(country.value)}…` }, 'Pick your country and type your number: it is written in international form as you type.');
+    const field = this.field(
+      'phone_number',
+      label,
+      { type: 'tel', autocomplete: 'tel', inputmode: 'tel', value, placeholder: `+${callingCode(country.value)}…` },
+      'Pick your country and type your number: it is written in international form as you type.',
+    );
     field.block.insertBefore(h('div', { class: 'phone-row' }, country, field.input), field.error);
     let selected = country.value;
     country.addEventListener('change', () => {
@@ -308,7 +350,8 @@ export abstract class AuthnElement extends HTMLElement {
       // The caret stays after the same digit (the calling code may have been added in front).
       const added = e164.replace(/\D/g, '').length - before;
       let position = e164.startsWith('+') ? 1 : 0;
-      for (let seen = 0; position < e164.length && seen < caretDigits + Math.max(0, added); position++) if (/\d/.test(e164[position]!)) seen++;
+      for (let seen = 0; position < e164.length && seen < caretDigits + Math.max(0, added); position++)
+        if (/\d/.test(e164[position]!)) seen++;
       input.setSelectionRange(position, position);
       const match = countryOf(e164, countries, country.value);
       if (match && match !== country.value) {
@@ -322,7 +365,12 @@ export abstract class AuthnElement extends HTMLElement {
   /** The one-time code: numeric keyboard, and the browser's autofill of an SMS code (the origin-bound line). */
   protected codeField(label = 'Verification code'): Field {
     const length = this.environment?.phone_code.length ?? 6;
-    return this.field('code', label, { type: 'text', autocomplete: 'one-time-code', inputmode: 'numeric', pattern: '[0-9]*', maxlength: String(length) }, `The ${length}-digit code we sent by SMS.`);
+    return this.field(
+      'code',
+      label,
+      { type: 'text', autocomplete: 'one-time-code', inputmode: 'numeric', pattern: '[0-9]*', maxlength: String(length) },
+      `The ${length}-digit code we sent by SMS.`,
+    );
   }
 
   /**
@@ -351,7 +399,8 @@ export abstract class AuthnElement extends HTMLElement {
       };
       const schedule = (delivery: Delivery | null) => {
         if (deliveryPending(delivery)) timer = setTimeout(step, DELIVERY_POLL_MS);
-        else if (delivery?.resend_after && delivery.resend_after > Date.now()) timer = setTimeout(() => mine === round && element.isConnected && render(), delivery.resend_after - Date.now());
+        else if (delivery?.resend_after && delivery.resend_after > Date.now())
+          timer = setTimeout(() => mine === round && element.isConnected && render(), delivery.resend_after - Date.now());
       };
       // The line is put in place after this call: the first read waits for it.
       queueMicrotask(() => schedule(render()));
@@ -370,7 +419,9 @@ export abstract class AuthnElement extends HTMLElement {
     for (const field of fields) this.clearFieldError(field);
     const general: string[] = [];
     let first: Field | null = null;
-    for (const detail of error.errors.length ? error.errors : [{ message: error.message, meta: { param_name: error.paramName ?? undefined } }]) {
+    for (const detail of error.errors.length
+      ? error.errors
+      : [{ message: error.message, meta: { param_name: error.paramName ?? undefined } }]) {
       const param = detail.meta?.param_name;
       const field = param ? fields.find((f) => f.name === FIELD_OF_PARAM[param]) : undefined;
       if (!field) {
@@ -381,7 +432,10 @@ export abstract class AuthnElement extends HTMLElement {
       field.error.hidden = false;
       field.block.classList.add('invalid');
       field.input.setAttribute('aria-invalid', 'true');
-      field.input.setAttribute('aria-describedby', [field.input.getAttribute('aria-describedby'), field.error.id].filter(Boolean).join(' '));
+      field.input.setAttribute(
+        'aria-describedby',
+        [field.input.getAttribute('aria-describedby'), field.error.id].filter(Boolean).join(' '),
+      );
       first ??= field;
     }
     this.setStatus(general.length ? general.join(' ') : 'Please correct the field marked below.', true);
@@ -394,7 +448,13 @@ export abstract class AuthnElement extends HTMLElement {
     field.error.textContent = '';
     field.block.classList.remove('invalid');
     field.input.removeAttribute('aria-invalid');
-    field.input.setAttribute('aria-describedby', (field.input.getAttribute('aria-describedby') ?? '').split(' ').filter((id) => id !== field.error.id).join(' '));
+    field.input.setAttribute(
+      'aria-describedby',
+      (field.input.getAttribute('aria-describedby') ?? '')
+        .split(' ')
+        .filter((id) => id !== field.error.id)
+        .join(' '),
+    );
   }
 
   /** A "Resend code" button that counts down the seconds `secondsLeft()` gives, and is usable at 0. */

@@ -9,7 +9,11 @@ import { AuthnUserProfileElement } from './user-profile.js';
 export { AuthnSignInElement, AuthnSignUpElement, AuthnUserProfileElement };
 export { createAuthn, type AuthnClient } from '../../sdk/src/index.js';
 
-const ELEMENTS = { 'authn-sign-in': AuthnSignInElement, 'authn-sign-up': AuthnSignUpElement, 'authn-user-profile': AuthnUserProfileElement } as const;
+const ELEMENTS = {
+  'authn-sign-in': AuthnSignInElement,
+  'authn-sign-up': AuthnSignUpElement,
+  'authn-user-profile': AuthnUserProfileElement,
+} as const;
 for (const [name, element] of Object.entries(ELEMENTS)) if (!customElements.get(name)) customElements.define(name, element);
 
 declare global {

@@ -41,7 +41,13 @@ export class AuthnSignInElement extends AuthnElement {
       this.done(client);
     };
     const switcher = environment.password.enabled
-      ? [this.button(withPassword ? 'Use a code by SMS instead' : 'Use your password instead', { class: 'button secondary switch-method' }, true)]
+      ? [
+          this.button(
+            withPassword ? 'Use a code by SMS instead' : 'Use your password instead',
+            { class: 'button secondary switch-method' },
+            true,
+          ),
+        ]
       : [];
     switcher[0]?.addEventListener('click', () => {
       this.phoneNumber = phone.input.value;
@@ -50,7 +56,17 @@ export class AuthnSignInElement extends AuthnElement {
     });
     this.show(
       this.heading(`Sign in to ${environment.app_name}`),
-      this.form(submit, phone.block, ...(password ? [password.block] : []), h('div', { class: 'actions' }, h('button', { type: 'submit', part: 'button', class: 'button' }, withPassword ? 'Sign in' : 'Send code'), ...switcher)),
+      this.form(
+        submit,
+        phone.block,
+        ...(password ? [password.block] : []),
+        h(
+          'div',
+          { class: 'actions' },
+          h('button', { type: 'submit', part: 'button', class: 'button' }, withPassword ? 'Sign in' : 'Send code'),
+          ...switcher,
+        ),
+      ),
     );
   }
 
@@ -109,7 +125,15 @@ export class AuthnSignInElement extends AuthnElement {
       this.setStatus('');
       this.phoneStep(client);
     });
-    this.show(this.heading(title), this.form(submit, code.block, deliveryLine.element, h('div', { class: 'actions' }, h('button', { type: 'submit', part: 'button', class: 'button' }, 'Verify'), resendButton, back)));
+    this.show(
+      this.heading(title),
+      this.form(
+        submit,
+        code.block,
+        deliveryLine.element,
+        h('div', { class: 'actions' }, h('button', { type: 'submit', part: 'button', class: 'button' }, 'Verify'), resendButton, back),
+      ),
+    );
     code.input.focus();
   }
 

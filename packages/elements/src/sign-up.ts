@@ -20,7 +20,10 @@ export class AuthnSignUpElement extends AuthnElement {
     const submit = async () => {
       this.phoneNumber = phone.input.value;
       this.setStatus('Sending a code…');
-      const created = await client.signUp.create({ phoneNumber: this.phoneNumber, ...(password?.input.value ? { password: password.input.value } : {}) });
+      const created = await client.signUp.create({
+        phoneNumber: this.phoneNumber,
+        ...(password?.input.value ? { password: password.input.value } : {}),
+      });
       if (created.error) return this.showError(created.error);
       const sent = await client.signUp.verifications.sendPhoneCode();
       if (sent.error) return this.showError(sent.error);
@@ -28,14 +31,22 @@ export class AuthnSignUpElement extends AuthnElement {
     };
     this.show(
       this.heading(`Create your ${environment.app_name} account`),
-      this.form(submit, phone.block, ...(password ? [password.block] : []), h('div', { class: 'actions' }, h('button', { type: 'submit', part: 'button', class: 'button' }, 'Send code'))),
+      this.form(
+        submit,
+        phone.block,
+        ...(password ? [password.block] : []),
+        h('div', { class: 'actions' }, h('button', { type: 'submit', part: 'button', class: 'button' }, 'Send code')),
+      ),
     );
   }
 
   private codeStep(client: AuthnClient): void {
     this.setStatus(`We sent a code to ${this.phoneNumber}.`);
     const code = this.codeField();
-    const deliveryLine = this.deliveryLine(() => client.signUp.verifications.delivery(), () => client.signUp.reload());
+    const deliveryLine = this.deliveryLine(
+      () => client.signUp.verifications.delivery(),
+      () => client.signUp.reload(),
+    );
     const submit = async () => {
       this.setStatus('Checking the code…');
       const result = await client.signUp.verifications.verifyPhoneCode({ code: code.input.value.trim() });
@@ -59,7 +70,15 @@ export class AuthnSignUpElement extends AuthnElement {
       this.setStatus('');
       this.phoneStep(client);
     });
-    this.show(this.heading(`Enter the code sent to ${this.phoneNumber}`), this.form(submit, code.block, deliveryLine.element, h('div', { class: 'actions' }, h('button', { type: 'submit', part: 'button', class: 'button' }, 'Verify'), resend, back)));
+    this.show(
+      this.heading(`Enter the code sent to ${this.phoneNumber}`),
+      this.form(
+        submit,
+        code.block,
+        deliveryLine.element,
+        h('div', { class: 'actions' }, h('button', { type: 'submit', part: 'button', class: 'button' }, 'Verify'), resend, back),
+      ),
+    );
     code.input.focus();
   }
 }

@@ -47,7 +47,11 @@ export class AuthnUserProfileElement extends AuthnElement {
     });
     this.show(
       this.heading('Your account'),
-      h('ul', { part: 'list', class: 'list', 'aria-label': 'Your phone numbers' }, ...user.data.phone_numbers.map((n) => h('li', { part: 'item', class: 'item' }, n.phone_number))),
+      h(
+        'ul',
+        { part: 'list', class: 'list', 'aria-label': 'Your phone numbers' },
+        ...user.data.phone_numbers.map((n) => h('li', { part: 'item', class: 'item' }, n.phone_number)),
+      ),
       h('div', { class: 'actions' }, signOut),
       this.mfa,
     );
@@ -67,7 +71,12 @@ export class AuthnUserProfileElement extends AuthnElement {
     if (listed.error) return this.setStatus(listed.error.message, true);
     if (!this.phoneMfaAvailable()) return;
     const enrolled = listed.data.filter(isEnrolled);
-    const toggle = h('button', { type: 'button', role: 'switch', part: 'toggle', class: 'switch', 'aria-checked': enrolled.length > 0 ? 'true' : 'false' }, h('span', { class: 'switch-track', 'aria-hidden': 'true' }), 'Ask for a code by SMS when I sign in with my password');
+    const toggle = h(
+      'button',
+      { type: 'button', role: 'switch', part: 'toggle', class: 'switch', 'aria-checked': enrolled.length > 0 ? 'true' : 'false' },
+      h('span', { class: 'switch-track', 'aria-hidden': 'true' }),
+      'Ask for a code by SMS when I sign in with my password',
+    );
     const area = h('div', { class: 'mfa-area' });
     toggle.addEventListener('click', async () => {
       if (enrolled.length === 0) return this.addForm(area);
@@ -98,7 +107,12 @@ export class AuthnUserProfileElement extends AuthnElement {
     add.addEventListener('click', () => this.addForm(area));
     this.stopCountdown();
     this.mfa.hidden = false;
-    this.mfa.replaceChildren(h('h3', { id: 'mfa-heading', class: 'section-heading' }, 'Two-step verification'), toggle, ...(enrolled.length ? [list, h('div', { class: 'actions' }, add)] : []), area);
+    this.mfa.replaceChildren(
+      h('h3', { id: 'mfa-heading', class: 'section-heading' }, 'Two-step verification'),
+      toggle,
+      ...(enrolled.length ? [list, h('div', { class: 'actions' }, add)] : []),
+      area,
+    );
   }
 
   /** Enrolling a number: the number, then the code sent to it. */
@@ -114,7 +128,13 @@ export class AuthnUserProfileElement extends AuthnElement {
       if (sent.error) return this.showError(sent.error);
       this.codeForm(area, sent.data);
     };
-    area.replaceChildren(this.form(submit, phone.block, h('div', { class: 'actions' }, h('button', { type: 'submit', part: 'button', class: 'button' }, 'Send code'))));
+    area.replaceChildren(
+      this.form(
+        submit,
+        phone.block,
+        h('div', { class: 'actions' }, h('button', { type: 'submit', part: 'button', class: 'button' }, 'Send code')),
+      ),
+    );
     phone.input.focus();
   }
 
@@ -154,7 +174,14 @@ export class AuthnUserProfileElement extends AuthnElement {
       this.setStatus('');
       await this.renderMfa();
     });
-    area.replaceChildren(this.form(submit, code.block, deliveryLine.element, h('div', { class: 'actions' }, h('button', { type: 'submit', part: 'button', class: 'button' }, 'Verify'), resend, cancel)));
+    area.replaceChildren(
+      this.form(
+        submit,
+        code.block,
+        deliveryLine.element,
+        h('div', { class: 'actions' }, h('button', { type: 'submit', part: 'button', class: 'button' }, 'Verify'), resend, cancel),
+      ),
+    );
     code.input.focus();
   }
 }

@@ -79,8 +79,15 @@ export async function readResponse<T>(response: Response, now: number): Promise<
   if (response.ok) return ok(body as T);
   const errors = (body as { errors?: ErrorDetail[] } | null)?.errors;
   const first = Array.isArray(errors) ? errors[0] : undefined;
-  if (!first || typeof first.code !== 'string') return fail(sdkError('invalid_response', `The server answered HTTP ${response.status} without an error envelope.`, response.status));
-  return fail(new AuthnError(first, { status: response.status, retryAfterSeconds: retryAfter(response.headers.get('retry-after'), now), errors: errors! }));
+  if (!first || typeof first.code !== 'string')
+    return fail(sdkError('invalid_response', `The server answered HTTP ${response.status} without an error envelope.`, response.status));
+  return fail(
+    new AuthnError(first, {
+      status: response.status,
+      retryAfterSeconds: retryAfter(response.headers.get('retry-after'), now),
+      errors: errors!,
+    }),
+  );
 }
 
 /** The bytes of a base64url text (throws on a character outside the alphabet). */

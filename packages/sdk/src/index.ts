@@ -32,7 +32,10 @@ export function deliveryPending(delivery: Delivery | null | undefined): boolean 
 
 /** How a code travels. Only SMS today; the union grows with the server's channels. */
 export type Channel = 'sms';
-const STRATEGY_OF_CHANNEL = { sms: 'phone_code' } as const satisfies Record<Channel, BodyOf<'POST /v1/client/sign_ins/{id}/prepare_first_factor'>['strategy']>;
+const STRATEGY_OF_CHANNEL = { sms: 'phone_code' } as const satisfies Record<
+  Channel,
+  BodyOf<'POST /v1/client/sign_ins/{id}/prepare_first_factor'>['strategy']
+>;
 
 /**
  * Where a native app or server keeps its client token (`ct_…`). The default keeps it in memory; pass your own to
@@ -123,7 +126,8 @@ export class AuthnClient {
     if (!options.url) throw new TypeError('authn: url is required');
     this.base = options.url.replace(/\/+$/, '');
     this.mode = options.mode ?? ('document' in globalThis ? 'browser' : 'native');
-    if (this.mode === 'browser' && options.tokenStore) throw new TypeError('authn: a tokenStore is for native mode; in a browser the client lives in an HttpOnly cookie');
+    if (this.mode === 'browser' && options.tokenStore)
+      throw new TypeError('authn: a tokenStore is for native mode; in a browser the client lives in an HttpOnly cookie');
     this.tokenStore = options.tokenStore ?? memoryTokenStore();
     this.fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
     this.now = options.now ?? Date.now;
@@ -142,7 +146,7 @@ export class AuthnClient {
   async load(): Promise<Result<{ environment: Environment; sessions: Session[] }>> {
     const environment = await this.getEnvironment();
     if (environment.error) return environment;
-    const sessions = (this.mode === 'native' && (await this.tokenStore.get()) === null) ? ok([]) : await this.sessions.list();
+    const sessions = this.mode === 'native' && (await this.tokenStore.get()) === null ? ok([]) : await this.sessions.list();
     if (sessions.error) return sessions;
     const newest = sessions.data[0];
     if (!this.activeSession && newest) this.activate(newest, null);
@@ -208,7 +212,18 @@ export class AuthnClient {
       const listed = await this.sessions.list();
       if (listed.error) return listed;
       const session = listed.data.find((s) => s.id === sessionId);
-      if (!session) return fail(new AuthnError({ code: 'resource_not_found', message: 'Resource not found', long_message: `No live session ${sessionId} on this client`, meta: { param_name: 'sessionId' } }, { status: 404 }));
+      if (!session)
+        return fail(
+          new AuthnError(
+            {
+              code: 'resource_not_found',
+              message: 'Resource not found',
+              long_message: `No live session ${sessionId} on this client`,
+              meta: { param_name: 'sessionId' },
+            },
+            { status: 404 },
+          ),
+        );
       this.activate(session, null);
       return ok(session);
     },
@@ -242,12 +257,24 @@ export class AuthnClient {
           if (created.error) return created;
         }
         const id = this.signInFlow?.id ?? noFlow('signIn.phoneCode.sendCode()', 'signIn.create() or pass phoneNumber');
-        return this.signInStep(this.request('POST /v1/client/sign_ins/{id}/prepare_first_factor', { params: { id }, body: { strategy: STRATEGY_OF_CHANNEL[params.channel ?? 'sms'] }, auth: 'client' }));
+        return this.signInStep(
+          this.request('POST /v1/client/sign_ins/{id}/prepare_first_factor', {
+            params: { id },
+            body: { strategy: STRATEGY_OF_CHANNEL[params.channel ?? 'sms'] },
+            auth: 'client',
+          }),
+        );
       },
       /** Checks the code; a right one completes the sign-in (or asks for the second factor). */
       verifyCode: async (params: { code: string }): Promise<Result<SignIn>> => {
         const id = this.signInFlow?.id ?? noFlow('signIn.phoneCode.verifyCode()', 'signIn.phoneCode.sendCode()');
-        return this.signInStep(this.request('POST /v1/client/sign_ins/{id}/attempt_first_factor', { params: { id }, body: { strategy: 'phone_code', code: params.code }, auth: 'client' }));
+        return this.signInStep(
+          this.request('POST /v1/client/sign_ins/{id}/attempt_first_factor', {
+            params: { id },
+            body: { strategy: 'phone_code', code: params.code },
+            auth: 'client',
+          }),
+        );
       },
       /** Seconds until a new code may be sent. */
       resendIn: (): number => resendIn(this.signInFlow?.first_factor_verification, this.now()),
@@ -258,13 +285,24 @@ export class AuthnClient {
       /** Sends a code to the phone second factor (the first one listed, or `phoneNumberId`). */
       sendPhoneCode: async (params: { phoneNumberId?: string; channel?: Channel } = {}): Promise<Result<SignIn>> => {
         const id = this.signInFlow?.id ?? noFlow('signIn.mfa.sendPhoneCode()', 'signIn.password()');
-        const body = { strategy: STRATEGY_OF_CHANNEL[params.channel ?? 'sms'], ...(params.phoneNumberId !== undefined ? { phone_number_id: params.phoneNumberId } : {}) };
-        return this.signInStep(this.request('POST /v1/client/sign_ins/{id}/prepare_second_factor', { params: { id }, body, auth: 'client' }));
+        const body = {
+          strategy: STRATEGY_OF_CHANNEL[params.channel ?? 'sms'],
+          ...(params.phoneNumberId !== undefined ? { phone_number_id: params.phoneNumberId } : {}),
+        };
+        return this.signInStep(
+          this.request('POST /v1/client/sign_ins/{id}/prepare_second_factor', { params: { id }, body, auth: 'client' }),
+        );
       },
       /** Checks the second-factor code; a right one completes the sign-in. */
       verifyPhoneCode: async (params: { code: string }): Promise<Result<SignIn>> => {
         const id = this.signInFlow?.id ?? noFlow('signIn.mfa.verifyPhoneCode()', 'signIn.mfa.sendPhoneCode()');
-        return this.signInStep(this.request('POST /v1/client/sign_ins/{id}/attempt_second_factor', { params: { id }, body: { strategy: 'phone_code', code: params.code }, auth: 'client' }));
+        return this.signInStep(
+          this.request('POST /v1/client/sign_ins/{id}/attempt_second_factor', {
+            params: { id },
+            body: { strategy: 'phone_code', code: params.code },
+            auth: 'client',
+          }),
+        );
       },
       /** Seconds until a new second-factor code may be sent. */
       resendIn: (): number => resendIn(this.signInFlow?.second_factor_verification, this.now()),
@@ -291,12 +329,24 @@ export class AuthnClient {
       /** Sends the verification code to the sign-up's number. */
       sendPhoneCode: async (params: { channel?: Channel } = {}): Promise<Result<SignUp>> => {
         const id = this.signUpFlow?.id ?? noFlow('signUp.verifications.sendPhoneCode()', 'signUp.create()');
-        return this.signUpStep(this.request('POST /v1/client/sign_ups/{id}/prepare_verification', { params: { id }, body: { strategy: STRATEGY_OF_CHANNEL[params.channel ?? 'sms'] }, auth: 'client' }));
+        return this.signUpStep(
+          this.request('POST /v1/client/sign_ups/{id}/prepare_verification', {
+            params: { id },
+            body: { strategy: STRATEGY_OF_CHANNEL[params.channel ?? 'sms'] },
+            auth: 'client',
+          }),
+        );
       },
       /** Checks the code; a right one creates the user and signs them in. */
       verifyPhoneCode: async (params: { code: string }): Promise<Result<SignUp>> => {
         const id = this.signUpFlow?.id ?? noFlow('signUp.verifications.verifyPhoneCode()', 'signUp.verifications.sendPhoneCode()');
-        return this.signUpStep(this.request('POST /v1/client/sign_ups/{id}/attempt_verification', { params: { id }, body: { strategy: 'phone_code', code: params.code }, auth: 'client' }));
+        return this.signUpStep(
+          this.request('POST /v1/client/sign_ups/{id}/attempt_verification', {
+            params: { id },
+            body: { strategy: 'phone_code', code: params.code },
+            auth: 'client',
+          }),
+        );
       },
       /** Seconds until a new code may be sent. */
       resendIn: (): number => resendIn(this.signUpFlow?.verifications.phone_number, this.now()),
@@ -320,12 +370,21 @@ export class AuthnClient {
         this.request('POST /v1/me/mfa/phone_numbers', { body: { phone_number: params.phoneNumber }, auth: 'session' }),
       /** Sends a code to the number being enrolled. */
       sendCode: (params: { id: string; channel?: Channel }): Promise<Result<PhoneNumber>> =>
-        this.request('POST /v1/me/mfa/phone_numbers/{id}/prepare_verification', { params: { id: params.id }, body: { strategy: STRATEGY_OF_CHANNEL[params.channel ?? 'sms'] }, auth: 'session' }),
+        this.request('POST /v1/me/mfa/phone_numbers/{id}/prepare_verification', {
+          params: { id: params.id },
+          body: { strategy: STRATEGY_OF_CHANNEL[params.channel ?? 'sms'] },
+          auth: 'session',
+        }),
       /** Checks the code; a right one enrols the number as second factor. */
       verifyCode: (params: { id: string; code: string }): Promise<Result<PhoneNumber>> =>
-        this.request('POST /v1/me/mfa/phone_numbers/{id}/attempt_verification', { params: { id: params.id }, body: { strategy: 'phone_code', code: params.code }, auth: 'session' }),
+        this.request('POST /v1/me/mfa/phone_numbers/{id}/attempt_verification', {
+          params: { id: params.id },
+          body: { strategy: 'phone_code', code: params.code },
+          auth: 'session',
+        }),
       /** Removes a second factor (or an enrolment in progress). */
-      remove: (params: { id: string }): Promise<Result<PhoneNumber>> => this.request('DELETE /v1/me/mfa/phone_numbers/{id}', { params: { id: params.id }, auth: 'session' }),
+      remove: (params: { id: string }): Promise<Result<PhoneNumber>> =>
+        this.request('DELETE /v1/me/mfa/phone_numbers/{id}', { params: { id: params.id }, auth: 'session' }),
       /** Seconds until a new code may be sent to this number. */
       resendIn: (phoneNumber: PhoneNumber): number => resendIn(phoneNumber.verification, this.now()),
       /** Reads an enrolment in progress again (`verification.delivery` follows its code's SMS); null once it is gone. */
@@ -440,7 +499,11 @@ export class AuthnClient {
     return this.send(operation, init, this.mode === 'native' ? await this.tokenStore.get() : null);
   }
 
-  private async send<K extends Operation>(operation: K, init: Omit<RequestInit<K>, 'auth'> & { auth: Auth }, bearer: string | null): Promise<Result<ResponseOf<K>>> {
+  private async send<K extends Operation>(
+    operation: K,
+    init: Omit<RequestInit<K>, 'auth'> & { auth: Auth },
+    bearer: string | null,
+  ): Promise<Result<ResponseOf<K>>> {
     const space = operation.indexOf(' ');
     const method = operation.slice(0, space);
     const path = operation.slice(space + 1).replace('{id}', () => encodeURIComponent(init.params?.id ?? ''));

@@ -112,7 +112,8 @@ class KeySet {
     }
     const key = this.keys.get(kid);
     if (key) return ok(key);
-    if (failure !== null || this.fetchedAt === -Infinity) return fail(new TokenError('jwks_unavailable', `The JWKS at ${this.url} could not be fetched${failure ? `: ${failure}` : ''}.`));
+    if (failure !== null || this.fetchedAt === -Infinity)
+      return fail(new TokenError('jwks_unavailable', `The JWKS at ${this.url} could not be fetched${failure ? `: ${failure}` : ''}.`));
     return fail(new TokenError('token_key_unknown', `No key with kid "${kid}" in the JWKS at ${this.url}.`));
   }
 
@@ -127,11 +128,22 @@ class KeySet {
   private async load(): Promise<void> {
     const response = await this.fetch(this.url, { headers: { accept: 'application/json' } });
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
-    const { keys } = (await response.json()) as { keys?: { kty?: string; crv?: string; x?: string; y?: string; kid?: string; alg?: string }[] };
+    const { keys } = (await response.json()) as {
+      keys?: { kty?: string; crv?: string; x?: string; y?: string; kid?: string; alg?: string }[];
+    };
     const next = new Map<string, VerifyKey>();
     for (const jwk of keys ?? []) {
       if (jwk.kty !== 'EC' || jwk.crv !== 'P-256' || !jwk.kid || (jwk.alg !== undefined && jwk.alg !== ALGORITHM)) continue;
-      next.set(jwk.kid, await crypto.subtle.importKey('jwk', { kty: 'EC', crv: 'P-256', x: jwk.x, y: jwk.y }, { name: 'ECDSA', namedCurve: 'P-256' }, false, ['verify']));
+      next.set(
+        jwk.kid,
+        await crypto.subtle.importKey(
+          'jwk',
+          { kty: 'EC', crv: 'P-256', x: jwk.x, y: jwk.y },
+          { name: 'ECDSA', namedCurve: 'P-256' },
+          false,
+          ['verify'],
+        ),
+      );
     }
     this.keys = next;
     this.fetchedAt = this.now();
@@ -150,7 +162,8 @@ export type HeaderBag = Record<string, string | string[] | undefined>;
 
 /** The token of `Authorization: Bearer <token>`, or null. */
 export function bearerToken(headers: HeaderBag | Headers): string | null {
-  const header = typeof (headers as Headers).get === 'function' ? (headers as Headers).get('authorization') : (headers as HeaderBag).authorization;
+  const header =
+    typeof (headers as Headers).get === 'function' ? (headers as Headers).get('authorization') : (headers as HeaderBag).authorization;
   const value = Array.isArray(header) ? header[0] : header;
   const match = value ? /^Bearer\s+(\S+)\s*$/i.exec(value) : null;
   return match ? match[1]! : null;
@@ -176,7 +189,13 @@ export function createTokenVerifier(options: VerifyOptions): TokenVerifier {
     const header = parts.length === 3 ? decodeJwtPart(parts[0]) : null;
     const payload = header ? decodeJwtPart(parts[1]) : null;
     if (!header || !payload) return fail(new TokenError('token_malformed', 'The token is not a JWT.'));
-    if (header.alg !== ALGORITHM) return fail(new TokenError('token_algorithm_invalid', `The token's algorithm is ${JSON.stringify(header.alg)}; session tokens are ${ALGORITHM}.`));
+    if (header.alg !== ALGORITHM)
+      return fail(
+        new TokenError(
+          'token_algorithm_invalid',
+          `The token's algorithm is ${JSON.stringify(header.alg)}; session tokens are ${ALGORITHM}.`,
+        ),
+      );
     if (typeof header.kid !== 'string') return fail(new TokenError('token_key_unknown', 'The token names no key (kid).'));
     const key = await keySet.key(header.kid);
     if (key.error) return key;
@@ -186,14 +205,26 @@ export function createTokenVerifier(options: VerifyOptions): TokenVerifier {
     } catch {
       return fail(new TokenError('token_malformed', 'The token signature is not base64url.'));
     }
-    const signed = await crypto.subtle.verify({ name: 'ECDSA', hash: 'SHA-256' }, key.data, signature, textEncoder.encode(`${parts[0]}.${parts[1]}`));
-    if (!signed) return fail(new TokenError('token_signature_invalid', 'The token signature does not verify: it was altered or not signed by this instance.'));
-    if (payload.iss !== issuer) return fail(new TokenError('token_issuer_invalid', `The token was issued by ${JSON.stringify(payload.iss)}, not ${issuer}.`));
+    const signed = await crypto.subtle.verify(
+      { name: 'ECDSA', hash: 'SHA-256' },
+      key.data,
+      signature,
+      textEncoder.encode(`${parts[0]}.${parts[1]}`),
+    );
+    if (!signed)
+      return fail(
+        new TokenError('token_signature_invalid', 'The token signature does not verify: it was altered or not signed by this instance.'),
+      );
+    if (payload.iss !== issuer)
+      return fail(new TokenError('token_issuer_invalid', `The token was issued by ${JSON.stringify(payload.iss)}, not ${issuer}.`));
     const { sub, sid, exp, nbf } = payload;
-    if (typeof sub !== 'string' || typeof sid !== 'string' || typeof exp !== 'number' || typeof nbf !== 'number') return fail(new TokenError('token_claims_invalid', 'The token lacks sub, sid, exp or nbf.'));
+    if (typeof sub !== 'string' || typeof sid !== 'string' || typeof exp !== 'number' || typeof nbf !== 'number')
+      return fail(new TokenError('token_claims_invalid', 'The token lacks sub, sid, exp or nbf.'));
     const seconds = now() / 1000;
-    if (seconds > exp + toleranceSeconds) return fail(new TokenError('token_expired', 'The token has expired: the client gets a new one with getToken().'));
-    if (seconds < nbf - toleranceSeconds) return fail(new TokenError('token_not_yet_valid', 'The token is not valid yet (nbf): check this server\'s clock.'));
+    if (seconds > exp + toleranceSeconds)
+      return fail(new TokenError('token_expired', 'The token has expired: the client gets a new one with getToken().'));
+    if (seconds < nbf - toleranceSeconds)
+      return fail(new TokenError('token_not_yet_valid', "The token is not valid yet (nbf): check this server's clock."));
     return ok(payload as SessionClaims);
   }
 
@@ -202,7 +233,15 @@ export function createTokenVerifier(options: VerifyOptions): TokenVerifier {
 
 /** The error envelope authn.sh itself answers with, for a refused token. */
 export function errorBody(error: TokenError): { errors: { code: TokenErrorCode; message: string; long_message: string }[] } {
-  return { errors: [{ code: error.code, message: error.status === 401 ? 'Session token invalid' : 'Session token could not be checked', long_message: error.message }] };
+  return {
+    errors: [
+      {
+        code: error.code,
+        message: error.status === 401 ? 'Session token invalid' : 'Session token could not be checked',
+        long_message: error.message,
+      },
+    ],
+  };
 }
 
 const challenge = (error: TokenError) => `Bearer error="invalid_token", error_description="${error.code}"`;
@@ -222,7 +261,9 @@ export interface NodeResponse {
  * Express / Connect / `node:http` middleware: sets `req.auth` to the token's claims and calls `next()`, or answers
  * 401 (503 when the JWKS is out of reach) with the error envelope.
  */
-export function requireSession(verifier: TokenVerifier): (req: NodeRequest, res: NodeResponse, next: (error?: unknown) => void) => Promise<void> {
+export function requireSession(
+  verifier: TokenVerifier,
+): (req: NodeRequest, res: NodeResponse, next: (error?: unknown) => void) => Promise<void> {
   return async (req, res, next) => {
     let result: Result<SessionClaims, TokenError>;
     try {
@@ -272,7 +313,10 @@ export function fastifyRequireSession(verifier: TokenVerifier): (request: Fastif
  * A fetch-style handler (Next.js route handlers, Hono, Deno, Bun, workers) that only runs with a valid token:
  * `export const GET = withSession(verifier, (request, auth) => Response.json({ user: auth.sub }))`.
  */
-export function withSession(verifier: TokenVerifier, handler: (request: Request, auth: SessionClaims) => Response | Promise<Response>): (request: Request) => Promise<Response> {
+export function withSession(
+  verifier: TokenVerifier,
+  handler: (request: Request, auth: SessionClaims) => Response | Promise<Response>,
+): (request: Request) => Promise<Response> {
   return async (request) => {
     const result = await verifier.verifyRequest(request.headers);
     if (result.error) {
@@ -290,7 +334,10 @@ const defaultVerifiers = new Map<string, TokenVerifier>();
  * Verifies one token with a verifier shared per issuer and JWKS URL (so its JWKS cache is reused across calls).
  * Pass `now` / `fetch` through `createTokenVerifier` instead when you need them.
  */
-export function verifyToken(token: string | null | undefined, options: Pick<VerifyOptions, 'issuer' | 'jwksUrl'>): Promise<Result<SessionClaims, TokenError>> {
+export function verifyToken(
+  token: string | null | undefined,
+  options: Pick<VerifyOptions, 'issuer' | 'jwksUrl'>,
+): Promise<Result<SessionClaims, TokenError>> {
   const cacheKey = `${options.issuer} ${options.jwksUrl ?? ''}`;
   let verifier = defaultVerifiers.get(cacheKey);
   if (!verifier) {

@@ -11,19 +11,97 @@ import { setIn, type JsonPatch } from './settings-form.js';
  * in a sentence (an error), and explains it.
  */
 export const ABUSE_NUMBERS = [
-  { param: 'abuse.sends_per_phone_number.max', group: 'Codes sent to one phone number', label: 'At most', name: 'Limit on codes sent to one phone number', hint: 'Codes per window (default 5).' },
-  { param: 'abuse.sends_per_phone_number.window_seconds', group: 'Codes sent to one phone number', label: 'Window (seconds)', name: 'Window in seconds for codes sent to one phone number', hint: 'Default 600 (10 minutes).' },
-  { param: 'abuse.sends_per_ip.max', group: 'Codes requested from one IP address', label: 'At most', name: 'Limit on codes requested from one IP address', hint: 'Requests per window (default 20).' },
-  { param: 'abuse.sends_per_ip.window_seconds', group: 'Codes requested from one IP address', label: 'Window (seconds)', name: 'Window in seconds for codes requested from one IP address', hint: 'Default 600 (10 minutes).' },
-  { param: 'abuse.attempts_per_ip.max', group: 'Answers (codes and passwords) from one IP address', label: 'At most', name: 'Limit on answers (codes and passwords) from one IP address', hint: 'Right or wrong, whatever they are for (default 30).' },
-  { param: 'abuse.attempts_per_ip.window_seconds', group: 'Answers (codes and passwords) from one IP address', label: 'Window (seconds)', name: 'Window in seconds for answers (codes and passwords) from one IP address', hint: 'Default 300 (5 minutes).' },
-  { param: 'abuse.creates_per_ip.max', group: 'New clients, sign-ups and sign-ins from one IP address', label: 'At most', name: 'Limit on new clients, sign-ups and sign-ins from one IP address', hint: 'Default 30.' },
-  { param: 'abuse.creates_per_ip.window_seconds', group: 'New clients, sign-ups and sign-ins from one IP address', label: 'Window (seconds)', name: 'Window in seconds for new clients, sign-ups and sign-ins from one IP address', hint: 'Default 60.' },
-  { param: 'abuse.password_lockout.max_failures', group: 'Wrong passwords for one account', label: 'At most', name: 'Limit on wrong passwords for one account', hint: 'Then password sign-in is refused for the rest of the window; a phone code still works (default 10).' },
-  { param: 'abuse.password_lockout.window_seconds', group: 'Wrong passwords for one account', label: 'Window (seconds)', name: 'Window in seconds for wrong passwords for one account', hint: 'Default 3600 (1 hour).' },
-  { param: 'abuse.hourly_send_budget', group: 'The whole instance', label: 'Codes sent per hour', name: 'Codes sent per hour', hint: 'Over it, sends are refused and an audit entry is written (default 1000). Test numbers do not count.' },
-  { param: 'abuse.attempts_per_challenge', group: 'The whole instance', label: 'Wrong codes per challenge', name: 'Wrong codes per challenge', hint: 'Then the code stops working and a new one is needed: 1 to 10 (default 5).' },
-  { param: 'abuse.code_lifetime_minutes', group: 'The whole instance', label: 'Code lifetime (minutes)', name: 'Code lifetime in minutes', hint: 'How long a code works after it is sent, as its SMS says: 1 to 60 (default 10).' },
+  {
+    param: 'abuse.sends_per_phone_number.max',
+    group: 'Codes sent to one phone number',
+    label: 'At most',
+    name: 'Limit on codes sent to one phone number',
+    hint: 'Codes per window (default 5).',
+  },
+  {
+    param: 'abuse.sends_per_phone_number.window_seconds',
+    group: 'Codes sent to one phone number',
+    label: 'Window (seconds)',
+    name: 'Window in seconds for codes sent to one phone number',
+    hint: 'Default 600 (10 minutes).',
+  },
+  {
+    param: 'abuse.sends_per_ip.max',
+    group: 'Codes requested from one IP address',
+    label: 'At most',
+    name: 'Limit on codes requested from one IP address',
+    hint: 'Requests per window (default 20).',
+  },
+  {
+    param: 'abuse.sends_per_ip.window_seconds',
+    group: 'Codes requested from one IP address',
+    label: 'Window (seconds)',
+    name: 'Window in seconds for codes requested from one IP address',
+    hint: 'Default 600 (10 minutes).',
+  },
+  {
+    param: 'abuse.attempts_per_ip.max',
+    group: 'Answers (codes and passwords) from one IP address',
+    label: 'At most',
+    name: 'Limit on answers (codes and passwords) from one IP address',
+    hint: 'Right or wrong, whatever they are for (default 30).',
+  },
+  {
+    param: 'abuse.attempts_per_ip.window_seconds',
+    group: 'Answers (codes and passwords) from one IP address',
+    label: 'Window (seconds)',
+    name: 'Window in seconds for answers (codes and passwords) from one IP address',
+    hint: 'Default 300 (5 minutes).',
+  },
+  {
+    param: 'abuse.creates_per_ip.max',
+    group: 'New clients, sign-ups and sign-ins from one IP address',
+    label: 'At most',
+    name: 'Limit on new clients, sign-ups and sign-ins from one IP address',
+    hint: 'Default 30.',
+  },
+  {
+    param: 'abuse.creates_per_ip.window_seconds',
+    group: 'New clients, sign-ups and sign-ins from one IP address',
+    label: 'Window (seconds)',
+    name: 'Window in seconds for new clients, sign-ups and sign-ins from one IP address',
+    hint: 'Default 60.',
+  },
+  {
+    param: 'abuse.password_lockout.max_failures',
+    group: 'Wrong passwords for one account',
+    label: 'At most',
+    name: 'Limit on wrong passwords for one account',
+    hint: 'Then password sign-in is refused for the rest of the window; a phone code still works (default 10).',
+  },
+  {
+    param: 'abuse.password_lockout.window_seconds',
+    group: 'Wrong passwords for one account',
+    label: 'Window (seconds)',
+    name: 'Window in seconds for wrong passwords for one account',
+    hint: 'Default 3600 (1 hour).',
+  },
+  {
+    param: 'abuse.hourly_send_budget',
+    group: 'The whole instance',
+    label: 'Codes sent per hour',
+    name: 'Codes sent per hour',
+    hint: 'Over it, sends are refused and an audit entry is written (default 1000). Test numbers do not count.',
+  },
+  {
+    param: 'abuse.attempts_per_challenge',
+    group: 'The whole instance',
+    label: 'Wrong codes per challenge',
+    name: 'Wrong codes per challenge',
+    hint: 'Then the code stops working and a new one is needed: 1 to 10 (default 5).',
+  },
+  {
+    param: 'abuse.code_lifetime_minutes',
+    group: 'The whole instance',
+    label: 'Code lifetime (minutes)',
+    name: 'Code lifetime in minutes',
+    hint: 'How long a code works after it is sent, as its SMS says: 1 to 60 (default 10).',
+  },
   {
     param: 'abuse.wrong_code_backoff.initial_seconds',
     group: 'Wait for a new code after wrong codes',
@@ -54,7 +132,10 @@ function valueAt(view: InstanceSettings, param: string): unknown {
 }
 
 export function abuseDraftFrom(view: InstanceSettings): AbuseDraft {
-  const numbers = Object.fromEntries(ABUSE_NUMBERS.map(({ param }) => [param, String(valueAt(view, param))])) as Record<AbuseNumberParam, string>;
+  const numbers = Object.fromEntries(ABUSE_NUMBERS.map(({ param }) => [param, String(valueAt(view, param))])) as Record<
+    AbuseNumberParam,
+    string
+  >;
   return { numbers, countryMode: view.abuse.sms_countries.mode, countries: view.abuse.sms_countries.countries.join(', ') };
 }
 

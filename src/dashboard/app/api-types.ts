@@ -5,7 +5,11 @@ import type { AttemptView, DeliveryStatus as ServerDeliveryStatus, DeliveryView 
 import type { EndpointView, EndpointWithSecret } from '../../webhooks/endpoints.js';
 import type { SmsMessageDetail as ServerSmsMessageDetail, SmsMessageView } from '../../sms/messages.js';
 import type { SmsStatus as ServerSmsStatus } from '../../sms/transitions.js';
-import type { DeliveryFigures as ServerDeliveryFigures, DeliveryStats as ServerDeliveryStats, DeliveryWindow as ServerDeliveryWindow } from '../../sms/delivery-stats.js';
+import type {
+  DeliveryFigures as ServerDeliveryFigures,
+  DeliveryStats as ServerDeliveryStats,
+  DeliveryWindow as ServerDeliveryWindow,
+} from '../../sms/delivery-stats.js';
 import type { PreviewView, TemplateView } from '../../sms/templates/service.js';
 import type { EventTypeInfo } from '../../webhooks/catalogue.js';
 import type { AuditEntry as ServerAuditEntry } from '../../audit/audit-log.js';

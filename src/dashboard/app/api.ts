@@ -21,7 +21,9 @@ export class ApiError extends Error {
 /** Whatever a call threw, as an ApiError (a bug or a garbled answer still gets a readable message). */
 export function asApiError(error: unknown): ApiError {
   if (error instanceof ApiError) return error;
-  return new ApiError(0, [{ code: 'unexpected_error', message: 'Unexpected error', long_message: error instanceof Error ? error.message : String(error) }]);
+  return new ApiError(0, [
+    { code: 'unexpected_error', message: 'Unexpected error', long_message: error instanceof Error ? error.message : String(error) },
+  ]);
 }
 
 export type Query = Record<string, string | number | undefined>;
@@ -46,7 +48,11 @@ async function errorOf(response: Response): Promise<ApiError> {
   const errors = (body as { errors?: ApiErrorDetail[] } | null)?.errors;
   if (Array.isArray(errors) && errors.length > 0) return new ApiError(response.status, errors);
   return new ApiError(response.status, [
-    { code: 'unexpected_response', message: 'Unexpected response', long_message: `The server answered ${response.status} without an error description.` },
+    {
+      code: 'unexpected_response',
+      message: 'Unexpected response',
+      long_message: `The server answered ${response.status} without an error description.`,
+    },
   ]);
 }
 
@@ -66,7 +72,11 @@ export function createApi(secretKey: string, onUnauthorized: (error: ApiError) =
       });
     } catch {
       throw new ApiError(0, [
-        { code: 'network_error', message: 'Could not reach the server', long_message: 'Could not reach the authn.sh server. Check that it is running, then try again.' },
+        {
+          code: 'network_error',
+          message: 'Could not reach the server',
+          long_message: 'Could not reach the authn.sh server. Check that it is running, then try again.',
+        },
       ]);
     }
     if (response.ok) return (await response.json()) as T;

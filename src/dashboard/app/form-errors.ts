@@ -64,7 +64,8 @@ function speak(error: ApiErrorDetail, fields: readonly FormField[]): ApiErrorDet
   const field = param === undefined ? undefined : fieldOf(fields, param);
   if (param === undefined || !field) return error;
   const longMessage =
-    field.says?.[error.code] ?? (error.code === 'form_param_missing' ? `${field.label} is required.` : withLabels(error.long_message, param, field, fields));
+    field.says?.[error.code] ??
+    (error.code === 'form_param_missing' ? `${field.label} is required.` : withLabels(error.long_message, param, field, fields));
   return { ...error, long_message: longMessage, meta: { ...error.meta, param_name: field.param } };
 }
 

@@ -139,7 +139,11 @@ export type PageFetcher<T> = (cursor: string | undefined, limit: number) => Prom
  * refreshes while the tab is visible: everything shown is fetched again in one call (up to the API's 500), so new
  * items appear at the top and changed ones in place, and "load older" pages stay loaded.
  */
-export function usePagedList<T extends { id: string }>(fetchPage: PageFetcher<T>, key: string, options: { pageSize: number; refreshMs?: number }): PagedList<T> {
+export function usePagedList<T extends { id: string }>(
+  fetchPage: PageFetcher<T>,
+  key: string,
+  options: { pageSize: number; refreshMs?: number },
+): PagedList<T> {
   const [items, setItems] = useState<T[] | null>(null);
   const [nextCursor, setNextCursor] = useState<string | null>(null);
   const [error, setError] = useState<ApiError | null>(null);
@@ -219,7 +223,10 @@ export function usePagedList<T extends { id: string }>(fetchPage: PageFetcher<T>
 }
 
 /** One message: fetched, and fetched again while it is still moving (and the tab is visible). */
-export function useSmsMessage(id: string, initial: SmsMessageDetail | null = null): { message: SmsMessageDetail | null; error: ApiError | null; reload(): void } {
+export function useSmsMessage(
+  id: string,
+  initial: SmsMessageDetail | null = null,
+): { message: SmsMessageDetail | null; error: ApiError | null; reload(): void } {
   const { api } = useSession();
   const [message, setMessage] = useState<SmsMessageDetail | null>(initial);
   const [error, setError] = useState<ApiError | null>(null);

@@ -37,7 +37,11 @@ export const RECEIPT_WAIT_TEMPLATES = TEMPLATE_SLUGS.map((slug) => ({ slug, name
 export function routingDraftFrom(view: InstanceSettings): RoutingDraft {
   const { routes, failover } = view.sms;
   return {
-    routes: routes.map((route) => ({ countries: route.countries.join(', '), driver: route.driver, failover: route.failover_driver ?? 'instance' })),
+    routes: routes.map((route) => ({
+      countries: route.countries.join(', '),
+      driver: route.driver,
+      failover: route.failover_driver ?? 'instance',
+    })),
     failoverDriver: failover.driver ?? 'none',
     afterTransientFailures: String(failover.after_transient_failures),
     receiptWait: failover.receipt_wait_seconds !== null,
@@ -52,7 +56,11 @@ export function newRoute(view: InstanceSettings): RouteDraft {
 }
 
 export function routesOf(draft: RoutingDraft): SmsRoute[] {
-  return draft.routes.map((route) => ({ countries: parseCountries(route.countries), driver: route.driver, failover_driver: route.failover === 'instance' ? null : route.failover }));
+  return draft.routes.map((route) => ({
+    countries: parseCountries(route.countries),
+    driver: route.driver,
+    failover_driver: route.failover === 'instance' ? null : route.failover,
+  }));
 }
 
 const wholeNumberOrText = (typed: string): number | string => (/^\d+$/.test(typed.trim()) ? Number(typed.trim()) : typed.trim());
@@ -61,7 +69,12 @@ const wholeNumberOrText = (typed: string): number | string => (/^\d+$/.test(type
 export function addRoutingChanges(patch: JsonPatch, view: InstanceSettings, draft: RoutingDraft): void {
   const { failover } = view.sms;
   const routes = routesOf(draft);
-  if (JSON.stringify(routes) !== JSON.stringify(view.sms.routes)) setIn(patch, 'sms.routes', routes.map((route) => ({ ...route })));
+  if (JSON.stringify(routes) !== JSON.stringify(view.sms.routes))
+    setIn(
+      patch,
+      'sms.routes',
+      routes.map((route) => ({ ...route })),
+    );
   const failoverDriver = draft.failoverDriver === 'none' ? null : draft.failoverDriver;
   if (failoverDriver !== failover.driver) setIn(patch, 'sms.failover.driver', failoverDriver);
   const tries = wholeNumberOrText(draft.afterTransientFailures);
@@ -69,7 +82,9 @@ export function addRoutingChanges(patch: JsonPatch, view: InstanceSettings, draf
   const wait = draft.receiptWait ? wholeNumberOrText(draft.receiptWaitSeconds) : null;
   if (wait !== failover.receipt_wait_seconds) setIn(patch, 'sms.failover.receipt_wait_seconds', wait);
   const templates = TEMPLATE_SLUGS.filter((slug) => draft.receiptWaitTemplates.includes(slug));
-  const unchanged = templates.length === failover.receipt_wait_templates.length && templates.every((slug) => failover.receipt_wait_templates.includes(slug));
+  const unchanged =
+    templates.length === failover.receipt_wait_templates.length &&
+    templates.every((slug) => failover.receipt_wait_templates.includes(slug));
   if (!unchanged) setIn(patch, 'sms.failover.receipt_wait_templates', templates);
 }
 

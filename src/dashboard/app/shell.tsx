@@ -114,7 +114,14 @@ export function Shell({ focusOnArrival }: { focusOnArrival: boolean }) {
         <a class="brand" href={HOME_PATH}>
           authn.sh <span>dashboard</span>
         </a>
-        <button type="button" ref={menuButton} class="menu-button button button-secondary" aria-expanded={menuOpen} aria-controls="sidebar" onClick={() => setMenuOpen(!menuOpen)}>
+        <button
+          type="button"
+          ref={menuButton}
+          class="menu-button button button-secondary"
+          aria-expanded={menuOpen}
+          aria-controls="sidebar"
+          onClick={() => setMenuOpen(!menuOpen)}
+        >
           Menu
         </button>
         <div class="account">
@@ -141,11 +148,7 @@ export function Shell({ focusOnArrival }: { focusOnArrival: boolean }) {
           <NavList groups={navTree()} path={path} level={0} />
         </nav>
         <main id="main" tabindex={-1}>
-          {page && (
-            <p class="trail">
-              {page.trail.join(' › ')}
-            </p>
-          )}
+          {page && <p class="trail">{page.trail.join(' › ')}</p>}
           <h1 tabindex={-1} ref={heading}>
             {page?.title ?? (isHome ? 'authn.sh dashboard' : 'Page not found')}
           </h1>

@@ -51,7 +51,9 @@ export const OPERATOR_EVENT = 'sms.queued';
 
 /** The endpoints that receive the operator's messages: enabled, and subscribed to every event or to `sms.queued`. */
 export function operatorReceivers(endpoints: readonly WebhookEndpoint[]): WebhookEndpoint[] {
-  return endpoints.filter((endpoint) => endpoint.enabled && (endpoint.event_types === null || endpoint.event_types.includes(OPERATOR_EVENT)));
+  return endpoints.filter(
+    (endpoint) => endpoint.enabled && (endpoint.event_types === null || endpoint.event_types.includes(OPERATOR_EVENT)),
+  );
 }
 
 /** What nobody gets when a template's messages reach no one. */
@@ -63,6 +65,10 @@ export const UNDELIVERED_CONSEQUENCE: Record<SmsTemplate['slug'], string> = {
 };
 
 /** Saving this draft stops authn.sh sending the template, while no endpoint would receive its messages instead. */
-export function stopsDeliveryUnreceived(template: SmsTemplate, draft: TemplateDraft, receivers: readonly WebhookEndpoint[] | null): boolean {
+export function stopsDeliveryUnreceived(
+  template: SmsTemplate,
+  draft: TemplateDraft,
+  receivers: readonly WebhookEndpoint[] | null,
+): boolean {
   return template.delivered_by_us && !draft.deliveredByUs && (receivers === null || receivers.length === 0);
 }

@@ -30,7 +30,13 @@ const AuditQuery = Type.Object(
 export const auditLogRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { services }) => {
   app.get(
     '/v1/audit_logs',
-    { schema: { summary: 'List audit log entries', querystring: AuditQuery, response: { 200: Page(AuditEntry), ...errorResponses(401, 422) } } },
+    {
+      schema: {
+        summary: 'List audit log entries',
+        querystring: AuditQuery,
+        response: { 200: Page(AuditEntry), ...errorResponses(401, 422) },
+      },
+    },
     async (request) => {
       const { starting_after, ...filter } = request.query;
       return services.audit.list(filter, starting_after);

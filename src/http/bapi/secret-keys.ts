@@ -18,7 +18,9 @@ const SecretKey = Type.Object(
 );
 
 export const secretKeyRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { services }) => {
-  app.get('/v1/secret_keys/current', { schema: { summary: 'The secret key this request is made with', response: { 200: SecretKey, ...errorResponses(401) } } }, async (request) =>
-    services.secretKeys.current(request.actor!),
+  app.get(
+    '/v1/secret_keys/current',
+    { schema: { summary: 'The secret key this request is made with', response: { 200: SecretKey, ...errorResponses(401) } } },
+    async (request) => services.secretKeys.current(request.actor!),
   );
 };

@@ -7,14 +7,20 @@ import { Nullable, StringEnum, errorResponses } from '../schemas.js';
 import type { RouteOptions } from '../route-options.js';
 
 const figureFields = {
-  messages: Type.Integer({ description: 'Messages queued for a carrier (the reserved test range and messages you deliver yourself aside)' }),
+  messages: Type.Integer({
+    description: 'Messages queued for a carrier (the reserved test range and messages you deliver yourself aside)',
+  }),
   sent: Type.Integer({ description: 'Accepted by a carrier' }),
   delivered: Type.Integer(),
   undelivered: Type.Integer(),
   failed: Type.Integer(),
   expired: Type.Integer({ description: 'Codes that stopped being useful before they could be sent' }),
   failovers: Type.Integer({ description: 'Messages that went through more than one driver' }),
-  delivery_rate: Nullable(Type.Number({ description: 'Delivered out of those that reached a final outcome (delivered, undelivered, failed, expired); null: none did' })),
+  delivery_rate: Nullable(
+    Type.Number({
+      description: 'Delivered out of those that reached a final outcome (delivered, undelivered, failed, expired); null: none did',
+    }),
+  ),
   time_to_delivery: Nullable(
     Type.Object(
       { median_ms: Type.Integer(), p90_ms: Type.Integer() },
@@ -34,17 +40,26 @@ const DeliveryStats = Type.Object({
   bucket_ms: Type.Integer({ description: 'Width of one bucket of `series`' }),
   totals: Type.Object(figureFields),
   by_driver: Type.Array(Type.Object({ driver: Type.String(), ...figureFields })),
-  by_country: Type.Array(Type.Object({ country: Nullable(Type.String({ description: 'ISO 3166 alpha-2; null: a number of no single country' })), ...figureFields })),
+  by_country: Type.Array(
+    Type.Object({
+      country: Nullable(Type.String({ description: 'ISO 3166 alpha-2; null: a number of no single country' })),
+      ...figureFields,
+    }),
+  ),
   series: Type.Array(
     Type.Object({
       driver: Type.String(),
-      buckets: Type.Array(Type.Object({ start: Type.Integer(), ...figureFields }), { description: 'Every bucket of the window, oldest first' }),
+      buckets: Type.Array(Type.Object({ start: Type.Integer(), ...figureFields }), {
+        description: 'Every bucket of the window, oldest first',
+      }),
     }),
   ),
   error_codes: Type.Array(
     Type.Object({
       driver: Type.String(),
-      phase: StringEnum(['send', 'receipt'] as const, { description: "send: in the carrier's answer to the send request; receipt: in a later delivery report" }),
+      phase: StringEnum(['send', 'receipt'] as const, {
+        description: "send: in the carrier's answer to the send request; receipt: in a later delivery report",
+      }),
       code: Type.String(),
       meaning: Type.String(),
       failure_class: StringEnum(FAILURE_CLASSES),
@@ -70,7 +85,8 @@ export const smsDeliveryStatsRoutes: FastifyPluginAsyncTypebox<RouteOptions> = a
     {
       schema: {
         summary: 'Delivery and cost figures of the last hour, day or week',
-        description: 'By driver and country, with a series of equal buckets (12 for an hour, 24 for a day, 28 for a week), the top carrier error codes and what the carriers charged.',
+        description:
+          'By driver and country, with a series of equal buckets (12 for an hour, 24 for a day, 28 for a week), the top carrier error codes and what the carriers charged.',
         querystring: Type.Object(
           {
             window: Type.Optional(StringEnum(DELIVERY_WINDOWS, { description: 'Default: day' })),

@@ -55,7 +55,12 @@ const SmsMessageDetail = Type.Object({
       http_status: Nullable(Type.Integer()),
       error_code: Nullable(Type.String()),
       error_message: Nullable(Type.String()),
-      price: Nullable(Type.String({ description: 'What the carrier charged for this attempt, an exact decimal (Vonage: its answer or receipt; Twilio: when fetched); null: not reported' })),
+      price: Nullable(
+        Type.String({
+          description:
+            'What the carrier charged for this attempt, an exact decimal (Vonage: its answer or receipt; Twilio: when fetched); null: not reported',
+        }),
+      ),
       price_currency: Nullable(Type.String({ description: 'ISO 4217' })),
     }),
   ),
@@ -87,7 +92,13 @@ const SmsMessageDetail = Type.Object({
 const ListQuery = Type.Object(
   {
     status: Type.Optional(StringEnum(SMS_STATUSES)),
-    to: Type.Optional(Type.String({ minLength: 1, description: 'Recipient: with its country code in any notation, or a national number of the countries codes may go to (abuse.sms_countries, allow list)' })),
+    to: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description:
+          'Recipient: with its country code in any notation, or a national number of the countries codes may go to (abuse.sms_countries, allow list)',
+      }),
+    ),
     template: Type.Optional(Type.String({ minLength: 1 })),
     created_after: Type.Optional(Type.Integer({ minimum: 0, description: 'ms since the epoch, inclusive' })),
     created_before: Type.Optional(Type.Integer({ minimum: 0, description: 'ms since the epoch, exclusive' })),
@@ -99,7 +110,13 @@ const ListQuery = Type.Object(
 export const smsMessageRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { services }) => {
   app.get(
     '/v1/sms_messages',
-    { schema: { summary: 'List SMS messages, newest first', querystring: ListQuery, response: { 200: Page(SmsMessage), ...errorResponses(401, 422) } } },
+    {
+      schema: {
+        summary: 'List SMS messages, newest first',
+        querystring: ListQuery,
+        response: { 200: Page(SmsMessage), ...errorResponses(401, 422) },
+      },
+    },
     async (request) => {
       const { starting_after, ...filter } = request.query;
       return services.smsMessages.list(filter, starting_after);

@@ -13,7 +13,9 @@ const facts = {
   required_variables: Type.Array(StringEnum(VARIABLE_NAMES), { description: 'Variables the body must use.' }),
   customised: Type.Boolean({ description: 'Whether the template differs from the shipped default.' }),
   from_number_override: Nullable(Type.String({ description: 'Sender for this template instead of sms.from_number.' })),
-  from_number_override_ignored: Type.Boolean({ description: 'true while a Twilio messaging service SID is configured: the service picks the sender.' }),
+  from_number_override_ignored: Type.Boolean({
+    description: 'true while a Twilio messaging service SID is configured: the service picks the sender.',
+  }),
   encoding: StringEnum(['GSM-7', 'UCS-2'] as const),
   characters: Type.Integer({ description: 'Length in the encoding: GSM-7 septets (extension characters count two) or UCS-2 code units.' }),
   segments: Type.Integer({ description: 'SMS segments: 160 / 153 per segment in GSM-7, 70 / 67 in UCS-2.' }),
@@ -24,8 +26,12 @@ const SmsTemplate = Type.Object({
   ...facts,
   name: Type.String(),
   body: Type.String(),
-  delivered_by_us: Type.Boolean({ description: 'false: authn.sh sends nothing for this template; the sms.queued event carries the message for you to deliver.' }),
-  sample_message: Type.String({ description: 'The message with sample values (and the origin-bound line when enabled); encoding, characters and segments measure it.' }),
+  delivered_by_us: Type.Boolean({
+    description: 'false: authn.sh sends nothing for this template; the sms.queued event carries the message for you to deliver.',
+  }),
+  sample_message: Type.String({
+    description: 'The message with sample values (and the origin-bound line when enabled); encoding, characters and segments measure it.',
+  }),
   updated_at: Nullable(Type.Integer({ description: 'ms since the epoch; null for the shipped default' })),
 });
 
@@ -41,8 +47,16 @@ const SlugParams = Type.Object({ slug: Type.String({ description: `One of ${TEMP
 
 const TemplatePatch = Type.Object(
   {
-    body: Type.Optional(Nullable(Type.String({ description: `Text with {{variables}}; at most ${MAX_SEGMENTS} segments with sample values. null: the default body.` }))),
-    from_number_override: Type.Optional(Nullable(Type.String({ description: 'Same rules as sms.from_number. null: use sms.from_number.' }))),
+    body: Type.Optional(
+      Nullable(
+        Type.String({
+          description: `Text with {{variables}}; at most ${MAX_SEGMENTS} segments with sample values. null: the default body.`,
+        }),
+      ),
+    ),
+    from_number_override: Type.Optional(
+      Nullable(Type.String({ description: 'Same rules as sms.from_number. null: use sms.from_number.' })),
+    ),
     delivered_by_us: Type.Optional(Nullable(Type.Boolean({ description: 'null: the default (true).' }))),
   },
   { additionalProperties: false },
@@ -61,7 +75,12 @@ export const smsTemplateRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async 
 
   app.get(
     '/v1/templates/sms',
-    { schema: { summary: 'List the SMS templates (all of them, in a fixed order)', response: { 200: Page(SmsTemplate), ...errorResponses(401) } } },
+    {
+      schema: {
+        summary: 'List the SMS templates (all of them, in a fixed order)',
+        response: { 200: Page(SmsTemplate), ...errorResponses(401) },
+      },
+    },
     async () => ({ data: await templates.list(), next_cursor: null }),
   );
 
@@ -86,7 +105,13 @@ export const smsTemplateRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async 
 
   app.post(
     '/v1/templates/sms/:slug/revert',
-    { schema: { summary: 'Revert an SMS template to the shipped default (body, override and flag)', params: SlugParams, response: { 200: SmsTemplate, ...errorResponses(401, 404) } } },
+    {
+      schema: {
+        summary: 'Revert an SMS template to the shipped default (body, override and flag)',
+        params: SlugParams,
+        response: { 200: SmsTemplate, ...errorResponses(401, 404) },
+      },
+    },
     async (request) => templates.revert(request.params.slug, request.actor!),
   );
 

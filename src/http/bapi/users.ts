@@ -10,7 +10,8 @@ const UsersQuery = Type.Object(
     phone_number: Type.Optional(
       Type.String({
         minLength: 1,
-        description: 'The user a verified number belongs to: with its country code in any notation, or a national number of the countries codes may go to (abuse.sms_countries, allow list).',
+        description:
+          'The user a verified number belongs to: with its country code in any notation, or a national number of the countries codes may go to (abuse.sms_countries, allow list).',
       }),
     ),
     ...PageQuery,
@@ -24,23 +25,39 @@ const OperatorUser = Type.Object(
     ...User.properties,
     password_locked_until: Nullable(
       Type.Integer({
-        description: 'When password sign-in opens again after too many wrong passwords (abuse.password_lockout), ms since the epoch; null when it is not locked. A phone code still signs the user in meanwhile.',
+        description:
+          'When password sign-in opens again after too many wrong passwords (abuse.password_lockout), ms since the epoch; null when it is not locked. A phone code still signs the user in meanwhile.',
       }),
     ),
   },
   { additionalProperties: false },
 );
 
-const Deleted = Type.Object({ object: Type.Literal('user'), id: Type.String(), deleted: Type.Literal(true) }, { additionalProperties: false });
+const Deleted = Type.Object(
+  { object: Type.Literal('user'), id: Type.String(), deleted: Type.Literal(true) },
+  { additionalProperties: false },
+);
 
 export const userRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { services }) => {
-  app.get('/v1/users', { schema: { summary: 'List users, newest first', querystring: UsersQuery, response: { 200: Page(OperatorUser), ...errorResponses(401, 422) } } }, async (request) => {
-    const { starting_after, ...filter } = request.query;
-    return services.operatorUsers.list(filter, starting_after);
-  });
+  app.get(
+    '/v1/users',
+    {
+      schema: {
+        summary: 'List users, newest first',
+        querystring: UsersQuery,
+        response: { 200: Page(OperatorUser), ...errorResponses(401, 422) },
+      },
+    },
+    async (request) => {
+      const { starting_after, ...filter } = request.query;
+      return services.operatorUsers.list(filter, starting_after);
+    },
+  );
 
-  app.get('/v1/users/:id', { schema: { summary: 'Read a user', params: IdParams, response: { 200: OperatorUser, ...errorResponses(401, 404) } } }, async (request) =>
-    services.operatorUsers.view(request.params.id),
+  app.get(
+    '/v1/users/:id',
+    { schema: { summary: 'Read a user', params: IdParams, response: { 200: OperatorUser, ...errorResponses(401, 404) } } },
+    async (request) => services.operatorUsers.view(request.params.id),
   );
 
   app.post(
@@ -57,7 +74,13 @@ export const userRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, {
 
   app.delete(
     '/v1/users/:id',
-    { schema: { summary: 'Delete a user, with their phone numbers and sessions', params: IdParams, response: { 200: Deleted, ...errorResponses(401, 404) } } },
+    {
+      schema: {
+        summary: 'Delete a user, with their phone numbers and sessions',
+        params: IdParams,
+        response: { 200: Deleted, ...errorResponses(401, 404) },
+      },
+    },
     async (request) => services.users.delete(request.params.id, request.actor!),
   );
 };

@@ -11,7 +11,11 @@ import type { RouteOptions } from '../route-options.js';
 
 const EventType = Type.String({ pattern: EVENT_TYPE_PATTERN, maxLength: 100, description: 'A dotted event type such as sms.delivered' });
 const EventTypes = Nullable(
-  Type.Array(EventType, { minItems: 1, maxItems: 100, description: 'The event types to deliver; null (or absent at creation) for every event.' }),
+  Type.Array(EventType, {
+    minItems: 1,
+    maxItems: 100,
+    description: 'The event types to deliver; null (or absent at creation) for every event.',
+  }),
 );
 const Url = Type.String({ minLength: 1, maxLength: 2048, description: 'http(s) URL that receives the POSTs.' });
 const Description = Nullable(Type.String({ maxLength: 500 }));
@@ -23,7 +27,12 @@ const endpointFields = {
   description: Nullable(Type.String()),
   event_types: Nullable(Type.Array(Type.String())),
   enabled: Type.Boolean(),
-  failing_since: Nullable(Type.Integer({ description: 'Since when every attempt to this endpoint has failed (ms since the epoch); null while it is healthy. After AUTHN_WEBHOOKS_DISABLE_FAILING_AFTER (5 days) of failures it is disabled.' })),
+  failing_since: Nullable(
+    Type.Integer({
+      description:
+        'Since when every attempt to this endpoint has failed (ms since the epoch); null while it is healthy. After AUTHN_WEBHOOKS_DISABLE_FAILING_AFTER (5 days) of failures it is disabled.',
+    }),
+  ),
   created_at: Type.Integer({ description: 'ms since the epoch' }),
   updated_at: Type.Integer(),
 };
@@ -71,7 +80,14 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app
     {
       schema: {
         summary: 'The event catalogue: every event type with an example of its data',
-        response: { 200: Type.Object({ data: Type.Array(Type.Object({ type: Type.String(), description: Type.String(), example: Type.Object({}, { additionalProperties: true }) })) }), ...errorResponses(401) },
+        response: {
+          200: Type.Object({
+            data: Type.Array(
+              Type.Object({ type: Type.String(), description: Type.String(), example: Type.Object({}, { additionalProperties: true }) }),
+            ),
+          }),
+          ...errorResponses(401),
+        },
       },
     },
     async () => ({ data: EVENT_CATALOGUE.map(({ type, description, example }) => ({ type, description, example })) }),
@@ -83,7 +99,12 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app
       schema: {
         summary: 'Create a webhook endpoint (the answer holds its signing secret, shown once)',
         body: Type.Object(
-          { url: Url, description: Type.Optional(Description), event_types: Type.Optional(EventTypes), enabled: Type.Optional(Type.Boolean({ default: true })) },
+          {
+            url: Url,
+            description: Type.Optional(Description),
+            event_types: Type.Optional(EventTypes),
+            enabled: Type.Optional(Type.Boolean({ default: true })),
+          },
           { additionalProperties: false },
         ),
         response: { 200: EndpointWithSecret, ...errorResponses(400, 401, 413, 415, 422) },
@@ -94,7 +115,13 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app
 
   app.get(
     '/v1/webhooks/endpoints',
-    { schema: { summary: 'List webhook endpoints', querystring: Type.Object(PageQuery, { additionalProperties: false }), response: { 200: Page(Endpoint), ...errorResponses(401, 422) } } },
+    {
+      schema: {
+        summary: 'List webhook endpoints',
+        querystring: Type.Object(PageQuery, { additionalProperties: false }),
+        response: { 200: Page(Endpoint), ...errorResponses(401, 422) },
+      },
+    },
     async (request) => endpoints.list(request.query),
   );
 
@@ -111,7 +138,12 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app
         summary: 'Change a webhook endpoint (absent fields stay as they are)',
         params: EndpointParams,
         body: Type.Object(
-          { url: Type.Optional(Url), description: Type.Optional(Description), event_types: Type.Optional(EventTypes), enabled: Type.Optional(Type.Boolean()) },
+          {
+            url: Type.Optional(Url),
+            description: Type.Optional(Description),
+            event_types: Type.Optional(EventTypes),
+            enabled: Type.Optional(Type.Boolean()),
+          },
           { additionalProperties: false },
         ),
         response: { 200: Endpoint, ...errorResponses(400, 401, 404, 413, 415, 422) },
@@ -126,7 +158,10 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app
       schema: {
         summary: 'Delete a webhook endpoint, its pending deliveries and its delivery log',
         params: EndpointParams,
-        response: { 200: Type.Object({ id: Type.String(), object: Type.Literal('webhook_endpoint'), deleted: Type.Literal(true) }), ...errorResponses(401, 404) },
+        response: {
+          200: Type.Object({ id: Type.String(), object: Type.Literal('webhook_endpoint'), deleted: Type.Literal(true) }),
+          ...errorResponses(401, 404),
+        },
       },
     },
     async (request) => endpoints.delete(request.params.id, request.actor!),
@@ -162,7 +197,10 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app
       schema: {
         summary: "An endpoint's delivery log, newest first, each delivery with its attempts",
         params: EndpointParams,
-        querystring: Type.Object({ status: Type.Optional(StringEnum(DELIVERY_STATUSES)), event_type: Type.Optional(EventType), ...PageQuery }, { additionalProperties: false }),
+        querystring: Type.Object(
+          { status: Type.Optional(StringEnum(DELIVERY_STATUSES)), event_type: Type.Optional(EventType), ...PageQuery },
+          { additionalProperties: false },
+        ),
         response: { 200: Page(Delivery), ...errorResponses(401, 404, 422) },
       },
     },
@@ -171,7 +209,13 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app
 
   app.get(
     '/v1/webhooks/deliveries/:id',
-    { schema: { summary: 'Get one delivery with its attempts', params: DeliveryParams, response: { 200: Delivery, ...errorResponses(401, 404) } } },
+    {
+      schema: {
+        summary: 'Get one delivery with its attempts',
+        params: DeliveryParams,
+        response: { 200: Delivery, ...errorResponses(401, 404) },
+      },
+    },
     async (request) => deliveries.get(request.params.id),
   );
 

@@ -79,7 +79,10 @@ export function browserAccess(app: FastifyInstance, services: Services): () => v
     if (methods.some((method) => method !== 'OPTIONS')) paths.add(route.url);
     // Documented on every route a refused origin cannot call.
     if (methods.some((method) => !READS.has(method))) {
-      route.schema = { ...route.schema, response: { ...errorResponses(403), ...(route.schema?.response as Record<number, unknown> | undefined) } };
+      route.schema = {
+        ...route.schema,
+        response: { ...errorResponses(403), ...(route.schema?.response as Record<number, unknown> | undefined) },
+      };
     }
   });
 
@@ -89,13 +92,18 @@ export function browserAccess(app: FastifyInstance, services: Services): () => v
     if (origin === undefined) return;
     if (originAllowed((await services.instance.current()).allowed_origins, origin)) {
       request.browserOrigin = origin;
-      reply.headers({ 'access-control-allow-origin': origin, 'access-control-allow-credentials': 'true', 'access-control-expose-headers': EXPOSED_HEADERS });
+      reply.headers({
+        'access-control-allow-origin': origin,
+        'access-control-allow-credentials': 'true',
+        'access-control-expose-headers': EXPOSED_HEADERS,
+      });
       return;
     }
     // A read's answer is hidden from the page by the browser; anything else could change state, so nothing runs.
     if (!READS.has(request.method)) {
       throw appError('origin_not_allowed', {
-        longMessage: 'Pages on this origin may not call this FAPI: add the origin to allowed_origins in the instance settings (PATCH /v1/instance or the dashboard).',
+        longMessage:
+          'Pages on this origin may not call this FAPI: add the origin to allowed_origins in the instance settings (PATCH /v1/instance or the dashboard).',
       });
     }
   });

@@ -26,29 +26,46 @@ const NewClient = Type.Object(
   { additionalProperties: false },
 );
 
-const ClientState = Type.Object({ object: Type.Literal('client'), id: Type.String(), sessions: Type.Array(Session, { description: 'Live sessions, newest first.' }) }, { additionalProperties: false });
+const ClientState = Type.Object(
+  { object: Type.Literal('client'), id: Type.String(), sessions: Type.Array(Session, { description: 'Live sessions, newest first.' }) },
+  { additionalProperties: false },
+);
 
 export const newClientRoute: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { services }) => {
-  app.post('/v1/client', { schema: { summary: 'Create a client (a browser or app) and get its token', response: { 201: NewClient, ...errorResponses(429) } } }, async (request, reply) => {
-    const { client, token } = await services.clients.create({ ip: request.ip });
-    if (request.browserOrigin === null) return reply.code(201).send({ ...client, token });
-    setClientCookie(reply, token);
-    return reply.code(201).send(client);
-  });
+  app.post(
+    '/v1/client',
+    { schema: { summary: 'Create a client (a browser or app) and get its token', response: { 201: NewClient, ...errorResponses(429) } } },
+    async (request, reply) => {
+      const { client, token } = await services.clients.create({ ip: request.ip });
+      if (request.browserOrigin === null) return reply.code(201).send({ ...client, token });
+      setClientCookie(reply, token);
+      return reply.code(201).send(client);
+    },
+  );
 };
 
 export const clientRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { services }) => {
   requireClientToken(app, services);
 
-  app.get('/v1/client', { schema: { summary: "The client and its live sessions", response: { 200: ClientState, ...errorResponses(401) } } }, async (request) => ({
-    object: 'client' as const,
-    id: request.clientId!,
-    sessions: await services.sessions.ofClientActive(request.clientId!),
-  }));
+  app.get(
+    '/v1/client',
+    { schema: { summary: 'The client and its live sessions', response: { 200: ClientState, ...errorResponses(401) } } },
+    async (request) => ({
+      object: 'client' as const,
+      id: request.clientId!,
+      sessions: await services.sessions.ofClientActive(request.clientId!),
+    }),
+  );
 
   app.post(
     '/v1/client/sessions/:id/tokens',
-    { schema: { summary: 'Get a new session token (JWT, 60 s) from a live session', params: IdParams, response: { 200: Token, ...errorResponses(401, 404) } } },
+    {
+      schema: {
+        summary: 'Get a new session token (JWT, 60 s) from a live session',
+        params: IdParams,
+        response: { 200: Token, ...errorResponses(401, 404) },
+      },
+    },
     async (request) => services.sessions.issueToken(request.clientId!, request.params.id),
   );
 
@@ -56,7 +73,8 @@ export const clientRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app,
     '/v1/client/sessions/:id/end',
     {
       schema: {
-        summary: 'Sign out: end the session (no new token is issued for it); in a browser, ending the last live session also clears the client cookie',
+        summary:
+          'Sign out: end the session (no new token is issued for it); in a browser, ending the last live session also clears the client cookie',
         params: IdParams,
         response: { 200: Session, ...errorResponses(401, 404) },
       },
@@ -64,7 +82,8 @@ export const clientRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app,
     async (request, reply) => {
       const session = await services.sessions.end(request.clientId!, request.params.id);
       // A signed-out browser keeps no credential: the cookie goes with the client's last live session.
-      if (request.clientTokenIn === 'cookie' && (await services.sessions.ofClientActive(request.clientId!)).length === 0) clearClientCookie(reply);
+      if (request.clientTokenIn === 'cookie' && (await services.sessions.ofClientActive(request.clientId!)).length === 0)
+        clearClientCookie(reply);
       return session;
     },
   );

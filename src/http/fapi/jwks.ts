@@ -7,7 +7,15 @@ const Jwks = Type.Object(
   {
     keys: Type.Array(
       Type.Object(
-        { kty: Type.String(), crv: Type.String(), x: Type.String(), y: Type.String(), kid: Type.String(), alg: Type.String(), use: Type.String() },
+        {
+          kty: Type.String(),
+          crv: Type.String(),
+          x: Type.String(),
+          y: Type.String(),
+          kid: Type.String(),
+          alg: Type.String(),
+          use: Type.String(),
+        },
         { additionalProperties: false },
       ),
     ),
@@ -16,8 +24,12 @@ const Jwks = Type.Object(
 );
 
 export const jwksRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { services }) => {
-  app.get('/.well-known/jwks.json', { schema: { summary: 'Public keys for verifying session tokens (JWKS)', response: { 200: Jwks } } }, async (_request, reply) => {
-    reply.header('cache-control', 'public, max-age=300');
-    return services.authKeys.jwks();
-  });
+  app.get(
+    '/.well-known/jwks.json',
+    { schema: { summary: 'Public keys for verifying session tokens (JWKS)', response: { 200: Jwks } } },
+    async (_request, reply) => {
+      reply.header('cache-control', 'public, max-age=300');
+      return services.authKeys.jwks();
+    },
+  );
 };

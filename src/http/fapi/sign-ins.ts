@@ -13,11 +13,20 @@ import type { RouteOptions } from '../route-options.js';
 import { requireClientToken } from './guards.js';
 
 const CreateSignIn = Type.Object(
-  { identifier: PhoneNumberParam, password: Type.Optional({ ...PasswordParam, minLength: 1, description: 'Attempts the password at once.' }) },
+  {
+    identifier: PhoneNumberParam,
+    password: Type.Optional({ ...PasswordParam, minLength: 1, description: 'Attempts the password at once.' }),
+  },
   { additionalProperties: false },
 );
 const Prepare = Type.Object({ strategy: PhoneCodeStrategy }, { additionalProperties: false });
-const PrepareSecond = Type.Object({ strategy: PhoneCodeStrategy, phone_number_id: Type.Optional(Type.String({ description: 'One of supported_second_factors (default: the first).' })) }, { additionalProperties: false });
+const PrepareSecond = Type.Object(
+  {
+    strategy: PhoneCodeStrategy,
+    phone_number_id: Type.Optional(Type.String({ description: 'One of supported_second_factors (default: the first).' })),
+  },
+  { additionalProperties: false },
+);
 const AttemptFirst = Type.Object(
   {
     strategy: StringEnum(['phone_code', 'password'] as const),
@@ -34,9 +43,11 @@ const responses = { 200: SignIn, ...errorResponses(400, 401, 404, 415, 422, 429)
 function firstFactor(body: { strategy: 'phone_code' | 'password'; code?: string; password?: string }): FirstFactorAttempt {
   const field = body.strategy === 'phone_code' ? 'code' : 'password';
   const other = body.strategy === 'phone_code' ? 'password' : 'code';
-  if (body[other] !== undefined) throw appError('form_param_unknown', { paramName: other, longMessage: `${other} does not go with strategy ${body.strategy}` });
+  if (body[other] !== undefined)
+    throw appError('form_param_unknown', { paramName: other, longMessage: `${other} does not go with strategy ${body.strategy}` });
   const value = body[field];
-  if (value === undefined) throw appError('form_param_missing', { paramName: field, longMessage: `${field} is required with strategy ${body.strategy}` });
+  if (value === undefined)
+    throw appError('form_param_missing', { paramName: field, longMessage: `${field} is required with strategy ${body.strategy}` });
   return body.strategy === 'phone_code' ? { strategy: 'phone_code', code: value } : { strategy: 'password', password: value };
 }
 
@@ -45,12 +56,20 @@ export const signInRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app,
 
   app.post(
     '/v1/client/sign_ins',
-    { schema: { summary: 'Start a sign-in with the phone number (and, optionally, the password at once)', body: CreateSignIn, response: { 201: SignIn, ...errorResponses(400, 401, 415, 422, 429) } } },
+    {
+      schema: {
+        summary: 'Start a sign-in with the phone number (and, optionally, the password at once)',
+        body: CreateSignIn,
+        response: { 201: SignIn, ...errorResponses(400, 401, 415, 422, 429) },
+      },
+    },
     async (request, reply) => reply.code(201).send(await services.signIns.create(request.clientId!, request.body, { ip: request.ip })),
   );
 
-  app.get('/v1/client/sign_ins/:id', { schema: { summary: 'Read a sign-in', params: IdParams, response: { 200: SignIn, ...errorResponses(401, 404) } } }, async (request) =>
-    services.signIns.get(request.clientId!, request.params.id),
+  app.get(
+    '/v1/client/sign_ins/:id',
+    { schema: { summary: 'Read a sign-in', params: IdParams, response: { 200: SignIn, ...errorResponses(401, 404) } } },
+    async (request) => services.signIns.get(request.clientId!, request.params.id),
   );
 
   app.post(
@@ -61,8 +80,16 @@ export const signInRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app,
 
   app.post(
     '/v1/client/sign_ins/:id/attempt_first_factor',
-    { schema: { summary: 'Check the first factor: the phone code, or the password', params: IdParams, body: AttemptFirst, response: responses } },
-    async (request) => services.signIns.attemptFirstFactor(request.clientId!, request.params.id, firstFactor(request.body), { ip: request.ip }),
+    {
+      schema: {
+        summary: 'Check the first factor: the phone code, or the password',
+        params: IdParams,
+        body: AttemptFirst,
+        response: responses,
+      },
+    },
+    async (request) =>
+      services.signIns.attemptFirstFactor(request.clientId!, request.params.id, firstFactor(request.body), { ip: request.ip }),
   );
 
   app.post(
@@ -73,7 +100,14 @@ export const signInRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app,
 
   app.post(
     '/v1/client/sign_ins/:id/attempt_second_factor',
-    { schema: { summary: 'Check the second-factor code; a right one completes the sign-in', params: IdParams, body: AttemptSecond, response: responses } },
+    {
+      schema: {
+        summary: 'Check the second-factor code; a right one completes the sign-in',
+        params: IdParams,
+        body: AttemptSecond,
+        response: responses,
+      },
+    },
     async (request) => services.signIns.attemptSecondFactor(request.clientId!, request.params.id, request.body.code, { ip: request.ip }),
   );
 };

@@ -9,7 +9,10 @@ import { CodeParam, IdParams, PasswordParam, PhoneCodeStrategy, PhoneNumberParam
 import type { RouteOptions } from '../route-options.js';
 import { requireClientToken } from './guards.js';
 
-const CreateSignUp = Type.Object({ phone_number: PhoneNumberParam, password: Type.Optional(PasswordParam) }, { additionalProperties: false });
+const CreateSignUp = Type.Object(
+  { phone_number: PhoneNumberParam, password: Type.Optional(PasswordParam) },
+  { additionalProperties: false },
+);
 const Prepare = Type.Object({ strategy: PhoneCodeStrategy }, { additionalProperties: false });
 const Attempt = Type.Object({ strategy: PhoneCodeStrategy, code: CodeParam }, { additionalProperties: false });
 
@@ -18,12 +21,20 @@ export const signUpRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app,
 
   app.post(
     '/v1/client/sign_ups',
-    { schema: { summary: 'Start a sign-up with a phone number (and an optional password)', body: CreateSignUp, response: { 201: SignUp, ...errorResponses(400, 401, 415, 422, 429) } } },
+    {
+      schema: {
+        summary: 'Start a sign-up with a phone number (and an optional password)',
+        body: CreateSignUp,
+        response: { 201: SignUp, ...errorResponses(400, 401, 415, 422, 429) },
+      },
+    },
     async (request, reply) => reply.code(201).send(await services.signUps.create(request.clientId!, request.body, { ip: request.ip })),
   );
 
-  app.get('/v1/client/sign_ups/:id', { schema: { summary: 'Read a sign-up', params: IdParams, response: { 200: SignUp, ...errorResponses(401, 404) } } }, async (request) =>
-    services.signUps.get(request.clientId!, request.params.id),
+  app.get(
+    '/v1/client/sign_ups/:id',
+    { schema: { summary: 'Read a sign-up', params: IdParams, response: { 200: SignUp, ...errorResponses(401, 404) } } },
+    async (request) => services.signUps.get(request.clientId!, request.params.id),
   );
 
   app.post(

@@ -30,11 +30,25 @@ export class CarrierHttp {
     return this.call('GET', url, headers, undefined, signal);
   }
 
-  private async call(method: 'GET' | 'POST', url: string, headers: Record<string, string>, body: string | undefined, signal?: AbortSignal): Promise<CarrierResponse> {
+  private async call(
+    method: 'GET' | 'POST',
+    url: string,
+    headers: Record<string, string>,
+    body: string | undefined,
+    signal?: AbortSignal,
+  ): Promise<CarrierResponse> {
     const timeout = AbortSignal.timeout(this.timeoutMs);
     const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
     try {
-      const res = await request(url, { method, headers, body, dispatcher: this.agent, signal: combined, headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs });
+      const res = await request(url, {
+        method,
+        headers,
+        body,
+        dispatcher: this.agent,
+        signal: combined,
+        headersTimeout: this.timeoutMs,
+        bodyTimeout: this.timeoutMs,
+      });
       return { status: res.statusCode, headers: res.headers, text: await res.body.text() };
     } catch (error) {
       if (signal?.aborted) throw transient('aborted', 'the request was abandoned at shutdown; the carrier may or may not have it');

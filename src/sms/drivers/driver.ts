@@ -47,7 +47,10 @@ export function priceNanos(text: string): number | null {
 /** Billionths as an exact decimal text: at least two decimals, no trailing zeros beyond. */
 export function priceDecimal(nanos: number): string {
   const whole = Math.floor(nanos / 1e9);
-  const fraction = String(nanos % 1e9).padStart(9, '0').replace(/0+$/, '').padEnd(2, '0');
+  const fraction = String(nanos % 1e9)
+    .padStart(9, '0')
+    .replace(/0+$/, '')
+    .padEnd(2, '0');
   return `${whole}.${fraction}`;
 }
 
@@ -110,7 +113,8 @@ export class CarrierError extends Error {
 
 export const transient = (code: string, message: string, httpStatus: number | null = null, retryAfterMs: number | null = null) =>
   new CarrierError('transient', code, message, httpStatus, retryAfterMs);
-export const permanent = (code: string, message: string, httpStatus: number | null = null) => new CarrierError('permanent', code, message, httpStatus);
+export const permanent = (code: string, message: string, httpStatus: number | null = null) =>
+  new CarrierError('permanent', code, message, httpStatus);
 
 /** A carrier answer that is not what its API promises: we cannot tell whether it sent, so it is worth another try. */
 export function unexpectedAnswer(carrier: string, status: number): CarrierError {

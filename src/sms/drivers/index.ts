@@ -16,8 +16,14 @@ export function createDriver(settings: InstanceSettings, deps: DriverDeps, name:
   const { sms } = settings;
   switch (name) {
     case 'twilio':
-      if (!sms.twilio.account_sid || !sms.twilio.auth_token) return misconfigured('twilio', 'sms.twilio.account_sid and sms.twilio.auth_token');
-      return new TwilioDriver({ apiUrl: deps.twilioApiUrl, accountSid: sms.twilio.account_sid, authToken: sms.twilio.auth_token, http: deps.http });
+      if (!sms.twilio.account_sid || !sms.twilio.auth_token)
+        return misconfigured('twilio', 'sms.twilio.account_sid and sms.twilio.auth_token');
+      return new TwilioDriver({
+        apiUrl: deps.twilioApiUrl,
+        accountSid: sms.twilio.account_sid,
+        authToken: sms.twilio.auth_token,
+        http: deps.http,
+      });
     case 'vonage':
       if (!sms.vonage.api_key || !sms.vonage.api_secret) return misconfigured('vonage', 'sms.vonage.api_key and sms.vonage.api_secret');
       return new VonageDriver({ apiUrl: deps.vonageApiUrl, apiKey: sms.vonage.api_key, apiSecret: sms.vonage.api_secret, http: deps.http });

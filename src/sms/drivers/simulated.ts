@@ -91,7 +91,11 @@ const SPELLING: Record<
       filtered: { status: 'undelivered', errorCode: '30007' },
     },
     refusals: {
-      route_not_permitted: { code: '21408', message: 'Permission to send an SMS has not been enabled for the region indicated by the To number', httpStatus: 400 },
+      route_not_permitted: {
+        code: '21408',
+        message: 'Permission to send an SMS has not been enabled for the region indicated by the To number',
+        httpStatus: 400,
+      },
       invalid_number: { code: '21211', message: "The 'To' number is not a valid phone number.", httpStatus: 400 },
     },
   },

@@ -5,7 +5,17 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import querystring from 'node:querystring';
 import { basicAuth, retryAfterMs, type CarrierHttp } from './carrier-http.js';
-import { permanent, priceNanos, transient, unexpectedAnswer, type CarrierPrice, type CarrierStatus, type OutboundSms, type SendOutcome, type SmsDriver } from './driver.js';
+import {
+  permanent,
+  priceNanos,
+  transient,
+  unexpectedAnswer,
+  type CarrierPrice,
+  type CarrierStatus,
+  type OutboundSms,
+  type SendOutcome,
+  type SmsDriver,
+} from './driver.js';
 
 export interface TwilioOptions {
   apiUrl: string;
@@ -37,10 +47,20 @@ export class TwilioDriver implements SmsDriver {
     const body = parseJson(res.text);
     if (res.status === 200 && typeof body?.status === 'string') {
       const price = twilioPrice(body);
-      return { status: body.status, errorCode: body.error_code === null || body.error_code === undefined ? null : String(body.error_code), ...(price ? { price } : {}) };
+      return {
+        status: body.status,
+        errorCode: body.error_code === null || body.error_code === undefined ? null : String(body.error_code),
+        ...(price ? { price } : {}),
+      };
     }
     if (res.status === 404) return null;
-    if (res.status === 429 || res.status >= 500) throw transient(`http_${res.status}`, `Twilio answered HTTP ${res.status}`, res.status, retryAfterMs(res.headers['retry-after'], Date.now()));
+    if (res.status === 429 || res.status >= 500)
+      throw transient(
+        `http_${res.status}`,
+        `Twilio answered HTTP ${res.status}`,
+        res.status,
+        retryAfterMs(res.headers['retry-after'], Date.now()),
+      );
     const code = typeof body?.code === 'number' ? String(body.code) : `http_${res.status}`;
     throw permanent(code, typeof body?.message === 'string' ? body.message : `Twilio answered HTTP ${res.status}`, res.status);
   }
@@ -52,7 +72,8 @@ export class TwilioDriver implements SmsDriver {
     else throw permanent('sender_missing', 'no sender: set sms.from_number or sms.twilio.messaging_service_sid');
     form.set('Body', message.body);
     form.set('StatusCallback', message.statusCallbackUrl);
-    if (message.validitySeconds !== null) form.set('ValidityPeriod', String(Math.min(MAX_VALIDITY_SECONDS, Math.max(1, message.validitySeconds))));
+    if (message.validitySeconds !== null)
+      form.set('ValidityPeriod', String(Math.min(MAX_VALIDITY_SECONDS, Math.max(1, message.validitySeconds))));
 
     const res = await this.options.http.post(
       this.url,
@@ -62,12 +83,26 @@ export class TwilioDriver implements SmsDriver {
     );
     const body = parseJson(res.text);
     if (res.status === 201 && typeof body?.sid === 'string') {
-      return { kind: 'accepted', carrierMessageId: body.sid, carrierStatus: String(body.status ?? 'queued'), parts: Number(body.num_segments ?? 1) || 1, httpStatus: res.status };
+      return {
+        kind: 'accepted',
+        carrierMessageId: body.sid,
+        carrierStatus: String(body.status ?? 'queued'),
+        parts: Number(body.num_segments ?? 1) || 1,
+        httpStatus: res.status,
+      };
     }
     const code = typeof body?.code === 'number' ? body.code : null;
     if (code === null || typeof body?.message !== 'string') {
-      if (res.status === 429 || res.status >= 500) throw transient(`http_${res.status}`, `Twilio answered HTTP ${res.status}`, res.status, retryAfterMs(res.headers['retry-after'], Date.now()));
-      throw res.status >= 400 && res.status < 500 ? permanent(`http_${res.status}`, `Twilio answered HTTP ${res.status}`, res.status) : unexpectedAnswer('Twilio', res.status);
+      if (res.status === 429 || res.status >= 500)
+        throw transient(
+          `http_${res.status}`,
+          `Twilio answered HTTP ${res.status}`,
+          res.status,
+          retryAfterMs(res.headers['retry-after'], Date.now()),
+        );
+      throw res.status >= 400 && res.status < 500
+        ? permanent(`http_${res.status}`, `Twilio answered HTTP ${res.status}`, res.status)
+        : unexpectedAnswer('Twilio', res.status);
     }
     if (res.status === 429 || res.status >= 500 || TRANSIENT_CODES.has(code)) {
       throw transient(String(code), body.message, res.status, retryAfterMs(res.headers['retry-after'], Date.now()));
@@ -175,7 +210,9 @@ export function twilioUrlForms(url: string): string[] {
   const parsed = new URL(url);
   const withoutPort = new URL(parsed.toString());
   withoutPort.port = '';
-  const withPort = parsed.port ? parsed.toString() : `${parsed.protocol}//${parsed.host}:${parsed.protocol === 'https:' ? 443 : 80}${parsed.pathname}${parsed.search}${parsed.hash}`;
+  const withPort = parsed.port
+    ? parsed.toString()
+    : `${parsed.protocol}//${parsed.host}:${parsed.protocol === 'https:' ? 443 : 80}${parsed.pathname}${parsed.search}${parsed.hash}`;
   const forms = [withoutPort.toString(), withPort];
   if (parsed.search) {
     for (const form of [...forms]) {

@@ -7,7 +7,16 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { isGsm7 } from '../encoding.js';
 import type { VonageSignatureMethod } from '../../instance/settings.js';
 import { retryAfterMs, type CarrierHttp } from './carrier-http.js';
-import { permanent, priceNanos, transient, unexpectedAnswer, type CarrierPrice, type OutboundSms, type SendOutcome, type SmsDriver } from './driver.js';
+import {
+  permanent,
+  priceNanos,
+  transient,
+  unexpectedAnswer,
+  type CarrierPrice,
+  type OutboundSms,
+  type SendOutcome,
+  type SmsDriver,
+} from './driver.js';
 
 export interface VonageOptions {
   apiUrl: string;
@@ -99,11 +108,23 @@ export class VonageDriver implements SmsDriver {
       callback: message.statusCallbackUrl,
       'client-ref': message.id,
     });
-    if (message.validitySeconds !== null) form.set('ttl', String(Math.min(MAX_TTL_MS, Math.max(MIN_TTL_MS, message.validitySeconds * 1000))));
+    if (message.validitySeconds !== null)
+      form.set('ttl', String(Math.min(MAX_TTL_MS, Math.max(MIN_TTL_MS, message.validitySeconds * 1000))));
 
-    const res = await this.options.http.post(this.url, { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }, form.toString(), signal);
+    const res = await this.options.http.post(
+      this.url,
+      { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+      form.toString(),
+      signal,
+    );
     if (res.status !== 200) {
-      if (res.status === 429 || res.status >= 500) throw transient(`http_${res.status}`, `Vonage answered HTTP ${res.status}`, res.status, retryAfterMs(res.headers['retry-after'], Date.now()));
+      if (res.status === 429 || res.status >= 500)
+        throw transient(
+          `http_${res.status}`,
+          `Vonage answered HTTP ${res.status}`,
+          res.status,
+          retryAfterMs(res.headers['retry-after'], Date.now()),
+        );
       if (res.status === 401 || res.status === 403) throw permanent('4', 'Invalid credentials', res.status);
       throw permanent(`http_${res.status}`, `Vonage answered HTTP ${res.status}`, res.status);
     }
@@ -118,7 +139,14 @@ export class VonageDriver implements SmsDriver {
     const first = parts[0]!;
     if (typeof first['message-id'] !== 'string') throw unexpectedAnswer('Vonage', res.status);
     const price = partsPrice(parts);
-    return { kind: 'accepted', carrierMessageId: first['message-id'], carrierStatus: '0', parts: parts.length, httpStatus: res.status, ...(price ? { price } : {}) };
+    return {
+      kind: 'accepted',
+      carrierMessageId: first['message-id'],
+      carrierStatus: '0',
+      parts: parts.length,
+      httpStatus: res.status,
+      ...(price ? { price } : {}),
+    };
   }
 }
 
@@ -181,7 +209,10 @@ export function vonageSignature(params: Readonly<Record<string, string>>, secret
     .sort()
     .map((name) => `&${name}=${params[name]!.replace(/[&=]/g, '_')}`)
     .join('');
-  if (method === 'md5hash') return createHash('md5').update(base + secret, 'utf8').digest('hex');
+  if (method === 'md5hash')
+    return createHash('md5')
+      .update(base + secret, 'utf8')
+      .digest('hex');
   return createHmac(method, secret).update(base, 'utf8').digest('hex').toUpperCase();
 }
 

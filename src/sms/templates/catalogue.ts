@@ -31,7 +31,12 @@ export const VARIABLES = {
   // The settings allow 40 characters (src/instance/settings.ts).
   app_name: { kind: 'operator_text', maxLength: 40, description: 'The instance setting app_name.', sample: 'authn.sh' },
   inviter_name: { kind: 'person_name', maxLength: 50, description: 'Who sent the invitation.', sample: 'Ada' },
-  action_url: { kind: 'url', maxLength: 256, description: 'The link that accepts the invitation.', sample: 'https://app.example.com/invite/abc123' },
+  action_url: {
+    kind: 'url',
+    maxLength: 256,
+    description: 'The link that accepts the invitation.',
+    sample: 'https://app.example.com/invite/abc123',
+  },
 } as const satisfies Record<string, VariableDefinition>;
 export type VariableName = keyof typeof VARIABLES;
 

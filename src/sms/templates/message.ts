@@ -25,7 +25,11 @@ export function defaultFields(slug: TemplateSlug): TemplateFields {
 
 export function isDefault(slug: TemplateSlug, fields: TemplateFields): boolean {
   const shipped = defaultFields(slug);
-  return fields.body === shipped.body && fields.from_number_override === shipped.from_number_override && fields.delivered_by_us === shipped.delivered_by_us;
+  return (
+    fields.body === shipped.body &&
+    fields.from_number_override === shipped.from_number_override &&
+    fields.delivered_by_us === shipped.delivered_by_us
+  );
 }
 
 export interface ComposedMessage extends SmsMeasure {
@@ -36,7 +40,10 @@ export interface ComposedMessage extends SmsMeasure {
 
 /** The values previews use: each variable's sample, but the instance's own `app_name` and code lifetime. */
 export function sampleValues(slug: TemplateSlug, settings: InstanceSettings): Record<string, string> {
-  const instance: Partial<Record<VariableName, string>> = { app_name: settings.app_name, expires_in_minutes: String(settings.abuse.code_lifetime_minutes) };
+  const instance: Partial<Record<VariableName, string>> = {
+    app_name: settings.app_name,
+    expires_in_minutes: String(settings.abuse.code_lifetime_minutes),
+  };
   return Object.fromEntries(TEMPLATES[slug].variables.map((name) => [name, instance[name] ?? VARIABLES[name].sample]));
 }
 
@@ -51,10 +58,19 @@ export function originBoundLine(slug: TemplateSlug, settings: InstanceSettings, 
  * Renders `body` with `given` values (`app_name` defaults to the setting) and measures the result. A value
  * that breaks its variable's rule is refused (422 `sms_template_variable_invalid`, `variables.<name>`).
  */
-export function composeMessage(slug: TemplateSlug, body: string, given: Readonly<Record<string, string>>, settings: InstanceSettings): ComposedMessage {
+export function composeMessage(
+  slug: TemplateSlug,
+  body: string,
+  given: Readonly<Record<string, string>>,
+  settings: InstanceSettings,
+): ComposedMessage {
   const { values, problems } = checkValues(TEMPLATES[slug].variables, { app_name: settings.app_name, ...given });
   if (problems.length) {
-    throw new AppError(problems.map(({ name, reason }) => errorDetail('sms_template_variable_invalid', { paramName: `variables.${name}`, longMessage: `variables.${name} ${reason}` })));
+    throw new AppError(
+      problems.map(({ name, reason }) =>
+        errorDetail('sms_template_variable_invalid', { paramName: `variables.${name}`, longMessage: `variables.${name} ${reason}` }),
+      ),
+    );
   }
   const rendered = renderBody(body, values);
   const line = originBoundLine(slug, settings, values.code);
@@ -75,7 +91,11 @@ export function validateTemplate(slug: TemplateSlug, fields: TemplateFields, set
   const { variables, required } = TEMPLATES[slug];
   const problems = checkBody(fields.body, variables, required);
   const errors = problems.map((problem) =>
-    errorDetail(PROBLEM_CODES[problem.kind], { paramName: 'body', longMessage: `body: ${problem.detail}`, ...(problem.variable ? { meta: { variable: problem.variable } } : {}) }),
+    errorDetail(PROBLEM_CODES[problem.kind], {
+      paramName: 'body',
+      longMessage: `body: ${problem.detail}`,
+      ...(problem.variable ? { meta: { variable: problem.variable } } : {}),
+    }),
   );
   if (!problems.some((p) => p.kind === 'empty')) {
     const sample = composeMessage(slug, fields.body, sampleValues(slug, settings), settings);
@@ -91,7 +111,10 @@ export function validateTemplate(slug: TemplateSlug, fields: TemplateFields, set
   }
   if (fields.from_number_override !== null) {
     const problem = senderProblem(fields.from_number_override, settings.sms.driver);
-    if (problem) errors.push(errorDetail('form_param_format_invalid', { paramName: 'from_number_override', longMessage: `from_number_override ${problem}` }));
+    if (problem)
+      errors.push(
+        errorDetail('form_param_format_invalid', { paramName: 'from_number_override', longMessage: `from_number_override ${problem}` }),
+      );
   }
   return errors;
 }

@@ -24,14 +24,23 @@ export function checkBody(body: string, allowed: readonly string[], required: re
   // Blank out the well-formed tokens (keeping offsets) and look for a brace pair left over.
   const stray = /\{\{|\}\}/.exec(body.replace(TOKEN, (token) => ' '.repeat(token.length)));
   if (stray) {
-    problems.push({ kind: 'syntax', detail: `unexpected "${stray[0]}" at character ${Array.from(body.slice(0, stray.index)).length + 1}: double braces are used only as {{variable}}` });
+    problems.push({
+      kind: 'syntax',
+      detail: `unexpected "${stray[0]}" at character ${Array.from(body.slice(0, stray.index)).length + 1}: double braces are used only as {{variable}}`,
+    });
   }
   const used = variablesOf(body);
   for (const name of used) {
-    if (!allowed.includes(name)) problems.push({ kind: 'unknown_variable', variable: name, detail: `{{${name}}} is not a variable of this template (allowed: ${allowed.map((v) => `{{${v}}}`).join(', ')})` });
+    if (!allowed.includes(name))
+      problems.push({
+        kind: 'unknown_variable',
+        variable: name,
+        detail: `{{${name}}} is not a variable of this template (allowed: ${allowed.map((v) => `{{${v}}}`).join(', ')})`,
+      });
   }
   for (const name of required) {
-    if (!used.includes(name)) problems.push({ kind: 'missing_required_variable', variable: name, detail: `the body must contain {{${name}}}` });
+    if (!used.includes(name))
+      problems.push({ kind: 'missing_required_variable', variable: name, detail: `the body must contain {{${name}}}` });
   }
   return problems;
 }

@@ -105,11 +105,16 @@ function diffFields(before: TemplateFields, after: TemplateFields): FieldChange[
 
 function knownSlug(slug: string): TemplateSlug {
   if (isTemplateSlug(slug)) return slug;
-  throw appError('sms_template_not_found', { paramName: 'slug', longMessage: `No SMS template "${slug}"; the templates are ${TEMPLATE_SLUGS.join(', ')}` });
+  throw appError('sms_template_not_found', {
+    paramName: 'slug',
+    longMessage: `No SMS template "${slug}"; the templates are ${TEMPLATE_SLUGS.join(', ')}`,
+  });
 }
 
 /** Read by every send: compiled once. */
-const templateBySlug = prepared<{ slug: TemplateSlug }, SmsTemplatesTable>((db, $) => db.selectFrom('sms_templates').selectAll().where('slug', '=', $('slug')));
+const templateBySlug = prepared<{ slug: TemplateSlug }, SmsTemplatesTable>((db, $) =>
+  db.selectFrom('sms_templates').selectAll().where('slug', '=', $('slug')),
+);
 
 /**
  * How long the send path may use a template it read (the instance settings are cached as long): a change made
@@ -139,7 +144,11 @@ export class TemplateService {
   async resolve(slug: TemplateSlug, executor: Executor = this.db): Promise<ResolvedTemplate> {
     const row = await templateBySlug.takeFirst(executor, { slug });
     if (!row) return defaultTemplate(slug);
-    const fields: TemplateFields = { body: row.body, from_number_override: row.from_number_override, delivered_by_us: row.delivered_by_us === 1 };
+    const fields: TemplateFields = {
+      body: row.body,
+      from_number_override: row.from_number_override,
+      delivered_by_us: row.delivered_by_us === 1,
+    };
     return { slug, ...fields, customised: !isDefault(slug, fields), updated_at: row.updated_at };
   }
 
@@ -186,7 +195,12 @@ export class TemplateService {
       const changes = diffFields(before, after);
       if (changes.length === 0) return before;
       await this.write(tx, known, after);
-      await recordAudit(tx, this.clock, { actor, action: 'sms_template.updated', target: { type: 'sms_template', id: known }, data: { changes } });
+      await recordAudit(tx, this.clock, {
+        actor,
+        action: 'sms_template.updated',
+        target: { type: 'sms_template', id: known },
+        data: { changes },
+      });
       return this.resolve(known, tx);
     });
     this.forgetSent();
@@ -201,7 +215,13 @@ export class TemplateService {
       await this.lock(tx, known);
       const changes = diffFields(await this.resolve(known, tx), defaultFields(known));
       await tx.deleteFrom('sms_templates').where('slug', '=', known).execute();
-      if (changes.length) await recordAudit(tx, this.clock, { actor, action: 'sms_template.reverted', target: { type: 'sms_template', id: known }, data: { changes } });
+      if (changes.length)
+        await recordAudit(tx, this.clock, {
+          actor,
+          action: 'sms_template.reverted',
+          target: { type: 'sms_template', id: known },
+          data: { changes },
+        });
     });
     this.forgetSent();
     return this.view(defaultTemplate(known), settings);
@@ -253,7 +273,12 @@ export class TemplateService {
       const existing = new Set(validateTemplate(slug, fields, before).map(key));
       for (const error of validateTemplate(slug, fields, after)) {
         if (existing.has(key(error))) continue;
-        const paramName = error.meta.param_name === 'from_number_override' ? 'sms.driver' : before.app_name !== after.app_name ? 'app_name' : 'sms.origin_bound_codes';
+        const paramName =
+          error.meta.param_name === 'from_number_override'
+            ? 'sms.driver'
+            : before.app_name !== after.app_name
+              ? 'app_name'
+              : 'sms.origin_bound_codes';
         errors.push(
           errorDetail(error.code, {
             paramName,
@@ -311,7 +336,12 @@ export class TemplateService {
       await tx.deleteFrom('sms_templates').where('slug', '=', slug).execute();
       return;
     }
-    const values = { body: fields.body, from_number_override: fields.from_number_override, delivered_by_us: fields.delivered_by_us ? 1 : 0, updated_at: this.clock.now() };
+    const values = {
+      body: fields.body,
+      from_number_override: fields.from_number_override,
+      delivered_by_us: fields.delivered_by_us ? 1 : 0,
+      updated_at: this.clock.now(),
+    };
     await tx
       .insertInto('sms_templates')
       .values({ slug, ...values })

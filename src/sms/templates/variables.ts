@@ -39,7 +39,10 @@ export function checkValue(name: VariableName, raw: string): ValueCheck {
     case 'number':
       return digits(raw, spec.maxLength, 'a whole number');
     case 'url': {
-      const refusal: ValueCheck = { ok: false, reason: `must be an absolute http or https URL of at most ${spec.maxLength} characters, without spaces or braces` };
+      const refusal: ValueCheck = {
+        ok: false,
+        reason: `must be an absolute http or https URL of at most ${spec.maxLength} characters, without spaces or braces`,
+      };
       if (raw.length > spec.maxLength || /[\s{}\p{Cc}\p{Cf}]/u.test(raw) || !URL.canParse(raw)) return refusal;
       const { protocol } = new URL(raw);
       return protocol === 'https:' || protocol === 'http:' ? { ok: true, value: raw } : refusal;
@@ -57,7 +60,10 @@ export interface ValueProblem {
 }
 
 /** The values a template of these variables is rendered with; values for other names are dropped. */
-export function checkValues(allowed: readonly VariableName[], given: Readonly<Record<string, string>>): { values: Partial<Record<VariableName, string>>; problems: ValueProblem[] } {
+export function checkValues(
+  allowed: readonly VariableName[],
+  given: Readonly<Record<string, string>>,
+): { values: Partial<Record<VariableName, string>>; problems: ValueProblem[] } {
   const values: Partial<Record<VariableName, string>> = {};
   const problems: ValueProblem[] = [];
   for (const name of allowed) {

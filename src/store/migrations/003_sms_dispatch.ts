@@ -60,6 +60,11 @@ export const smsDispatch: Migration = {
       .execute();
     await db.schema.createIndex('sms_message_statuses_message').on('sms_message_statuses').columns(['message_id', 'id']).execute();
     // A carrier report seen once is not recorded (or applied) again: duplicates change nothing.
-    await db.schema.createIndex('sms_message_statuses_dedupe').on('sms_message_statuses').columns(['message_id', 'dedupe_key']).unique().execute();
+    await db.schema
+      .createIndex('sms_message_statuses_dedupe')
+      .on('sms_message_statuses')
+      .columns(['message_id', 'dedupe_key'])
+      .unique()
+      .execute();
   },
 };

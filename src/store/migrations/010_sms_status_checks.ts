@@ -8,6 +8,11 @@ import type { Migration } from './migration.js';
 export const smsStatusChecks: Migration = {
   async up(db: Kysely<unknown>) {
     await db.schema.alterTable('sms_messages').addColumn('status_check_at', 'bigint').execute();
-    await db.schema.createIndex('sms_messages_status_check').on('sms_messages').column('status_check_at').where(sql.ref('status_check_at'), 'is not', null).execute();
+    await db.schema
+      .createIndex('sms_messages_status_check')
+      .on('sms_messages')
+      .column('status_check_at')
+      .where(sql.ref('status_check_at'), 'is not', null)
+      .execute();
   },
 };

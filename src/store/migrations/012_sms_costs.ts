@@ -25,7 +25,13 @@ export const smsCosts: Migration = {
     const db = untyped as Kysely<{ sms_messages: { id: string; to_number: string; country: string | null } }>;
     let after = '';
     for (;;) {
-      const rows = await db.selectFrom('sms_messages').select(['id', 'to_number']).where('id', '>', after).orderBy('id').limit(BACKFILL_BATCH).execute();
+      const rows = await db
+        .selectFrom('sms_messages')
+        .select(['id', 'to_number'])
+        .where('id', '>', after)
+        .orderBy('id')
+        .limit(BACKFILL_BATCH)
+        .execute();
       if (rows.length === 0) break;
       const byCountry = new Map<string, string[]>();
       for (const row of rows) {

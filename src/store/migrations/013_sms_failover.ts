@@ -12,6 +12,11 @@ export const smsFailover: Migration = {
     await db.schema.alterTable('sms_messages').addColumn('failed_over_at', 'bigint').execute();
     await db.schema.alterTable('sms_messages').addColumn('failover_attempt', 'integer').execute();
     await db.schema.alterTable('sms_messages').addColumn('receipt_wait_until', 'bigint').execute();
-    await db.schema.createIndex('sms_messages_receipt_wait').on('sms_messages').column('receipt_wait_until').where(sql.ref('receipt_wait_until'), 'is not', null).execute();
+    await db.schema
+      .createIndex('sms_messages_receipt_wait')
+      .on('sms_messages')
+      .column('receipt_wait_until')
+      .where(sql.ref('receipt_wait_until'), 'is not', null)
+      .execute();
   },
 };

@@ -7,6 +7,11 @@ import type { Migration } from './migration.js';
  */
 export const deliveryState: Migration = {
   async up(db: Kysely<unknown>) {
-    await db.schema.createIndex('sms_messages_challenge').on('sms_messages').columns(['challenge_id', 'id']).where(sql.ref('challenge_id'), 'is not', null).execute();
+    await db.schema
+      .createIndex('sms_messages_challenge')
+      .on('sms_messages')
+      .columns(['challenge_id', 'id'])
+      .where(sql.ref('challenge_id'), 'is not', null)
+      .execute();
   },
 };

@@ -172,7 +172,14 @@ export function BarChart(props: ChartProps) {
       {props.series.map((s, i) =>
         s.values.map((v, index) =>
           v === null || v === 0 ? null : (
-            <rect key={`${s.name}-${index}`} x={PAD.left + index * slot + slot * 0.1 + i * bar} y={y(v)} width={bar} height={PAD.top + PLOT_H - y(v)} fill={styleOf(i).color} />
+            <rect
+              key={`${s.name}-${index}`}
+              x={PAD.left + index * slot + slot * 0.1 + i * bar}
+              y={y(v)}
+              width={bar}
+              height={PAD.top + PLOT_H - y(v)}
+              fill={styleOf(i).color}
+            />
           ),
         ),
       )}

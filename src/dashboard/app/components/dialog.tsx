@@ -24,7 +24,8 @@ interface ConfirmDialogProps {
   fallbackFocus?: () => HTMLElement | null;
 }
 
-const FOCUSABLE = 'button:not([disabled]), a[href], input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
+const FOCUSABLE =
+  'button:not([disabled]), a[href], input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
 
 /** Rendered only while open: mounting opens it, unmounting closes it. */
 export function ConfirmDialog({ title, children, confirmLabel, busy, error, onConfirm, onCancel, fallbackFocus }: ConfirmDialogProps) {

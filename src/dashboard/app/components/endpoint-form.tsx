@@ -136,8 +136,9 @@ function EventTypesField({
   errors: FieldErrors;
 }) {
   const error = errors.get('event_types');
-  const describe = (type: string) => catalogue.find((entry) => entry.type === type)?.description ?? 'Not in this version\'s catalogue.';
-  const toggle = (type: string, on: boolean) => update({ eventTypes: on ? [...draft.eventTypes, type] : draft.eventTypes.filter((t) => t !== type) });
+  const describe = (type: string) => catalogue.find((entry) => entry.type === type)?.description ?? "Not in this version's catalogue.";
+  const toggle = (type: string, on: boolean) =>
+    update({ eventTypes: on ? [...draft.eventTypes, type] : draft.eventTypes.filter((t) => t !== type) });
   return (
     <fieldset class={`event-types${error ? ' field-invalid' : ''}`} id={fieldId('event_types')} tabindex={-1}>
       <legend>Events</legend>
@@ -150,14 +151,26 @@ function EventTypesField({
         checked={draft.allEvents}
         onChange={() => update({ allEvents: true })}
       />
-      <RadioOption name="event-scope" id="event-scope-some" label="Only the events I choose" checked={!draft.allEvents} onChange={() => update({ allEvents: false })} />
+      <RadioOption
+        name="event-scope"
+        id="event-scope-some"
+        label="Only the events I choose"
+        checked={!draft.allEvents}
+        onChange={() => update({ allEvents: false })}
+      />
       {!draft.allEvents && (
         <ul class="event-choices plain">
           {choices.map((type) => {
             const id = `event-type-${type.replace(/\./g, '-')}`;
             return (
               <li key={type} class="checkbox">
-                <input type="checkbox" id={id} checked={draft.eventTypes.includes(type)} onChange={(event) => toggle(type, event.currentTarget.checked)} aria-describedby={`${id}-hint`} />
+                <input
+                  type="checkbox"
+                  id={id}
+                  checked={draft.eventTypes.includes(type)}
+                  onChange={(event) => toggle(type, event.currentTarget.checked)}
+                  aria-describedby={`${id}-hint`}
+                />
                 <label for={id}>
                   <code>{type}</code>
                 </label>

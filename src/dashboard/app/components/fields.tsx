@@ -128,10 +128,31 @@ export function SelectField<T extends string>({ param, label, options, value, on
 }
 
 /** One choice of a radio group (the group's `fieldset` and `legend` are the caller's). */
-export function RadioOption({ name, id, label, hint, checked, onChange }: { name: string; id: string; label: string; hint?: ComponentChildren; checked: boolean; onChange(): void }) {
+export function RadioOption({
+  name,
+  id,
+  label,
+  hint,
+  checked,
+  onChange,
+}: {
+  name: string;
+  id: string;
+  label: string;
+  hint?: ComponentChildren;
+  checked: boolean;
+  onChange(): void;
+}) {
   return (
     <div class="radio">
-      <input type="radio" name={name} id={id} checked={checked} onChange={onChange} aria-describedby={hint !== undefined ? `${id}-hint` : undefined} />
+      <input
+        type="radio"
+        name={name}
+        id={id}
+        checked={checked}
+        onChange={onChange}
+        aria-describedby={hint !== undefined ? `${id}-hint` : undefined}
+      />
       <label for={id}>{label}</label>
       {hint !== undefined && (
         <p class="hint" id={`${id}-hint`}>
@@ -155,7 +176,13 @@ export function CheckboxField({ param, label, hint, checked, onChange, errors }:
   const error = errors.get(param);
   return (
     <div class={`checkbox${error ? ' field-invalid' : ''}`}>
-      <input type="checkbox" name={param} {...describedBy(param, hint !== undefined, error)} checked={checked} onChange={(event) => onChange(event.currentTarget.checked)} />
+      <input
+        type="checkbox"
+        name={param}
+        {...describedBy(param, hint !== undefined, error)}
+        checked={checked}
+        onChange={(event) => onChange(event.currentTarget.checked)}
+      />
       <label for={fieldId(param)}>{label}</label>
       {hint !== undefined && <Hint param={param}>{hint}</Hint>}
       <FieldError param={param} error={error} />
@@ -187,7 +214,8 @@ export function ErrorSummary({
           const param = error.meta?.param_name;
           return (
             <li key={`${error.code}:${param ?? ''}`}>
-              {param && visibleParams.has(param) ? <a href={`#${fieldId(param)}`}>{error.long_message}</a> : error.long_message} <code>{error.code}</code>
+              {param && visibleParams.has(param) ? <a href={`#${fieldId(param)}`}>{error.long_message}</a> : error.long_message}{' '}
+              <code>{error.code}</code>
             </li>
           );
         })}

@@ -56,7 +56,11 @@ export function OneTimeSecret({ title, label, secret, children, onDismiss }: One
         </button>
       </div>
       <p class="copy-state" role="status" aria-live="polite">
-        {copyState === 'copied' ? 'Copied to the clipboard.' : copyState === 'select' ? 'Selected: press Ctrl+C (⌘C on a Mac) to copy it.' : ''}
+        {copyState === 'copied'
+          ? 'Copied to the clipboard.'
+          : copyState === 'select'
+            ? 'Selected: press Ctrl+C (⌘C on a Mac) to copy it.'
+            : ''}
       </p>
       <button type="button" class="button button-primary" onClick={onDismiss}>
         I have stored it, hide it

@@ -27,7 +27,14 @@ export function statusName(status: string): string {
 }
 
 export function SmsStatusBadge({ status }: { status: SmsStatus }) {
-  const tone = status === 'delivered' ? 'status-succeeded' : WENT_WRONG.has(status) ? 'status-failed' : UNDER_WAY.has(status) ? 'status-pending' : 'badge-unset';
+  const tone =
+    status === 'delivered'
+      ? 'status-succeeded'
+      : WENT_WRONG.has(status)
+        ? 'status-failed'
+        : UNDER_WAY.has(status)
+          ? 'status-pending'
+          : 'badge-unset';
   return (
     <span class={`badge ${tone}`} data-sms-status={status}>
       {statusName(status)}

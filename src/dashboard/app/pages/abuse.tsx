@@ -79,8 +79,9 @@ export function AbusePage() {
   return (
     <form class="wizard" onSubmit={save} autocomplete="off" noValidate aria-describedby="abuse-intro">
       <p id="abuse-intro" class="lede">
-        Limits that stop SMS pumping and code guessing. A refused request sends nothing and changes nothing; the first refusal in a window is
-        written to the audit log and sent as the <code>abuse.limit_reached</code> event. Test numbers are never sent, so the send limits skip them.
+        Limits that stop SMS pumping and code guessing. A refused request sends nothing and changes nothing; the first refusal in a window
+        is written to the audit log and sent as the <code>abuse.limit_reached</code> event. Test numbers are never sent, so the send limits
+        skip them.
       </p>
       <ErrorSummary errors={spokenErrors} visibleParams={visibleParams} summaryRef={form.summaryRef} />
 
@@ -105,8 +106,20 @@ export function AbusePage() {
       <fieldset class="subsection" id={fieldId(MODE_PARAM)} tabindex={-1}>
         <legend>Countries codes may be sent to</legend>
         <FieldError param={MODE_PARAM} error={errors.get(MODE_PARAM)} />
-        <RadioOption name="country-mode" id="country-mode-allow" label="Only the countries listed" checked={draft.countryMode === 'allow'} onChange={() => update({ countryMode: 'allow' })} />
-        <RadioOption name="country-mode" id="country-mode-deny" label="Every country but those listed" checked={draft.countryMode === 'deny'} onChange={() => update({ countryMode: 'deny' })} />
+        <RadioOption
+          name="country-mode"
+          id="country-mode-allow"
+          label="Only the countries listed"
+          checked={draft.countryMode === 'allow'}
+          onChange={() => update({ countryMode: 'allow' })}
+        />
+        <RadioOption
+          name="country-mode"
+          id="country-mode-deny"
+          label="Every country but those listed"
+          checked={draft.countryMode === 'deny'}
+          onChange={() => update({ countryMode: 'deny' })}
+        />
         <TextField
           param={COUNTRIES_PARAM}
           label="Countries"

@@ -63,8 +63,8 @@ export function AllowedOriginsPage() {
   return (
     <form class="wizard" onSubmit={save} autocomplete="off" noValidate aria-describedby="origins-intro">
       <p id="origins-intro" class="lede">
-        Web pages on these origins may use the Frontend API from a browser: sign-up, sign-in and sessions, with the client token kept in a cookie no
-        script can read. Pages on any other origin are refused. Apps and servers that call the API directly need no entry.
+        Web pages on these origins may use the Frontend API from a browser: sign-up, sign-in and sessions, with the client token kept in a
+        cookie no script can read. Pages on any other origin are refused. Apps and servers that call the API directly need no entry.
       </p>
       <ErrorSummary errors={speakErrors(form.errors, FIELDS)} visibleParams={new Set([PARAM])} summaryRef={form.summaryRef} />
       <TextField
@@ -72,9 +72,9 @@ export function AllowedOriginsPage() {
         label="Allowed origins"
         hint={
           <>
-            One per line, exactly as the browser shows it: <code>https://app.example.com</code>, with a port only when it is not the default one, no path and
-            no trailing slash. Plain <code>http</code> only for <code>localhost</code> (local development). The Frontend API must be on the same site as the
-            pages, such as <code>auth.example.com</code> for <code>app.example.com</code>.
+            One per line, exactly as the browser shows it: <code>https://app.example.com</code>, with a port only when it is not the default
+            one, no path and no trailing slash. Plain <code>http</code> only for <code>localhost</code> (local development). The Frontend
+            API must be on the same site as the pages, such as <code>auth.example.com</code> for <code>app.example.com</code>.
           </>
         }
         type="textarea"

@@ -72,7 +72,14 @@ function apiQuery(filters: Filters): { query: Query } | { error: ApiErrorDetail 
   const after = localTimeToMs(filters.created_after);
   const before = localTimeToMs(filters.created_before);
   if (after !== undefined && before !== undefined && before <= after) {
-    return { error: { code: 'time_range_empty', message: 'Empty time range', long_message: '"To" must be later than "From".', meta: { param_name: 'created_before' } } };
+    return {
+      error: {
+        code: 'time_range_empty',
+        message: 'Empty time range',
+        long_message: '"To" must be later than "From".',
+        meta: { param_name: 'created_before' },
+      },
+    };
   }
   return {
     query: {
@@ -128,12 +135,17 @@ export function AuditLogPage() {
 
   return (
     <div class="audit-log">
-      <p class="lede">Every change to settings and keys, and every SMS the engine handled, newest first. Entries are never changed or removed.</p>
+      <p class="lede">
+        Every change to settings and keys, and every SMS the engine handled, newest first. Entries are never changed or removed.
+      </p>
       <nav class="quick-filters" aria-label="Quick filters">
         <ul>
           {QUICK_FILTERS.map((quick) => (
             <li key={quick.label}>
-              <a href={auditLogUrl({ action: quick.action })} aria-current={auditLogUrl(applied) === auditLogUrl({ action: quick.action }) ? 'page' : undefined}>
+              <a
+                href={auditLogUrl({ action: quick.action })}
+                aria-current={auditLogUrl(applied) === auditLogUrl({ action: quick.action }) ? 'page' : undefined}
+              >
                 {quick.label}
               </a>
             </li>
@@ -155,7 +167,11 @@ export function AuditLogPage() {
           {filterField('action', 'Action', 'Exact, or a prefix ending in * (sms.*)')}
           {filterField('target_type', 'Target type', 'instance, secret_key, sms_message…')}
           {filterField('target_id', 'Target id')}
-          {filterField('actor_id', 'Actor id', currentKey ? `A secret key id (sk_01…); yours is ${currentKey.id}` : 'A secret key id (sk_01…)')}
+          {filterField(
+            'actor_id',
+            'Actor id',
+            currentKey ? `A secret key id (sk_01…); yours is ${currentKey.id}` : 'A secret key id (sk_01…)',
+          )}
           {filterField('created_after', 'From', 'Your local time, inclusive', 'datetime-local')}
           {filterField('created_before', 'To', 'Your local time, exclusive', 'datetime-local')}
         </div>
@@ -245,7 +261,15 @@ function auditColumns(currentKeyId: string | null): Column<AuditEntry>[] {
 }
 
 function AuditTable({ entries, currentKeyId }: { entries: AuditEntry[]; currentKeyId: string | null }) {
-  return <DataTable caption="Audit log entries, newest first" columns={auditColumns(currentKeyId)} rows={entries} rowKey={(entry) => entry.id} keyAttribute="data-entry-id" />;
+  return (
+    <DataTable
+      caption="Audit log entries, newest first"
+      columns={auditColumns(currentKeyId)}
+      rows={entries}
+      rowKey={(entry) => entry.id}
+      keyAttribute="data-entry-id"
+    />
+  );
 }
 
 interface SettingsChange {

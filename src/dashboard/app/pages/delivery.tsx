@@ -15,7 +15,8 @@ import { useSession } from '../session.js';
 export const DELIVERY_PATH = '/dashboard/activity/delivery';
 
 /** The page for a window, of the simulated messages or of the real ones. */
-const deliveryUrl = (window: DeliveryWindow, simulated: boolean) => `${DELIVERY_PATH}?window=${window}${simulated ? '&simulated=true' : ''}`;
+const deliveryUrl = (window: DeliveryWindow, simulated: boolean) =>
+  `${DELIVERY_PATH}?window=${window}${simulated ? '&simulated=true' : ''}`;
 
 const WINDOWS: { id: DeliveryWindow; name: string }[] = [
   { id: 'hour', name: 'Last hour' },
@@ -57,7 +58,10 @@ export function DeliveryPage() {
   const location = useLocation();
   const window: DeliveryWindow = WINDOWS.some((w) => w.id === location.query.window) ? (location.query.window as DeliveryWindow) : 'day';
   const simulated = location.query.simulated === 'true';
-  const stats = useLoaded(() => api.get<DeliveryStats>('/v1/sms/delivery_stats', { window, ...(simulated ? { simulated: 'true' } : {}) }), `${window}|${simulated}`);
+  const stats = useLoaded(
+    () => api.get<DeliveryStats>('/v1/sms/delivery_stats', { window, ...(simulated ? { simulated: 'true' } : {}) }),
+    `${window}|${simulated}`,
+  );
   const settings = useLoaded(() => api.get<InstanceSettings>('/v1/instance'), 'instance');
   // Offered while test mode is on, and kept while the simulated figures are shown so they can be left.
   const offersSimulated = settings.value?.test_mode === 'enabled' || simulated;
@@ -65,8 +69,8 @@ export function DeliveryPage() {
   return (
     <div class="delivery-stats">
       <p class="lede">
-        What the carriers did with the messages the server sent: delivered or not, how fast, which errors they answered and what they charged.{' '}
-        {simulated ? 'Only simulated messages are counted.' : 'Test numbers are left out.'}
+        What the carriers did with the messages the server sent: delivered or not, how fast, which errors they answered and what they
+        charged. {simulated ? 'Only simulated messages are counted.' : 'Test numbers are left out.'}
       </p>
       {offersSimulated && (
         <div class="checkbox simulated-switch">
@@ -79,18 +83,25 @@ export function DeliveryPage() {
           />
           <label for="delivery-simulated">Simulated messages (test mode)</label>
           <p class="hint" id="delivery-simulated-hint">
-            Messages to +1 555 555-0190 … 0199 while test mode is enabled: the simulated carrier plays each outcome, nothing is sent and nothing is charged.
+            Messages to +1 555 555-0190 … 0199 while test mode is enabled: the simulated carrier plays each outcome, nothing is sent and
+            nothing is charged.
           </p>
         </div>
       )}
       {simulated && (
         <p class="warning simulated-note" data-simulated-note>
-          <strong>Simulated figures.</strong> These are the outcomes the simulated carrier played for the test range, not deliveries by a real carrier.
+          <strong>Simulated figures.</strong> These are the outcomes the simulated carrier played for the test range, not deliveries by a
+          real carrier.
         </p>
       )}
       <nav class="window-switcher" aria-label="Time window">
         {WINDOWS.map((w) => (
-          <a key={w.id} class="button button-secondary" href={deliveryUrl(w.id, simulated)} aria-current={w.id === window ? 'page' : undefined}>
+          <a
+            key={w.id}
+            class="button button-secondary"
+            href={deliveryUrl(w.id, simulated)}
+            aria-current={w.id === window ? 'page' : undefined}
+          >
             {w.name}
           </a>
         ))}
@@ -105,7 +116,8 @@ export function DeliveryPage() {
       ) : stats.value.totals.messages === 0 ? (
         <EmptyState title="No messages in this window">
           <p>
-            {simulated ? 'No simulated message was sent' : 'Nothing was sent through a carrier'} in the {WINDOWS.find((w) => w.id === window)!.name.toLowerCase()}.
+            {simulated ? 'No simulated message was sent' : 'Nothing was sent through a carrier'} in the{' '}
+            {WINDOWS.find((w) => w.id === window)!.name.toLowerCase()}.
           </p>
         </EmptyState>
       ) : (
@@ -118,7 +130,8 @@ export function DeliveryPage() {
 function Figures({ stats }: { stats: DeliveryStats }) {
   const format = stats.window === 'week' ? dayAndTime : timeOfDay;
   const labels = stats.series[0]?.buckets.map((b) => format.format(b.start)) ?? [];
-  const perDriver = (value: (f: DeliveryFigures) => number | null) => stats.series.map((s) => ({ name: driverName(s.driver), values: s.buckets.map(value) }));
+  const perDriver = (value: (f: DeliveryFigures) => number | null) =>
+    stats.series.map((s) => ({ name: driverName(s.driver), values: s.buckets.map(value) }));
   const failovers = stats.series[0]?.buckets.map((_, i) => stats.series.reduce((sum, s) => sum + s.buckets[i]!.failovers, 0)) ?? [];
   const { totals } = stats;
 
@@ -145,7 +158,9 @@ function Figures({ stats }: { stats: DeliveryStats }) {
           </div>
           <div>
             <dt>Cost</dt>
-            <dd data-stat="cost">{stats.cost_totals.length === 0 ? 'Not reported' : stats.cost_totals.map((c) => `${c.amount} ${c.currency}`).join(', ')}</dd>
+            <dd data-stat="cost">
+              {stats.cost_totals.length === 0 ? 'Not reported' : stats.cost_totals.map((c) => `${c.amount} ${c.currency}`).join(', ')}
+            </dd>
           </div>
         </dl>
       </section>
@@ -162,22 +177,40 @@ function Figures({ stats }: { stats: DeliveryStats }) {
         />
         <LineChart
           title="Median time to delivery by driver"
-          summary={stats.by_driver.map((d) => `${driverName(d.driver)}: ${d.time_to_delivery ? formatDuration(d.time_to_delivery.median_ms) : 'nothing delivered'}`).join('; ')}
+          summary={stats.by_driver
+            .map(
+              (d) => `${driverName(d.driver)}: ${d.time_to_delivery ? formatDuration(d.time_to_delivery.median_ms) : 'nothing delivered'}`,
+            )
+            .join('; ')}
           labels={labels}
           series={perDriver((f) => f.time_to_delivery?.median_ms ?? null)}
           format={formatDuration}
         />
-        <BarChart title="Failovers" summary={`${totals.failovers} messages moved to another driver`} labels={labels} series={[{ name: 'Failovers', values: failovers }]} format={formatCount} />
+        <BarChart
+          title="Failovers"
+          summary={`${totals.failovers} messages moved to another driver`}
+          labels={labels}
+          series={[{ name: 'Failovers', values: failovers }]}
+          format={formatCount}
+        />
       </section>
 
       <section aria-labelledby="delivery-drivers">
         <h2 id="delivery-drivers">By driver</h2>
-        <FiguresTable caption="Delivery by driver" label="Driver" rows={stats.by_driver.map((d) => ({ key: d.driver, name: driverName(d.driver), figures: d }))} />
+        <FiguresTable
+          caption="Delivery by driver"
+          label="Driver"
+          rows={stats.by_driver.map((d) => ({ key: d.driver, name: driverName(d.driver), figures: d }))}
+        />
       </section>
 
       <section aria-labelledby="delivery-countries">
         <h2 id="delivery-countries">By country</h2>
-        <FiguresTable caption="Delivery by destination country" label="Country" rows={stats.by_country.map((c) => ({ key: c.country ?? '', name: countryName(c.country), figures: c }))} />
+        <FiguresTable
+          caption="Delivery by destination country"
+          label="Country"
+          rows={stats.by_country.map((c) => ({ key: c.country ?? '', name: countryName(c.country), figures: c }))}
+        />
       </section>
 
       <section aria-labelledby="delivery-errors">
@@ -218,7 +251,10 @@ function Figures({ stats }: { stats: DeliveryStats }) {
       <section aria-labelledby="delivery-cost">
         <h2 id="delivery-cost">Cost</h2>
         {stats.costs.length === 0 ? (
-          <p>No carrier reported a price. Vonage prices each message in its answer; Twilio's price is known when the server asks for a message.</p>
+          <p>
+            No carrier reported a price. Vonage prices each message in its answer; Twilio's price is known when the server asks for a
+            message.
+          </p>
         ) : (
           <div class="table-scroll">
             <table class="data-table costs-table">
@@ -251,7 +287,15 @@ function Figures({ stats }: { stats: DeliveryStats }) {
   );
 }
 
-function FiguresTable({ caption, label, rows }: { caption: string; label: string; rows: { key: string; name: string; figures: DeliveryFigures }[] }) {
+function FiguresTable({
+  caption,
+  label,
+  rows,
+}: {
+  caption: string;
+  label: string;
+  rows: { key: string; name: string; figures: DeliveryFigures }[];
+}) {
   return (
     <div class="table-scroll">
       <table class="data-table figures-table">
@@ -277,7 +321,11 @@ function FiguresTable({ caption, label, rows }: { caption: string; label: string
               <td data-label="Undelivered">{f.undelivered}</td>
               <td data-label="Failed">{f.failed}</td>
               <td data-label="Delivery rate">{percent(f.delivery_rate)}</td>
-              <td data-label="Time to delivery (median / p90)">{f.time_to_delivery ? `${formatDuration(f.time_to_delivery.median_ms)} / ${formatDuration(f.time_to_delivery.p90_ms)}` : '–'}</td>
+              <td data-label="Time to delivery (median / p90)">
+                {f.time_to_delivery
+                  ? `${formatDuration(f.time_to_delivery.median_ms)} / ${formatDuration(f.time_to_delivery.p90_ms)}`
+                  : '–'}
+              </td>
               <td data-label="Failovers">{f.failovers}</td>
             </tr>
           ))}

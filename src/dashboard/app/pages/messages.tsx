@@ -71,18 +71,32 @@ function MessageLog() {
   }, [api]);
 
   const list = usePagedList<SmsMessage>(
-    (cursor, limit) => api.get<Page<SmsMessage>>('/v1/sms_messages', { status: applied.status, to: applied.to, template: applied.template, limit, starting_after: cursor }),
+    (cursor, limit) =>
+      api.get<Page<SmsMessage>>('/v1/sms_messages', {
+        status: applied.status,
+        to: applied.to,
+        template: applied.template,
+        limit,
+        starting_after: cursor,
+      }),
     appliedKey,
     { pageSize: PAGE_SIZE, refreshMs: autoRefresh ? LIST_REFRESH_MS : undefined },
   );
   // A refused filter (a recipient that is not a phone number) is shown beside its field.
-  const filterErrors: ApiErrorDetail[] = list.error?.errors.every((e) => e.meta?.param_name && e.meta.param_name in applied) ? list.error.errors : [];
+  const filterErrors: ApiErrorDetail[] = list.error?.errors.every((e) => e.meta?.param_name && e.meta.param_name in applied)
+    ? list.error.errors
+    : [];
   const errors = fieldErrorsOf(speakErrors(filterErrors, FILTER_FIELDS));
-  const templateChoices = [...templates.map((t) => ({ value: t.slug, label: t.name })), { value: TEST_TEMPLATE, label: 'Test message (from the SMS settings)' }];
+  const templateChoices = [
+    ...templates.map((t) => ({ value: t.slug, label: t.name })),
+    { value: TEST_TEMPLATE, label: 'Test message (from the SMS settings)' },
+  ];
 
   return (
     <div class="messages">
-      <p class="lede">Every SMS the server took, newest first, with where it stands. Verification codes are masked once a real driver sends them.</p>
+      <p class="lede">
+        Every SMS the server took, newest first, with where it stands. Verification codes are masked once a real driver sends them.
+      </p>
       <form
         class="filters"
         role="search"
@@ -102,7 +116,16 @@ function MessageLog() {
             onChange={(status) => setForm({ ...form, status })}
             errors={errors}
           />
-          <TextField param="to" label="Recipient" hint={PHONE_SEARCH_HINT} type="tel" code value={form.to} onInput={(to) => setForm({ ...form, to })} errors={errors} />
+          <TextField
+            param="to"
+            label="Recipient"
+            hint={PHONE_SEARCH_HINT}
+            type="tel"
+            code
+            value={form.to}
+            onInput={(to) => setForm({ ...form, to })}
+            errors={errors}
+          />
           <SelectField
             param="template"
             label="Template"
@@ -146,7 +169,11 @@ function MessageLog() {
         <Loading what="messages" />
       ) : list.items.length === 0 ? (
         <EmptyState title="No messages">
-          <p>{appliedKey === MESSAGES_PATH ? 'No SMS has been sent yet. Send a test SMS from the SMS settings.' : 'No messages match these filters.'}</p>
+          <p>
+            {appliedKey === MESSAGES_PATH
+              ? 'No SMS has been sent yet. Send a test SMS from the SMS settings.'
+              : 'No messages match these filters.'}
+          </p>
         </EmptyState>
       ) : (
         <>
@@ -258,7 +285,12 @@ function MessageView({ id }: { id: string }) {
                   </td>
                   <td data-label="Duration">{attempt.finished_at - attempt.started_at} ms</td>
                   <td data-label="Carrier answer">
-                    <CarrierAnswer httpStatus={attempt.http_status} carrierId={attempt.carrier_message_id} code={attempt.error_code} text={attempt.error_message} />
+                    <CarrierAnswer
+                      httpStatus={attempt.http_status}
+                      carrierId={attempt.carrier_message_id}
+                      code={attempt.error_code}
+                      text={attempt.error_message}
+                    />
                   </td>
                 </tr>
               ))}
@@ -274,7 +306,17 @@ function MessageView({ id }: { id: string }) {
   );
 }
 
-function CarrierAnswer({ httpStatus, carrierId, code, text }: { httpStatus: number | null; carrierId: string | null; code: string | null; text: string | null }) {
+function CarrierAnswer({
+  httpStatus,
+  carrierId,
+  code,
+  text,
+}: {
+  httpStatus: number | null;
+  carrierId: string | null;
+  code: string | null;
+  text: string | null;
+}) {
   const parts = [httpStatus !== null ? `HTTP ${httpStatus}` : null, carrierId ? `id ${carrierId}` : null].filter(Boolean).join(' · ');
   return (
     <>

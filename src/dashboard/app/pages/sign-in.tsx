@@ -9,7 +9,8 @@ import type { ApiErrorDetail } from '../api-types.js';
 /** Plainer words for the refusals a person typing a key meets; anything else keeps the API's own message. */
 const REASONS: Record<string, string> = {
   secret_key_invalid: 'This secret key is unknown or has been revoked.',
-  authorization_header_malformed: 'That is not a secret key. Keys start with sk_live_ or sk_test_, followed by 32 to 64 letters and digits.',
+  authorization_header_malformed:
+    'That is not a secret key. Keys start with sk_live_ or sk_test_, followed by 32 to 64 letters and digits.',
   authorization_header_missing: 'Enter your secret key.',
 };
 
@@ -58,8 +59,8 @@ export function SignInPage({ notice, onSignedIn }: { notice: string | null; onSi
         <div class={`field${error ? ' field-invalid' : ''}`}>
           <label for="secret-key">Secret key</label>
           <p class="hint" id="secret-key-hint">
-            A BAPI key, <code>sk_live_…</code> or <code>sk_test_…</code> (make one with <code>authn keys create</code>). It is kept in
-            this browser tab only, until you sign out or close the tab.
+            A BAPI key, <code>sk_live_…</code> or <code>sk_test_…</code> (make one with <code>authn keys create</code>). It is kept in this
+            browser tab only, until you sign out or close the tab.
           </p>
           {error && (
             <p class="field-error" id="secret-key-error" role="alert">

@@ -6,7 +6,17 @@ import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { asApiError, type ApiError } from '../api.js';
 import type { InstanceSettings, SignatureMethod, SmsDriver, SmsRoute, TestMode } from '../api-types.js';
-import { CheckboxField, ErrorSummary, FieldError, RadioOption, SaveBar, SelectField, TextField, fieldErrorsOf, type FieldErrors } from '../components/fields.js';
+import {
+  CheckboxField,
+  ErrorSummary,
+  FieldError,
+  RadioOption,
+  SaveBar,
+  SelectField,
+  TextField,
+  fieldErrorsOf,
+  type FieldErrors,
+} from '../components/fields.js';
 import { SecretField } from '../components/secret-field.js';
 import { ErrorPanel, Loading } from '../components/states.js';
 import { speakErrors, type FormField } from '../form-errors.js';
@@ -47,7 +57,13 @@ const DRIVERS: { id: DriverChoice; name: string; use: string; needs: string; opt
     use: 'Development, CI and staging, where no real SMS should leave. Sends are dropped with an audit-log entry; verification codes are logged so you can sign in.',
     needs: 'Nothing.',
   },
-  { id: 'twilio', name: 'Twilio', use: 'Production. The default choice for US and EU coverage.', needs: 'Account SID and auth token.', optional: 'Messaging service SID.' },
+  {
+    id: 'twilio',
+    name: 'Twilio',
+    use: 'Production. The default choice for US and EU coverage.',
+    needs: 'Account SID and auth token.',
+    optional: 'Messaging service SID.',
+  },
   {
     id: 'vonage',
     name: 'Vonage',
@@ -60,9 +76,21 @@ const DRIVERS: { id: DriverChoice; name: string; use: string; needs: string; opt
 const DRIVER_NAMES: Record<SmsDriver, string> = { twilio: 'Twilio', vonage: 'Vonage' };
 
 const TEST_MODES: { id: TestMode; name: string; effect: string }[] = [
-  { id: 'enabled', name: 'Enabled', effect: 'The magic code 424242 verifies any challenge sent to a test number. For development and automated tests.' },
-  { id: 'disabled', name: 'Disabled', effect: 'Test numbers still send nothing, and 424242 is refused, so verification with a test number fails.' },
-  { id: 'rejected', name: 'Rejected', effect: 'Sign-ups and phone MFA enrolments with a test number are refused outright. Production hardening.' },
+  {
+    id: 'enabled',
+    name: 'Enabled',
+    effect: 'The magic code 424242 verifies any challenge sent to a test number. For development and automated tests.',
+  },
+  {
+    id: 'disabled',
+    name: 'Disabled',
+    effect: 'Test numbers still send nothing, and 424242 is refused, so verification with a test number fails.',
+  },
+  {
+    id: 'rejected',
+    name: 'Rejected',
+    effect: 'Sign-ups and phone MFA enrolments with a test number are refused outright. Production hardening.',
+  },
 ];
 
 const SIGNATURE_METHODS: { value: SignatureMethod; label: string }[] = [
@@ -142,7 +170,10 @@ function describeSaved(paths: string[]): string {
 function currentSummary(view: InstanceSettings): string {
   const { sms } = view;
   if (sms.driver === null) return 'Null driver: no SMS leaves this server.';
-  const sender = sms.driver === 'twilio' && sms.twilio.messaging_service_sid ? `messaging service ${sms.twilio.messaging_service_sid}` : (sms.from_number ?? 'no sender');
+  const sender =
+    sms.driver === 'twilio' && sms.twilio.messaging_service_sid
+      ? `messaging service ${sms.twilio.messaging_service_sid}`
+      : (sms.from_number ?? 'no sender');
   return `${DRIVER_NAMES[sms.driver]}, sending from ${sender}.`;
 }
 
@@ -179,7 +210,10 @@ export function SmsSettingsPage() {
   if (loadError) return <ErrorPanel title="The SMS settings could not be loaded" error={loadError} onRetry={load} />;
   if (!view || !draft || !routing) return <Loading what="SMS settings" />;
 
-  const spokenErrors = speakErrors(nameRouteCountries(form.errors, sentRoutes), settingsWith(Math.max(routing.routes.length, sentRoutes.length)));
+  const spokenErrors = speakErrors(
+    nameRouteCountries(form.errors, sentRoutes),
+    settingsWith(Math.max(routing.routes.length, sentRoutes.length)),
+  );
   const errors = fieldErrorsOf(spokenErrors);
   const update = (changes: Partial<WizardDraft>) => {
     setDraft({ ...draft, ...changes });
@@ -189,7 +223,8 @@ export function SmsSettingsPage() {
     setRouting({ ...routing, ...changes });
     form.setNotice(null);
   };
-  const updateRoute = (index: number, changes: Partial<RouteDraft>) => updateRouting({ routes: routing.routes.map((route, i) => (i === index ? { ...route, ...changes } : route)) });
+  const updateRoute = (index: number, changes: Partial<RouteDraft>) =>
+    updateRouting({ routes: routing.routes.map((route, i) => (i === index ? { ...route, ...changes } : route)) });
   /** The whole patch: the wizard's fields and the routing step's. */
   const patchOf = (secretValues: SecretValues) => {
     const patch = buildPatch(view, draft, secretValues);
@@ -231,8 +266,22 @@ export function SmsSettingsPage() {
     form.reset();
   };
 
-  const textField = (param: string, key: DraftText, label: string, hint: ComponentChildren, options: { code?: boolean; type?: 'tel' } = {}) => (
-    <TextField param={param} label={label} hint={hint} value={draft[key]} onInput={(value) => update({ [key]: value })} errors={errors} {...options} />
+  const textField = (
+    param: string,
+    key: DraftText,
+    label: string,
+    hint: ComponentChildren,
+    options: { code?: boolean; type?: 'tel' } = {},
+  ) => (
+    <TextField
+      param={param}
+      label={label}
+      hint={hint}
+      value={draft[key]}
+      onInput={(value) => update({ [key]: value })}
+      errors={errors}
+      {...options}
+    />
   );
   const secretField = (field: SecretFieldName, label: string, hint: ComponentChildren) => (
     <SecretField
@@ -260,7 +309,8 @@ export function SmsSettingsPage() {
     <>
       <form class="wizard" onSubmit={save} autocomplete="off" noValidate aria-describedby="wizard-intro">
         <p id="wizard-intro" class="lede">
-          Who delivers your SMS, from which sender, and how test numbers behave. Changes apply as soon as you save. Now: <strong>{currentSummary(view)}</strong>
+          Who delivers your SMS, from which sender, and how test numbers behave. Changes apply as soon as you save. Now:{' '}
+          <strong>{currentSummary(view)}</strong>
         </p>
         <nav class="steps-nav" aria-label="Steps">
           <ol>
@@ -311,18 +361,36 @@ export function SmsSettingsPage() {
           {draft.driver === 'null' && <p>The null driver needs no credentials.</p>}
           {draft.driver === 'twilio' && (
             <>
-              {textField('sms.twilio.account_sid', 'accountSid', 'Account SID', 'AC followed by 32 letters or digits, from the Twilio Console (Account info).', { code: true })}
-              {secretField('sms.twilio.auth_token', 'Auth token', '32 letters or digits, from the Twilio Console. Write-only: stored encrypted, never shown again.')}
+              {textField(
+                'sms.twilio.account_sid',
+                'accountSid',
+                'Account SID',
+                'AC followed by 32 letters or digits, from the Twilio Console (Account info).',
+                { code: true },
+              )}
+              {secretField(
+                'sms.twilio.auth_token',
+                'Auth token',
+                '32 letters or digits, from the Twilio Console. Write-only: stored encrypted, never shown again.',
+              )}
             </>
           )}
           {draft.driver === 'vonage' && (
             <>
               {textField('sms.vonage.api_key', 'apiKey', 'API key', '8 letters or digits, from the Vonage API dashboard.', { code: true })}
-              {secretField('sms.vonage.api_secret', 'API secret', '6 to 32 characters, from the Vonage API dashboard. Write-only: stored encrypted, never shown again.')}
+              {secretField(
+                'sms.vonage.api_secret',
+                'API secret',
+                '6 to 32 characters, from the Vonage API dashboard. Write-only: stored encrypted, never shown again.',
+              )}
               <fieldset class="subsection">
                 <legend>Signed delivery receipts (optional)</legend>
                 <p class="hint">With a signature secret set, a delivery receipt without a valid signature is refused.</p>
-                {secretField('sms.vonage.signature_secret', 'Signature secret', '8 to 128 characters: the signature secret of your Vonage account (not the API secret). Write-only.')}
+                {secretField(
+                  'sms.vonage.signature_secret',
+                  'Signature secret',
+                  '8 to 128 characters: the signature secret of your Vonage account (not the API secret). Write-only.',
+                )}
                 <SelectField
                   param="sms.vonage.signature_method"
                   label="Signature method"
@@ -338,9 +406,7 @@ export function SmsSettingsPage() {
             .filter((driver) => driver !== draft.driver && storesSettings(view, driver))
             .map((driver) => (
               <div class="stored-settings" key={driver}>
-                <p>
-                  {DRIVER_NAMES[driver]} settings are still stored but not used while another driver is chosen.
-                </p>
+                <p>{DRIVER_NAMES[driver]} settings are still stored but not used while another driver is chosen.</p>
                 <div class="checkbox">
                   <input
                     type="checkbox"
@@ -378,7 +444,13 @@ export function SmsSettingsPage() {
           )}
           {draft.driver === 'twilio' &&
             draft.twilioSender === 'messaging_service' &&
-            textField('sms.twilio.messaging_service_sid', 'messagingServiceSid', 'Messaging service SID', 'MG followed by 32 letters or digits.', { code: true })}
+            textField(
+              'sms.twilio.messaging_service_sid',
+              'messagingServiceSid',
+              'Messaging service SID',
+              'MG followed by 32 letters or digits.',
+              { code: true },
+            )}
           {(draft.driver === 'vonage' || (draft.driver === 'twilio' && draft.twilioSender === 'number')) &&
             textField(
               'sms.from_number',
@@ -468,8 +540,9 @@ function RoutingStep({
   return (
     <>
       <p>
-        Send to some countries through another driver first, and move a message that the first driver cannot deliver to a second one, with the same
-        code. A driver named here must have its credentials saved: choose it in step 1 to enter them (they are kept when you choose another).
+        Send to some countries through another driver first, and move a message that the first driver cannot deliver to a second one, with
+        the same code. A driver named here must have its credentials saved: choose it in step 1 to enter them (they are kept when you choose
+        another).
       </p>
       <fieldset class="subsection" id={fieldId('sms.routes')} tabindex={-1}>
         <legend>Routes by destination country</legend>
@@ -488,7 +561,14 @@ function RoutingStep({
               errors={errors}
               code
             />
-            <SelectField param={`sms.routes.${i}.driver`} label="Send through" options={DRIVER_OPTIONS} value={route.driver} onChange={(driver) => updateRoute(i, { driver })} errors={errors} />
+            <SelectField
+              param={`sms.routes.${i}.driver`}
+              label="Send through"
+              options={DRIVER_OPTIONS}
+              value={route.driver}
+              onChange={(driver) => updateRoute(i, { driver })}
+              errors={errors}
+            />
             <SelectField
               param={`sms.routes.${i}.failover_driver`}
               label="Fail over to"
@@ -497,7 +577,11 @@ function RoutingStep({
               onChange={(failover) => updateRoute(i, { failover })}
               errors={errors}
             />
-            <button type="button" class="button button-secondary" onClick={() => update({ routes: routing.routes.filter((_, j) => j !== i) })}>
+            <button
+              type="button"
+              class="button button-secondary"
+              onClick={() => update({ routes: routing.routes.filter((_, j) => j !== i) })}
+            >
               Remove route {i + 1}
             </button>
           </fieldset>
@@ -517,7 +601,10 @@ function RoutingStep({
           onChange={(failoverDriver) => update({ failoverDriver })}
           errors={errors}
         />
-        <p class="hint">For every country no route names, and for routes that fail over to it. A message never fails over to the driver that sent it first.</p>
+        <p class="hint">
+          For every country no route names, and for routes that fail over to it. A message never fails over to the driver that sent it
+          first.
+        </p>
         <TextField
           param="sms.failover.after_transient_failures"
           label="Transient failures before failover"
@@ -555,7 +642,11 @@ function RoutingStep({
                 id={`receipt-wait-${slug}`}
                 checked={routing.receiptWaitTemplates.includes(slug)}
                 onChange={(event) =>
-                  update({ receiptWaitTemplates: event.currentTarget.checked ? [...routing.receiptWaitTemplates, slug] : routing.receiptWaitTemplates.filter((s) => s !== slug) })
+                  update({
+                    receiptWaitTemplates: event.currentTarget.checked
+                      ? [...routing.receiptWaitTemplates, slug]
+                      : routing.receiptWaitTemplates.filter((s) => s !== slug),
+                  })
                 }
               />
               <label for={`receipt-wait-${slug}`}>{name}</label>

@@ -64,7 +64,14 @@ export function SmsTemplatesPage() {
       </EmptyState>
     );
   }
-  return <TemplateEditor key={template.slug} template={template} focusOnOpen={moved.current} onChange={(saved) => loaded.setValue(templates.map((t) => (t.slug === saved.slug ? saved : t)))} />;
+  return (
+    <TemplateEditor
+      key={template.slug}
+      template={template}
+      focusOnOpen={moved.current}
+      onChange={(saved) => loaded.setValue(templates.map((t) => (t.slug === saved.slug ? saved : t)))}
+    />
+  );
 }
 
 function senderOf(template: SmsTemplate): string {
@@ -87,17 +94,34 @@ const TEMPLATE_COLUMNS: readonly Column<SmsTemplate>[] = [
   { header: 'Sample message', cell: (template) => template.sample_message, class: 'message-text' },
   { header: 'Size', cell: measure },
   { header: 'Sender', cell: senderOf },
-  { header: 'Sent by', cell: (template) => (template.delivered_by_us ? 'authn.sh' : <>You (from the <code>sms.queued</code> event)</>) },
+  {
+    header: 'Sent by',
+    cell: (template) =>
+      template.delivered_by_us ? (
+        'authn.sh'
+      ) : (
+        <>
+          You (from the <code>sms.queued</code> event)
+        </>
+      ),
+  },
 ];
 
 function TemplateList({ templates }: { templates: SmsTemplate[] }) {
   return (
     <div class="sms-templates">
       <p class="lede">
-        What each SMS says. A change applies to the next message; <strong>Revert</strong> brings back the shipped text. The sample messages use
-        sample values and your app name.
+        What each SMS says. A change applies to the next message; <strong>Revert</strong> brings back the shipped text. The sample messages
+        use sample values and your app name.
       </p>
-      <DataTable class="templates-table" caption="SMS templates" columns={TEMPLATE_COLUMNS} rows={templates} rowKey={(template) => template.slug} keyAttribute="data-template" />
+      <DataTable
+        class="templates-table"
+        caption="SMS templates"
+        columns={TEMPLATE_COLUMNS}
+        rows={templates}
+        rowKey={(template) => template.slug}
+        keyAttribute="data-template"
+      />
     </div>
   );
 }
@@ -125,9 +149,19 @@ async function allEndpoints(api: Api): Promise<WebhookEndpoint[]> {
 }
 
 /** What the preview panel shows: the API's answer for the request it was asked, or the errors it gave. */
-type PreviewState = { key: string; preview: SmsTemplatePreview; errors?: undefined } | { key: string; preview?: undefined; errors: ApiErrorDetail[] };
+type PreviewState =
+  | { key: string; preview: SmsTemplatePreview; errors?: undefined }
+  | { key: string; preview?: undefined; errors: ApiErrorDetail[] };
 
-function TemplateEditor({ template, focusOnOpen, onChange }: { template: SmsTemplate; focusOnOpen: boolean; onChange(saved: SmsTemplate): void }) {
+function TemplateEditor({
+  template,
+  focusOnOpen,
+  onChange,
+}: {
+  template: SmsTemplate;
+  focusOnOpen: boolean;
+  onChange(saved: SmsTemplate): void;
+}) {
   const { api } = useSession();
   const [draft, setDraft] = useState<TemplateDraft>(() => templateDraftFrom(template));
   const [shown, setShown] = useState<PreviewState | null>(null);
@@ -247,7 +281,12 @@ function TemplateEditor({ template, focusOnOpen, onChange }: { template: SmsTemp
           Last changed <Time ms={template.updated_at} />
         </p>
       )}
-      <ErrorSummary title="The template was not saved" errors={saveErrors} visibleParams={new Set(['body', 'from_number_override', 'delivered_by_us'])} summaryRef={form.summaryRef} />
+      <ErrorSummary
+        title="The template was not saved"
+        errors={saveErrors}
+        visibleParams={new Set(['body', 'from_number_override', 'delivered_by_us'])}
+        summaryRef={form.summaryRef}
+      />
 
       {/* The preview follows the message field: beside the form on a wide screen, under the field on a narrow one. */}
       <form class="editor-form" onSubmit={save} autocomplete="off" noValidate>
@@ -257,8 +296,11 @@ function TemplateEditor({ template, focusOnOpen, onChange }: { template: SmsTemp
           type="textarea"
           hint={
             <>
-              Text with variables in double braces. Required: {template.required_variables.map((name) => <code key={name}>{`{{${name}}}`}</code>)}. At most 10
-              segments with sample values.
+              Text with variables in double braces. Required:{' '}
+              {template.required_variables.map((name) => (
+                <code key={name}>{`{{${name}}}`}</code>
+              ))}
+              . At most 10 segments with sample values.
             </>
           }
           value={draft.body}
@@ -301,8 +343,8 @@ function TemplateEditor({ template, focusOnOpen, onChange }: { template: SmsTemp
           hint={
             template.from_number_override_ignored ? (
               <>
-                <strong>Ignored now:</strong> a Twilio messaging service is set in the <a href={SMS_SETTINGS_PATH}>SMS settings</a>, and it picks the
-                sender of every message, so neither the from number nor this override is used while it is set.
+                <strong>Ignored now:</strong> a Twilio messaging service is set in the <a href={SMS_SETTINGS_PATH}>SMS settings</a>, and it
+                picks the sender of every message, so neither the from number nor this override is used while it is set.
               </>
             ) : (
               'Instead of the from number of the SMS settings: an E.164 number, a short code, or (not with Twilio) a sender id of 1 to 11 letters and digits. Blank: the from number.'
@@ -317,8 +359,8 @@ function TemplateEditor({ template, focusOnOpen, onChange }: { template: SmsTemp
           label="authn.sh sends this message"
           hint={
             <>
-              Untick to deliver it yourself: authn.sh then sends nothing for this template, under any driver, records the message with status{' '}
-              <code>operator</code>, and the <code>sms.queued</code> webhook event carries the text and the recipient.
+              Untick to deliver it yourself: authn.sh then sends nothing for this template, under any driver, records the message with
+              status <code>operator</code>, and the <code>sms.queued</code> webhook event carries the text and the recipient.
             </>
           }
           checked={draft.deliveredByUs}
@@ -357,9 +399,13 @@ function TemplateEditor({ template, focusOnOpen, onChange }: { template: SmsTemp
         >
           <p>
             {receivers.error || receivers.value === null ? (
-              <>It could not be checked whether a webhook endpoint receives <code>{OPERATOR_EVENT}</code>.</>
+              <>
+                It could not be checked whether a webhook endpoint receives <code>{OPERATOR_EVENT}</code>.
+              </>
             ) : (
-              <>No enabled webhook endpoint receives <code>{OPERATOR_EVENT}</code>.</>
+              <>
+                No enabled webhook endpoint receives <code>{OPERATOR_EVENT}</code>.
+              </>
             )}{' '}
             authn.sh would record each of these messages and send it nowhere. {UNDELIVERED_CONSEQUENCE[template.slug]}
           </p>
@@ -376,7 +422,8 @@ function TemplateEditor({ template, focusOnOpen, onChange }: { template: SmsTemp
           fallbackFocus={() => heading.current}
         >
           <p>
-            The message, the sender override and who sends it go back to the shipped default. Your text is not kept{dirty ? ', nor your unsaved changes' : ''}.
+            The message, the sender override and who sends it go back to the shipped default. Your text is not kept
+            {dirty ? ', nor your unsaved changes' : ''}.
           </p>
         </ConfirmDialog>
       )}
@@ -395,7 +442,10 @@ function OperatorDelivery({ template, receivers }: { template: SmsTemplate; rece
       <div class="warning operator-delivery">
         <p>
           Which webhook endpoints receive {event} could not be checked ({receivers.error.code}). Make sure one does, or these messages go
-          nowhere. <button type="button" class="button button-small button-secondary" onClick={receivers.reload}>Check again</button>
+          nowhere.{' '}
+          <button type="button" class="button button-small button-secondary" onClick={receivers.reload}>
+            Check again
+          </button>
         </p>
       </div>
     );
@@ -405,7 +455,8 @@ function OperatorDelivery({ template, receivers }: { template: SmsTemplate; rece
     return (
       <div class="warning operator-delivery" data-operator-delivery="nowhere">
         <p>
-          <strong>No enabled webhook endpoint receives {event}: these messages would go nowhere.</strong> {UNDELIVERED_CONSEQUENCE[template.slug]}
+          <strong>No enabled webhook endpoint receives {event}: these messages would go nowhere.</strong>{' '}
+          {UNDELIVERED_CONSEQUENCE[template.slug]}
         </p>
         <p>
           First <a href={WEBHOOKS_PATH}>add a webhook endpoint</a> that receives {event} and sends each message itself.
@@ -434,14 +485,14 @@ function MessagePreview({ shown, updating }: { shown: PreviewState | null; updat
   const preview = shown?.preview;
   const errors = shown?.errors ?? [];
   // A body over the limit has no preview, but the refusal carries its measure.
-  const tooLong = errors.find((error) => error.code === 'sms_template_too_long')?.meta as { encoding: string; characters: number; segments: number } | undefined;
+  const tooLong = errors.find((error) => error.code === 'sms_template_too_long')?.meta as
+    | { encoding: string; characters: number; segments: number }
+    | undefined;
   const size = preview ?? tooLong;
   const ucs2 = preview ? ucs2Characters(preview.message) : [];
   return (
     <section class="message-preview" aria-labelledby="message-preview-title" data-preview-state={updating ? 'updating' : 'current'}>
-      <h3 id="message-preview-title">
-        Preview{updating && <span class="muted"> · updating…</span>}
-      </h3>
+      <h3 id="message-preview-title">Preview{updating && <span class="muted"> · updating…</span>}</h3>
       {preview ? (
         <p class="sms-bubble" data-preview-message>
           {preview.message}
@@ -469,8 +520,15 @@ function MessagePreview({ shown, updating }: { shown: PreviewState | null; updat
               'GSM-7: 160 characters fit in one segment; a longer message is split into segments of 153.'
             ) : (
               <>
-                UCS-2{ucs2.length > 0 && <> because of <span class="ucs2-characters">{ucs2.join(' ')}</span></>}: 70 characters fit in one segment; a
-                longer message is split into segments of 67. Without characters outside the GSM-7 alphabet, a segment holds 160.
+                UCS-2
+                {ucs2.length > 0 && (
+                  <>
+                    {' '}
+                    because of <span class="ucs2-characters">{ucs2.join(' ')}</span>
+                  </>
+                )}
+                : 70 characters fit in one segment; a longer message is split into segments of 67. Without characters outside the GSM-7
+                alphabet, a segment holds 160.
               </>
             )}
           </p>

@@ -20,7 +20,8 @@ const ORDER: Partial<Record<SmsStatus, number>> = { queued: 0, sending: 1, sent:
 /** What a status that is not on the road means for this test. */
 const OUTCOMES: Partial<Record<SmsStatus, string>> = {
   dropped: 'The null driver dropped it: nothing left the server. Choose Twilio or Vonage above, save, and send again.',
-  test_noop: 'That is a reserved test number (+1 555 555-0100 to 0199): the message is recorded but never sent. Send to a real phone to test the carrier.',
+  test_noop:
+    'That is a reserved test number (+1 555 555-0100 to 0199): the message is recorded but never sent. Send to a real phone to test the carrier.',
   failed: 'The carrier refused it, or it ran out of attempts.',
   undelivered: 'The carrier took it, then reported that it could not be delivered.',
   expired: 'It expired before it could be sent.',
@@ -68,7 +69,16 @@ export function TestSmsStep({ unsavedChanges }: { unsavedChanges: boolean }) {
       )}
       <ErrorSummary title="The test SMS was not sent" errors={spokenErrors} visibleParams={new Set(['to'])} summaryRef={summaryRef} />
       <div class="input-row test-sms-row">
-        <TextField param="to" label={TO_FIELD.label} hint="A number you can check, such as +14155550123." type="tel" code value={to} onInput={setTo} errors={fieldErrorsOf(spokenErrors)} />
+        <TextField
+          param="to"
+          label={TO_FIELD.label}
+          hint="A number you can check, such as +14155550123."
+          type="tel"
+          code
+          value={to}
+          onInput={setTo}
+          errors={fieldErrorsOf(spokenErrors)}
+        />
         <button type="submit" class="button button-primary" aria-disabled={busy}>
           {busy ? 'Sending…' : 'Send test SMS'}
         </button>
@@ -96,7 +106,12 @@ function TestSmsProgress({ initial }: { initial: SmsMessageDetail }) {
       {(onRoad !== undefined || wentWrong) && (
         <ol class="road" aria-label="Progress">
           {ROAD.slice(0, wentWrong ? progress + 1 : ROAD.length).map((step, index) => {
-            const state = index < progress || (index === progress && (wentWrong || step === 'delivered')) ? 'done' : index === progress ? 'current' : 'ahead';
+            const state =
+              index < progress || (index === progress && (wentWrong || step === 'delivered'))
+                ? 'done'
+                : index === progress
+                  ? 'current'
+                  : 'ahead';
             return (
               <li key={step} class={`road-${state}`}>
                 {statusName(step)}

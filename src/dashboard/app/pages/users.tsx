@@ -21,10 +21,12 @@ export const USERS_PATH = '/dashboard/manage/users';
 const PAGE_SIZE = 25;
 
 const userUrl = (id: string) => `${USERS_PATH}?user=${encodeURIComponent(id)}`;
-const usersUrl = (phoneNumber: string) => (phoneNumber.trim() ? `${USERS_PATH}?phone_number=${encodeURIComponent(phoneNumber.trim())}` : USERS_PATH);
+const usersUrl = (phoneNumber: string) =>
+  phoneNumber.trim() ? `${USERS_PATH}?phone_number=${encodeURIComponent(phoneNumber.trim())}` : USERS_PATH;
 
 /** What a phone search accepts (the API's rule: a national number is read in the countries codes may go to). */
-export const PHONE_SEARCH_HINT = 'With its country code (+44 7911 123456), or without it for a number of a country codes may go to (see Abuse defences).';
+export const PHONE_SEARCH_HINT =
+  'With its country code (+44 7911 123456), or without it for a number of a country codes may go to (see Abuse defences).';
 
 const primaryNumber = (user: User) => user.phone_numbers.find((p) => p.id === user.primary_phone_number_id)?.phone_number ?? '—';
 
@@ -40,9 +42,13 @@ function UserList({ notice }: { notice: string | null }) {
   const applied = location.query.phone_number ?? '';
   const appliedKey = usersUrl(applied);
   const [phoneNumber, setPhoneNumber] = useDraft(applied, appliedKey);
-  const list = usePagedList<User>((cursor, limit) => api.get<Page<User>>('/v1/users', { phone_number: applied || undefined, limit, starting_after: cursor }), appliedKey, {
-    pageSize: PAGE_SIZE,
-  });
+  const list = usePagedList<User>(
+    (cursor, limit) => api.get<Page<User>>('/v1/users', { phone_number: applied || undefined, limit, starting_after: cursor }),
+    appliedKey,
+    {
+      pageSize: PAGE_SIZE,
+    },
+  );
   // A refused search (not a phone number) is shown beside its field.
   const searchErrors: ApiErrorDetail[] = list.error?.errors.every((e) => e.meta?.param_name === 'phone_number') ? list.error.errors : [];
 
@@ -64,7 +70,16 @@ function UserList({ notice }: { notice: string | null }) {
           else location.route(usersUrl(phoneNumber));
         }}
       >
-        <TextField param="phone_number" label="Phone number" hint={`The user a verified number belongs to. ${PHONE_SEARCH_HINT}`} type="tel" code value={phoneNumber} onInput={setPhoneNumber} errors={fieldErrorsOf(speakErrors(searchErrors, [{ param: 'phone_number', label: 'Phone number' }]))} />
+        <TextField
+          param="phone_number"
+          label="Phone number"
+          hint={`The user a verified number belongs to. ${PHONE_SEARCH_HINT}`}
+          type="tel"
+          code
+          value={phoneNumber}
+          onInput={setPhoneNumber}
+          errors={fieldErrorsOf(speakErrors(searchErrors, [{ param: 'phone_number', label: 'Phone number' }]))}
+        />
         <div class="filter-actions">
           <button type="submit" class="button button-primary">
             Find
@@ -87,7 +102,14 @@ function UserList({ notice }: { notice: string | null }) {
         </EmptyState>
       ) : (
         <>
-          <DataTable class="users-table" caption="Users, newest first" columns={USER_COLUMNS} rows={list.items} rowKey={(user) => user.id} keyAttribute="data-user" />
+          <DataTable
+            class="users-table"
+            caption="Users, newest first"
+            columns={USER_COLUMNS}
+            rows={list.items}
+            rowKey={(user) => user.id}
+            keyAttribute="data-user"
+          />
           <LoadMore list={list} label="Load older users" end="End of the users." />
         </>
       )}
@@ -123,7 +145,9 @@ const USER_COLUMNS: readonly Column<User>[] = [
 ];
 
 function signInSummary(user: User): string {
-  return [user.password_enabled ? 'Phone code or password' : 'Phone code', user.two_factor_enabled ? 'phone second factor' : null].filter(Boolean).join(', then ');
+  return [user.password_enabled ? 'Phone code or password' : 'Phone code', user.two_factor_enabled ? 'phone second factor' : null]
+    .filter(Boolean)
+    .join(', then ');
 }
 
 function UserView({ id }: { id: string }) {
@@ -203,7 +227,8 @@ function UserView({ id }: { id: string }) {
                 'Open'
               ) : (
                 <>
-                  <span class="badge badge-unset">Locked</span> after too many wrong passwords, until <Time ms={user.password_locked_until} /> (a phone code still works)
+                  <span class="badge badge-unset">Locked</span> after too many wrong passwords, until{' '}
+                  <Time ms={user.password_locked_until} /> (a phone code still works)
                 </>
               )}
             </dd>
@@ -214,7 +239,8 @@ function UserView({ id }: { id: string }) {
       <ul class="plain phone-numbers">
         {user.phone_numbers.map((phone) => (
           <li key={phone.id}>
-            <code>{phone.phone_number}</code> {phone.id === user.primary_phone_number_id && <span class="badge badge-set">Sign-in number</span>}{' '}
+            <code>{phone.phone_number}</code>{' '}
+            {phone.id === user.primary_phone_number_id && <span class="badge badge-set">Sign-in number</span>}{' '}
             {phone.reserved_for_second_factor && <span class="badge badge-set">Second factor</span>}{' '}
             {phone.verification?.status !== 'verified' && <span class="badge badge-unset">Not verified</span>}
           </li>
@@ -247,7 +273,10 @@ function UserView({ id }: { id: string }) {
           onConfirm={confirmDelete}
           onCancel={() => setDeleting(null)}
         >
-          <p>The user, their phone numbers and their sessions are deleted: signed-in devices cannot renew their tokens. This cannot be undone.</p>
+          <p>
+            The user, their phone numbers and their sessions are deleted: signed-in devices cannot renew their tokens. This cannot be
+            undone.
+          </p>
         </ConfirmDialog>
       )}
     </div>

@@ -6,7 +6,15 @@
 import { useRef, useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
 import { asApiError, type ApiError } from '../api.js';
-import type { DeliveryStatus, EventType, Page, WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEndpointWithSecret } from '../api-types.js';
+import type {
+  DeliveryStatus,
+  EventType,
+  Page,
+  WebhookAttempt,
+  WebhookDelivery,
+  WebhookEndpoint,
+  WebhookEndpointWithSecret,
+} from '../api-types.js';
 import { DataTable, type Column } from '../components/data-table.js';
 import { ConfirmDialog } from '../components/dialog.js';
 import { EnabledBadge, EndpointForm, EventsSummary } from '../components/endpoint-form.js';
@@ -93,7 +101,11 @@ export function EndpointView({ endpointId, catalogue, listPath, onDeleted }: End
   const setEnabled = (enabled: boolean) =>
     act(async () => {
       setEndpoint(await api.patch<WebhookEndpoint>(path, { enabled }));
-      setNotice(enabled ? 'Enabled: new events are delivered again, and waiting deliveries go out.' : 'Disabled: no new deliveries; pending ones wait until you enable it again.');
+      setNotice(
+        enabled
+          ? 'Enabled: new events are delivered again, and waiting deliveries go out.'
+          : 'Disabled: no new deliveries; pending ones wait until you enable it again.',
+      );
     });
 
   const sendTestEvent = () =>
@@ -134,7 +146,9 @@ export function EndpointView({ endpointId, catalogue, listPath, onDeleted }: End
       {endpoint.failing_since !== null && (
         <p class="hint" role="status">
           Every attempt has failed since <Time ms={endpoint.failing_since} />.{' '}
-          {endpoint.enabled ? 'If it keeps failing, the endpoint is disabled (after 5 days by default).' : 'The endpoint was disabled; enable it once it answers again, and waiting deliveries go out.'}
+          {endpoint.enabled
+            ? 'If it keeps failing, the endpoint is disabled (after 5 days by default).'
+            : 'The endpoint was disabled; enable it once it answers again, and waiting deliveries go out.'}
         </p>
       )}
 
@@ -148,8 +162,8 @@ export function EndpointView({ endpointId, catalogue, listPath, onDeleted }: End
             requestAnimationFrame(() => rotateButton.current?.focus());
           }}
         >
-          The previous secret keeps signing beside this one for 24 hours, so deploy this one to your receiver within that time. It is shown only this
-          once.
+          The previous secret keeps signing beside this one for 24 hours, so deploy this one to your receiver within that time. It is shown
+          only this once.
         </OneTimeSecret>
       )}
 
@@ -191,7 +205,13 @@ export function EndpointView({ endpointId, catalogue, listPath, onDeleted }: End
       )}
 
       <div class="endpoint-actions" role="group" aria-label="Endpoint actions">
-        <button type="button" class="button button-primary" onClick={() => busy || sendTestEvent()} aria-disabled={busy} disabled={!endpoint.enabled}>
+        <button
+          type="button"
+          class="button button-primary"
+          onClick={() => busy || sendTestEvent()}
+          aria-disabled={busy}
+          disabled={!endpoint.enabled}
+        >
           Send a test event
         </button>
         <button type="button" class="button button-secondary" onClick={() => busy || setEnabled(!endpoint.enabled)} aria-disabled={busy}>
@@ -202,7 +222,12 @@ export function EndpointView({ endpointId, catalogue, listPath, onDeleted }: End
             Change
           </button>
         )}
-        <button type="button" class="button button-secondary" ref={rotateButton} onClick={() => setDialog({ kind: 'rotate', busy: false, error: null })}>
+        <button
+          type="button"
+          class="button button-secondary"
+          ref={rotateButton}
+          onClick={() => setDialog({ kind: 'rotate', busy: false, error: null })}
+        >
           Rotate secret
         </button>
         <button type="button" class="button button-danger" onClick={() => setDialog({ kind: 'delete', busy: false, error: null })}>
@@ -248,9 +273,20 @@ export function EndpointView({ endpointId, catalogue, listPath, onDeleted }: End
   );
 }
 
-function DeliveryLog({ deliveries, endpointId, listPath, status }: { deliveries: PagedList<WebhookDelivery>; endpointId: string; listPath: string; status: DeliveryStatus | undefined }) {
+function DeliveryLog({
+  deliveries,
+  endpointId,
+  listPath,
+  status,
+}: {
+  deliveries: PagedList<WebhookDelivery>;
+  endpointId: string;
+  listPath: string;
+  status: DeliveryStatus | undefined;
+}) {
   const [announcement, setAnnouncement] = useState('');
-  const filterUrl = (filter: DeliveryStatus | undefined) => `${listPath}?endpoint=${encodeURIComponent(endpointId)}${filter ? `&status=${filter}` : ''}`;
+  const filterUrl = (filter: DeliveryStatus | undefined) =>
+    `${listPath}?endpoint=${encodeURIComponent(endpointId)}${filter ? `&status=${filter}` : ''}`;
   const { items } = deliveries;
   return (
     <section class="delivery-log" aria-labelledby="delivery-log-title">
@@ -276,20 +312,34 @@ function DeliveryLog({ deliveries, endpointId, listPath, status }: { deliveries:
         <Loading what="deliveries" />
       ) : items.length === 0 ? (
         <EmptyState title="No deliveries">
-          <p>{status ? `No ${STATUS_NAMES[status].toLowerCase()} deliveries.` : 'Nothing has been sent to this endpoint yet. Send it a test event.'}</p>
+          <p>
+            {status
+              ? `No ${STATUS_NAMES[status].toLowerCase()} deliveries.`
+              : 'Nothing has been sent to this endpoint yet. Send it a test event.'}
+          </p>
         </EmptyState>
       ) : (
         <>
-          {deliveries.error && <p class="field-error">The log could not be refreshed ({deliveries.error.code}); it shows what was last loaded.</p>}
+          {deliveries.error && (
+            <p class="field-error">The log could not be refreshed ({deliveries.error.code}); it shows what was last loaded.</p>
+          )}
           <ul class="deliveries plain">
             {items.map((delivery) => (
-              <DeliveryItem key={delivery.id} delivery={delivery} onRetried={(answer) => {
-                deliveries.replace(answer);
-                setAnnouncement(`Retry of the ${answer.event_type} delivery sent.`);
-              }} />
+              <DeliveryItem
+                key={delivery.id}
+                delivery={delivery}
+                onRetried={(answer) => {
+                  deliveries.replace(answer);
+                  setAnnouncement(`Retry of the ${answer.event_type} delivery sent.`);
+                }}
+              />
             ))}
           </ul>
-          <LoadMore list={deliveries} label="Load older deliveries" onLoaded={(count) => setAnnouncement(`${count} older deliveries loaded.`)} />
+          <LoadMore
+            list={deliveries}
+            label="Load older deliveries"
+            onLoaded={(count) => setAnnouncement(`${count} older deliveries loaded.`)}
+          />
         </>
       )}
     </section>
@@ -370,7 +420,9 @@ const ATTEMPT_COLUMNS: readonly Column<WebhookAttempt>[] = [
     header: 'Result',
     cell: (attempt) => (
       <>
-        <span class={attempt.succeeded ? 'result-ok' : 'result-failed'}>{attempt.status_code !== null ? `HTTP ${attempt.status_code}` : 'No answer'}</span>
+        <span class={attempt.succeeded ? 'result-ok' : 'result-failed'}>
+          {attempt.status_code !== null ? `HTTP ${attempt.status_code}` : 'No answer'}
+        </span>
         {/* The error says more than the status only when there was no answer, or something beyond it went wrong. */}
         {attempt.error && attempt.error !== `answered ${attempt.status_code}` && <span class="muted"> · {attempt.error}</span>}
       </>

@@ -46,7 +46,8 @@ export function WebhooksPage() {
   // Said once on the list after an endpoint's view went away (it was deleted).
   const [notice, setNotice] = useState<string | null>(null);
 
-  if (catalogue.error) return <ErrorPanel title="The webhook event types could not be loaded" error={catalogue.error} onRetry={catalogue.reload} />;
+  if (catalogue.error)
+    return <ErrorPanel title="The webhook event types could not be loaded" error={catalogue.error} onRetry={catalogue.reload} />;
   if (!catalogue.value) return <Loading what="webhooks" />;
   if (endpointId !== undefined) {
     return (
@@ -67,9 +68,13 @@ export function WebhooksPage() {
 
 function EndpointList({ catalogue, notice }: { catalogue: EventType[]; notice: string | null }) {
   const { api } = useSession();
-  const list = usePagedList<WebhookEndpoint>((cursor, limit) => api.get<Page<WebhookEndpoint>>('/v1/webhooks/endpoints', { limit, starting_after: cursor }), '', {
-    pageSize: PAGE_SIZE,
-  });
+  const list = usePagedList<WebhookEndpoint>(
+    (cursor, limit) => api.get<Page<WebhookEndpoint>>('/v1/webhooks/endpoints', { limit, starting_after: cursor }),
+    '',
+    {
+      pageSize: PAGE_SIZE,
+    },
+  );
   const [creating, setCreating] = useState(false);
   const [created, setCreated] = useState<WebhookEndpointWithSecret | null>(null);
   const addButton = useRef<HTMLButtonElement>(null);
@@ -84,8 +89,8 @@ function EndpointList({ catalogue, notice }: { catalogue: EventType[]; notice: s
   return (
     <div class="webhooks">
       <p class="lede">
-        Endpoints receive signed <code>POST</code>s when something happens: messages queued, sent, delivered or failed; users and challenges. Each
-        delivery is retried on a schedule and logged.
+        Endpoints receive signed <code>POST</code>s when something happens: messages queued, sent, delivered or failed; users and
+        challenges. Each delivery is retried on a schedule and logged.
       </p>
       {notice && (
         <p class="notice" role="status">
@@ -93,9 +98,14 @@ function EndpointList({ catalogue, notice }: { catalogue: EventType[]; notice: s
         </p>
       )}
       {created && (
-        <OneTimeSecret title="Endpoint created: store its signing secret now" label="Signing secret" secret={created.secret} onDismiss={dismissSecret}>
-          Your receiver verifies every delivery with this secret (see "Verifying a delivery" in the README). It is shown only this once: once you hide
-          it, neither this page nor the API can show it again. If it is lost, rotate it.
+        <OneTimeSecret
+          title="Endpoint created: store its signing secret now"
+          label="Signing secret"
+          secret={created.secret}
+          onDismiss={dismissSecret}
+        >
+          Your receiver verifies every delivery with this secret (see "Verifying a delivery" in the README). It is shown only this once:
+          once you hide it, neither this page nor the API can show it again. If it is lost, rotate it.
         </OneTimeSecret>
       )}
       {creating ? (
@@ -148,4 +158,3 @@ function EndpointList({ catalogue, notice }: { catalogue: EventType[]; notice: s
     </div>
   );
 }
-
