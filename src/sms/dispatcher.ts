@@ -352,13 +352,14 @@ export class Dispatcher {
     const { transactions, clock, instance } = this.deps;
     if (clock.now() < this.nextReceiptSweep) return;
     this.nextReceiptSweep = clock.now() + RECEIPT_SWEEP_MS;
-    const settings = await instance.current();
     const decisions: Decision[] = [];
     const trail = new Trail(clock);
     await transactions.run(async (tx) => {
       const now = clock.now();
       const rows = await claimReceiptWaits(tx, { now, limit: this.deps.options.batchSize });
       if (rows.length === 0) return;
+      // Only when there is something to move: an idle server does not read the settings every sweep.
+      const settings = await instance.current(tx);
       const changed = rows.map((row) => {
         const decision = afterReceiptWait(row, messageRoute(settings.sms, row).failover, now);
         decisions.push(decision);
