@@ -9,6 +9,7 @@ import { useLocation } from 'preact-iso';
 import type { DeliveryFigures, DeliveryStats, DeliveryWindow, InstanceSettings } from '../api-types.js';
 import { BarChart, LineChart } from '../components/charts.js';
 import { EmptyState, ErrorPanel, Loading } from '../components/states.js';
+import { formatCount, formatDuration, percent } from '../figures.js';
 import { useLoaded } from '../hooks.js';
 import { useSession } from '../session.js';
 
@@ -36,19 +37,6 @@ function countryName(country: string | null): string {
     return country;
   }
 }
-
-const percent = (rate: number | null) => (rate === null ? '–' : `${(rate * 100).toFixed(1)} %`);
-
-/** A duration in the unit that reads best. */
-export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
-  if (ms < 3_600_000) return `${(ms / 60_000).toFixed(1)} min`;
-  return `${(ms / 3_600_000).toFixed(1)} h`;
-}
-
-/** A count on an axis: whole where it is whole (the middle of a scale up to 1 is 0.5). */
-const formatCount = (value: number) => (Number.isInteger(value) ? String(value) : value.toFixed(1));
 
 const timeOfDay = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
 const dayAndTime = new Intl.DateTimeFormat(undefined, { weekday: 'short', hour: '2-digit', minute: '2-digit' });

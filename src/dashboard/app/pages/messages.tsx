@@ -330,7 +330,14 @@ function CarrierAnswer({
   );
 }
 
-function MessageFacts({ message }: { message: SmsMessage }) {
+/** Why a message moved to its failover driver, worded for the message view (docs/sms.md, "Failover"). */
+const FAILOVER_REASON_TEXT: Record<NonNullable<SmsMessageDetail['failover']>['reason'], string> = {
+  carrier_refused: 'the first carrier refused it for a reason another carrier may not share',
+  transient_failures: 'the first carrier kept failing to answer',
+  no_receipt: 'the first carrier sent no delivery report within the wait',
+};
+
+function MessageFacts({ message }: { message: SmsMessageDetail }) {
   const sender = message.messaging_service_sid ? `Messaging service ${message.messaging_service_sid}` : (message.from_phone_number ?? '—');
   return (
     <dl class="facts">
@@ -350,6 +357,15 @@ function MessageFacts({ message }: { message: SmsMessage }) {
       <dd>{sender}</dd>
       <dt>Driver</dt>
       <dd>{message.driver ?? <span class="muted">None</span>}</dd>
+      {message.failover && (
+        <>
+          <dt>Failover</dt>
+          <dd data-failover-reason={message.failover.reason}>
+            Moved from {message.failover.from} to {message.failover.to} at <Time ms={message.failover.at} />:{' '}
+            {FAILOVER_REASON_TEXT[message.failover.reason]}.
+          </dd>
+        </>
+      )}
       {(message.error_code || message.error_message) && (
         <>
           <dt>Error</dt>
