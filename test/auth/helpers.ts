@@ -2,7 +2,7 @@
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, expect } from 'vitest';
 import type { Clock } from '../../src/clock.js';
-import { createTestStore, startTestServer, type StoreKind, type TestServer, type TestStore } from '../helpers/server.js';
+import { createTestStore, rowCount, startTestServer, type StoreKind, type TestServer, type TestStore } from '../helpers/server.js';
 
 export interface CallOptions {
   /** Authorization bearer; defaults to the client token. */
@@ -111,15 +111,9 @@ export async function patchSettings(server: TestServer, patch: unknown): Promise
 
 /** Row counts of the tables a refusal must leave alone. */
 export async function snapshot(server: TestServer): Promise<Record<string, number>> {
-  const { db } = server.running.services.store;
   const out: Record<string, number> = {};
-  for (const table of ['sms_messages', 'challenges', 'users', 'phone_numbers', 'sessions'] as const) {
-    const row = await db
-      .selectFrom(table)
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .executeTakeFirstOrThrow();
-    out[table] = Number(row.n);
-  }
+  for (const table of ['sms_messages', 'challenges', 'users', 'phone_numbers', 'sessions'] as const)
+    out[table] = await rowCount(server, table);
   return out;
 }
 

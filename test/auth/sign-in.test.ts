@@ -1,6 +1,6 @@
 /** Sign-in by phone code, by password, and by password then the phone second factor; the password lockout. */
 import { describe, expect, it } from 'vitest';
-import { STORES, type TestServer } from '../helpers/server.js';
+import { STORES, rowCount, type TestServer } from '../helpers/server.js';
 import { Fapi, useAuthServer, auditActions, eventTypes, expectError, numbers, patchSettings, snapshot } from './helpers.js';
 
 describe.each(STORES)('sign-in on %s', (kind) => {
@@ -178,15 +178,7 @@ describe.each(STORES)('sign-in on %s', (kind) => {
   it('a refused password sign-in stores no sign-in: only its counters move', async () => {
     const ip = '198.51.100.19';
     const { db } = server.running.services.store;
-    const signIns = async () =>
-      Number(
-        (
-          await db
-            .selectFrom('sign_ins')
-            .select((eb) => eb.fn.countAll<number>().as('n'))
-            .executeTakeFirstOrThrow()
-        ).n,
-      );
+    const signIns = () => rowCount(server, 'sign_ins');
     const points = async (key: string) =>
       (await db.selectFrom('rate_limits').select('points').where('key', '=', key).executeTakeFirst())?.points ?? 0;
     const signInFrom = (body: Record<string, unknown>) => fapi.call('POST', '/v1/client/sign_ins', body, { ip });

@@ -6,7 +6,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import { STORES, createTestStore, startTestServer, type TestServer, type TestStore } from '../helpers/server.js';
+import { STORES, createTestStore, rowCount, startTestServer, type TestServer, type TestStore } from '../helpers/server.js';
 import {
   Fapi,
   useAuthServer,
@@ -258,19 +258,11 @@ describe.each(STORES)('abuse limits on %s', (kind) => {
     ).toBe(201);
     expect((await fapi.call('POST', '/v1/client/sign_ins', { identifier: known }, { ip })).statusCode).toBe(201);
 
-    const rows = async () => {
-      const { db } = server.running.services.store;
-      const count = async (table: 'clients' | 'sign_ups' | 'sign_ins') =>
-        Number(
-          (
-            await db
-              .selectFrom(table)
-              .select((eb) => eb.fn.countAll<number>().as('n'))
-              .executeTakeFirstOrThrow()
-          ).n,
-        );
-      return { clients: await count('clients'), sign_ups: await count('sign_ups'), sign_ins: await count('sign_ins') };
-    };
+    const rows = async () => ({
+      clients: await rowCount(server, 'clients'),
+      sign_ups: await rowCount(server, 'sign_ups'),
+      sign_ins: await rowCount(server, 'sign_ins'),
+    });
     const before = await rows();
     const refusedClient = await expectRefused(
       () => fapi.call('POST', '/v1/client', undefined, { auth: null, ip }),

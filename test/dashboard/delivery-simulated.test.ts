@@ -8,13 +8,12 @@
  */
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import type { DeliveryStats } from '../../src/sms/delivery-stats.js';
 import { SIMULATED_SLOW_RECEIPT_MS } from '../../src/sms/drivers/simulated.js';
 import { isTerminal } from '../../src/sms/transitions.js';
 import type { SmsStatus } from '../../src/sms/statuses.js';
 import { eventually } from '../helpers/eventually.js';
 import { formatDuration, percent } from '../../src/dashboard/app/figures.js';
-import { FAST_DISPATCH } from '../sms/harness.js';
+import { FAST_DISPATCH, deliveryStats, sendCode } from '../sms/harness.js';
 import { dashboardSuite, dashboardUrl, openSignedIn, seriousA11yViolations } from './browser.js';
 
 const DELIVERY_PAGE = '/dashboard/activity/delivery';
@@ -51,19 +50,11 @@ describe('the delivery & cost page with simulated messages', () => {
       });
       expect(patched.statusCode, patched.body).toBe(200);
       for (const digit of DIGITS) {
-        const queued = await server.running.services.sms.send({
-          template: 'verification_code',
-          to: `+1555555019${digit}`,
-          variables: { code: '482913', expires_in_minutes: '10' },
-        });
+        const queued = await sendCode(server, `+1555555019${digit}`);
         ids.set(digit, queued.id);
       }
       // A real number with the null driver is dropped: the real figures stay empty.
-      await server.running.services.sms.send({
-        template: 'verification_code',
-        to: '+14155550123',
-        variables: { code: '482913', expires_in_minutes: '10' },
-      });
+      await sendCode(server, '+14155550123');
       for (const [digit, id] of ids) {
         await eventually(
           `message to digit ${digit} (${id}) at its outcome`,
@@ -79,12 +70,6 @@ describe('the delivery & cost page with simulated messages', () => {
       }
     },
   });
-
-  const bapiStats = async (query: string): Promise<DeliveryStats> => {
-    const res = await suite.server.bapi('GET', `/v1/sms/delivery_stats?${query}`);
-    expect(res.statusCode, res.body).toBe(200);
-    return res.json();
-  };
 
   const open = async (path = DELIVERY_PAGE, options: { bypassCSP?: boolean } = {}) => {
     const tab = await suite.openTab(options);
@@ -123,7 +108,7 @@ describe('the delivery & cost page with simulated messages', () => {
 
   it('shows what the BAPI answers with simulated=true: outcomes by the carrier played, failovers, error codes and their meaning', async () => {
     const page = await open(`${DELIVERY_PAGE}?simulated=true`);
-    const stats = await bapiStats('simulated=true');
+    const stats = await deliveryStats(suite.server, 'simulated=true');
     expect(stats.simulated).toBe(true);
     // Accepted by a carrier: 0, 1, 3, 4, 5, 6 and 8. Delivered: 0, 4 (by Vonage, after the move), 5 (after a timeout
     // and a retry) and 6 (slowly). Undelivered: 1. Failed: 2 (refused by both), 7 (invalid), 8 (filtered by Twilio's

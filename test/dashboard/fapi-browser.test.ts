@@ -11,6 +11,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CLIENT_COOKIE } from '../../src/http/fapi/browser.js';
 import { dashboardSuite, storageText, type DashboardTab } from './browser.js';
+import { rowCount } from '../helpers/server.js';
 
 /** A static page on its own port: the "app" whose origin the test allows, or another one. */
 async function servePage(): Promise<{ port: number; close(): Promise<void> }> {
@@ -111,15 +112,7 @@ describe('FAPI from pages in Chromium', () => {
   });
 
   const fapi = (path: string) => `http://localhost:${new URL(suite.server.running.url!).port}${path}`;
-  const countClients = async () =>
-    Number(
-      (
-        await suite.server.running.services.store.db
-          .selectFrom('clients')
-          .select((eb) => eb.fn.countAll<number>().as('n'))
-          .executeTakeFirstOrThrow()
-      ).n,
-    );
+  const countClients = () => rowCount(suite.server, 'clients');
 
   async function openPage(port: number): Promise<DashboardTab> {
     const tab = await suite.openTab();

@@ -14,6 +14,7 @@ import { loadConfig } from '../../src/config.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 import { generateSecretKey } from '../../src/auth/secret-keys.js';
 import type { Clock } from '../../src/clock.js';
+import type { Database } from '../../src/store/schema.js';
 import { createTestDatabase, type TestDatabase } from './postgres.js';
 
 export type StoreKind = 'sqlite' | 'postgres';
@@ -100,6 +101,15 @@ export async function startTestServer(
 }
 
 /** Every byte the store holds, for "this secret is nowhere on disk" checks. */
+/** How many rows a table holds (what a refused request must leave as it was). */
+export async function rowCount(server: TestServer, table: keyof Database): Promise<number> {
+  const row = await server.running.services.store.db
+    .selectFrom(table)
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
 export async function storeBytes(server: TestServer): Promise<Buffer> {
   const { store } = server.running.services;
   if (store.dialect === 'sqlite') {

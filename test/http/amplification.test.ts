@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import type { LightMyRequestResponse } from 'fastify';
 import { MAX_ERROR_DETAILS } from '../../src/errors.js';
-import { STORES, useTestServer, type TestServer } from '../helpers/server.js';
+import { STORES, rowCount, useTestServer, type TestServer } from '../helpers/server.js';
 
 const FIELDS = 5_000;
 const TWILIO = {
@@ -20,23 +20,16 @@ const manyFields = <T>(value: T): Record<string, T> => Object.fromEntries(Array.
 
 /** What a refusal must leave alone: the callback-applied history, the audit log, the event log and the settings. */
 async function state(server: TestServer): Promise<unknown> {
-  const { db } = server.running.services.store;
-  const count = async (table: 'sms_message_statuses' | 'audit_logs' | 'events') =>
-    Number(
-      (
-        await db
-          .selectFrom(table)
-          .select((eb) => eb.fn.countAll<number>().as('n'))
-          .executeTakeFirstOrThrow()
-      ).n,
-    );
   return {
-    statuses: await count('sms_message_statuses'),
-    audit: await count('audit_logs'),
-    events: await count('events'),
+    statuses: await rowCount(server, 'sms_message_statuses'),
+    audit: await rowCount(server, 'audit_logs'),
+    events: await rowCount(server, 'events'),
     settings: (await server.bapi('GET', '/v1/instance')).body,
   };
 }
+
+const postJson = (server: TestServer, url: string, body: unknown) =>
+  server.inject({ method: 'POST', url, headers: { 'content-type': 'application/json' }, payload: JSON.stringify(body) });
 
 function expectShortRefusal(res: LightMyRequestResponse, status: number, code: string): void {
   expect(res.statusCode, res.body.slice(0, 300)).toBe(status);
@@ -84,16 +77,7 @@ describe.each(STORES)('amplification on %s', (kind) => {
     const { server } = suite;
     const before = await state(server);
     const url = '/callbacks/vonage/dlr/msg_01J9Z6Q4W8V2K3M5N7P9R1S3T5/not-our-token';
-    expectShortRefusal(
-      await server.inject({
-        method: 'POST',
-        url,
-        headers: { 'content-type': 'application/json' },
-        payload: JSON.stringify(manyFields({})),
-      }),
-      403,
-      'callback_signature_invalid',
-    );
+    expectShortRefusal(await postJson(server, url, manyFields({})), 403, 'callback_signature_invalid');
     expectShortRefusal(await server.inject({ method: 'GET', url: `${url}?${'a=1&'.repeat(FIELDS)}` }), 403, 'callback_signature_invalid');
     expect(await state(server)).toEqual(before);
   });
@@ -102,15 +86,7 @@ describe.each(STORES)('amplification on %s', (kind) => {
     const { server } = suite;
     const url = new URL(server.running.services.callbackUrls.vonageDlr('msg_01J9Z6Q4W8V2K3M5N7P9R1S3T5')).pathname;
     const before = await state(server);
-    expectCapped(
-      await server.inject({
-        method: 'POST',
-        url,
-        headers: { 'content-type': 'application/json' },
-        payload: JSON.stringify(manyFields({})),
-      }),
-      FIELDS,
-    );
+    expectCapped(await postJson(server, url, manyFields({})), FIELDS);
     expectCapped(
       await server.inject({ method: 'GET', url: `${url}?${Array.from({ length: FIELDS }, (_, i) => `f${i}=1&f${i}=2`).join('&')}` }),
       FIELDS,
@@ -119,16 +95,7 @@ describe.each(STORES)('amplification on %s', (kind) => {
 
     expect((await server.bapi('PATCH', '/v1/instance', { sms: { vonage: { signature_secret: 'c'.repeat(32) } } })).statusCode).toBe(200);
     const signed = await state(server);
-    expectShortRefusal(
-      await server.inject({
-        method: 'POST',
-        url,
-        headers: { 'content-type': 'application/json' },
-        payload: JSON.stringify(manyFields({})),
-      }),
-      403,
-      'callback_signature_invalid',
-    );
+    expectShortRefusal(await postJson(server, url, manyFields({})), 403, 'callback_signature_invalid');
     expect(await state(server)).toEqual(signed);
   });
 

@@ -6,7 +6,7 @@
 import type { LightMyRequestResponse } from 'fastify';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CLIENT_COOKIE } from '../../src/http/fapi/browser.js';
-import { STORES, type TestServer } from '../helpers/server.js';
+import { STORES, rowCount, type TestServer } from '../helpers/server.js';
 import { type Fapi, expectError, patchSettings, snapshot, testNumber, useAuthServer } from '../auth/helpers.js';
 
 const APP = 'https://app.example.com';
@@ -32,13 +32,7 @@ function setCookie(res: LightMyRequestResponse): Map<string, string> | null {
   return attributes;
 }
 
-async function countClients(server: TestServer): Promise<number> {
-  const row = await server.running.services.store.db
-    .selectFrom('clients')
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .executeTakeFirstOrThrow();
-  return Number(row.n);
-}
+const countClients = (server: TestServer) => rowCount(server, 'clients');
 
 async function auditCount(server: TestServer): Promise<number> {
   return (await server.bapi('GET', '/v1/audit_logs?limit=500')).json().data.length;

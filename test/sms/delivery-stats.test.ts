@@ -9,14 +9,12 @@ import { STORES, createTestStore, type TestStore } from '../helpers/server.js';
 import { expectError, patchSettings } from '../auth/helpers.js';
 import { TWILIO_FAILURES } from '../fakes/twilio.js';
 import { FIRST_CHECK_AFTER_MS } from '../../src/sms/status-check-times.js';
-import type { DeliveryStats } from '../../src/sms/delivery-stats.js';
 import { priceDecimal, priceNanos } from '../../src/sms/drivers/driver.js';
 import { eventually } from '../helpers/eventually.js';
 import { ManualClock } from '../helpers/clock.js';
-import { sleep } from '../fakes/common.js';
 import { SIMULATED_RECEIPT_MS } from '../../src/sms/drivers/simulated.js';
 import { isTerminal } from '../../src/sms/transitions.js';
-import { startSmsServer, storeReader, type SmsHarness } from './harness.js';
+import { deliveryStats, sendCode, startSmsServer, storeReader, untilDispatched, type SmsHarness } from './harness.js';
 
 const US = '+14155556001';
 const US_2 = '+14155556002';
@@ -42,19 +40,8 @@ describe.each(STORES)('delivery stats on %s', (kind) => {
   let read: ReturnType<typeof storeReader>;
   let skew = 0;
   const clock = { now: () => Date.now() + skew };
-  const send = async (to: string) =>
-    (
-      await h.server.running.services.sms.send({
-        template: 'verification_code',
-        to,
-        variables: { code: '482913', expires_in_minutes: '10' },
-      })
-    ).id;
-  const stats = async (window = 'day'): Promise<DeliveryStats> => {
-    const res = await h.server.bapi('GET', `/v1/sms/delivery_stats?window=${window}`);
-    expect(res.statusCode, res.body).toBe(200);
-    return res.json();
-  };
+  const send = async (to: string) => (await sendCode(h.server, to)).id;
+  const stats = (window = 'day') => deliveryStats(h.server, `window=${window}`);
   const ids = {} as { delivered: string; undelivered: string; refused: string; checked: string; vonage: string };
 
   beforeAll(async () => {
@@ -262,31 +249,10 @@ describe.each(STORES)('simulated delivery stats on %s', (kind) => {
   let read: ReturnType<typeof storeReader>;
   const clock = new ManualClock(Date.now());
   const simulated = (digit: number) => `+1555555019${digit}`;
-  const send = async (to: string) =>
-    (
-      await h.server.running.services.sms.send({
-        template: 'verification_code',
-        to,
-        variables: { code: '482913', expires_in_minutes: '10' },
-      })
-    ).id;
-  const stats = async (query: string): Promise<DeliveryStats> => {
-    const res = await h.server.bapi('GET', `/v1/sms/delivery_stats?${query}`);
-    expect(res.statusCode, res.body).toBe(200);
-    return res.json();
-  };
+  const send = async (to: string) => (await sendCode(h.server, to)).id;
+  const stats = (query: string) => deliveryStats(h.server, query);
   const ids: Record<number, string> = {};
-
-  /** Lets the dispatcher take the message until the carrier played has it or is done with it, retries included. */
-  async function dispatched(id: string) {
-    for (let i = 0; i < 400; i++) {
-      const row = await read.message(id);
-      if (row.status === 'sent' || isTerminal(row.status)) return row;
-      if (row.status === 'queued' && row.attempts > 0) clock.advance(100);
-      await sleep(10);
-    }
-    throw new Error(`message ${id} was never dispatched`);
-  }
+  const dispatched = (id: string) => untilDispatched(read, clock, id);
 
   beforeAll(async () => {
     store = await createTestStore(kind);

@@ -4,9 +4,12 @@
  */
 import type { Clock } from '../../src/clock.js';
 import type { SmsMessagesTable } from '../../src/store/schema.js';
+import type { DeliveryStats } from '../../src/sms/delivery-stats.js';
+import { isTerminal } from '../../src/sms/transitions.js';
+import type { ManualClock } from '../helpers/clock.js';
 import { fromJson } from '../../src/store/database.js';
 import { startTestServer, type TestServer, type TestStore } from '../helpers/server.js';
-import { freePort } from '../fakes/common.js';
+import { freePort, sleep } from '../fakes/common.js';
 import { eventually } from '../helpers/eventually.js';
 import { FakeTwilio, type FakeTwilioOptions } from '../fakes/twilio.js';
 import { FakeVonage, type FakeVonageOptions } from '../fakes/vonage.js';
@@ -101,6 +104,36 @@ export function twilioServerEnv(port: number, twilioUrl: string): Record<string,
     AUTHN_SMS_TWILIO_AUTH_TOKEN: TWILIO.authToken,
   };
 }
+
+/** The code the SMS tests send. */
+export const CODE = '482913';
+
+/** Queues a verification code for `to`, as a challenge would. */
+export const sendCode = (server: TestServer, to: string) =>
+  server.running.services.sms.send({ template: 'verification_code', to, variables: { code: CODE, expires_in_minutes: '10' } });
+
+/** `GET /v1/sms/delivery_stats?<query>`, answered 200. */
+export async function deliveryStats(server: TestServer, query: string): Promise<DeliveryStats> {
+  const res = await server.bapi('GET', `/v1/sms/delivery_stats?${query}`);
+  expect(res.statusCode, res.body).toBe(200);
+  return res.json();
+}
+
+/**
+ * Lets the dispatcher take a message until the carrier (or the one played) has it or is done with it, retries
+ * included: each retry's backoff (at most 80 ms with FAST_DISPATCH) is passed by moving the clock on.
+ */
+export async function untilDispatched(read: StoreReader, clock: ManualClock, id: string): Promise<SmsMessagesTable> {
+  for (let i = 0; i < 400; i++) {
+    const row = await read.message(id);
+    if (row.status === 'sent' || isTerminal(row.status)) return row;
+    if (row.status === 'queued' && row.attempts > 0) clock.advance(100);
+    await sleep(10);
+  }
+  throw new Error(`message ${id} was never dispatched`);
+}
+
+export type StoreReader = ReturnType<typeof storeReader>;
 
 export function storeReader(server: TestServer) {
   const db = () => server.running.services.store.db;

@@ -1,6 +1,6 @@
 /** BAPI message log and "send test SMS", on both stores. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { STORES, createTestStore, type TestStore } from '../helpers/server.js';
+import { STORES, createTestStore, rowCount, type TestStore } from '../helpers/server.js';
 import { patchSettings } from '../auth/helpers.js';
 import { FROM, startSmsServer, storeReader, type SmsHarness } from './harness.js';
 import { eventually } from '../helpers/eventually.js';
@@ -11,15 +11,7 @@ describe.each(STORES)('message log on %s', (kind) => {
   let read: ReturnType<typeof storeReader>;
   const ids: string[] = [];
   const services = () => h.server.running.services;
-  const count = async () =>
-    Number(
-      (
-        await services()
-          .store.db.selectFrom('sms_messages')
-          .select((eb) => eb.fn.countAll<number>().as('n'))
-          .executeTakeFirstOrThrow()
-      ).n,
-    );
+  const count = () => rowCount(h.server, 'sms_messages');
 
   beforeAll(async () => {
     store = await createTestStore(kind);

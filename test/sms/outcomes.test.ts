@@ -73,11 +73,14 @@ function outcomeOf(result: SendResult, claimed = claimedRow()): AttemptOutcome {
 }
 
 const accepted: SendResult = { kind: 'accepted', carrierMessageId: 'SM1', carrierStatus: 'queued', parts: 1, httpStatus: 201 };
+/** What this worker decides now, with the backoff's jitter at its middle. */
+const decideNow = (outcome: AttemptOutcome, row = claimedRow()) => decide(outcome, row, NOW, WORKER, OPTIONS, middle);
+
 const released = { lease_owner: null, lease_expires_at: null, next_attempt_at: null, updated_at: NOW, driver: 'twilio' };
 
 describe('decide', () => {
   it('marks a message this worker holds sent when the carrier accepts it, and plans its status check', () => {
-    const decision = decide(outcomeOf(accepted), claimedRow(), NOW, WORKER, OPTIONS, middle);
+    const decision = decideNow(outcomeOf(accepted));
     expect(decision).toEqual({
       patch: {
         ...released,
@@ -112,44 +115,40 @@ describe('decide', () => {
       payload: null,
       completed_at: NOW - 50,
     });
-    expect(decide(outcomeOf(accepted), delivered, NOW, WORKER, OPTIONS, middle)).toEqual({
+    expect(decideNow(outcomeOf(accepted), delivered)).toEqual({
       patch: { carrier_message_id: 'SM1', carrier_parts: 1, sent_at: NOW - 50, payload: null, updated_at: NOW },
     });
     // Still `sent` (a `sent` callback came first): the status check is planned too.
     const sent = claimedRow({ status: 'sent', lease_owner: null, carrier_message_id: 'SM1', sent_at: NOW - 50 });
-    expect(decide(outcomeOf(accepted), sent, NOW, WORKER, OPTIONS, middle)?.patch).toMatchObject({
+    expect(decideNow(outcomeOf(accepted), sent)?.patch).toMatchObject({
       status_check_at: NOW + FIRST_CHECK_AFTER_MS,
     });
-    expect(decide(outcomeOf(accepted), sent, NOW, WORKER, OPTIONS, middle)?.patch.status).toBeUndefined();
+    expect(decideNow(outcomeOf(accepted), sent)?.patch.status).toBeUndefined();
   });
 
   it('changes nothing when another worker holds the message', () => {
     const taken = claimedRow({ lease_owner: 'other:2:bbbbbb', attempts: 2 });
-    expect(decide(outcomeOf(accepted), taken, NOW, WORKER, OPTIONS, middle)).toBeNull();
-    expect(
-      decide(outcomeOf({ kind: 'error', error: permanent('21211', 'invalid number') }), taken, NOW, WORKER, OPTIONS, middle),
-    ).toBeNull();
-    expect(
-      decide(outcomeOf({ kind: 'dropped' }), claimedRow({ status: 'queued', lease_owner: null }), NOW, WORKER, OPTIONS, middle),
-    ).toBeNull();
+    expect(decideNow(outcomeOf(accepted), taken)).toBeNull();
+    expect(decideNow(outcomeOf({ kind: 'error', error: permanent('21211', 'invalid number') }), taken)).toBeNull();
+    expect(decideNow(outcomeOf({ kind: 'dropped' }), claimedRow({ status: 'queued', lease_owner: null }))).toBeNull();
   });
 
   it('records a drop (null driver), echoing a verification code only when one was kept', () => {
     const outcome = { ...outcomeOf({ kind: 'dropped' }), echoedBody: 'Your code is 123456' };
-    const decision = decide(outcome, claimedRow(), NOW, WORKER, OPTIONS, middle);
+    const decision = decideNow(outcome, claimedRow());
     expect(decision?.patch).toEqual({ ...released, payload: null, completed_at: NOW, status: 'dropped' });
     expect(decision?.trail).toMatchObject({
       action: 'sms.dropped',
       auditData: { attempt: 1, driver: 'null', body: 'Your code is 123456' },
     });
-    expect(decide(outcomeOf({ kind: 'dropped' }), claimedRow(), NOW, WORKER, OPTIONS, middle)?.trail?.auditData).toEqual({
+    expect(decideNow(outcomeOf({ kind: 'dropped' }))?.trail?.auditData).toEqual({
       attempt: 1,
       driver: 'null',
     });
   });
 
   it('expires a code that outlived its challenge before it was sent', () => {
-    expect(decide(outcomeOf({ kind: 'expired' }), claimedRow(), NOW, WORKER, OPTIONS, middle)?.patch).toEqual({
+    expect(decideNow(outcomeOf({ kind: 'expired' }))?.patch).toEqual({
       ...released,
       payload: null,
       completed_at: NOW,
@@ -160,14 +159,7 @@ describe('decide', () => {
   });
 
   it('releases an aborted send to be claimed again at once, without an event', () => {
-    const decision = decide(
-      outcomeOf({ kind: 'error', error: transient('aborted', 'shutting down') }),
-      claimedRow(),
-      NOW,
-      WORKER,
-      OPTIONS,
-      middle,
-    );
+    const decision = decideNow(outcomeOf({ kind: 'error', error: transient('aborted', 'shutting down') }));
     expect(decision?.patch).toEqual({
       ...released,
       status: 'queued',
@@ -180,14 +172,7 @@ describe('decide', () => {
   });
 
   it('schedules a transient failure again after the backoff, keeping the payload', () => {
-    const decision = decide(
-      outcomeOf({ kind: 'error', error: transient('http_503', 'unavailable', 503) }),
-      claimedRow({ attempts: 3 }),
-      NOW,
-      WORKER,
-      OPTIONS,
-      middle,
-    );
+    const decision = decideNow(outcomeOf({ kind: 'error', error: transient('http_503', 'unavailable', 503) }), claimedRow({ attempts: 3 }));
     // Third attempt: a ceiling of 4 s, half fixed, half jitter (0.5 of it).
     expect(decision?.patch).toEqual({
       ...released,
@@ -207,20 +192,15 @@ describe('decide', () => {
 
   it("waits for the carrier's Retry-After when it is longer than the backoff, and not when it is shorter", () => {
     const retryAt = (ms: number) =>
-      decide(outcomeOf({ kind: 'error', error: transient('http_429', 'slow down', 429, ms) }), claimedRow(), NOW, WORKER, OPTIONS, middle)
-        ?.patch.next_attempt_at;
+      decideNow(outcomeOf({ kind: 'error', error: transient('http_429', 'slow down', 429, ms) }))?.patch.next_attempt_at;
     expect(retryAt(20_000)).toBe(NOW + 20_000);
     expect(retryAt(100)).toBe(NOW + 750);
   });
 
   it('fails a transient failure on the last attempt', () => {
-    const decision = decide(
+    const decision = decideNow(
       outcomeOf({ kind: 'error', error: transient('timeout', 'no answer') }),
       claimedRow({ attempts: OPTIONS.maxAttempts }),
-      NOW,
-      WORKER,
-      OPTIONS,
-      middle,
     );
     expect(decision?.patch).toEqual({
       ...released,
@@ -235,14 +215,7 @@ describe('decide', () => {
   });
 
   it('fails a permanent failure at once', () => {
-    const decision = decide(
-      outcomeOf({ kind: 'error', error: permanent('21211', 'invalid number', 400) }),
-      claimedRow(),
-      NOW,
-      WORKER,
-      OPTIONS,
-      middle,
-    );
+    const decision = decideNow(outcomeOf({ kind: 'error', error: permanent('21211', 'invalid number', 400) }));
     expect(decision?.patch).toMatchObject({
       status: 'failed',
       error_code: '21211',
@@ -255,19 +228,13 @@ describe('decide', () => {
 
   it('expires a code whose next attempt would come after it expires', () => {
     const late = claimedRow({ attempts: 2, expires_at: NOW + 1_500 });
-    const decision = decide(outcomeOf({ kind: 'error', error: transient('timeout', 'no answer') }), late, NOW, WORKER, OPTIONS, middle);
+    const decision = decideNow(outcomeOf({ kind: 'error', error: transient('timeout', 'no answer') }), late);
     expect(decision?.patch).toMatchObject({ status: 'expired', error_code: 'timeout', payload: null, completed_at: NOW });
     expect(decision?.trail?.auditData).toEqual({ attempt: 1, reason: 'the code expires before the next attempt' });
     // The same failure with time to spare is retried.
     expect(
-      decide(
-        outcomeOf({ kind: 'error', error: transient('timeout', 'no answer') }),
-        { ...late, expires_at: NOW + 60_000 },
-        NOW,
-        WORKER,
-        OPTIONS,
-        middle,
-      )?.patch.status,
+      decideNow(outcomeOf({ kind: 'error', error: transient('timeout', 'no answer') }), { ...late, expires_at: NOW + 60_000 })?.patch
+        .status,
     ).toBe('queued');
   });
 });
@@ -287,14 +254,7 @@ describe('failover', () => {
   };
 
   it('moves a message its first driver refuses for a reason another carrier may not share, keeping the body', () => {
-    const decision = decide(
-      withPlan({ kind: 'error', error: permanent('21408', 'region not permitted', 400) }),
-      claimedRow(),
-      NOW,
-      WORKER,
-      OPTIONS,
-      middle,
-    );
+    const decision = decideNow(withPlan({ kind: 'error', error: permanent('21408', 'region not permitted', 400) }));
     expect(decision?.patch).toMatchObject({ ...moved, failover_attempt: 1, error_code: '21408' });
     expect(decision?.patch).not.toHaveProperty('payload');
     expect(decision?.failover).toEqual({ from: 'twilio', to: 'vonage', reason: 'carrier_refused' });
@@ -307,51 +267,45 @@ describe('failover', () => {
 
   it('never moves an invalid or opted-out number, nor a message that has moved once', () => {
     for (const code of ['21211', '21610']) {
-      expect(
-        decide(withPlan({ kind: 'error', error: permanent(code, 'no', 400) }), claimedRow(), NOW, WORKER, OPTIONS, middle)?.patch.status,
-      ).toBe('failed');
+      expect(decideNow(withPlan({ kind: 'error', error: permanent(code, 'no', 400) }))?.patch.status).toBe('failed');
     }
     const second = claimedRow({ driver: 'vonage', failover_from: 'twilio', failover_attempt: 1, attempts: 2 });
-    expect(
-      decide(withPlan({ kind: 'error', error: permanent('29', 'not permitted') }), second, NOW, WORKER, OPTIONS, middle)?.patch.status,
-    ).toBe('failed');
+    expect(decideNow(withPlan({ kind: 'error', error: permanent('29', 'not permitted') }), second)?.patch.status).toBe('failed');
   });
 
   it('moves after afterTransientFailures transient failures; the second driver then has its own retries', () => {
     const transientError: SendResult = { kind: 'error', error: transient('http_503', 'unavailable', 503) };
-    expect(decide(withPlan(transientError), claimedRow({ attempts: 1 }), NOW, WORKER, OPTIONS, middle)?.patch.status).toBe('queued');
-    expect(decide(withPlan(transientError), claimedRow({ attempts: 1 }), NOW, WORKER, OPTIONS, middle)?.failover).toBeUndefined();
-    expect(decide(withPlan(transientError), claimedRow({ attempts: 2 }), NOW, WORKER, OPTIONS, middle)?.failover).toEqual({
+    expect(decideNow(withPlan(transientError), claimedRow({ attempts: 1 }))?.patch.status).toBe('queued');
+    expect(decideNow(withPlan(transientError), claimedRow({ attempts: 1 }))?.failover).toBeUndefined();
+    expect(decideNow(withPlan(transientError), claimedRow({ attempts: 2 }))?.failover).toEqual({
       from: 'twilio',
       to: 'vonage',
       reason: 'transient_failures',
     });
     const second = claimedRow({ driver: 'vonage', failover_from: 'twilio', failover_attempt: 2, attempts: 2 + OPTIONS.maxAttempts - 1 });
-    expect(decide(withPlan(transientError), second, NOW, WORKER, OPTIONS, middle)?.retry).toBe(true);
-    expect(
-      decide(withPlan(transientError), { ...second, attempts: 2 + OPTIONS.maxAttempts }, NOW, WORKER, OPTIONS, middle)?.patch.status,
-    ).toBe('failed');
+    expect(decideNow(withPlan(transientError), second)?.retry).toBe(true);
+    expect(decideNow(withPlan(transientError), { ...second, attempts: 2 + OPTIONS.maxAttempts })?.patch.status).toBe('failed');
   });
 
   it('waits for a receipt, keeping the body, until the wait ends, or else until the code expires', () => {
-    const waiting = decide(withPlan(accepted), claimedRow(), NOW, WORKER, OPTIONS, middle);
+    const waiting = decideNow(withPlan(accepted), claimedRow());
     expect(waiting?.patch).toMatchObject({ status: 'sent', receipt_wait_until: NOW + 60_000 });
     expect(waiting?.patch).not.toHaveProperty('payload');
     // The wait would end after the code: the body stays while the code lives (a failure report may still move it).
-    const tooLate = decide(withPlan(accepted), claimedRow({ expires_at: NOW + 60_000 }), NOW, WORKER, OPTIONS, middle);
+    const tooLate = decideNow(withPlan(accepted), claimedRow({ expires_at: NOW + 60_000 }));
     expect(tooLate?.patch).toMatchObject({ status: 'sent', receipt_wait_until: NOW + 60_000 });
     expect(tooLate?.patch).not.toHaveProperty('payload');
     const noWait = { ...withPlan(accepted), failover: { ...plan, receiptWaitMs: null } };
-    expect(decide(noWait, claimedRow({ expires_at: NOW + 600_000 }), NOW, WORKER, OPTIONS, middle)?.patch).toMatchObject({
+    expect(decideNow(noWait, claimedRow({ expires_at: NOW + 600_000 }))?.patch).toMatchObject({
       receipt_wait_until: NOW + 600_000,
     });
     // No code, no wait: nothing bounds the keeping, so the body goes.
-    expect(decide(noWait, claimedRow({ expires_at: null }), NOW, WORKER, OPTIONS, middle)?.patch).toMatchObject({
+    expect(decideNow(noWait, claimedRow({ expires_at: null }))?.patch).toMatchObject({
       receipt_wait_until: null,
       payload: null,
     });
     // Nowhere to move: the body goes at once.
-    expect(decide(outcomeOf(accepted), claimedRow({ expires_at: NOW + 600_000 }), NOW, WORKER, OPTIONS, middle)?.patch).toMatchObject({
+    expect(decideNow(outcomeOf(accepted), claimedRow({ expires_at: NOW + 600_000 }))?.patch).toMatchObject({
       receipt_wait_until: null,
       payload: null,
     });

@@ -12,8 +12,7 @@ import { Receiver, verifyAt, webhookEnv, type Envelope } from '../webhooks/recei
 import { eventually } from '../helpers/eventually.js';
 import { sleep } from '../fakes/common.js';
 import { SIMULATED_RECEIPT_MS, SIMULATED_SLOW_RECEIPT_MS } from '../../src/sms/drivers/simulated.js';
-import { isTerminal } from '../../src/sms/transitions.js';
-import { FROM, startSmsServer, storeReader, templateEditor, type SmsHarness } from './harness.js';
+import { FROM, startSmsServer, storeReader, templateEditor, untilDispatched, type SmsHarness } from './harness.js';
 
 const simulated = (digit: number) => `+1555555019${digit}`;
 const HOUR = 3_600_000;
@@ -61,22 +60,16 @@ describe.each(STORES)('simulated outcomes on %s', (kind) => {
   const send = async (to: string, template: 'verification_code' | 'password_changed' = 'verification_code') =>
     services().sms.send({ template, to, variables: template === 'verification_code' ? { code: '482913', expires_in_minutes: '10' } : {} });
 
-  /** Lets the dispatcher take the message until the carrier played has it or is done with it, retries included. */
-  async function dispatched(id: string) {
-    for (let i = 0; i < 400; i++) {
-      const row = await read.message(id);
-      if (row.status === 'sent' || isTerminal(row.status)) return row;
-      // A retry falls due (FAST_DISPATCH: backoff at most 80 ms).
-      if (row.status === 'queued' && row.attempts > 0) clock.advance(100);
-      await sleep(10);
-    }
-    throw new Error(`message ${id} was never dispatched`);
-  }
+  const dispatched = (id: string) => untilDispatched(read, clock, id);
 
   /** Moves the clock on by `ms` and runs a round of status checks. */
   async function advance(ms: number) {
     clock.advance(ms);
     await checks().runOnce();
+  }
+  /** Plays the receipts, round after round, until the message is at its final status. */
+  async function settled(id: string) {
+    for (let row = await dispatched(id); row.status === 'sent'; row = await dispatched(id)) await advance(SIMULATED_RECEIPT_MS);
   }
 
   const history = async (id: string) =>
@@ -182,7 +175,7 @@ describe.each(STORES)('simulated outcomes on %s', (kind) => {
   ] as const)('digit %i ends %s (%s from %s)', async (digit, final, code, driver, expectedHistory, events) => {
     const { id } = await send(simulated(digit));
     // Each carrier's receipt in turn (a failure report may move the message to the next).
-    for (let row = await dispatched(id); row.status === 'sent'; row = await dispatched(id)) await advance(SIMULATED_RECEIPT_MS);
+    await settled(id);
     expect(await read.message(id)).toMatchObject({ status: final, error_code: code, driver, test_number: 1 });
     expect(await history(id)).toEqual(expectedHistory);
     expect(await eventTypes(id)).toEqual(events);
@@ -403,8 +396,7 @@ describe.each(STORES)('simulated outcomes on %s', (kind) => {
     [9, 'failed', 'try_again_later', 'resend'],
   ] as const)('digit %i: the sign-up shows its code %s (%s, %s), nothing of the carrier', async (digit, status, reason, nextStep) => {
     const { message, delivery, fapi, id } = await signUpWithCode(simulated(digit));
-    for (let row = await dispatched(message.id); row.status === 'sent'; row = await dispatched(message.id))
-      await advance(SIMULATED_RECEIPT_MS);
+    await settled(message.id);
     expect(await delivery()).toEqual({ status, reason, next_step: nextStep, resend_after: expect.any(Number) });
     const body = (await fapi.call('GET', `/v1/client/sign_ups/${id}`)).json();
     const row = await read.message(message.id);
