@@ -116,8 +116,32 @@ const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 
 
 type Env = Record<string, string | undefined>;
 
+/**
+ * Reads the environment, noting every bad value rather than stopping at the first (a value that fails reads as its
+ * default meanwhile), so that one start names everything an operator has to fix.
+ */
 class EnvReader {
+  private readonly problems: { name: string; message: string }[] = [];
+
   constructor(private readonly env: Env) {}
+
+  /** Notes a bad value and gives `fallback` in its place. */
+  fail<T>(name: string, message: string, fallback: T): T {
+    this.problems.push({ name, message });
+    return fallback;
+  }
+
+  /** Whether a variable of `names` was bad: a check across variables is left out then (it would compare a default). */
+  failed(...names: string[]): boolean {
+    return this.problems.some((p) => names.includes(p.name));
+  }
+
+  /** Stops the start with every problem noted, in one line. */
+  done(): void {
+    const messages = this.problems.map((p) => p.message);
+    if (messages.length === 1) throw new StartupError(messages[0]!);
+    if (messages.length > 1) throw new StartupError(`${messages.length} problems in the environment: ${messages.join('; ')}`);
+  }
 
   raw(name: string): string | undefined {
     const value = this.env[name];
@@ -132,9 +156,8 @@ class EnvReader {
     const value = this.raw(name);
     if (value === undefined) return fallback;
     const n = Number(value);
-    if (!/^-?\d+$/.test(value) || !Number.isSafeInteger(n) || n < min || n > max) {
-      throw new StartupError(`${name} must be an integer from ${min} to ${max} (got "${value}")`);
-    }
+    if (!/^-?\d+$/.test(value) || !Number.isSafeInteger(n) || n < min || n > max)
+      return this.fail(name, `${name} must be an integer from ${min} to ${max} (got "${value}")`, fallback);
     return n;
   }
 
@@ -143,21 +166,23 @@ class EnvReader {
     if (value === undefined) return fallback;
     if (value === 'true' || value === '1') return true;
     if (value === 'false' || value === '0') return false;
-    throw new StartupError(`${name} must be true or false (got "${value}")`);
+    return this.fail(name, `${name} must be true or false (got "${value}")`, fallback);
   }
 
   /** Comma-separated durations such as `5s,5m,2h` (units ms, s, m, h), in ms. */
   durations(name: string, fallback: string, maxCount: number): number[] {
-    const value = this.raw(name) ?? fallback;
-    const parts = value.split(',').map((part) => part.trim());
-    const out = parts.map((part) => {
-      const match = /^(\d+)(ms|s|m|h)$/.exec(part);
-      if (!match)
-        throw new StartupError(`${name} must be a comma-separated list of durations such as 5s,5m,2h (units ms, s, m, h; got "${value}")`);
-      return Number(match[1]) * DURATION_UNITS[match[2]!]!;
-    });
-    if (out.length > maxCount) throw new StartupError(`${name} may list at most ${maxCount} retries (got ${out.length})`);
-    if (out.some((ms) => ms > 7 * 86_400_000)) throw new StartupError(`${name} delays must be at most 7 days`);
+    const value = this.raw(name);
+    const defaults = parseDurations(fallback)!;
+    if (value === undefined) return defaults;
+    const out = parseDurations(value);
+    if (out === null)
+      return this.fail(
+        name,
+        `${name} must be a comma-separated list of durations such as 5s,5m,2h (units ms, s, m, h; got "${value}")`,
+        defaults,
+      );
+    if (out.length > maxCount) return this.fail(name, `${name} may list at most ${maxCount} retries (got ${out.length})`, defaults);
+    if (out.some((ms) => ms > 7 * 86_400_000)) return this.fail(name, `${name} delays must be at most 7 days`, defaults);
     return out;
   }
 
@@ -167,16 +192,15 @@ class EnvReader {
     if (value === 'off') return null;
     const match = /^(\d+)(ms|s|m|h|d)$/.exec(value.trim());
     if (!match || Number(match[1]) === 0)
-      throw new StartupError(`${name} must be a duration such as 5d, 12h or 30m (units ms, s, m, h, d), or off (got "${value}")`);
+      return this.fail(name, `${name} must be a duration such as 5d, 12h or 30m (units ms, s, m, h, d), or off (got "${value}")`, null);
     return Number(match[1]) * DURATION_UNITS[match[2]!]!;
   }
 
   oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
     const value = this.raw(name);
     if (value === undefined) return fallback;
-    if (!(allowed as readonly string[]).includes(value)) {
-      throw new StartupError(`${name} must be one of ${allowed.join(', ')} (got "${value}")`);
-    }
+    if (!(allowed as readonly string[]).includes(value))
+      return this.fail(name, `${name} must be one of ${allowed.join(', ')} (got "${value}")`, fallback);
     return value as T;
   }
 
@@ -185,50 +209,55 @@ class EnvReader {
     if (value === undefined || value === '' || value === 'false' || value === '0') return false;
     // `true` would take the client's word for its own address: the per-address limits would mean nothing.
     if (value === 'true')
-      throw new StartupError(
+      return this.fail(
+        name,
         `${name}=true would believe any client's X-Forwarded-For: give the number of proxies in front (such as 1) or their addresses`,
+        false,
       );
     if (/^\d+$/.test(value)) return this.int(name, 0, 1, 10);
     const entries = value.split(',').map((entry) => entry.trim());
-    for (const entry of entries) {
-      const valid = PROXY_RANGE_NAMES.includes(entry) || ipaddr.isValid(entry) || isCidr(entry);
-      if (!valid)
-        throw new StartupError(
-          `${name} must be a number of proxy hops, or addresses and CIDR ranges (or loopback, linklocal, uniquelocal) separated by commas (got "${entry}")`,
-        );
-    }
+    const invalid = entries.find((entry) => !(PROXY_RANGE_NAMES.includes(entry) || ipaddr.isValid(entry) || isCidr(entry)));
+    if (invalid !== undefined)
+      return this.fail(
+        name,
+        `${name} must be a number of proxy hops, or addresses and CIDR ranges (or loopback, linklocal, uniquelocal) separated by commas (got "${invalid}")`,
+        false,
+      );
     return entries;
   }
 
   httpUrl(name: string, fallback: string): string {
     const value = this.raw(name) ?? fallback;
-    let url: URL;
-    try {
-      url = new URL(value);
-    } catch {
-      throw new StartupError(`${name} must be an absolute http(s) URL (got "${value}")`);
-    }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-      throw new StartupError(`${name} must be an http or https URL (got "${value}")`);
-    }
-    if (url.search || url.hash || url.username || url.password) {
-      throw new StartupError(`${name} must not carry credentials, a query or a fragment`);
-    }
+    const url = URL.canParse(value) ? new URL(value) : null;
+    if (url === null) return this.fail(name, `${name} must be an absolute http(s) URL (got "${value}")`, fallback);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:')
+      return this.fail(name, `${name} must be an http or https URL (got "${value}")`, fallback);
+    if (url.search || url.hash || url.username || url.password)
+      return this.fail(name, `${name} must not carry credentials, a query or a fragment`, fallback);
     return url.toString().replace(/\/+$/, '');
   }
 
   /** A 32-byte key in base64. The value is secret: errors name the variable, never the value. */
   key(name: string, value: string | undefined): Buffer | null {
     if (value === undefined) return null;
-    if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(value)) {
-      throw new StartupError(`${name} must be 32 bytes encoded in base64 (it is not valid base64)`);
-    }
+    if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(value))
+      return this.fail(name, `${name} must be 32 bytes encoded in base64 (it is not valid base64)`, null);
     const bytes = Buffer.from(value, 'base64');
-    if (bytes.length !== 32) {
-      throw new StartupError(`${name} must be 32 bytes encoded in base64 (it decodes to ${bytes.length} bytes)`);
-    }
+    if (bytes.length !== 32)
+      return this.fail(name, `${name} must be 32 bytes encoded in base64 (it decodes to ${bytes.length} bytes)`, null);
     return bytes;
   }
+}
+
+/** `5s,5m,2h` in ms; null when a part is not such a duration. */
+function parseDurations(value: string): number[] | null {
+  const out: number[] = [];
+  for (const part of value.split(',')) {
+    const match = /^(\d+)(ms|s|m|h)$/.exec(part.trim());
+    if (!match) return null;
+    out.push(Number(match[1]) * DURATION_UNITS[match[2]!]!);
+  }
+  return out;
 }
 
 /** Names proxy-addr (Fastify's trustProxy) understands for whole ranges. */
@@ -248,21 +277,28 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   const port = read.int('AUTHN_PORT', 3000, 0, 65535);
   const host = read.string('AUTHN_HOST', '127.0.0.1');
 
-  const databaseUrl = read.raw('AUTHN_DATABASE_URL') ?? null;
-  if (databaseUrl !== null && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
-    throw new StartupError('AUTHN_DATABASE_URL must be a postgres:// or postgresql:// URL (unset it to use the embedded SQLite store)');
-  }
+  let databaseUrl = read.raw('AUTHN_DATABASE_URL') ?? null;
+  if (databaseUrl !== null && !/^postgres(ql)?:\/\//.test(databaseUrl))
+    databaseUrl = read.fail(
+      'AUTHN_DATABASE_URL',
+      'AUTHN_DATABASE_URL must be a postgres:// or postgresql:// URL (unset it to use the embedded SQLite store)',
+      null,
+    );
 
-  const secretKey = read.raw('AUTHN_SECRET_KEY') ?? null;
-  if (secretKey !== null && !SECRET_KEY_PATTERN.test(secretKey)) {
-    throw new StartupError('AUTHN_SECRET_KEY must look like sk_live_… or sk_test_… followed by 32 to 64 letters and digits');
-  }
+  let secretKey = read.raw('AUTHN_SECRET_KEY') ?? null;
+  if (secretKey !== null && !SECRET_KEY_PATTERN.test(secretKey))
+    secretKey = read.fail(
+      'AUTHN_SECRET_KEY',
+      'AUTHN_SECRET_KEY must look like sk_live_… or sk_test_… followed by 32 to 64 letters and digits',
+      null,
+    );
 
   const previous = (read.raw('AUTHN_PREVIOUS_ENCRYPTION_KEYS') ?? '')
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s !== '')
-    .map((s, i) => read.key(`AUTHN_PREVIOUS_ENCRYPTION_KEYS (entry ${i + 1})`, s)!);
+    .map((s, i) => read.key(`AUTHN_PREVIOUS_ENCRYPTION_KEYS (entry ${i + 1})`, s))
+    .filter((key) => key !== null);
 
   const publicHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
   const bootstrap: BootstrapEnv = {};
@@ -316,17 +352,17 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     bootstrap,
   };
   // A lease shorter than a carrier call would let a second worker send a message still in flight.
-  if (config.sms.leaseMs <= config.carriers.timeoutMs) {
-    throw new StartupError(
+  if (config.sms.leaseMs <= config.carriers.timeoutMs && !read.failed('AUTHN_SMS_LEASE_MS', 'AUTHN_CARRIER_TIMEOUT_MS'))
+    read.fail(
+      'AUTHN_SMS_LEASE_MS',
       `AUTHN_SMS_LEASE_MS (${config.sms.leaseMs}) must be longer than AUTHN_CARRIER_TIMEOUT_MS (${config.carriers.timeoutMs})`,
+      null,
     );
-  }
-  if (config.sms.retryMaxMs < config.sms.retryBaseMs) {
-    throw new StartupError('AUTHN_SMS_RETRY_MAX_MS must be at least AUTHN_SMS_RETRY_BASE_MS');
-  }
-  if (config.redisUrl !== null && !/^rediss?:\/\//.test(config.redisUrl)) {
-    throw new StartupError('AUTHN_REDIS_URL must be a redis:// or rediss:// URL');
-  }
+  if (config.sms.retryMaxMs < config.sms.retryBaseMs && !read.failed('AUTHN_SMS_RETRY_MAX_MS', 'AUTHN_SMS_RETRY_BASE_MS'))
+    read.fail('AUTHN_SMS_RETRY_MAX_MS', 'AUTHN_SMS_RETRY_MAX_MS must be at least AUTHN_SMS_RETRY_BASE_MS', null);
+  if (config.redisUrl !== null && !/^rediss?:\/\//.test(config.redisUrl))
+    read.fail('AUTHN_REDIS_URL', 'AUTHN_REDIS_URL must be a redis:// or rediss:// URL', null);
+  read.done();
   return deepFreeze(config);
 }
 

@@ -42,6 +42,39 @@ describe('configuration', () => {
     }
   });
 
+  it('names every bad value in one line, and checks across variables only values that are good', () => {
+    const start = () =>
+      loadConfig({
+        AUTHN_PORT: 'abc',
+        AUTHN_LOG_LEVEL: 'loud',
+        AUTHN_ENCRYPTION_KEY: 'c2VjcmV0c2VjcmV0',
+        AUTHN_WEBHOOKS_RETRY_SCHEDULE: '5s,soon',
+        // Bad itself: the lease is not also compared with the carrier timeout (its default would be).
+        AUTHN_CARRIER_TIMEOUT_MS: '5',
+        AUTHN_SMS_RETRY_BASE_MS: '5000',
+        AUTHN_SMS_RETRY_MAX_MS: '1000',
+      });
+    expect(start).toThrow(StartupError);
+    let message = '';
+    try {
+      start();
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/^6 problems in the environment: AUTHN_PORT must be an integer from 0 to 65535 \(got "abc"\); /);
+    for (const name of [
+      'AUTHN_LOG_LEVEL must be one of',
+      'AUTHN_ENCRYPTION_KEY must be 32 bytes',
+      'AUTHN_WEBHOOKS_RETRY_SCHEDULE must be a comma-separated list',
+      'AUTHN_CARRIER_TIMEOUT_MS must be an integer from 100',
+      'AUTHN_SMS_RETRY_MAX_MS must be at least AUTHN_SMS_RETRY_BASE_MS',
+    ])
+      expect(message).toContain(name);
+    expect(message).not.toContain('AUTHN_SMS_LEASE_MS');
+    expect(message).not.toContain('c2VjcmV0c2VjcmV0');
+    expect(message).not.toContain('\n');
+  });
+
   it('never echoes a key value in its error', () => {
     const secretish = 'c2VjcmV0c2VjcmV0';
     expect(() => loadConfig({ AUTHN_ENCRYPTION_KEY: secretish })).toThrow(/AUTHN_ENCRYPTION_KEY/);
