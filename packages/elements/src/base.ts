@@ -3,7 +3,15 @@
  * session), the environment, the Shadow DOM with its theme, labelled fields whose errors sit beside them, the
  * `aria-live` status line, the resend countdown, the code's delivery line and the events for the host page.
  */
-import { AuthnError, createAuthn, deliveryPending, type AuthnClient, type Delivery, type Environment } from '../../sdk/src/index.js';
+import {
+  AuthnError,
+  createAuthn,
+  deliveryPending,
+  type AuthnClient,
+  type Delivery,
+  type Environment,
+  type Result,
+} from '../../sdk/src/index.js';
 import { callingCode, countryOf, switchCountry, toE164 } from './phone.js';
 import { STYLES } from './styles.js';
 
@@ -93,6 +101,21 @@ export interface DeliveryLine {
 type Attributes = Record<string, string | boolean | undefined>;
 
 /** Creates an element: string attributes are set, `true` sets an empty one, `false`/undefined leave it out. */
+/** A step that asks for the code an SMS carried: where it stands, a resend, the way back, the check. */
+export interface CodeStep<T> {
+  title: string;
+  /** The code's delivery as the SDK last read it, and a fresh read. */
+  delivery: () => Delivery | null;
+  reload: () => Promise<unknown>;
+  resendIn: () => number;
+  resend: () => Promise<Result<unknown>>;
+  verify: (code: string) => Promise<Result<T>>;
+  /** After a right code. */
+  verified: (value: T) => void | Promise<void>;
+  /** "Use another number". */
+  back: () => void;
+}
+
 export function h<K extends keyof HTMLElementTagNameMap>(
   tag: K,
   attributes: Attributes = {},
@@ -407,6 +430,39 @@ export abstract class AuthnElement extends HTMLElement {
     };
     follow();
     return { element, follow };
+  }
+
+  /** Shows a code step; its delivery line follows the message again after a resend. */
+  protected codeStep<T>(step: CodeStep<T>): void {
+    const code = this.codeField();
+    const deliveryLine = this.deliveryLine(step.delivery, step.reload);
+    const submit = async () => {
+      this.setStatus('Checking the code…');
+      const result = await step.verify(code.input.value.trim());
+      if (result.error) return this.showError(result.error);
+      await step.verified(result.data);
+    };
+    const resend = this.resendButton(step.resendIn, async () => {
+      const sent = await step.resend();
+      if (sent.error) return this.showError(sent.error);
+      this.setStatus('We sent a new code.');
+      deliveryLine.follow();
+    });
+    const back = this.button('Use another number', { class: 'button secondary back' }, true);
+    back.addEventListener('click', () => {
+      this.setStatus('');
+      step.back();
+    });
+    this.show(
+      this.heading(step.title),
+      this.form(
+        submit,
+        code.block,
+        deliveryLine.element,
+        h('div', { class: 'actions' }, h('button', { type: 'submit', part: 'button', class: 'button' }, 'Verify'), resend, back),
+      ),
+    );
+    code.input.focus();
   }
 
   protected passwordField(label: string, autocomplete: 'current-password' | 'new-password'): Field {

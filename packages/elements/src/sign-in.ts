@@ -1,5 +1,5 @@
-import type { AuthnClient, Delivery, Result, SignIn } from '../../sdk/src/index.js';
-import { AuthnElement, h } from './base.js';
+import type { AuthnClient, SignIn } from '../../sdk/src/index.js';
+import { AuthnElement, h, type CodeStep } from './base.js';
 
 /**
  * `<authn-sign-in>`: a phone number, then the code sent to it; or, when the instance allows passwords, the number
@@ -37,7 +37,7 @@ export class AuthnSignInElement extends AuthnElement {
         : await client.signIn.phoneCode.sendCode({ phoneNumber: this.phoneNumber });
       if (result.error) return this.showError(result.error);
       if (result.data.status === 'needs_second_factor') return this.secondFactor(client);
-      if (!password) return this.codeStep(client);
+      if (!password) return this.phoneCodeStep(client);
       this.done(client);
     };
     const switcher = environment.password.enabled
@@ -70,14 +70,16 @@ export class AuthnSignInElement extends AuthnElement {
     );
   }
 
-  private codeStep(client: AuthnClient): void {
+  private phoneCodeStep(client: AuthnClient): void {
     this.setStatus(`We sent a code to ${this.phoneNumber}.`);
     this.verifyStep(
       `Enter the code sent to ${this.phoneNumber}`,
-      () => client.signIn.phoneCode.resendIn(),
-      () => client.signIn.phoneCode.delivery(),
-      () => client.signIn.phoneCode.sendCode(),
-      (code) => client.signIn.phoneCode.verifyCode({ code }),
+      {
+        delivery: () => client.signIn.phoneCode.delivery(),
+        resendIn: () => client.signIn.phoneCode.resendIn(),
+        resend: () => client.signIn.phoneCode.sendCode(),
+        verify: (code) => client.signIn.phoneCode.verifyCode({ code }),
+      },
       client,
     );
   }
@@ -89,52 +91,29 @@ export class AuthnSignInElement extends AuthnElement {
     this.setStatus('Your account asks for a second step: we sent a code by SMS.');
     this.verifyStep(
       'Enter the code of your second step',
-      () => client.signIn.mfa.resendIn(),
-      () => client.signIn.mfa.delivery(),
-      () => client.signIn.mfa.sendPhoneCode(),
-      (code) => client.signIn.mfa.verifyPhoneCode({ code }),
+      {
+        delivery: () => client.signIn.mfa.delivery(),
+        resendIn: () => client.signIn.mfa.resendIn(),
+        resend: () => client.signIn.mfa.sendPhoneCode(),
+        verify: (code) => client.signIn.mfa.verifyPhoneCode({ code }),
+      },
       client,
     );
   }
 
+  /** A code step of the sign-in: a right code signs in, or asks for the second factor. */
   private verifyStep(
     title: string,
-    resendIn: () => number,
-    delivery: () => Delivery | null,
-    resend: () => Promise<Result<SignIn>>,
-    verify: (code: string) => Promise<Result<SignIn>>,
+    code: Pick<CodeStep<SignIn>, 'delivery' | 'resendIn' | 'resend' | 'verify'>,
     client: AuthnClient,
   ): void {
-    const code = this.codeField();
-    const deliveryLine = this.deliveryLine(delivery, () => client.signIn.reload());
-    const submit = async () => {
-      this.setStatus('Checking the code…');
-      const result = await verify(code.input.value.trim());
-      if (result.error) return this.showError(result.error);
-      if (result.data.status === 'needs_second_factor') return this.secondFactor(client);
-      this.done(client);
-    };
-    const resendButton = this.resendButton(resendIn, async () => {
-      const sent = await resend();
-      if (sent.error) return this.showError(sent.error);
-      this.setStatus('We sent a new code.');
-      deliveryLine.follow();
+    this.codeStep({
+      title,
+      ...code,
+      reload: () => client.signIn.reload(),
+      verified: (signIn) => (signIn.status === 'needs_second_factor' ? this.secondFactor(client) : this.done(client)),
+      back: () => this.phoneStep(client),
     });
-    const back = this.button('Use another number', { class: 'button secondary back' }, true);
-    back.addEventListener('click', () => {
-      this.setStatus('');
-      this.phoneStep(client);
-    });
-    this.show(
-      this.heading(title),
-      this.form(
-        submit,
-        code.block,
-        deliveryLine.element,
-        h('div', { class: 'actions' }, h('button', { type: 'submit', part: 'button', class: 'button' }, 'Verify'), resendButton, back),
-      ),
-    );
-    code.input.focus();
   }
 
   /** The event carries the session as the SDK keeps it (no token: the page asks `getToken()` when it needs one). */

@@ -27,7 +27,7 @@ export class AuthnSignUpElement extends AuthnElement {
       if (created.error) return this.showError(created.error);
       const sent = await client.signUp.verifications.sendPhoneCode();
       if (sent.error) return this.showError(sent.error);
-      this.codeStep(client);
+      this.phoneCodeStep(client);
     };
     this.show(
       this.heading(`Create your ${environment.app_name} account`),
@@ -40,45 +40,22 @@ export class AuthnSignUpElement extends AuthnElement {
     );
   }
 
-  private codeStep(client: AuthnClient): void {
+  private phoneCodeStep(client: AuthnClient): void {
     this.setStatus(`We sent a code to ${this.phoneNumber}.`);
-    const code = this.codeField();
-    const deliveryLine = this.deliveryLine(
-      () => client.signUp.verifications.delivery(),
-      () => client.signUp.reload(),
-    );
-    const submit = async () => {
-      this.setStatus('Checking the code…');
-      const result = await client.signUp.verifications.verifyPhoneCode({ code: code.input.value.trim() });
-      if (result.error) return this.showError(result.error);
-      this.show(this.heading('Your account is ready'));
-      this.setStatus('Signed up and signed in.');
-      this.emit('authn:signed-up', { session: client.session });
-      this.emit('authn:signed-in', { session: client.session });
-    };
-    const resend = this.resendButton(
-      () => client.signUp.verifications.resendIn(),
-      async () => {
-        const sent = await client.signUp.verifications.sendPhoneCode();
-        if (sent.error) return this.showError(sent.error);
-        this.setStatus('We sent a new code.');
-        deliveryLine.follow();
+    this.codeStep({
+      title: `Enter the code sent to ${this.phoneNumber}`,
+      delivery: () => client.signUp.verifications.delivery(),
+      reload: () => client.signUp.reload(),
+      resendIn: () => client.signUp.verifications.resendIn(),
+      resend: () => client.signUp.verifications.sendPhoneCode(),
+      verify: (code) => client.signUp.verifications.verifyPhoneCode({ code }),
+      verified: () => {
+        this.show(this.heading('Your account is ready'));
+        this.setStatus('Signed up and signed in.');
+        this.emit('authn:signed-up', { session: client.session });
+        this.emit('authn:signed-in', { session: client.session });
       },
-    );
-    const back = this.button('Use another number', { class: 'button secondary back' }, true);
-    back.addEventListener('click', () => {
-      this.setStatus('');
-      this.phoneStep(client);
+      back: () => this.phoneStep(client),
     });
-    this.show(
-      this.heading(`Enter the code sent to ${this.phoneNumber}`),
-      this.form(
-        submit,
-        code.block,
-        deliveryLine.element,
-        h('div', { class: 'actions' }, h('button', { type: 'submit', part: 'button', class: 'button' }, 'Verify'), resend, back),
-      ),
-    );
-    code.input.focus();
   }
 }
