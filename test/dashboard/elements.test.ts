@@ -378,6 +378,21 @@ describe('web components (@authn.sh/elements)', () => {
 
     await page.goto(`http://localhost:${app!.port}/profile`);
     const profile = page.locator('authn-user-profile');
+    const numbersOfUser = async () => {
+      const users = (await suite.server.bapi('GET', '/v1/users')).json().data as { phone_numbers: { phone_number: string }[] }[];
+      return users.flatMap((u) => u.phone_numbers.map((n) => n.phone_number));
+    };
+    // A number whose enrolment is cancelled at its code is removed again.
+    await profile.getByRole('switch').click();
+    await profile.getByLabel('Number for sign-in codes', { exact: true }).fill('+15555550149');
+    await profile.getByRole('button', { name: 'Send code' }).click();
+    await expect.poll(() => profile.getByLabel('Verification code').count()).toBe(1);
+    expect(await numbersOfUser()).toContain('+15555550149');
+    await profile.getByRole('button', { name: 'Cancel' }).click();
+    await expect.poll(() => profile.getByLabel('Verification code').count()).toBe(0);
+    expect(await profile.getByRole('switch').getAttribute('aria-checked')).toBe('false');
+    expect(await numbersOfUser()).not.toContain('+15555550149');
+
     await profile.getByRole('switch').click();
     await profile.getByLabel('Number for sign-in codes', { exact: true }).fill('+15555550148');
     await profile.getByRole('button', { name: 'Send code' }).click();

@@ -101,19 +101,20 @@ export interface DeliveryLine {
 type Attributes = Record<string, string | boolean | undefined>;
 
 /** Creates an element: string attributes are set, `true` sets an empty one, `false`/undefined leave it out. */
-/** A step that asks for the code an SMS carried: where it stands, a resend, the way back, the check. */
-export interface CodeStep<T> {
-  title: string;
+/** A form that asks for the code an SMS carried: where it stands, a resend, a way out, the check. */
+export interface CodeForm<T, R = unknown> {
   /** The code's delivery as the SDK last read it, and a fresh read. */
   delivery: () => Delivery | null;
   reload: () => Promise<unknown>;
   resendIn: () => number;
-  resend: () => Promise<Result<unknown>>;
+  resend: () => Promise<Result<R>>;
+  /** After a resend the server took. */
+  resent?: (value: R) => void;
   verify: (code: string) => Promise<Result<T>>;
   /** After a right code. */
   verified: (value: T) => void | Promise<void>;
-  /** "Use another number". */
-  back: () => void;
+  /** The button beside Verify and Resend: "Use another number", "Cancel". */
+  leave: { label: string; class: string; action: () => void | Promise<void> };
 }
 
 export function h<K extends keyof HTMLElementTagNameMap>(
@@ -432,8 +433,8 @@ export abstract class AuthnElement extends HTMLElement {
     return { element, follow };
   }
 
-  /** Shows a code step; its delivery line follows the message again after a resend. */
-  protected codeStep<T>(step: CodeStep<T>): void {
+  /** The form of a code step, and how to focus its input once it is shown; the delivery line follows a resend. */
+  protected codeForm<T, R>(step: CodeForm<T, R>): { form: HTMLFormElement; focus: () => void } {
     const code = this.codeField();
     const deliveryLine = this.deliveryLine(step.delivery, step.reload);
     const submit = async () => {
@@ -445,24 +446,29 @@ export abstract class AuthnElement extends HTMLElement {
     const resend = this.resendButton(step.resendIn, async () => {
       const sent = await step.resend();
       if (sent.error) return this.showError(sent.error);
+      step.resent?.(sent.data);
       this.setStatus('We sent a new code.');
       deliveryLine.follow();
     });
-    const back = this.button('Use another number', { class: 'button secondary back' }, true);
-    back.addEventListener('click', () => {
+    const leave = this.button(step.leave.label, { class: `button secondary ${step.leave.class}` }, true);
+    leave.addEventListener('click', () => {
       this.setStatus('');
-      step.back();
+      void step.leave.action();
     });
-    this.show(
-      this.heading(step.title),
-      this.form(
-        submit,
-        code.block,
-        deliveryLine.element,
-        h('div', { class: 'actions' }, h('button', { type: 'submit', part: 'button', class: 'button' }, 'Verify'), resend, back),
-      ),
+    const form = this.form(
+      submit,
+      code.block,
+      deliveryLine.element,
+      h('div', { class: 'actions' }, h('button', { type: 'submit', part: 'button', class: 'button' }, 'Verify'), resend, leave),
     );
-    code.input.focus();
+    return { form, focus: () => code.input.focus() };
+  }
+
+  /** Shows a code step of its own, under `title`. */
+  protected codeStep<T, R>(title: string, step: CodeForm<T, R>): void {
+    const { form, focus } = this.codeForm(step);
+    this.show(this.heading(title), form);
+    focus();
   }
 
   protected passwordField(label: string, autocomplete: 'current-password' | 'new-password'): Field {

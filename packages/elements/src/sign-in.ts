@@ -1,5 +1,5 @@
 import type { AuthnClient, SignIn } from '../../sdk/src/index.js';
-import { AuthnElement, h, type CodeStep } from './base.js';
+import { AuthnElement, h, type CodeForm } from './base.js';
 
 /**
  * `<authn-sign-in>`: a phone number, then the code sent to it; or, when the instance allows passwords, the number
@@ -104,15 +104,14 @@ export class AuthnSignInElement extends AuthnElement {
   /** A code step of the sign-in: a right code signs in, or asks for the second factor. */
   private verifyStep(
     title: string,
-    code: Pick<CodeStep<SignIn>, 'delivery' | 'resendIn' | 'resend' | 'verify'>,
+    code: Pick<CodeForm<SignIn, SignIn>, 'delivery' | 'resendIn' | 'resend' | 'verify'>,
     client: AuthnClient,
   ): void {
-    this.codeStep({
-      title,
+    this.codeStep(title, {
       ...code,
       reload: () => client.signIn.reload(),
       verified: (signIn) => (signIn.status === 'needs_second_factor' ? this.secondFactor(client) : this.done(client)),
-      back: () => this.phoneStep(client),
+      leave: { label: 'Use another number', class: 'back', action: () => this.phoneStep(client) },
     });
   }
 

@@ -42,8 +42,7 @@ export class AuthnSignUpElement extends AuthnElement {
 
   private phoneCodeStep(client: AuthnClient): void {
     this.setStatus(`We sent a code to ${this.phoneNumber}.`);
-    this.codeStep({
-      title: `Enter the code sent to ${this.phoneNumber}`,
+    this.codeStep(`Enter the code sent to ${this.phoneNumber}`, {
       delivery: () => client.signUp.verifications.delivery(),
       reload: () => client.signUp.reload(),
       resendIn: () => client.signUp.verifications.resendIn(),
@@ -55,7 +54,7 @@ export class AuthnSignUpElement extends AuthnElement {
         this.emit('authn:signed-up', { session: client.session });
         this.emit('authn:signed-in', { session: client.session });
       },
-      back: () => this.phoneStep(client),
+      leave: { label: 'Use another number', class: 'back', action: () => this.phoneStep(client) },
     });
   }
 }

@@ -126,7 +126,7 @@ export class AuthnUserProfileElement extends AuthnElement {
       if (added.error) return this.showError(added.error);
       const sent = await client.user.phoneMfa.sendCode({ id: added.data.id });
       if (sent.error) return this.showError(sent.error);
-      this.codeForm(area, sent.data);
+      this.enrolmentCodeForm(area, sent.data);
     };
     area.replaceChildren(
       this.form(
@@ -138,50 +138,38 @@ export class AuthnUserProfileElement extends AuthnElement {
     phone.input.focus();
   }
 
-  private codeForm(area: HTMLElement, pending: PhoneNumber): void {
+  private enrolmentCodeForm(area: HTMLElement, pending: PhoneNumber): void {
     const client = this.authn!;
     let current = pending;
     this.stopCountdown();
     this.setStatus(`We sent a code to ${pending.phone_number}.`);
-    const code = this.codeField();
-    const deliveryLine = this.deliveryLine(
-      () => current.verification?.delivery ?? null,
-      async () => {
+    const { form, focus } = this.codeForm({
+      delivery: () => current.verification?.delivery ?? null,
+      reload: async () => {
         const read = await client.user.phoneMfa.reload({ id: pending.id });
         if (read.data) current = read.data;
       },
-    );
-    const submit = async () => {
-      const verified = await client.user.phoneMfa.verifyCode({ id: pending.id, code: code.input.value.trim() });
-      if (verified.error) return this.showError(verified.error);
-      this.setStatus(`${pending.phone_number} now receives your sign-in codes.`);
-      this.emit('authn:mfa-changed', { enabled: true });
-      await this.renderMfa();
-    };
-    const resend = this.resendButton(
-      () => client.user.phoneMfa.resendIn(current),
-      async () => {
-        const sent = await client.user.phoneMfa.sendCode({ id: pending.id });
-        if (sent.error) return this.showError(sent.error);
-        current = sent.data;
-        this.setStatus('We sent a new code.');
-        deliveryLine.follow();
+      resendIn: () => client.user.phoneMfa.resendIn(current),
+      resend: () => client.user.phoneMfa.sendCode({ id: pending.id }),
+      resent: (sent) => {
+        current = sent;
       },
-    );
-    const cancel = this.button('Cancel', { class: 'button secondary cancel' }, true);
-    cancel.addEventListener('click', async () => {
-      await client.user.phoneMfa.remove({ id: pending.id });
-      this.setStatus('');
-      await this.renderMfa();
+      verify: (code) => client.user.phoneMfa.verifyCode({ id: pending.id, code }),
+      verified: async () => {
+        this.setStatus(`${pending.phone_number} now receives your sign-in codes.`);
+        this.emit('authn:mfa-changed', { enabled: true });
+        await this.renderMfa();
+      },
+      leave: {
+        label: 'Cancel',
+        class: 'cancel',
+        action: async () => {
+          await client.user.phoneMfa.remove({ id: pending.id });
+          await this.renderMfa();
+        },
+      },
     });
-    area.replaceChildren(
-      this.form(
-        submit,
-        code.block,
-        deliveryLine.element,
-        h('div', { class: 'actions' }, h('button', { type: 'submit', part: 'button', class: 'button' }, 'Verify'), resend, cancel),
-      ),
-    );
-    code.input.focus();
+    area.replaceChildren(form);
+    focus();
   }
 }
