@@ -4,7 +4,7 @@
  * transient `CarrierError`s.
  */
 import { Agent, request } from 'undici';
-import { transient } from './driver.js';
+import { transient, type CarrierError } from './driver.js';
 
 export interface CarrierResponse {
   status: number;
@@ -73,6 +73,16 @@ export function retryAfterMs(header: string | string[] | undefined, now: number)
   if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
   const at = Date.parse(value);
   return Number.isNaN(at) ? null : Math.max(0, at - now);
+}
+
+/** A carrier's 429 or 5xx: try again, no sooner than its Retry-After asks. */
+export function carrierBusy(carrier: string, res: CarrierResponse): CarrierError {
+  return transient(
+    `http_${res.status}`,
+    `${carrier} answered HTTP ${res.status}`,
+    res.status,
+    retryAfterMs(res.headers['retry-after'], Date.now()),
+  );
 }
 
 export function basicAuth(user: string, password: string): string {

@@ -4,7 +4,7 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import querystring from 'node:querystring';
-import { basicAuth, retryAfterMs, type CarrierHttp } from './carrier-http.js';
+import { basicAuth, carrierBusy, retryAfterMs, type CarrierHttp } from './carrier-http.js';
 import {
   permanent,
   priceNanos,
@@ -54,13 +54,7 @@ export class TwilioDriver implements SmsDriver {
       };
     }
     if (res.status === 404) return null;
-    if (res.status === 429 || res.status >= 500)
-      throw transient(
-        `http_${res.status}`,
-        `Twilio answered HTTP ${res.status}`,
-        res.status,
-        retryAfterMs(res.headers['retry-after'], Date.now()),
-      );
+    if (res.status === 429 || res.status >= 500) throw carrierBusy('Twilio', res);
     const code = typeof body?.code === 'number' ? String(body.code) : `http_${res.status}`;
     throw permanent(code, typeof body?.message === 'string' ? body.message : `Twilio answered HTTP ${res.status}`, res.status);
   }
@@ -93,13 +87,7 @@ export class TwilioDriver implements SmsDriver {
     }
     const code = typeof body?.code === 'number' ? body.code : null;
     if (code === null || typeof body?.message !== 'string') {
-      if (res.status === 429 || res.status >= 500)
-        throw transient(
-          `http_${res.status}`,
-          `Twilio answered HTTP ${res.status}`,
-          res.status,
-          retryAfterMs(res.headers['retry-after'], Date.now()),
-        );
+      if (res.status === 429 || res.status >= 500) throw carrierBusy('Twilio', res);
       throw res.status >= 400 && res.status < 500
         ? permanent(`http_${res.status}`, `Twilio answered HTTP ${res.status}`, res.status)
         : unexpectedAnswer('Twilio', res.status);

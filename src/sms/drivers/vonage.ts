@@ -6,7 +6,7 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { isGsm7 } from '../encoding.js';
 import type { VonageSignatureMethod } from '../../instance/settings.js';
-import { retryAfterMs, type CarrierHttp } from './carrier-http.js';
+import { carrierBusy, type CarrierHttp } from './carrier-http.js';
 import {
   permanent,
   priceNanos,
@@ -118,13 +118,7 @@ export class VonageDriver implements SmsDriver {
       signal,
     );
     if (res.status !== 200) {
-      if (res.status === 429 || res.status >= 500)
-        throw transient(
-          `http_${res.status}`,
-          `Vonage answered HTTP ${res.status}`,
-          res.status,
-          retryAfterMs(res.headers['retry-after'], Date.now()),
-        );
+      if (res.status === 429 || res.status >= 500) throw carrierBusy('Vonage', res);
       if (res.status === 401 || res.status === 403) throw permanent('4', 'Invalid credentials', res.status);
       throw permanent(`http_${res.status}`, `Vonage answered HTTP ${res.status}`, res.status);
     }
