@@ -186,6 +186,7 @@ export class SmsEngine {
       status_check_at: null,
       country: out.country,
       failover_from: null,
+      failover_reason: null,
       failed_over_at: null,
       failover_attempt: null,
       receipt_wait_until: null,

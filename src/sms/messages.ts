@@ -13,7 +13,7 @@ import type { SmsEngine } from './engine.js';
 import { priceDecimal } from './drivers/driver.js';
 import { parseRecipient } from '../phone/numbers.js';
 import type { SmsStatus } from './transitions.js';
-import type { FailoverReason } from './outcomes.js';
+import type { FailoverReason } from './statuses.js';
 
 export interface SmsMessageView {
   id: string;
@@ -116,7 +116,7 @@ export class SmsMessageLog {
       ...toView(row),
       attempts: attempts.map(toAttempt),
       status_history: [first, ...history.map(toHistory)],
-      failover: failoverOf(row, attempts, history),
+      failover: failoverOf(row),
     };
   }
 
@@ -162,25 +162,10 @@ function toView(row: SmsMessagesTable): SmsMessageView {
   };
 }
 
-/**
- * The move of a message to its failover driver, read from the message and its record: the first driver's last
- * attempt failed transiently or was refused, or else it was accepted and the move came from a missing receipt
- * (the move's history entry says `no_receipt`) or a refusal reported later.
- */
-function failoverOf(
-  row: SmsMessagesTable,
-  attempts: readonly SmsMessageAttemptsTable[],
-  history: readonly SmsMessageStatusesTable[],
-): SmsMessageDetail['failover'] {
-  if (row.failover_from === null || row.failed_over_at === null) return null;
-  const last = attempts.find((a) => a.attempt === row.failover_attempt);
-  const reason: FailoverReason =
-    last?.outcome === 'transient_error'
-      ? 'transient_failures'
-      : last?.outcome !== 'accepted' || !history.some((s) => s.error_code === 'no_receipt')
-        ? 'carrier_refused'
-        : 'no_receipt';
-  return { from: row.failover_from, to: row.driver ?? 'null', at: row.failed_over_at, reason };
+/** The move of a message to its failover driver, as it was recorded when it moved. */
+function failoverOf(row: SmsMessagesTable): SmsMessageDetail['failover'] {
+  if (row.failover_from === null || row.failed_over_at === null || row.failover_reason === null) return null;
+  return { from: row.failover_from, to: row.driver ?? 'null', at: row.failed_over_at, reason: row.failover_reason };
 }
 
 function toAttempt(row: SmsMessageAttemptsTable): SmsMessageDetail['attempts'][number] {

@@ -19,14 +19,13 @@ import type { SmsMessageAttemptsTable, SmsMessagesTable } from '../store/schema.
 import type { SmsDriverName } from '../instance/settings.js';
 import type { CarrierError, SendOutcome, SmsDriver } from './drivers/driver.js';
 import { failsOver, failureClass } from './failures.js';
+import type { FailoverReason } from './statuses.js';
 import { firstStatusCheck } from './status-check-times.js';
 import { attemptRow, type TrailEntry } from './transitions.js';
 
 export type SendResult = SendOutcome | { kind: 'error'; error: CarrierError } | { kind: 'expired' };
 
 /** Why a message moved to its failover driver. */
-export const FAILOVER_REASONS = ['carrier_refused', 'transient_failures', 'no_receipt'] as const;
-export type FailoverReason = (typeof FAILOVER_REASONS)[number];
 
 /** Where a message may move if its first driver fails it, from its route when it was sent. */
 export interface FailoverPlan {
@@ -189,6 +188,7 @@ export function moveToFailover(
       status: 'queued',
       driver: to,
       failover_from: from,
+      failover_reason: reason,
       failed_over_at: now,
       failover_attempt: row.attempts,
       next_attempt_at: now,

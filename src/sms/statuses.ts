@@ -25,3 +25,7 @@ export const TERMINAL_STATUSES: ReadonlySet<SmsStatus> = new Set([
   'operator',
   'expired',
 ]);
+
+/** Why a message moved to its failover driver (docs/sms.md, "Failover"). */
+export const FAILOVER_REASONS = ['carrier_refused', 'transient_failures', 'no_receipt'] as const;
+export type FailoverReason = (typeof FAILOVER_REASONS)[number];

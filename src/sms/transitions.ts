@@ -213,6 +213,7 @@ const MUTABLE = [
   'completed_at',
   'status_check_at',
   'failover_from',
+  'failover_reason',
   'failed_over_at',
   'failover_attempt',
   'receipt_wait_until',

@@ -6,7 +6,7 @@
  * - booleans are integers 0/1 (better-sqlite3 cannot bind booleans);
  * - structured values are JSON text.
  */
-import type { SmsStatus } from '../sms/statuses.js';
+import type { FailoverReason, SmsStatus } from '../sms/statuses.js';
 
 export interface StoreMetaTable {
   key: string;
@@ -119,6 +119,8 @@ export interface SmsMessagesTable {
   country: string | null;
   /** The driver the message moved from to `driver` (failover, at most once); null: it has not moved. */
   failover_from: string | null;
+  /** Why it moved; null: it has not. */
+  failover_reason: FailoverReason | null;
   failed_over_at: number | null;
   /** `attempts` when it moved: the second driver's attempts count from there. */
   failover_attempt: number | null;

@@ -52,6 +52,7 @@ function claimedRow(patch: Partial<SmsMessagesTable> = {}): SmsMessagesTable {
     status_check_at: null,
     country: 'US',
     failover_from: null,
+    failover_reason: null,
     failed_over_at: null,
     failover_attempt: null,
     receipt_wait_until: null,
@@ -255,7 +256,7 @@ describe('failover', () => {
 
   it('moves a message its first driver refuses for a reason another carrier may not share, keeping the body', () => {
     const decision = decideNow(withPlan({ kind: 'error', error: permanent('21408', 'region not permitted', 400) }));
-    expect(decision?.patch).toMatchObject({ ...moved, failover_attempt: 1, error_code: '21408' });
+    expect(decision?.patch).toMatchObject({ ...moved, failover_reason: 'carrier_refused', failover_attempt: 1, error_code: '21408' });
     expect(decision?.patch).not.toHaveProperty('payload');
     expect(decision?.failover).toEqual({ from: 'twilio', to: 'vonage', reason: 'carrier_refused' });
     expect(decision?.trail).toMatchObject({
@@ -282,6 +283,7 @@ describe('failover', () => {
       to: 'vonage',
       reason: 'transient_failures',
     });
+    expect(decideNow(withPlan(transientError), claimedRow({ attempts: 2 }))?.patch.failover_reason).toBe('transient_failures');
     const second = claimedRow({ driver: 'vonage', failover_from: 'twilio', failover_attempt: 2, attempts: 2 + OPTIONS.maxAttempts - 1 });
     expect(decideNow(withPlan(transientError), second)?.retry).toBe(true);
     expect(decideNow(withPlan(transientError), { ...second, attempts: 2 + OPTIONS.maxAttempts })?.patch.status).toBe('failed');
@@ -325,7 +327,7 @@ describe('failover', () => {
     const filtered = { source: 'twilio', errorCode: '30007', errorMessage: 'filtered' } as const;
     const decision = afterFailureReport(sent, filtered, 'vonage', NOW);
     expect(decision).toMatchObject({
-      patch: { ...moved, error_code: '30007', error_message: 'filtered' },
+      patch: { ...moved, failover_reason: 'carrier_refused', error_code: '30007', error_message: 'filtered' },
       failover: { from: 'twilio', to: 'vonage', reason: 'carrier_refused' },
     });
     expect(afterFailureReport(sent, { source: 'vonage', errorCode: '6', errorMessage: null }, 'twilio', NOW)).toBeNull();
@@ -345,7 +347,7 @@ describe('failover', () => {
   it('after the wait, moves a message still sent, and otherwise only stops waiting', () => {
     const sent = claimedRow({ status: 'sent', lease_owner: null, carrier_message_id: 'SM1', receipt_wait_until: NOW });
     expect(afterReceiptWait(sent, 'vonage', NOW)).toMatchObject({
-      patch: { ...moved, error_code: 'no_receipt' },
+      patch: { ...moved, failover_reason: 'no_receipt', error_code: 'no_receipt' },
       failover: { reason: 'no_receipt' },
     });
     const stop = { patch: { receipt_wait_until: null, payload: null, updated_at: NOW } };

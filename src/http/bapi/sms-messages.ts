@@ -2,7 +2,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { SMS_STATUSES } from '../../sms/engine.js';
-import { FAILOVER_REASONS } from '../../sms/outcomes.js';
+import { FAILOVER_REASONS } from '../../sms/statuses.js';
 import { Nullable, Page, PageQuery, StringEnum, errorResponses } from '../schemas.js';
 import type { RouteOptions } from '../route-options.js';
 

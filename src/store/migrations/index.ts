@@ -19,6 +19,7 @@ import { challengeHistory } from './011_challenge_history.js';
 import { smsCosts } from './012_sms_costs.js';
 import { smsFailover } from './013_sms_failover.js';
 import { deliveryState } from './014_delivery_state.js';
+import { smsFailoverReason } from './015_sms_failover_reason.js';
 
 const MIGRATIONS: Record<string, Migration> = {
   '001_foundation': foundation,
@@ -34,6 +35,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '012_sms_costs': smsCosts,
   '013_sms_failover': smsFailover,
   '014_delivery_state': deliveryState,
+  '015_sms_failover_reason': smsFailoverReason,
 };
 
 export function migrationProvider(dialect: Dialect): MigrationProvider {
