@@ -3,7 +3,7 @@
  * the countries codes may go to), each with whether password sign-in is locked out and until when.
  */
 import type { Actor } from '../audit/audit-log.js';
-import { homeCountries } from '../challenges/service.js';
+import { homeCountries } from '../instance/settings.js';
 import type { InstanceService } from '../instance/service.js';
 import type { Page } from '../store/pagination.js';
 import { parsePhoneParam } from './flow.js';

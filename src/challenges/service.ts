@@ -21,7 +21,6 @@ import type { InstanceSettings } from '../instance/settings.js';
 import { isTestNumber } from '../phone/numbers.js';
 import type { SmsEngine } from '../sms/engine.js';
 import { challengeDelivery, deliveryState, type DeliveryState } from '../sms/delivery.js';
-import type { AuthKeys } from '../auth/keys.js';
 import {
   MAGIC_CODE,
   RESEND_COOLDOWN_MS,
@@ -183,28 +182,24 @@ export function countryRefusal(paramName: string): AppError {
   });
 }
 
-/**
- * The countries whose national numbers a search reads ("(555) 555-0112" without +1): those codes may go to. A deny
- * list names no country of its own, so under it a number needs its country code.
- */
-export function homeCountries(settings: InstanceSettings): string[] {
-  const { mode, countries } = settings.abuse.sms_countries;
-  return mode === 'allow' ? countries : [];
-}
-
 /** `45 s`, `3 min`: a wait as a person reads it (minutes rounded up). */
 function formatWait(ms: number): string {
   const seconds = Math.ceil(ms / 1000);
   return seconds < 60 ? `${seconds} s` : `${Math.ceil(seconds / 60)} min`;
 }
 
+/** Where the key that codes are hashed with comes from (the auth keys, loaded at start: src/auth/keys.ts). */
+export interface CodeKeys {
+  codeKey(): Buffer;
+}
+
 export class ChallengeService {
   private readonly clock: Clock;
-  private readonly keys: AuthKeys;
+  private readonly keys: CodeKeys;
   private readonly limits: Limits;
   private readonly sms: SmsEngine;
 
-  constructor(deps: { clock: Clock; keys: AuthKeys; limits: Limits; sms: SmsEngine }) {
+  constructor(deps: { clock: Clock; keys: CodeKeys; limits: Limits; sms: SmsEngine }) {
     this.clock = deps.clock;
     this.keys = deps.keys;
     this.limits = deps.limits;

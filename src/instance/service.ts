@@ -8,8 +8,6 @@ import { AppError, type ErrorDetail } from '../errors.js';
 import type { SecretBox } from '../secret-box.js';
 import { fromJson, toJson, type Db, type Executor, type Tx } from '../store/database.js';
 import { recordAudit, SYSTEM_ACTOR, type Actor } from '../audit/audit-log.js';
-import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../auth/passwords.js';
-import { CODE_LENGTH } from '../challenges/codes.js';
 import {
   defaultSettings,
   diffSettings,
@@ -22,7 +20,6 @@ import {
   validateSettings,
   getPath,
   setPath,
-  smsCountryChoices,
   type InstanceSettings,
   type SettingsChange,
 } from './settings.js';
@@ -38,19 +35,6 @@ const CACHE_TTL_MS = 1_000;
 const STALE_GRACE_MS = 10_000;
 /** Compare-and-swap retries when two processes PATCH at the same moment (PostgreSQL). */
 const MAX_WRITE_ATTEMPTS = 5;
-
-/** What `GET /v1/environment` shows a browser: what the SDK and its components need to render, nothing secret. */
-export interface PublicEnvironment {
-  object: 'environment';
-  app_name: string;
-  sms: { driver: InstanceSettings['sms']['driver']; from_number: string | null };
-  /** The countries a phone number may be from (sign-up, sign-in, second factor); test numbers always work. */
-  phone_number: { countries: string[] };
-  phone_code: { length: number };
-  /** Passwords are optional at sign-up; when set, password sign-in is offered. */
-  password: { enabled: boolean; min_length: number; max_length: number };
-  multi_factor: { phone_code: { enabled: boolean } };
-}
 
 /**
  * A rule of another domain about the merged settings, run in the PATCH's transaction once the settings' own
@@ -119,20 +103,6 @@ export class InstanceService {
 
   addCheck(check: SettingsCheck): void {
     this.checks.push(check);
-  }
-
-  async publicEnvironment(): Promise<PublicEnvironment> {
-    const s = await this.current();
-    // Built field by field from an allow-list: nothing reaches a browser unless named here.
-    return {
-      object: 'environment',
-      app_name: s.app_name,
-      sms: { driver: s.sms.driver, from_number: s.sms.from_number },
-      phone_number: { countries: smsCountryChoices(s.abuse.sms_countries) },
-      phone_code: { length: CODE_LENGTH },
-      password: { enabled: true, min_length: PASSWORD_MIN_LENGTH, max_length: PASSWORD_MAX_LENGTH },
-      multi_factor: { phone_code: { enabled: s.multi_factor.phone_code.enabled } },
-    };
   }
 
   async patch(patch: unknown, actor: Actor): Promise<InstanceSettings> {

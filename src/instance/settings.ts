@@ -455,6 +455,15 @@ export function smsCountryChoices({ mode, countries }: InstanceSettings['abuse']
   return [...KNOWN_COUNTRIES].filter((country) => !countries.includes(country)).sort();
 }
 
+/**
+ * The countries whose national numbers a search reads ("(555) 555-0112" without +1): those codes may go to. A deny
+ * list names no country of its own, so under it a number needs its country code.
+ */
+export function homeCountries(settings: InstanceSettings): string[] {
+  const { mode, countries } = settings.abuse.sms_countries;
+  return mode === 'allow' ? countries : [];
+}
+
 function validateAbuse(abuse: InstanceSettings['abuse'], errors: ErrorDetail[]): void {
   const within = (path: string, value: number, bounds: { minimum: number; maximum: number }) => {
     if (!Number.isInteger(value) || value < bounds.minimum || value > bounds.maximum) {

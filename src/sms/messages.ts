@@ -4,7 +4,7 @@
  */
 import { appError } from '../errors.js';
 import type { Actor } from '../audit/audit-log.js';
-import { homeCountries } from '../challenges/service.js';
+import { homeCountries } from '../instance/settings.js';
 import type { InstanceService } from '../instance/service.js';
 import type { Db } from '../store/database.js';
 import { decodeCursor, toPage, type Page } from '../store/pagination.js';

@@ -119,6 +119,50 @@ describe('import circles in src/', () => {
   });
 });
 
+/**
+ * The domains in layers: between the folders of `src/` (a file at the top of `src/` stands for itself), imports run
+ * one way. A lower layer may still name a closed set a higher domain defines, from a leaf module that imports
+ * nothing back: the store's schema types its status columns with the SMS statuses, the audit log's actions come
+ * from the event catalogue, and the settings name the SMS templates. Those three ties are the only exceptions.
+ */
+const CLOSED_SET_TIES = [
+  ['src/store/schema.ts', 'src/sms/statuses.ts'],
+  ['src/audit/audit-log.ts', 'src/webhooks/catalogue.ts'],
+  ['src/instance/settings.ts', 'src/sms/templates/catalogue.ts'],
+] as const;
+
+/** The folder (or top-level file) of `src/` a file belongs to. */
+const layerOf = (file: string) => relative(SRC, file).split('/')[0]!;
+
+function layerGraph(graph: ImportGraph): ImportGraph {
+  const ties = new Set(CLOSED_SET_TIES.map(([from, to]) => `${join(ROOT, from)}>${join(ROOT, to)}`));
+  const layers: ImportGraph = new Map();
+  for (const [file, targets] of graph) {
+    const from = layerOf(file);
+    const next = new Set(layers.get(from) ?? []);
+    for (const target of targets) if (layerOf(target) !== from && !ties.has(`${file}>${target}`)) next.add(layerOf(target));
+    layers.set(from, [...next]);
+  }
+  return layers;
+}
+
+describe('layers of src/', () => {
+  const graph = importGraph(SRC);
+
+  it('has no circle between its folders, but for the closed sets named', () => {
+    const loops = circles(layerGraph(graph)).map((component) => component.join(' ↔ '));
+    expect(loops, 'folders importing each other (move what both need into the lower one, or into a leaf)').toEqual([]);
+  });
+
+  it('names only ties that exist, each from a leaf that imports nothing of the layer below it', () => {
+    for (const [from, to] of CLOSED_SET_TIES) {
+      expect(graph.get(join(ROOT, from)), `${from} imports ${to}`).toContain(join(ROOT, to));
+      const imports = (graph.get(join(ROOT, to)) ?? []).map(layerOf);
+      expect(imports, `${to} is a leaf of its layer`).not.toContain(layerOf(join(ROOT, from)));
+    }
+  });
+});
+
 describe('the circle finder', () => {
   const graph = (edges: Record<string, string[]>): ImportGraph => new Map(Object.entries(edges));
 

@@ -1,6 +1,7 @@
 /** `GET /v1/environment`: the public bootstrap an SDK reads. Only allow-listed fields; no credential, ever. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
+import { publicEnvironment } from '../../auth/environment.js';
 import { SMS_DRIVERS } from '../../instance/settings.js';
 import { Nullable, StringEnum } from '../schemas.js';
 import type { RouteOptions } from '../route-options.js';
@@ -42,6 +43,6 @@ const Environment = Type.Object(
 
 export const environmentRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { services }) => {
   app.get('/v1/environment', { schema: { summary: 'Public environment for SDKs', response: { 200: Environment } } }, async () =>
-    services.instance.publicEnvironment(),
+    publicEnvironment(services.instance),
   );
 };
