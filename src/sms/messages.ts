@@ -46,14 +46,14 @@ export interface SmsMessageView {
   completed_at: number | null;
   /** The destination's country (ISO 3166 alpha-2); null for a number of no single country. */
   country: string | null;
+  /** The move to the failover driver; null: the message has not moved. */
+  failover: { from: string; to: string; at: number; reason: FailoverReason } | null;
 }
 
 export interface SmsMessageDetail extends SmsMessageView {
   /** `price`: what the carrier charged for the attempt, an exact decimal in `price_currency`; null: not reported. */
   attempts: (Omit<SmsMessageAttemptsTable, 'id' | 'message_id' | 'price_nanos'> & { price: string | null })[];
   status_history: (Omit<SmsMessageStatusesTable, 'id' | 'message_id' | 'dedupe_key' | 'applied'> & { applied: boolean })[];
-  /** The move to the failover driver; null: the message has not moved. */
-  failover: { from: string; to: string; at: number; reason: FailoverReason } | null;
 }
 
 export interface SmsMessageFilter {
@@ -116,7 +116,6 @@ export class SmsMessageLog {
       ...toView(row),
       attempts: attempts.map(toAttempt),
       status_history: [first, ...history.map(toHistory)],
-      failover: failoverOf(row),
     };
   }
 
@@ -159,11 +158,12 @@ function toView(row: SmsMessagesTable): SmsMessageView {
     sent_at: row.sent_at,
     completed_at: row.completed_at,
     country: row.country,
+    failover: failoverOf(row),
   };
 }
 
 /** The move of a message to its failover driver, as it was recorded when it moved. */
-function failoverOf(row: SmsMessagesTable): SmsMessageDetail['failover'] {
+function failoverOf(row: SmsMessagesTable): SmsMessageView['failover'] {
   if (row.failover_from === null || row.failed_over_at === null || row.failover_reason === null) return null;
   return { from: row.failover_from, to: row.driver ?? 'null', at: row.failed_over_at, reason: row.failover_reason };
 }

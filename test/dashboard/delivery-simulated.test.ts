@@ -156,11 +156,18 @@ describe('the delivery & cost page with simulated messages', () => {
 
   it('shows each simulated message at its outcome in the message log, with its move to Vonage and why', async () => {
     const tab = await suite.openTab();
-    const messagePath = (digit: number) => `/dashboard/activity/messages?message=${ids.get(digit)}`;
-    await openSignedIn(tab, suite.server, messagePath(DIGITS[0]));
+    await openSignedIn(tab, suite.server, '/dashboard/activity/messages');
+    for (const digit of DIGITS) {
+      const row = tab.page.locator(`.messages-table tr[data-message="${ids.get(digit)}"]`);
+      const { status, failover } = OUTCOMES[digit];
+      await expect.poll(() => row.locator('[data-sms-status]').getAttribute('data-sms-status'), { message: `digit ${digit}` }).toBe(status);
+      expect(await row.locator('[data-failover]').count(), `digit ${digit}`).toBe(failover === null ? 0 : 1);
+      if (failover !== null) expect(await row.locator('[data-failover]').textContent()).toBe(' moved to vonage');
+    }
+
     for (const digit of DIGITS) {
       const { status, driver, failover } = OUTCOMES[digit];
-      if (digit !== DIGITS[0]) await tab.page.goto(dashboardUrl(suite.server, messagePath(digit)));
+      await tab.page.goto(dashboardUrl(suite.server, `/dashboard/activity/messages?message=${ids.get(digit)}`));
       const view = tab.page.locator('.message-view');
       await expect
         .poll(() => view.locator('.message-title [data-sms-status]').getAttribute('data-sms-status'), { message: `digit ${digit}` })

@@ -35,9 +35,14 @@ describe.each(STORES)('failover on %s', (kind) => {
   const vonageText = (to: string) => h.vonage.requests.filter((r) => r.fields.to === to.slice(1)).map((r) => String(r.fields.text));
   const twilioBodies = (to: string) => h.twilio.messagesTo(to).map((m) => m.body);
   /** The message log's account of a message's move (`GET /v1/sms_messages/:id`). */
+  /** The message's `failover` as the message log shows it, the same in the list as in the message itself. */
   const loggedFailover = async (id: string) => {
     const res = await h.server.bapi('GET', `/v1/sms_messages/${id}`);
     expect(res.statusCode, res.body).toBe(200);
+    const list = await h.server.bapi('GET', `/v1/sms_messages?to=${encodeURIComponent(res.json().to_phone_number)}`);
+    expect(list.statusCode, list.body).toBe(200);
+    const listed = (list.json().data as { id: string; failover: unknown }[]).find((m) => m.id === id);
+    expect(listed?.failover).toEqual(res.json().failover);
     return res.json().failover;
   };
   const failoverMetric = async () =>

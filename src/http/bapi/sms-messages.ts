@@ -37,6 +37,17 @@ const messageFields = {
   sent_at: ms('When the carrier accepted it'),
   completed_at: ms('When it reached a terminal status'),
   country: Nullable(Type.String({ description: "The destination's country (ISO 3166 alpha-2); null for a number of no single country" })),
+  failover: Nullable(
+    Type.Object(
+      {
+        from: Type.String({ description: 'The first driver' }),
+        to: Type.String({ description: 'The failover driver' }),
+        at: Type.Integer({ description: 'When the message moved (ms since the epoch)' }),
+        reason: StringEnum(FAILOVER_REASONS),
+      },
+      { description: 'The move to the failover driver (docs/sms.md, "Failover"); null: the message has not moved' },
+    ),
+  ),
 };
 
 const SmsMessage = Type.Object(messageFields);
@@ -75,17 +86,6 @@ const SmsMessageDetail = Type.Object({
       error_message: Nullable(Type.String()),
       applied: Type.Boolean({ description: 'false: a carrier report that arrived after a later status and changed nothing' }),
     }),
-  ),
-  failover: Nullable(
-    Type.Object(
-      {
-        from: Type.String({ description: 'The first driver' }),
-        to: Type.String({ description: 'The failover driver' }),
-        at: Type.Integer({ description: 'When the message moved (ms since the epoch)' }),
-        reason: StringEnum(FAILOVER_REASONS),
-      },
-      { description: 'The move to the failover driver (docs/sms.md, "Failover"); null: the message has not moved' },
-    ),
   ),
 });
 

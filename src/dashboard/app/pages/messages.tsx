@@ -211,6 +211,12 @@ const MESSAGE_COLUMNS: readonly Column<SmsMessage>[] = [
             <code>{message.error_code}</code>
           </span>
         )}
+        {message.failover && (
+          <span class="muted" data-failover>
+            {' '}
+            moved to {message.failover.to}
+          </span>
+        )}
       </>
     ),
   },
