@@ -11,6 +11,8 @@ import {
   costSums,
   deliveryTimes,
   errorCodeCounts,
+  failoverCounts,
+  type FailoverCount,
   outcomeCounts,
   type DeliveryTimes,
   type OutcomeCounts,
@@ -90,6 +92,8 @@ export interface DeliveryStats {
   /** Per driver, every bucket of the window in order (`start`: ms since the epoch). */
   series: { driver: string; buckets: (DeliveryFigures & { start: number })[] }[];
   error_codes: ErrorCodeFigure[];
+  /** The moves to a failover driver, by the driver moved from, the one moved to and why (docs/sms.md, "Failover"). */
+  failover_reasons: FailoverCount[];
   costs: CostFigure[];
   /** The costs summed per currency. */
   cost_totals: { currency: string; amount: string }[];
@@ -147,19 +151,31 @@ export class DeliveryStatsService {
     const { ms, buckets } = WINDOWS[window];
     const to = clock.now() + 1;
     const range: StatsRange = { from: to - ms, to, bucketMs: ms / buckets, simulated: which.simulated };
-    const [totalCounts, totalTimes, driverCounts, driverTimes, countryCounts, countryTimes, bucketCounts, bucketTimes, codes, costs] =
-      await Promise.all([
-        outcomeCounts(db, range, 'total'),
-        deliveryTimes(db, range, 'total'),
-        outcomeCounts(db, range, 'driver'),
-        deliveryTimes(db, range, 'driver'),
-        outcomeCounts(db, range, 'country'),
-        deliveryTimes(db, range, 'country'),
-        outcomeCounts(db, range, 'bucket'),
-        deliveryTimes(db, range, 'bucket'),
-        errorCodeCounts(db, range, TOP_ERROR_CODES),
-        costSums(db, range),
-      ]);
+    const [
+      totalCounts,
+      totalTimes,
+      driverCounts,
+      driverTimes,
+      countryCounts,
+      countryTimes,
+      bucketCounts,
+      bucketTimes,
+      codes,
+      failovers,
+      costs,
+    ] = await Promise.all([
+      outcomeCounts(db, range, 'total'),
+      deliveryTimes(db, range, 'total'),
+      outcomeCounts(db, range, 'driver'),
+      deliveryTimes(db, range, 'driver'),
+      outcomeCounts(db, range, 'country'),
+      deliveryTimes(db, range, 'country'),
+      outcomeCounts(db, range, 'bucket'),
+      deliveryTimes(db, range, 'bucket'),
+      errorCodeCounts(db, range, TOP_ERROR_CODES),
+      failoverCounts(db, range),
+      costSums(db, range),
+    ]);
 
     const byDriver = joined(driverCounts, driverTimes).map(({ key, figures }) => ({ driver: key.driver!, ...figures }));
     const bucketFigures = new Map(joined(bucketCounts, bucketTimes).map(({ key, figures }) => [keyOf(key), figures]));
@@ -195,6 +211,7 @@ export class DeliveryStatsService {
         failure_class: failureClass(c.driver, c.phase, c.code),
         count: c.count,
       })),
+      failover_reasons: failovers,
       costs: costs.map((c) => ({
         driver: c.driver,
         country: c.country,

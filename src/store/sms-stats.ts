@@ -13,6 +13,7 @@
 import { sql, type RawBuilder } from 'kysely';
 import { firstIdAt } from '../ids.js';
 import type { Db } from './database.js';
+import type { SmsMessagesTable } from './schema.js';
 
 export interface StatsRange {
   from: number;
@@ -202,6 +203,24 @@ export async function errorCodeCounts(db: Db, range: StatsRange, limit: number):
     order by count(*) desc, driver, phase, code
     limit ${limit}`.execute(db);
   return rows.map((row) => ({ driver: row.driver, phase: row.phase, code: row.code, count: Number(row.count) }));
+}
+
+export interface FailoverCount {
+  from: string;
+  to: string;
+  reason: NonNullable<SmsMessagesTable['failover_reason']>;
+  count: number;
+}
+
+/** The window's moves to a failover driver, by the driver moved from, the one moved to and why. Most frequent first. */
+export async function failoverCounts(db: Db, range: StatsRange): Promise<FailoverCount[]> {
+  const { rows } = await sql<{ from_driver: string; to_driver: string; reason: FailoverCount['reason']; count: unknown }>`
+    select m.failover_from as from_driver, m.driver as to_driver, m.failover_reason as reason, count(*) as count
+    from sms_messages m
+    where ${inWindow(range)} and m.failover_from is not null and m.failover_reason is not null
+    group by m.failover_from, m.driver, m.failover_reason
+    order by count(*) desc, m.failover_from, m.driver, m.failover_reason`.execute(db);
+  return rows.map((row) => ({ from: row.from_driver, to: row.to_driver, reason: row.reason, count: Number(row.count) }));
 }
 
 /** What the carriers charged for the window's messages, by driver, country and currency. */

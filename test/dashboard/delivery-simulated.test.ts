@@ -136,6 +136,24 @@ describe('the delivery & cost page with simulated messages', () => {
       ),
     );
 
+    // Why they moved: refused (2, 4 and 8), no receipt within the wait (3 and 6), timeouts (9).
+    expect(stats.failover_reasons).toEqual([
+      { from: 'twilio', to: 'vonage', reason: 'carrier_refused', count: 3 },
+      { from: 'twilio', to: 'vonage', reason: 'no_receipt', count: 2 },
+      { from: 'twilio', to: 'vonage', reason: 'transient_failures', count: 1 },
+    ]);
+    expect(await page.locator('.failovers-table tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-reason')))).toEqual(
+      stats.failover_reasons.map((f) => f.reason),
+    );
+    expect(await column(page, '.failovers-table', 'From')).toEqual(['Twilio', 'Twilio', 'Twilio']);
+    expect(await column(page, '.failovers-table', 'To')).toEqual(['Vonage', 'Vonage', 'Vonage']);
+    expect(await column(page, '.failovers-table', 'Messages')).toEqual(['3', '2', '1']);
+    expect(await column(page, '.failovers-table', 'Why')).toEqual([
+      'The first carrier refused it for a reason another carrier may not share',
+      'The first carrier sent no delivery report within the wait',
+      'The first carrier kept failing to answer',
+    ]);
+
     expect(await column(page, '.error-codes-table', 'Code')).toEqual(stats.error_codes.map((e) => e.code));
     expect(await column(page, '.error-codes-table', 'Meaning')).toEqual(stats.error_codes.map((e) => e.meaning));
     const shown = new Map((await column(page, '.error-codes-table', 'Code')).map((code, i) => [code, i]));

@@ -93,6 +93,7 @@ describe('the delivery & cost page', () => {
     expect(await page.locator('[data-stat="messages"]').textContent()).toBe(String(stats.totals.messages));
     expect(await page.locator('[data-stat="delivery_rate"]').textContent()).toBe('50.0 %');
     expect(await page.locator('[data-stat="failovers"]').textContent()).toBe('0');
+    expect(await page.getByText('No message moved to a failover driver.').count()).toBe(1);
     expect(await page.locator('[data-stat="cost"]').textContent()).toBe('0.0333 EUR');
 
     const drivers = '.figures-table:has(caption:text("Delivery by driver"))';

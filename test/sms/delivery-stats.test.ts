@@ -117,6 +117,7 @@ describe.each(STORES)('delivery stats on %s', (kind) => {
       failovers: 0,
       delivery_rate: 0.6,
     });
+    expect(day.failover_reasons).toEqual([]);
     const twilio = day.by_driver.find((d) => d.driver === 'twilio')!;
     expect(twilio).toMatchObject({ messages: 4, sent: 3, delivered: 2, undelivered: 1, failed: 1, delivery_rate: 0.5 });
     const vonage = day.by_driver.find((d) => d.driver === 'vonage')!;
@@ -289,6 +290,8 @@ describe.each(STORES)('simulated delivery stats on %s', (kind) => {
     expect(figures.totals).toMatchObject({ messages: 6, delivered: 2, expired: 0 });
     expect(figures.totals.undelivered + figures.totals.failed).toBe(4);
     expect(figures.totals.failovers).toBeGreaterThanOrEqual(2);
+    // 2 and 4 refused at send, 8 by its filtered receipt: each moved once, from Twilio to Vonage.
+    expect(figures.failover_reasons).toEqual([{ from: 'twilio', to: 'vonage', reason: 'carrier_refused', count: 3 }]);
     expect(figures.totals.time_to_delivery!.median_ms).toBeGreaterThanOrEqual(SIMULATED_RECEIPT_MS);
     expect(figures.by_driver.find((d) => d.driver === 'twilio')).toMatchObject({ delivered: 1 });
     expect(figures.by_driver.find((d) => d.driver === 'vonage')).toMatchObject({ delivered: 1 });

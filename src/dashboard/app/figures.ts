@@ -13,3 +13,6 @@ export function formatDuration(ms: number): string {
 
 /** A count on an axis: whole where it is whole (the middle of a scale up to 1 is 0.5). */
 export const formatCount = (value: number) => (Number.isInteger(value) ? String(value) : value.toFixed(1));
+
+/** A sentence's first letter in capitals. */
+export const capitalised = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);

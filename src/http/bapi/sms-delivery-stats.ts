@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { DELIVERY_WINDOWS } from '../../sms/delivery-stats.js';
 import { FAILURE_CLASSES } from '../../sms/failures.js';
+import { FAILOVER_REASONS } from '../../sms/statuses.js';
 import { Nullable, StringEnum, errorResponses } from '../schemas.js';
 import type { RouteOptions } from '../route-options.js';
 
@@ -53,6 +54,15 @@ const DeliveryStats = Type.Object({
         description: 'Every bucket of the window, oldest first',
       }),
     }),
+  ),
+  failover_reasons: Type.Array(
+    Type.Object({
+      from: Type.String({ description: 'The driver the messages moved from' }),
+      to: Type.String({ description: 'The failover driver' }),
+      reason: StringEnum(FAILOVER_REASONS, { description: 'Why they moved (docs/sms.md, "Failover")' }),
+      count: Type.Integer(),
+    }),
+    { description: 'The moves to a failover driver in the window, most frequent first' },
   ),
   error_codes: Type.Array(
     Type.Object({

@@ -1,5 +1,5 @@
 /** How an SMS's status reads on every page: its name, what it means, and a badge coloured by outcome. */
-import type { SmsStatus } from '../api-types.js';
+import type { SmsMessage, SmsStatus } from '../api-types.js';
 
 export const SMS_STATUSES: { id: SmsStatus; name: string; meaning: string }[] = [
   { id: 'queued', name: 'Queued', meaning: 'Waiting for the dispatcher, or for a retry.' },
@@ -13,6 +13,13 @@ export const SMS_STATUSES: { id: SmsStatus; name: string; meaning: string }[] = 
   { id: 'test_noop', name: 'Test number', meaning: 'A reserved test number: recorded, never sent.' },
   { id: 'operator', name: 'Yours to send', meaning: 'The template is delivered by you, from the sms.queued event.' },
 ];
+
+/** Why a message moved to its failover driver, as a sentence goes on after "because" (docs/sms.md, "Failover"). */
+export const FAILOVER_REASON_TEXT: Record<NonNullable<SmsMessage['failover']>['reason'], string> = {
+  carrier_refused: 'the first carrier refused it for a reason another carrier may not share',
+  transient_failures: 'the first carrier kept failing to answer',
+  no_receipt: 'the first carrier sent no delivery report within the wait',
+};
 
 const UNDER_WAY: ReadonlySet<SmsStatus> = new Set(['queued', 'sending', 'sent']);
 const WENT_WRONG: ReadonlySet<SmsStatus> = new Set(['failed', 'undelivered', 'expired']);

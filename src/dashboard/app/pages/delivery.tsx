@@ -9,7 +9,8 @@ import { useLocation } from 'preact-iso';
 import type { DeliveryFigures, DeliveryStats, DeliveryWindow, InstanceSettings } from '../api-types.js';
 import { BarChart, LineChart } from '../components/charts.js';
 import { EmptyState, ErrorPanel, Loading } from '../components/states.js';
-import { formatCount, formatDuration, percent } from '../figures.js';
+import { FAILOVER_REASON_TEXT } from '../components/sms-status.js';
+import { capitalised, formatCount, formatDuration, percent } from '../figures.js';
 import { useLoaded } from '../hooks.js';
 import { useSession } from '../session.js';
 
@@ -181,6 +182,37 @@ function Figures({ stats }: { stats: DeliveryStats }) {
           series={[{ name: 'Failovers', values: failovers }]}
           format={formatCount}
         />
+      </section>
+
+      <section aria-labelledby="delivery-failovers">
+        <h2 id="delivery-failovers">Failovers</h2>
+        {stats.failover_reasons.length === 0 ? (
+          <p>No message moved to a failover driver.</p>
+        ) : (
+          <div class="table-scroll">
+            <table class="data-table failovers-table">
+              <caption class="visually-hidden">Messages that moved to a failover driver, and why</caption>
+              <thead>
+                <tr>
+                  <th scope="col">From</th>
+                  <th scope="col">To</th>
+                  <th scope="col">Why</th>
+                  <th scope="col">Messages</th>
+                </tr>
+              </thead>
+              <tbody>
+                {stats.failover_reasons.map((f) => (
+                  <tr key={`${f.from}-${f.to}-${f.reason}`} data-reason={f.reason}>
+                    <td data-label="From">{driverName(f.from)}</td>
+                    <td data-label="To">{driverName(f.to)}</td>
+                    <td data-label="Why">{capitalised(FAILOVER_REASON_TEXT[f.reason])}</td>
+                    <td data-label="Messages">{f.count}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
       </section>
 
       <section aria-labelledby="delivery-drivers">

@@ -10,7 +10,7 @@ import { DataTable, type Column } from '../components/data-table.js';
 import { CheckboxField, SelectField, TextField, fieldErrorsOf } from '../components/fields.js';
 import { speakErrors, type FormField } from '../form-errors.js';
 import { LoadMore } from '../components/load-more.js';
-import { SMS_STATUSES, SmsStatusBadge, isUnderWay, statusName } from '../components/sms-status.js';
+import { FAILOVER_REASON_TEXT, SMS_STATUSES, SmsStatusBadge, isUnderWay, statusName } from '../components/sms-status.js';
 import { EmptyState, ErrorPanel, Loading } from '../components/states.js';
 import { Time } from '../components/time.js';
 import { useDraft, usePagedList, useSmsMessage } from '../hooks.js';
@@ -335,13 +335,6 @@ function CarrierAnswer({
     </>
   );
 }
-
-/** Why a message moved to its failover driver, worded for the message view (docs/sms.md, "Failover"). */
-const FAILOVER_REASON_TEXT: Record<NonNullable<SmsMessageDetail['failover']>['reason'], string> = {
-  carrier_refused: 'the first carrier refused it for a reason another carrier may not share',
-  transient_failures: 'the first carrier kept failing to answer',
-  no_receipt: 'the first carrier sent no delivery report within the wait',
-};
 
 function MessageFacts({ message }: { message: SmsMessageDetail }) {
   const sender = message.messaging_service_sid ? `Messaging service ${message.messaging_service_sid}` : (message.from_phone_number ?? '—');
