@@ -142,8 +142,8 @@ describe('the delivery & cost page with simulated messages', () => {
       { from: 'twilio', to: 'vonage', reason: 'no_receipt', count: 2 },
       { from: 'twilio', to: 'vonage', reason: 'transient_failures', count: 1 },
     ]);
-    expect(await page.locator('.failovers-table tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-reason')))).toEqual(
-      stats.failover_reasons.map((f) => f.reason),
+    expect(await page.locator('.failovers-table tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-failover')))).toEqual(
+      stats.failover_reasons.map((f) => `${f.from}-${f.to}-${f.reason}`),
     );
     expect(await column(page, '.failovers-table', 'From')).toEqual(['Twilio', 'Twilio', 'Twilio']);
     expect(await column(page, '.failovers-table', 'To')).toEqual(['Vonage', 'Vonage', 'Vonage']);

@@ -8,6 +8,7 @@
 import { useLocation } from 'preact-iso';
 import type { DeliveryFigures, DeliveryStats, DeliveryWindow, InstanceSettings } from '../api-types.js';
 import { BarChart, LineChart } from '../components/charts.js';
+import { DataTable, type Column } from '../components/data-table.js';
 import { EmptyState, ErrorPanel, Loading } from '../components/states.js';
 import { FAILOVER_REASON_TEXT } from '../components/sms-status.js';
 import { capitalised, formatCount, formatDuration, percent } from '../figures.js';
@@ -190,27 +191,14 @@ function Figures({ stats }: { stats: DeliveryStats }) {
           <p>No message moved to a failover driver.</p>
         ) : (
           <div class="table-scroll">
-            <table class="data-table failovers-table">
-              <caption class="visually-hidden">Messages that moved to a failover driver, and why</caption>
-              <thead>
-                <tr>
-                  <th scope="col">From</th>
-                  <th scope="col">To</th>
-                  <th scope="col">Why</th>
-                  <th scope="col">Messages</th>
-                </tr>
-              </thead>
-              <tbody>
-                {stats.failover_reasons.map((f) => (
-                  <tr key={`${f.from}-${f.to}-${f.reason}`} data-reason={f.reason}>
-                    <td data-label="From">{driverName(f.from)}</td>
-                    <td data-label="To">{driverName(f.to)}</td>
-                    <td data-label="Why">{capitalised(FAILOVER_REASON_TEXT[f.reason])}</td>
-                    <td data-label="Messages">{f.count}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+            <DataTable
+              class="failovers-table"
+              caption="Messages that moved to a failover driver, and why"
+              columns={FAILOVER_COLUMNS}
+              rows={stats.failover_reasons}
+              rowKey={(f) => `${f.from}-${f.to}-${f.reason}`}
+              keyAttribute="data-failover"
+            />
           </div>
         )}
       </section>
@@ -239,31 +227,14 @@ function Figures({ stats }: { stats: DeliveryStats }) {
           <p>No carrier reported an error.</p>
         ) : (
           <div class="table-scroll">
-            <table class="data-table error-codes-table">
-              <caption class="visually-hidden">The carriers' most frequent error codes</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Driver</th>
-                  <th scope="col">Code</th>
-                  <th scope="col">Meaning</th>
-                  <th scope="col">Reported in</th>
-                  <th scope="col">Messages</th>
-                </tr>
-              </thead>
-              <tbody>
-                {stats.error_codes.map((e) => (
-                  <tr key={`${e.driver}-${e.phase}-${e.code}`}>
-                    <td data-label="Driver">{driverName(e.driver)}</td>
-                    <td data-label="Code">
-                      <code>{e.code}</code>
-                    </td>
-                    <td data-label="Meaning">{e.meaning}</td>
-                    <td data-label="Reported in">{e.phase === 'send' ? 'Answer to the send' : 'Delivery report'}</td>
-                    <td data-label="Messages">{e.count}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+            <DataTable
+              class="error-codes-table"
+              caption="The carriers' most frequent error codes"
+              columns={ERROR_CODE_COLUMNS}
+              rows={stats.error_codes}
+              rowKey={(e) => `${e.driver}-${e.phase}-${e.code}`}
+              keyAttribute="data-error-code"
+            />
           </div>
         )}
       </section>
@@ -277,29 +248,14 @@ function Figures({ stats }: { stats: DeliveryStats }) {
           </p>
         ) : (
           <div class="table-scroll">
-            <table class="data-table costs-table">
-              <caption class="visually-hidden">What the carriers charged, by driver and country</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Driver</th>
-                  <th scope="col">Country</th>
-                  <th scope="col">Amount</th>
-                  <th scope="col">Priced attempts</th>
-                </tr>
-              </thead>
-              <tbody>
-                {stats.costs.map((c) => (
-                  <tr key={`${c.driver}-${c.country}-${c.currency}`}>
-                    <td data-label="Driver">{driverName(c.driver)}</td>
-                    <td data-label="Country">{countryName(c.country)}</td>
-                    <td data-label="Amount">
-                      {c.amount} {c.currency}
-                    </td>
-                    <td data-label="Priced attempts">{c.attempts}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+            <DataTable
+              class="costs-table"
+              caption="What the carriers charged, by driver and country"
+              columns={COST_COLUMNS}
+              rows={stats.costs}
+              rowKey={(c) => `${c.driver}-${c.country}-${c.currency}`}
+              keyAttribute="data-cost"
+            />
           </div>
         )}
       </section>
@@ -307,50 +263,56 @@ function Figures({ stats }: { stats: DeliveryStats }) {
   );
 }
 
-function FiguresTable({
-  caption,
-  label,
-  rows,
-}: {
-  caption: string;
-  label: string;
-  rows: { key: string; name: string; figures: DeliveryFigures }[];
-}) {
+type FiguresRow = { key: string; name: string; figures: DeliveryFigures };
+
+/** The figures of one driver or country, under `label` (Driver, Country). */
+const figuresColumns = (label: string): Column<FiguresRow>[] => [
+  { header: label, cell: (row) => row.name },
+  { header: 'Messages', cell: (row) => row.figures.messages },
+  { header: 'Delivered', cell: (row) => row.figures.delivered },
+  { header: 'Undelivered', cell: (row) => row.figures.undelivered },
+  { header: 'Failed', cell: (row) => row.figures.failed },
+  { header: 'Delivery rate', cell: (row) => percent(row.figures.delivery_rate) },
+  {
+    header: 'Time to delivery (median / p90)',
+    cell: ({ figures: { time_to_delivery: t } }) => (t ? `${formatDuration(t.median_ms)} / ${formatDuration(t.p90_ms)}` : '–'),
+  },
+  { header: 'Failovers', cell: (row) => row.figures.failovers },
+];
+
+function FiguresTable({ caption, label, rows }: { caption: string; label: string; rows: FiguresRow[] }) {
   return (
     <div class="table-scroll">
-      <table class="data-table figures-table">
-        <caption class="visually-hidden">{caption}</caption>
-        <thead>
-          <tr>
-            <th scope="col">{label}</th>
-            <th scope="col">Messages</th>
-            <th scope="col">Delivered</th>
-            <th scope="col">Undelivered</th>
-            <th scope="col">Failed</th>
-            <th scope="col">Delivery rate</th>
-            <th scope="col">Time to delivery (median / p90)</th>
-            <th scope="col">Failovers</th>
-          </tr>
-        </thead>
-        <tbody>
-          {rows.map(({ key, name, figures: f }) => (
-            <tr key={key} data-key={key}>
-              <td data-label={label}>{name}</td>
-              <td data-label="Messages">{f.messages}</td>
-              <td data-label="Delivered">{f.delivered}</td>
-              <td data-label="Undelivered">{f.undelivered}</td>
-              <td data-label="Failed">{f.failed}</td>
-              <td data-label="Delivery rate">{percent(f.delivery_rate)}</td>
-              <td data-label="Time to delivery (median / p90)">
-                {f.time_to_delivery
-                  ? `${formatDuration(f.time_to_delivery.median_ms)} / ${formatDuration(f.time_to_delivery.p90_ms)}`
-                  : '–'}
-              </td>
-              <td data-label="Failovers">{f.failovers}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <DataTable
+        class="figures-table"
+        caption={caption}
+        columns={figuresColumns(label)}
+        rows={rows}
+        rowKey={(row) => row.key}
+        keyAttribute="data-key"
+      />
     </div>
   );
 }
+
+const FAILOVER_COLUMNS: readonly Column<DeliveryStats['failover_reasons'][number]>[] = [
+  { header: 'From', cell: (f) => driverName(f.from) },
+  { header: 'To', cell: (f) => driverName(f.to) },
+  { header: 'Why', cell: (f) => capitalised(FAILOVER_REASON_TEXT[f.reason]) },
+  { header: 'Messages', cell: (f) => f.count },
+];
+
+const ERROR_CODE_COLUMNS: readonly Column<DeliveryStats['error_codes'][number]>[] = [
+  { header: 'Driver', cell: (e) => driverName(e.driver) },
+  { header: 'Code', cell: (e) => <code>{e.code}</code> },
+  { header: 'Meaning', cell: (e) => e.meaning },
+  { header: 'Reported in', cell: (e) => (e.phase === 'send' ? 'Answer to the send' : 'Delivery report') },
+  { header: 'Messages', cell: (e) => e.count },
+];
+
+const COST_COLUMNS: readonly Column<DeliveryStats['costs'][number]>[] = [
+  { header: 'Driver', cell: (c) => driverName(c.driver) },
+  { header: 'Country', cell: (c) => countryName(c.country) },
+  { header: 'Amount', cell: (c) => `${c.amount} ${c.currency}` },
+  { header: 'Priced attempts', cell: (c) => c.attempts },
+];

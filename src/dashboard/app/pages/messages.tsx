@@ -266,42 +266,14 @@ function MessageView({ id }: { id: string }) {
         {message.attempts.length === 0 ? (
           <p class="muted">None: this message was not given to a carrier.</p>
         ) : (
-          <table class="data-table sms-attempts-table">
-            <caption class="visually-hidden">Carrier attempts, oldest first</caption>
-            <thead>
-              <tr>
-                <th scope="col">Attempt</th>
-                <th scope="col">Started</th>
-                <th scope="col">Outcome</th>
-                <th scope="col">Duration</th>
-                <th scope="col">Carrier answer</th>
-              </tr>
-            </thead>
-            <tbody>
-              {message.attempts.map((attempt) => (
-                <tr key={attempt.attempt}>
-                  <td data-label="Attempt">
-                    {attempt.attempt} <span class="muted">({attempt.driver})</span>
-                  </td>
-                  <td data-label="Started">
-                    <Time ms={attempt.started_at} />
-                  </td>
-                  <td data-label="Outcome">
-                    <code>{attempt.outcome}</code>
-                  </td>
-                  <td data-label="Duration">{attempt.finished_at - attempt.started_at} ms</td>
-                  <td data-label="Carrier answer">
-                    <CarrierAnswer
-                      httpStatus={attempt.http_status}
-                      carrierId={attempt.carrier_message_id}
-                      code={attempt.error_code}
-                      text={attempt.error_message}
-                    />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <DataTable
+            class="sms-attempts-table"
+            caption="Carrier attempts, oldest first"
+            columns={ATTEMPT_COLUMNS}
+            rows={message.attempts}
+            rowKey={(attempt) => String(attempt.attempt)}
+            keyAttribute="data-attempt"
+          />
         )}
       </section>
       <section aria-labelledby="history-title">
@@ -311,6 +283,31 @@ function MessageView({ id }: { id: string }) {
     </div>
   );
 }
+
+const ATTEMPT_COLUMNS: readonly Column<SmsMessageDetail['attempts'][number]>[] = [
+  {
+    header: 'Attempt',
+    cell: (attempt) => (
+      <>
+        {attempt.attempt} <span class="muted">({attempt.driver})</span>
+      </>
+    ),
+  },
+  { header: 'Started', cell: (attempt) => <Time ms={attempt.started_at} /> },
+  { header: 'Outcome', cell: (attempt) => <code>{attempt.outcome}</code> },
+  { header: 'Duration', cell: (attempt) => `${attempt.finished_at - attempt.started_at} ms` },
+  {
+    header: 'Carrier answer',
+    cell: (attempt) => (
+      <CarrierAnswer
+        httpStatus={attempt.http_status}
+        carrierId={attempt.carrier_message_id}
+        code={attempt.error_code}
+        text={attempt.error_message}
+      />
+    ),
+  },
+];
 
 function CarrierAnswer({
   httpStatus,
